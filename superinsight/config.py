@@ -1,0 +1,86 @@
+"""Settings for every face of the workbench (pages, CLI, worker).
+
+Each external service is optional: leaving its variable unset selects the embedded
+default, so a new user runs the app with no configuration at all. Values that may
+hold credentials are `SecretStr`, so they never show up in a repr, a log line or a
+page; code that must display where a service lives uses `display_url`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+EMBEDDED_DIR_NAME = ".superinsight"
+
+
+class Settings(BaseSettings):
+    """Environment variables (or `.env`) that choose and reach each service."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(EMBEDDED_DIR_NAME),
+        description="Where the embedded defaults keep their files.",
+    )
+    database_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    label_studio_url: str | None = None
+    label_studio_api_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    cache_ttl_seconds: int = Field(default=300, ge=0)
+    auto_migrate: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'workbench.db').resolve()}"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data dir.
+
+        Persisting the generated key matters: credentials encrypted with it must
+        still decrypt after a restart of the embedded app.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        key_file = self.ensure_data_dir() / "secret_key"
+        if not key_file.exists():
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(48))
+        return key_file.read_text().strip()
+
+
+def display_url(url: str | SecretStr | None) -> str:
+    """A service address fit to show a person: scheme, host, port, database, no password."""
+    if url is None:
+        return "embedded"
+    raw = url.get_secret_value() if isinstance(url, SecretStr) else url
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - any unparsable URL is shown only by its scheme
+        return raw.split("://", 1)[0] + "://…"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

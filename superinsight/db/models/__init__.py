@@ -1,0 +1,66 @@
+"""All tables, imported together so the metadata alembic compares is always complete."""
+
+from superinsight.db.models.business import (
+    BusinessInsight,
+    BusinessLogicAnalysisHistory,
+    BusinessLogicNotification,
+    BusinessPattern,
+    BusinessRule,
+    BusinessRuleApplication,
+    DataMaskingRule,
+    DataQualityScore,
+    IndustryDataset,
+)
+from superinsight.db.models.core import (
+    DOCUMENT_TSVECTOR_SQL,
+    Annotation,
+    AuditLog,
+    BillingRecord,
+    Document,
+    QualityIssue,
+    Task,
+)
+from superinsight.db.models.graph import GraphEdge, GraphNode
+from superinsight.db.models.security import IpWhitelist, Permission, ProjectPermission, Role, User
+from superinsight.db.models.sync import (
+    DataConflict,
+    DataSource,
+    SyncAuditLog,
+    SyncExecution,
+    SyncJob,
+    SyncRule,
+    TransformationRule,
+)
+
+__all__ = [
+    "DOCUMENT_TSVECTOR_SQL",
+    "Annotation",
+    "AuditLog",
+    "BillingRecord",
+    "BusinessInsight",
+    "BusinessLogicAnalysisHistory",
+    "BusinessLogicNotification",
+    "BusinessPattern",
+    "BusinessRule",
+    "BusinessRuleApplication",
+    "DataConflict",
+    "DataMaskingRule",
+    "DataQualityScore",
+    "DataSource",
+    "Document",
+    "GraphEdge",
+    "GraphNode",
+    "IndustryDataset",
+    "IpWhitelist",
+    "Permission",
+    "ProjectPermission",
+    "QualityIssue",
+    "Role",
+    "SyncAuditLog",
+    "SyncExecution",
+    "SyncJob",
+    "SyncRule",
+    "Task",
+    "TransformationRule",
+    "User",
+]

@@ -1,0 +1,152 @@
+"""Documents and what hangs off them: tasks, annotations, quality issues, audit, billing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from superinsight.db.base import Base, BigIntPK, CreatedMixin, TenantMixin, TimestampMixin
+from superinsight.db.models._checks import one_of
+
+SYNC_STATUSES = ("pending", "syncing", "synced", "conflict", "failed")
+ISSUE_STATUSES = ("open", "acknowledged", "resolved")
+SEVERITIES = ("info", "warning", "error", "critical")
+TASK_STATUSES = ("pending", "in_progress", "completed", "skipped")
+
+# What PostgreSQL's full-text index covers, spelled as PostgreSQL itself prints it so
+# autogenerate sees no difference. Searches must use this very expression, or the
+# planner cannot use the index.
+DOCUMENT_TSVECTOR_SQL = (
+    "to_tsvector('english'::regconfig, "
+    "(COALESCE(title, ''::character varying)::text || ' '::text) || COALESCE(content, ''::text))"
+)
+
+
+class Document(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        one_of("sync_status", SYNC_STATUSES),
+        Index("ix_documents_tenant_id_id", "tenant_id", "id"),
+        Index("ix_documents_fulltext", text(DOCUMENT_TSVECTOR_SQL), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(1000), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    sync_status: Mapped[str] = mapped_column(String(16), default="synced")
+    sync_version: Mapped[int] = mapped_column(Integer, default=1)
+    sync_job_id: Mapped[int | None] = mapped_column(ForeignKey("sync_jobs.id", ondelete="SET NULL"))
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Task(TenantMixin, TimestampMixin, Base):
+    """A document handed to Label Studio in one of its projects."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("project_id", "document_id"),
+        one_of("status", TASK_STATUSES),
+        one_of("sync_status", SYNC_STATUSES),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    labelstudio_task_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    sync_status: Mapped[str] = mapped_column(String(16), default="pending")
+    sync_version: Mapped[int] = mapped_column(Integer, default=1)
+    sync_hash: Mapped[str | None] = mapped_column(String(64))
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Annotation(TenantMixin, TimestampMixin, Base):
+    """An annotation pulled back from Label Studio, kept with the document it labels."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (UniqueConstraint("task_id", "labelstudio_annotation_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    labelstudio_annotation_id: Mapped[int] = mapped_column(Integer)
+    result: Mapped[list[Any]] = mapped_column(default=list)
+    completed_by: Mapped[str | None] = mapped_column(String(255))
+    lead_time_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class AuditLog(TenantMixin, CreatedMixin, Base):
+    __tablename__ = "audit_logs"
+    __table_args__ = (Index("ix_audit_logs_tenant_id_created_at", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column()
+    after: Mapped[dict[str, Any] | None] = mapped_column()
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class BillingRecord(TenantMixin, CreatedMixin, Base):
+    __tablename__ = "billing_records"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    item: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal(0))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+
+
+class QualityIssue(TenantMixin, TimestampMixin, Base):
+    __tablename__ = "quality_issues"
+    __table_args__ = (
+        one_of("status", ISSUE_STATUSES),
+        one_of("severity", SEVERITIES),
+        Index("ix_quality_issues_tenant_id_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("data_sources.id", ondelete="CASCADE"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("business_rules.id", ondelete="SET NULL"))
+    check_name: Mapped[str] = mapped_column(String(128))
+    dimension: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16), default="warning")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
