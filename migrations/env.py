@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from superinsight.config import get_settings
 from superinsight.db import models  # noqa: F401 - registers every table on Base.metadata
@@ -11,6 +11,7 @@ from superinsight.db.base import Base
 from superinsight.db.engine import build_engine
 
 config = context.config
+MIGRATION_LOCK_KEY = 7_150_001
 
 
 def _engine() -> Engine:
@@ -30,6 +31,10 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # The app, the CLI and workers may all start at once: one migrates,
+                # the others wait here and then find nothing left to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
         connection.commit()
 

@@ -50,6 +50,23 @@ class Settings(BaseSettings):
     def uses_embedded_database(self) -> bool:
         return self.database_url is None
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret, including passwords inside URLs, for redaction."""
+        values = [
+            secret.get_secret_value()
+            for secret in (self.neo4j_password, self.label_studio_api_key, self.secret_key)
+            if secret is not None
+        ]
+        for url in (self.database_url, self.redis_url):
+            if url is not None:
+                try:
+                    password = make_url(url.get_secret_value()).password
+                except Exception:  # noqa: BLE001 - an unparsable URL has no password to find
+                    password = None
+                if password:
+                    values.append(str(password))
+        return [value for value in values if value]
+
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
@@ -78,6 +95,13 @@ def display_url(url: str | SecretStr | None) -> str:
         return make_url(raw).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - any unparsable URL is shown only by its scheme
         return raw.split("://", 1)[0] + "://…"
+
+
+def redact(text: str, secrets_to_hide: list[str]) -> str:
+    """Text safe to print or log: any secret value in it becomes `***`."""
+    for secret in sorted(secrets_to_hide, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,40 @@
+"""Browse the newest documents, page by page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from superinsight.services import documents
+from ui.session import current_actor, resources
+
+PAGE_SIZE = 50
+CURSORS = "documents_page_cursors"
+
+st.title("Documents")
+cursors: list[int | None] = st.session_state.setdefault(CURSORS, [None])
+rows = documents.list_documents(resources().uow(), current_actor(), before_id=cursors[-1], limit=PAGE_SIZE)
+
+if not rows and len(cursors) == 1:
+    st.info("No documents yet. Load the demo data from the Overview page, or run a sync from a data source.")
+    st.stop()
+
+st.dataframe(
+    pd.DataFrame([row.__dict__ for row in rows]),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "id": st.column_config.NumberColumn("id", format="%d"),
+        "title": st.column_config.TextColumn("title", width="large"),
+        "tags": st.column_config.ListColumn("tags"),
+        "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+    },
+)
+left, middle, right = st.columns([1, 2, 1])
+if left.button("← Newer", disabled=len(cursors) == 1):
+    cursors.pop()
+    st.rerun()
+middle.caption(f"Page {len(cursors)}")
+if right.button("Older →", disabled=len(rows) < PAGE_SIZE):
+    cursors.append(rows[-1].id)
+    st.rerun()

@@ -1,0 +1,44 @@
+"""Landing page: what is in the workbench, and how it is growing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from superinsight.services import demo, documents, overview
+from ui.jobs import track
+from ui.session import current_actor, resources
+
+DEMO_JOB = "demo_seed_job"
+
+st.title("Overview")
+actor = current_actor()
+summary = overview.summary(resources().uow(), actor)
+
+if summary.empty:
+    st.info(
+        "Your workbench is empty. Load the demo workspace to look around, or connect a data "
+        "source and run a sync to bring in your own documents."
+    )
+    if st.button("Load demo data", type="primary", disabled=DEMO_JOB in st.session_state):
+        st.session_state[DEMO_JOB] = demo.start_seed(resources(), actor)
+        st.rerun()
+    track(DEMO_JOB, "Demo data loaded.")
+    st.stop()
+
+cols = st.columns(4)
+cols[0].metric("Documents", f"{summary.documents:,}")
+cols[1].metric("Data sources", summary.sources)
+cols[2].metric("Active rules", summary.active_rules)
+cols[3].metric("Open quality issues", summary.open_issues)
+
+per_day = pd.DataFrame(
+    documents.documents_per_day(resources().uow(), actor), columns=["day", "source", "documents"]
+)
+st.subheader("Documents arriving per day")
+figure = px.area(
+    per_day, x="day", y="documents", color="source", labels={"day": "", "documents": "documents"}
+)
+figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend_title_text="")
+st.plotly_chart(figure, width="stretch")

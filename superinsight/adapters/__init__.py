@@ -1,0 +1,1 @@
+"""Thin adapters over the outside world, each with a real and an embedded implementation."""

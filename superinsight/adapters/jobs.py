@@ -1,0 +1,185 @@
+"""Background jobs: RQ workers over Redis in production, a thread pool by default.
+
+A job is any importable module-level function. It reports progress through
+`report_progress`, which works the same under either runner, so a page can show a
+progress bar without knowing where the job runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+import redis
+import rq
+from rq.job import Job
+from rq.job import JobStatus as RQJobStatus
+
+JobState = Literal["queued", "running", "finished", "failed", "cancelled"]
+
+ProgressReporter = Callable[[float, str], None]
+_reporter: ContextVar[ProgressReporter | None] = ContextVar("superinsight_job_reporter", default=None)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    id: str
+    state: JobState
+    progress: float = 0.0
+    message: str = ""
+    error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "failed", "cancelled")
+
+
+class UnknownJobError(LookupError):
+    pass
+
+
+def report_progress(fraction: float, message: str = "") -> None:
+    """Tell whoever watches the current job how far it got; a no-op outside a job."""
+    reporter = _reporter.get()
+    if reporter is not None:
+        reporter(min(max(fraction, 0.0), 1.0), message)
+
+
+@contextmanager
+def _reporting_to(reporter: ProgressReporter) -> Iterator[None]:
+    token = _reporter.set(reporter)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)
+
+
+class JobQueue(Protocol):
+    backend: str
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> str: ...
+
+    def status(self, job_id: str) -> JobStatus: ...
+
+    def ping(self) -> None: ...
+
+
+class InProcessJobQueue:
+    """Runs jobs on background threads of the current process (the embedded default)."""
+
+    backend = "in-process"
+
+    def __init__(self, max_workers: int = 2) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="superinsight-job")
+        self._statuses: dict[str, JobStatus] = {}
+        self._lock = threading.Lock()
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+        job_id = uuid.uuid4().hex
+        self._update(job_id, JobStatus(id=job_id, state="queued"))
+        self._executor.submit(self._run, job_id, func, args, kwargs)
+        return job_id
+
+    def status(self, job_id: str) -> JobStatus:
+        with self._lock:
+            try:
+                return self._statuses[job_id]
+            except KeyError:
+                raise UnknownJobError(job_id) from None
+
+    def ping(self) -> None:
+        return None
+
+    def _update(self, job_id: str, status: JobStatus) -> None:
+        with self._lock:
+            self._statuses[job_id] = status
+
+    def _run(
+        self, job_id: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        def reporter(fraction: float, message: str) -> None:
+            self._update(job_id, replace(self.status(job_id), progress=fraction, message=message))
+
+        self._update(job_id, JobStatus(id=job_id, state="running"))
+        try:
+            with _reporting_to(reporter):
+                func(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a failed job is reported, never raised into the pool
+            traceback.print_exc()
+            self._update(job_id, replace(self.status(job_id), state="failed", error=str(exc)))
+        else:
+            self._update(job_id, replace(self.status(job_id), state="finished", progress=1.0))
+
+
+def run_with_progress(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """What an RQ worker executes: the job, with progress written to the job's meta."""
+    job = rq.get_current_job()
+
+    def reporter(fraction: float, message: str) -> None:
+        if job is not None:
+            job.meta.update(progress=fraction, message=message)
+            job.save_meta()  # type: ignore[no-untyped-call]
+
+    with _reporting_to(reporter):
+        return func(*args, **kwargs)
+
+
+_RQ_STATES: dict[RQJobStatus, JobState] = {
+    RQJobStatus.QUEUED: "queued",
+    RQJobStatus.DEFERRED: "queued",
+    RQJobStatus.SCHEDULED: "queued",
+    RQJobStatus.STARTED: "running",
+    RQJobStatus.FINISHED: "finished",
+    RQJobStatus.FAILED: "failed",
+    RQJobStatus.STOPPED: "cancelled",
+    RQJobStatus.CANCELED: "cancelled",
+}
+
+
+class RQJobQueue:
+    """Jobs for `superinsight worker` processes, which may live on other machines."""
+
+    backend = "rq"
+
+    def __init__(self, connection: redis.Redis, queue_name: str = "superinsight") -> None:
+        self._connection = connection
+        self._queue = rq.Queue(queue_name, connection=connection)
+
+    @property
+    def queue(self) -> rq.Queue:
+        return self._queue
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+        job = self._queue.enqueue(run_with_progress, func, *args, **kwargs)
+        return str(job.id)
+
+    def status(self, job_id: str) -> JobStatus:
+        try:
+            job = Job.fetch(job_id, connection=self._connection)
+        except rq.exceptions.NoSuchJobError:
+            raise UnknownJobError(job_id) from None
+        state = _RQ_STATES.get(job.get_status(refresh=True), "queued")
+        error = None
+        if state == "failed":
+            result = job.latest_result()
+            error = (result.exc_string or "").strip().splitlines()[-1] if result else "job failed"
+        return JobStatus(
+            id=job_id,
+            state=state,
+            progress=1.0 if state == "finished" else float(job.meta.get("progress", 0.0)),
+            message=str(job.meta.get("message", "")),
+            error=error,
+        )
+
+    def ping(self) -> None:
+        self._connection.ping()
+
+    def worker_count(self) -> int:
+        return len(rq.Worker.all(queue=self._queue))

@@ -1,0 +1,105 @@
+"""Label Studio through `label-studio-sdk`, or a stand-in that explains how to connect one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+import httpx
+from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
+
+
+class LabelStudioNotConnectedError(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Label Studio is not connected: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
+            "(a legacy API token from Account & Settings) and restart the workbench."
+        )
+
+
+class LabelStudioError(RuntimeError):
+    """Label Studio answered, but not with what the workbench asked for."""
+
+
+class Annotator(Protocol):
+    backend: str
+
+    def ping(self) -> None: ...
+
+    def create_project(self, title: str, label_config: str) -> int: ...
+
+    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]: ...
+
+    def export_tasks(self, project_id: int) -> list[dict[str, Any]]: ...
+
+    def delete_project(self, project_id: int) -> None: ...
+
+
+class NotConnected:
+    backend = "none"
+
+    def ping(self) -> None:
+        raise LabelStudioNotConnectedError()
+
+    def create_project(self, title: str, label_config: str) -> int:
+        raise LabelStudioNotConnectedError()
+
+    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+        raise LabelStudioNotConnectedError()
+
+    def export_tasks(self, project_id: int) -> list[dict[str, Any]]:
+        raise LabelStudioNotConnectedError()
+
+    def delete_project(self, project_id: int) -> None:
+        raise LabelStudioNotConnectedError()
+
+
+class LabelStudioAnnotator:
+    backend = "label-studio"
+
+    def __init__(self, base_url: str, api_key: str, timeout_seconds: float = 30.0) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._client = LabelStudio(  # type: ignore[no-untyped-call]
+            base_url=self._base_url, api_key=api_key, timeout=timeout_seconds
+        )
+
+    def ping(self) -> None:
+        """Up is not enough: the key must be accepted too, or every later call fails."""
+        response = httpx.get(f"{self._base_url}/health", timeout=5.0)
+        if response.status_code != 200 or response.json().get("status") != "UP":
+            raise LabelStudioError(f"/health answered {response.status_code}")
+        try:
+            self._client.projects.list(page_size=1)
+        except ApiError as exc:
+            raise LabelStudioError(f"the API key was refused (HTTP {exc.status_code})") from None
+
+    def create_project(self, title: str, label_config: str) -> int:
+        project = self._client.projects.create(title=title, label_config=label_config)
+        if project.id is None:
+            raise LabelStudioError("Label Studio created a project without an id")
+        return int(project.id)
+
+    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+        response = self._client.projects.import_tasks(
+            id=project_id,
+            request=tasks,  # type: ignore[arg-type]  # plain task dicts are what the API takes
+            return_task_ids=True,
+        )
+        # The typed response model omits task_ids; the server sends them as an extra field.
+        task_ids = (response.model_extra or {}).get("task_ids") or []
+        return [int(task_id) for task_id in task_ids]
+
+    def export_tasks(self, project_id: int) -> list[dict[str, Any]]:
+        """Every task with its annotations, as Label Studio's JSON export gives them."""
+        chunks = self._client.projects.exports.download_sync(
+            id=project_id, export_type="JSON", download_all_tasks=True
+        )
+        payload = b"".join(chunks)
+        exported = json.loads(payload)
+        if not isinstance(exported, list):
+            raise LabelStudioError("the JSON export was not a list of tasks")
+        return exported
+
+    def delete_project(self, project_id: int) -> None:
+        self._client.projects.delete(id=project_id)

@@ -1,0 +1,113 @@
+"""`superinsight ...`: the terminal face of the same services the pages use."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from superinsight.config import display_url, get_settings
+from superinsight.db import migrate as schema
+from superinsight.logs import configure_logging
+from superinsight.resources import Resources, get_resources
+from superinsight.services import health as health_service
+from superinsight.services.context import DEMO_TENANT, system_actor
+from superinsight.services.demo import seed_demo as seed_demo_service
+
+app = typer.Typer(help="SuperInsight Workbench command line.", no_args_is_help=True, add_completion=False)
+
+
+def _resources() -> Resources:
+    configure_logging(get_settings())
+    return get_resources()
+
+
+def _migrate_or_exit(resources: Resources) -> None:
+    try:
+        schema.upgrade(resources.engine)
+    except schema.SchemaAheadError as exc:
+        typer.secho(f"Refusing to start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to this version's newest revision."""
+    resources = _resources()
+    before = schema.current_revision(resources.engine)
+    _migrate_or_exit(resources)
+    after = schema.current_revision(resources.engine)
+    where = display_url(resources.settings.effective_database_url)
+    if before == after:
+        typer.echo(f"{where}: already at revision {after}")
+    else:
+        typer.echo(f"{where}: migrated from {before or 'empty'} to {after}")
+
+
+@app.command("seed-demo")
+def seed_demo(
+    documents: int = typer.Option(5000, min=2, help="How many demo documents to create."),
+    tenant: str = typer.Option(DEMO_TENANT, help="Tenant that owns the demo data."),
+) -> None:
+    """Load the demo workspace: two sources, documents with metadata and a few rules."""
+    resources = _resources()
+    if resources.settings.auto_migrate:
+        _migrate_or_exit(resources)
+    with typer.progressbar(length=100, label="Seeding demo") as bar:
+        done = 0
+
+        def advance(fraction: float, _message: str) -> None:
+            nonlocal done
+            step = int(fraction * 100) - done
+            bar.update(step)
+            done += step
+
+        result = seed_demo_service(resources.uow, system_actor(tenant), documents, on_progress=advance)
+    counts = result.documents
+    typer.echo(
+        f"Demo ready: {result.sources} sources, {counts.inserted} documents added, "
+        f"{counts.updated} updated, {counts.unchanged} unchanged, {result.rules} rules added."
+    )
+
+
+@app.command()
+def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty.")) -> None:
+    """Run background jobs from the Redis queue (needs REDIS_URL)."""
+    from superinsight.adapters.jobs import RQJobQueue
+
+    resources = _resources()
+    if not isinstance(resources.jobs, RQJobQueue):
+        typer.secho(
+            "The worker needs REDIS_URL. Without it, jobs run inside the app process "
+            "and no worker is needed.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    if resources.settings.auto_migrate:
+        _migrate_or_exit(resources)
+    import rq
+
+    rq.Worker([resources.jobs.queue], connection=resources.jobs.queue.connection).work(burst=burst)
+
+
+@app.command()
+def health() -> None:
+    """One line per service with its state and latency; non-zero exit if any is down."""
+    results = health_service.check_services(_resources())
+    for item in results:
+        latency = "—" if item.latency_ms is None else f"{item.latency_ms:.1f} ms"
+        colour = {"up": typer.colors.GREEN, "down": typer.colors.RED}.get(item.state, typer.colors.YELLOW)
+        line = f"{item.name:<9} {item.state:<15} {item.backend:<13} {latency:>10}  {item.detail}"
+        typer.secho(line, fg=colour)
+    if any(item.failing for item in results):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="superinsight")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,91 @@
+"""Wires settings to concrete adapters, once per process (Dagster-style resources).
+
+This is the only place that decides production versus embedded implementations;
+services receive a `Resources` and never look at settings to choose a backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import neo4j
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from superinsight.adapters.cache import Cache, MemoryCache, RedisCache
+from superinsight.adapters.graph import GraphStore, Neo4jGraph, RelationalGraph
+from superinsight.adapters.jobs import InProcessJobQueue, JobQueue, RQJobQueue
+from superinsight.adapters.labelstudio import Annotator, LabelStudioAnnotator, NotConnected
+from superinsight.config import Settings, get_settings
+from superinsight.db.engine import build_engine, build_session_factory
+from superinsight.db.uow import UnitOfWork
+
+SERVICE_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    cache: Cache
+    jobs: JobQueue
+    graph: GraphStore
+    annotator: Annotator
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+
+def _redis(settings: Settings) -> redis.Redis | None:
+    if settings.redis_url is None:
+        return None
+    return redis.Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_connect_timeout=SERVICE_TIMEOUT_SECONDS,
+        socket_timeout=SERVICE_TIMEOUT_SECONDS * 10,
+    )
+
+
+def _graph(settings: Settings, session_factory: sessionmaker[Session]) -> GraphStore:
+    if settings.neo4j_uri is None:
+        return RelationalGraph(session_factory)
+    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
+    driver = neo4j.GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, password),
+        connection_timeout=SERVICE_TIMEOUT_SECONDS,
+        connection_acquisition_timeout=SERVICE_TIMEOUT_SECONDS * 2,
+    )
+    return Neo4jGraph(driver)
+
+
+def _annotator(settings: Settings) -> Annotator:
+    if settings.label_studio_url is None or settings.label_studio_api_key is None:
+        return NotConnected()
+    return LabelStudioAnnotator(settings.label_studio_url, settings.label_studio_api_key.get_secret_value())
+
+
+def build_resources(settings: Settings) -> Resources:
+    if settings.uses_embedded_database:
+        settings.ensure_data_dir()
+    engine = build_engine(settings.effective_database_url)
+    session_factory = build_session_factory(engine)
+    redis_client = _redis(settings)
+    return Resources(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        cache=MemoryCache() if redis_client is None else RedisCache(redis_client),
+        jobs=InProcessJobQueue() if redis_client is None else RQJobQueue(redis_client),
+        graph=_graph(settings, session_factory),
+        annotator=_annotator(settings),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_resources() -> Resources:
+    """The process-wide resources for the settings in the environment."""
+    return build_resources(get_settings())

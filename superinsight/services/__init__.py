@@ -1,0 +1,1 @@
+"""The one door every face (pages, CLI, worker) goes through."""

@@ -1,0 +1,211 @@
+"""A realistic demo workspace, so a new user opens a living workbench, not an empty one."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from superinsight.adapters.jobs import report_progress
+from superinsight.db.base import utcnow
+from superinsight.db.models import BusinessRule
+from superinsight.db.uow import UnitOfWork
+from superinsight.resources import Resources, get_resources
+from superinsight.services import audit
+from superinsight.services.context import Actor, system_actor
+from superinsight.services.documents import DocumentInput, UpsertCounts, upsert_documents
+from superinsight.services.sources import ensure_source
+
+REGIONS = ("EMEA", "NA", "APAC", "LATAM")
+PRODUCTS = ("Billing", "Analytics", "Mobile app", "API", "Data export")
+PRIORITIES = ("low", "normal", "high", "urgent")
+AGENTS = ("amira", "bo", "chen", "dara", "eli", None)
+TICKET_PROBLEMS = (
+    ("cannot log in after password reset", "Since this morning the login page says my password is wrong."),
+    ("invoice shows the wrong amount", "The March invoice charges us twice for the same seats."),
+    ("export to CSV times out", "Exporting the quarterly report stops after a minute with an error."),
+    ("refund for duplicate charge", "We were billed twice and would like a refund of the second charge."),
+    ("dashboard is slow", "The analytics dashboard takes over 30 seconds to load for our team."),
+    ("API returns 429", "Our integration hits rate limits although we send few requests."),
+    ("mobile app crashes on start", "The app closes right after the splash screen on Android 14."),
+)
+CONTRACT_KINDS = ("Master services agreement", "Order form", "Data processing agreement", "Renewal")
+CONTRACT_CLAUSES = ("Auto-renews unless cancelled.", "Includes a termination for convenience clause.", "")
+COMPANIES = (
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Logistics",
+    "Wayne Retail",
+    "Tyrell Manufacturing",
+    "Soylent Foods",
+    "Hooli",
+    "Vandelay Imports",
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    sources: int
+    documents: UpsertCounts
+    rules: int
+
+
+def _tickets(rng: random.Random, count: int) -> Iterator[DocumentInput]:
+    now = utcnow()
+    for number in range(1, count + 1):
+        subject, body = rng.choice(TICKET_PROBLEMS)
+        product = rng.choice(PRODUCTS)
+        customer = rng.choice(COMPANIES)
+        yield DocumentInput(
+            external_id=f"TCK-{number:05d}",
+            title=f"{product}: {subject}",
+            content=f"{body} Customer {customer} ({rng.choice(REGIONS)}) reports it affects "
+            f"{rng.randint(1, 250)} users. {rng.choice(('Please advise.', 'This is blocking us.', ''))}",
+            metadata={
+                "customer": customer,
+                "region": rng.choice(REGIONS),
+                "product": product,
+                "priority": rng.choices(PRIORITIES, weights=(30, 45, 18, 7))[0],
+                "assignee": rng.choice(AGENTS),
+                "satisfaction": rng.choice((1, 2, 3, 4, 5, None)),
+            },
+            tags=rng.sample(["bug", "billing", "question", "vip", "regression"], k=rng.randint(0, 2)),
+            created_at=now - timedelta(days=rng.uniform(0, 90)),
+        )
+
+
+def _end_date(rng: random.Random, signed: datetime, term_months: int) -> str | None:
+    """About one contract in sixteen lacks an end date, so a quality rule has work to do."""
+    if rng.random() < 0.06:
+        return None
+    return (signed + timedelta(days=30 * term_months)).date().isoformat()
+
+
+def _contracts(rng: random.Random, count: int) -> Iterator[DocumentInput]:
+    now = utcnow()
+    for number in range(1, count + 1):
+        kind = rng.choice(CONTRACT_KINDS)
+        customer = rng.choice(COMPANIES)
+        signed = now - timedelta(days=rng.uniform(0, 90))
+        amount = round(rng.lognormvariate(10, 1.2), 2)
+        term = rng.choice((12, 24, 36))
+        yield DocumentInput(
+            external_id=f"CTR-{number:05d}",
+            title=f"{kind} — {customer}",
+            content=f"This {kind.lower()} between SuperInsight and {customer} runs for {term} months "
+            f"with a total value of {amount:,.2f} USD. Payment terms: net {rng.choice((30, 45, 60))}. "
+            f"{rng.choice(CONTRACT_CLAUSES)}",
+            metadata={
+                "customer": customer,
+                "region": rng.choice(REGIONS),
+                "amount": amount,
+                "currency": "USD",
+                "term_months": term,
+                "signed_on": signed.date().isoformat(),
+                "end_date": None
+                if rng.random() < 0.06
+                else (signed + timedelta(days=30 * term)).date().isoformat(),
+                "owner": rng.choice(AGENTS),
+            },
+            tags=rng.sample(["renewal", "enterprise", "legal-review"], k=rng.randint(0, 2)),
+            created_at=signed,
+        )
+
+
+DEMO_RULES: tuple[dict[str, Any], ...] = (
+    {
+        "name": "High-value contract",
+        "description": "Contracts above 100,000 USD need a second approver.",
+        "body": {">": [{"var": "metadata.amount"}, 100000]},
+        "severity": "info",
+        "action": "tag",
+        "tags": ["finance"],
+    },
+    {
+        "name": "Urgent ticket without assignee",
+        "description": "Urgent tickets must have an owner within the hour.",
+        "body": {
+            "and": [{"==": [{"var": "metadata.priority"}, "urgent"]}, {"!": {"var": "metadata.assignee"}}]
+        },
+        "severity": "error",
+        "action": "notify",
+        "tags": ["support", "sla"],
+    },
+    {
+        "name": "Refund requested",
+        "description": "Tickets that ask for money back go to the billing team.",
+        "body": {"in": ["refund", {"var": "content"}]},
+        "severity": "warning",
+        "action": "flag",
+        "tags": ["billing"],
+    },
+    {
+        "name": "Contract missing end date",
+        "description": "Every contract must state when it ends.",
+        "body": {"and": [{"in": ["CTR-", {"var": "external_id"}]}, {"!": {"var": "metadata.end_date"}}]},
+        "severity": "error",
+        "action": "quality_issue",
+        "tags": ["quality"],
+    },
+)
+
+
+def _ensure_rules(uow: UnitOfWork, actor: Actor) -> int:
+    with uow:
+        existing = set(
+            uow.session.scalars(select(BusinessRule.name).where(BusinessRule.tenant_id == actor.tenant_id))
+        )
+        created = 0
+        for spec in DEMO_RULES:
+            if spec["name"] in existing:
+                continue
+            rule = BusinessRule(tenant_id=actor.tenant_id, owner_id=actor.user_id, **spec)
+            uow.session.add(rule)
+            uow.session.flush()
+            audit.record(
+                uow.session, actor, "rule.create", "business_rule", rule.id, after={"name": rule.name}
+            )
+            created += 1
+        uow.commit()
+        return created
+
+
+def seed_demo(
+    uow_factory: Callable[[], UnitOfWork],
+    actor: Actor,
+    documents: int = 5000,
+    seed: int = 7,
+    on_progress: Callable[[float, str], None] | None = None,
+) -> DemoResult:
+    """Two sources, `documents` documents with metadata, and a few rules. Safe to re-run."""
+    if documents < 2:
+        raise ValueError("the demo needs at least 2 documents, one per source")
+    report = on_progress or (lambda _fraction, _message: None)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
+    tickets = documents * 3 // 5
+    support = ensure_source(uow_factory(), actor, "Support desk", "csv", {"demo": True})
+    contracts = ensure_source(uow_factory(), actor, "Contracts DB", "database", {"demo": True})
+    report(0.1, "sources ready")
+    counts = upsert_documents(uow_factory(), actor, support, _tickets(rng, tickets))
+    report(0.6, f"{tickets} support tickets loaded")
+    counts += upsert_documents(uow_factory(), actor, contracts, _contracts(rng, documents - tickets))
+    report(0.9, f"{documents - tickets} contracts loaded")
+    rules = _ensure_rules(uow_factory(), actor)
+    report(1.0, "demo ready")
+    return DemoResult(sources=2, documents=counts, rules=rules)
+
+
+def seed_demo_job(tenant_id: str, documents: int = 5000) -> None:
+    """The demo seed as a background job (importable, so an RQ worker can run it)."""
+    seed_demo(get_resources().uow, system_actor(tenant_id), documents, on_progress=report_progress)
+
+
+def start_seed(resources: Resources, actor: Actor, documents: int = 5000) -> str:
+    """Load the demo in the background; returns the job id to follow."""
+    return resources.jobs.enqueue(seed_demo_job, actor.tenant_id, documents)

@@ -1,0 +1,15 @@
+"""Errors a service raises for a person to read: they say what was wrong, nothing changed."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base for refusals a page shows as they are."""
+
+
+class NotFoundError(ServiceError):
+    pass
+
+
+class InvalidInputError(ServiceError, ValueError):
+    pass

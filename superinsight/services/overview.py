@@ -1,0 +1,41 @@
+"""The numbers on the landing page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select
+
+from superinsight.db.models import BusinessRule, DataSource, Document, QualityIssue
+from superinsight.db.uow import UnitOfWork
+from superinsight.services.context import Actor
+
+
+@dataclass(frozen=True)
+class Summary:
+    documents: int
+    sources: int
+    active_rules: int
+    open_issues: int
+
+    @property
+    def empty(self) -> bool:
+        return self.documents == 0 and self.sources == 0
+
+
+def summary(uow: UnitOfWork, actor: Actor) -> Summary:
+    tenant = actor.tenant_id
+
+    def count(
+        model: type[Document | DataSource | BusinessRule | QualityIssue], *conditions: ColumnElement[bool]
+    ) -> int:
+        query = select(func.count()).select_from(model).where(model.tenant_id == tenant, *conditions)
+        return int(uow.session.scalar(query) or 0)
+
+    with uow:
+        return Summary(
+            documents=count(Document),
+            sources=count(DataSource),
+            active_rules=count(BusinessRule, BusinessRule.is_active.is_(True)),
+            open_issues=count(QualityIssue, QualityIssue.status == "open"),
+        )

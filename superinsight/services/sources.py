@@ -1,0 +1,54 @@
+"""Data sources: where documents come from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from superinsight.db.models import DataSource
+from superinsight.db.models.sync import SOURCE_TYPES
+from superinsight.db.uow import UnitOfWork
+from superinsight.services import audit
+from superinsight.services.context import Actor
+from superinsight.services.errors import InvalidInputError
+
+
+def ensure_source(
+    uow: UnitOfWork,
+    actor: Actor,
+    name: str,
+    source_type: str,
+    connection_config: dict[str, Any] | None = None,
+) -> int:
+    """The id of the tenant's source with this name, creating it if it does not exist yet."""
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise InvalidInputError("a source name must be 1 to 255 characters")
+    if source_type not in SOURCE_TYPES:
+        raise InvalidInputError(f"source type must be one of {', '.join(SOURCE_TYPES)}")
+    with uow:
+        existing = uow.session.scalar(
+            select(DataSource.id).where(DataSource.tenant_id == actor.tenant_id, DataSource.name == name)
+        )
+        if existing is not None:
+            return existing
+        source = DataSource(
+            tenant_id=actor.tenant_id,
+            name=name,
+            source_type=source_type,
+            connection_config=connection_config or {},
+            created_by=actor.user_id,
+        )
+        uow.session.add(source)
+        uow.session.flush()
+        audit.record(
+            uow.session,
+            actor,
+            "source.create",
+            "data_source",
+            source.id,
+            after={"name": name, "source_type": source_type},
+        )
+        uow.commit()
+        return source.id

@@ -1,0 +1,35 @@
+"""Shows a background job's progress without blocking the page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from superinsight.services.jobs import UnknownJobError, job_status
+from ui.session import resources
+
+
+def track(key: str, success_message: str) -> None:
+    """Poll the job whose id is in `st.session_state[key]` until it ends, then say how it went."""
+    job_id = st.session_state.get(key)
+    if job_id is None:
+        return
+
+    @st.fragment(run_every=1.0)
+    def _progress() -> None:
+        try:
+            status = job_status(resources(), job_id)
+        except UnknownJobError:
+            st.session_state.pop(key, None)
+            st.warning("That job is no longer known (the server restarted). Start it again if needed.")
+            return
+        if status.state == "failed":
+            st.session_state.pop(key, None)
+            st.error(f"The job failed: {status.error}")
+        elif status.done:
+            st.session_state.pop(key, None)
+            st.success(success_message)
+            st.rerun()
+        else:
+            st.progress(status.progress, text=status.message or status.state.capitalize() + "…")
+
+    _progress()
