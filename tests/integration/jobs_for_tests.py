@@ -1,0 +1,17 @@
+"""Job functions a real RQ worker process imports by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from superinsight.adapters.jobs import report_progress
+
+
+def write_marker(path: str, text: str) -> None:
+    report_progress(0.5, "writing")
+    Path(path).write_text(text)
+    report_progress(1.0, "written")
+
+
+def fail(message: str) -> None:
+    raise RuntimeError(message)

@@ -1,0 +1,104 @@
+"""Batch upserts are idempotent, tenant-scoped and all-or-nothing per batch, on both stores."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from superinsight.db.models import AuditLog, Document
+from superinsight.resources import Resources
+from superinsight.services import documents, overview
+from superinsight.services.context import Actor
+from superinsight.services.documents import DocumentInput, UpsertCounts
+from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.sources import ensure_source
+
+ALICE = Actor(tenant_id="acme")
+MALLORY = Actor(tenant_id="evil")
+
+
+def _docs(n: int, prefix: str = "D", body: str = "text") -> list[DocumentInput]:
+    return [DocumentInput(f"{prefix}{i}", f"Title {i}", f"{body} {i}", {"n": i}) for i in range(n)]
+
+
+def _count(resources: Resources, model: type[Document] | type[AuditLog]) -> int:
+    with resources.uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def source(resources: Resources) -> int:
+    return ensure_source(resources.uow(), ALICE, "Tickets", "csv")
+
+
+class TestUpsert:
+    def test_first_load_inserts_then_reload_changes_nothing(self, resources: Resources, source: int) -> None:
+        first = documents.upsert_documents(resources.uow(), ALICE, source, _docs(25), batch_size=10)
+        again = documents.upsert_documents(resources.uow(), ALICE, source, _docs(25), batch_size=10)
+        assert first == UpsertCounts(inserted=25)
+        assert again == UpsertCounts(unchanged=25)
+        assert _count(resources, Document) == 25
+
+    def test_changed_documents_are_updated_in_place(self, resources: Resources, source: int) -> None:
+        documents.upsert_documents(resources.uow(), ALICE, source, _docs(5))
+        changed = _docs(3, body="new") + _docs(5)[3:]
+        assert documents.upsert_documents(resources.uow(), ALICE, source, changed) == UpsertCounts(
+            updated=3, unchanged=2
+        )
+        with resources.uow() as uow:
+            contents = {row[0]: row[1] for row in uow.session.execute(select(Document.external_id, Document.content))}
+        assert contents["D0"] == "new 0"
+        assert contents["D4"] == "text 4"
+
+    def test_a_bad_batch_writes_nothing_of_itself(self, resources: Resources, source: int) -> None:
+        bad = [*_docs(3), DocumentInput("D1", "dup", "dup")]
+        with pytest.raises(InvalidInputError, match="record 4"):
+            documents.upsert_documents(resources.uow(), ALICE, source, bad)
+        assert _count(resources, Document) == 0
+        assert _count(resources, AuditLog) == 1  # only the source's creation
+
+    def test_every_committed_batch_has_its_audit_entry(self, resources: Resources, source: int) -> None:
+        documents.upsert_documents(resources.uow(), ALICE, source, _docs(25), batch_size=10)
+        with resources.uow() as uow:
+            entries = uow.session.scalars(
+                select(AuditLog.after).where(AuditLog.action == "documents.upsert").order_by(AuditLog.id)
+            ).all()
+        assert [entry["inserted"] for entry in entries if entry] == [10, 10, 5]
+
+    def test_another_tenants_source_is_not_found(self, resources: Resources, source: int) -> None:
+        with pytest.raises(NotFoundError):
+            documents.upsert_documents(resources.uow(), MALLORY, source, _docs(1))
+        assert _count(resources, Document) == 0
+
+
+class TestListing:
+    def test_keyset_pages_cover_everything_once_newest_first(self, resources: Resources, source: int) -> None:
+        documents.upsert_documents(resources.uow(), ALICE, source, _docs(23))
+        seen: list[int] = []
+        cursor = None
+        while page := documents.list_documents(resources.uow(), ALICE, before_id=cursor, limit=5):
+            seen.extend(row.id for row in page)
+            cursor = page[-1].id
+        assert len(seen) == len(set(seen)) == 23
+        assert seen == sorted(seen, reverse=True)
+
+    def test_listings_and_counts_never_cross_tenants(self, resources: Resources, source: int) -> None:
+        documents.upsert_documents(resources.uow(), ALICE, source, _docs(4))
+        other = ensure_source(resources.uow(), MALLORY, "Tickets", "csv")
+        documents.upsert_documents(resources.uow(), MALLORY, other, _docs(2, prefix="M"))
+        assert {row.external_id for row in documents.list_documents(resources.uow(), MALLORY)} == {"M0", "M1"}
+        assert overview.summary(resources.uow(), ALICE).documents == 4
+        assert sum(n for _, _, n in documents.documents_per_day(resources.uow(), MALLORY)) == 2
+
+
+class TestSources:
+    def test_ensure_source_is_idempotent_per_tenant(self, resources: Resources) -> None:
+        first = ensure_source(resources.uow(), ALICE, "Tickets", "csv")
+        assert ensure_source(resources.uow(), ALICE, " Tickets ", "csv") == first
+        assert ensure_source(resources.uow(), MALLORY, "Tickets", "csv") != first
+
+    @pytest.mark.parametrize(("name", "kind"), [("", "csv"), ("x" * 256, "csv"), ("ok", "ftp")])
+    def test_bad_sources_are_refused(self, resources: Resources, name: str, kind: str) -> None:
+        with pytest.raises(InvalidInputError):
+            ensure_source(resources.uow(), ALICE, name, kind)
+        assert overview.summary(resources.uow(), ALICE).sources == 0

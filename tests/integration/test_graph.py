@@ -1,0 +1,79 @@
+"""Lineage behaves the same in Neo4j and in the relational graph tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import neo4j
+import pytest
+
+from superinsight.adapters.graph import Edge, GraphInputError, GraphStore, Neo4jGraph, Node, NodeRef
+from superinsight.resources import build_resources
+from tests.conftest import make_settings
+
+SOURCE = NodeRef("Source", "crm")
+DOC = NodeRef("Document", "42")
+RULE = NodeRef("Rule", "high-value")
+INSIGHT = NodeRef("Insight", "spike-1")
+
+
+@pytest.fixture(params=["relational-sqlite", "relational-postgresql", "neo4j"])
+def graph(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    if request.param == "neo4j":
+        driver = neo4j.GraphDatabase.driver(request.getfixturevalue("neo4j_uri"), auth=("neo4j", ""))
+        yield Neo4jGraph(driver)
+        driver.close()
+        return
+    url = request.getfixturevalue("sqlite_url" if request.param.endswith("sqlite") else "pg_url")
+    resources = build_resources(make_settings(tmp_path, url))
+    yield resources.graph
+    resources.engine.dispose()
+
+
+def _lineage(graph: GraphStore, tenant: str = "acme") -> None:
+    graph.merge_nodes(tenant, [Node(SOURCE, {"name": "CRM"}), Node(DOC, {"title": "Invoice"})])
+    graph.merge_edges(
+        tenant,
+        [
+            Edge(SOURCE, DOC, "PRODUCED"),
+            Edge(DOC, RULE, "MATCHED", {"version": 2}),
+            Edge(RULE, INSIGHT, "RAISED"),
+        ],
+    )
+
+
+class TestLineage:
+    def test_downstream_follows_edges_up_to_the_depth(self, graph: GraphStore) -> None:
+        _lineage(graph)
+        assert graph.downstream("acme", SOURCE, depth=1) == {DOC}
+        assert graph.downstream("acme", SOURCE, depth=3) == {DOC, RULE, INSIGHT}
+        assert graph.downstream("acme", INSIGHT) == set()
+
+    def test_merging_twice_creates_no_duplicates(self, graph: GraphStore) -> None:
+        _lineage(graph)
+        _lineage(graph)
+        assert graph.downstream("acme", SOURCE, depth=3) == {DOC, RULE, INSIGHT}
+
+    def test_tenants_never_see_each_others_lineage(self, graph: GraphStore) -> None:
+        _lineage(graph, "acme")
+        graph.merge_edges("evil", [Edge(SOURCE, NodeRef("Document", "666"), "PRODUCED")])
+        assert graph.downstream("evil", SOURCE, depth=3) == {NodeRef("Document", "666")}
+        assert NodeRef("Document", "666") not in graph.downstream("acme", SOURCE, depth=3)
+
+    def test_unknown_start_has_nothing_downstream(self, graph: GraphStore) -> None:
+        assert graph.downstream("acme", NodeRef("Source", "nowhere")) == set()
+
+    def test_hostile_labels_are_refused_before_reaching_the_store(self, graph: GraphStore) -> None:
+        with pytest.raises(GraphInputError):
+            graph.merge_nodes("acme", [Node(NodeRef("X` {}) DETACH DELETE (n", "1"))])
+        with pytest.raises(GraphInputError):
+            graph.merge_edges("acme", [Edge(SOURCE, DOC, "R]->() DELETE r //")])
+
+    def test_a_batch_of_a_thousand_edges_lands_whole(self, graph: GraphStore) -> None:
+        docs = [NodeRef("Document", str(i)) for i in range(1000)]
+        graph.merge_edges("acme", [Edge(SOURCE, doc, "PRODUCED") for doc in docs])
+        assert graph.downstream("acme", SOURCE, depth=1) == set(docs)
+
+    def test_ping_answers(self, graph: GraphStore) -> None:
+        graph.ping()

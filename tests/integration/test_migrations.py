@@ -1,0 +1,107 @@
+"""One linear schema history that round-trips and matches the models, on both stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from superinsight.db import migrate
+from superinsight.db.base import Base
+from superinsight.db.engine import build_engine
+from superinsight.db.models import DOCUMENT_TSVECTOR_SQL
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory(str(migrate.MIGRATIONS_DIR))
+
+
+class TestChain:
+    def test_has_one_head_and_one_base(self) -> None:
+        script = _script()
+        assert len(script.get_heads()) == 1
+        assert len(script.get_bases()) == 1
+
+    def test_every_revision_points_at_the_one_before_it(self) -> None:
+        revisions = list(_script().walk_revisions())  # newest first
+        for newer, older in zip(revisions, revisions[1:], strict=False):
+            assert newer.down_revision == older.revision
+            assert not newer.is_merge_point
+        assert revisions[-1].down_revision is None
+
+    def test_each_revision_file_holds_exactly_one_revision(self) -> None:
+        files = sorted(Path(migrate.MIGRATIONS_DIR, "versions").glob("*.py"))
+        assert len(files) == len(list(_script().walk_revisions()))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return str(request.getfixturevalue("empty_pg_url"))
+
+
+class TestRoundTrip:
+    def test_upgrade_downgrade_upgrade_leaves_schema_matching_models(self, empty_url: str) -> None:
+        engine = build_engine(empty_url)
+        migrate.upgrade(engine)
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        migrate.downgrade(engine, "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            diff = compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+            )
+        engine.dispose()
+        assert diff == []
+
+    def test_every_customer_table_carries_a_tenant(self, empty_url: str) -> None:
+        global_tables = {"roles", "permissions", "role_permissions"}
+        engine = build_engine(empty_url)
+        migrate.upgrade(engine)
+        inspector = inspect(engine)
+        for table in set(Base.metadata.tables) - global_tables:
+            columns = {column["name"] for column in inspector.get_columns(table)}
+            assert "tenant_id" in columns, table
+        engine.dispose()
+
+
+class TestRefusals:
+    def test_a_database_ahead_of_the_code_is_refused_and_left_alone(self, db_url: str) -> None:
+        engine = build_engine(db_url)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
+        with pytest.raises(migrate.SchemaAheadError, match="from_the_future"):
+            migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "from_the_future"
+        engine.dispose()
+
+    def test_upgrading_an_up_to_date_database_changes_nothing(self, db_url: str) -> None:
+        engine = build_engine(db_url)
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == before == migrate.head_revision(engine)
+        engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_postgresql_documents_have_a_full_text_index(pg_url: str) -> None:
+    engine = build_engine(pg_url)
+    with engine.connect() as connection:
+        definition = connection.scalar(text("SELECT pg_get_indexdef('ix_documents_fulltext'::regclass)"))
+        plan = "\n".join(
+            connection.scalars(
+                text(
+                    f"EXPLAIN SELECT id FROM documents WHERE {DOCUMENT_TSVECTOR_SQL}"
+                    " @@ plainto_tsquery('english', 'refund')"
+                )
+            )
+        )
+    engine.dispose()
+    assert "USING gin" in definition
+    assert "ix_documents_fulltext" in plan

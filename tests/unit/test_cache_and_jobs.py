@@ -1,0 +1,90 @@
+"""The embedded cache and job runner behave as their production twins promise."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from superinsight.adapters.cache import MemoryCache
+from superinsight.adapters.jobs import InProcessJobQueue, JobStatus, UnknownJobError, report_progress
+
+
+def wait_done(queue: InProcessJobQueue, job_id: str, timeout: float = 5) -> JobStatus:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = queue.status(job_id)
+        if status.done:
+            return status
+        time.sleep(0.01)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+class TestMemoryCache:
+    def test_round_trips_json_values(self) -> None:
+        cache = MemoryCache()
+        cache.set("k", {"a": [1, 2]}, ttl_seconds=60)
+        assert cache.get("k") == {"a": [1, 2]}
+
+    def test_expired_values_are_gone(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        cache = MemoryCache()
+        now = [1000.0]
+        monkeypatch.setattr(time, "monotonic", lambda: now[0])
+        cache.set("k", 1, ttl_seconds=10)
+        now[0] += 9.9
+        assert cache.get("k") == 1
+        now[0] += 0.2
+        assert cache.get("k") is None
+
+    def test_incr_counts_from_zero_and_delete_forgets(self) -> None:
+        cache = MemoryCache()
+        assert [cache.incr("v"), cache.incr("v")] == [1, 2]
+        cache.delete("v")
+        assert cache.get("v") is None
+
+    def test_concurrent_increments_are_not_lost(self) -> None:
+        cache = MemoryCache()
+        threads = [threading.Thread(target=lambda: [cache.incr("n") for _ in range(500)]) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert cache.get("n") == 2000
+
+
+def _steps(gate: threading.Event) -> None:
+    report_progress(0.5, "half way")
+    gate.wait(5)
+
+
+def _explode() -> None:
+    raise ValueError("bad row 7")
+
+
+class TestInProcessJobs:
+    def test_progress_is_visible_while_running_and_complete_after(self) -> None:
+        queue = InProcessJobQueue()
+        gate = threading.Event()
+        job_id = queue.enqueue(_steps, gate)
+        deadline = time.monotonic() + 5
+        while queue.status(job_id).progress < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        running = queue.status(job_id)
+        assert (running.state, running.progress, running.message) == ("running", 0.5, "half way")
+        gate.set()
+        finished = wait_done(queue, job_id)
+        assert (finished.state, finished.progress) == ("finished", 1.0)
+
+    def test_a_failing_job_reports_its_error(self) -> None:
+        queue = InProcessJobQueue()
+        status = wait_done(queue, queue.enqueue(_explode))
+        assert status.state == "failed"
+        assert status.error == "bad row 7"
+
+    def test_unknown_job_ids_are_refused(self) -> None:
+        with pytest.raises(UnknownJobError):
+            InProcessJobQueue().status("nope")
+
+    def test_report_progress_outside_a_job_does_nothing(self) -> None:
+        report_progress(0.3, "no job here")

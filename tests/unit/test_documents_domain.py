@@ -1,0 +1,45 @@
+"""Content hashes decide whether a re-synced document changed; validation refuses bad batches."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from superinsight.services.documents import DocumentInput, content_hash, validate
+from superinsight.services.errors import InvalidInputError
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+metadata = st.dictionaries(st.text(max_size=10), json_scalars, max_size=5)
+
+
+@given(st.text(max_size=50), st.text(max_size=200), metadata)
+def test_hash_ignores_key_order_and_is_stable(title: str, content: str, meta: dict[str, object]) -> None:
+    first = DocumentInput("x", title, content, dict(meta))
+    second = DocumentInput("x", title, content, dict(reversed(list(meta.items()))))
+    assert content_hash(first) == content_hash(second)
+    assert len(content_hash(first)) == 64
+
+
+@given(st.text(max_size=50), st.text(max_size=50))
+def test_any_change_of_content_changes_the_hash(a: str, b: str) -> None:
+    if a != b:
+        assert content_hash(DocumentInput("x", "t", a)) != content_hash(DocumentInput("x", "t", b))
+
+
+def test_the_external_id_is_not_part_of_the_content() -> None:
+    assert content_hash(DocumentInput("a", "t", "c")) == content_hash(DocumentInput("b", "t", "c"))
+
+
+@pytest.mark.parametrize(
+    ("docs", "message"),
+    [
+        ([DocumentInput("", "t", "c")], "record 1: external id"),
+        ([DocumentInput("x" * 256, "t", "c")], "record 1: external id"),
+        ([DocumentInput("a", "t", "c"), DocumentInput("a", "t", "c")], "record 2: external id 'a' appears twice"),
+        ([DocumentInput("a", "t" * 1001, "c")], "record 1: title"),
+    ],
+)
+def test_bad_batches_are_refused_with_the_record_number(docs: list[DocumentInput], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        validate(docs)
