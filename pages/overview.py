@@ -16,15 +16,17 @@ st.title("Overview")
 actor = current_actor()
 summary = overview.summary(resources().uow(), actor)
 
-if summary.empty:
-    st.info(
-        "Your workbench is empty. Load the demo workspace to look around, or connect a data "
-        "source and run a sync to bring in your own documents."
-    )
-    if st.button("Load demo data", type="primary", disabled=DEMO_JOB in st.session_state):
-        st.session_state[DEMO_JOB] = demo.start_seed(resources(), actor)
-        st.rerun()
+if DEMO_JOB in st.session_state:
     track(DEMO_JOB, "Demo data loaded.")
+if summary.empty:
+    if DEMO_JOB not in st.session_state:
+        st.info(
+            "Your workbench is empty. Load the demo workspace to look around, or connect a data "
+            "source and run a sync to bring in your own documents."
+        )
+        if st.button("Load demo data", type="primary"):
+            st.session_state[DEMO_JOB] = demo.start_seed(resources(), actor)
+            st.rerun()
     st.stop()
 
 cols = st.columns(4)

@@ -1,0 +1,112 @@
+"""The main flows in a real browser: Debian's Chromium driven by Playwright.
+
+Screenshots land in test-artifacts/ so a person can look at what the test saw.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.servers import free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app as a user runs it: embedded defaults, demo data, `streamlit run app.py`."""
+    data_dir = tmp_path_factory.mktemp("e2e") / "data"
+    env = {**os.environ, "DATA_DIR": str(data_dir)}
+    subprocess.run(
+        [sys.executable, "-m", "superinsight.cli", "seed-demo", "--documents", "600"],
+        cwd=ROOT, env=env, check=True, capture_output=True, timeout=180,
+    )
+    port = free_port()
+    log = data_dir / "streamlit.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read() == b"ok"
+
+    try:
+        wait_until(healthy, 60, "streamlit", log)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: the test command installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def settle(page: Page) -> None:
+    """Wait for Streamlit to finish the script run, and for canvases to paint."""
+    page.wait_for_selector('[data-testid="stAppViewContainer"]')
+    page.wait_for_timeout(500)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
+    page.wait_for_timeout(1000)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_overview_shows_the_demo_workbench(page: Page, app_url: str, artifacts: Path) -> None:
+    page.goto(app_url)
+    settle(page)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("600")
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
+    page.screenshot(path=artifacts / "overview.png", full_page=True)
+
+
+def test_browse_documents_page_by_page(page: Page, app_url: str, artifacts: Path) -> None:
+    page.goto(app_url)
+    settle(page)
+    page.get_by_role("link", name="Documents").click()
+    settle(page)
+    expect(page.get_by_text("Page 1")).to_be_visible()
+    page.get_by_role("button", name="Older →").click()
+    settle(page)
+    expect(page.get_by_text("Page 2")).to_be_visible()
+    page.screenshot(path=artifacts / "documents.png", full_page=True)
+
+
+def test_system_health_lists_every_service(page: Page, app_url: str, artifacts: Path) -> None:
+    page.goto(f"{app_url}/health")
+    settle(page)
+    expect(page.get_by_text("Every configured service is answering.")).to_be_visible()
+    page.screenshot(path=artifacts / "health.png", full_page=True)

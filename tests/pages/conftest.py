@@ -1,0 +1,31 @@
+"""Pages run against a real embedded workbench configured through the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from superinsight.config import get_settings
+from superinsight.resources import get_resources
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _forget_process_state() -> None:
+    get_settings.cache_clear()
+    get_resources.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def workbench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh embedded workbench in its own data dir; the app migrates it on first run."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(ROOT)
+    _forget_process_state()
+    yield tmp_path
+    _forget_process_state()
