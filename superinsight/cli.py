@@ -11,6 +11,7 @@ from superinsight.db import migrate as schema
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
 from superinsight.services import health as health_service
+from superinsight.services import overview
 from superinsight.services.context import DEMO_TENANT, system_actor
 from superinsight.services.demo import seed_demo as seed_demo_service
 
@@ -48,11 +49,15 @@ def migrate() -> None:
 def seed_demo(
     documents: int = typer.Option(5000, min=2, help="How many demo documents to create."),
     tenant: str = typer.Option(DEMO_TENANT, help="Tenant that owns the demo data."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if the tenant has documents."),
 ) -> None:
     """Load the demo workspace: two sources, documents with metadata and a few rules."""
     resources = _resources()
     if resources.settings.auto_migrate:
         _migrate_or_exit(resources)
+    if if_empty and not overview.summary(resources.uow(), system_actor(tenant)).empty:
+        typer.echo("The workbench already has data; demo not loaded.")
+        return
     with typer.progressbar(length=100, label="Seeding demo") as bar:
         done = 0
 
@@ -92,15 +97,27 @@ def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty.
 
 
 @app.command()
-def health() -> None:
+def health(
+    only: list[str] = typer.Option(None, "--only", help="Check just these services (repeatable)."),
+    strict: bool = typer.Option(False, help="Fail on 'degraded' too, not only on 'down'."),
+) -> None:
     """One line per service with its state and latency; non-zero exit if any is down."""
-    results = health_service.check_services(_resources())
+    unknown = set(only or ()) - set(health_service.CHECKS)
+    if unknown:
+        typer.secho(
+            f"Unknown service(s): {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(health_service.CHECKS)}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    results = health_service.check_services(_resources(), only or None)
     for item in results:
         latency = "—" if item.latency_ms is None else f"{item.latency_ms:.1f} ms"
         colour = {"up": typer.colors.GREEN, "down": typer.colors.RED}.get(item.state, typer.colors.YELLOW)
         line = f"{item.name:<9} {item.state:<15} {item.backend:<13} {latency:>10}  {item.detail}"
         typer.secho(line, fg=colour)
-    if any(item.failing for item in results):
+    if any(item.failing or (strict and item.state == "degraded") for item in results):
         raise typer.Exit(1)
 
 

@@ -30,8 +30,16 @@ from tests.servers import (
 )
 
 SETTINGS_VARIABLES = (
-    "DATABASE_URL", "REDIS_URL", "NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD",
-    "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "SECRET_KEY", "DATA_DIR", "AUTO_MIGRATE",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "NEO4J_URI",
+    "NEO4J_USER",
+    "NEO4J_PASSWORD",
+    "LABEL_STUDIO_URL",
+    "LABEL_STUDIO_API_KEY",
+    "SECRET_KEY",
+    "DATA_DIR",
+    "AUTO_MIGRATE",
 )
 for _name in SETTINGS_VARIABLES:
     os.environ.pop(_name, None)

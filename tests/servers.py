@@ -93,8 +93,17 @@ class PostgresServer:
         options += " -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
             _as_postgres_user(
-                [str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "server.log"),
-                 "-o", options, "-w", "start"]
+                [
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(self.dir / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "start",
+                ]
             ),
             check=True,
             capture_output=True,
@@ -102,7 +111,9 @@ class PostgresServer:
 
     def stop(self) -> None:
         subprocess.run(
-            _as_postgres_user([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop"]),
+            _as_postgres_user(
+                [str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop"]
+            ),
             capture_output=True,
         )
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -124,8 +135,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=(self.dir / "server.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
@@ -196,12 +218,22 @@ class Neo4jServer(BackgroundServer):
     def launch(self) -> None:
         if not (NEO4J_HARNESS / "target" / "classes").exists():
             subprocess.run(
-                ["mvn", "-q", "-B", "package", "-DskipTests"], cwd=NEO4J_HARNESS, check=True, capture_output=True
+                ["mvn", "-q", "-B", "package", "-DskipTests"],
+                cwd=NEO4J_HARNESS,
+                check=True,
+                capture_output=True,
             )
         classpath = f"{NEO4J_HARNESS / 'target' / 'classes'}:{NEO4J_HARNESS / 'target' / 'dependency' / '*'}"
         self.process = subprocess.Popen(
-            ["java", "-Xmx768m", "-cp", classpath, "superinsight.Neo4jHarness", str(self.port),
-             str(self.dir / "db")],
+            [
+                "java",
+                "-Xmx768m",
+                "-cp",
+                classpath,
+                "superinsight.Neo4jHarness",
+                str(self.port),
+                str(self.dir / "db"),
+            ],
             stdin=subprocess.PIPE,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
@@ -236,9 +268,24 @@ class LabelStudioServer(BackgroundServer):
             "LANG": "C.UTF-8",
         }
         self.process = subprocess.Popen(
-            [str(binary), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.dir / "ls"), "--username", self.username, "--password", self.password,
-             "--user-token", self.token, "--enable-legacy-api-token"],
+            [
+                str(binary),
+                "start",
+                "--no-browser",
+                "--internal-host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.dir / "ls"),
+                "--username",
+                self.username,
+                "--password",
+                self.password,
+                "--user-token",
+                self.token,
+                "--enable-legacy-api-token",
+            ],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self.log.open("wb"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -106,7 +106,8 @@ def check_one(resources: Resources, name: str) -> ServiceHealth:
     return ServiceHealth(name, backend, state, round(latency_ms, 1), detail)
 
 
-def check_services(resources: Resources) -> list[ServiceHealth]:
+def check_services(resources: Resources, names: Sequence[str] | None = None) -> list[ServiceHealth]:
     """All probes at once, so the answer takes as long as the slowest, not the sum."""
-    with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
-        return list(pool.map(lambda name: check_one(resources, name), CHECKS))
+    chosen = [name for name in CHECKS if names is None or name in names]
+    with ThreadPoolExecutor(max_workers=len(chosen) or 1) as pool:
+        return list(pool.map(lambda name: check_one(resources, name), chosen))

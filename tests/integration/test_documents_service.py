@@ -46,7 +46,9 @@ class TestUpsert:
             updated=3, unchanged=2
         )
         with resources.uow() as uow:
-            contents = {row[0]: row[1] for row in uow.session.execute(select(Document.external_id, Document.content))}
+            contents = {
+                row[0]: row[1] for row in uow.session.execute(select(Document.external_id, Document.content))
+            }
         assert contents["D0"] == "new 0"
         assert contents["D4"] == "text 4"
 

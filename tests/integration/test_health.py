@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from pydantic import SecretStr
 
 from superinsight.resources import build_resources
 from superinsight.services.health import check_services
 from tests.conftest import make_settings
 from tests.servers import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _states(results: list) -> dict[str, str]:  # type: ignore[type-arg]
@@ -25,7 +19,11 @@ def _states(results: list) -> dict[str, str]:  # type: ignore[type-arg]
 def test_embedded_defaults_are_all_up_but_labeling(sqlite_url: str, tmp_path: Path) -> None:
     results = check_services(build_resources(make_settings(tmp_path, sqlite_url)))
     assert _states(results) == {
-        "database": "up", "cache": "up", "jobs": "up", "graph": "up", "labeling": "not configured",
+        "database": "up",
+        "cache": "up",
+        "jobs": "up",
+        "graph": "up",
+        "labeling": "not configured",
     }
     assert all(item.latency_ms is not None for item in results if item.state == "up")
 
@@ -48,7 +46,9 @@ def test_every_real_service_up(
         ("database", "cache", "graph", "labeling"), "up"
     )
     assert (results["database"].backend, results["cache"].backend, results["graph"].backend) == (
-        "postgresql", "redis", "neo4j",
+        "postgresql",
+        "redis",
+        "neo4j",
     )
     assert results["database"].latency_ms is not None and results["database"].latency_ms < 1000
 
@@ -75,48 +75,3 @@ def test_unreachable_services_are_down_and_the_password_is_never_shown(tmp_path:
     for item in results:
         assert "hunter2secret" not in item.detail
         assert item.detail
-
-
-def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "superinsight.cli", *args],
-        cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=180,
-    )
-
-
-class TestHealthCommand:
-    def test_prints_a_line_per_service_and_exits_zero_when_nothing_is_down(self, tmp_path: Path) -> None:
-        assert _cli("migrate", env={}, cwd=tmp_path).returncode == 0
-        result = _cli("health", env={}, cwd=tmp_path)
-        assert result.returncode == 0, result.stdout + result.stderr
-        lines = result.stdout.strip().splitlines()
-        assert [line.split()[0] for line in lines] == ["database", "cache", "jobs", "graph", "labeling"]
-        assert " ms" in lines[0]
-
-    def test_exits_non_zero_when_a_configured_service_is_down(self, tmp_path: Path) -> None:
-        result = _cli("health", env={"REDIS_URL": f"redis://:pw-xyz-123@127.0.0.1:{free_port()}/0"}, cwd=tmp_path)
-        assert result.returncode == 1
-        cache_line = next(line for line in result.stdout.splitlines() if line.startswith("cache"))
-        assert "down" in cache_line
-        assert "pw-xyz-123" not in result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
-def test_migrate_and_seed_demo_from_the_command_line(store: str, request: pytest.FixtureRequest,
-                                                     tmp_path: Path) -> None:
-    env = {} if store == "sqlite" else {"DATABASE_URL": request.getfixturevalue("empty_pg_url")}
-    migrated = _cli("migrate", env=env, cwd=tmp_path)
-    assert migrated.returncode == 0, migrated.stderr
-    assert "migrated from empty to" in migrated.stdout
-    assert "already at revision" in _cli("migrate", env=env, cwd=tmp_path).stdout
-    seeded = _cli("seed-demo", "--documents", "300", env=env, cwd=tmp_path)
-    assert seeded.returncode == 0, seeded.stderr
-    assert "2 sources, 300 documents added" in seeded.stdout
-    again = _cli("seed-demo", "--documents", "300", env=env, cwd=tmp_path)
-    assert "0 documents added, 0 updated, 300 unchanged, 0 rules added" in again.stdout
-
-
-def test_the_worker_explains_that_it_needs_redis(tmp_path: Path) -> None:
-    result = _cli("worker", env={}, cwd=tmp_path)
-    assert result.returncode == 2
-    assert "needs REDIS_URL" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ class TestChain:
 
     def test_every_revision_points_at_the_one_before_it(self) -> None:
         revisions = list(_script().walk_revisions())  # newest first
-        for newer, older in zip(revisions, revisions[1:], strict=False):
+        for newer, older in itertools.pairwise(revisions):
             assert newer.down_revision == older.revision
             assert not newer.is_merge_point
         assert revisions[-1].down_revision is None

@@ -43,7 +43,11 @@ def _run_worker(redis_url: str, tmp_path: Path) -> subprocess.CompletedProcess[s
     env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
     return subprocess.run(
         [sys.executable, "-m", "superinsight.cli", "worker", "--burst"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -30,7 +30,9 @@ def _seed(documents: int = 120) -> None:
 
 
 class TestOverview:
-    def test_an_empty_workbench_offers_the_demo_and_loads_it_in_the_background(self, workbench_env: Path) -> None:
+    def test_an_empty_workbench_offers_the_demo_and_loads_it_in_the_background(
+        self, workbench_env: Path
+    ) -> None:
         at = _app()
         assert "Your workbench is empty" in at.info[0].value
         at.button[0].click().run()
@@ -45,7 +47,12 @@ class TestOverview:
         _seed(120)
         at = _app()
         figures = {m.label: m.value for m in at.metric}
-        assert figures == {"Documents": "120", "Data sources": "2", "Active rules": "4", "Open quality issues": "0"}
+        assert figures == {
+            "Documents": "120",
+            "Data sources": "2",
+            "Active rules": "4",
+            "Open quality issues": "0",
+        }
         assert at.get("plotly_chart")
 
 

@@ -19,7 +19,9 @@ class TestEmbeddedDefaults:
     def test_unset_database_means_a_sqlite_file_in_the_data_dir(self, tmp_path: Path) -> None:
         settings = make_settings(tmp_path)
         assert settings.uses_embedded_database
-        assert settings.effective_database_url == f"sqlite:///{(tmp_path / 'data' / 'workbench.db').resolve()}"
+        assert (
+            settings.effective_database_url == f"sqlite:///{(tmp_path / 'data' / 'workbench.db').resolve()}"
+        )
 
     def test_environment_variables_select_real_services(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

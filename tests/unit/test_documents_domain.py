@@ -36,7 +36,10 @@ def test_the_external_id_is_not_part_of_the_content() -> None:
     [
         ([DocumentInput("", "t", "c")], "record 1: external id"),
         ([DocumentInput("x" * 256, "t", "c")], "record 1: external id"),
-        ([DocumentInput("a", "t", "c"), DocumentInput("a", "t", "c")], "record 2: external id 'a' appears twice"),
+        (
+            [DocumentInput("a", "t", "c"), DocumentInput("a", "t", "c")],
+            "record 2: external id 'a' appears twice",
+        ),
         ([DocumentInput("a", "t" * 1001, "c")], "record 1: title"),
     ],
 )

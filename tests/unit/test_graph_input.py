@@ -29,7 +29,10 @@ def test_hostile_names_are_refused(name: str) -> None:
 
 def test_properties_must_be_scalars_under_identifier_keys() -> None:
     assert check_properties({"ok": 1, "name": "x", "flag": True, "none": None}) == {
-        "ok": 1, "name": "x", "flag": True, "none": None,
+        "ok": 1,
+        "name": "x",
+        "flag": True,
+        "none": None,
     }
     with pytest.raises(GraphInputError):
         check_properties({"nested": {"a": 1}})  # type: ignore[dict-item]

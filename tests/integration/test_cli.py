@@ -1,0 +1,90 @@
+"""The `superinsight` command line, run as a user runs it: a separate process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port
+
+
+def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "superinsight.cli", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+class TestHealthCommand:
+    def test_prints_a_line_per_service_and_exits_zero_when_nothing_is_down(self, tmp_path: Path) -> None:
+        assert _cli("migrate", env={}, cwd=tmp_path).returncode == 0
+        result = _cli("health", env={}, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = result.stdout.strip().splitlines()
+        assert [line.split()[0] for line in lines] == ["database", "cache", "jobs", "graph", "labeling"]
+        assert " ms" in lines[0]
+
+    def test_exits_non_zero_when_a_configured_service_is_down(self, tmp_path: Path) -> None:
+        result = _cli(
+            "health", env={"REDIS_URL": f"redis://:pw-xyz-123@127.0.0.1:{free_port()}/0"}, cwd=tmp_path
+        )
+        assert result.returncode == 1
+        cache_line = next(line for line in result.stdout.splitlines() if line.startswith("cache"))
+        assert "down" in cache_line
+        assert "pw-xyz-123" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_migrate_and_seed_demo_from_the_command_line(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    env = {} if store == "sqlite" else {"DATABASE_URL": request.getfixturevalue("empty_pg_url")}
+    migrated = _cli("migrate", env=env, cwd=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "migrated from empty to" in migrated.stdout
+    assert "already at revision" in _cli("migrate", env=env, cwd=tmp_path).stdout
+    seeded = _cli("seed-demo", "--documents", "300", env=env, cwd=tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "2 sources, 300 documents added" in seeded.stdout
+    again = _cli("seed-demo", "--documents", "300", env=env, cwd=tmp_path)
+    assert "0 documents added, 0 updated, 300 unchanged, 0 rules added" in again.stdout
+
+
+def test_the_worker_explains_that_it_needs_redis(tmp_path: Path) -> None:
+    result = _cli("worker", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "needs REDIS_URL" in result.stderr
+
+
+def test_seed_demo_if_empty_leaves_an_existing_workbench_alone(tmp_path: Path) -> None:
+    assert "300 documents added" in _cli("seed-demo", "--documents", "300", env={}, cwd=tmp_path).stdout
+    result = _cli("seed-demo", "--if-empty", env={}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert "already has data" in result.stdout
+
+
+class TestHealthOptions:
+    def test_only_checks_the_named_services(self, tmp_path: Path) -> None:
+        result = _cli("health", "--only", "cache", "--only", "jobs", env={}, cwd=tmp_path)
+        assert [line.split()[0] for line in result.stdout.splitlines()] == ["cache", "jobs"]
+        assert result.returncode == 0
+
+    def test_strict_fails_on_a_queue_without_workers(self, redis_url: str, tmp_path: Path) -> None:
+        env = {"REDIS_URL": redis_url}
+        assert _cli("health", "--only", "jobs", env=env, cwd=tmp_path).returncode == 0
+        strict = _cli("health", "--only", "jobs", "--strict", env=env, cwd=tmp_path)
+        assert strict.returncode == 1
+        assert "degraded" in strict.stdout
+
+    def test_unknown_services_are_refused(self, tmp_path: Path) -> None:
+        result = _cli("health", "--only", "kafka", env={}, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "Unknown service(s): kafka" in result.stderr

@@ -1,0 +1,51 @@
+"""docker-compose.yml runs the full stack the way the settings expect it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from superinsight.config import Settings
+
+COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return loaded
+
+
+def test_runs_every_service_of_the_design(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"postgres", "redis", "neo4j", "label-studio", "app", "worker"}
+
+
+def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        assert service.get("healthcheck", {}).get("test"), name
+
+
+def test_stateful_services_keep_data_in_named_volumes(compose: dict[str, Any]) -> None:
+    for name in ("postgres", "redis", "neo4j", "label-studio"):
+        volume = compose["services"][name]["volumes"][0].split(":")[0]
+        assert volume in compose["volumes"], name
+
+
+@pytest.mark.parametrize("name", ["app", "worker"])
+def test_workbench_waits_for_healthy_dependencies(compose: dict[str, Any], name: str) -> None:
+    depends = compose["services"][name]["depends_on"]
+    for dependency in ("postgres", "redis", "neo4j", "label-studio"):
+        assert depends[dependency]["condition"] == "service_healthy"
+
+
+def test_the_app_migrates_before_serving(compose: dict[str, Any]) -> None:
+    command = " ".join(compose["services"]["app"]["command"])
+    assert command.index("superinsight migrate") < command.index("streamlit run")
+
+
+def test_workbench_environment_names_are_real_settings(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["app"]["environment"]
+    assert {key.lower() for key in environment} <= set(Settings.model_fields)
