@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -47,9 +48,11 @@ def migrate() -> None:
 
 @app.command("seed-demo")
 def seed_demo(
-    documents: int = typer.Option(5000, min=2, help="How many demo documents to create."),
-    tenant: str = typer.Option(DEMO_TENANT, help="Tenant that owns the demo data."),
-    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if the tenant has documents."),
+    documents: Annotated[int, typer.Option(min=2, help="How many demo documents to create.")] = 5000,
+    tenant: Annotated[str, typer.Option(help="Tenant that owns the demo data.")] = DEMO_TENANT,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if the tenant has documents.")
+    ] = False,
 ) -> None:
     """Load the demo workspace: two sources, documents with metadata and a few rules."""
     resources = _resources()
@@ -76,7 +79,7 @@ def seed_demo(
 
 
 @app.command()
-def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty.")) -> None:
+def worker(burst: Annotated[bool, typer.Option(help="Exit once the queue is empty.")] = False) -> None:
     """Run background jobs from the Redis queue (needs REDIS_URL)."""
     from superinsight.adapters.jobs import RQJobQueue
 
@@ -98,8 +101,8 @@ def worker(burst: bool = typer.Option(False, help="Exit once the queue is empty.
 
 @app.command()
 def health(
-    only: list[str] = typer.Option(None, "--only", help="Check just these services (repeatable)."),
-    strict: bool = typer.Option(False, help="Fail on 'degraded' too, not only on 'down'."),
+    only: Annotated[list[str] | None, typer.Option(help="Check just these services (repeatable).")] = None,
+    strict: Annotated[bool, typer.Option(help="Fail on 'degraded' too, not only on 'down'.")] = False,
 ) -> None:
     """One line per service with its state and latency; non-zero exit if any is down."""
     unknown = set(only or ()) - set(health_service.CHECKS)
