@@ -6,7 +6,11 @@ import math
 import re
 from typing import Any
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# What JavaScript's String.prototype.trim removes, and so what Number("…") ignores.
+JS_WHITESPACE = "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# A decimal literal as Number("…") reads it (after trimming).
+NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_NUMBER = re.compile(NUMBER_PATTERN)
 
 
 def truthy(value: Any) -> bool:
@@ -44,7 +48,11 @@ def js_string(value: Any) -> str:
 
 
 def js_number(value: Any) -> float:
-    """Number(value) in JavaScript."""
+    """Number(value) in JavaScript, for decimal strings only.
+
+    JavaScript also reads "0x1F" and "Infinity"; we deliberately treat those as
+    not-a-number, so the database (which has no such parsing) gives the same answer.
+    """
     if value is None or value is False:
         return 0.0
     if value is True:
@@ -52,16 +60,10 @@ def js_number(value: Any) -> float:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip(JS_WHITESPACE)
         if text == "":
             return 0.0
-        if _NUMBER.match(text):
-            return float(text)
-        if text in ("Infinity", "+Infinity", "-Infinity"):
-            return -math.inf if text.startswith("-") else math.inf
-        if re.match(r"^0[xX][0-9a-fA-F]+$", text):
-            return float(int(text, 16))
-        return math.nan
+        return float(text) if _NUMBER.match(text) else math.nan
     if isinstance(value, list):
         return js_number(js_string(value))
     return math.nan

@@ -102,9 +102,13 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def settle(page: Page) -> None:
-    """Wait for Streamlit to finish the script run, and for canvases to paint."""
-    page.wait_for_selector('[data-testid="stAppViewContainer"]')
-    page.wait_for_timeout(500)
+    """Wait for Streamlit to finish the script run, and for canvases to paint.
+
+    A page's title is the first thing it draws; on a cold server the first run
+    (imports, migration check) takes seconds before the status widget even shows.
+    """
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
+    page.wait_for_timeout(300)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
     page.wait_for_timeout(1000)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)

@@ -1,0 +1,218 @@
+"""Dialect-specific SQL pieces the rule compiler needs, for PostgreSQL and SQLite.
+
+Each construct compiles to the one spelling per dialect that gives the same
+answer as the Python evaluator: JSON value kinds with booleans told apart from
+numbers, binary string order, substring search without LIKE's case folding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, Float, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class _JsonPath(FunctionElement[Any]):
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any], path: tuple[str, ...]) -> None:
+        super().__init__(column)
+        self.column = column
+        self.path = path
+
+
+def _pg_path(path: tuple[str, ...]) -> str:
+    return "'{" + ",".join(path) + "}'"
+
+
+def _sqlite_path(path: tuple[str, ...]) -> str:
+    return "'$." + ".".join(path) + "'"
+
+
+class json_kind(_JsonPath):  # noqa: N801 - SQL function naming
+    """'string', 'number', 'true', 'false', 'null', 'object' or 'array'; NULL when missing."""
+
+    type = String()
+    name = "json_kind"
+
+
+class json_text(_JsonPath):  # noqa: N801
+    """The value as text when it is a JSON string."""
+
+    type = String()
+    name = "json_text"
+
+
+class json_number(_JsonPath):  # noqa: N801
+    """The value as a float when it is a JSON number."""
+
+    type = Float()
+    name = "json_number"
+
+
+@compiles(json_kind, "postgresql")
+def _kind_pg(element: json_kind, compiler: SQLCompiler, **kw: Any) -> str:
+    value = f"({compiler.process(element.column, **kw)} #> {_pg_path(element.path)})"
+    return (
+        f"CASE jsonb_typeof({value}) WHEN 'boolean' THEN "
+        f"CASE WHEN {value} = 'true'::jsonb THEN 'true' ELSE 'false' END "
+        f"ELSE jsonb_typeof({value}) END"
+    )
+
+
+@compiles(json_kind, "sqlite")
+def _kind_sqlite(element: json_kind, compiler: SQLCompiler, **kw: Any) -> str:
+    kind = f"json_type({compiler.process(element.column, **kw)}, {_sqlite_path(element.path)})"
+    return f"CASE {kind} WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' ELSE {kind} END"
+
+
+@compiles(json_text, "postgresql")
+def _text_pg(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.column, **kw)} #>> {_pg_path(element.path)})"
+
+
+@compiles(json_text, "sqlite")
+def _text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_extract({compiler.process(element.column, **kw)}, {_sqlite_path(element.path)})"
+
+
+@compiles(json_number, "postgresql")
+def _number_pg(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    path = _pg_path(element.path)
+    return (
+        f"CASE WHEN jsonb_typeof({column} #> {path}) = 'number' "
+        f"THEN ({column} #>> {path})::double precision END"
+    )
+
+
+@compiles(json_number, "sqlite")
+def _number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    path = _sqlite_path(element.path)
+    return (
+        f"CASE WHEN json_type({column}, {path}) IN ('integer', 'real') "
+        f"THEN CAST(json_extract({column}, {path}) AS REAL) END"
+    )
+
+
+class json_array_has_text(FunctionElement[bool]):  # noqa: N801
+    """A JSON array column holds this exact string among its elements."""
+
+    type = Boolean()
+    name = "json_array_has_text"
+    inherit_cache = True
+
+
+@compiles(json_array_has_text, "postgresql")
+def _has_pg(element: json_array_has_text, compiler: SQLCompiler, **kw: Any) -> str:
+    column, needle = list(element.clauses)
+    return f"({compiler.process(column, **kw)} @> jsonb_build_array(CAST({compiler.process(needle, **kw)} AS text)))"
+
+
+@compiles(json_array_has_text, "sqlite")
+def _has_sqlite(element: json_array_has_text, compiler: SQLCompiler, **kw: Any) -> str:
+    column, needle = list(element.clauses)
+    return (
+        f"EXISTS (SELECT 1 FROM json_each({compiler.process(column, **kw)}) AS tag "
+        f"WHERE tag.type = 'text' AND tag.value = {compiler.process(needle, **kw)})"
+    )
+
+
+class json_array_length(FunctionElement[int]):  # noqa: N801
+    type = Float()
+    name = "json_array_length"
+    inherit_cache = True
+
+
+@compiles(json_array_length, "postgresql")
+def _length_pg(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"jsonb_array_length({compiler.process(list(element.clauses)[0], **kw)})"
+
+
+@compiles(json_array_length, "sqlite")
+def _length_sqlite(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_array_length({compiler.process(list(element.clauses)[0], **kw)})"
+
+
+class position_of(FunctionElement[int]):  # noqa: N801
+    """1-based position of a substring, 0 when absent; case-sensitive, no wildcards."""
+
+    type = Float()
+    name = "position_of"
+    inherit_cache = True
+
+
+@compiles(position_of, "postgresql")
+def _position_pg(element: position_of, compiler: SQLCompiler, **kw: Any) -> str:
+    haystack, needle = list(element.clauses)
+    return f"strpos({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)})"
+
+
+@compiles(position_of, "sqlite")
+def _position_sqlite(element: position_of, compiler: SQLCompiler, **kw: Any) -> str:
+    haystack, needle = list(element.clauses)
+    return f"instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)})"
+
+
+class ascii_lower(FunctionElement[str]):  # noqa: N801
+    """Lower-case A-Z only, as the Python side does (SQLite's lower() does exactly that)."""
+
+    type = String()
+    name = "ascii_lower"
+    inherit_cache = True
+
+
+@compiles(ascii_lower, "postgresql")
+def _lower_pg(element: ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        f"translate({compiler.process(list(element.clauses)[0], **kw)}, "
+        "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    )
+
+
+@compiles(ascii_lower, "sqlite")
+def _lower_sqlite(element: ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(list(element.clauses)[0], **kw)})"
+
+
+class regex_match(FunctionElement[bool]):  # noqa: N801
+    """Pattern found anywhere in the text (SQLite uses the REGEXP function the engine registers)."""
+
+    type = Boolean()
+    name = "regex_match"
+    inherit_cache = True
+
+
+@compiles(regex_match, "postgresql")
+def _regex_pg(element: regex_match, compiler: SQLCompiler, **kw: Any) -> str:
+    text, pattern = list(element.clauses)
+    return f"({compiler.process(text, **kw)} ~ {compiler.process(pattern, **kw)})"
+
+
+@compiles(regex_match, "sqlite")
+def _regex_sqlite(element: regex_match, compiler: SQLCompiler, **kw: Any) -> str:
+    text, pattern = list(element.clauses)
+    return f"({compiler.process(text, **kw)} REGEXP {compiler.process(pattern, **kw)})"
+
+
+class binary_text(FunctionElement[str]):  # noqa: N801
+    """Text compared by code point, as Python compares strings."""
+
+    type = String()
+    name = "binary_text"
+    inherit_cache = True
+
+
+@compiles(binary_text, "postgresql")
+def _binary_pg(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(list(element.clauses)[0], **kw)} COLLATE "C")'
+
+
+@compiles(binary_text, "sqlite")
+def _binary_sqlite(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(list(element.clauses)[0], **kw)
