@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from superinsight.rules.extensions import regexp
+
 
 def normalize_url(url: str) -> str:
     """Accept the plain `postgresql://` form people paste, and drive it with psycopg 3."""
@@ -18,7 +20,11 @@ def normalize_url(url: str) -> str:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys are off by default in SQLite; WAL lets the page read while a job writes."""
+    """Foreign keys are off by default in SQLite; WAL lets the page read while a job writes.
+
+    SQLite has no regular expressions of its own: REGEXP calls the rule language's.
+    """
+    dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

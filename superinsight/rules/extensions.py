@@ -5,7 +5,7 @@
 | `contains` | text, fragment | the text contains the fragment, ignoring ASCII case |
 | `starts_with` | text, prefix | the text starts with the prefix, ignoring ASCII case |
 | `ends_with` | text, suffix | the text ends with the suffix, ignoring ASCII case |
-| `regex` | text, pattern | the pattern (a portable subset of regular expressions) matches anywhere in the text |
+| `regex` | text, pattern | the pattern (a portable regular expression) matches anywhere in it |
 | `date_before` | value, date | both are ISO dates (`YYYY-MM-DD…`) and the value's day is earlier |
 | `date_after` | value, date | both are ISO dates and the value's day is later |
 
@@ -28,7 +28,9 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # The regular expressions both Python and PostgreSQL read the same way: literal
 # characters, classes, groups, alternation and greedy quantifiers. No anchors
 # other than a leading ^, no backslash classes, no lookaround or flags.
-PORTABLE_REGEX = re.compile(r"^\^?(?:[A-Za-z0-9 _\-.,:;/@#%&=+'\"!<>~]|\\[.+*?()|\[\]{}^$\\-]|[][()|*+?{}]|\^)*$")
+PORTABLE_REGEX = re.compile(
+    r"^\^?(?:[A-Za-z0-9 _\-.,:;/@#%&=+'\"!<>~]|\\[.+*?()|\[\]{}^$\\-]|[][()|*+?{}]|\^)*$"
+)
 MAX_PATTERN_LENGTH = 200
 
 
@@ -66,6 +68,13 @@ def check_pattern(pattern: Any) -> str:
 @lru_cache(maxsize=256)
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.DOTALL)
+
+
+def regexp(pattern: str | None, text: str | None) -> bool | None:
+    """SQLite's `text REGEXP pattern`, with the same flags the evaluator uses."""
+    if pattern is None or text is None:
+        return None
+    return _compiled(pattern).search(text) is not None
 
 
 def _texts(args: list[Any]) -> tuple[str, str] | None:

@@ -7,9 +7,15 @@ import re
 from typing import Any
 
 # What JavaScript's String.prototype.trim removes, and so what Number("…") ignores.
-JS_WHITESPACE = "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-# A decimal literal as Number("…") reads it (after trimming).
-NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+JS_WHITESPACE = (
+    "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+# A decimal literal as Number("…") reads it (after trimming). Longer texts and
+# exponents past two digits are not read as numbers: every database can then
+# parse exactly the texts Python parses, with no overflow.
+NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$"
+MAX_NUMBER_TEXT = 30
 _NUMBER = re.compile(NUMBER_PATTERN)
 
 
@@ -50,8 +56,9 @@ def js_string(value: Any) -> str:
 def js_number(value: Any) -> float:
     """Number(value) in JavaScript, for decimal strings only.
 
-    JavaScript also reads "0x1F" and "Infinity"; we deliberately treat those as
-    not-a-number, so the database (which has no such parsing) gives the same answer.
+    JavaScript also reads "0x1F", "Infinity" and numbers of any length; we
+    deliberately treat those as not-a-number, so the database (which has no such
+    parsing) gives the same answer.
     """
     if value is None or value is False:
         return 0.0
@@ -63,7 +70,7 @@ def js_number(value: Any) -> float:
         text = value.strip(JS_WHITESPACE)
         if text == "":
             return 0.0
-        return float(text) if _NUMBER.match(text) else math.nan
+        return float(text) if len(text) <= MAX_NUMBER_TEXT and _NUMBER.match(text) else math.nan
     if isinstance(value, list):
         return js_number(js_string(value))
     return math.nan

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Float, String
+from sqlalchemy import Boolean, Float, Integer, SQLColumnExpression, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,11 +17,13 @@ from sqlalchemy.sql.functions import FunctionElement
 
 
 class _JsonPath(FunctionElement[Any]):
-    inherit_cache = True
+    # The path is not a SQL clause, so SQLAlchemy's statement cache could not tell
+    # two paths apart: these constructs opt out of it.
+    inherit_cache = False
 
-    def __init__(self, column: ColumnElement[Any], path: tuple[str, ...]) -> None:
+    def __init__(self, column: SQLColumnExpression[Any], path: tuple[str, ...]) -> None:
         super().__init__(column)
-        self.column = column
+        self.column: ColumnElement[Any] = next(iter(self.clauses))
         self.path = path
 
 
@@ -33,25 +35,28 @@ def _sqlite_path(path: tuple[str, ...]) -> str:
     return "'$." + ".".join(path) + "'"
 
 
-class json_kind(_JsonPath):  # noqa: N801 - SQL function naming
+class json_kind(_JsonPath):
     """'string', 'number', 'true', 'false', 'null', 'object' or 'array'; NULL when missing."""
 
     type = String()
     name = "json_kind"
+    inherit_cache = False
 
 
-class json_text(_JsonPath):  # noqa: N801
+class json_text(_JsonPath):
     """The value as text when it is a JSON string."""
 
     type = String()
     name = "json_text"
+    inherit_cache = False
 
 
-class json_number(_JsonPath):  # noqa: N801
+class json_number(_JsonPath):
     """The value as a float when it is a JSON number."""
 
     type = Float()
     name = "json_number"
+    inherit_cache = False
 
 
 @compiles(json_kind, "postgresql")
@@ -67,7 +72,10 @@ def _kind_pg(element: json_kind, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(json_kind, "sqlite")
 def _kind_sqlite(element: json_kind, compiler: SQLCompiler, **kw: Any) -> str:
     kind = f"json_type({compiler.process(element.column, **kw)}, {_sqlite_path(element.path)})"
-    return f"CASE {kind} WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' ELSE {kind} END"
+    return (
+        f"CASE {kind} WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' "
+        f"WHEN 'real' THEN 'number' ELSE {kind} END"
+    )
 
 
 @compiles(json_text, "postgresql")
@@ -100,7 +108,7 @@ def _number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> st
     )
 
 
-class json_array_has_text(FunctionElement[bool]):  # noqa: N801
+class json_array_has_text(FunctionElement[bool]):
     """A JSON array column holds this exact string among its elements."""
 
     type = Boolean()
@@ -111,38 +119,42 @@ class json_array_has_text(FunctionElement[bool]):  # noqa: N801
 @compiles(json_array_has_text, "postgresql")
 def _has_pg(element: json_array_has_text, compiler: SQLCompiler, **kw: Any) -> str:
     column, needle = list(element.clauses)
-    return f"({compiler.process(column, **kw)} @> jsonb_build_array(CAST({compiler.process(needle, **kw)} AS text)))"
+    needle_sql = compiler.process(needle, **kw)
+    return f"({compiler.process(column, **kw)} @> jsonb_build_array(CAST({needle_sql} AS text)))"
 
 
 @compiles(json_array_has_text, "sqlite")
 def _has_sqlite(element: json_array_has_text, compiler: SQLCompiler, **kw: Any) -> str:
     column, needle = list(element.clauses)
     return (
-        f"EXISTS (SELECT 1 FROM json_each({compiler.process(column, **kw)}) AS tag "
+        # Both parts are compiled clauses whose values are bound parameters.
+        f"EXISTS (SELECT 1 FROM json_each({compiler.process(column, **kw)}) AS tag "  # noqa: S608
         f"WHERE tag.type = 'text' AND tag.value = {compiler.process(needle, **kw)})"
     )
 
 
-class json_array_length(FunctionElement[int]):  # noqa: N801
-    type = Float()
+class json_array_length(FunctionElement[int]):
+    """How many elements a JSON array column holds."""
+
+    type = Integer()
     name = "json_array_length"
     inherit_cache = True
 
 
 @compiles(json_array_length, "postgresql")
 def _length_pg(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"jsonb_array_length({compiler.process(list(element.clauses)[0], **kw)})"
+    return f"jsonb_array_length({compiler.process(next(iter(element.clauses)), **kw)})"
 
 
 @compiles(json_array_length, "sqlite")
 def _length_sqlite(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_array_length({compiler.process(list(element.clauses)[0], **kw)})"
+    return f"json_array_length({compiler.process(next(iter(element.clauses)), **kw)})"
 
 
-class position_of(FunctionElement[int]):  # noqa: N801
+class position_of(FunctionElement[int]):
     """1-based position of a substring, 0 when absent; case-sensitive, no wildcards."""
 
-    type = Float()
+    type = Integer()
     name = "position_of"
     inherit_cache = True
 
@@ -159,7 +171,7 @@ def _position_sqlite(element: position_of, compiler: SQLCompiler, **kw: Any) -> 
     return f"instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)})"
 
 
-class ascii_lower(FunctionElement[str]):  # noqa: N801
+class ascii_lower(FunctionElement[str]):
     """Lower-case A-Z only, as the Python side does (SQLite's lower() does exactly that)."""
 
     type = String()
@@ -170,17 +182,17 @@ class ascii_lower(FunctionElement[str]):  # noqa: N801
 @compiles(ascii_lower, "postgresql")
 def _lower_pg(element: ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
     return (
-        f"translate({compiler.process(list(element.clauses)[0], **kw)}, "
+        f"translate({compiler.process(next(iter(element.clauses)), **kw)}, "
         "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
     )
 
 
 @compiles(ascii_lower, "sqlite")
 def _lower_sqlite(element: ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower({compiler.process(list(element.clauses)[0], **kw)})"
+    return f"lower({compiler.process(next(iter(element.clauses)), **kw)})"
 
 
-class regex_match(FunctionElement[bool]):  # noqa: N801
+class regex_match(FunctionElement[bool]):
     """Pattern found anywhere in the text (SQLite uses the REGEXP function the engine registers)."""
 
     type = Boolean()
@@ -200,7 +212,7 @@ def _regex_sqlite(element: regex_match, compiler: SQLCompiler, **kw: Any) -> str
     return f"({compiler.process(text, **kw)} REGEXP {compiler.process(pattern, **kw)})"
 
 
-class binary_text(FunctionElement[str]):  # noqa: N801
+class binary_text(FunctionElement[str]):
     """Text compared by code point, as Python compares strings."""
 
     type = String()
@@ -210,9 +222,29 @@ class binary_text(FunctionElement[str]):  # noqa: N801
 
 @compiles(binary_text, "postgresql")
 def _binary_pg(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
-    return f'({compiler.process(list(element.clauses)[0], **kw)} COLLATE "C")'
+    return f'({compiler.process(next(iter(element.clauses)), **kw)} COLLATE "C")'
 
 
 @compiles(binary_text, "sqlite")
 def _binary_sqlite(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(list(element.clauses)[0], **kw)
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+class js_trim(FunctionElement[str]):
+    """Strip the characters JavaScript's trim() strips, from both ends."""
+
+    type = String()
+    name = "js_trim"
+    inherit_cache = True
+
+
+@compiles(js_trim, "postgresql")
+def _trim_pg(element: js_trim, compiler: SQLCompiler, **kw: Any) -> str:
+    text, characters = list(element.clauses)
+    return f"btrim({compiler.process(text, **kw)}, {compiler.process(characters, **kw)})"
+
+
+@compiles(js_trim, "sqlite")
+def _trim_sqlite(element: js_trim, compiler: SQLCompiler, **kw: Any) -> str:
+    text, characters = list(element.clauses)
+    return f"trim({compiler.process(text, **kw)}, {compiler.process(characters, **kw)})"
