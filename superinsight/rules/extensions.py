@@ -54,6 +54,8 @@ def check_pattern(pattern: Any) -> str:
             "the quantifiers * + ? {m,n}; backslash classes such as \\d, anchors other than a "
             "leading ^, and lookarounds are not supported"
         )
+    if re.search(r"(?<!\\)\(\?", pattern):
+        raise PatternError("(?…) groups, flags and lookarounds are not supported")
     if "^" in pattern[1:].replace("\\^", "").replace("[^", ""):
         raise PatternError("^ may only start a pattern")
     try:

@@ -1,0 +1,256 @@
+"""Refuses rules that are malformed, too big, or name things that do not exist.
+
+Every problem names where it is (`and > 2 > ==`), so the authoring form can point
+at the condition to fix. JSON Logic has no way to run code or SQL; what is left to
+guard against is size, unknown operators and fields, wrong arity, nonsense types
+and regular expressions that are invalid or could run forever.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from superinsight.rules.extensions import ISO_DATE, WORKBENCH, PatternError, check_pattern
+from superinsight.rules.jsonlogic import RuleError, is_logic, operator_of
+from superinsight.rules.sql import METADATA_KEY
+
+MAX_DEPTH = 12
+MAX_NODES = 300
+MAX_JSON_CHARACTERS = 20_000
+UNBOUNDED = 10_000
+
+ARITY: dict[str, tuple[int, int]] = {
+    "var": (0, 2),
+    "missing": (1, UNBOUNDED),
+    "missing_some": (2, 2),
+    "if": (1, UNBOUNDED),
+    "?:": (3, 3),
+    "==": (2, 2),
+    "!=": (2, 2),
+    "===": (2, 2),
+    "!==": (2, 2),
+    ">": (2, 2),
+    ">=": (2, 2),
+    "<": (2, 3),
+    "<=": (2, 3),
+    "!": (1, 1),
+    "!!": (1, 1),
+    "and": (1, UNBOUNDED),
+    "or": (1, UNBOUNDED),
+    "%": (2, 2),
+    "/": (2, 2),
+    "-": (1, 2),
+    "+": (1, UNBOUNDED),
+    "*": (1, UNBOUNDED),
+    "min": (1, UNBOUNDED),
+    "max": (1, UNBOUNDED),
+    "cat": (1, UNBOUNDED),
+    "substr": (2, 3),
+    "in": (2, 2),
+    "merge": (0, UNBOUNDED),
+    "map": (2, 2),
+    "filter": (2, 2),
+    "all": (2, 2),
+    "none": (2, 2),
+    "some": (2, 2),
+    "reduce": (2, 3),
+    "log": (1, 1),
+    "contains": (2, 2),
+    "starts_with": (2, 2),
+    "ends_with": (2, 2),
+    "regex": (2, 2),
+    "date_before": (2, 2),
+    "date_after": (2, 2),
+}
+SCOPED = frozenset({"map", "filter", "all", "none", "some", "reduce"})
+RELATIONAL = frozenset({"<", "<=", ">", ">="})
+COMPARISONS = RELATIONAL | {"==", "!=", "===", "!=="}
+ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "min", "max"})
+TEXT_EXTENSIONS = frozenset({"contains", "starts_with", "ends_with", "regex", "date_before", "date_after"})
+
+
+@dataclass(frozen=True)
+class FieldCatalog:
+    """The fields a rule may read, by kind; `metadata_keys=None` accepts any metadata key."""
+
+    text: frozenset[str] = frozenset({"title", "content", "external_id"})
+    numbers: frozenset[str] = frozenset({"source_id"})
+    lists: frozenset[str] = frozenset({"tags"})
+    objects: frozenset[str] = frozenset({"metadata"})
+    metadata_keys: frozenset[str] | None = None
+
+    def kind(self, path: str) -> str | None:
+        head, _, rest = path.partition(".")
+        if rest:
+            return "any" if head in self.objects else None
+        for kind, names in (
+            ("text", self.text),
+            ("number", self.numbers),
+            ("list", self.lists),
+            ("object", self.objects),
+        ):
+            if head in names:
+                return kind
+        return None
+
+    def names(self) -> list[str]:
+        known = sorted(self.text | self.numbers | self.lists | self.objects)
+        return known + sorted(f"metadata.{key}" for key in self.metadata_keys or ())
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class RuleValidationError(RuleError):
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(problem) for problem in problems))
+
+
+class _Checker:
+    def __init__(self, catalog: FieldCatalog) -> None:
+        self.catalog = catalog
+        self.problems: list[RuleProblem] = []
+        self.nodes = 0
+
+    def problem(self, where: list[str], message: str) -> None:
+        self.problems.append(RuleProblem(" > ".join(where), message))
+
+    def check(self, node: Any, where: list[str], depth: int, scoped: bool) -> None:
+        self.nodes += 1
+        if depth > MAX_DEPTH:
+            self.problem(where, f"conditions may be nested at most {MAX_DEPTH} deep")
+            return
+        if isinstance(node, list):
+            for index, item in enumerate(node, start=1):
+                self.check(item, [*where, str(index)], depth + 1, scoped)
+            return
+        if not isinstance(node, dict):
+            return
+        if len(node) != 1:
+            keys = ", ".join(map(repr, node)) or "none"
+            self.problem(where, f"an operation has exactly one operator, found {keys}")
+            return
+        operator = operator_of(node)
+        here = [*where, operator]
+        if operator not in WORKBENCH.operators:
+            close = difflib.get_close_matches(operator, sorted(WORKBENCH.operators), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            self.problem(here, f"unknown operator {operator!r}{hint}")
+            return
+        args = node[operator] if isinstance(node[operator], list) else [node[operator]]
+        low, high = ARITY[operator]
+        if not low <= len(args) <= high:
+            expected = (
+                f"{low}" if low == high else f"{low} to {high}" if high < UNBOUNDED else f"at least {low}"
+            )
+            self.problem(here, f"takes {expected} argument(s), got {len(args)}")
+            return
+        if operator == "var":
+            self.check_var(args, here, scoped)
+            return
+        self.check_types(operator, args, here, scoped)
+        for index, arg in enumerate(args, start=1):
+            inner_scoped = scoped or (operator in SCOPED and index > 1)
+            self.check(arg, [*here, str(index)], depth + 1, inner_scoped)
+
+    def check_var(self, args: list[Any], where: list[str], scoped: bool) -> None:
+        path = args[0] if args else ""
+        if scoped:
+            return
+        if not isinstance(path, str):
+            self.problem(where, 'a field name must be text, like "metadata.amount"')
+            return
+        if path == "":
+            self.problem(where, "name a field: the whole document cannot be compared")
+            return
+        kind = self.catalog.kind(path)
+        if kind is None:
+            self.problem(where, self._unknown_field(path))
+            return
+        if kind == "any":
+            keys = path.split(".")[1:]
+            bad = [key for key in keys if not METADATA_KEY.match(key)]
+            if bad:
+                self.problem(where, f"field name {bad[0]!r} may only use letters, digits and _")
+            elif self.catalog.metadata_keys is not None and keys[0] not in self.catalog.metadata_keys:
+                self.problem(where, self._unknown_field(path))
+
+    def _unknown_field(self, path: str) -> str:
+        close = difflib.get_close_matches(path, self.catalog.names(), n=1, cutoff=0.6)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        return f"unknown field {path!r}{hint}"
+
+    def field_kind(self, node: Any, scoped: bool) -> str | None:
+        if scoped or not is_logic(node) or operator_of(node) != "var":
+            return None
+        args = node["var"] if isinstance(node["var"], list) else [node["var"]]
+        return self.catalog.kind(args[0]) if args and isinstance(args[0], str) else None
+
+    def check_types(self, operator: str, args: list[Any], where: list[str], scoped: bool) -> None:
+        kinds = [self.field_kind(arg, scoped) for arg in args]
+        literals = [arg for arg in args if not isinstance(arg, dict | list)]
+        if "list" in kinds and operator in COMPARISONS | ARITHMETIC | TEXT_EXTENSIONS:
+            self.problem(where, 'tags is a list: test it with {"in": ["a tag", {"var": "tags"}]}')
+        if operator in RELATIONAL | ARITHMETIC:
+            if "text" in kinds and any(_is_number(value) for value in literals):
+                self.problem(
+                    where,
+                    "a text field is compared with a number; put the number in quotes or "
+                    "use a metadata field that holds numbers",
+                )
+            if "number" in kinds and any(isinstance(value, str) for value in literals):
+                self.problem(where, "a number field is compared with text")
+        if operator in TEXT_EXTENSIONS:
+            self.check_text_extension(operator, args, kinds, where)
+
+    def check_text_extension(
+        self, operator: str, args: list[Any], kinds: list[str | None], where: list[str]
+    ) -> None:
+        if kinds[0] in ("number", "object", "list"):
+            self.problem(where, f"{operator} works on text; {kinds[0]} fields have none")
+        argument = args[1]
+        if not isinstance(argument, str):
+            self.problem(where, f"{operator} needs text as its second argument")
+        elif operator == "regex":
+            try:
+                check_pattern(argument)
+            except PatternError as exc:
+                self.problem(where, str(exc))
+        elif operator.startswith("date_") and not ISO_DATE.match(argument):
+            self.problem(where, f"{argument!r} is not a date written as YYYY-MM-DD")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def validate_rule(rule: Any, catalog: FieldCatalog | None = None) -> None:
+    """Raise `RuleValidationError` listing every problem, or return if the rule is sound."""
+    try:
+        size = len(json.dumps(rule))
+    except (TypeError, ValueError):
+        raise RuleValidationError([RuleProblem("", "a rule must be plain JSON")]) from None
+    if size > MAX_JSON_CHARACTERS:
+        raise RuleValidationError(
+            [RuleProblem("", f"a rule may be at most {MAX_JSON_CHARACTERS:,} characters")]
+        )
+    if not isinstance(rule, dict):
+        raise RuleValidationError(
+            [RuleProblem("", 'a rule is one condition object, like {"==": [{"var": "title"}, "x"]}')]
+        )
+    checker = _Checker(catalog or FieldCatalog())
+    checker.check(rule, [], 1, scoped=False)
+    if checker.nodes > MAX_NODES:
+        checker.problems.append(RuleProblem("", f"a rule may have at most {MAX_NODES} parts"))
+    if checker.problems:
+        raise RuleValidationError(checker.problems)
