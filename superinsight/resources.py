@@ -6,6 +6,9 @@ services receive a `Resources` and never look at settings to choose a backend.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,6 +40,20 @@ class Resources:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    @contextmanager
+    def active(self) -> Iterator[Resources]:
+        """Make these the resources that jobs started inside the block will use.
+
+        An in-process job inherits the context it was enqueued in, so it works on
+        the same database as its caller; an RQ worker has no such context and uses
+        the resources its own settings describe.
+        """
+        token = _active.set(self)
+        try:
+            yield self
+        finally:
+            _active.reset(token)
 
 
 def _redis(settings: Settings) -> redis.Redis | None:
@@ -89,3 +106,11 @@ def build_resources(settings: Settings) -> Resources:
 def get_resources() -> Resources:
     """The process-wide resources for the settings in the environment."""
     return build_resources(get_settings())
+
+
+_active: ContextVar[Resources | None] = ContextVar("superinsight_resources", default=None)
+
+
+def current_resources() -> Resources:
+    """What a job works with: its caller's resources in-process, the settings' in a worker."""
+    return _active.get() or get_resources()

@@ -1,4 +1,4 @@
-"""initial schema
+"""Initial schema: the platform's tables, grouped by area in superinsight.db.models.
 
 Revision ID: 0001
 Revises:

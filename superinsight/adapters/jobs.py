@@ -7,6 +7,7 @@ progress bar without knowing where the job runs.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import traceback
 import uuid
@@ -84,7 +85,8 @@ class InProcessJobQueue:
     def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
         job_id = uuid.uuid4().hex
         self._update(job_id, JobStatus(id=job_id, state="queued"))
-        self._executor.submit(self._run, job_id, func, args, kwargs)
+        # Run in a copy of the caller's context, so the job sees what its caller set up.
+        self._executor.submit(contextvars.copy_context().run, self._run, job_id, func, args, kwargs)
         return job_id
 
     def status(self, job_id: str) -> JobStatus:

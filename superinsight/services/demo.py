@@ -14,7 +14,7 @@ from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
 from superinsight.db.models import BusinessRule
 from superinsight.db.uow import UnitOfWork
-from superinsight.resources import Resources, get_resources
+from superinsight.resources import Resources, current_resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, system_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts, upsert_documents
@@ -203,9 +203,10 @@ def seed_demo(
 
 def seed_demo_job(tenant_id: str, documents: int = 5000) -> None:
     """The demo seed as a background job (importable, so an RQ worker can run it)."""
-    seed_demo(get_resources().uow, system_actor(tenant_id), documents, on_progress=report_progress)
+    seed_demo(current_resources().uow, system_actor(tenant_id), documents, on_progress=report_progress)
 
 
 def start_seed(resources: Resources, actor: Actor, documents: int = 5000) -> str:
     """Load the demo in the background; returns the job id to follow."""
-    return resources.jobs.enqueue(seed_demo_job, actor.tenant_id, documents)
+    with resources.active():
+        return resources.jobs.enqueue(seed_demo_job, actor.tenant_id, documents)

@@ -67,9 +67,32 @@ def content_hash(doc: DocumentInput) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _list_in(value: Any, path: str) -> str | None:
+    """The first place a metadata value holds a list, if any."""
+    if isinstance(value, list):
+        return path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _list_in(item, f"{path}.{key}")
+            if found:
+                return found
+    return None
+
+
 def validate(docs: Sequence[DocumentInput]) -> None:
+    """Refuse a batch whose records could not be stored or matched exactly by rules.
+
+    Metadata holds scalars and nested objects, not lists: rules compare metadata
+    inside the database, and a list has no single value to compare (lists of
+    labels belong in tags).
+    """
     seen: set[str] = set()
     for position, doc in enumerate(docs, start=1):
+        if any("\x00" in text for text in (doc.external_id, doc.title, doc.content)):
+            raise InvalidInputError(f"record {position}: text contains a NUL character")
+        listed = _list_in(doc.metadata, "metadata")
+        if listed:
+            raise InvalidInputError(f"record {position}: {listed} is a list; put labels in tags instead")
         if not doc.external_id or len(doc.external_id) > MAX_EXTERNAL_ID:
             raise InvalidInputError(
                 f"record {position}: external id must be 1 to {MAX_EXTERNAL_ID} characters"

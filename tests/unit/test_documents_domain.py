@@ -41,6 +41,8 @@ def test_the_external_id_is_not_part_of_the_content() -> None:
             "record 2: external id 'a' appears twice",
         ),
         ([DocumentInput("a", "t" * 1001, "c")], "record 1: title"),
+        ([DocumentInput("a", "t", "c\x00")], "record 1: text contains a NUL"),
+        ([DocumentInput("a", "t", "c", {"x": {"y": [1]}})], "record 1: metadata.x.y is a list"),
     ],
 )
 def test_bad_batches_are_refused_with_the_record_number(docs: list[DocumentInput], message: str) -> None:

@@ -57,6 +57,30 @@ class BusinessRule(TenantMixin, TimestampMixin, Base):
     frequency: Mapped[int] = mapped_column(Integer, default=0)
     examples: Mapped[list[Any]] = mapped_column(default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    mostly: Mapped[float | None] = mapped_column(Float)
+    warn_after: Mapped[int | None] = mapped_column(Integer)
+    error_after: Mapped[int | None] = mapped_column(Integer)
+
+
+class BusinessRuleVersion(TenantMixin, CreatedMixin, Base):
+    """Every saved edit of a rule, so its history can be read and two versions compared."""
+
+    __tablename__ = "business_rule_versions"
+    __table_args__ = (UniqueConstraint("rule_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("business_rules.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[dict[str, Any]] = mapped_column()
+    severity: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    mostly: Mapped[float | None] = mapped_column(Float)
+    warn_after: Mapped[int | None] = mapped_column(Integer)
+    error_after: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class BusinessPattern(TenantMixin, Base):
