@@ -14,11 +14,13 @@ resources()
 navigation = st.navigation(
     {
         "Workbench": [
-            st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-            st.Page("pages/documents.py", title="Documents", icon="📄"),
+            st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
+            st.Page("app_pages/documents.py", title="Documents", icon="📄"),
+            st.Page("app_pages/rules.py", title="Business rules", icon="🧭"),
+            st.Page("app_pages/insights.py", title="Insights", icon="💡"),
         ],
         "Operations": [
-            st.Page("pages/health.py", title="System health", icon="🩺"),
+            st.Page("app_pages/health.py", title="System health", icon="🩺"),
         ],
     }
 )

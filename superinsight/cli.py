@@ -70,7 +70,7 @@ def seed_demo(
             bar.update(step)
             done += step
 
-        result = seed_demo_service(resources.uow, system_actor(tenant), documents, on_progress=advance)
+        result = seed_demo_service(resources, system_actor(tenant), documents, on_progress=advance)
     counts = result.documents
     typer.echo(
         f"Demo ready: {result.sources} sources, {counts.inserted} documents added, "

@@ -31,6 +31,12 @@ def resources() -> Resources:
         raise
 
 
+def client_address() -> str | None:
+    """The browser's address, when Streamlit knows it (not in tests or behind some proxies)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
 def current_actor() -> Actor:
     """The demo tenant's analyst-admin until sign-in lands (issue 3)."""
-    return Actor(tenant_id=DEMO_TENANT, user_id=None, role="admin", ip_address=st.context.ip_address)
+    return Actor(tenant_id=DEMO_TENANT, user_id=None, role="admin", ip_address=client_address())

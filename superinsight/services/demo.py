@@ -8,14 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
-from superinsight.db.models import BusinessRule
-from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources, current_resources
-from superinsight.services import audit
+from superinsight.services import rule_runs, rules
 from superinsight.services.context import Actor, system_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts, upsert_documents
 from superinsight.services.sources import ensure_source
@@ -49,6 +45,9 @@ COMPANIES = (
 )
 
 
+STAGES = 3
+
+
 @dataclass(frozen=True)
 class DemoResult:
     sources: int
@@ -56,10 +55,12 @@ class DemoResult:
     rules: int
 
 
-def _tickets(rng: random.Random, count: int) -> Iterator[DocumentInput]:
+def _tickets(rng: random.Random, numbers: range, refund_surge: bool) -> Iterator[DocumentInput]:
+    """Support tickets; during a surge a billing incident makes refund requests common."""
     now = utcnow()
-    for number in range(1, count + 1):
-        subject, body = rng.choice(TICKET_PROBLEMS)
+    for number in numbers:
+        surge = refund_surge and rng.random() < 0.6
+        subject, body = TICKET_PROBLEMS[3] if surge else rng.choice(TICKET_PROBLEMS)
         product = rng.choice(PRODUCTS)
         customer = rng.choice(COMPANIES)
         yield DocumentInput(
@@ -87,9 +88,9 @@ def _end_date(rng: random.Random, signed: datetime, term_months: int) -> str | N
     return (signed + timedelta(days=30 * term_months)).date().isoformat()
 
 
-def _contracts(rng: random.Random, count: int) -> Iterator[DocumentInput]:
+def _contracts(rng: random.Random, numbers: range) -> Iterator[DocumentInput]:
     now = utcnow()
-    for number in range(1, count + 1):
+    for number in numbers:
         kind = rng.choice(CONTRACT_KINDS)
         customer = rng.choice(COMPANIES)
         signed = now - timedelta(days=rng.uniform(0, 90))
@@ -108,9 +109,7 @@ def _contracts(rng: random.Random, count: int) -> Iterator[DocumentInput]:
                 "currency": "USD",
                 "term_months": term,
                 "signed_on": signed.date().isoformat(),
-                "end_date": None
-                if rng.random() < 0.06
-                else (signed + timedelta(days=30 * term)).date().isoformat(),
+                "end_date": _end_date(rng, signed, term),
                 "owner": rng.choice(AGENTS),
             },
             tags=rng.sample(["renewal", "enterprise", "legal-review"], k=rng.randint(0, 2)),
@@ -156,54 +155,63 @@ DEMO_RULES: tuple[dict[str, Any], ...] = (
 )
 
 
-def _ensure_rules(uow: UnitOfWork, actor: Actor) -> int:
-    with uow:
-        existing = set(
-            uow.session.scalars(select(BusinessRule.name).where(BusinessRule.tenant_id == actor.tenant_id))
-        )
-        created = 0
-        for spec in DEMO_RULES:
-            if spec["name"] in existing:
-                continue
-            rule = BusinessRule(tenant_id=actor.tenant_id, owner_id=actor.user_id, **spec)
-            uow.session.add(rule)
-            uow.session.flush()
-            audit.record(
-                uow.session, actor, "rule.create", "business_rule", rule.id, after={"name": rule.name}
-            )
-            created += 1
-        uow.commit()
-        return created
+def _ensure_rules(resources: Resources, actor: Actor) -> list[int]:
+    """The demo rules, created through the rules service so they have versions and audit."""
+    existing = {summary.rule.draft.name: summary.rule.id for summary in rules.list_rules(resources, actor)}
+    for spec in DEMO_RULES:
+        if spec["name"] not in existing:
+            draft = rules.RuleDraft(**{**spec, "tags": tuple(spec["tags"])})
+            existing[spec["name"]] = rules.create_rule(resources, actor, draft).id
+    return [existing[spec["name"]] for spec in DEMO_RULES]
+
+
+def _stage(total: int, stage: int) -> range:
+    """The record numbers loaded in one stage: the demo arrives in STAGES instalments."""
+    return range(total * stage // STAGES + 1, total * (stage + 1) // STAGES + 1)
 
 
 def seed_demo(
-    uow_factory: Callable[[], UnitOfWork],
+    resources: Resources,
     actor: Actor,
     documents: int = 5000,
     seed: int = 7,
     on_progress: Callable[[float, str], None] | None = None,
 ) -> DemoResult:
-    """Two sources, `documents` documents with metadata, and a few rules. Safe to re-run."""
+    """Two sources, `documents` documents with metadata, and a few rules. Safe to re-run.
+
+    Documents arrive in instalments with the rules applied after each, the way a
+    workbench fills up over weeks, so the match-rate chart has a history and the
+    last instalment's refund surge shows up as an insight.
+    """
     if documents < 2:
         raise ValueError("the demo needs at least 2 documents, one per source")
     report = on_progress or (lambda _fraction, _message: None)
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     tickets = documents * 3 // 5
-    support = ensure_source(uow_factory(), actor, "Support desk", "csv", {"demo": True})
-    contracts = ensure_source(uow_factory(), actor, "Contracts DB", "database", {"demo": True})
-    report(0.1, "sources ready")
-    counts = upsert_documents(uow_factory(), actor, support, _tickets(rng, tickets))
-    report(0.6, f"{tickets} support tickets loaded")
-    counts += upsert_documents(uow_factory(), actor, contracts, _contracts(rng, documents - tickets))
-    report(0.9, f"{documents - tickets} contracts loaded")
-    rules = _ensure_rules(uow_factory(), actor)
-    report(1.0, "demo ready")
-    return DemoResult(sources=2, documents=counts, rules=rules)
+    support = ensure_source(resources.uow(), actor, "Support desk", "csv", {"demo": True})
+    contracts = ensure_source(resources.uow(), actor, "Contracts DB", "database", {"demo": True})
+    counts = UpsertCounts()
+    rules_before = len(rules.list_rules(resources, actor))
+    for stage in range(STAGES):
+        stage_counts = upsert_documents(
+            resources.uow(), actor, support, _tickets(rng, _stage(tickets, stage), stage == STAGES - 1)
+        )
+        stage_counts += upsert_documents(
+            resources.uow(), actor, contracts, _contracts(rng, _stage(documents - tickets, stage))
+        )
+        counts += stage_counts
+        rule_ids = _ensure_rules(resources, actor)
+        if stage_counts.inserted:
+            for rule_id in rule_ids:
+                rule_runs.apply_rule(resources, actor, rule_id, rule_runs.new_run(resources, actor, rule_id))
+        report((stage + 1) / STAGES, f"instalment {stage + 1} of {STAGES} loaded and checked")
+    created = len(rules.list_rules(resources, actor)) - rules_before
+    return DemoResult(sources=2, documents=counts, rules=created)
 
 
 def seed_demo_job(tenant_id: str, documents: int = 5000) -> None:
     """The demo seed as a background job (importable, so an RQ worker can run it)."""
-    seed_demo(current_resources().uow, system_actor(tenant_id), documents, on_progress=report_progress)
+    seed_demo(current_resources(), system_actor(tenant_id), documents, on_progress=report_progress)
 
 
 def start_seed(resources: Resources, actor: Actor, documents: int = 5000) -> str:

@@ -57,6 +57,14 @@ class ApplyResult:
 
 def start_apply(resources: Resources, actor: Actor, rule_id: int) -> tuple[int, str]:
     """Record a run as started and hand it to the job queue; returns (run id, job id)."""
+    run_id = new_run(resources, actor, rule_id)
+    with resources.active():
+        job_id = resources.jobs.enqueue(apply_rule_job, actor.tenant_id, actor.user_id, rule_id, run_id)
+    return run_id, job_id
+
+
+def new_run(resources: Resources, actor: Actor, rule_id: int) -> int:
+    """A run of the rule's current version, recorded as running before any work starts."""
     with resources.uow() as uow:
         rule = uow.session.get(BusinessRule, rule_id)
         if rule is None or rule.tenant_id != actor.tenant_id:
@@ -72,10 +80,7 @@ def start_apply(resources: Resources, actor: Actor, rule_id: int) -> tuple[int, 
         uow.session.flush()
         audit.record(uow.session, actor, "rule.apply", "business_rule", rule_id, after={"run": run.id})
         uow.commit()
-        run_id = run.id
-    with resources.active():
-        job_id = resources.jobs.enqueue(apply_rule_job, actor.tenant_id, actor.user_id, rule_id, run_id)
-    return run_id, job_id
+        return run.id
 
 
 def apply_rule_job(tenant_id: str, user_id: int | None, rule_id: int, run_id: int) -> None:
@@ -151,6 +156,15 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
         rule.frequency = matched
         if rule.action == "quality_issue":
             _raise_quality_issues(uow.session, rule, version)
+        if rule.action == "notify" and matched:
+            _notify(
+                uow.session,
+                rule,
+                "insight_generated",
+                f"“{rule.name}” matched {matched:,} documents",
+                rule.description,
+                {"rule_id": rule.id, "run_id": run_id},
+            )
         _learn(uow.session, rule, summary, previous)
         uow.commit()
     report_progress(1.0, f"{matched:,} of {total:,} documents matched")

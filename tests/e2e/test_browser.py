@@ -114,6 +114,16 @@ def settle(page: Page) -> None:
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
+def test_a_deep_link_on_a_fresh_server_still_goes_through_the_app(page: Page, app_url: str) -> None:
+    """First in this module, so it meets a server no page has run on yet.
+
+    A page opened directly must still get app.py's navigation (and, later, its sign-in).
+    """
+    page.goto(f"{app_url}/documents")
+    settle(page)
+    expect(page.get_by_text("System health")).to_be_visible()
+
+
 def test_overview_shows_the_demo_workbench(page: Page, app_url: str, artifacts: Path) -> None:
     page.goto(app_url)
     settle(page)

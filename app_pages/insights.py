@@ -1,0 +1,86 @@
+"""What the rules found: match rates over time, insights to act on, patterns, the inbox."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from superinsight.services import insights
+from ui.session import current_actor, resources
+
+st.title("Insights")
+actor = current_actor()
+
+points = insights.match_rates(resources(), actor)
+st.subheader("Match rate per rule, run by run")
+if points:
+    frame = pd.DataFrame([p.__dict__ for p in points])
+    figure = px.line(
+        frame,
+        x="at",
+        y="rate",
+        color="rule",
+        markers=True,
+        hover_data=["matched", "outcome"],
+        labels={"at": "", "rate": "match rate", "rule": ""},
+    )
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    st.plotly_chart(figure, width="stretch")
+else:
+    st.info(
+        "No rule has been applied yet. Open Business rules, pick a rule and press Apply to all documents."
+    )
+
+st.subheader("Insights")
+cards = insights.insights(resources(), actor)
+if not cards:
+    st.caption(
+        "Nothing new. Insights appear when a rule's match rate shifts, a rule never matches, "
+        "or two rules match the same documents."
+    )
+columns = st.columns(2)
+for position, card in enumerate(cards):
+    with columns[position % 2].container(border=True):
+        st.markdown(f"**{card.title}**")
+        st.caption(f"{card.insight_type.replace('_', ' ')} · {card.created_at:%Y-%m-%d %H:%M}")
+        st.write(card.description)
+        st.progress(card.impact, text=f"impact {card.impact:.0%}")
+        for recommendation in card.recommendations:
+            st.markdown(f"- {recommendation}")
+        if st.button("Acknowledge", key=f"ack_{card.id}"):
+            insights.acknowledge(resources(), actor, card.id)
+            st.rerun()
+
+found = insights.patterns(resources(), actor)
+if found:
+    st.subheader("Patterns among matches")
+    st.dataframe(
+        pd.DataFrame([p.__dict__ for p in found]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "strength": st.column_config.ProgressColumn("support", min_value=0, max_value=1, format="percent")
+        },
+    )
+
+st.subheader("Notifications")
+inbox = insights.notifications(resources(), actor)
+unread = [n.id for n in inbox if n.status == "unread"]
+if not inbox:
+    st.caption("Your inbox is empty.")
+else:
+    st.dataframe(
+        pd.DataFrame([n.__dict__ for n in inbox]).drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={"created_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm")},
+    )
+    mark, dismiss = st.columns(2)
+    if mark.button(f"Mark {len(unread)} unread as read", disabled=not unread):
+        insights.mark_notifications(resources(), actor, unread, "read")
+        st.rerun()
+    if dismiss.button("Dismiss all"):
+        insights.mark_notifications(resources(), actor, [n.id for n in inbox], "dismissed")
+        st.rerun()

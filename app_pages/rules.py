@@ -1,0 +1,231 @@
+"""Business rules: see how each is doing, write or edit one, test it before saving, apply it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from superinsight.db.models.business import RULE_ACTIONS
+from superinsight.db.models.core import SEVERITIES
+from superinsight.rules.builder import BuilderError, to_json_logic
+from superinsight.services import rule_runs, rules
+from superinsight.services.errors import ServiceError
+from superinsight.services.rules import RuleDraft, RuleTestReport
+from ui.jobs import track
+from ui.rule_form import current_builder, draw_builder, init_state
+from ui.session import current_actor, resources
+
+NEW = "+ New rule"
+APPLY_JOB = "rule_apply_job"
+OUTCOME_ICONS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "⛔ fail", None: "—"}
+
+st.title("Business rules")
+actor = current_actor()
+summaries = rules.list_rules(resources(), actor)
+
+if summaries:
+    table = pd.DataFrame(
+        [
+            {
+                "active": s.rule.is_active,
+                "name": s.rule.draft.name,
+                "severity": s.rule.draft.severity,
+                "action": s.rule.draft.action,
+                "version": s.rule.version,
+                "matched": s.last_matched,
+                "match rate": s.last_rate,
+                "outcome": OUTCOME_ICONS[s.last_outcome],
+                "trend": s.match_history,
+            }
+            for s in summaries
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "active": st.column_config.CheckboxColumn("active"),
+            "match rate": st.column_config.ProgressColumn(
+                "match rate", format="percent", min_value=0, max_value=1
+            ),
+            "trend": st.column_config.LineChartColumn("matches per run"),
+        },
+    )
+else:
+    st.info("No rules yet. Write your first one below: pick a field, an operator and a value, then Test it.")
+
+track(APPLY_JOB, "Rule applied. See the Insights page for what changed.")
+
+names = [s.rule.draft.name for s in summaries]
+if "rule_choice_next" in st.session_state:
+    st.session_state["rule_choice"] = st.session_state.pop("rule_choice_next")
+choice = st.selectbox("Rule", [NEW, *names], key="rule_choice")
+selected = next((s.rule for s in summaries if s.rule.draft.name == choice), None)
+prefix = f"rule_{selected.id}_v{selected.version}" if selected else "rule_new"
+saved = selected.draft if selected else None
+init_state(prefix, saved.body if saved else None)
+
+left, right = st.columns([2, 1])
+name = left.text_input("Name", value=saved.name if saved else "", key=f"{prefix}_name")
+description = left.text_area(
+    "Description", value=saved.description if saved else "", key=f"{prefix}_desc", height=68
+)
+severity = right.selectbox(
+    "Severity",
+    SEVERITIES,
+    index=SEVERITIES.index(saved.severity if saved else "warning"),
+    key=f"{prefix}_severity",
+)
+action = right.selectbox(
+    "When it matches",
+    RULE_ACTIONS,
+    index=RULE_ACTIONS.index(saved.action if saved else "flag"),
+    key=f"{prefix}_action",
+    help="flag: record the match · tag · quality_issue: open an issue · notify",
+)
+tags = right.text_input(
+    "Tags (comma separated)", value=", ".join(saved.tags) if saved else "", key=f"{prefix}_tags"
+)
+
+with st.expander("Pass / warn / fail thresholds"):
+    t1, t2, t3 = st.columns(3)
+    mostly_pct = t1.number_input(
+        "Pass while at least this % do not match (mostly)",
+        min_value=0.0,
+        max_value=100.0,
+        step=1.0,
+        value=None if not saved or saved.mostly is None else saved.mostly * 100,
+        key=f"{prefix}_mostly",
+    )
+    warn_after = t2.number_input(
+        "Warn above this many matches",
+        min_value=0,
+        step=1,
+        value=saved.warn_after if saved else None,
+        key=f"{prefix}_warn",
+    )
+    error_after = t3.number_input(
+        "Fail above this many matches",
+        min_value=0,
+        step=1,
+        value=saved.error_after if saved else None,
+        key=f"{prefix}_error",
+    )
+
+st.subheader("Condition")
+catalog_fields = rules.field_catalog(resources(), actor)
+fields = [name for name in catalog_fields.names() if name != "metadata"]
+json_mode = st.toggle("Edit as JSON Logic", key=f"{prefix}_json_mode")
+body: dict[str, Any] | None = None
+problem: str | None = None
+if json_mode:
+    raw = st.text_area("JSON Logic", key=f"{prefix}_json", height=200)
+    try:
+        parsed = json.loads(raw)
+        body = parsed if isinstance(parsed, dict) else None
+        problem = None if body is not None else "the JSON must be one object"
+    except json.JSONDecodeError as exc:
+        problem = f"that is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+else:
+    draw_builder(prefix, fields)
+    try:
+        body = to_json_logic(current_builder(prefix))
+    except BuilderError as exc:
+        problem = str(exc)
+    with st.expander("JSON Logic of this condition"):
+        st.code(json.dumps(body, indent=2) if body is not None else "—", language="json")
+
+if problem:
+    st.warning(problem)
+
+
+def draft() -> RuleDraft | None:
+    if body is None:
+        return None
+    return RuleDraft(
+        name=name,
+        body=body,
+        description=description,
+        severity=severity,
+        action=action,
+        tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
+        mostly=None if mostly_pct is None else mostly_pct / 100,
+        warn_after=None if warn_after is None else int(warn_after),
+        error_after=None if error_after is None else int(error_after),
+    )
+
+
+def show_report(report: RuleTestReport) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Matched", f"{report.matched:,}", help=f"of {report.total:,} documents")
+    cols[1].metric("Match rate", f"{report.rate:.1%}")
+    cols[2].metric("Outcome", OUTCOME_ICONS[report.outcome])
+    cols[3].metric("Ran", report.engine, help=f"{report.elapsed_ms} ms")
+    if report.gained is not None:
+        st.caption(
+            f"Against the saved version: **+{report.gained:,}** newly matched, "
+            f"**-{report.lost:,}** no longer matched."
+        )
+    for sample in report.samples:
+        with st.expander(f"#{sample.document_id} · {sample.title}"):
+            st.code("\n".join(sample.reasons), language=None)
+
+
+def show_refusal(exc: ServiceError) -> None:
+    problems = getattr(exc, "problems", [str(exc)])
+    st.error("Nothing was saved. Fix these first:\n\n" + "\n".join(f"- {p}" for p in problems))
+
+
+buttons = st.columns(5)
+current = draft()
+if buttons[0].button("Test", type="primary", key="rule_test", disabled=current is None) and current:
+    try:
+        show_report(
+            rules.run_test(resources(), actor, current, compare_with=selected.id if selected else None)
+        )
+    except ServiceError as exc:
+        show_refusal(exc)
+if buttons[1].button("Save", key="rule_save", disabled=current is None) and current:
+    try:
+        view = (
+            rules.update_rule(resources(), actor, selected.id, current)
+            if selected
+            else rules.create_rule(resources(), actor, current)
+        )
+        st.session_state["rule_choice_next"] = view.draft.name
+        st.toast(f"Saved “{view.draft.name}” as version {view.version}.")
+        st.rerun()
+    except ServiceError as exc:
+        show_refusal(exc)
+if selected:
+    if buttons[2].button("Apply to all documents", key="rule_apply", disabled=APPLY_JOB in st.session_state):
+        _, st.session_state[APPLY_JOB] = rule_runs.start_apply(resources(), actor, selected.id)
+        st.rerun()
+    label = "Disable" if selected.is_active else "Enable"
+    if buttons[3].button(label, key="rule_toggle"):
+        rules.set_active(resources(), actor, selected.id, not selected.is_active)
+        st.rerun()
+    confirm = buttons[4].checkbox("Confirm delete", key="rule_confirm_delete")
+    if buttons[4].button("Delete", key="rule_delete", disabled=not confirm):
+        rules.delete_rule(resources(), actor, selected.id)
+        st.session_state["rule_choice_next"] = NEW
+        st.rerun()
+
+    history = rules.versions(resources(), actor, selected.id)
+    with st.expander(f"History: {len(history)} version(s)"):
+        st.dataframe(
+            pd.DataFrame([{"version": v, "saved": at, "name": d.name} for v, at, d in history]),
+            hide_index=True,
+            width="stretch",
+        )
+        if len(history) > 1:
+            numbers = [v for v, _, _ in history]
+            a, b = st.columns(2)
+            old = a.selectbox("Compare version", numbers[1:], key="rule_diff_old")
+            new = b.selectbox("with version", numbers, key="rule_diff_new")
+            by_number = {v: d for v, _, d in history}
+            st.code("\n".join(rules.diff(by_number[old], by_number[new])) or "no difference", language="diff")

@@ -1,0 +1,88 @@
+"""Author a rule in the form, test it, save it, apply it and see what it found."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.test_pages import TIMEOUT, _app, _seed
+
+
+def _by_label(widgets: list, label: str):  # type: ignore[no-untyped-def, type-arg]
+    return next(widget for widget in widgets if widget.label == label)
+
+
+def _open_rules() -> AppTest:
+    at = _app()
+    at.switch_page("app_pages/rules.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None:
+    _seed(120)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("EMEA contracts")
+    _by_label(at.selectbox, "Field").select("metadata.region")
+    _by_label(at.selectbox, "Operator").select("equals")
+    _by_label(at.text_input, "Value").input("EMEA")
+    at.run()
+
+    at.button(key="rule_test").click().run()
+    assert not at.exception, at.exception
+    figures = {metric.label: metric.value for metric in at.metric}
+    assert int(figures["Matched"].replace(",", "")) > 0
+    assert figures["Ran"] == "database"
+
+    at.button(key="rule_save").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="rule_choice").value == "EMEA contracts"
+    assert "EMEA contracts" in list(at.dataframe[0].value["name"])
+
+    at.button(key="rule_apply").click().run()
+    deadline = time.monotonic() + TIMEOUT
+    while "rule_apply_job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception, at.exception
+    row = at.dataframe[0].value.set_index("name").loc["EMEA contracts"]
+    assert row["matched"] == int(figures["Matched"].replace(",", ""))
+
+    at.switch_page("app_pages/insights.py").run()
+    assert not at.exception, at.exception
+    patterns = at.dataframe[0].value
+    assert any("metadata.region = EMEA" in text for text in patterns["description"])
+    assert at.get("plotly_chart")
+    titles = [markdown.value for markdown in at.markdown]
+    assert any("Refund requested" in title and "match rate rose" in title for title in titles)
+
+
+def test_a_refused_rule_says_why_and_saves_nothing(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("Broken")
+    _by_label(at.selectbox, "Field").select("title")
+    _by_label(at.selectbox, "Operator").select("greater than")
+    _by_label(at.text_input, "Value").input("5")
+    at.run()
+    at.button(key="rule_save").click().run()
+    assert "Nothing was saved" in at.error[0].value
+    assert "text field is compared with a number" in at.error[0].value
+    assert "Broken" not in list(at.dataframe[0].value["name"])
+
+
+def test_a_json_rule_is_edited_as_json(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("Computed")
+    at.toggle(key="rule_new_json_mode").set_value(True).run()
+    at.text_area(key="rule_new_json").input(
+        '{"==": [{"var": "metadata.region"}, {"var": "metadata.customer"}]}'
+    )
+    at.run()
+    at.button(key="rule_test").click().run()
+    assert {metric.label: metric.value for metric in at.metric}["Ran"] == "row by row"
+    at.text_area(key="rule_new_json").input("{not json").run()
+    assert "not valid JSON" in at.warning[0].value
