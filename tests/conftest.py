@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from superinsight.config import Settings
@@ -43,6 +44,12 @@ SETTINGS_VARIABLES = (
 )
 for _name in SETTINGS_VARIABLES:
     os.environ.pop(_name, None)
+
+# CI explores the same examples every run, so a red build always means a change
+# broke something; locally each run explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 _background: dict[str, BackgroundServer] = {}

@@ -72,9 +72,13 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.DOTALL)
 
 
-def regexp(pattern: str | None, text: str | None) -> bool | None:
-    """SQLite's `text REGEXP pattern`, with the same flags the evaluator uses."""
-    if pattern is None or text is None:
+def regexp(pattern: Any, text: Any) -> bool | None:
+    """SQLite's `text REGEXP pattern`, with the same flags the evaluator uses.
+
+    SQLite may call it on any value (it does not promise to test the value's kind
+    first); only text can match.
+    """
+    if not isinstance(pattern, str) or not isinstance(text, str):
         return None
     return _compiled(pattern).search(text) is not None
 

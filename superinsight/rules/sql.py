@@ -270,16 +270,8 @@ class Compiler:
         for key in keys:
             if not METADATA_KEY.match(key):
                 raise NotExpressibleInSQLError(f"the field name {key!r} cannot be read in SQL")
-        kind = sqlfuncs.json_kind(column, keys)
         return Value(
-            kinds={
-                "string": kind == "string",
-                "number": kind == "number",
-                "true": kind == "true",
-                "false": kind == "false",
-                "null": or_(kind.is_(None), kind == "null"),
-                "object": kind == "object",
-            },
+            kinds={kind: sqlfuncs.json_is(column, keys, kind) for kind in KINDS},
             text=sqlfuncs.json_text(column, keys),
             number=sqlfuncs.json_number(column, keys),
         )

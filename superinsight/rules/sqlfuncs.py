@@ -35,12 +35,17 @@ def _sqlite_path(path: tuple[str, ...]) -> str:
     return "'$." + ".".join(path) + "'"
 
 
-class json_kind(_JsonPath):
-    """'string', 'number', 'true', 'false', 'null', 'object' or 'array'; NULL when missing."""
+class json_is(_JsonPath):
+    """The value at the path is of one kind: 'string', 'number', 'true', 'false', 'null'
+    (also when missing) or 'object'."""
 
-    type = String()
-    name = "json_kind"
+    type = Boolean()
+    name = "json_is"
     inherit_cache = False
+
+    def __init__(self, column: SQLColumnExpression[Any], path: tuple[str, ...], kind: str) -> None:
+        super().__init__(column, path)
+        self.kind = kind
 
 
 class json_text(_JsonPath):
@@ -59,23 +64,31 @@ class json_number(_JsonPath):
     inherit_cache = False
 
 
-@compiles(json_kind, "postgresql")
-def _kind_pg(element: json_kind, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(json_is, "postgresql")
+def _is_pg(element: json_is, compiler: SQLCompiler, **kw: Any) -> str:
     value = f"({compiler.process(element.column, **kw)} #> {_pg_path(element.path)})"
-    return (
-        f"CASE jsonb_typeof({value}) WHEN 'boolean' THEN "
-        f"CASE WHEN {value} = 'true'::jsonb THEN 'true' ELSE 'false' END "
-        f"ELSE jsonb_typeof({value}) END"
-    )
+    if element.kind in ("true", "false"):
+        return f"({value} = '{element.kind}'::jsonb)"
+    if element.kind == "null":
+        return f"({value} IS NULL OR {value} = 'null'::jsonb)"
+    return f"(jsonb_typeof({value}) = '{element.kind}')"
 
 
-@compiles(json_kind, "sqlite")
-def _kind_sqlite(element: json_kind, compiler: SQLCompiler, **kw: Any) -> str:
+_SQLITE_KINDS = {
+    "string": "'text'",
+    "number": "'integer', 'real'",
+    "true": "'true'",
+    "false": "'false'",
+    "object": "'object'",
+}
+
+
+@compiles(json_is, "sqlite")
+def _is_sqlite(element: json_is, compiler: SQLCompiler, **kw: Any) -> str:
     kind = f"json_type({compiler.process(element.column, **kw)}, {_sqlite_path(element.path)})"
-    return (
-        f"CASE {kind} WHEN 'text' THEN 'string' WHEN 'integer' THEN 'number' "
-        f"WHEN 'real' THEN 'number' ELSE {kind} END"
-    )
+    if element.kind == "null":
+        return f"({kind} IS NULL OR {kind} = 'null')"
+    return f"({kind} IN ({_SQLITE_KINDS[element.kind]}))"
 
 
 @compiles(json_text, "postgresql")
@@ -181,10 +194,8 @@ class ascii_lower(FunctionElement[str]):
 
 @compiles(ascii_lower, "postgresql")
 def _lower_pg(element: ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return (
-        f"translate({compiler.process(next(iter(element.clauses)), **kw)}, "
-        "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-    )
+    # Under the "C" collation PostgreSQL's lower() folds A-Z only, like SQLite's.
+    return f'lower({compiler.process(next(iter(element.clauses)), **kw)} COLLATE "C")'
 
 
 @compiles(ascii_lower, "sqlite")

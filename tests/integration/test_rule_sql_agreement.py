@@ -22,7 +22,7 @@ from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.services.matching import document_fields
 
-ALPHABET = "aAbZ 019.-+eE\t\n,é"
+ALPHABET = "aAbZ 019.-+eE\t\n,éÉ"
 WORDS = [
     "",
     " ",

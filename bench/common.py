@@ -1,0 +1,58 @@
+"""What every benchmark needs: a PostgreSQL to run on and a fair way to time things."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, text
+
+from superinsight.db import migrate
+from superinsight.db.engine import build_engine, normalize_url
+from tests.servers import PostgresServer
+
+
+@contextmanager
+def postgres() -> Iterator[Engine]:
+    """BENCH_DATABASE_URL if given (a throwaway database!), else a server of our own."""
+    configured = os.environ.get("BENCH_DATABASE_URL")
+    if configured:
+        engine = build_engine(configured)
+        migrate.upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    server = PostgresServer()
+    server.start()
+    admin = create_engine(normalize_url(server.admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE bench"))
+    admin.dispose()
+    engine = build_engine(server.url_for("bench"))
+    migrate.upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        server.stop()
+
+
+def timed(work: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
+    """Median wall time of `repeat` runs after one warm-up, and the last result."""
+    result = work()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = work()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), result
+
+
+def report(title: str, rows: list[tuple[str, str]]) -> None:
+    width = max(len(name) for name, _ in rows)
+    print(f"\n{title}")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
