@@ -47,7 +47,8 @@ def seed(engine: Engine, rows: int) -> None:
                                        content_hash, sync_status, sync_version, created_at, updated_at)
                 SELECT 'bench', 1, 'D' || n,
                        (ARRAY['Renewal', 'Order form', 'Invoice', 'Support ticket'])[1 + n % 4] || ' ' || n,
-                       'Document number ' || n || ' about ' || (ARRAY['billing', 'refund', 'export'])[1 + n % 3],
+                       'Document number ' || n || ' about '
+                           || (ARRAY['billing', 'refund', 'export'])[1 + n % 3],
                        jsonb_build_object(
                            'amount', (n::bigint * 7919) % 100000,
                            'region', (ARRAY['EMEA', 'NA', 'APAC', 'LATAM'])[1 + n % 4],
@@ -112,7 +113,8 @@ def main() -> None:
         python_s, python_n = timed(in_python, repeat=1)
         assert compiled_n == hand_n == python_n, (compiled_n, hand_n, python_n)
         report(
-            f"bench/rules.py: {args.rows:,} documents in PostgreSQL (seeded in {seeded:.1f} s), {compiled_n:,} match",
+            f"bench/rules.py: {args.rows:,} documents in PostgreSQL "
+            f"(seeded in {seeded:.1f} s), {compiled_n:,} match",
             [
                 ("compiled rule (median of 5)", f"{compiled_s * 1000:.0f} ms"),
                 ("hand-written SQL (median of 5)", f"{hand_s * 1000:.0f} ms"),
