@@ -11,7 +11,7 @@ import streamlit as st
 from superinsight.db.models.business import RULE_ACTIONS
 from superinsight.db.models.core import SEVERITIES
 from superinsight.rules.builder import BuilderError, to_json_logic
-from superinsight.services import rule_runs, rules
+from superinsight.services import rule_runs, rules, sources
 from superinsight.services.errors import ServiceError
 from superinsight.services.rules import RuleDraft, RuleTestReport
 from ui.jobs import track
@@ -180,12 +180,22 @@ def show_refusal(exc: ServiceError) -> None:
     st.error("Nothing was saved. Fix these first:\n\n" + "\n".join(f"- {p}" for p in problems))
 
 
+source_ids = {source.name: source.id for source in sources.list_sources(resources(), actor)}
+test_sources = st.multiselect(
+    "Test on documents from", list(source_ids), placeholder="all sources", key="rule_test_sources"
+)
 buttons = st.columns(5)
 current = draft()
 if buttons[0].button("Test", type="primary", key="rule_test", disabled=current is None) and current:
     try:
         show_report(
-            rules.run_test(resources(), actor, current, compare_with=selected.id if selected else None)
+            rules.run_test(
+                resources(),
+                actor,
+                current,
+                compare_with=selected.id if selected else None,
+                source_ids=[source_ids[name] for name in test_sources] or None,
+            )
         )
     except ServiceError as exc:
         show_refusal(exc)
@@ -214,6 +224,13 @@ if selected:
         rules.delete_rule(resources(), actor, selected.id)
         st.session_state["rule_choice_next"] = NEW
         st.rerun()
+
+    matches = rules.matched_documents(resources(), actor, selected.id)
+    with st.expander(f"Documents matched by version {selected.version} (newest {len(matches)})"):
+        if matches:
+            st.dataframe(pd.DataFrame([m.__dict__ for m in matches]), hide_index=True, width="stretch")
+        else:
+            st.caption("None stored yet: press Apply to all documents to record this version's matches.")
 
     history = rules.versions(resources(), actor, selected.id)
     with st.expander(f"History: {len(history)} version(s)"):

@@ -65,6 +65,9 @@ class Value:
     kinds: Mapping[str, Condition]
     text: SqlExpr | None = None
     number: SqlExpr | None = None
+    # For JSON values: one CASE over the value's kind with a branch per kind, so the
+    # database finds the kind once and evaluates only the branch that applies.
+    switch: Callable[[dict[str, Condition]], Condition] | None = None
 
 
 def _text(value: Value) -> SqlExpr:
@@ -124,6 +127,9 @@ def _exact(condition: Condition) -> Condition:
 
 
 def _any_kind(value: Value, per_kind: Callable[[str], Condition]) -> Condition:
+    if value.switch is not None:
+        branches = {kind: condition for kind in value.kinds if (condition := per_kind(kind)) is not false()}
+        return _exact(value.switch(branches)) if branches else false()
     parts = []
     for kind, is_kind in value.kinds.items():
         condition = per_kind(kind)
@@ -271,9 +277,11 @@ class Compiler:
             if not METADATA_KEY.match(key):
                 raise NotExpressibleInSQLError(f"the field name {key!r} cannot be read in SQL")
         return Value(
-            kinds={kind: sqlfuncs.json_is(column, keys, kind) for kind in KINDS},
+            # Every kind is possible; the switch tests which one a row holds.
+            kinds=dict.fromkeys(KINDS, true()),
             text=sqlfuncs.json_text(column, keys),
             number=sqlfuncs.json_number(column, keys),
+            switch=lambda branches: sqlfuncs.json_switch(column, keys, branches),
         )
 
     # Conditions ------------------------------------------------------------

@@ -35,19 +35,6 @@ def _sqlite_path(path: tuple[str, ...]) -> str:
     return "'$." + ".".join(path) + "'"
 
 
-class json_is(_JsonPath):
-    """The value at the path is of one kind: 'string', 'number', 'true', 'false', 'null'
-    (also when missing) or 'object'."""
-
-    type = Boolean()
-    name = "json_is"
-    inherit_cache = False
-
-    def __init__(self, column: SQLColumnExpression[Any], path: tuple[str, ...], kind: str) -> None:
-        super().__init__(column, path)
-        self.kind = kind
-
-
 class json_text(_JsonPath):
     """The value as text when it is a JSON string."""
 
@@ -64,33 +51,6 @@ class json_number(_JsonPath):
     inherit_cache = False
 
 
-@compiles(json_is, "postgresql")
-def _is_pg(element: json_is, compiler: SQLCompiler, **kw: Any) -> str:
-    value = f"({compiler.process(element.column, **kw)} #> {_pg_path(element.path)})"
-    if element.kind in ("true", "false"):
-        return f"({value} = '{element.kind}'::jsonb)"
-    if element.kind == "null":
-        return f"({value} IS NULL OR {value} = 'null'::jsonb)"
-    return f"(jsonb_typeof({value}) = '{element.kind}')"
-
-
-_SQLITE_KINDS = {
-    "string": "'text'",
-    "number": "'integer', 'real'",
-    "true": "'true'",
-    "false": "'false'",
-    "object": "'object'",
-}
-
-
-@compiles(json_is, "sqlite")
-def _is_sqlite(element: json_is, compiler: SQLCompiler, **kw: Any) -> str:
-    kind = f"json_type({compiler.process(element.column, **kw)}, {_sqlite_path(element.path)})"
-    if element.kind == "null":
-        return f"({kind} IS NULL OR {kind} = 'null')"
-    return f"({kind} IN ({_SQLITE_KINDS[element.kind]}))"
-
-
 @compiles(json_text, "postgresql")
 def _text_pg(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.column, **kw)} #>> {_pg_path(element.path)})"
@@ -104,20 +64,67 @@ def _text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(json_number, "postgresql")
 def _number_pg(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
-    path = _pg_path(element.path)
-    return (
-        f"CASE WHEN jsonb_typeof({column} #> {path}) = 'number' "
-        f"THEN ({column} #>> {path})::double precision END"
-    )
+    return f"({column} #>> {_pg_path(element.path)})::double precision"
 
 
 @compiles(json_number, "sqlite")
 def _number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
-    path = _sqlite_path(element.path)
+    return f"CAST(json_extract({column}, {_sqlite_path(element.path)}) AS REAL)"
+
+
+class json_switch(_JsonPath):
+    """CASE over the kind of the value at the path, one boolean branch per kind.
+
+    Kinds without a branch are false. A missing value counts as null, and so do
+    lists, which documents never hold in metadata (ingest refuses them).
+    """
+
+    type = Boolean()
+    name = "json_switch"
+    inherit_cache = False
+
+    def __init__(
+        self,
+        column: SQLColumnExpression[Any],
+        path: tuple[str, ...],
+        branches: dict[str, ColumnElement[bool]],
+    ) -> None:
+        super().__init__(column, path)
+        self.branches = branches
+
+
+def _branch(element: json_switch, kind: str, compiler: SQLCompiler, **kw: Any) -> str:
+    condition = element.branches.get(kind)
+    return "false" if condition is None else f"({compiler.process(condition, **kw)})"
+
+
+@compiles(json_switch, "postgresql")
+def _switch_pg(element: json_switch, compiler: SQLCompiler, **kw: Any) -> str:
+    value = f"({compiler.process(element.column, **kw)} #> {_pg_path(element.path)})"
     return (
-        f"CASE WHEN json_type({column}, {path}) IN ('integer', 'real') "
-        f"THEN CAST(json_extract({column}, {path}) AS REAL) END"
+        f"CASE jsonb_typeof({value}) "
+        f"WHEN 'number' THEN {_branch(element, 'number', compiler, **kw)} "
+        f"WHEN 'string' THEN {_branch(element, 'string', compiler, **kw)} "
+        f"WHEN 'boolean' THEN CASE WHEN {value} = 'true'::jsonb "
+        f"THEN {_branch(element, 'true', compiler, **kw)} "
+        f"ELSE {_branch(element, 'false', compiler, **kw)} END "
+        f"WHEN 'object' THEN {_branch(element, 'object', compiler, **kw)} "
+        f"ELSE {_branch(element, 'null', compiler, **kw)} END"
+    )
+
+
+@compiles(json_switch, "sqlite")
+def _switch_sqlite(element: json_switch, compiler: SQLCompiler, **kw: Any) -> str:
+    kind = f"json_type({compiler.process(element.column, **kw)}, {_sqlite_path(element.path)})"
+    number = _branch(element, "number", compiler, **kw)
+    return (
+        f"CASE {kind} WHEN 'integer' THEN {number} WHEN 'real' THEN {number} "
+        f"WHEN 'text' THEN {_branch(element, 'string', compiler, **kw)} "
+        f"WHEN 'true' THEN {_branch(element, 'true', compiler, **kw)} "
+        f"WHEN 'false' THEN {_branch(element, 'false', compiler, **kw)} "
+        f"WHEN 'object' THEN {_branch(element, 'object', compiler, **kw)} "
+        f"ELSE {_branch(element, 'null', compiler, **kw)} END"
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from superinsight.db.models import (
     BusinessLogicAnalysisHistory,
     BusinessRule,
+    BusinessRuleApplication,
     BusinessRuleVersion,
     Document,
 )
@@ -482,3 +483,31 @@ def _test_row_by_row(
     if previous is None:
         return matched, total, "row by row", samples, None, None
     return matched, total, "row by row", samples, gained, lost
+
+
+@dataclass(frozen=True)
+class MatchedDocument:
+    id: int
+    external_id: str
+    title: str
+    matched_at: datetime
+
+
+def matched_documents(
+    resources: Resources, actor: Actor, rule_id: int, limit: int = 100
+) -> list[MatchedDocument]:
+    """The stored matches of the rule's current version, newest first (dbt's stored failures)."""
+    with resources.uow() as uow:
+        rule = _rule(uow, actor, rule_id)
+        rows = uow.session.execute(
+            select(Document.id, Document.external_id, Document.title, BusinessRuleApplication.created_at)
+            .join(BusinessRuleApplication, BusinessRuleApplication.document_id == Document.id)
+            .where(
+                BusinessRuleApplication.rule_id == rule.id,
+                BusinessRuleApplication.rule_version == rule.version,
+                Document.tenant_id == actor.tenant_id,
+            )
+            .order_by(Document.id.desc())
+            .limit(min(max(limit, 1), 1000))
+        ).all()
+    return [MatchedDocument(*row) for row in rows]

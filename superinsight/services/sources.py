@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from superinsight.db.models import DataSource
 from superinsight.db.models.sync import SOURCE_TYPES
 from superinsight.db.uow import UnitOfWork
+from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor
 from superinsight.services.errors import InvalidInputError
@@ -52,3 +54,21 @@ def ensure_source(
         )
         uow.commit()
         return source.id
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    id: int
+    name: str
+    source_type: str
+    status: str
+
+
+def list_sources(resources: Resources, actor: Actor) -> list[SourceRow]:
+    with resources.uow() as uow:
+        rows = uow.session.execute(
+            select(DataSource.id, DataSource.name, DataSource.source_type, DataSource.status)
+            .where(DataSource.tenant_id == actor.tenant_id)
+            .order_by(DataSource.name)
+        ).all()
+    return [SourceRow(*row) for row in rows]

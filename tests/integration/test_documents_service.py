@@ -11,7 +11,7 @@ from superinsight.services import documents, overview
 from superinsight.services.context import Actor
 from superinsight.services.documents import DocumentInput, UpsertCounts
 from superinsight.services.errors import InvalidInputError, NotFoundError
-from superinsight.services.sources import ensure_source
+from superinsight.services.sources import ensure_source, list_sources
 
 ALICE = Actor(tenant_id="acme")
 MALLORY = Actor(tenant_id="evil")
@@ -98,6 +98,12 @@ class TestSources:
         first = ensure_source(resources.uow(), ALICE, "Tickets", "csv")
         assert ensure_source(resources.uow(), ALICE, " Tickets ", "csv") == first
         assert ensure_source(resources.uow(), MALLORY, "Tickets", "csv") != first
+
+    def test_sources_are_listed_per_tenant(self, resources: Resources) -> None:
+        ensure_source(resources.uow(), ALICE, "B", "csv")
+        ensure_source(resources.uow(), ALICE, "A", "jsonl")
+        ensure_source(resources.uow(), MALLORY, "C", "csv")
+        assert [s.name for s in list_sources(resources, ALICE)] == ["A", "B"]
 
     @pytest.mark.parametrize(("name", "kind"), [("", "csv"), ("x" * 256, "csv"), ("ok", "ftp")])
     def test_bad_sources_are_refused(self, resources: Resources, name: str, kind: str) -> None:

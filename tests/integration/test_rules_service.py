@@ -167,6 +167,16 @@ class TestApply:
         assert first.matched == second.matched == 29
         assert _count(resources, BusinessRuleApplication) == 29
 
+    def test_stored_matches_can_be_browsed_per_version(self, resources: Resources) -> None:
+        _seed(resources)
+        rule = rules.create_rule(resources, ACME, RuleDraft("Browse", HIGH_VALUE))
+        assert rules.matched_documents(resources, ACME, rule.id) == []
+        _apply(resources, rule.id)
+        matches = rules.matched_documents(resources, ACME, rule.id, limit=5)
+        assert [m.external_id for m in matches] == ["C39", "C38", "C37", "C36", "C35"]
+        with pytest.raises(NotFoundError):
+            rules.matched_documents(resources, EVIL, rule.id)
+
     def test_row_by_row_rules_record_the_same_matches(self, resources: Resources) -> None:
         _seed(resources)
         body = {">": [{"+": [{"var": "metadata.amount"}, 0]}, 1000]}

@@ -33,8 +33,15 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
     at.button(key="rule_test").click().run()
     assert not at.exception, at.exception
     figures = {metric.label: metric.value for metric in at.metric}
-    assert int(figures["Matched"].replace(",", "")) > 0
+    matched = int(figures["Matched"].replace(",", ""))
+    assert matched > 0
     assert figures["Ran"] == "database"
+    assert at.expander, "sample matches with their reasons"
+
+    at.multiselect(key="rule_test_sources").select("Contracts DB")
+    at.button(key="rule_test").click().run()
+    narrowed = {metric.label: metric.value for metric in at.metric}
+    assert 0 < int(narrowed["Matched"].replace(",", "")) < matched
 
     at.button(key="rule_save").click().run()
     assert not at.exception, at.exception
@@ -48,7 +55,8 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
         at.run()
     assert not at.exception, at.exception
     row = at.dataframe[0].value.set_index("name").loc["EMEA contracts"]
-    assert row["matched"] == int(figures["Matched"].replace(",", ""))
+    assert row["matched"] == matched
+    assert any(e.label.startswith("Documents matched by version 1 (newest") for e in at.expander)
 
     at.switch_page("app_pages/insights.py").run()
     assert not at.exception, at.exception
