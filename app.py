@@ -1,29 +1,43 @@
-"""Streamlit entry point: page set-up, navigation and the service status badge."""
+"""Streamlit entry point: page set-up, sign-in, navigation by role, the service status badge."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.session import resources
+from ui.session import authenticate, resources, sign_out
 from ui.status import show_badge
 
 st.set_page_config(page_title="SuperInsight Workbench", page_icon="🔎", layout="wide")
 
 resources()
+actor = authenticate()
+if actor is None:
+    # Every address shows the sign-in form (not "page not found"), and signing in
+    # then opens the page that was asked for.
+    addresses = ["documents", "rules", "insights", "health"]
+    st.navigation(
+        [st.Page("app_pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
+        + [st.Page("app_pages/sign_in.py", title="Sign in", url_path=address) for address in addresses],
+        position="hidden",
+    ).run()
+    st.stop()
 
+workbench = [
+    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("app_pages/documents.py", title="Documents", icon="📄"),
+    st.Page("app_pages/rules.py", title="Business rules", icon="🧭"),
+    st.Page("app_pages/insights.py", title="Insights", icon="💡"),
+]
 navigation = st.navigation(
     {
-        "Workbench": [
-            st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
-            st.Page("app_pages/documents.py", title="Documents", icon="📄"),
-            st.Page("app_pages/rules.py", title="Business rules", icon="🧭"),
-            st.Page("app_pages/insights.py", title="Insights", icon="💡"),
-        ],
-        "Operations": [
-            st.Page("app_pages/health.py", title="System health", icon="🩺"),
-        ],
+        "Workbench": workbench if actor.can("documents.view") else workbench[:1],
+        "Operations": [st.Page("app_pages/health.py", title="System health", icon="🩺")],
     }
 )
 st.sidebar.markdown("**SuperInsight Workbench**")
+st.sidebar.caption(f"Signed in to {actor.tenant_id} as {actor.role}")
+if st.sidebar.button("Sign out"):
+    sign_out()
+    st.rerun()
 show_badge()
 navigation.run()

@@ -24,7 +24,7 @@ if summary.empty:
             "Your workbench is empty. Load the demo workspace to look around, or connect a data "
             "source and run a sync to bring in your own documents."
         )
-        if st.button("Load demo data", type="primary"):
+        if actor.can("workspace.manage") and st.button("Load demo data", type="primary"):
             st.session_state[DEMO_JOB] = demo.start_seed(resources(), actor)
             st.rerun()
     st.stop()

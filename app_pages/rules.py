@@ -59,6 +59,9 @@ else:
     st.info("No rules yet. Write your first one below: pick a field, an operator and a value, then Test it.")
 
 track(APPLY_JOB, "Rule applied. See the Insights page for what changed.")
+if not actor.can("rules.edit"):
+    st.info(f"Your role ({actor.role}) can read rules but not change, test or apply them.")
+    st.stop()
 
 names = [s.rule.draft.name for s in summaries]
 if "rule_choice_next" in st.session_state:
@@ -212,7 +215,8 @@ if buttons[1].button("Save", key="rule_save", disabled=current is None) and curr
     except ServiceError as exc:
         show_refusal(exc)
 if selected:
-    if buttons[2].button("Apply to all documents", key="rule_apply", disabled=APPLY_JOB in st.session_state):
+    can_apply = actor.can("rules.apply") and APPLY_JOB not in st.session_state
+    if buttons[2].button("Apply to all documents", key="rule_apply", disabled=not can_apply):
         _, st.session_state[APPLY_JOB] = rule_runs.start_apply(resources(), actor, selected.id)
         st.rerun()
     label = "Disable" if selected.is_active else "Enable"

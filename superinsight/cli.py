@@ -11,10 +11,11 @@ from superinsight.config import display_url, get_settings
 from superinsight.db import migrate as schema
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
+from superinsight.services import demo, overview, security
 from superinsight.services import health as health_service
-from superinsight.services import overview
 from superinsight.services.context import DEMO_TENANT, system_actor
 from superinsight.services.demo import seed_demo as seed_demo_service
+from superinsight.services.errors import ServiceError
 
 app = typer.Typer(help="SuperInsight Workbench command line.", no_args_is_help=True, add_completion=False)
 
@@ -58,6 +59,7 @@ def seed_demo(
     resources = _resources()
     if resources.settings.auto_migrate:
         _migrate_or_exit(resources)
+    _hand_over_demo_accounts(resources, tenant)
     if if_empty and not overview.summary(resources.uow(), system_actor(tenant)).empty:
         typer.echo("The workbench already has data; demo not loaded.")
         return
@@ -76,6 +78,42 @@ def seed_demo(
         f"Demo ready: {result.sources} sources, {counts.inserted} documents added, "
         f"{counts.updated} updated, {counts.unchanged} unchanged, {result.rules} rules added."
     )
+
+
+def _hand_over_demo_accounts(resources: Resources, tenant: str) -> None:
+    """Create the demo's accounts once and put their passwords in a file only this user can read."""
+    accounts = demo.ensure_demo_users(resources, system_actor(tenant))
+    if not accounts:
+        return
+    path = resources.settings.ensure_data_dir() / "demo-credentials.txt"
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(
+        f"Workspace: {tenant}\n" + "".join(f"{a.role:<10} {a.email:<32} {a.password}\n" for a in accounts)
+    )
+    typer.echo(f"Demo accounts created (admin, analyst, annotator, viewer); their passwords are in {path}")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(prompt=True, help="The admin's email address.")],
+    tenant: Annotated[str, typer.Option(help="Workspace (tenant) of the account.")] = DEMO_TENANT,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+) -> None:
+    """Create an admin account (the first one of a workspace, or another)."""
+    resources = _resources()
+    if resources.settings.auto_migrate:
+        _migrate_or_exit(resources)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        security.create_user(resources, system_actor(tenant), email, password, "admin")
+    except ServiceError as exc:
+        typer.secho(f"Not created: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Admin {email.strip().lower()} created in workspace {tenant}.")
 
 
 @app.command()

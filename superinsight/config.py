@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     label_studio_api_key: SecretStr | None = None
     secret_key: SecretStr | None = None
     cache_ttl_seconds: int = Field(default=300, ge=0)
+    session_hours: float = Field(default=8.0, gt=0, description="How long a sign-in lasts.")
+    default_tenant: str = "demo"
     auto_migrate: bool = True
 
     @property

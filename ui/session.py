@@ -1,4 +1,4 @@
-"""Per-browser-session facts every page needs: the resources and who is asking."""
+"""Per-browser-session facts every page needs: the resources and who is signed in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from superinsight.config import get_settings
 from superinsight.db import migrate as schema
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
-from superinsight.services.context import DEMO_TENANT, Actor
+from superinsight.services import security
+from superinsight.services.context import Actor
+from superinsight.services.errors import AuthenticationError
+
+TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
+ACTOR = "auth_actor"
+MESSAGE = "auth_message"
 
 
 @st.cache_resource(show_spinner="Preparing the database…")
@@ -37,6 +43,33 @@ def client_address() -> str | None:
     return address if isinstance(address, str) else None
 
 
+def authenticate() -> Actor | None:
+    """Check this browser's session once per run; None means show the sign-in page."""
+    token = st.session_state.get(TOKEN)
+    st.session_state.pop(ACTOR, None)
+    if not token:
+        return None
+    try:
+        actor = security.resolve(resources(), token, client_address())
+    except AuthenticationError as exc:
+        st.session_state.pop(TOKEN, None)
+        st.session_state[MESSAGE] = str(exc)
+        return None
+    st.session_state[ACTOR] = actor
+    return actor
+
+
 def current_actor() -> Actor:
-    """The demo tenant's analyst-admin until sign-in lands (issue 3)."""
-    return Actor(tenant_id=DEMO_TENANT, user_id=None, role="admin", ip_address=client_address())
+    """Who is signed in; app.py has checked it this run before any page draws."""
+    actor = st.session_state.get(ACTOR)
+    if not isinstance(actor, Actor):
+        st.stop()
+        raise RuntimeError("unreachable: st.stop() ends the run")
+    return actor
+
+
+def sign_out() -> None:
+    token = st.session_state.pop(TOKEN, None)
+    if token:
+        security.sign_out(resources(), token)
+    st.session_state.pop(ACTOR, None)

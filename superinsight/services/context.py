@@ -1,20 +1,43 @@
-"""Who is asking: every service call carries an actor and is scoped to its tenant."""
+"""Who is asking: every service call carries an actor, scoped to its tenant and permissions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from superinsight.services.errors import PermissionDeniedError
+from superinsight.services.permissions import PERMISSIONS, ROLE_PERMISSIONS
 
 DEMO_TENANT = "demo"
 
 
 @dataclass(frozen=True)
 class Actor:
+    """A signed-in user (or the system), with what their role allows. Denies by default."""
+
     tenant_id: str
     user_id: int | None = None
-    role: str = "admin"
+    role: str = "viewer"
     ip_address: str | None = None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
 
 
-def system_actor(tenant_id: str = DEMO_TENANT) -> Actor:
-    """The CLI and scheduled jobs act as the system, not as a person."""
-    return Actor(tenant_id=tenant_id, user_id=None, role="admin", ip_address=None)
+def require(actor: Actor, permission: str) -> None:
+    """Refuse, before anything is read or written, an action the actor's role does not allow."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    if not actor.can(permission):
+        raise PermissionDeniedError(
+            f"your role ({actor.role}) may not {PERMISSIONS[permission]}; ask an admin for access"
+        )
+
+
+def role_actor(tenant_id: str, role: str, user_id: int | None = None, ip_address: str | None = None) -> Actor:
+    return Actor(tenant_id, user_id, role, ip_address, ROLE_PERMISSIONS[role])
+
+
+def system_actor(tenant_id: str = DEMO_TENANT, user_id: int | None = None) -> Actor:
+    """The CLI, scheduled jobs and jobs already authorised when they were started."""
+    return Actor(tenant_id, user_id, "system", None, frozenset(PERMISSIONS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,8 +12,8 @@ from typing import Any
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
 from superinsight.resources import Resources, current_resources
-from superinsight.services import rule_runs, rules
-from superinsight.services.context import Actor, system_actor
+from superinsight.services import rule_runs, rules, security
+from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts, upsert_documents
 from superinsight.services.sources import ensure_source
 
@@ -183,6 +184,7 @@ def seed_demo(
     workbench fills up over weeks, so the match-rate chart has a history and the
     last instalment's refund surge shows up as an insight.
     """
+    require(actor, "workspace.manage")
     if documents < 2:
         raise ValueError("the demo needs at least 2 documents, one per source")
     report = on_progress or (lambda _fraction, _message: None)
@@ -216,5 +218,33 @@ def seed_demo_job(tenant_id: str, documents: int = 5000) -> None:
 
 def start_seed(resources: Resources, actor: Actor, documents: int = 5000) -> str:
     """Load the demo in the background; returns the job id to follow."""
+    require(actor, "workspace.manage")
     with resources.active():
         return resources.jobs.enqueue(seed_demo_job, actor.tenant_id, documents)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    role: str
+    password: str
+
+
+def ensure_demo_users(resources: Resources, actor: Actor) -> list[DemoAccount]:
+    """One account per role for a workspace that has none yet; returns them with their passwords.
+
+    The passwords are generated and returned once, for the caller to hand over
+    (the CLI writes them to a private file); they are stored only as hashes.
+    """
+    require(actor, "users.manage")
+    if security.has_users(resources, actor.tenant_id):
+        return []
+    accounts = [
+        DemoAccount(f"{role}@{actor.tenant_id}.example", role, secrets.token_urlsafe(12))
+        for role in ("admin", "analyst", "annotator", "viewer")
+    ]
+    for account in accounts:
+        security.create_user(
+            resources, actor, account.email, account.password, account.role, full_name=f"Demo {account.role}"
+        )
+    return accounts

@@ -16,7 +16,7 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource, Document
 from superinsight.db.uow import UnitOfWork
 from superinsight.services import audit
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 
 MAX_EXTERNAL_ID = 255
@@ -176,6 +176,7 @@ def upsert_documents(
     Re-running with the same records changes nothing; a batch that fails
     validation is refused whole and earlier batches stay committed.
     """
+    require(actor, "documents.edit")
     total = UpsertCounts()
     with uow:
         _source(uow, actor, source_id)
@@ -199,6 +200,7 @@ def list_documents(
     uow: UnitOfWork, actor: Actor, *, before_id: int | None = None, limit: int = 50
 ) -> list[DocumentRow]:
     """Newest first, paged by id (keyset), so page 1,000 costs what page 1 does."""
+    require(actor, "documents.view")
     query = (
         select(
             Document.id,
@@ -221,6 +223,7 @@ def list_documents(
 
 def documents_per_day(uow: UnitOfWork, actor: Actor) -> list[tuple[date, str, int]]:
     """How many documents arrived each day from each source, for the overview chart."""
+    require(actor, "documents.view")
     day = func.date(Document.created_at)
     query = (
         select(day, func.coalesce(DataSource.name, "uploads"), func.count())

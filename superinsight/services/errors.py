@@ -13,3 +13,11 @@ class NotFoundError(ServiceError):
 
 class InvalidInputError(ServiceError, ValueError):
     pass
+
+
+class PermissionDeniedError(ServiceError):
+    """The actor's role does not allow this; nothing was read or changed."""
+
+
+class AuthenticationError(ServiceError):
+    """Sign-in refused or session no longer valid."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, select, true, update
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import (
@@ -19,7 +19,7 @@ from superinsight.db.models import (
 )
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 
 
@@ -63,6 +63,7 @@ class NotificationRow:
 
 def match_rates(resources: Resources, actor: Actor) -> list[RatePoint]:
     """One point per completed apply run: the lines of the match-rate chart."""
+    require(actor, "documents.view")
     with resources.uow() as uow:
         rows = uow.session.execute(
             select(
@@ -88,6 +89,7 @@ def match_rates(resources: Resources, actor: Actor) -> list[RatePoint]:
 def insights(
     resources: Resources, actor: Actor, *, include_acknowledged: bool = False, limit: int = 50
 ) -> list[InsightCard]:
+    require(actor, "documents.view")
     query = select(BusinessInsight).where(BusinessInsight.tenant_id == actor.tenant_id)
     if not include_acknowledged:
         query = query.where(BusinessInsight.acknowledged_at.is_(None))
@@ -111,6 +113,7 @@ def insights(
 
 
 def acknowledge(resources: Resources, actor: Actor, insight_id: int) -> None:
+    require(actor, "rules.edit")
     with resources.uow() as uow:
         insight = uow.session.get(BusinessInsight, insight_id)
         if insight is None or insight.tenant_id != actor.tenant_id:
@@ -122,6 +125,7 @@ def acknowledge(resources: Resources, actor: Actor, insight_id: int) -> None:
 
 
 def patterns(resources: Resources, actor: Actor) -> list[PatternRow]:
+    require(actor, "documents.view")
     with resources.uow() as uow:
         rows = uow.session.execute(
             select(BusinessRule.name, BusinessPattern.description, BusinessPattern.strength)
@@ -136,6 +140,7 @@ def notifications(
     resources: Resources, actor: Actor, *, unread_only: bool = False, limit: int = 100
 ) -> list[NotificationRow]:
     """The tenant's notifications for this user, or for nobody in particular."""
+    require(actor, "documents.view")
     query = select(BusinessLogicNotification).where(
         BusinessLogicNotification.tenant_id == actor.tenant_id,
         BusinessLogicNotification.status != "dismissed",
@@ -156,13 +161,20 @@ def notifications(
 
 def mark_notifications(resources: Resources, actor: Actor, ids: Sequence[int], status: str) -> int:
     """Mark notifications read or dismissed; returns how many changed."""
+    require(actor, "documents.view")
     if status not in ("read", "dismissed"):
         raise InvalidInputError("notifications can be marked read or dismissed")
     stamp: dict[str, Any] = {"status": status, "read_at" if status == "read" else "dismissed_at": utcnow()}
+    mine = (
+        (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(None)
+        if actor.user_id is not None
+        else true()
+    )
     with resources.uow() as uow:
         result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
             update(BusinessLogicNotification)
             .where(
+                mine,
                 BusinessLogicNotification.tenant_id == actor.tenant_id,
                 BusinessLogicNotification.id.in_(list(ids)),
                 BusinessLogicNotification.status != status,

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from superinsight.db.models import BusinessRule, DataSource, Document, QualityIssue
 from superinsight.db.uow import UnitOfWork
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, require
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Summary:
 
 
 def summary(uow: UnitOfWork, actor: Actor) -> Summary:
+    require(actor, "documents.view")
     tenant = actor.tenant_id
 
     def count(

@@ -35,7 +35,7 @@ from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import outcome
 from superinsight.services import audit
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.errors import NotFoundError
 from superinsight.services.matching import document_data, document_fields
 
@@ -65,6 +65,7 @@ def start_apply(resources: Resources, actor: Actor, rule_id: int) -> tuple[int, 
 
 def new_run(resources: Resources, actor: Actor, rule_id: int) -> int:
     """A run of the rule's current version, recorded as running before any work starts."""
+    require(actor, "rules.apply")
     with resources.uow() as uow:
         rule = uow.session.get(BusinessRule, rule_id)
         if rule is None or rule.tenant_id != actor.tenant_id:
@@ -85,10 +86,11 @@ def new_run(resources: Resources, actor: Actor, rule_id: int) -> int:
 
 def apply_rule_job(tenant_id: str, user_id: int | None, rule_id: int, run_id: int) -> None:
     """The job a worker runs (importable by name, so RQ can find it)."""
-    apply_rule(current_resources(), Actor(tenant_id=tenant_id, user_id=user_id), rule_id, run_id)
+    apply_rule(current_resources(), system_actor(tenant_id, user_id), rule_id, run_id)
 
 
 def apply_rule(resources: Resources, actor: Actor, rule_id: int, run_id: int) -> ApplyResult:
+    require(actor, "rules.apply")
     started = time.perf_counter()
     try:
         result = _apply(resources, actor, rule_id, run_id, started)

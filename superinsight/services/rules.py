@@ -31,7 +31,7 @@ from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.rules.validation import FieldCatalog, RuleValidationError, validate_rule
 from superinsight.services import audit
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.matching import document_data, document_fields
 
@@ -187,6 +187,7 @@ def _view(rule: BusinessRule) -> RuleView:
 
 
 def _rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> BusinessRule:
+    require(actor, "documents.view")
     rule = uow.session.get(BusinessRule, rule_id)
     if rule is None or rule.tenant_id != actor.tenant_id:
         raise NotFoundError(f"rule {rule_id} does not exist")
@@ -200,6 +201,7 @@ def get_rule(resources: Resources, actor: Actor, rule_id: int) -> RuleView:
 
 def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[RuleSummary]:
     """Every rule with its latest apply result and the match counts of its recent runs."""
+    require(actor, "documents.view")
     with resources.uow() as uow:
         rules = uow.session.scalars(
             select(BusinessRule).where(BusinessRule.tenant_id == actor.tenant_id).order_by(BusinessRule.name)
@@ -309,6 +311,7 @@ def _name_taken(uow: UnitOfWork, actor: Actor, name: str, except_id: int | None 
 
 
 def create_rule(resources: Resources, actor: Actor, draft: RuleDraft) -> RuleView:
+    require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
     with resources.uow() as uow:
         if _name_taken(uow, actor, draft.name.strip()):
@@ -325,6 +328,7 @@ def create_rule(resources: Resources, actor: Actor, draft: RuleDraft) -> RuleVie
 
 def update_rule(resources: Resources, actor: Actor, rule_id: int, draft: RuleDraft) -> RuleView:
     """Save an edit as the next version; saving what is already there changes nothing."""
+    require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
     with resources.uow() as uow:
         rule = _rule(uow, actor, rule_id)
@@ -350,6 +354,7 @@ def update_rule(resources: Resources, actor: Actor, rule_id: int, draft: RuleDra
 
 
 def set_active(resources: Resources, actor: Actor, rule_id: int, active: bool) -> RuleView:
+    require(actor, "rules.edit")
     with resources.uow() as uow:
         rule = _rule(uow, actor, rule_id)
         if rule.is_active != active:
@@ -368,6 +373,7 @@ def set_active(resources: Resources, actor: Actor, rule_id: int, active: bool) -
 
 
 def delete_rule(resources: Resources, actor: Actor, rule_id: int) -> None:
+    require(actor, "rules.edit")
     with resources.uow() as uow:
         rule = _rule(uow, actor, rule_id)
         audit.record(
@@ -410,6 +416,7 @@ def run_test(
     sample_size: int = 5,
 ) -> RuleTestReport:
     """Run a draft over the documents without saving anything: counts, samples and why they matched."""
+    require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
     started = time.perf_counter()
     with resources.uow() as uow:

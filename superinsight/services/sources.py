@@ -12,7 +12,7 @@ from superinsight.db.models.sync import SOURCE_TYPES
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
 
 
@@ -24,6 +24,7 @@ def ensure_source(
     connection_config: dict[str, Any] | None = None,
 ) -> int:
     """The id of the tenant's source with this name, creating it if it does not exist yet."""
+    require(actor, "sources.manage")
     name = name.strip()
     if not name or len(name) > 255:
         raise InvalidInputError("a source name must be 1 to 255 characters")
@@ -65,6 +66,7 @@ class SourceRow:
 
 
 def list_sources(resources: Resources, actor: Actor) -> list[SourceRow]:
+    require(actor, "documents.view")
     with resources.uow() as uow:
         rows = uow.session.execute(
             select(DataSource.id, DataSource.name, DataSource.source_type, DataSource.status)

@@ -34,9 +34,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e") / "data"
+
+
+@pytest.fixture(scope="module")
+def app_url(data_dir: Path) -> Iterator[str]:
     """The app as a user runs it: embedded defaults, demo data, `streamlit run app.py`."""
-    data_dir = tmp_path_factory.mktemp("e2e") / "data"
     env = {**os.environ, "DATA_DIR": str(data_dir)}
     subprocess.run(
         [sys.executable, "-m", "superinsight.cli", "seed-demo", "--documents", "600"],
@@ -101,6 +105,17 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def sign_in(page: Page, data_dir: Path, role: str = "analyst") -> None:
+    """Sign in through the form with the demo account seed-demo handed over."""
+    lines = (data_dir / "demo-credentials.txt").read_text().splitlines()
+    _, email, password = next(line.split() for line in lines if line.startswith(role))
+    settle(page)
+    page.get_by_role("textbox", name="Email").fill(email)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+
+
 def settle(page: Page) -> None:
     """Wait for Streamlit to finish the script run, and for canvases to paint.
 
@@ -114,28 +129,30 @@ def settle(page: Page) -> None:
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
-def test_a_deep_link_on_a_fresh_server_still_goes_through_the_app(page: Page, app_url: str) -> None:
+def test_a_deep_link_on_a_fresh_server_asks_for_sign_in(page: Page, app_url: str, artifacts: Path) -> None:
     """First in this module, so it meets a server no page has run on yet.
 
-    A page opened directly must still get app.py's navigation (and, later, its sign-in).
+    A page opened directly must still go through app.py, which asks who you are.
     """
-    page.goto(f"{app_url}/documents")
+    page.goto(f"{app_url}/rules")
     settle(page)
-    expect(page.get_by_text("System health")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in to SuperInsight")).to_be_visible()
+    expect(page.get_by_text("Business rules")).to_have_count(0)
+    page.screenshot(path=artifacts / "sign-in.png", full_page=True)
 
 
-def test_overview_shows_the_demo_workbench(page: Page, app_url: str, artifacts: Path) -> None:
+def test_overview_shows_the_demo_workbench(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
     page.goto(app_url)
-    settle(page)
+    sign_in(page, data_dir)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("600")
     expect(page.locator(".js-plotly-plot")).to_have_count(1)
     page.screenshot(path=artifacts / "overview.png", full_page=True)
 
 
-def test_browse_documents_page_by_page(page: Page, app_url: str, artifacts: Path) -> None:
+def test_browse_documents_page_by_page(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
     page.goto(app_url)
-    settle(page)
+    sign_in(page, data_dir)
     page.get_by_role("link", name="Documents").click()
     settle(page)
     expect(page.get_by_text("Page 1")).to_be_visible()
@@ -145,8 +162,29 @@ def test_browse_documents_page_by_page(page: Page, app_url: str, artifacts: Path
     page.screenshot(path=artifacts / "documents.png", full_page=True)
 
 
-def test_system_health_lists_every_service(page: Page, app_url: str, artifacts: Path) -> None:
+def test_system_health_lists_every_service(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
     page.goto(f"{app_url}/health")
-    settle(page)
+    sign_in(page, data_dir, role="viewer")
     expect(page.get_by_text("Every configured service is answering.")).to_be_visible()
     page.screenshot(path=artifacts / "health.png", full_page=True)
+
+
+def test_author_test_and_save_a_rule(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
+    page.goto(app_url)
+    sign_in(page, data_dir)
+    page.get_by_role("link", name="Business rules").click()
+    settle(page)
+    page.get_by_role("textbox", name="Name").fill("Content is exactly refund")
+    page.get_by_role("textbox", name="Name").press("Tab")
+    settle(page)
+    page.get_by_role("textbox", name="Value").fill("refund")
+    page.get_by_role("textbox", name="Value").press("Tab")
+    settle(page)
+    page.get_by_role("button", name="Test").click()
+    settle(page)
+    expect(page.get_by_text("Match rate", exact=True)).to_be_visible()
+    page.screenshot(path=artifacts / "rule-tested.png", full_page=True)
+    page.get_by_role("button", name="Save").click()
+    settle(page)
+    expect(page.locator("[role=gridcell]", has_text="Content is exactly refund")).to_have_count(1)
+    page.screenshot(path=artifacts / "rule-saved.png", full_page=True)

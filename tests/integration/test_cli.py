@@ -88,3 +88,60 @@ class TestHealthOptions:
         result = _cli("health", "--only", "kafka", env={}, cwd=tmp_path)
         assert result.returncode == 2
         assert "Unknown service(s): kafka" in result.stderr
+
+
+class TestAccounts:
+    def test_create_admin_reads_the_password_from_stdin_and_never_echoes_it(self, tmp_path: Path) -> None:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "superinsight.cli",
+                "create-admin",
+                "--email",
+                "Boss@Acme.example",
+                "--password-stdin",
+            ],
+            cwd=tmp_path,
+            env={**os.environ},
+            input="a sturdy passphrase 42\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Admin boss@acme.example created in workspace demo" in result.stdout
+        assert "sturdy" not in result.stdout + result.stderr
+
+    def test_a_weak_password_is_refused(self, tmp_path: Path) -> None:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "superinsight.cli",
+                "create-admin",
+                "--email",
+                "a@b.example",
+                "--password-stdin",
+            ],
+            cwd=tmp_path,
+            env={**os.environ},
+            input="short\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 2
+        assert "at least 12 characters" in result.stderr
+
+    def test_seed_demo_hands_over_accounts_in_a_private_file_once(self, tmp_path: Path) -> None:
+        first = _cli("seed-demo", "--documents", "20", env={}, cwd=tmp_path)
+        credentials = tmp_path / ".superinsight" / "demo-credentials.txt"
+        assert "their passwords are in .superinsight/demo-credentials.txt" in first.stdout
+        assert credentials.stat().st_mode & 0o077 == 0
+        roles = [line.split()[0] for line in credentials.read_text().splitlines()[1:]]
+        assert roles == ["admin", "analyst", "annotator", "viewer"]
+        for line in credentials.read_text().splitlines()[1:]:
+            assert line.split()[2] not in first.stdout
+        again = _cli("seed-demo", "--documents", "20", env={}, cwd=tmp_path)
+        assert "Demo accounts created" not in again.stdout

@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 from superinsight.db.models import AuditLog, Document
 from superinsight.resources import Resources
 from superinsight.services import documents, overview
-from superinsight.services.context import Actor
+from superinsight.services.context import role_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.sources import ensure_source, list_sources
 
-ALICE = Actor(tenant_id="acme")
-MALLORY = Actor(tenant_id="evil")
+ALICE = role_actor("acme", "analyst")
+MALLORY = role_actor("evil", "analyst")
 
 
 def _docs(n: int, prefix: str = "D", body: str = "text") -> list[DocumentInput]:

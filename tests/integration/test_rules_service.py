@@ -20,15 +20,15 @@ from superinsight.db.models import (
 )
 from superinsight.resources import Resources
 from superinsight.services import rule_runs, rules
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import DocumentInput, upsert_documents
 from superinsight.services.errors import NotFoundError
 from superinsight.services.jobs import job_status
 from superinsight.services.rules import RuleDraft, RuleInputError
 from superinsight.services.sources import ensure_source
 
-ACME = Actor(tenant_id="acme")
-EVIL = Actor(tenant_id="evil")
+ACME = role_actor("acme", "analyst")
+EVIL = role_actor("evil", "analyst")
 HIGH_VALUE = {">": [{"var": "metadata.amount"}, 1000]}
 
 

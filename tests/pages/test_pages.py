@@ -5,28 +5,51 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from superinsight.db.models import QualityIssue
+from superinsight.db import migrate
+from superinsight.db.models import QualityIssue, User
 from superinsight.resources import get_resources
+from superinsight.services import security
 from superinsight.services.context import system_actor
 from superinsight.services.demo import seed_demo
+from superinsight.services.errors import AuthenticationError
+from ui.session import TOKEN
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 30
 
 
-def _app() -> AppTest:
+PASSWORD = "correct horse battery staple"
+
+
+def _account(role: str) -> str:
+    """An account with this role in the demo workspace; returns its email."""
+    resources = get_resources()
+    migrate.upgrade(resources.engine)
+    email = f"{role}@pages.example"
+    with resources.uow() as uow:
+        exists = uow.session.scalar(select(User.id).where(User.email == email))
+    if exists is None:
+        security.create_user(resources, system_actor(), email, PASSWORD, role)
+    return email
+
+
+def _app(role: str | None = "admin") -> AppTest:
+    """The app as a browser signed in with `role` sees it (None: not signed in)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if role is not None:
+        at.session_state[TOKEN] = security.sign_in(
+            get_resources(), "demo", _account(role), PASSWORD, None
+        ).token
     at.run()
     assert not at.exception, at.exception
     return at
 
 
 def _seed(documents: int = 120) -> None:
-    from superinsight.db import migrate
-
     migrate.upgrade(get_resources().engine)
     seed_demo(get_resources(), system_actor(), documents=documents)
 
@@ -37,7 +60,7 @@ class TestOverview:
     ) -> None:
         at = _app()
         assert "Your workbench is empty" in at.info[0].value
-        at.button[0].click().run()
+        next(button for button in at.button if button.label == "Load demo data").click().run()
         deadline = time.monotonic() + TIMEOUT
         while "demo_seed_job" in at.session_state and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -91,3 +114,50 @@ class TestHealthPage:
         assert "Every configured service is answering" in at.success[0].value
         table = at.dataframe[0].value
         assert list(table["state"]) == ["up", "up", "up", "up", "not configured"]
+
+
+class TestSignIn:
+    def test_a_browser_without_a_session_sees_only_the_sign_in_form(self, workbench_env: Path) -> None:
+        _account("analyst")
+        at = _app(role=None)
+        assert at.title[0].value == "Sign in to SuperInsight"
+        assert not at.metric
+
+    def test_signing_in_opens_the_workbench_and_a_wrong_password_does_not(self, workbench_env: Path) -> None:
+        email = _account("analyst")
+        at = _app(role=None)
+        at.text_input[1].input(email)
+        at.text_input[2].input("not the password")
+        at.button[0].click().run()
+        assert "do not match" in at.error[0].value
+        at.text_input[2].input(PASSWORD)
+        at.button[0].click().run()
+        assert not at.exception, at.exception
+        assert at.title[0].value == "Overview"
+        assert any("as analyst" in caption.value for caption in at.sidebar.caption)
+
+    def test_signing_out_ends_the_session(self, workbench_env: Path) -> None:
+        at = _app("viewer")
+        token = at.session_state[TOKEN]
+        next(button for button in at.sidebar.button if button.label == "Sign out").click().run()
+        assert at.title[0].value == "Sign in to SuperInsight"
+        with pytest.raises(AuthenticationError):
+            security.resolve(get_resources(), token, None)
+
+
+class TestRoles:
+    def test_a_viewer_reads_rules_but_gets_no_edit_controls(self, workbench_env: Path) -> None:
+        _seed(60)
+        at = _app("viewer")
+        at.switch_page("app_pages/rules.py").run()
+        assert not at.exception, at.exception
+        assert len(at.dataframe[0].value) == 4
+        assert "can read rules but not change" in at.info[0].value
+        assert not [
+            button for button in at.button if button.label in ("Test", "Save", "Apply to all documents")
+        ]
+
+    def test_a_viewer_cannot_load_the_demo(self, workbench_env: Path) -> None:
+        at = _app("viewer")
+        assert "Your workbench is empty" in at.info[0].value
+        assert not [button for button in at.button if button.label == "Load demo data"]

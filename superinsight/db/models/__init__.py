@@ -22,7 +22,14 @@ from superinsight.db.models.core import (
     Task,
 )
 from superinsight.db.models.graph import GraphEdge, GraphNode
-from superinsight.db.models.security import IpWhitelist, Permission, ProjectPermission, Role, User
+from superinsight.db.models.security import (
+    IpWhitelist,
+    Permission,
+    ProjectPermission,
+    Role,
+    User,
+    UserSession,
+)
 from superinsight.db.models.sync import (
     DataConflict,
     DataSource,
@@ -65,4 +72,5 @@ __all__ = [
     "Task",
     "TransformationRule",
     "User",
+    "UserSession",
 ]

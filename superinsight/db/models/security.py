@@ -80,3 +80,17 @@ class ProjectPermission(TenantMixin, CreatedMixin, Base):
     scope_id: Mapped[str] = mapped_column(String(64))
     permission: Mapped[str] = mapped_column(String(32))
     granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class UserSession(TenantMixin, CreatedMixin, Base):
+    """A signed-in browser. Only a hash of its token is stored, so a database leak signs no one in."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,237 @@
+"""Users, password sign-in with lockout, sessions that expire, and the IP allow-list."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from superinsight.db.base import utcnow
+from superinsight.db.models import IpWhitelist, Permission, Role, User, UserSession
+from superinsight.db.models.security import ROLE_NAMES
+from superinsight.resources import Resources
+from superinsight.services import audit
+from superinsight.services.context import Actor, require, system_actor
+from superinsight.services.errors import AuthenticationError, InvalidInputError
+
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+WRONG_CREDENTIALS = "That email and password do not match an account in this workspace."
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What the browser keeps: the session token (shown to nobody) and who signed in."""
+
+    token: str
+    actor: Actor
+    email: str
+    expires_at: datetime
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; every time here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if password.strip() != password or len(set(password)) < 5:
+        raise InvalidInputError("choose a password without leading or trailing spaces and with some variety")
+
+
+def _permissions(session: Session, role_id: int) -> frozenset[str]:
+    role = session.get(Role, role_id)
+    return frozenset(permission.code for permission in role.permissions) if role else frozenset()
+
+
+def _actor(session: Session, user: User, ip_address: str | None) -> Actor:
+    return Actor(user.tenant_id, user.id, user.role.name, ip_address, _permissions(session, user.role_id))
+
+
+def create_user(
+    resources: Resources, actor: Actor, email: str, password: str, role: str, full_name: str = ""
+) -> int:
+    """A new account in the actor's tenant; only admins (users.manage) may create one."""
+    require(actor, "users.manage")
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise InvalidInputError(f"{email!r} is not an email address")
+    if role not in ROLE_NAMES:
+        raise InvalidInputError(f"role must be one of {', '.join(ROLE_NAMES)}")
+    check_password(password)
+    with resources.uow() as uow:
+        taken = uow.session.scalar(
+            select(User.id).where(User.tenant_id == actor.tenant_id, User.email == email)
+        )
+        if taken is not None:
+            raise InvalidInputError(f"{email} already has an account in this workspace")
+        role_id = uow.session.scalar(select(Role.id).where(Role.name == role))
+        if role_id is None:
+            raise InvalidInputError(f"the role {role!r} is missing: run `superinsight migrate`")
+        user = User(
+            tenant_id=actor.tenant_id,
+            email=email,
+            full_name=full_name,
+            role_id=role_id,
+            password_hash=_hasher.hash(password),
+        )
+        uow.session.add(user)
+        uow.session.flush()
+        audit.record(uow.session, actor, "user.create", "user", user.id, after={"email": email, "role": role})
+        uow.commit()
+        return user.id
+
+
+def check_ip(resources: Resources, tenant_id: str, ip_address: str | None) -> None:
+    """When a tenant has allow-list entries, only addresses inside them get in."""
+    with resources.uow() as uow:
+        networks = uow.session.scalars(
+            select(IpWhitelist.cidr).where(
+                IpWhitelist.tenant_id == tenant_id, IpWhitelist.is_active.is_(True)
+            )
+        ).all()
+    if not networks:
+        return
+    try:
+        address = ipaddress.ip_address(ip_address or "")
+    except ValueError:
+        raise AuthenticationError(
+            "your address could not be determined, and this workspace allows only listed addresses"
+        ) from None
+    if not any(address in ipaddress.ip_network(cidr, strict=False) for cidr in networks):
+        raise AuthenticationError(f"this workspace does not accept sign-ins from {address}")
+
+
+def allow_network(resources: Resources, actor: Actor, cidr: str, description: str = "") -> None:
+    require(actor, "users.manage")
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        raise InvalidInputError(f"{cidr!r} is not an address or network such as 10.0.0.0/8") from None
+    with resources.uow() as uow:
+        uow.session.add(
+            IpWhitelist(
+                tenant_id=actor.tenant_id,
+                cidr=str(network),
+                description=description,
+                created_by=actor.user_id,
+            )
+        )
+        audit.record(
+            uow.session, actor, "ip_whitelist.add", "ip_whitelist", None, after={"cidr": str(network)}
+        )
+        uow.commit()
+
+
+def sign_in(
+    resources: Resources, tenant_id: str, email: str, password: str, ip_address: str | None
+) -> SignIn:
+    """Check the password, lock the account after repeated failures, open a session."""
+    check_ip(resources, tenant_id, ip_address)
+    now = utcnow()
+    with resources.uow() as uow:
+        user = uow.session.scalar(
+            select(User).where(User.tenant_id == tenant_id, User.email == email.strip().lower())
+        )
+        if user is None or not user.is_active or user.password_hash is None:
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        if user.locked_until is not None and _aware(user.locked_until) > now:
+            raise AuthenticationError(
+                f"Too many failed sign-ins: this account is locked until {user.locked_until:%H:%M} UTC."
+            )
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            user.failed_login_count += 1
+            if user.failed_login_count >= MAX_FAILED_SIGN_INS:
+                user.locked_until, user.failed_login_count = now + LOCKOUT, 0
+            audit.record(uow.session, system_actor(tenant_id, user.id), "auth.failed", "user", user.id)
+            uow.commit()
+            raise AuthenticationError(WRONG_CREDENTIALS) from None
+        token = secrets.token_urlsafe(32)
+        expires_at = now + timedelta(hours=resources.settings.session_hours)
+        user.failed_login_count, user.locked_until, user.last_login_at = 0, None, now
+        uow.session.add(
+            UserSession(
+                tenant_id=tenant_id,
+                user_id=user.id,
+                token_hash=_token_hash(token),
+                expires_at=expires_at,
+                last_seen_at=now,
+                ip_address=ip_address,
+            )
+        )
+        actor = _actor(uow.session, user, ip_address)
+        audit.record(uow.session, actor, "auth.login", "user", user.id)
+        uow.commit()
+        return SignIn(token, actor, user.email, expires_at)
+
+
+def resolve(resources: Resources, token: str, ip_address: str | None) -> Actor:
+    """The actor behind a session token, or AuthenticationError if it expired or was revoked."""
+    now = utcnow()
+    with resources.uow() as uow:
+        row = uow.session.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == _token_hash(token))
+        ).one_or_none()
+        if row is None:
+            raise AuthenticationError("Please sign in.")
+        session, user = row
+        if session.revoked_at is not None or _aware(session.expires_at) <= now or not user.is_active:
+            raise AuthenticationError("Your session has ended. Please sign in again.")
+        tenant = user.tenant_id
+        actor = _actor(uow.session, user, ip_address)
+        session.last_seen_at = now
+        uow.commit()
+    check_ip(resources, tenant, ip_address)
+    return actor
+
+
+def sign_out(resources: Resources, token: str) -> None:
+    with resources.uow() as uow:
+        session = uow.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+        if session is not None and session.revoked_at is None:
+            session.revoked_at = utcnow()
+            audit.record(
+                uow.session,
+                system_actor(session.tenant_id, session.user_id),
+                "auth.logout",
+                "user",
+                session.user_id,
+            )
+            uow.commit()
+
+
+def role_permissions(resources: Resources) -> dict[str, frozenset[str]]:
+    """The roles as the database holds them (what the checks use)."""
+    with resources.uow() as uow:
+        rows = uow.session.execute(select(Role.name, Permission.code).join(Role.permissions)).all()
+    granted: dict[str, set[str]] = {}
+    for role, code in rows:
+        granted.setdefault(role, set()).add(code)
+    return {role: frozenset(codes) for role, codes in granted.items()}
+
+
+def has_users(resources: Resources, tenant_id: str) -> bool:
+    with resources.uow() as uow:
+        return uow.session.scalar(select(User.id).where(User.tenant_id == tenant_id).limit(1)) is not None

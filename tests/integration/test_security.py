@@ -1,0 +1,215 @@
+"""Sign-in, lockout, sessions, the IP allow-list, and every role against every protected call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from superinsight.db.base import utcnow
+from superinsight.db.models import AuditLog, User, UserSession
+from superinsight.resources import Resources
+from superinsight.services import demo, documents, insights, rule_runs, rules, security, sources
+from superinsight.services.context import Actor, role_actor, system_actor
+from superinsight.services.documents import DocumentInput
+from superinsight.services.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from superinsight.services.permissions import ROLE_PERMISSIONS
+from superinsight.services.rules import RuleDraft
+
+PASSWORD = "a long enough passphrase"
+ADMIN = system_actor("acme")
+
+
+def _user(resources: Resources, role: str = "analyst", email: str = "ana@acme.example") -> str:
+    security.create_user(resources, ADMIN, email, PASSWORD, role)
+    return email
+
+
+def _audits(resources: Resources) -> int:
+    with resources.uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(AuditLog)) or 0)
+
+
+class TestSignIn:
+    def test_the_right_password_opens_a_session_with_the_roles_permissions(
+        self, resources: Resources
+    ) -> None:
+        email = _user(resources, "viewer")
+        signed = security.sign_in(resources, "acme", email.upper(), PASSWORD, "10.1.2.3")
+        assert signed.actor.role == "viewer"
+        assert signed.actor.permissions == ROLE_PERMISSIONS["viewer"]
+        assert security.resolve(resources, signed.token, "10.1.2.3") == signed.actor
+
+    def test_passwords_and_tokens_are_stored_only_as_hashes(self, resources: Resources) -> None:
+        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        with resources.uow() as uow:
+            stored_hash = uow.session.scalar(select(User.password_hash))
+            token_hash = uow.session.scalar(select(UserSession.token_hash))
+        assert stored_hash is not None and stored_hash.startswith("$argon2") and PASSWORD not in stored_hash
+        assert token_hash != signed.token
+
+    @pytest.mark.parametrize(
+        ("tenant", "email", "password"),
+        [
+            ("acme", "ana@acme.example", "wrong password!"),
+            ("acme", "nobody@acme.example", PASSWORD),
+            ("other", "ana@acme.example", PASSWORD),
+        ],
+    )
+    def test_wrong_credentials_get_one_message(
+        self, resources: Resources, tenant: str, email: str, password: str
+    ) -> None:
+        _user(resources)
+        with pytest.raises(AuthenticationError, match="do not match"):
+            security.sign_in(resources, tenant, email, password, None)
+
+    def test_five_failures_lock_the_account_even_for_the_right_password(self, resources: Resources) -> None:
+        email = _user(resources)
+        for _ in range(security.MAX_FAILED_SIGN_INS):
+            with pytest.raises(AuthenticationError, match="do not match"):
+                security.sign_in(resources, "acme", email, "wrong password!", None)
+        with pytest.raises(AuthenticationError, match="locked until"):
+            security.sign_in(resources, "acme", email, PASSWORD, None)
+        with resources.uow() as uow:
+            uow.session.execute(update(User).values(locked_until=utcnow() - timedelta(seconds=1)))
+            uow.commit()
+        assert security.sign_in(resources, "acme", email, PASSWORD, None).actor.role == "analyst"
+
+    def test_a_success_resets_the_failure_count(self, resources: Resources) -> None:
+        email = _user(resources)
+        for _ in range(security.MAX_FAILED_SIGN_INS - 1):
+            with pytest.raises(AuthenticationError):
+                security.sign_in(resources, "acme", email, "wrong password!", None)
+        security.sign_in(resources, "acme", email, PASSWORD, None)
+        with pytest.raises(AuthenticationError, match="do not match"):
+            security.sign_in(resources, "acme", email, "wrong password!", None)
+        security.sign_in(resources, "acme", email, PASSWORD, None)
+
+
+class TestSessions:
+    def test_an_expired_session_is_refused(self, resources: Resources) -> None:
+        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        with resources.uow() as uow:
+            uow.session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+            uow.commit()
+        with pytest.raises(AuthenticationError, match="session has ended"):
+            security.resolve(resources, signed.token, None)
+
+    def test_signing_out_revokes_the_session(self, resources: Resources) -> None:
+        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        security.sign_out(resources, signed.token)
+        with pytest.raises(AuthenticationError):
+            security.resolve(resources, signed.token, None)
+
+    def test_a_deactivated_user_loses_their_session(self, resources: Resources) -> None:
+        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        with resources.uow() as uow:
+            uow.session.execute(update(User).values(is_active=False))
+            uow.commit()
+        with pytest.raises(AuthenticationError):
+            security.resolve(resources, signed.token, None)
+
+    def test_an_unknown_token_is_refused(self, resources: Resources) -> None:
+        with pytest.raises(AuthenticationError, match="sign in"):
+            security.resolve(resources, "made-up", None)
+
+
+class TestIpAllowList:
+    def test_without_entries_every_address_may_sign_in(self, resources: Resources) -> None:
+        security.sign_in(resources, "acme", _user(resources), PASSWORD, "203.0.113.9")
+
+    def test_with_entries_only_listed_addresses_get_in(self, resources: Resources) -> None:
+        email = _user(resources)
+        signed = security.sign_in(resources, "acme", email, PASSWORD, "203.0.113.9")
+        security.allow_network(resources, ADMIN, "10.0.0.0/8")
+        security.sign_in(resources, "acme", email, PASSWORD, "10.20.30.40")
+        with pytest.raises(AuthenticationError, match=re.escape("does not accept sign-ins from 203.0.113.9")):
+            security.sign_in(resources, "acme", email, PASSWORD, "203.0.113.9")
+        with pytest.raises(AuthenticationError, match="could not be determined"):
+            security.sign_in(resources, "acme", email, PASSWORD, None)
+        with pytest.raises(AuthenticationError):
+            security.resolve(resources, signed.token, "203.0.113.9")
+
+    def test_a_bad_network_is_refused_and_nothing_is_stored(self, resources: Resources) -> None:
+        before = _audits(resources)
+        with pytest.raises(InvalidInputError, match="not an address or network"):
+            security.allow_network(resources, ADMIN, "10.0.0.0/33")
+        assert _audits(resources) == before
+
+
+class TestUsers:
+    @pytest.mark.parametrize(
+        ("email", "password", "role", "message"),
+        [
+            ("not-an-email", PASSWORD, "viewer", "not an email address"),
+            ("x@acme.example", "short", "viewer", "at least 12 characters"),
+            ("x@acme.example", PASSWORD, "overlord", "role must be one of"),
+        ],
+    )
+    def test_bad_accounts_are_refused_with_nothing_written(
+        self, resources: Resources, email: str, password: str, role: str, message: str
+    ) -> None:
+        before = _audits(resources)
+        with pytest.raises(InvalidInputError, match=message):
+            security.create_user(resources, ADMIN, email, password, role)
+        assert _audits(resources) == before
+
+    def test_emails_are_unique_per_workspace(self, resources: Resources) -> None:
+        _user(resources)
+        with pytest.raises(InvalidInputError, match="already has an account"):
+            _user(resources)
+        security.create_user(resources, system_actor("other"), "ana@acme.example", PASSWORD, "viewer")
+
+    def test_the_roles_in_the_database_are_the_ones_the_code_expects(self, resources: Resources) -> None:
+        assert security.role_permissions(resources) == ROLE_PERMISSIONS
+
+
+def _calls(resources: Resources, actor: Actor) -> dict[str, Callable[[], Any]]:
+    """One protected call per permission, each changing something the test can count."""
+    source = sources.ensure_source(resources.uow(), ADMIN, "Existing", "csv")
+    rule = rules.create_rule(resources, ADMIN, RuleDraft("Existing", {"==": [{"var": "title"}, "x"]}))
+    draft = RuleDraft("New", {"==": [{"var": "title"}, "y"]})
+    return {
+        "documents.view": lambda: documents.list_documents(resources.uow(), actor),
+        "documents.edit": lambda: documents.upsert_documents(
+            resources.uow(), actor, source, [DocumentInput("e1", "t", "c")]
+        ),
+        "rules.edit": lambda: rules.create_rule(resources, actor, draft),
+        "rules.apply": lambda: rule_runs.new_run(resources, actor, rule.id),
+        "sources.manage": lambda: sources.ensure_source(resources.uow(), actor, "Brand new", "csv"),
+        "users.manage": lambda: security.create_user(
+            resources, actor, "new@acme.example", PASSWORD, "viewer"
+        ),
+        "workspace.manage": lambda: demo.seed_demo(resources, actor, documents=4),
+        "insights.read": lambda: insights.insights(resources, actor),
+    }
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PERMISSIONS))
+def test_each_role_against_each_protected_call(resources: Resources, role: str) -> None:
+    actor = role_actor("acme", role, user_id=None)
+    for permission, call in _calls(resources, actor).items():
+        needed = "documents.view" if permission == "insights.read" else permission
+        before = _audits(resources)
+        if needed in ROLE_PERMISSIONS[role]:
+            call()
+        else:
+            with pytest.raises(PermissionDeniedError, match=re.escape(f"your role ({role}) may not")):
+                call()
+            assert _audits(resources) == before, f"{role} refused {permission} but something was written"
+
+
+def test_an_audited_change_always_has_its_row_and_a_refused_one_never(resources: Resources) -> None:
+    actor = role_actor("acme", "analyst", ip_address="192.0.2.7")
+    rule = rules.create_rule(resources, actor, RuleDraft("Audited", {"==": [{"var": "title"}, "x"]}))
+    with resources.uow() as uow:
+        entry = uow.session.scalars(select(AuditLog).where(AuditLog.action == "rule.create")).one()
+    assert (entry.entity_id, entry.ip_address, entry.after["name"]) == (str(rule.id), "192.0.2.7", "Audited")
+    before = _audits(resources)
+    with pytest.raises(InvalidInputError):
+        rules.create_rule(resources, actor, RuleDraft("Audited", {"==": [{"var": "title"}, "x"]}))
+    assert _audits(resources) == before
