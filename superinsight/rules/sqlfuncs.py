@@ -27,6 +27,18 @@ class _JsonPath(FunctionElement[Any]):
         self.path = path
 
 
+def _templated(construct: type[FunctionElement[Any]], **templates: str) -> None:
+    """Compile `construct` per dialect by filling its compiled arguments into a template."""
+    for dialect, template in templates.items():
+
+        def compile_element(
+            element: FunctionElement[Any], compiler: SQLCompiler, template: str = template, **kw: Any
+        ) -> str:
+            return template.format(*(compiler.process(clause, **kw) for clause in element.clauses))
+
+        compiles(construct, dialect)(compile_element)
+
+
 def _pg_path(path: tuple[str, ...]) -> str:
     return "'{" + ",".join(path) + "}'"
 
@@ -136,39 +148,12 @@ class json_array_has_text(FunctionElement[bool]):
     inherit_cache = True
 
 
-@compiles(json_array_has_text, "postgresql")
-def _has_pg(element: json_array_has_text, compiler: SQLCompiler, **kw: Any) -> str:
-    column, needle = list(element.clauses)
-    needle_sql = compiler.process(needle, **kw)
-    return f"({compiler.process(column, **kw)} @> jsonb_build_array(CAST({needle_sql} AS text)))"
-
-
-@compiles(json_array_has_text, "sqlite")
-def _has_sqlite(element: json_array_has_text, compiler: SQLCompiler, **kw: Any) -> str:
-    column, needle = list(element.clauses)
-    return (
-        # Both parts are compiled clauses whose values are bound parameters.
-        f"EXISTS (SELECT 1 FROM json_each({compiler.process(column, **kw)}) AS tag "  # noqa: S608
-        f"WHERE tag.type = 'text' AND tag.value = {compiler.process(needle, **kw)})"
-    )
-
-
 class json_array_length(FunctionElement[int]):
     """How many elements a JSON array column holds."""
 
     type = Integer()
     name = "json_array_length"
     inherit_cache = True
-
-
-@compiles(json_array_length, "postgresql")
-def _length_pg(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"jsonb_array_length({compiler.process(next(iter(element.clauses)), **kw)})"
-
-
-@compiles(json_array_length, "sqlite")
-def _length_sqlite(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_array_length({compiler.process(next(iter(element.clauses)), **kw)})"
 
 
 class position_of(FunctionElement[int]):
@@ -179,35 +164,12 @@ class position_of(FunctionElement[int]):
     inherit_cache = True
 
 
-@compiles(position_of, "postgresql")
-def _position_pg(element: position_of, compiler: SQLCompiler, **kw: Any) -> str:
-    haystack, needle = list(element.clauses)
-    return f"strpos({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)})"
-
-
-@compiles(position_of, "sqlite")
-def _position_sqlite(element: position_of, compiler: SQLCompiler, **kw: Any) -> str:
-    haystack, needle = list(element.clauses)
-    return f"instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)})"
-
-
 class ascii_lower(FunctionElement[str]):
     """Lower-case A-Z only, as the Python side does (SQLite's lower() does exactly that)."""
 
     type = String()
     name = "ascii_lower"
     inherit_cache = True
-
-
-@compiles(ascii_lower, "postgresql")
-def _lower_pg(element: ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    # Under the "C" collation PostgreSQL's lower() folds A-Z only, like SQLite's.
-    return f'lower({compiler.process(next(iter(element.clauses)), **kw)} COLLATE "C")'
-
-
-@compiles(ascii_lower, "sqlite")
-def _lower_sqlite(element: ascii_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower({compiler.process(next(iter(element.clauses)), **kw)})"
 
 
 class regex_match(FunctionElement[bool]):
@@ -218,34 +180,12 @@ class regex_match(FunctionElement[bool]):
     inherit_cache = True
 
 
-@compiles(regex_match, "postgresql")
-def _regex_pg(element: regex_match, compiler: SQLCompiler, **kw: Any) -> str:
-    text, pattern = list(element.clauses)
-    return f"({compiler.process(text, **kw)} ~ {compiler.process(pattern, **kw)})"
-
-
-@compiles(regex_match, "sqlite")
-def _regex_sqlite(element: regex_match, compiler: SQLCompiler, **kw: Any) -> str:
-    text, pattern = list(element.clauses)
-    return f"({compiler.process(text, **kw)} REGEXP {compiler.process(pattern, **kw)})"
-
-
 class binary_text(FunctionElement[str]):
     """Text compared by code point, as Python compares strings."""
 
     type = String()
     name = "binary_text"
     inherit_cache = True
-
-
-@compiles(binary_text, "postgresql")
-def _binary_pg(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
-    return f'({compiler.process(next(iter(element.clauses)), **kw)} COLLATE "C")'
-
-
-@compiles(binary_text, "sqlite")
-def _binary_sqlite(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(next(iter(element.clauses)), **kw)
 
 
 class js_trim(FunctionElement[str]):
@@ -256,13 +196,15 @@ class js_trim(FunctionElement[str]):
     inherit_cache = True
 
 
-@compiles(js_trim, "postgresql")
-def _trim_pg(element: js_trim, compiler: SQLCompiler, **kw: Any) -> str:
-    text, characters = list(element.clauses)
-    return f"btrim({compiler.process(text, **kw)}, {compiler.process(characters, **kw)})"
-
-
-@compiles(js_trim, "sqlite")
-def _trim_sqlite(element: js_trim, compiler: SQLCompiler, **kw: Any) -> str:
-    text, characters = list(element.clauses)
-    return f"trim({compiler.process(text, **kw)}, {compiler.process(characters, **kw)})"
+_templated(
+    json_array_has_text,
+    postgresql="({0} @> jsonb_build_array(CAST({1} AS text)))",
+    sqlite="EXISTS (SELECT 1 FROM json_each({0}) AS tag WHERE tag.type = 'text' AND tag.value = {1})",
+)
+_templated(json_array_length, postgresql="jsonb_array_length({0})", sqlite="json_array_length({0})")
+_templated(position_of, postgresql="strpos({0}, {1})", sqlite="instr({0}, {1})")
+# Under the "C" collation PostgreSQL's lower() folds A-Z only, like SQLite's.
+_templated(ascii_lower, postgresql='lower({0} COLLATE "C")', sqlite="lower({0})")
+_templated(regex_match, postgresql="({0} ~ {1})", sqlite="({0} REGEXP {1})")
+_templated(binary_text, postgresql='({0} COLLATE "C")', sqlite="{0}")
+_templated(js_trim, postgresql="btrim({0}, {1})", sqlite="trim({0}, {1})")

@@ -172,17 +172,7 @@ def _view(rule: BusinessRule) -> RuleView:
         version=rule.version,
         is_active=rule.is_active,
         updated_at=rule.updated_at,
-        draft=RuleDraft(
-            name=rule.name,
-            body=rule.body,
-            description=rule.description,
-            severity=rule.severity,
-            action=rule.action,
-            tags=tuple(rule.tags),
-            mostly=rule.mostly,
-            warn_after=rule.warn_after,
-            error_after=rule.error_after,
-        ),
+        draft=_draft_of(rule),
     )
 
 
@@ -245,7 +235,8 @@ def versions(resources: Resources, actor: Actor, rule_id: int) -> list[tuple[int
         return [(row.version, row.created_at, _draft_of(row)) for row in rows]
 
 
-def _draft_of(row: BusinessRuleVersion) -> RuleDraft:
+def _draft_of(row: BusinessRule | BusinessRuleVersion) -> RuleDraft:
+    """The editable part of a rule, from the rule itself or from one of its saved versions."""
     return RuleDraft(
         name=row.name,
         body=row.body,

@@ -90,47 +90,27 @@ class TestHealthOptions:
         assert "Unknown service(s): kafka" in result.stderr
 
 
+def _create_admin(cwd: Path, email: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "superinsight.cli", "create-admin", "--email", email, "--password-stdin"],
+        cwd=cwd,
+        env={**os.environ},
+        input=f"{password}\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 class TestAccounts:
     def test_create_admin_reads_the_password_from_stdin_and_never_echoes_it(self, tmp_path: Path) -> None:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "superinsight.cli",
-                "create-admin",
-                "--email",
-                "Boss@Acme.example",
-                "--password-stdin",
-            ],
-            cwd=tmp_path,
-            env={**os.environ},
-            input="a sturdy passphrase 42\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = _create_admin(tmp_path, "Boss@Acme.example", "a sturdy passphrase 42")
         assert result.returncode == 0, result.stderr
         assert "Admin boss@acme.example created in workspace demo" in result.stdout
         assert "sturdy" not in result.stdout + result.stderr
 
     def test_a_weak_password_is_refused(self, tmp_path: Path) -> None:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "superinsight.cli",
-                "create-admin",
-                "--email",
-                "a@b.example",
-                "--password-stdin",
-            ],
-            cwd=tmp_path,
-            env={**os.environ},
-            input="short\n",
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = _create_admin(tmp_path, "a@b.example", "short")
         assert result.returncode == 2
         assert "at least 12 characters" in result.stderr
 
