@@ -14,7 +14,7 @@ actor = authenticate()
 if actor is None:
     # Every address shows the sign-in form (not "page not found"), and signing in
     # then opens the page that was asked for.
-    addresses = ["documents", "rules", "insights", "health"]
+    addresses = ["documents", "rules", "insights", "health", "admin"]
     st.navigation(
         [st.Page("app_pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
         + [st.Page("app_pages/sign_in.py", title="Sign in", url_path=address) for address in addresses],
@@ -31,7 +31,12 @@ workbench = [
 navigation = st.navigation(
     {
         "Workbench": workbench if actor.can("documents.view") else workbench[:1],
-        "Operations": [st.Page("app_pages/health.py", title="System health", icon="🩺")],
+        "Operations": [st.Page("app_pages/health.py", title="System health", icon="🩺")]
+        + (
+            [st.Page("app_pages/admin.py", title="Admin", icon="🛡️")]
+            if actor.can("users.manage") or actor.can("audit.view")
+            else []
+        ),
     }
 )
 st.sidebar.markdown("**SuperInsight Workbench**")

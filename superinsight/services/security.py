@@ -235,3 +235,112 @@ def role_permissions(resources: Resources) -> dict[str, frozenset[str]]:
 def has_users(resources: Resources, tenant_id: str) -> bool:
     with resources.uow() as uow:
         return uow.session.scalar(select(User.id).where(User.tenant_id == tenant_id).limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    email: str
+    full_name: str
+    role: str
+    is_active: bool
+    last_login_at: datetime | None
+    locked: bool
+
+
+def list_users(resources: Resources, actor: Actor) -> list[UserRow]:
+    require(actor, "users.manage")
+    now = utcnow()
+    with resources.uow() as uow:
+        users = uow.session.scalars(
+            select(User).where(User.tenant_id == actor.tenant_id).order_by(User.email)
+        )
+        return [
+            UserRow(
+                u.id,
+                u.email,
+                u.full_name,
+                u.role.name,
+                u.is_active,
+                u.last_login_at,
+                u.locked_until is not None and _aware(u.locked_until) > now,
+            )
+            for u in users
+        ]
+
+
+def _tenant_user(session: Session, actor: Actor, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.tenant_id != actor.tenant_id:
+        raise InvalidInputError(f"user {user_id} does not exist")
+    return user
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    return len(
+        session.scalars(
+            select(User.id)
+            .join(Role)
+            .where(
+                User.tenant_id == user.tenant_id,
+                Role.name == "admin",
+                User.is_active.is_(True),
+                User.id != user.id,
+            )
+        ).all()
+    )
+
+
+def set_role(resources: Resources, actor: Actor, user_id: int, role: str) -> None:
+    require(actor, "users.manage")
+    if role not in ROLE_NAMES:
+        raise InvalidInputError(f"role must be one of {', '.join(ROLE_NAMES)}")
+    with resources.uow() as uow:
+        user = _tenant_user(uow.session, actor, user_id)
+        if user.role.name == "admin" and role != "admin" and not _other_active_admins(uow.session, user):
+            raise InvalidInputError("a workspace needs at least one active admin")
+        before = user.role.name
+        user.role = uow.session.scalars(select(Role).where(Role.name == role)).one()
+        audit.record(
+            uow.session, actor, "user.role", "user", user.id, before={"role": before}, after={"role": role}
+        )
+        uow.commit()
+
+
+def set_user_active(resources: Resources, actor: Actor, user_id: int, active: bool) -> None:
+    """Deactivating ends the user's sessions at their next request."""
+    require(actor, "users.manage")
+    with resources.uow() as uow:
+        user = _tenant_user(uow.session, actor, user_id)
+        if not active and user.role.name == "admin" and not _other_active_admins(uow.session, user):
+            raise InvalidInputError("a workspace needs at least one active admin")
+        if user.is_active != active:
+            user.is_active = active
+            audit.record(
+                uow.session, actor, "user.activate" if active else "user.deactivate", "user", user.id
+            )
+            uow.commit()
+
+
+def list_networks(resources: Resources, actor: Actor) -> list[tuple[int, str, str]]:
+    require(actor, "users.manage")
+    with resources.uow() as uow:
+        return [
+            (row.id, row.cidr, row.description)
+            for row in uow.session.scalars(
+                select(IpWhitelist).where(IpWhitelist.tenant_id == actor.tenant_id).order_by(IpWhitelist.cidr)
+            )
+        ]
+
+
+def remove_network(resources: Resources, actor: Actor, network_id: int) -> None:
+    require(actor, "users.manage")
+    with resources.uow() as uow:
+        row = uow.session.get(IpWhitelist, network_id)
+        if row is None or row.tenant_id != actor.tenant_id:
+            raise InvalidInputError(f"allow-list entry {network_id} does not exist")
+        audit.record(
+            uow.session, actor, "ip_whitelist.remove", "ip_whitelist", row.id, before={"cidr": row.cidr}
+        )
+        uow.session.delete(row)
+        uow.commit()

@@ -161,3 +161,20 @@ class TestRoles:
         at = _app("viewer")
         assert "Your workbench is empty" in at.info[0].value
         assert not [button for button in at.button if button.label == "Load demo data"]
+
+
+class TestAdminPage:
+    def test_an_admin_manages_users_and_reads_the_audit_log(self, workbench_env: Path) -> None:
+        at = _app("admin")
+        at.switch_page("app_pages/admin.py").run()
+        assert not at.exception, at.exception
+        assert [tab.label for tab in at.tabs] == ["Users", "IP allow-list", "Roles", "Audit log"]
+        assert "admin@pages.example" in list(at.dataframe[0].value["email"])
+        assert any(button.label == "Export as CSV" for button in at.get("download_button"))
+
+    def test_an_analyst_has_no_admin_page(self, workbench_env: Path) -> None:
+        at = _app("analyst")
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("app_pages/admin.py")
+        admin = _app("admin")
+        admin.switch_page("app_pages/admin.py")

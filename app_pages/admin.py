@@ -1,0 +1,147 @@
+"""Admin: users and their roles, the IP allow-list, what each role may do, and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+
+import pandas as pd
+import streamlit as st
+
+from superinsight.db.models.security import ROLE_NAMES
+from superinsight.services import audit_log, security
+from superinsight.services.audit_log import AuditFilter
+from superinsight.services.errors import ServiceError
+from superinsight.services.permissions import PERMISSIONS
+from ui.session import current_actor, resources
+
+st.title("Admin")
+actor = current_actor()
+tabs = [
+    name
+    for name, allowed in (
+        ("Users", actor.can("users.manage")),
+        ("IP allow-list", actor.can("users.manage")),
+        ("Roles", True),
+        ("Audit log", actor.can("audit.view")),
+    )
+    if allowed
+]
+drawn = dict(zip(tabs, st.tabs(tabs), strict=True))
+
+
+def attempt(action: str, change: Callable[..., object], *args: object) -> None:
+    """Run a change and say plainly whether it happened."""
+    try:
+        change(*args)
+    except ServiceError as exc:
+        st.error(f"{action} failed: {exc}")
+    else:
+        st.toast(f"{action}: done.")
+        st.rerun()
+
+
+if "Users" in drawn:
+    with drawn["Users"]:
+        users = security.list_users(resources(), actor)
+        st.dataframe(
+            pd.DataFrame([u.__dict__ for u in users]).drop(columns=["id"]), hide_index=True, width="stretch"
+        )
+        by_email = {u.email: u for u in users}
+        left, right = st.columns(2)
+        with left.form("change_user"):
+            st.markdown("**Change a user**")
+            email = st.selectbox("User", list(by_email))
+            role = st.selectbox("Role", ROLE_NAMES)
+            active = st.checkbox("Active", value=True)
+            if st.form_submit_button("Apply") and email:
+                user = by_email[email]
+                if role != user.role:
+                    attempt("Role change", security.set_role, resources(), actor, user.id, role)
+                if active != user.is_active:
+                    attempt("Activation", security.set_user_active, resources(), actor, user.id, active)
+        with right.form("new_user", clear_on_submit=True):
+            st.markdown("**Add a user**")
+            new_email = st.text_input("Email")
+            new_role = st.selectbox("Role ", ROLE_NAMES, index=ROLE_NAMES.index("viewer"))
+            new_password = st.text_input(
+                "Initial password",
+                type="password",
+                help=f"At least {security.MIN_PASSWORD_LENGTH} characters.",
+            )
+            if st.form_submit_button("Add"):
+                attempt(
+                    "Adding the user",
+                    security.create_user,
+                    resources(),
+                    actor,
+                    new_email,
+                    new_password,
+                    new_role,
+                )
+
+if "IP allow-list" in drawn:
+    with drawn["IP allow-list"]:
+        networks = security.list_networks(resources(), actor)
+        if networks:
+            st.caption("Only these addresses can sign in to this workspace.")
+            for network_id, cidr, description in networks:
+                cidr_col, text_col, remove_col = st.columns([2, 4, 1])
+                cidr_col.code(cidr, language=None)
+                text_col.write(description or "—")
+                if remove_col.button("Remove", key=f"net_{network_id}"):
+                    attempt("Removing the entry", security.remove_network, resources(), actor, network_id)
+        else:
+            st.info("No entries: every address may sign in. Add one to restrict sign-ins to your networks.")
+        with st.form("add_network", clear_on_submit=True):
+            cidr = st.text_input("Address or network", placeholder="10.0.0.0/8")
+            description = st.text_input("What it is", placeholder="office VPN")
+            if st.form_submit_button("Add"):
+                attempt("Adding the network", security.allow_network, resources(), actor, cidr, description)
+
+with drawn["Roles"]:
+    granted = security.role_permissions(resources())
+    matrix = pd.DataFrame(
+        [
+            {
+                "permission": code,
+                "means": text,
+                **{role: code in granted.get(role, ()) for role in ROLE_NAMES},
+            }
+            for code, text in PERMISSIONS.items()
+        ]
+    )
+    st.dataframe(
+        matrix,
+        hide_index=True,
+        width="stretch",
+        column_config={role: st.column_config.CheckboxColumn(role) for role in ROLE_NAMES},
+    )
+
+if "Audit log" in drawn:
+    with drawn["Audit log"]:
+        a, b, c, d = st.columns(4)
+        filters = AuditFilter(
+            action=a.text_input("Action starts with", placeholder="rule.") or None,
+            user_email=b.text_input("User email") or None,
+            entity_type=c.text_input("Entity", placeholder="business_rule") or None,
+            since=datetime.combine(day, time.min, UTC)
+            if (day := d.date_input("Since", value=None))
+            else None,
+        )
+        rows = audit_log.search(resources(), actor, filters)
+        if rows:
+            st.dataframe(
+                pd.DataFrame([r.__dict__ for r in rows]),
+                hide_index=True,
+                width="stretch",
+                column_config={"at": st.column_config.DatetimeColumn("at", format="YYYY-MM-DD HH:mm:ss")},
+            )
+            st.download_button(
+                "Export as CSV",
+                data="".join(audit_log.export_csv(resources(), actor, filters)),
+                file_name="audit-log.csv",
+                mime="text/csv",
+            )
+        else:
+            st.info("No audit entries match these filters.")

@@ -1,0 +1,78 @@
+"""Managing users and searching the audit log, on both stores."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from superinsight.resources import Resources
+from superinsight.services import audit_log, rules, security
+from superinsight.services.audit_log import AuditFilter
+from superinsight.services.context import role_actor, system_actor
+from superinsight.services.errors import InvalidInputError, PermissionDeniedError
+from superinsight.services.rules import RuleDraft
+
+PASSWORD = "a long enough passphrase"
+ROOT = system_actor("acme")
+
+
+def test_roles_change_and_the_last_admin_stays(resources: Resources) -> None:
+    admin = security.create_user(resources, ROOT, "admin@acme.example", PASSWORD, "admin")
+    viewer = security.create_user(resources, ROOT, "viewer@acme.example", PASSWORD, "viewer")
+    security.set_role(resources, ROOT, viewer, "analyst")
+    assert {u.email: u.role for u in security.list_users(resources, ROOT)}["viewer@acme.example"] == "analyst"
+    with pytest.raises(InvalidInputError, match="at least one active admin"):
+        security.set_role(resources, ROOT, admin, "viewer")
+    with pytest.raises(InvalidInputError, match="at least one active admin"):
+        security.set_user_active(resources, ROOT, admin, False)
+    security.set_role(resources, ROOT, viewer, "admin")
+    security.set_user_active(resources, ROOT, admin, False)
+    assert not {u.email: u.is_active for u in security.list_users(resources, ROOT)}["admin@acme.example"]
+
+
+def test_users_of_other_workspaces_cannot_be_touched(resources: Resources) -> None:
+    theirs = security.create_user(resources, system_actor("other"), "x@other.example", PASSWORD, "viewer")
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        security.set_role(resources, ROOT, theirs, "admin")
+    assert [u.email for u in security.list_users(resources, ROOT)] == []
+
+
+def test_allow_list_entries_are_listed_and_removed(resources: Resources) -> None:
+    security.allow_network(resources, ROOT, "192.168.1.7", "printer")
+    ((network_id, cidr, description),) = security.list_networks(resources, ROOT)
+    assert (cidr, description) == ("192.168.1.7/32", "printer")
+    security.remove_network(resources, ROOT, network_id)
+    assert security.list_networks(resources, ROOT) == []
+
+
+def test_the_audit_log_is_searched_and_exported_per_tenant(resources: Resources) -> None:
+    security.create_user(resources, ROOT, "ana@acme.example", PASSWORD, "analyst")
+    signed = security.sign_in(resources, "acme", "ana@acme.example", PASSWORD, "198.51.100.4")
+    rules.create_rule(
+        resources, signed.actor, RuleDraft("=cmd|' /C calc'!A0", {"==": [{"var": "title"}, "x"]})
+    )
+    rules.create_rule(
+        resources, role_actor("other", "analyst"), RuleDraft("Theirs", {"==": [{"var": "title"}, "y"]})
+    )
+    found = audit_log.search(resources, ROOT, AuditFilter(action="rule."))
+    assert [(row.action, row.user, row.ip_address) for row in found] == [
+        ("rule.create", "ana@acme.example", "198.51.100.4")
+    ]
+    assert audit_log.search(resources, ROOT, AuditFilter(user_email="nobody@acme.example")) == []
+    exported = list(
+        csv.DictReader(io.StringIO("".join(audit_log.export_csv(resources, ROOT, AuditFilter()))))
+    )
+    actions = [row["action"] for row in exported]
+    assert {"user.create", "auth.login", "rule.create"} <= set(actions)
+    rule_row = next(row for row in exported if row["action"] == "rule.create")
+    assert rule_row["after"].startswith("{") and "'=cmd" not in rule_row["entity_id"]
+    assert all(not value.startswith(("=", "+", "-", "@")) for row in exported for value in row.values())
+
+
+def test_only_auditors_read_the_log(resources: Resources) -> None:
+    with pytest.raises(PermissionDeniedError):
+        audit_log.search(resources, role_actor("acme", "analyst"), AuditFilter())
+    with pytest.raises(PermissionDeniedError):
+        next(audit_log.export_csv(resources, role_actor("acme", "viewer"), AuditFilter()))
