@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from superinsight.db.models import AuditLog, User
 from superinsight.exports import csv_lines
 from superinsight.resources import Resources
+from superinsight.services import inputs
 from superinsight.services.context import Actor, require
 
 EXPORT_BATCH = 1000
@@ -43,6 +44,12 @@ COLUMNS = ("id", "at", "user", "action", "entity_type", "entity_id", "ip_address
 
 
 def _query(actor: Actor, filters: AuditFilter) -> Select[Any]:
+    for value, what in (
+        (filters.action, "action"),
+        (filters.user_email, "email"),
+        (filters.entity_type, "entity"),
+    ):
+        inputs.text(value or "", what)
     query = (
         select(
             AuditLog.id,

@@ -18,6 +18,7 @@ from superinsight.db.uow import UnitOfWork
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.inputs import has_nul
 
 MAX_EXTERNAL_ID = 255
 MAX_TITLE = 1000
@@ -88,7 +89,7 @@ def validate(docs: Sequence[DocumentInput]) -> None:
     """
     seen: set[str] = set()
     for position, doc in enumerate(docs, start=1):
-        if any("\x00" in text for text in (doc.external_id, doc.title, doc.content)):
+        if has_nul((doc.external_id, doc.title, doc.content, doc.metadata, doc.tags)):
             raise InvalidInputError(f"record {position}: text contains a NUL character")
         listed = _list_in(doc.metadata, "metadata")
         if listed:

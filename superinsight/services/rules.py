@@ -33,6 +33,7 @@ from superinsight.rules.validation import FieldCatalog, RuleValidationError, val
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.inputs import has_nul
 from superinsight.services.matching import document_data, document_fields
 
 STREAM_BATCH = 2000
@@ -135,8 +136,12 @@ def _metadata_keys(session: Session, tenant_id: str) -> set[str]:
 
 def check_draft(draft: RuleDraft, catalog: FieldCatalog) -> None:
     problems: list[str] = []
+    if has_nul(asdict(draft)):
+        raise RuleInputError(["the rule contains a NUL character; remove it"])
     if not draft.name.strip() or len(draft.name) > 255:
         problems.append("name: give the rule a name of 1 to 255 characters")
+    if len(draft.description) > 10_000:
+        problems.append("description: at most 10,000 characters")
     if draft.severity not in SEVERITIES:
         problems.append(f"severity: choose one of {', '.join(SEVERITIES)}")
     if draft.action not in RULE_ACTIONS:

@@ -18,7 +18,7 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import IpWhitelist, Permission, Role, User, UserSession
 from superinsight.db.models.security import ROLE_NAMES
 from superinsight.resources import Resources
-from superinsight.services import audit
+from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.errors import AuthenticationError, InvalidInputError
 
@@ -71,7 +71,8 @@ def create_user(
 ) -> int:
     """A new account in the actor's tenant; only admins (users.manage) may create one."""
     require(actor, "users.manage")
-    email = email.strip().lower()
+    email = inputs.text(email, "email").strip().lower()
+    inputs.text(password, "password", 1000)
     if not EMAIL.match(email):
         raise InvalidInputError(f"{email!r} is not an email address")
     if role not in ROLE_NAMES:
@@ -145,6 +146,11 @@ def sign_in(
     resources: Resources, tenant_id: str, email: str, password: str, ip_address: str | None
 ) -> SignIn:
     """Check the password, lock the account after repeated failures, open a session."""
+    for value, what in ((tenant_id, "workspace"), (email, "email"), (password, "password")):
+        try:
+            inputs.text(value, what, 1000)
+        except InvalidInputError:
+            raise AuthenticationError(WRONG_CREDENTIALS) from None
     check_ip(resources, tenant_id, ip_address)
     now = utcnow()
     with resources.uow() as uow:
