@@ -8,8 +8,9 @@ from datetime import UTC, datetime, time
 import pandas as pd
 import streamlit as st
 
+from superinsight import masking
 from superinsight.db.models.security import ROLE_NAMES
-from superinsight.services import audit_log, security
+from superinsight.services import audit_log, documents, security
 from superinsight.services.audit_log import AuditFilter
 from superinsight.services.errors import ServiceError
 from superinsight.services.permissions import PERMISSIONS
@@ -22,6 +23,7 @@ tabs = [
     for name, allowed in (
         ("Users", actor.can("users.manage")),
         ("IP allow-list", actor.can("users.manage")),
+        ("Masking", actor.can("users.manage")),
         ("Roles", True),
         ("Audit log", actor.can("audit.view")),
     )
@@ -98,6 +100,46 @@ if "IP allow-list" in drawn:
             description = st.text_input("What it is", placeholder="office VPN")
             if st.form_submit_button("Add"):
                 attempt("Adding the network", security.allow_network, resources(), actor, cidr, description)
+
+if "Masking" in drawn:
+    with drawn["Masking"]:
+        existing = documents.masking_rules(resources(), actor)
+        if existing:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "name": name,
+                            "field": r.field,
+                            "pattern": r.pattern,
+                            "method": r.method,
+                            "also shown to": ", ".join(sorted(r.unmasked_roles)),
+                        }
+                        for name, r in existing
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        else:
+            st.info("No masking rules: every role with access to documents sees every value.")
+        with st.form("add_mask", clear_on_submit=True):
+            st.markdown("**Hide a field, or text matching a pattern, from roles without unmasked access**")
+            mask_name = st.text_input("Name", placeholder="Customer names")
+            target = st.radio("Hide", ["a field", "text matching a pattern"], horizontal=True)
+            spec = st.text_input("Field or pattern", placeholder="metadata.customer")
+            method = st.selectbox("How", masking.METHODS)
+            shown_to = st.multiselect("Still shown to", ROLE_NAMES)
+            if st.form_submit_button("Add"):
+                rule = masking.MaskingRule(
+                    spec if target == "a field" else None,
+                    spec if target != "a field" else None,
+                    method,
+                    frozenset(shown_to),
+                )
+                attempt(
+                    "Adding the masking rule", documents.add_masking_rule, resources(), actor, mask_name, rule
+                )
 
 with drawn["Roles"]:
     granted = security.role_permissions(resources())

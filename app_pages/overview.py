@@ -36,7 +36,7 @@ cols[2].metric("Active rules", summary.active_rules)
 cols[3].metric("Open quality issues", summary.open_issues)
 
 per_day = pd.DataFrame(
-    documents.documents_per_day(resources().uow(), actor), columns=["day", "source", "documents"]
+    documents.documents_per_day(resources(), actor), columns=["day", "source", "documents"]
 )
 st.subheader("Documents arriving per day")
 figure = px.area(

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
+from superinsight import masking
 from superinsight.db.base import utcnow
-from superinsight.db.models import DataSource, Document
+from superinsight.db.models import DataMaskingRule, DataSource, Document
 from superinsight.db.uow import UnitOfWork
-from superinsight.services import audit
+from superinsight.resources import Resources
+from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.inputs import has_nul
@@ -197,8 +200,32 @@ def upsert_documents(
     return total
 
 
+def _masking_rule(row: DataMaskingRule) -> masking.MaskingRule:
+    method: masking.Method = row.method  # type: ignore[assignment]  # the CHECK constraint allows only these
+    return masking.MaskingRule(row.field, row.pattern, method, frozenset(row.unmasked_roles))
+
+
+def _masking_rules(session: Session, tenant_id: str) -> list[masking.MaskingRule]:
+    rows = session.scalars(
+        select(DataMaskingRule).where(
+            DataMaskingRule.tenant_id == tenant_id, DataMaskingRule.is_active.is_(True)
+        )
+    )
+    return [_masking_rule(row) for row in rows]
+
+
+def _masker(
+    resources: Resources, session: Session, actor: Actor
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Masks documents for this actor; unmasked values never leave the service for a viewer."""
+    rules = _masking_rules(session, actor.tenant_id)
+    key = resources.settings.effective_secret_key().encode()
+    may_unmask = actor.can("documents.view_unmasked")
+    return lambda data: masking.apply(data, rules, actor.role, may_unmask, key)
+
+
 def list_documents(
-    uow: UnitOfWork, actor: Actor, *, before_id: int | None = None, limit: int = 50
+    resources: Resources, actor: Actor, *, before_id: int | None = None, limit: int = 50
 ) -> list[DocumentRow]:
     """Newest first, paged by id (keyset), so page 1,000 costs what page 1 does."""
     require(actor, "documents.view")
@@ -218,11 +245,97 @@ def list_documents(
     )
     if before_id is not None:
         query = query.where(Document.id < before_id)
-    with uow:
-        return [DocumentRow(*row) for row in uow.session.execute(query)]
+    with resources.uow() as uow:
+        mask = _masker(resources, uow.session, actor)
+        rows = []
+        for doc_id, source, external_id, title, tags, created_at in uow.session.execute(query):
+            shown = mask({"title": title, "external_id": external_id})
+            rows.append(DocumentRow(doc_id, source, shown["external_id"], shown["title"], tags, created_at))
+        return rows
 
 
-def documents_per_day(uow: UnitOfWork, actor: Actor) -> list[tuple[date, str, int]]:
+@dataclass(frozen=True)
+class DocumentDetail:
+    id: int
+    source: str | None
+    external_id: str
+    title: str
+    content: str
+    metadata: dict[str, Any]
+    tags: list[str]
+    created_at: datetime
+
+
+def get_document(resources: Resources, actor: Actor, document_id: int) -> DocumentDetail:
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        found = uow.session.execute(
+            select(Document, DataSource.name)
+            .outerjoin(DataSource, DataSource.id == Document.source_id)
+            .where(Document.id == document_id, Document.tenant_id == actor.tenant_id)
+        ).one_or_none()
+        if found is None:
+            raise NotFoundError(f"document {document_id} does not exist")
+        document, source = found
+        shown = _masker(resources, uow.session, actor)(
+            {
+                "title": document.title,
+                "content": document.content,
+                "external_id": document.external_id,
+                "metadata": document.meta,
+            }
+        )
+        return DocumentDetail(
+            document.id,
+            source,
+            shown["external_id"],
+            shown["title"],
+            shown["content"],
+            shown["metadata"],
+            list(document.tags),
+            document.created_at,
+        )
+
+
+def add_masking_rule(resources: Resources, actor: Actor, name: str, rule: masking.MaskingRule) -> None:
+    """A new masking rule for the tenant; admins only, since it decides what others may see."""
+    require(actor, "users.manage")
+    try:
+        masking.check_rule(rule)
+    except masking.MaskingRuleError as exc:
+        raise InvalidInputError(str(exc)) from None
+    with resources.uow() as uow:
+        row = DataMaskingRule(
+            tenant_id=actor.tenant_id,
+            name=inputs.text(name, "name"),
+            field=rule.field,
+            pattern=rule.pattern,
+            method=rule.method,
+            unmasked_roles=sorted(rule.unmasked_roles),
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        audit.record(
+            uow.session,
+            actor,
+            "masking_rule.create",
+            "data_masking_rule",
+            row.id,
+            after={"name": name, "field": rule.field, "pattern": rule.pattern, "method": rule.method},
+        )
+        uow.commit()
+
+
+def masking_rules(resources: Resources, actor: Actor) -> list[tuple[str, masking.MaskingRule]]:
+    require(actor, "users.manage")
+    with resources.uow() as uow:
+        rows = uow.session.scalars(
+            select(DataMaskingRule).where(DataMaskingRule.tenant_id == actor.tenant_id)
+        )
+        return [(row.name, _masking_rule(row)) for row in rows]
+
+
+def documents_per_day(resources: Resources, actor: Actor) -> list[tuple[date, str, int]]:
     """How many documents arrived each day from each source, for the overview chart."""
     require(actor, "documents.view")
     day = func.date(Document.created_at)
@@ -233,7 +346,7 @@ def documents_per_day(uow: UnitOfWork, actor: Actor) -> list[tuple[date, str, in
         .group_by(day, DataSource.name)
         .order_by(day)
     )
-    with uow:
+    with resources.uow() as uow:
         return [
             (value if isinstance(value, date) else date.fromisoformat(str(value)), source, count)
             for value, source, count in uow.session.execute(query)

@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from superinsight.db.models import AuditLog, Document
+from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
 from superinsight.services import documents, overview
-from superinsight.services.context import role_actor
+from superinsight.services.context import role_actor, system_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts
-from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from superinsight.services.sources import ensure_source, list_sources
 
 ALICE = role_actor("acme", "analyst")
@@ -78,7 +79,7 @@ class TestListing:
         documents.upsert_documents(resources.uow(), ALICE, source, _docs(23))
         seen: list[int] = []
         cursor = None
-        while page := documents.list_documents(resources.uow(), ALICE, before_id=cursor, limit=5):
+        while page := documents.list_documents(resources, ALICE, before_id=cursor, limit=5):
             seen.extend(row.id for row in page)
             cursor = page[-1].id
         assert len(seen) == len(set(seen)) == 23
@@ -88,9 +89,9 @@ class TestListing:
         documents.upsert_documents(resources.uow(), ALICE, source, _docs(4))
         other = ensure_source(resources.uow(), MALLORY, "Tickets", "csv")
         documents.upsert_documents(resources.uow(), MALLORY, other, _docs(2, prefix="M"))
-        assert {row.external_id for row in documents.list_documents(resources.uow(), MALLORY)} == {"M0", "M1"}
+        assert {row.external_id for row in documents.list_documents(resources, MALLORY)} == {"M0", "M1"}
         assert overview.summary(resources.uow(), ALICE).documents == 4
-        assert sum(n for _, _, n in documents.documents_per_day(resources.uow(), MALLORY)) == 2
+        assert sum(n for _, _, n in documents.documents_per_day(resources, MALLORY)) == 2
 
 
 class TestSources:
@@ -110,3 +111,60 @@ class TestSources:
         with pytest.raises(InvalidInputError):
             ensure_source(resources.uow(), ALICE, name, kind)
         assert overview.summary(resources.uow(), ALICE).sources == 0
+
+
+class TestMasking:
+    def _setup(self, resources: Resources, source: int) -> None:
+        documents.upsert_documents(
+            resources.uow(),
+            ALICE,
+            source,
+            [
+                DocumentInput(
+                    "D1", "Refund for jane@example.com", "Card 4111111111111111", {"customer": "Jane Roe"}
+                )
+            ],
+        )
+        admin = system_actor("acme")
+        documents.add_masking_rule(
+            resources, admin, "Customers", MaskingRule("metadata.customer", None, "redact")
+        )
+        documents.add_masking_rule(
+            resources,
+            admin,
+            "Emails",
+            MaskingRule(None, r"[\w.+-]+@[\w-]+\.[\w.]+", "hash", frozenset({"annotator"})),
+        )
+
+    def test_viewers_get_masked_values_from_every_reading_service(
+        self, resources: Resources, source: int
+    ) -> None:
+        self._setup(resources, source)
+        viewer = role_actor("acme", "viewer")
+        (row,) = documents.list_documents(resources, viewer)
+        assert "jane@example.com" not in row.title and row.title.startswith("Refund for #")
+        detail = documents.get_document(resources, viewer, row.id)
+        assert detail.metadata["customer"] == "[redacted]"
+        assert "jane@example.com" not in detail.title
+
+    def test_roles_allowed_to_see_values_get_them(self, resources: Resources, source: int) -> None:
+        self._setup(resources, source)
+        (row,) = documents.list_documents(resources, ALICE)
+        assert row.title == "Refund for jane@example.com"
+        annotator = role_actor("acme", "annotator")
+        detail = documents.get_document(resources, annotator, row.id)
+        assert detail.title == "Refund for jane@example.com"
+        assert detail.metadata["customer"] == "[redacted]"
+
+    def test_only_admins_add_masking_rules_and_bad_ones_change_nothing(self, resources: Resources) -> None:
+        with pytest.raises(PermissionDeniedError):
+            documents.add_masking_rule(resources, ALICE, "x", MaskingRule("title", None, "mask"))
+        with pytest.raises(InvalidInputError, match="invalid pattern"):
+            documents.add_masking_rule(resources, system_actor("acme"), "x", MaskingRule(None, "(", "mask"))
+        assert documents.masking_rules(resources, system_actor("acme")) == []
+
+    def test_documents_of_other_tenants_are_not_found(self, resources: Resources, source: int) -> None:
+        self._setup(resources, source)
+        (row,) = documents.list_documents(resources, ALICE)
+        with pytest.raises(NotFoundError):
+            documents.get_document(resources, MALLORY, row.id)

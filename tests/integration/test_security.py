@@ -174,7 +174,7 @@ def _calls(resources: Resources, actor: Actor) -> dict[str, Callable[[], Any]]:
     rule = rules.create_rule(resources, ADMIN, RuleDraft("Existing", {"==": [{"var": "title"}, "x"]}))
     draft = RuleDraft("New", {"==": [{"var": "title"}, "y"]})
     return {
-        "documents.view": lambda: documents.list_documents(resources.uow(), actor),
+        "documents.view": lambda: documents.list_documents(resources, actor),
         "documents.edit": lambda: documents.upsert_documents(
             resources.uow(), actor, source, [DocumentInput("e1", "t", "c")]
         ),

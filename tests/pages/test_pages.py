@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from superinsight.db import migrate
 from superinsight.db.models import QualityIssue, User
+from superinsight.masking import MaskingRule
 from superinsight.resources import get_resources
-from superinsight.services import security
+from superinsight.services import documents, security
 from superinsight.services.context import system_actor
 from superinsight.services.demo import seed_demo
 from superinsight.services.errors import AuthenticationError
@@ -168,7 +169,7 @@ class TestAdminPage:
         at = _app("admin")
         at.switch_page("app_pages/admin.py").run()
         assert not at.exception, at.exception
-        assert [tab.label for tab in at.tabs] == ["Users", "IP allow-list", "Roles", "Audit log"]
+        assert [tab.label for tab in at.tabs] == ["Users", "IP allow-list", "Masking", "Roles", "Audit log"]
         assert "admin@pages.example" in list(at.dataframe[0].value["email"])
         assert any(button.label == "Export as CSV" for button in at.get("download_button"))
 
@@ -178,3 +179,23 @@ class TestAdminPage:
             at.switch_page("app_pages/admin.py")
         admin = _app("admin")
         admin.switch_page("app_pages/admin.py")
+
+
+class TestMaskedDocuments:
+    def test_a_viewer_sees_masked_values_and_an_analyst_the_real_ones(self, workbench_env: Path) -> None:
+        _seed(30)
+        documents.add_masking_rule(
+            get_resources(), system_actor(), "Customers", MaskingRule("metadata.customer", None, "redact")
+        )
+        documents.add_masking_rule(
+            get_resources(), system_actor(), "Ids", MaskingRule("external_id", None, "partial")
+        )
+        viewer = _app("viewer")
+        viewer.switch_page("app_pages/documents.py").run()
+        assert not viewer.exception, viewer.exception
+        assert all(value.startswith("•") for value in viewer.dataframe[0].value["external_id"])
+        assert '"customer":"[redacted]"' in viewer.json[0].value.replace(" ", "")
+        analyst = _app("analyst")
+        analyst.switch_page("app_pages/documents.py").run()
+        assert all(value.startswith(("TCK-", "CTR-")) for value in analyst.dataframe[0].value["external_id"])
+        assert "[redacted]" not in analyst.json[0].value

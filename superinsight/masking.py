@@ -1,0 +1,111 @@
+"""Hiding sensitive values from roles that may not see them.
+
+A masking rule names a field (`title`, `content`, `metadata.customer`, …) or a
+pattern found inside text, and how to hide it. The service applies the rules to
+every document it returns, so no page can forget to mask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+Method = Literal["mask", "hash", "redact", "partial"]
+METHODS: tuple[Method, ...] = ("mask", "hash", "redact", "partial")
+MAX_PATTERN = 300
+TEXT_FIELDS = ("title", "content", "external_id")
+
+
+class MaskingRuleError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MaskingRule:
+    field: str | None
+    pattern: str | None
+    method: Method
+    unmasked_roles: frozenset[str] = frozenset()
+
+
+def check_rule(rule: MaskingRule) -> MaskingRule:
+    if (rule.field is None) == (rule.pattern is None):
+        raise MaskingRuleError("a masking rule names either a field or a pattern, not both")
+    if rule.method not in METHODS:
+        raise MaskingRuleError(f"method must be one of {', '.join(METHODS)}")
+    if rule.field is not None and not re.fullmatch(
+        r"(title|content|external_id|metadata(\.[A-Za-z_]\w{0,63})+)", rule.field
+    ):
+        raise MaskingRuleError("field must be title, content, external_id or metadata.<key>")
+    if rule.pattern is not None:
+        if not rule.pattern or len(rule.pattern) > MAX_PATTERN:
+            raise MaskingRuleError(f"a pattern has 1 to {MAX_PATTERN} characters")
+        if re.search(r"\)[*+?{]", rule.pattern) and re.search(r"[*+?}]\)", rule.pattern):
+            raise MaskingRuleError("nested quantifiers such as (a+)+ can take forever and are not allowed")
+        try:
+            _compiled(rule.pattern)
+        except re.error as exc:
+            raise MaskingRuleError(f"invalid pattern: {exc}") from None
+    return rule
+
+
+@lru_cache(maxsize=128)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def hide(value: Any, method: Method, key: bytes) -> Any:
+    """The value as a role without access sees it. Hashes are keyed, so equal values still
+    look equal (joins and counts keep working) but cannot be looked up without the key."""
+    if value is None:
+        return None
+    text = str(value)
+    if method == "redact":
+        return "[redacted]"
+    if method == "hash":
+        return "#" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:12]
+    if method == "partial":
+        return "•" * max(len(text) - 4, 0) + text[-4:] if len(text) > 4 else "•" * len(text)
+    return "•" * min(len(text), 12)
+
+
+def _hide_path(data: dict[str, Any], path: list[str], method: Method, key: bytes) -> None:
+    head, *rest = path
+    if head not in data:
+        return
+    if rest:
+        if isinstance(data[head], dict):
+            data[head] = dict(data[head])
+            _hide_path(data[head], rest, method, key)
+        return
+    data[head] = hide(data[head], method, key)
+
+
+def _hide_pattern(value: Any, pattern: str, method: Method, key: bytes) -> Any:
+    if isinstance(value, str):
+        return _compiled(pattern).sub(lambda found: str(hide(found.group(0), method, key)), value)
+    if isinstance(value, dict):
+        return {k: _hide_pattern(v, pattern, method, key) for k, v in value.items()}
+    return value
+
+
+def apply(
+    document: dict[str, Any], rules: Sequence[MaskingRule], role: str, may_unmask: bool, key: bytes
+) -> dict[str, Any]:
+    """A copy of the document with every rule that binds this role applied."""
+    masked = dict(document)
+    for rule in rules:
+        if may_unmask or role in rule.unmasked_roles:
+            continue
+        if rule.field is not None:
+            _hide_path(masked, rule.field.split("."), rule.method, key)
+        elif rule.pattern is not None:
+            for name in (*TEXT_FIELDS, "metadata"):
+                if name in masked:
+                    masked[name] = _hide_pattern(masked[name], rule.pattern, rule.method, key)
+    return masked
