@@ -10,7 +10,7 @@ import streamlit as st
 
 from superinsight import masking
 from superinsight.db.models.security import ROLE_NAMES
-from superinsight.services import audit_log, documents, security
+from superinsight.services import audit_log, documents, security, sources
 from superinsight.services.audit_log import AuditFilter
 from superinsight.services.errors import ServiceError
 from superinsight.services.permissions import PERMISSIONS
@@ -56,10 +56,26 @@ if "Users" in drawn:
             email = st.selectbox("User", list(by_email))
             role = st.selectbox("Role", ROLE_NAMES)
             active = st.checkbox("Active", value=True)
+            source_names = {s.name: s.id for s in sources.list_sources(resources(), actor)}
+            limited = st.multiselect(
+                "Limit to sources",
+                list(source_names),
+                placeholder="all sources",
+                help="Leave empty for access to every source.",
+            )
             if st.form_submit_button("Apply") and email:
                 user = by_email[email]
                 if role != user.role:
                     attempt("Role change", security.set_role, resources(), actor, user.id, role)
+                if limited != user.limited_to:
+                    attempt(
+                        "Source access",
+                        security.limit_to_sources,
+                        resources(),
+                        actor,
+                        user.id,
+                        [source_names[name] for name in limited],
+                    )
                 if active != user.is_active:
                     attempt("Activation", security.set_user_active, resources(), actor, user.id, active)
         with right.form("new_user", clear_on_submit=True):

@@ -19,9 +19,20 @@ class Actor:
     role: str = "viewer"
     ip_address: str | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # project_permissions can narrow a user to some sources; None means all of the tenant's.
+    source_ids: frozenset[int] | None = None
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def sees_source(self, source_id: int | None) -> bool:
+        return self.source_ids is None or source_id in self.source_ids
+
+
+def require_whole_tenant(actor: Actor, action: str) -> None:
+    """Some actions touch every source at once; a user narrowed to some sources may not take them."""
+    if actor.source_ids is not None:
+        raise PermissionDeniedError(f"your access is limited to some sources, so you may not {action}")
 
 
 def require(actor: Actor, permission: str) -> None:

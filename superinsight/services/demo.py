@@ -13,7 +13,7 @@ from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
 from superinsight.resources import Resources, current_resources
 from superinsight.services import rule_runs, rules, security
-from superinsight.services.context import Actor, require, system_actor
+from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts, upsert_documents
 from superinsight.services.sources import ensure_source
 
@@ -185,6 +185,7 @@ def seed_demo(
     last instalment's refund surge shows up as an insight.
     """
     require(actor, "workspace.manage")
+    require_whole_tenant(actor, "load the demo")
     if documents < 2:
         raise ValueError("the demo needs at least 2 documents, one per source")
     report = on_progress or (lambda _fraction, _message: None)

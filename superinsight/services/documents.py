@@ -22,6 +22,7 @@ from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.inputs import has_nul
+from superinsight.services.scoping import visible_sources
 
 MAX_EXTERNAL_ID = 255
 MAX_TITLE = 1000
@@ -116,7 +117,7 @@ def _batches(records: Iterable[DocumentInput], size: int) -> Iterator[list[Docum
 
 def _source(uow: UnitOfWork, actor: Actor, source_id: int) -> DataSource:
     source = uow.session.get(DataSource, source_id)
-    if source is None or source.tenant_id != actor.tenant_id:
+    if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
         raise NotFoundError(f"data source {source_id} does not exist")
     return source
 
@@ -239,7 +240,7 @@ def list_documents(
             Document.created_at,
         )
         .outerjoin(DataSource, DataSource.id == Document.source_id)
-        .where(Document.tenant_id == actor.tenant_id)
+        .where(Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id))
         .order_by(Document.id.desc())
         .limit(min(max(limit, 1), 500))
     )
@@ -272,7 +273,11 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
         found = uow.session.execute(
             select(Document, DataSource.name)
             .outerjoin(DataSource, DataSource.id == Document.source_id)
-            .where(Document.id == document_id, Document.tenant_id == actor.tenant_id)
+            .where(
+                Document.id == document_id,
+                Document.tenant_id == actor.tenant_id,
+                visible_sources(actor, Document.source_id),
+            )
         ).one_or_none()
         if found is None:
             raise NotFoundError(f"document {document_id} does not exist")
@@ -342,7 +347,7 @@ def documents_per_day(resources: Resources, actor: Actor) -> list[tuple[date, st
     query = (
         select(day, func.coalesce(DataSource.name, "uploads"), func.count())
         .outerjoin(DataSource, DataSource.id == Document.source_id)
-        .where(Document.tenant_id == actor.tenant_id)
+        .where(Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id))
         .group_by(day, DataSource.name)
         .order_by(day)
     )

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, select
 from superinsight.db.models import BusinessRule, DataSource, Document, QualityIssue
 from superinsight.db.uow import UnitOfWork
 from superinsight.services.context import Actor, require
+from superinsight.services.scoping import visible_sources
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,10 @@ def summary(uow: UnitOfWork, actor: Actor) -> Summary:
 
     with uow:
         return Summary(
-            documents=count(Document),
-            sources=count(DataSource),
+            documents=count(Document, visible_sources(actor, Document.source_id)),
+            sources=count(DataSource, visible_sources(actor, DataSource.id)),
             active_rules=count(BusinessRule, BusinessRule.is_active.is_(True)),
-            open_issues=count(QualityIssue, QualityIssue.status == "open"),
+            open_issues=count(
+                QualityIssue, QualityIssue.status == "open", visible_sources(actor, QualityIssue.source_id)
+            ),
         )

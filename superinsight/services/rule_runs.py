@@ -35,7 +35,7 @@ from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import outcome
 from superinsight.services import audit
-from superinsight.services.context import Actor, require, system_actor
+from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.errors import NotFoundError
 from superinsight.services.matching import document_data, document_fields
 
@@ -66,6 +66,7 @@ def start_apply(resources: Resources, actor: Actor, rule_id: int) -> tuple[int, 
 def new_run(resources: Resources, actor: Actor, rule_id: int) -> int:
     """A run of the rule's current version, recorded as running before any work starts."""
     require(actor, "rules.apply")
+    require_whole_tenant(actor, "apply rules to every document")
     with resources.uow() as uow:
         rule = uow.session.get(BusinessRule, rule_id)
         if rule is None or rule.tenant_id != actor.tenant_id:

@@ -35,6 +35,7 @@ from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.inputs import has_nul
 from superinsight.services.matching import document_data, document_fields
+from superinsight.services.scoping import visible_sources
 
 STREAM_BATCH = 2000
 MAX_TAGS = 20
@@ -383,7 +384,10 @@ def delete_rule(resources: Resources, actor: Actor, rule_id: int) -> None:
 
 
 def _scope(actor: Actor, source_ids: Sequence[int] | None) -> list[Any]:
-    conditions: list[Any] = [Document.tenant_id == actor.tenant_id]
+    conditions: list[Any] = [
+        Document.tenant_id == actor.tenant_id,
+        visible_sources(actor, Document.source_id),
+    ]
     if source_ids:
         conditions.append(Document.source_id.in_(list(source_ids)))
     return conditions
@@ -509,6 +513,7 @@ def matched_documents(
                 BusinessRuleApplication.rule_id == rule.id,
                 BusinessRuleApplication.rule_version == rule.version,
                 Document.tenant_id == actor.tenant_id,
+                visible_sources(actor, Document.source_id),
             )
             .order_by(Document.id.desc())
             .limit(min(max(limit, 1), 1000))

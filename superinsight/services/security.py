@@ -11,11 +11,19 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
 from superinsight.db.base import utcnow
-from superinsight.db.models import IpWhitelist, Permission, Role, User, UserSession
+from superinsight.db.models import (
+    DataSource,
+    IpWhitelist,
+    Permission,
+    ProjectPermission,
+    Role,
+    User,
+    UserSession,
+)
 from superinsight.db.models.security import ROLE_NAMES
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
@@ -63,7 +71,53 @@ def _permissions(session: Session, role_id: int) -> frozenset[str]:
 
 
 def _actor(session: Session, user: User, ip_address: str | None) -> Actor:
-    return Actor(user.tenant_id, user.id, user.role.name, ip_address, _permissions(session, user.role_id))
+    scoped = session.scalars(
+        select(ProjectPermission.scope_id).where(
+            ProjectPermission.user_id == user.id, ProjectPermission.scope_type == "source"
+        )
+    ).all()
+    return Actor(
+        user.tenant_id,
+        user.id,
+        user.role.name,
+        ip_address,
+        _permissions(session, user.role_id),
+        frozenset(int(scope) for scope in scoped) if scoped else None,
+    )
+
+
+def limit_to_sources(resources: Resources, actor: Actor, user_id: int, source_ids: list[int]) -> None:
+    """Narrow a user to these sources (an empty list gives back access to all of them)."""
+    require(actor, "users.manage")
+    with resources.uow() as uow:
+        user = _tenant_user(uow.session, actor, user_id)
+        known = set(
+            uow.session.scalars(
+                select(DataSource.id).where(
+                    DataSource.tenant_id == actor.tenant_id, DataSource.id.in_(source_ids)
+                )
+            )
+        )
+        if known != set(source_ids):
+            raise InvalidInputError(f"no such source(s): {sorted(set(source_ids) - known)}")
+        uow.session.execute(
+            delete(ProjectPermission).where(
+                ProjectPermission.user_id == user.id, ProjectPermission.scope_type == "source"
+            )
+        )
+        uow.session.add_all(
+            ProjectPermission(
+                tenant_id=actor.tenant_id,
+                user_id=user.id,
+                scope_type="source",
+                scope_id=str(sid),
+                permission="view",
+                granted_by=actor.user_id,
+            )
+            for sid in sorted(known)
+        )
+        audit.record(uow.session, actor, "user.scope", "user", user.id, after={"source_ids": sorted(known)})
+        uow.commit()
 
 
 def create_user(
@@ -252,12 +306,21 @@ class UserRow:
     is_active: bool
     last_login_at: datetime | None
     locked: bool
+    limited_to: list[str]
 
 
 def list_users(resources: Resources, actor: Actor) -> list[UserRow]:
     require(actor, "users.manage")
     now = utcnow()
     with resources.uow() as uow:
+        scopes: dict[int, list[str]] = {}
+        for user_id, source in uow.session.execute(
+            select(ProjectPermission.user_id, DataSource.name)
+            .join(DataSource, DataSource.id == func.cast(ProjectPermission.scope_id, Integer))
+            .where(ProjectPermission.tenant_id == actor.tenant_id, ProjectPermission.scope_type == "source")
+            .order_by(DataSource.name)
+        ):
+            scopes.setdefault(user_id, []).append(source)
         users = uow.session.scalars(
             select(User).where(User.tenant_id == actor.tenant_id).order_by(User.email)
         )
@@ -270,6 +333,7 @@ def list_users(resources: Resources, actor: Actor) -> list[UserRow]:
                 u.is_active,
                 u.last_login_at,
                 u.locked_until is not None and _aware(u.locked_until) > now,
+                scopes.get(u.id, []),
             )
             for u in users
         ]

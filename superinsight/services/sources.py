@@ -12,8 +12,9 @@ from superinsight.db.models.sync import SOURCE_TYPES
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor, require
+from superinsight.services.context import Actor, require, require_whole_tenant
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.scoping import visible_sources
 
 
 def ensure_source(
@@ -25,6 +26,7 @@ def ensure_source(
 ) -> int:
     """The id of the tenant's source with this name, creating it if it does not exist yet."""
     require(actor, "sources.manage")
+    require_whole_tenant(actor, "add data sources")
     name = name.strip()
     if not name or len(name) > 255:
         raise InvalidInputError("a source name must be 1 to 255 characters")
@@ -70,7 +72,7 @@ def list_sources(resources: Resources, actor: Actor) -> list[SourceRow]:
     with resources.uow() as uow:
         rows = uow.session.execute(
             select(DataSource.id, DataSource.name, DataSource.source_type, DataSource.status)
-            .where(DataSource.tenant_id == actor.tenant_id)
+            .where(DataSource.tenant_id == actor.tenant_id, visible_sources(actor, DataSource.id))
             .order_by(DataSource.name)
         ).all()
     return [SourceRow(*row) for row in rows]

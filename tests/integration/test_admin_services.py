@@ -76,3 +76,14 @@ def test_only_auditors_read_the_log(resources: Resources) -> None:
         audit_log.search(resources, role_actor("acme", "analyst"), AuditFilter())
     with pytest.raises(PermissionDeniedError):
         next(audit_log.export_csv(resources, role_actor("acme", "viewer"), AuditFilter()))
+
+
+def test_the_user_list_shows_who_is_limited_to_which_sources(resources: Resources) -> None:
+    from superinsight.services import sources
+
+    north = sources.ensure_source(resources.uow(), ROOT, "North", "csv")
+    user = security.create_user(resources, ROOT, "n@acme.example", PASSWORD, "viewer")
+    security.limit_to_sources(resources, ROOT, user, [north])
+    assert {u.email: u.limited_to for u in security.list_users(resources, ROOT)} == {
+        "n@acme.example": ["North"]
+    }

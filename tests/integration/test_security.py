@@ -13,10 +13,15 @@ from sqlalchemy import func, select, update
 from superinsight.db.base import utcnow
 from superinsight.db.models import AuditLog, User, UserSession
 from superinsight.resources import Resources
-from superinsight.services import demo, documents, insights, rule_runs, rules, security, sources
+from superinsight.services import demo, documents, insights, overview, rule_runs, rules, security, sources
 from superinsight.services.context import Actor, role_actor, system_actor
 from superinsight.services.documents import DocumentInput
-from superinsight.services.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from superinsight.services.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from superinsight.services.permissions import ROLE_PERMISSIONS
 from superinsight.services.rules import RuleDraft
 
@@ -213,3 +218,55 @@ def test_an_audited_change_always_has_its_row_and_a_refused_one_never(resources:
     with pytest.raises(InvalidInputError):
         rules.create_rule(resources, actor, RuleDraft("Audited", {"==": [{"var": "title"}, "x"]}))
     assert _audits(resources) == before
+
+
+class TestSourceScope:
+    def _world(self, resources: Resources) -> tuple[int, int, Actor]:
+        north = sources.ensure_source(resources.uow(), ADMIN, "North", "csv")
+        south = sources.ensure_source(resources.uow(), ADMIN, "South", "csv")
+        for source, prefix in ((north, "N"), (south, "S")):
+            documents.upsert_documents(
+                resources.uow(), ADMIN, source, [DocumentInput(f"{prefix}{i}", "t", "c") for i in range(3)]
+            )
+        user_id = security.create_user(resources, ADMIN, "scoped@acme.example", PASSWORD, "analyst")
+        security.limit_to_sources(resources, ADMIN, user_id, [north])
+        actor = security.sign_in(resources, "acme", "scoped@acme.example", PASSWORD, None).actor
+        return north, south, actor
+
+    def test_a_narrowed_user_sees_only_their_sources(self, resources: Resources) -> None:
+        north, _, actor = self._world(resources)
+        assert actor.source_ids == frozenset({north})
+        assert {row.external_id for row in documents.list_documents(resources, actor)} == {"N0", "N1", "N2"}
+        assert [s.name for s in sources.list_sources(resources, actor)] == ["North"]
+        summary = overview.summary(resources.uow(), actor)
+        assert (summary.documents, summary.sources) == (3, 1)
+        assert sum(count for _, _, count in documents.documents_per_day(resources, actor)) == 3
+        report = rules.run_test(resources, actor, RuleDraft("t", {"==": [{"var": "title"}, "t"]}))
+        assert (report.total, report.matched) == (3, 3)
+        south_doc = next(r.id for r in documents.list_documents(resources, ADMIN) if r.external_id == "S0")
+        with pytest.raises(NotFoundError):
+            documents.get_document(resources, actor, south_doc)
+
+    def test_a_narrowed_user_cannot_write_outside_or_across_sources(self, resources: Resources) -> None:
+        _, south, actor = self._world(resources)
+        before = _audits(resources)
+        with pytest.raises(NotFoundError):
+            documents.upsert_documents(resources.uow(), actor, south, [DocumentInput("X", "t", "c")])
+        with pytest.raises(PermissionDeniedError, match="limited to some sources"):
+            sources.ensure_source(resources.uow(), actor, "Mine now", "csv")
+        rule = rules.create_rule(resources, actor, RuleDraft("Scoped rule", {"==": [{"var": "title"}, "t"]}))
+        with pytest.raises(PermissionDeniedError, match="limited to some sources"):
+            rule_runs.new_run(resources, actor, rule.id)
+        assert _audits(resources) == before + 1  # only the rule's creation
+
+    def test_an_empty_list_gives_back_every_source_and_unknown_ones_are_refused(
+        self, resources: Resources
+    ) -> None:
+        _, _, actor = self._world(resources)
+        assert actor.user_id is not None
+        with pytest.raises(InvalidInputError, match="no such source"):
+            security.limit_to_sources(resources, ADMIN, actor.user_id, [999])
+        security.limit_to_sources(resources, ADMIN, actor.user_id, [])
+        again = security.sign_in(resources, "acme", "scoped@acme.example", PASSWORD, None).actor
+        assert again.source_ids is None
+        assert len(documents.list_documents(resources, again)) == 6
