@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, SQLColumnExpression, String
+from sqlalchemy import JSON, Boolean, Float, Integer, SQLColumnExpression, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -200,6 +200,21 @@ _templated(
     json_array_has_text,
     postgresql="({0} @> jsonb_build_array(CAST({1} AS text)))",
     sqlite="EXISTS (SELECT 1 FROM json_each({0}) AS tag WHERE tag.type = 'text' AND tag.value = {1})",
+)
+
+
+class json_array_append(FunctionElement[Any]):
+    """The JSON array with one more string at its end."""
+
+    type = JSON()
+    name = "json_array_append"
+    inherit_cache = True
+
+
+_templated(
+    json_array_append,
+    postgresql="({0} || jsonb_build_array(CAST({1} AS text)))",
+    sqlite="json_insert({0}, '$[#]', {1})",
 )
 _templated(json_array_length, postgresql="jsonb_array_length({0})", sqlite="json_array_length({0})")
 _templated(position_of, postgresql="strpos({0}, {1})", sqlite="instr({0}, {1})")

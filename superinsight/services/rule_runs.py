@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, select
+from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from superinsight.db.models import (
     QualityIssue,
 )
 from superinsight.resources import Resources, current_resources
+from superinsight.rules import sqlfuncs
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
@@ -159,6 +160,16 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
         rule.frequency = matched
         if rule.action == "quality_issue":
             _raise_quality_issues(uow.session, rule, version)
+        if rule.action == "tag":
+            tagged = _tag_matches(uow.session, rule, version)
+            audit.record(
+                uow.session,
+                actor,
+                "rule.tag",
+                "business_rule",
+                rule.id,
+                after={"tag": rule.name, "documents": tagged},
+            )
         if rule.action == "notify" and matched:
             _notify(
                 uow.session,
@@ -285,6 +296,21 @@ def _raise_quality_issues(session: Session, rule: BusinessRule, version: int) ->
             failing,
         )
     )
+
+
+def _tag_matches(session: Session, rule: BusinessRule, version: int) -> int:
+    """Add the rule's name to the tags of every matched document that lacks it.
+
+    The content hash is left alone on purpose: it fingerprints what the source sent,
+    so a re-sync of an unchanged document keeps the tag.
+    """
+    matched = select(BusinessRuleApplication.document_id).where(
+        BusinessRuleApplication.rule_id == rule.id, BusinessRuleApplication.rule_version == version
+    )
+    untagged = [Document.id.in_(matched), ~sqlfuncs.json_array_has_text(Document.tags, literal(rule.name))]
+    appended = sqlfuncs.json_array_append(Document.tags, literal(rule.name))
+    result = session.execute(update(Document).where(*untagged).values(tags=appended))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _notify(

@@ -16,6 +16,7 @@ from superinsight.db.models import (
     BusinessPattern,
     BusinessRule,
     BusinessRuleApplication,
+    Document,
     QualityIssue,
 )
 from superinsight.resources import Resources
@@ -192,6 +193,22 @@ class TestApply:
         _apply(resources, rule.id)
         _apply(resources, rule.id)
         assert _count(resources, QualityIssue, QualityIssue.rule_id == rule.id) == 5
+
+    def test_tag_rules_tag_their_matches_once_and_keep_the_content_hash(self, resources: Resources) -> None:
+        _seed(resources)
+        rule = rules.create_rule(resources, ACME, RuleDraft("Big deal", HIGH_VALUE, action="tag"))
+        with resources.uow() as uow:
+            hashes = dict(uow.session.execute(select(Document.external_id, Document.content_hash)).all())
+        _apply(resources, rule.id)
+        _apply(resources, rule.id)
+        with resources.uow() as uow:
+            rows = uow.session.execute(
+                select(Document.external_id, Document.tags, Document.content_hash)
+            ).all()
+        tagged = {external_id for external_id, tags, _ in rows if tags == ["Big deal"]}
+        assert len(tagged) == 29 and "C39" in tagged and "C5" not in tagged
+        assert all(tags in ([], ["Big deal"]) for _, tags, _ in rows)
+        assert {external_id: digest for external_id, _, digest in rows} == hashes
 
     def test_a_new_version_is_applied_afresh(self, resources: Resources) -> None:
         _seed(resources)
