@@ -88,7 +88,8 @@ action = right.selectbox(
     RULE_ACTIONS,
     index=RULE_ACTIONS.index(saved.action if saved else "flag"),
     key=f"{prefix}_action",
-    help="flag: record the match · tag · quality_issue: open an issue · notify",
+    help="flag: record the matches · tag: also add the rule's name to their tags · "
+    "quality_issue: open an issue per matching document · notify: tell the owner how many matched",
 )
 tags = right.text_input(
     "Tags (comma separated)", value=", ".join(saved.tags) if saved else "", key=f"{prefix}_tags"
