@@ -6,7 +6,10 @@ from alembic import context
 from sqlalchemy import Engine, text
 
 from superinsight.config import get_settings
-from superinsight.db import models  # noqa: F401 - registers every table on Base.metadata
+from superinsight.db import (
+    migrate,
+    models,  # noqa: F401 - registers every table on Base.metadata
+)
 from superinsight.db.base import Base
 from superinsight.db.engine import build_engine
 
@@ -28,6 +31,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=Base.metadata,
             compare_type=True,
+            include_name=migrate.include_name,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

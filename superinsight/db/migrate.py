@@ -13,6 +13,15 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
+# Tables the migrations create that have no model: SQLite's full-text index and
+# the shadow tables FTS5 keeps for it. Autogenerate must not offer to drop them.
+UNMODELLED_TABLE_PREFIXES = ("documents_fts",)
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_TABLE_PREFIXES))
+
+
 class SchemaAheadError(RuntimeError):
     """The database was migrated by a newer release than the one running."""
 

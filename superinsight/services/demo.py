@@ -197,10 +197,10 @@ def seed_demo(
     rules_before = len(rules.list_rules(resources, actor))
     for stage in range(STAGES):
         stage_counts = upsert_documents(
-            resources.uow(), actor, support, _tickets(rng, _stage(tickets, stage), stage == STAGES - 1)
+            resources, actor, support, _tickets(rng, _stage(tickets, stage), stage == STAGES - 1)
         )
         stage_counts += upsert_documents(
-            resources.uow(), actor, contracts, _contracts(rng, _stage(documents - tickets, stage))
+            resources, actor, contracts, _contracts(rng, _stage(documents - tickets, stage))
         )
         counts += stage_counts
         rule_ids = _ensure_rules(resources, actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -169,8 +170,26 @@ def _upsert_batch(uow: UnitOfWork, actor: Actor, source_id: int, batch: list[Doc
     return UpsertCounts(len(new_rows), len(changed_rows), unchanged)
 
 
+def documents_version(resources: Resources, tenant_id: str) -> int:
+    """Changes whenever the tenant's documents do, so figures cached for older data are never used."""
+    version = resources.cache.get(_version_key(tenant_id))
+    return int(version) if version is not None else _bump_version(resources, tenant_id)
+
+
+def _version_key(tenant_id: str) -> str:
+    return f"documents-version:{tenant_id}"
+
+
+def _bump_version(resources: Resources, tenant_id: str) -> int:
+    """A new version, later than any earlier one even if the counter was lost (it is a clock)."""
+    current = resources.cache.get(_version_key(tenant_id)) or 0
+    version = max(time.time_ns(), int(current) + 1)
+    resources.cache.set(_version_key(tenant_id), version, 0)
+    return version
+
+
 def upsert_documents(
-    uow: UnitOfWork,
+    resources: Resources,
     actor: Actor,
     source_id: int,
     records: Iterable[DocumentInput],
@@ -183,7 +202,7 @@ def upsert_documents(
     """
     require(actor, "documents.edit")
     total = UpsertCounts()
-    with uow:
+    with resources.uow() as uow:
         _source(uow, actor, source_id)
         for batch in _batches(records, batch_size):
             validate(batch)
@@ -197,6 +216,7 @@ def upsert_documents(
                 after={"inserted": counts.inserted, "updated": counts.updated},
             )
             uow.commit()
+            _bump_version(resources, actor.tenant_id)
             total += counts
     return total
 
@@ -215,7 +235,7 @@ def _masking_rules(session: Session, tenant_id: str) -> list[masking.MaskingRule
     return [_masking_rule(row) for row in rows]
 
 
-def _masker(
+def masker(
     resources: Resources, session: Session, actor: Actor
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Masks documents for this actor; unmasked values never leave the service for a viewer."""
@@ -247,7 +267,7 @@ def list_documents(
     if before_id is not None:
         query = query.where(Document.id < before_id)
     with resources.uow() as uow:
-        mask = _masker(resources, uow.session, actor)
+        mask = masker(resources, uow.session, actor)
         rows = []
         for doc_id, source, external_id, title, tags, created_at in uow.session.execute(query):
             shown = mask({"title": title, "external_id": external_id})
@@ -282,7 +302,7 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
         if found is None:
             raise NotFoundError(f"document {document_id} does not exist")
         document, source = found
-        shown = _masker(resources, uow.session, actor)(
+        shown = masker(resources, uow.session, actor)(
             {
                 "title": document.title,
                 "content": document.content,

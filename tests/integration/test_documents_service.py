@@ -34,16 +34,16 @@ def source(resources: Resources) -> int:
 
 class TestUpsert:
     def test_first_load_inserts_then_reload_changes_nothing(self, resources: Resources, source: int) -> None:
-        first = documents.upsert_documents(resources.uow(), ALICE, source, _docs(25), batch_size=10)
-        again = documents.upsert_documents(resources.uow(), ALICE, source, _docs(25), batch_size=10)
+        first = documents.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
+        again = documents.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
         assert first == UpsertCounts(inserted=25)
         assert again == UpsertCounts(unchanged=25)
         assert _count(resources, Document) == 25
 
     def test_changed_documents_are_updated_in_place(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources.uow(), ALICE, source, _docs(5))
+        documents.upsert_documents(resources, ALICE, source, _docs(5))
         changed = _docs(3, body="new") + _docs(5)[3:]
-        assert documents.upsert_documents(resources.uow(), ALICE, source, changed) == UpsertCounts(
+        assert documents.upsert_documents(resources, ALICE, source, changed) == UpsertCounts(
             updated=3, unchanged=2
         )
         with resources.uow() as uow:
@@ -56,12 +56,12 @@ class TestUpsert:
     def test_a_bad_batch_writes_nothing_of_itself(self, resources: Resources, source: int) -> None:
         bad = [*_docs(3), DocumentInput("D1", "dup", "dup")]
         with pytest.raises(InvalidInputError, match="record 4"):
-            documents.upsert_documents(resources.uow(), ALICE, source, bad)
+            documents.upsert_documents(resources, ALICE, source, bad)
         assert _count(resources, Document) == 0
         assert _count(resources, AuditLog) == 1  # only the source's creation
 
     def test_every_committed_batch_has_its_audit_entry(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources.uow(), ALICE, source, _docs(25), batch_size=10)
+        documents.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
         with resources.uow() as uow:
             entries = uow.session.scalars(
                 select(AuditLog.after).where(AuditLog.action == "documents.upsert").order_by(AuditLog.id)
@@ -70,13 +70,13 @@ class TestUpsert:
 
     def test_another_tenants_source_is_not_found(self, resources: Resources, source: int) -> None:
         with pytest.raises(NotFoundError):
-            documents.upsert_documents(resources.uow(), MALLORY, source, _docs(1))
+            documents.upsert_documents(resources, MALLORY, source, _docs(1))
         assert _count(resources, Document) == 0
 
 
 class TestListing:
     def test_keyset_pages_cover_everything_once_newest_first(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources.uow(), ALICE, source, _docs(23))
+        documents.upsert_documents(resources, ALICE, source, _docs(23))
         seen: list[int] = []
         cursor = None
         while page := documents.list_documents(resources, ALICE, before_id=cursor, limit=5):
@@ -86,9 +86,9 @@ class TestListing:
         assert seen == sorted(seen, reverse=True)
 
     def test_listings_and_counts_never_cross_tenants(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources.uow(), ALICE, source, _docs(4))
+        documents.upsert_documents(resources, ALICE, source, _docs(4))
         other = ensure_source(resources.uow(), MALLORY, "Tickets", "csv")
-        documents.upsert_documents(resources.uow(), MALLORY, other, _docs(2, prefix="M"))
+        documents.upsert_documents(resources, MALLORY, other, _docs(2, prefix="M"))
         assert {row.external_id for row in documents.list_documents(resources, MALLORY)} == {"M0", "M1"}
         assert overview.summary(resources.uow(), ALICE).documents == 4
         assert sum(n for _, _, n in documents.documents_per_day(resources, MALLORY)) == 2
@@ -116,7 +116,7 @@ class TestSources:
 class TestMasking:
     def _setup(self, resources: Resources, source: int) -> None:
         documents.upsert_documents(
-            resources.uow(),
+            resources,
             ALICE,
             source,
             [

@@ -114,4 +114,4 @@ def test_audit_search_and_export(workbench: Resources, action: str, email: str, 
 def test_document_batches(workbench: Resources, records: list[tuple[str, str, str, dict[str, Any]]]) -> None:
     docs = [DocumentInput(ext, title, content, meta) for ext, title, content, meta in records]
     source_id = sources.list_sources(workbench, ADMIN)[0].id
-    _refused_or_done(workbench, lambda: documents.upsert_documents(workbench.uow(), ADMIN, source_id, docs))
+    _refused_or_done(workbench, lambda: documents.upsert_documents(workbench, ADMIN, source_id, docs))

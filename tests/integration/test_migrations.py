@@ -52,11 +52,16 @@ class TestRoundTrip:
         migrate.upgrade(engine)
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
         migrate.downgrade(engine, "base")
-        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}, (
+            "downgrade leaves nothing behind"
+        )
         migrate.upgrade(engine)
         with engine.connect() as connection:
             diff = compare_metadata(
-                MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(
+                    connection, opts={"compare_type": True, "include_name": migrate.include_name}
+                ),
+                Base.metadata,
             )
         engine.dispose()
         assert diff == []

@@ -48,7 +48,7 @@ def _seed(resources: Resources, actor: Actor = ACME, n: int = 40) -> int:
         )
         for i in range(n)
     ]
-    upsert_documents(resources.uow(), actor, source, docs)
+    upsert_documents(resources, actor, source, docs)
     return source
 
 
@@ -147,7 +147,7 @@ class TestBeforeSaving:
     def test_a_source_filter_narrows_the_test(self, resources: Resources) -> None:
         _seed(resources)
         other = ensure_source(resources.uow(), ACME, "Other", "csv")
-        upsert_documents(resources.uow(), ACME, other, [DocumentInput("X", "x", "x", {"amount": 5000})])
+        upsert_documents(resources, ACME, other, [DocumentInput("X", "x", "x", {"amount": 5000})])
         assert rules.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE), source_ids=[other]).matched == 1
 
 
@@ -249,7 +249,7 @@ class TestApply:
         rule = rules.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
         _apply(resources, rule.id)
         upsert_documents(
-            resources.uow(),
+            resources,
             ACME,
             source,
             [DocumentInput(f"N{i}", "n", "n", {"amount": 9999}) for i in range(20)],

@@ -181,7 +181,7 @@ def _calls(resources: Resources, actor: Actor) -> dict[str, Callable[[], Any]]:
     return {
         "documents.view": lambda: documents.list_documents(resources, actor),
         "documents.edit": lambda: documents.upsert_documents(
-            resources.uow(), actor, source, [DocumentInput("e1", "t", "c")]
+            resources, actor, source, [DocumentInput("e1", "t", "c")]
         ),
         "rules.edit": lambda: rules.create_rule(resources, actor, draft),
         "rules.apply": lambda: rule_runs.new_run(resources, actor, rule.id),
@@ -226,7 +226,7 @@ class TestSourceScope:
         south = sources.ensure_source(resources.uow(), ADMIN, "South", "csv")
         for source, prefix in ((north, "N"), (south, "S")):
             documents.upsert_documents(
-                resources.uow(), ADMIN, source, [DocumentInput(f"{prefix}{i}", "t", "c") for i in range(3)]
+                resources, ADMIN, source, [DocumentInput(f"{prefix}{i}", "t", "c") for i in range(3)]
             )
         user_id = security.create_user(resources, ADMIN, "scoped@acme.example", PASSWORD, "analyst")
         security.limit_to_sources(resources, ADMIN, user_id, [north])
@@ -251,7 +251,7 @@ class TestSourceScope:
         _, south, actor = self._world(resources)
         before = _audits(resources)
         with pytest.raises(NotFoundError):
-            documents.upsert_documents(resources.uow(), actor, south, [DocumentInput("X", "t", "c")])
+            documents.upsert_documents(resources, actor, south, [DocumentInput("X", "t", "c")])
         with pytest.raises(PermissionDeniedError, match="limited to some sources"):
             sources.ensure_source(resources.uow(), actor, "Mine now", "csv")
         rule = rules.create_rule(resources, actor, RuleDraft("Scoped rule", {"==": [{"var": "title"}, "t"]}))

@@ -1,0 +1,253 @@
+"""Searching documents: full text, filters, keyset pages, and cached facet counts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, func, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from superinsight.db.fulltext import FullText, words
+from superinsight.db.models import BusinessRule, BusinessRuleApplication, DataSource, Document, QualityIssue
+from superinsight.resources import Resources
+from superinsight.rules.sql import METADATA_KEY
+from superinsight.rules.sqlfuncs import json_array_has_text, json_text
+from superinsight.services import inputs
+from superinsight.services.context import Actor, require
+from superinsight.services.documents import documents_version, masker
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.scoping import visible_sources
+
+Sort = Literal["relevance", "newest", "oldest"]
+MAX_PAGE = 200
+TOP_TAGS = 15
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    source_ids: tuple[int, ...] = ()
+    created_from: date | None = None
+    created_to: date | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    rule_id: int | None = None
+    with_open_issues: bool = False
+    sort: Sort = "relevance"
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    source: str | None
+    external_id: str
+    title: str
+    snippet: str
+    tags: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[Hit]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Facets:
+    total: int
+    by_source: list[tuple[str, int]]
+    by_tag: list[tuple[str, int]]
+    computed_at: datetime
+    from_cache: bool = field(default=False, compare=False)
+
+
+def _check(query: SearchQuery) -> None:
+    inputs.text(query.text, "search text", 500)
+    for key, value in query.metadata:
+        if not METADATA_KEY.match(key):
+            raise InvalidInputError(f"metadata field {key!r} may only use letters, digits and _")
+        inputs.text(value, f"value for {key}", 500)
+    for tag in query.tags:
+        inputs.text(tag, "tag", 100)
+    if query.created_from and query.created_to and query.created_from > query.created_to:
+        raise InvalidInputError("the date range ends before it starts")
+    if query.sort not in ("relevance", "newest", "oldest"):
+        raise InvalidInputError("sort by relevance, newest or oldest")
+
+
+def _filtered(session: Session, actor: Actor, query: SearchQuery, base: Select[Any]) -> Select[Any]:
+    conditions: list[Any] = [
+        Document.tenant_id == actor.tenant_id,
+        visible_sources(actor, Document.source_id),
+    ]
+    if query.source_ids:
+        conditions.append(Document.source_id.in_(query.source_ids))
+    if query.created_from:
+        conditions.append(Document.created_at >= datetime.combine(query.created_from, day_time.min, UTC))
+    if query.created_to:
+        conditions.append(
+            Document.created_at < datetime.combine(query.created_to, day_time.min, UTC) + timedelta(1)
+        )
+    for key, value in query.metadata:
+        conditions.append(json_text(Document.meta, (key,)) == value)
+    if query.tags:
+        conditions.append(or_(*(json_array_has_text(Document.tags, literal(tag)) for tag in query.tags)))
+    if query.rule_id is not None:
+        current = (
+            select(BusinessRule.version)
+            .where(BusinessRule.id == query.rule_id, BusinessRule.tenant_id == actor.tenant_id)
+            .scalar_subquery()
+        )
+        conditions.append(
+            Document.id.in_(
+                select(BusinessRuleApplication.document_id).where(
+                    BusinessRuleApplication.rule_id == query.rule_id,
+                    BusinessRuleApplication.rule_version == current,
+                )
+            )
+        )
+    if query.with_open_issues:
+        conditions.append(
+            Document.id.in_(select(QualityIssue.document_id).where(QualityIssue.status == "open"))
+        )
+    narrowed = base.where(*conditions)
+    if words(query.text):
+        narrowed = FullText(session.get_bind().dialect.name, query.text).narrow(narrowed)
+    return narrowed
+
+
+def _encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error):
+        raise InvalidInputError("that page link is not valid; start the search again") from None
+    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
+        raise InvalidInputError("that page link is not valid; start the search again")
+    return values
+
+
+def search(
+    resources: Resources, actor: Actor, query: SearchQuery, *, cursor: str | None = None, limit: int = 50
+) -> SearchPage:
+    """One page of results; pass `next_cursor` back for the next (keyset, so deep pages stay fast)."""
+    require(actor, "documents.view")
+    _check(query)
+    limit = min(max(limit, 1), MAX_PAGE)
+    with resources.uow() as uow:
+        dialect = uow.session.get_bind().dialect.name
+        has_text = bool(words(query.text))
+        full_text = FullText(dialect, query.text) if has_text else None
+        score = full_text.score if full_text else literal(0.0)
+        snippet = full_text.snippet if full_text else func.substr(Document.content, 1, 160)
+        by_relevance = has_text and query.sort == "relevance"
+        base = select(
+            Document.id,
+            DataSource.name,
+            Document.external_id,
+            Document.title,
+            snippet,
+            Document.tags,
+            Document.created_at,
+            score,
+        ).outerjoin(DataSource, DataSource.id == Document.source_id)
+        statement = _filtered(uow.session, actor, query, base)
+        oldest_first = query.sort == "oldest"
+        if cursor is not None:
+            last_score, last_id = _decode(cursor)
+            if by_relevance:
+                statement = statement.where(
+                    or_(score < last_score, and_(score == last_score, Document.id < last_id))
+                )
+            else:
+                statement = statement.where(Document.id > last_id if oldest_first else Document.id < last_id)
+        if by_relevance:
+            statement = statement.order_by(score.desc(), Document.id.desc())
+        else:
+            statement = statement.order_by(Document.id.asc() if oldest_first else Document.id.desc())
+        rows = uow.session.execute(statement.limit(limit + 1)).all()
+        mask = masker(resources, uow.session, actor)
+    hits = []
+    for doc_id, source, external_id, title, shown_snippet, tags, created_at, _ in rows[:limit]:
+        masked = mask({"external_id": external_id, "title": title, "content": shown_snippet or ""})
+        hits.append(
+            Hit(doc_id, source, masked["external_id"], masked["title"], masked["content"], tags, created_at)
+        )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode([float(last[7]) if by_relevance else 0, last[0]])
+    return SearchPage(hits, next_cursor)
+
+
+def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: bool = False) -> Facets:
+    """How many documents match, by source and by tag; cached until documents change or it expires."""
+    require(actor, "documents.view")
+    _check(query)
+    scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+    version = documents_version(resources, actor.tenant_id)
+    key = f"facets:{actor.tenant_id}:{version}:{scope}:{query.fingerprint()}"
+    if not refresh and (cached := resources.cache.get(key)) is not None:
+        return Facets(
+            cached["total"],
+            [(name, count) for name, count in cached["by_source"]],
+            [(tag, count) for tag, count in cached["by_tag"]],
+            datetime.fromisoformat(cached["at"]),
+            from_cache=True,
+        )
+    with resources.uow() as uow:
+        matching = _filtered(uow.session, actor, query, select(Document.id)).subquery()
+        by_source = uow.session.execute(
+            select(func.coalesce(DataSource.name, "uploads"), func.count())
+            .select_from(Document)
+            .join(matching, matching.c.id == Document.id)
+            .outerjoin(DataSource, DataSource.id == Document.source_id)
+            .group_by(DataSource.name)
+            .order_by(func.count().desc())
+        ).all()
+        tags = uow.session.execute(_tag_counts(uow.session.get_bind().dialect.name, matching)).all()
+    computed = Facets(
+        total=sum(count for _, count in by_source),
+        by_source=[(name, count) for name, count in by_source],
+        by_tag=[(tag, count) for tag, count in tags],
+        computed_at=datetime.now(UTC),
+    )
+    resources.cache.set(
+        key,
+        {
+            "total": computed.total,
+            "by_source": computed.by_source,
+            "by_tag": computed.by_tag,
+            "at": computed.computed_at.isoformat(),
+        },
+        resources.settings.cache_ttl_seconds,
+    )
+    return computed
+
+
+def _tag_counts(dialect: str, matching: Any) -> Select[Any]:
+    elements = func.jsonb_array_elements_text if dialect == "postgresql" else func.json_each
+    tag = elements(Document.tags).table_valued("value")
+    return (
+        select(tag.c.value, func.count())
+        .select_from(Document)
+        .join(matching, matching.c.id == Document.id)
+        .join(tag, true())
+        .group_by(tag.c.value)
+        .order_by(func.count().desc(), tag.c.value)
+        .limit(TOP_TAGS)
+    )

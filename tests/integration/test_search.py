@@ -1,0 +1,189 @@
+"""Document search on both stores: full text, filters, stable keyset pages, masking and cached facets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from superinsight.db.base import utcnow
+from superinsight.masking import MaskingRule
+from superinsight.resources import Resources
+from superinsight.services import documents, rule_runs, rules, search
+from superinsight.services.context import role_actor, system_actor
+from superinsight.services.documents import DocumentInput
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.rules import RuleDraft
+from superinsight.services.search import SearchQuery
+from superinsight.services.sources import ensure_source
+
+ADMIN = system_actor("acme")
+ANALYST = role_actor("acme", "analyst")
+
+
+@pytest.fixture
+def corpus(resources: Resources) -> dict[str, int]:
+    tickets = ensure_source(resources.uow(), ADMIN, "Tickets", "csv")
+    contracts = ensure_source(resources.uow(), ADMIN, "Contracts", "database")
+    now = utcnow()
+    docs = [
+        DocumentInput(
+            f"T{i}",
+            f"Ticket {i}: {'refund requested' if i % 3 == 0 else 'login problem'}",
+            f"The customer {'asks for refunds of a duplicate charge' if i % 3 == 0 else 'cannot log in'}.",
+            {"region": "EMEA" if i % 2 else "NA", "priority": "urgent" if i % 5 == 0 else "normal"},
+            ["vip"] if i % 4 == 0 else [],
+            now - timedelta(days=i),
+        )
+        for i in range(30)
+    ]
+    documents.upsert_documents(resources, ADMIN, tickets, docs)
+    documents.upsert_documents(
+        resources,
+        ADMIN,
+        contracts,
+        [
+            DocumentInput(f"C{i}", f"Contract {i}", "Renewal terms and refund clause.", {"region": "APAC"})
+            for i in range(5)
+        ],
+    )
+    return {"tickets": tickets, "contracts": contracts}
+
+
+def _all_ids(resources: Resources, query: SearchQuery, limit: int = 4) -> list[int]:
+    ids: list[int] = []
+    cursor = None
+    while True:
+        page = search.search(resources, ANALYST, query, cursor=cursor, limit=limit)
+        ids.extend(hit.id for hit in page.hits)
+        if page.next_cursor is None:
+            return ids
+        cursor = page.next_cursor
+
+
+class TestFullText:
+    def test_finds_words_with_their_other_forms_and_marks_them(
+        self, resources: Resources, corpus: dict
+    ) -> None:
+        page = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=100)
+        assert {hit.external_id for hit in page.hits} == {f"T{i}" for i in range(0, 30, 3)} | {
+            f"C{i}" for i in range(5)
+        }
+        assert any("«" in hit.snippet and "»" in hit.snippet for hit in page.hits)
+
+    def test_every_word_must_appear(self, resources: Resources, corpus: dict) -> None:
+        page = search.search(resources, ANALYST, SearchQuery(text="refund duplicate"), limit=100)
+        assert {hit.external_id for hit in page.hits} == {f"T{i}" for i in range(0, 30, 3)}
+
+    @pytest.mark.parametrize(
+        "text", ['"refund', "refund OR 1=1", "NEAR(refund", "refund*", "-refund", "'; --"]
+    )
+    def test_operators_and_quotes_are_plain_text(self, resources: Resources, corpus: dict, text: str) -> None:
+        search.search(resources, ANALYST, SearchQuery(text=text))
+
+    def test_the_index_follows_edits(self, resources: Resources, corpus: dict) -> None:
+        documents.upsert_documents(
+            resources, ADMIN, corpus["contracts"], [DocumentInput("C0", "Contract 0", "Now about penguins.")]
+        )
+        found = {
+            hit.external_id for hit in search.search(resources, ANALYST, SearchQuery(text="penguins")).hits
+        }
+        assert found == {"C0"}
+        assert "C0" not in {
+            hit.external_id
+            for hit in search.search(resources, ANALYST, SearchQuery(text="renewal"), limit=50).hits
+        }
+
+
+class TestFilters:
+    def test_source_metadata_tags_and_dates_narrow_the_results(
+        self, resources: Resources, corpus: dict
+    ) -> None:
+        def found(query: SearchQuery) -> set[str]:
+            return {hit.external_id for hit in search.search(resources, ANALYST, query, limit=200).hits}
+
+        assert len(found(SearchQuery(source_ids=(corpus["contracts"],)))) == 5
+        assert found(SearchQuery(metadata=(("region", "APAC"),))) == {f"C{i}" for i in range(5)}
+        assert found(SearchQuery(tags=("vip",))) == {f"T{i}" for i in range(0, 30, 4)}
+        recent = found(
+            SearchQuery(created_from=(utcnow() - timedelta(days=2)).date(), source_ids=(corpus["tickets"],))
+        )
+        assert recent == {"T0", "T1", "T2"}
+        assert found(SearchQuery(text="refund", metadata=(("priority", "urgent"),))) == {"T0", "T15"}
+
+    def test_documents_matched_by_a_rule(self, resources: Resources, corpus: dict) -> None:
+        rule = rules.create_rule(
+            resources, ADMIN, RuleDraft("Urgent", {"==": [{"var": "metadata.priority"}, "urgent"]})
+        )
+        rule_runs.apply_rule(resources, ADMIN, rule.id, rule_runs.new_run(resources, ADMIN, rule.id))
+        hits = search.search(resources, ANALYST, SearchQuery(rule_id=rule.id), limit=50).hits
+        assert {hit.external_id for hit in hits} == {f"T{i}" for i in range(0, 30, 5)}
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            (SearchQuery(text="x" * 501), "longer than 500"),
+            (SearchQuery(metadata=(("a b", "x"),)), "letters, digits"),
+            (SearchQuery(text="\x00"), "NUL"),
+        ],
+    )
+    def test_bad_queries_are_refused(self, resources: Resources, query: SearchQuery, message: str) -> None:
+        with pytest.raises(InvalidInputError, match=message):
+            search.search(resources, ANALYST, query)
+
+    def test_a_tampered_page_link_is_refused(self, resources: Resources, corpus: dict) -> None:
+        with pytest.raises(InvalidInputError, match="page link"):
+            search.search(resources, ANALYST, SearchQuery(), cursor="bm9wZQ==")
+
+
+class TestPaging:
+    @pytest.mark.parametrize(
+        "query",
+        [
+            SearchQuery(text="refund"),
+            SearchQuery(sort="newest"),
+            SearchQuery(sort="oldest"),
+            SearchQuery(text="ticket", sort="oldest"),
+        ],
+    )
+    def test_pages_have_no_duplicates_or_gaps(
+        self, resources: Resources, corpus: dict, query: SearchQuery
+    ) -> None:
+        paged = _all_ids(resources, query)
+        whole = [hit.id for hit in search.search(resources, ANALYST, query, limit=200).hits]
+        assert paged == whole
+        assert len(set(paged)) == len(paged)
+
+
+class TestWhoSeesWhat:
+    def test_other_tenants_find_nothing(self, resources: Resources, corpus: dict) -> None:
+        assert search.search(resources, role_actor("evil", "analyst"), SearchQuery(text="refund")).hits == []
+
+    def test_masking_applies_to_titles_and_snippets(self, resources: Resources, corpus: dict) -> None:
+        documents.add_masking_rule(resources, ADMIN, "charges", MaskingRule(None, "duplicate", "redact"))
+        viewer = role_actor("acme", "viewer")
+        hits = search.search(resources, viewer, SearchQuery(text="duplicate")).hits
+        assert hits and all("duplicate" not in hit.snippet for hit in hits)
+        assert any(
+            "duplicate" in hit.snippet
+            for hit in search.search(resources, ANALYST, SearchQuery(text="duplicate")).hits
+        )
+
+
+class TestFacets:
+    def test_counts_by_source_and_tag(self, resources: Resources, corpus: dict) -> None:
+        counted = search.facets(resources, ANALYST, SearchQuery(text="refund"))
+        assert counted.total == 15
+        assert dict(counted.by_source) == {"Tickets": 10, "Contracts": 5}
+        assert dict(counted.by_tag) == {"vip": 3}
+
+    def test_cached_until_documents_change_and_refresh_recomputes(
+        self, resources: Resources, corpus: dict
+    ) -> None:
+        first = search.facets(resources, ANALYST, SearchQuery())
+        again = search.facets(resources, ANALYST, SearchQuery())
+        assert (first.from_cache, again.from_cache, again.total) == (False, True, 35)
+        assert search.facets(resources, ANALYST, SearchQuery(), refresh=True).from_cache is False
+        documents.upsert_documents(resources, ADMIN, corpus["contracts"], [DocumentInput("C99", "New", "x")])
+        after = search.facets(resources, ANALYST, SearchQuery())
+        assert (after.from_cache, after.total) == (False, 36)
