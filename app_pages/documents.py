@@ -1,55 +1,198 @@
-"""Browse the newest documents, page by page."""
+"""Documents: search, narrow by facets, page through results, open one, export, upload."""
 
 from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
 
-from superinsight.services import documents
+from superinsight.services import documents, search, sources, uploads
+from superinsight.services.errors import ServiceError
+from superinsight.services.search import SearchQuery
 from ui.session import current_actor, resources
 
 PAGE_SIZE = 50
-CURSORS = "documents_page_cursors"
+CURSORS = "documents_cursors"
 
 st.title("Documents")
-cursors: list[int | None] = st.session_state.setdefault(CURSORS, [None])
-rows = documents.list_documents(resources(), current_actor(), before_id=cursors[-1], limit=PAGE_SIZE)
+actor = current_actor()
 
-if not rows and len(cursors) == 1:
-    st.info("No documents yet. Load the demo data from the Overview page, or run a sync from a data source.")
+
+def ago(moment: datetime) -> str:
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    return (
+        "just now"
+        if seconds < 60
+        else f"{seconds // 60} min ago"
+        if seconds < 3600
+        else f"{seconds // 3600} h ago"
+    )
+
+
+text = st.text_input(
+    "Search", placeholder="words that must all appear, e.g. refund duplicate", key="doc_search"
+)
+sort = st.segmented_control("Sort", ["relevance", "newest", "oldest"], default="relevance", key="doc_sort")
+
+with st.sidebar:
+    st.markdown("**Filters**")
+    source_ids = {s.name: s.id for s in sources.list_sources(resources(), actor)}
+    chosen_sources = st.multiselect("Sources", list(source_ids), key="doc_sources")
+    tags = st.text_input("Any of these tags", placeholder="vip, billing", key="doc_tags")
+    field = st.text_input("Metadata field", placeholder="region", key="doc_field")
+    value = st.text_input("equals", key="doc_value")
+    dates = st.date_input("Created between", value=(), key="doc_dates")
+    open_issues = st.checkbox("Only with open quality issues", key="doc_issues")
+
+query = SearchQuery(
+    text=text,
+    source_ids=tuple(source_ids[name] for name in chosen_sources),
+    tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
+    metadata=((field.strip(), value),) if field.strip() else (),
+    created_from=dates[0] if len(dates) > 0 else None,
+    created_to=dates[1] if len(dates) > 1 else None,
+    with_open_issues=open_issues,
+    sort=sort or "relevance",
+)
+if st.session_state.get("doc_query") != query:
+    st.session_state["doc_query"] = query
+    st.session_state[CURSORS] = [None]
+cursors: list[str | None] = st.session_state.setdefault(CURSORS, [None])
+
+try:
+    page = search.search(resources(), actor, query, cursor=cursors[-1], limit=PAGE_SIZE)
+    counted = search.facets(resources(), actor, query, refresh=st.session_state.pop("doc_refresh", False))
+except ServiceError as exc:
+    st.error(str(exc))
     st.stop()
 
-titles = {row.id: row.title for row in rows}
-st.dataframe(
-    pd.DataFrame([row.__dict__ for row in rows]),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "id": st.column_config.NumberColumn("id", format="%d"),
-        "title": st.column_config.TextColumn("title", width="large"),
-        "tags": st.column_config.ListColumn("tags"),
-        "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
-    },
-)
-left, middle, right = st.columns([1, 2, 1])
-if left.button("← Newer", disabled=len(cursors) == 1):
-    cursors.pop()
+top = st.columns([2, 2, 1])
+top[0].metric("Matching documents", f"{counted.total:,}")
+top[1].caption(f"Counts as of {ago(counted.computed_at)}" + (" (cached)" if counted.from_cache else ""))
+if top[2].button("Refresh counts"):
+    st.session_state["doc_refresh"] = True
     st.rerun()
-middle.caption(f"Page {len(cursors)}")
-if right.button("Older →", disabled=len(rows) < PAGE_SIZE):
-    cursors.append(rows[-1].id)
-    st.rerun()
+if counted.by_source or counted.by_tag:
+    left, right = st.columns(2)
+    if counted.by_source:
+        left.bar_chart(
+            pd.DataFrame(counted.by_source, columns=["source", "documents"]).set_index("source"),
+            horizontal=True,
+            height=160,
+        )
+    if counted.by_tag:
+        right.bar_chart(
+            pd.DataFrame(counted.by_tag, columns=["tag", "documents"]).set_index("tag"),
+            horizontal=True,
+            height=160,
+        )
 
-st.subheader("Document")
-chosen = st.selectbox(
-    "Open",
-    [row.id for row in rows],
-    format_func=lambda doc_id: f"#{doc_id} · {titles[doc_id]}",
-    key="open_doc",
-)
-if chosen is not None:
-    detail = documents.get_document(resources(), current_actor(), chosen)
-    st.markdown(f"**{detail.title}**  \n`{detail.external_id}` from {detail.source or 'an upload'}")
-    left, right = st.columns([3, 2])
-    left.text_area("Content", detail.content, height=180, disabled=True)
-    right.json(detail.metadata)
+if not page.hits:
+    if len(cursors) == 1 and not any((text, chosen_sources, tags, field, dates, open_issues)):
+        st.info(
+            "No documents yet. Load the demo data from the Overview page, upload files below, "
+            "or run a sync from a data source."
+        )
+    else:
+        st.info("Nothing matches. Try fewer words or filters.")
+else:
+    st.dataframe(
+        pd.DataFrame([hit.__dict__ for hit in page.hits]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": st.column_config.NumberColumn("id", format="%d"),
+            "title": st.column_config.TextColumn("title", width="medium"),
+            "snippet": st.column_config.TextColumn("why it matched", width="large"),
+            "tags": st.column_config.ListColumn("tags"),
+            "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    left, middle, right = st.columns([1, 2, 1])
+    if left.button("← Previous", disabled=len(cursors) == 1):
+        cursors.pop()
+        st.rerun()
+    middle.caption(f"Page {len(cursors)}")
+    if right.button("Next →", disabled=page.next_cursor is None):
+        cursors.append(page.next_cursor)
+        st.rerun()
+
+    titles = {hit.id: hit.title for hit in page.hits}
+    chosen = st.selectbox(
+        "Open", list(titles), format_func=lambda doc_id: f"#{doc_id} · {titles[doc_id]}", key="open_doc"
+    )
+    if chosen is not None:
+        detail = documents.get_document(resources(), actor, chosen)
+        st.markdown(f"**{detail.title}**  \n`{detail.external_id}` from {detail.source or 'an upload'}")
+        body, meta = st.columns([3, 2])
+        body.text_area("Content", detail.content, height=180, disabled=True)
+        meta.json(detail.metadata)
+
+    export_csv, export_jsonl = st.columns(2)
+    export_csv.download_button(
+        "Export results as CSV",
+        data=lambda: "".join(search.export(resources(), actor, query, "csv")),
+        file_name="documents.csv",
+        mime="text/csv",
+    )
+    export_jsonl.download_button(
+        "Export results as JSON Lines",
+        data=lambda: "".join(search.export(resources(), actor, query, "jsonl")),
+        file_name="documents.jsonl",
+        mime="application/x-ndjson",
+    )
+
+if actor.can("documents.edit"):
+    with st.expander("Upload files as documents"):
+        file = st.file_uploader(
+            "CSV, JSON Lines, text or markdown",
+            type=["csv", "jsonl", "ndjson", "txt", "md"],
+            key="doc_upload",
+        )
+        if file is not None:
+            columns = {}
+            if file.name.lower().endswith(".csv"):
+                header = file.getvalue().decode("utf-8-sig", errors="replace").splitlines()[0].split(",")
+                a, b, c = st.columns(3)
+                columns = {
+                    "id_column": a.selectbox("Id column", header, key="up_id"),
+                    "title_column": b.selectbox(
+                        "Title column", header, index=min(1, len(header) - 1), key="up_title"
+                    ),
+                    "content_column": c.selectbox(
+                        "Content column", header, index=min(2, len(header) - 1), key="up_content"
+                    ),
+                }
+            try:
+                parsed = uploads.parse(file.name, file.getvalue(), **columns)
+            except ServiceError as exc:
+                st.error(f"Nothing was imported: {exc}")
+            else:
+                st.caption(
+                    f"{len(parsed.documents):,} documents ready, {len(parsed.rejected):,} rows rejected."
+                )
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {"id": d.external_id, "title": d.title, "metadata": json.dumps(d.metadata)}
+                            for d in parsed.documents[:20]
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
+                if parsed.rejected:
+                    st.warning("Rejected rows (they will not be imported):")
+                    st.dataframe(pd.DataFrame([r.__dict__ for r in parsed.rejected]), hide_index=True)
+                if st.button("Import", type="primary", disabled=not parsed.documents, key="up_import"):
+                    try:
+                        counts = uploads.import_documents(resources(), actor, parsed)
+                    except ServiceError as exc:
+                        st.error(f"Nothing was imported: {exc}")
+                    else:
+                        st.success(
+                            f"Imported: {counts.inserted:,} new, {counts.updated:,} updated, "
+                            f"{counts.unchanged:,} unchanged."
+                        )

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from superinsight.db.fulltext import FullText, words
 from superinsight.db.models import BusinessRule, BusinessRuleApplication, DataSource, Document, QualityIssue
+from superinsight.exports import csv_lines
 from superinsight.resources import Resources
 from superinsight.rules.sql import METADATA_KEY
 from superinsight.rules.sqlfuncs import json_array_has_text, json_text
@@ -251,3 +253,43 @@ def _tag_counts(dialect: str, matching: Any) -> Select[Any]:
         .order_by(func.count().desc(), tag.c.value)
         .limit(TOP_TAGS)
     )
+
+
+EXPORT_PAGE = 1000
+EXPORT_COLUMNS = ("id", "source", "external_id", "title", "snippet", "tags", "created_at")
+
+
+def _every_hit(resources: Resources, actor: Actor, query: SearchQuery) -> Iterator[Hit]:
+    cursor = None
+    while True:
+        page = search(resources, actor, query, cursor=cursor, limit=EXPORT_PAGE)
+        yield from page.hits
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def export(
+    resources: Resources, actor: Actor, query: SearchQuery, fmt: Literal["csv", "jsonl"]
+) -> Iterator[str]:
+    """Every result of the search, masked as on screen, a page at a time (never all in memory)."""
+    hits = _every_hit(resources, actor, query)
+    if fmt == "csv":
+        yield from csv_lines(
+            EXPORT_COLUMNS,
+            (
+                (
+                    h.id,
+                    h.source,
+                    h.external_id,
+                    h.title,
+                    h.snippet,
+                    ",".join(h.tags),
+                    h.created_at.isoformat(),
+                )
+                for h in hits
+            ),
+        )
+        return
+    for hit in hits:
+        yield json.dumps({**asdict(hit), "created_at": hit.created_at.isoformat()}, ensure_ascii=False) + "\n"

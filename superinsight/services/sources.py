@@ -12,7 +12,7 @@ from superinsight.db.models.sync import SOURCE_TYPES
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor, require, require_whole_tenant
+from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_sources
 
@@ -76,3 +76,10 @@ def list_sources(resources: Resources, actor: Actor) -> list[SourceRow]:
             .order_by(DataSource.name)
         ).all()
     return [SourceRow(*row) for row in rows]
+
+
+def ensure_upload_source(resources: Resources, actor: Actor, name: str) -> int:
+    """The source that uploaded files go into; anyone who may add documents may create it."""
+    require(actor, "documents.edit")
+    require_whole_tenant(actor, "upload files")
+    return ensure_source(resources.uow(), system_actor(actor.tenant_id, actor.user_id), name, "upload")

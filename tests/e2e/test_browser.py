@@ -156,7 +156,7 @@ def test_browse_documents_page_by_page(page: Page, app_url: str, data_dir: Path,
     page.get_by_role("link", name="Documents").click()
     settle(page)
     expect(page.get_by_text("Page 1")).to_be_visible()
-    page.get_by_role("button", name="Older →").click()
+    page.get_by_role("button", name="Next →").click()
     settle(page)
     expect(page.get_by_text("Page 2")).to_be_visible()
     page.screenshot(path=artifacts / "documents.png", full_page=True)
@@ -188,3 +188,26 @@ def test_author_test_and_save_a_rule(page: Page, app_url: str, data_dir: Path, a
     settle(page)
     expect(page.locator("[role=gridcell]", has_text="Content is exactly refund")).to_have_count(1)
     page.screenshot(path=artifacts / "rule-saved.png", full_page=True)
+
+
+def test_upload_a_csv_and_find_its_rows(
+    page: Page, app_url: str, data_dir: Path, artifacts: Path, tmp_path: Path
+) -> None:
+    upload = tmp_path / "leads.csv"
+    upload.write_text("id,title,body,region\nL1,Quokka lead,Met at the zebra fair,EMEA\nL1,dup,dup,NA\n")
+    page.goto(app_url)
+    sign_in(page, data_dir)
+    page.get_by_role("link", name="Documents").click()
+    settle(page)
+    page.get_by_text("Upload files as documents").click()
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    settle(page)
+    expect(page.get_by_text("1 documents ready, 1 rows rejected.")).to_be_visible()
+    page.get_by_role("button", name="Import").click()
+    settle(page)
+    expect(page.get_by_text("Imported: 1 new")).to_be_visible()
+    page.get_by_role("textbox", name="Search").fill("quokka")
+    page.get_by_role("textbox", name="Search").press("Enter")
+    settle(page)
+    expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("1")
+    page.screenshot(path=artifacts / "documents-upload.png", full_page=True)

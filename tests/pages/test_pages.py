@@ -95,7 +95,7 @@ class TestDocuments:
         first = at.dataframe[0].value
         assert len(first) == 50
         assert list(first["id"]) == sorted(first["id"], reverse=True)
-        older = next(b for b in at.button if b.label == "Older →")
+        older = next(b for b in at.button if b.label == "Next →")
         older.click().run()
         second = at.dataframe[0].value
         assert second["id"].max() < first["id"].min()
@@ -199,3 +199,28 @@ class TestMaskedDocuments:
         analyst.switch_page("app_pages/documents.py").run()
         assert all(value.startswith(("TCK-", "CTR-")) for value in analyst.dataframe[0].value["external_id"])
         assert "[redacted]" not in analyst.json[0].value
+
+
+class TestDocumentSearch:
+    def test_search_filter_and_open_a_document(self, workbench_env: Path) -> None:
+        _seed(120)
+        at = _app("analyst")
+        at.switch_page("app_pages/documents.py").run()
+        at.text_input(key="doc_search").input("refund").run()
+        assert not at.exception, at.exception
+        total = int(next(m.value for m in at.metric if m.label == "Matching documents").replace(",", ""))
+        results = at.dataframe[0].value
+        assert 0 < len(results) <= total
+        assert all("«" in snippet for snippet in results["snippet"])
+        at.sidebar.multiselect(key="doc_sources").select("Support desk").run()
+        assert set(at.dataframe[0].value["source"]) == {"Support desk"}
+        first = int(at.dataframe[0].value["id"].iloc[0])
+        at.selectbox(key="open_doc").select(first).run()
+        assert "customer" in at.json[0].value
+
+    def test_nothing_matching_says_so(self, workbench_env: Path) -> None:
+        _seed(30)
+        at = _app("analyst")
+        at.switch_page("app_pages/documents.py").run()
+        at.text_input(key="doc_search").input("zebra unicorn").run()
+        assert "Nothing matches" in at.info[0].value

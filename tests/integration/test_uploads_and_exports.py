@@ -1,0 +1,112 @@
+"""Uploading files as documents, and exporting search results, on both stores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from superinsight.db.models import AuditLog, Document
+from superinsight.masking import MaskingRule
+from superinsight.resources import Resources
+from superinsight.services import documents, search, uploads
+from superinsight.services.context import role_actor, system_actor
+from superinsight.services.errors import InvalidInputError, PermissionDeniedError
+from superinsight.services.search import SearchQuery
+
+ANALYST = role_actor("acme", "analyst")
+CSV = (
+    b"id,title,body,region\n"
+    b"1,First,Alpha text,EMEA\n"
+    b",No id,Beta,NA\n"
+    b"1,Duplicate,Gamma,NA\n"
+    b'3,"=cmd|calc",Delta,APAC\n'
+    b"4,Too,many,values,here\n"
+)
+
+
+def _count(resources: Resources, model: type) -> int:
+    with resources.uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+class TestParsing:
+    def test_csv_rows_become_documents_and_bad_rows_are_reported(self) -> None:
+        parsed = uploads.parse("crm.csv", CSV, id_column="id", title_column="title", content_column="body")
+        assert [d.external_id for d in parsed.documents] == ["1", "3"]
+        assert parsed.documents[0].metadata == {"region": "EMEA"}
+        assert [(r.line, r.reason) for r in parsed.rejected] == [
+            (3, "external id must be 1 to 255 characters"),
+            (4, "id '1' appears earlier in the file"),
+            (6, "more values than columns"),
+        ]
+
+    def test_jsonl_lines_become_documents(self) -> None:
+        data = (
+            b'{"id": 7, "title": "T", "content": "C", "metadata": {"a": 1}, "tags": ["x"]}\nnot json\n[1]\n'
+        )
+        parsed = uploads.parse("feed.jsonl", data)
+        assert [(d.external_id, d.tags) for d in parsed.documents] == [("7", ["x"])]
+        assert [r.line for r in parsed.rejected] == [2, 3]
+
+    def test_a_markdown_file_is_one_document_titled_by_its_heading(self) -> None:
+        parsed = uploads.parse("notes/q3.md", b"# Q3 review\n\nRevenue grew.")
+        (doc,) = parsed.documents
+        assert (doc.external_id, doc.title) == ("q3.md", "Q3 review")
+
+    @pytest.mark.parametrize(
+        ("name", "data", "message"),
+        [
+            ("x.csv", "é".encode("latin-1"), "not UTF-8"),
+            ("x.csv", b"a,b\n1,2\n", "has no column 'id'"),
+            ("x.exe", b"MZ", "upload .csv, .jsonl, .txt or .md"),
+            ("x.jsonl", b"{oops\n[1]\n", "no line that is a document"),
+            ("x.txt", b"x" * (uploads.MAX_BYTES + 1), "larger than 20 MB"),
+        ],
+    )
+    def test_unreadable_files_are_refused_whole(self, name: str, data: bytes, message: str) -> None:
+        with pytest.raises(InvalidInputError, match=message):
+            uploads.parse(name, data, id_column="id", title_column="title", content_column="body")
+
+
+class TestImport:
+    def test_importing_stores_the_accepted_rows_in_the_uploads_source(self, resources: Resources) -> None:
+        parsed = uploads.parse("crm.csv", CSV, id_column="id", title_column="title", content_column="body")
+        counts = uploads.import_documents(resources, ANALYST, parsed)
+        assert counts.inserted == 2
+        found = search.search(resources, ANALYST, SearchQuery())
+        assert {hit.source for hit in found.hits} == {"Uploads"}
+
+    def test_viewers_cannot_import_and_nothing_is_written(self, resources: Resources) -> None:
+        parsed = uploads.parse("a.md", b"# A\ntext")
+        with pytest.raises(PermissionDeniedError):
+            uploads.import_documents(resources, role_actor("acme", "viewer"), parsed)
+        assert (_count(resources, Document), _count(resources, AuditLog)) == (0, 0)
+
+
+class TestExport:
+    def test_csv_and_jsonl_hold_every_result_masked_and_formula_safe(self, resources: Resources) -> None:
+        parsed = uploads.parse("crm.csv", CSV, id_column="id", title_column="title", content_column="body")
+        uploads.import_documents(resources, ANALYST, parsed)
+        documents.add_masking_rule(resources, system_actor("acme"), "t", MaskingRule("title", None, "redact"))
+        rows = list(
+            csv.DictReader(io.StringIO("".join(search.export(resources, ANALYST, SearchQuery(), "csv"))))
+        )
+        assert {row["title"] for row in rows} == {"First", "'=cmd|calc"}
+        viewer = role_actor("acme", "viewer")
+        lines = [json.loads(line) for line in search.export(resources, viewer, SearchQuery(), "jsonl")]
+        assert [line["title"] for line in lines] == ["[redacted]", "[redacted]"]
+
+    def test_an_export_streams_past_one_page(
+        self, resources: Resources, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(search, "EXPORT_PAGE", 2)
+        parsed = uploads.parse(
+            "many.jsonl", "".join(f'{{"id": {i}, "title": "t{i}"}}\n' for i in range(7)).encode()
+        )
+        uploads.import_documents(resources, ANALYST, parsed)
+        lines = list(search.export(resources, ANALYST, SearchQuery(), "jsonl"))
+        assert len(lines) == 7 and len({json.loads(line)["id"] for line in lines}) == 7
