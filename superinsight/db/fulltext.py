@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Double, Select, bindparam, cast, column, func, literal_column, table
 
-from superinsight.db.models import DOCUMENT_TSVECTOR_SQL, Document
+from superinsight.db.models import Document
 
 MARK_START, MARK_END = "«", "»"
+# PostgreSQL's stored, GIN-indexed vector of title and content (migration 0005).
+SEARCH_VECTOR: ColumnElement[Any] = literal_column("documents.search_vector")
 MAX_WORDS = 32
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -40,7 +42,7 @@ class FullText:
     def narrow(self, select: Select[Any]) -> Select[Any]:
         """Keep only matching documents (joining SQLite's index, which score and snippet need)."""
         if self.postgres:
-            return select.where(literal_column(DOCUMENT_TSVECTOR_SQL).op("@@")(self._tsquery))
+            return select.where(SEARCH_VECTOR.op("@@")(self._tsquery))
         index = table("documents_fts", column("rowid"))
         return select.join(index, index.c.rowid == Document.id).where(self._fts.op("MATCH")(self._fts_query))
 
@@ -49,7 +51,7 @@ class FullText:
         """Higher is better on both stores."""
         if self.postgres:
             # ts_rank_cd is a float4; as a double it round-trips exactly through a page link.
-            return cast(func.ts_rank_cd(literal_column(DOCUMENT_TSVECTOR_SQL), self._tsquery), Double())
+            return cast(func.ts_rank_cd(SEARCH_VECTOR, self._tsquery), Double())
         return -func.bm25(self._fts)
 
     @property

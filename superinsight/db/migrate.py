@@ -13,13 +13,18 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-# Tables the migrations create that have no model: SQLite's full-text index and
-# the shadow tables FTS5 keeps for it. Autogenerate must not offer to drop them.
-UNMODELLED_TABLE_PREFIXES = ("documents_fts",)
+# What the migrations create for full-text search that has no model: SQLite's FTS5
+# index (and its shadow tables), PostgreSQL's stored search vector and its index.
+# Autogenerate must not offer to drop them.
+UNMODELLED = {
+    "table": ("documents_fts",),
+    "column": ("search_vector",),
+    "index": ("ix_documents_search_vector",),
+}
 
 
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_TABLE_PREFIXES))
+    return name is None or not name.startswith(UNMODELLED.get(type_, ()))
 
 
 class SchemaAheadError(RuntimeError):

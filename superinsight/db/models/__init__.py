@@ -13,7 +13,6 @@ from superinsight.db.models.business import (
     IndustryDataset,
 )
 from superinsight.db.models.core import (
-    DOCUMENT_TSVECTOR_SQL,
     Annotation,
     AuditLog,
     BillingRecord,
@@ -41,7 +40,6 @@ from superinsight.db.models.sync import (
 )
 
 __all__ = [
-    "DOCUMENT_TSVECTOR_SQL",
     "Annotation",
     "AuditLog",
     "BillingRecord",

@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,14 +28,6 @@ ISSUE_STATUSES = ("open", "acknowledged", "resolved")
 SEVERITIES = ("info", "warning", "error", "critical")
 TASK_STATUSES = ("pending", "in_progress", "completed", "skipped")
 
-# What PostgreSQL's full-text index covers, spelled as PostgreSQL itself prints it so
-# autogenerate sees no difference. Searches must use this very expression, or the
-# planner cannot use the index.
-DOCUMENT_TSVECTOR_SQL = (
-    "to_tsvector('english'::regconfig, "
-    "(COALESCE(title, ''::character varying)::text || ' '::text) || COALESCE(content, ''::text))"
-)
-
 
 class Document(TenantMixin, TimestampMixin, Base):
     __tablename__ = "documents"
@@ -44,9 +35,6 @@ class Document(TenantMixin, TimestampMixin, Base):
         UniqueConstraint("source_id", "external_id"),
         one_of("sync_status", SYNC_STATUSES),
         Index("ix_documents_tenant_id_id", "tenant_id", "id"),
-        Index("ix_documents_fulltext", text(DOCUMENT_TSVECTOR_SQL), postgresql_using="gin").ddl_if(
-            dialect="postgresql"
-        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
