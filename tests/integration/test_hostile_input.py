@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from superinsight.db.models import AuditLog, BusinessRule, Document, User
 from superinsight.resources import Resources, build_resources
-from superinsight.services import audit_log, documents, rules, security, sources
+from superinsight.services import audit_log, documents, rules, search, security, sources, uploads
 from superinsight.services.audit_log import AuditFilter
 from superinsight.services.context import system_actor
 from superinsight.services.documents import DocumentInput
 from superinsight.services.errors import ServiceError
 from superinsight.services.rules import RuleDraft
+from superinsight.services.search import SearchQuery
 from tests.conftest import make_settings
 
 NASTY = [
@@ -115,3 +116,34 @@ def test_document_batches(workbench: Resources, records: list[tuple[str, str, st
     docs = [DocumentInput(ext, title, content, meta) for ext, title, content, meta in records]
     source_id = sources.list_sources(workbench, ADMIN)[0].id
     _refused_or_done(workbench, lambda: documents.upsert_documents(workbench, ADMIN, source_id, docs))
+
+
+@SETTINGS
+@given(text=hostile, field=hostile, value=hostile, tag=hostile, cursor=hostile)
+def test_search_and_export(
+    workbench: Resources, text: str, field: str, value: str, tag: str, cursor: str
+) -> None:
+    query = SearchQuery(text=text, metadata=((field, value),), tags=(tag,))
+    _refused_or_done(workbench, lambda: search.search(workbench, ADMIN, query))
+    _refused_or_done(
+        workbench, lambda: search.search(workbench, ADMIN, SearchQuery(text=text), cursor=cursor)
+    )
+    _refused_or_done(workbench, lambda: search.facets(workbench, ADMIN, SearchQuery(text=text)))
+    _refused_or_done(
+        workbench, lambda: "".join(search.export(workbench, ADMIN, SearchQuery(text=text), "csv"))
+    )
+
+
+@SETTINGS
+@given(name=hostile, data=st.binary(max_size=400) | hostile.map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_uploads(workbench: Resources, name: str, data: bytes) -> None:
+    for suffix in (".csv", ".jsonl", ".md", ""):
+
+        def parse_and_import(suffix: str = suffix) -> None:
+            parsed = uploads.parse(
+                name + suffix, data, id_column="id", title_column="title", content_column="body"
+            )
+            if parsed.documents:
+                uploads.import_documents(workbench, ADMIN, parsed)
+
+        _refused_or_done(workbench, parse_and_import)
