@@ -6,7 +6,7 @@ import streamlit as st
 
 from superinsight.services import security
 from superinsight.services.errors import AuthenticationError
-from ui.session import MESSAGE, TOKEN, client_address, resources
+from ui.session import MESSAGE, TOKEN, client_address, resources, single_sign_on
 
 st.title("Sign in to SuperInsight")
 if message := st.session_state.pop(MESSAGE, None):
@@ -17,6 +17,9 @@ with st.form("sign_in"):
     email = st.text_input("Email")
     password = st.text_input("Password", type="password")
     submitted = st.form_submit_button("Sign in", type="primary")
+
+if single_sign_on():
+    st.button("Sign in with single sign-on", on_click=st.login)
 
 if submitted:
     try:

@@ -43,9 +43,33 @@ def client_address() -> str | None:
     return address if isinstance(address, str) else None
 
 
+def single_sign_on() -> bool:
+    """Whether an identity provider is configured for st.login ([auth] in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def _from_identity_provider() -> str | None:
+    """A session token for the person the identity provider signed in, if any."""
+    if not single_sign_on() or not st.user.get("is_logged_in") or not st.user.get("email"):
+        return None
+    try:
+        signed = security.sign_in_verified(
+            resources(), resources().settings.default_tenant, str(st.user.get("email")), client_address()
+        )
+    except AuthenticationError as exc:
+        st.session_state[MESSAGE] = str(exc)
+        st.logout()
+        return None
+    st.session_state[TOKEN] = signed.token
+    return signed.token
+
+
 def authenticate() -> Actor | None:
     """Check this browser's session once per run; None means show the sign-in page."""
-    token = st.session_state.get(TOKEN)
+    token = st.session_state.get(TOKEN) or _from_identity_provider()
     st.session_state.pop(ACTOR, None)
     if not token:
         return None
@@ -73,3 +97,5 @@ def sign_out() -> None:
     if token:
         security.sign_out(resources(), token)
     st.session_state.pop(ACTOR, None)
+    if single_sign_on() and st.user.get("is_logged_in"):
+        st.logout()

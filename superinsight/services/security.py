@@ -226,23 +226,50 @@ def sign_in(
             audit.record(uow.session, system_actor(tenant_id, user.id), "auth.failed", "user", user.id)
             uow.commit()
             raise AuthenticationError(WRONG_CREDENTIALS) from None
-        token = secrets.token_urlsafe(32)
-        expires_at = now + timedelta(hours=resources.settings.session_hours)
-        user.failed_login_count, user.locked_until, user.last_login_at = 0, None, now
-        uow.session.add(
-            UserSession(
-                tenant_id=tenant_id,
-                user_id=user.id,
-                token_hash=_token_hash(token),
-                expires_at=expires_at,
-                last_seen_at=now,
-                ip_address=ip_address,
+        signed = _open_session(resources, uow.session, user, ip_address)
+        uow.commit()
+        return signed
+
+
+def _open_session(resources: Resources, session: Session, user: User, ip_address: str | None) -> SignIn:
+    """Start a session for a user whose identity was just proven (password or identity provider)."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=resources.settings.session_hours)
+    user.failed_login_count, user.locked_until, user.last_login_at = 0, None, now
+    session.add(
+        UserSession(
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=expires_at,
+            last_seen_at=now,
+            ip_address=ip_address,
+        )
+    )
+    actor = _actor(session, user, ip_address)
+    audit.record(session, actor, "auth.login", "user", user.id)
+    return SignIn(token, actor, user.email, expires_at)
+
+
+def sign_in_verified(resources: Resources, tenant_id: str, email: str, ip_address: str | None) -> SignIn:
+    """Open a session for an email an identity provider (OIDC via st.login) has verified.
+
+    Only people who already have an active account in the workspace get in: the
+    provider proves who someone is, the workspace decides what they may do.
+    """
+    check_ip(resources, tenant_id, ip_address)
+    with resources.uow() as uow:
+        user = uow.session.scalar(
+            select(User).where(
+                User.tenant_id == tenant_id, User.email == inputs.text(email, "email").strip().lower()
             )
         )
-        actor = _actor(uow.session, user, ip_address)
-        audit.record(uow.session, actor, "auth.login", "user", user.id)
+        if user is None or not user.is_active:
+            raise AuthenticationError(f"{email} has no account in this workspace; ask an admin to add you.")
+        signed = _open_session(resources, uow.session, user, ip_address)
         uow.commit()
-        return SignIn(token, actor, user.email, expires_at)
+        return signed
 
 
 def resolve(resources: Resources, token: str, ip_address: str | None) -> Actor:

@@ -270,3 +270,26 @@ class TestSourceScope:
         again = security.sign_in(resources, "acme", "scoped@acme.example", PASSWORD, None).actor
         assert again.source_ids is None
         assert len(documents.list_documents(resources, again)) == 6
+
+
+class TestSingleSignOn:
+    def test_a_verified_email_with_an_account_gets_a_session(self, resources: Resources) -> None:
+        email = _user(resources, "viewer")
+        signed = security.sign_in_verified(resources, "acme", email.upper(), "10.0.0.1")
+        assert security.resolve(resources, signed.token, "10.0.0.1").role == "viewer"
+
+    def test_no_account_or_an_inactive_one_gets_nothing(self, resources: Resources) -> None:
+        with pytest.raises(AuthenticationError, match="has no account in this workspace"):
+            security.sign_in_verified(resources, "acme", "stranger@acme.example", None)
+        email = _user(resources)
+        with resources.uow() as uow:
+            uow.session.execute(update(User).values(is_active=False))
+            uow.commit()
+        with pytest.raises(AuthenticationError):
+            security.sign_in_verified(resources, "acme", email, None)
+
+    def test_the_ip_allow_list_still_applies(self, resources: Resources) -> None:
+        email = _user(resources)
+        security.allow_network(resources, ADMIN, "10.0.0.0/8")
+        with pytest.raises(AuthenticationError, match="does not accept"):
+            security.sign_in_verified(resources, "acme", email, "203.0.113.5")
