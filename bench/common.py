@@ -40,15 +40,22 @@ def postgres() -> Iterator[Engine]:
         server.stop()
 
 
+def elapsed(work: Callable[[], object]) -> float:
+    """Wall time of one run, in seconds."""
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def timed(work: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
-    """Median wall time of `repeat` runs after one warm-up, and the last result."""
+    """Median wall time of `repeat` runs after one warm-up, and the result."""
     result = work()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples), result
+    return statistics.median(elapsed(work) for _ in range(repeat)), result
+
+
+def seeded_in(seed: Callable[[], object]) -> float:
+    """How long seeding the rows took (reported, so a slow machine shows up in the numbers)."""
+    return elapsed(seed)
 
 
 def report(title: str, rows: list[tuple[str, str]]) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 from tempfile import mkdtemp
 
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, text
 
-from bench.common import postgres, report
+from bench.common import elapsed, postgres, report, seeded_in
 from superinsight.config import Settings
 from superinsight.db.models import Document
 from superinsight.resources import build_resources
@@ -89,9 +88,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     with postgres() as engine:
-        started = time.perf_counter()
-        seed(engine, args.rows)
-        seeded = time.perf_counter() - started
+        seeded = seeded_in(lambda: seed(engine, args.rows))
         settings = Settings(
             _env_file=None,
             data_dir=Path(mkdtemp()),
@@ -101,9 +98,7 @@ def main() -> None:
         actor = system_actor(TENANT)
 
         def first_page(query: SearchQuery) -> float:
-            began = time.perf_counter()
-            search.search(resources, actor, query, limit=50)
-            return time.perf_counter() - began
+            return elapsed(lambda: search.search(resources, actor, query, limit=50))
 
         for words in QUERIES:  # warm-up
             first_page(SearchQuery(text=words))
@@ -112,41 +107,36 @@ def main() -> None:
 
         with resources.uow() as uow:
             newest = int(uow.session.scalar(select(func.max(Document.id))) or 0)
-        deep = search._encode([0, newest - 50 * 10_000])  # the cursor page 10,000 starts from
+        deep_page = min(10_000, args.rows // 100)  # page 10,000 needs 500,000 documents
+        deep = search._encode([0, newest - 50 * deep_page])  # the cursor that page starts from
 
         def page(cursor: str | None) -> float:
-            began = time.perf_counter()
-            search.search(resources, actor, SearchQuery(sort="newest"), cursor=cursor, limit=50)
-            return time.perf_counter() - began
+            return elapsed(
+                lambda: search.search(resources, actor, SearchQuery(sort="newest"), cursor=cursor, limit=50)
+            )
 
         page_1 = statistics.median(page(None) for _ in range(7))
         page_10k = statistics.median(page(deep) for _ in range(7))
 
         query = SearchQuery(text="invoice")
         uncached = statistics.median(
-            _timed(lambda: search.facets(resources, actor, query, refresh=True)) for _ in range(3)
+            elapsed(lambda: search.facets(resources, actor, query, refresh=True)) for _ in range(3)
         )
-        cached = statistics.median(_timed(lambda: search.facets(resources, actor, query)) for _ in range(20))
+        cached = statistics.median(elapsed(lambda: search.facets(resources, actor, query)) for _ in range(20))
         report(
             f"bench/documents.py: {args.rows:,} documents in PostgreSQL (seeded in {seeded:.1f} s)",
             [
                 ("search first page p50", f"{percentile(samples, 0.5) * 1000:.0f} ms"),
                 ("search first page p95", f"{percentile(samples, 0.95) * 1000:.0f} ms  (target < 150 ms)"),
                 ("page 1 (newest)", f"{page_1 * 1000:.1f} ms"),
-                ("page 10,000 (newest)", f"{page_10k * 1000:.1f} ms"),
-                ("page 10,000 / page 1", f"{page_10k / page_1:.2f}  (target < 2)"),
+                (f"page {deep_page:,} (newest)", f"{page_10k * 1000:.1f} ms"),
+                (f"page {deep_page:,} / page 1", f"{page_10k / page_1:.2f}  (target < 2 at page 10,000)"),
                 ("facet counts, computed", f"{uncached * 1000:.0f} ms"),
                 ("facet counts, cached", f"{cached * 1000:.2f} ms"),
                 ("computed / cached", f"{uncached / cached:.0f}x  (target > 20x)"),
             ],
         )
         resources.engine.dispose()
-
-
-def _timed(work: object) -> float:
-    began = time.perf_counter()
-    work()  # type: ignore[operator]
-    return time.perf_counter() - began
 
 
 if __name__ == "__main__":

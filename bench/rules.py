@@ -9,12 +9,11 @@ Every figure is measured in this run, on the same rows, on the same server.
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from bench.common import postgres, report, timed
+from bench.common import postgres, report, seeded_in, timed
 from superinsight.db.models import DataSource, Document
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
@@ -67,9 +66,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     with postgres() as engine:
-        started = time.perf_counter()
-        seed(engine, args.rows)
-        seeded = time.perf_counter() - started
+        seeded = seeded_in(lambda: seed(engine, args.rows))
         condition = to_sql(RULE, document_fields())
         compiled_query = (
             select(func.count()).select_from(Document).where(Document.tenant_id == TENANT, condition)
