@@ -129,6 +129,10 @@ else:
         body, meta = st.columns([3, 2])
         body.text_area("Content", detail.content, height=180, disabled=True)
         meta.json(detail.metadata)
+        if detail.matched_rules:
+            st.caption("Matched by rules: " + ", ".join(detail.matched_rules))
+        if detail.open_issues:
+            st.warning("Open quality issues: " + ", ".join(detail.open_issues))
 
     export_csv, export_jsonl = st.columns(2)
     export_csv.download_button(

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from superinsight import masking
 from superinsight.db.base import utcnow
-from superinsight.db.models import DataMaskingRule, DataSource, Document
+from superinsight.db.models import (
+    BusinessRule,
+    BusinessRuleApplication,
+    DataMaskingRule,
+    DataSource,
+    Document,
+    QualityIssue,
+)
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
@@ -285,6 +292,8 @@ class DocumentDetail:
     metadata: dict[str, Any]
     tags: list[str]
     created_at: datetime
+    matched_rules: list[str] = field(default_factory=list)
+    open_issues: list[str] = field(default_factory=list)
 
 
 def get_document(resources: Resources, actor: Actor, document_id: int) -> DocumentDetail:
@@ -310,6 +319,20 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
                 "metadata": document.meta,
             }
         )
+        matched_rules = uow.session.scalars(
+            select(BusinessRule.name)
+            .join(BusinessRuleApplication, BusinessRuleApplication.rule_id == BusinessRule.id)
+            .where(
+                BusinessRuleApplication.document_id == document.id,
+                BusinessRuleApplication.rule_version == BusinessRule.version,
+            )
+            .order_by(BusinessRule.name)
+        ).all()
+        open_issues = uow.session.scalars(
+            select(QualityIssue.check_name).where(
+                QualityIssue.document_id == document.id, QualityIssue.status != "resolved"
+            )
+        ).all()
         return DocumentDetail(
             document.id,
             source,
@@ -319,6 +342,8 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
             shown["metadata"],
             list(document.tags),
             document.created_at,
+            list(matched_rules),
+            list(open_issues),
         )
 
 

@@ -20,7 +20,7 @@ from superinsight.db.models import (
     QualityIssue,
 )
 from superinsight.resources import Resources
-from superinsight.services import rule_runs, rules
+from superinsight.services import documents, rule_runs, rules
 from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import DocumentInput, upsert_documents
 from superinsight.services.errors import NotFoundError
@@ -193,6 +193,11 @@ class TestApply:
         _apply(resources, rule.id)
         _apply(resources, rule.id)
         assert _count(resources, QualityIssue, QualityIssue.rule_id == rule.id) == 5
+        with resources.uow() as uow:
+            failing = uow.session.scalar(select(Document.id).where(Document.external_id == "C0"))
+        assert failing is not None
+        detail = documents.get_document(resources, ACME, failing)
+        assert (detail.matched_rules, detail.open_issues) == (["End date"], ["End date"])
 
     def test_tag_rules_tag_their_matches_once_and_keep_the_content_hash(self, resources: Resources) -> None:
         _seed(resources)
