@@ -89,6 +89,11 @@ if counted.by_source or counted.by_tag:
             height=160,
         )
 
+if page.ranked_newest_only and counted.total > search.RANKED_MATCHES:
+    st.caption(
+        f"Ranked among the newest {search.RANKED_MATCHES:,} matches; sort by newest to page through all "
+        f"{counted.total:,}."
+    )
 if not page.hits:
     if len(cursors) == 1 and not any((text, chosen_sources, tags, field, dates, open_issues)):
         st.info(

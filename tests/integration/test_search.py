@@ -187,3 +187,29 @@ class TestFacets:
         documents.upsert_documents(resources, ADMIN, corpus["contracts"], [DocumentInput("C99", "New", "x")])
         after = search.facets(resources, ANALYST, SearchQuery())
         assert (after.from_cache, after.total) == (False, 36)
+
+
+@pytest.mark.postgres_only
+def test_postgresql_ranks_only_the_newest_matches(
+    pg_url: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from superinsight.resources import build_resources
+    from tests.conftest import make_settings
+
+    resources = build_resources(make_settings(Path(str(tmp_path)), pg_url))
+    source = ensure_source(resources.uow(), ADMIN, "S", "csv")
+    documents.upsert_documents(
+        resources,
+        ADMIN,
+        source,
+        [DocumentInput(f"D{i}", f"refund {i}", "refund " * (i + 1)) for i in range(8)],
+    )
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
+    assert [hit.external_id for hit in ranked] == ["D7", "D6", "D5"]
+    everything = search.search(resources, ANALYST, SearchQuery(text="refund", sort="newest"), limit=50).hits
+    assert len(everything) == 8
+    assert search.facets(resources, ANALYST, SearchQuery(text="refund")).total == 8
+    resources.engine.dispose()
