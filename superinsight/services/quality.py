@@ -1,0 +1,198 @@
+"""Data-quality scores per source, computed with SQL aggregates and kept as a time series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
+
+from superinsight import quality
+from superinsight.db.base import utcnow
+from superinsight.db.models import DataQualityScore, DataSource, Document
+from superinsight.quality import ExpectationError, Expectations
+from superinsight.resources import Resources
+from superinsight.rules.sqlfuncs import json_number, json_switch, json_text
+from superinsight.services import audit
+from superinsight.services.context import Actor, require
+from superinsight.services.errors import InvalidInputError, NotFoundError
+
+
+@dataclass(frozen=True)
+class SourceScore:
+    source_id: int
+    source: str
+    documents: int
+    completeness: float | None
+    validity: float | None
+    uniqueness: float | None
+    consistency: float | None
+    timeliness: float | None
+    overall: float | None
+    computed_at: datetime
+
+
+def _source(resources: Resources, actor: Actor, source_id: int) -> tuple[str, Expectations, dict[str, float]]:
+    with resources.uow() as uow:
+        source = uow.session.get(DataSource, source_id)
+        if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
+            raise NotFoundError(f"data source {source_id} does not exist")
+        try:
+            expectations = quality.parse(source.expectations)
+        except ExpectationError as exc:
+            raise InvalidInputError(f"the expectations of {source.name} are broken: {exc}") from None
+        return source.name, expectations, {k: float(v) for k, v in source.quality_weights.items()}
+
+
+def set_expectations(resources: Resources, actor: Actor, source_id: int, raw: dict[str, Any]) -> Expectations:
+    """Store what the source's documents should look like; refused whole if any part is wrong."""
+    require(actor, "sources.manage")
+    try:
+        parsed = quality.parse(raw)
+    except ExpectationError as exc:
+        raise InvalidInputError(str(exc)) from None
+    with resources.uow() as uow:
+        source = uow.session.get(DataSource, source_id)
+        if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
+            raise NotFoundError(f"data source {source_id} does not exist")
+        audit.record(
+            uow.session,
+            actor,
+            "source.expectations",
+            "data_source",
+            source_id,
+            before=source.expectations,
+            after=raw,
+        )
+        source.expectations = raw
+        uow.commit()
+    return parsed
+
+
+def _present(key: str) -> ColumnElement[bool]:
+    """The field holds a value: not missing, not null, not empty text."""
+    return json_switch(
+        Document.meta,
+        (key,),
+        {
+            "string": json_text(Document.meta, (key,)) != "",
+            "number": true(),
+            "true": true(),
+            "false": true(),
+            "object": true(),
+        },
+    )
+
+
+def _valid(expectations: Expectations) -> ColumnElement[bool]:
+    """Every declared type, range and allowed set holds (a missing value breaks none of them)."""
+    checks: list[ColumnElement[bool]] = []
+    kinds = {"number": ("number",), "string": ("string",), "boolean": ("true", "false")}
+    for key, kind in expectations.types.items():
+        checks.append(
+            json_switch(Document.meta, (key,), {**dict.fromkeys(kinds[kind], true()), "null": true()})
+        )
+    for key, (low, high) in expectations.ranges.items():
+        number = json_number(Document.meta, (key,))
+        bounds = [number >= low] if low is not None else []
+        bounds += [number <= high] if high is not None else []
+        checks.append(json_switch(Document.meta, (key,), {"number": and_(true(), *bounds), "null": true()}))
+    for key, values in expectations.allowed.items():
+        checks.append(
+            json_switch(
+                Document.meta,
+                (key,),
+                {
+                    "string": json_text(Document.meta, (key,)).in_(values),
+                    "null": true(),
+                },
+            )
+        )
+    return and_(true(), *checks)
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def score_source(
+    resources: Resources, actor: Actor, source_id: int, *, now: datetime | None = None
+) -> SourceScore:
+    """Score one source on every dimension its expectations allow, and record the result."""
+    require(actor, "quality.triage")
+    name, expectations, weights = _source(resources, actor, source_id)
+    now = now or utcnow()
+    fresh_after = now - timedelta(days=expectations.freshness_days) if expectations.freshness_days else None
+    columns: list[Any] = [
+        func.count(),
+        # Uniqueness looks at what a reader sees (title and text), not at metadata.
+        func.count(func.distinct(Document.title + "\x1f" + Document.content)),
+        _count(_valid(expectations)),
+        _count(Document.created_at >= fresh_after) if fresh_after else literal(0),
+        *(_count(_present(key)) for key in expectations.required),
+    ]
+    with resources.uow() as uow:
+        row = uow.session.execute(
+            select(*columns).where(Document.tenant_id == actor.tenant_id, Document.source_id == source_id)
+        ).one()
+        total, distinct, valid, fresh, *present = (int(value or 0) for value in row)
+        scores = {
+            "completeness": quality.percent(sum(present), total * len(present)) if present else None,
+            "validity": quality.percent(valid, total) if expectations.validity_checks else None,
+            "uniqueness": quality.percent(distinct, total),
+            "consistency": None,
+            "timeliness": quality.percent(fresh, total) if fresh_after else None,
+        }
+        result = SourceScore(
+            source_id, name, total, **scores, overall=quality.overall(scores, weights), computed_at=now
+        )
+        uow.session.add(
+            DataQualityScore(
+                tenant_id=actor.tenant_id,
+                scope_type="source",
+                scope_id=str(source_id),
+                **scores,
+                overall=result.overall,
+                documents_scored=total,
+                computed_at=now,
+                details={
+                    "required": list(expectations.required),
+                    "validity_checks": expectations.validity_checks,
+                },
+            )
+        )
+        uow.commit()
+    return result
+
+
+def history(resources: Resources, actor: Actor, source_id: int, limit: int = 100) -> list[SourceScore]:
+    """The source's scores, oldest first: the points of its trend lines."""
+    require(actor, "documents.view")
+    name, _, _ = _source(resources, actor, source_id)
+    with resources.uow() as uow:
+        rows = uow.session.scalars(
+            select(DataQualityScore)
+            .where(
+                DataQualityScore.tenant_id == actor.tenant_id,
+                DataQualityScore.scope_type == "source",
+                DataQualityScore.scope_id == str(source_id),
+            )
+            .order_by(DataQualityScore.computed_at.desc(), DataQualityScore.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            SourceScore(
+                source_id,
+                name,
+                r.documents_scored,
+                r.completeness,
+                r.validity,
+                r.uniqueness,
+                r.consistency,
+                r.timeliness,
+                r.overall,
+                r.computed_at,
+            )
+            for r in reversed(rows)
+        ]
