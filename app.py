@@ -14,7 +14,7 @@ actor = authenticate()
 if actor is None:
     # Every address shows the sign-in form (not "page not found"), and signing in
     # then opens the page that was asked for.
-    addresses = ["documents", "rules", "insights", "health", "admin"]
+    addresses = ["documents", "rules", "insights", "quality", "health", "admin"]
     st.navigation(
         [st.Page("app_pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
         + [st.Page("app_pages/sign_in.py", title="Sign in", url_path=address) for address in addresses],
@@ -27,6 +27,7 @@ workbench = [
     st.Page("app_pages/documents.py", title="Documents", icon="📄"),
     st.Page("app_pages/rules.py", title="Business rules", icon="🧭"),
     st.Page("app_pages/insights.py", title="Insights", icon="💡"),
+    st.Page("app_pages/quality.py", title="Data quality", icon="✅"),
 ]
 navigation = st.navigation(
     {

@@ -12,7 +12,7 @@ from typing import Any
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
 from superinsight.resources import Resources, current_resources
-from superinsight.services import rule_runs, rules, security
+from superinsight.services import quality, rule_runs, rules, security
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts, upsert_documents
 from superinsight.services.sources import ensure_source
@@ -47,6 +47,19 @@ COMPANIES = (
 
 
 STAGES = 3
+SUPPORT_EXPECTATIONS = {
+    "required": ["customer", "region", "priority", "assignee"],
+    "allowed": {"priority": list(("low", "normal", "high", "urgent"))},
+    "types": {"satisfaction": "number"},
+    "ranges": {"satisfaction": [1, 5]},
+    "freshness_days": 60,
+}
+CONTRACT_EXPECTATIONS = {
+    "required": ["customer", "amount", "end_date"],
+    "types": {"amount": "number"},
+    "ranges": {"amount": [0, 1_000_000]},
+    "freshness_days": 60,
+}
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,8 @@ def seed_demo(
     tickets = documents * 3 // 5
     support = ensure_source(resources.uow(), actor, "Support desk", "csv", {"demo": True})
     contracts = ensure_source(resources.uow(), actor, "Contracts DB", "database", {"demo": True})
+    quality.set_expectations(resources, actor, support, SUPPORT_EXPECTATIONS)
+    quality.set_expectations(resources, actor, contracts, CONTRACT_EXPECTATIONS)
     counts = UpsertCounts()
     rules_before = len(rules.list_rules(resources, actor))
     for stage in range(STAGES):
@@ -207,6 +222,8 @@ def seed_demo(
         if stage_counts.inserted:
             for rule_id in rule_ids:
                 rule_runs.apply_rule(resources, actor, rule_id, rule_runs.new_run(resources, actor, rule_id))
+            for source_id in (support, contracts):
+                quality.score_source(resources, actor, source_id)
         report((stage + 1) / STAGES, f"instalment {stage + 1} of {STAGES} loaded and checked")
     created = len(rules.list_rules(resources, actor)) - rules_before
     return DemoResult(sources=2, documents=counts, rules=created)

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
 
 from superinsight import quality
+from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataQualityScore, DataSource, Document
 from superinsight.quality import ExpectationError, Expectations
-from superinsight.resources import Resources
+from superinsight.resources import Resources, current_resources
 from superinsight.rules.sqlfuncs import json_number, json_switch, json_text
-from superinsight.services import audit
-from superinsight.services.context import Actor, require
+from superinsight.services import audit, sources
+from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.errors import InvalidInputError, NotFoundError
 
 
@@ -196,3 +197,32 @@ def history(resources: Resources, actor: Actor, source_id: int, limit: int = 100
             )
             for r in reversed(rows)
         ]
+
+
+def latest(resources: Resources, actor: Actor) -> list[tuple[SourceScore, SourceScore | None]]:
+    """Each visible source's newest score with the one before it (for deltas)."""
+    require(actor, "documents.view")
+    rows = []
+    for source in sources.list_sources(resources, actor):
+        trend = history(resources, actor, source.id, limit=2)
+        if trend:
+            rows.append((trend[-1], trend[-2] if len(trend) > 1 else None))
+    return rows
+
+
+def score_all_job(tenant_id: str, user_id: int | None) -> None:
+    """Score every source of the tenant (a background job; importable by name for RQ)."""
+    resources = current_resources()
+    actor = system_actor(tenant_id, user_id)
+    every = sources.list_sources(resources, actor)
+    for position, source in enumerate(every, start=1):
+        score_source(resources, actor, source.id)
+        report_progress(position / len(every), f"scored {source.name}")
+
+
+def start_scoring(resources: Resources, actor: Actor) -> str:
+    """Score every source in the background; returns the job id to follow."""
+    require(actor, "quality.triage")
+    require_whole_tenant(actor, "score every source")
+    with resources.active():
+        return resources.jobs.enqueue(score_all_job, actor.tenant_id, actor.user_id)

@@ -224,3 +224,30 @@ class TestDocumentSearch:
         at.switch_page("app_pages/documents.py").run()
         at.text_input(key="doc_search").input("zebra unicorn").run()
         assert "Nothing matches" in at.info[0].value
+
+
+class TestQualityPage:
+    def test_score_cards_trends_and_scoring_on_demand(self, workbench_env: Path) -> None:
+        _seed(60)
+        at = _app("analyst")
+        at.switch_page("app_pages/quality.py").run()
+        assert not at.exception, at.exception
+        assert {metric.label for metric in at.metric} == {"Support desk", "Contracts DB"}
+        assert at.get("plotly_chart")
+        next(button for button in at.button if button.label == "Score every source now").click().run()
+        deadline = time.monotonic() + TIMEOUT
+        while "quality_scoring_job" in at.session_state and time.monotonic() < deadline:
+            time.sleep(0.3)
+            at.run()
+        assert not at.exception, at.exception
+        from superinsight.services import quality
+
+        trend = quality.history(get_resources(), system_actor(), 1)
+        assert len(trend) == 4  # three instalments of the demo, then this run
+
+    def test_a_viewer_reads_scores_but_cannot_score_or_edit(self, workbench_env: Path) -> None:
+        _seed(30)
+        at = _app("viewer")
+        at.switch_page("app_pages/quality.py").run()
+        assert at.metric
+        assert not [b for b in at.button if b.label in ("Score every source now", "Save expectations")]
