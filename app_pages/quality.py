@@ -87,7 +87,8 @@ if actor.can("sources.manage"):
             '"ranges": {"amount": [0, 1000000]}, "allowed": {"region": ["EMEA", "NA"]}, '
             '"freshness_days": 30}'
         )
-        raw = st.text_area("Expectations (JSON)", key=f"expectations_{source_id}", height=140)
+        current = json.dumps(quality.expectations(resources(), actor, source_id), indent=2)
+        raw = st.text_area("Expectations (JSON)", value=current, key=f"expectations_{source_id}", height=200)
         if st.button("Save expectations"):
             try:
                 quality.set_expectations(resources(), actor, source_id, json.loads(raw or "{}"))

@@ -46,6 +46,16 @@ def _source(resources: Resources, actor: Actor, source_id: int) -> tuple[str, Ex
         return source.name, expectations, {k: float(v) for k, v in source.quality_weights.items()}
 
 
+def expectations(resources: Resources, actor: Actor, source_id: int) -> dict[str, Any]:
+    """The source's stored expectations, as the editor shows them."""
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        source = uow.session.get(DataSource, source_id)
+        if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
+            raise NotFoundError(f"data source {source_id} does not exist")
+        return dict(source.expectations)
+
+
 def set_expectations(resources: Resources, actor: Actor, source_id: int, raw: dict[str, Any]) -> Expectations:
     """Store what the source's documents should look like; refused whole if any part is wrong."""
     require(actor, "sources.manage")

@@ -96,6 +96,7 @@ def test_every_run_is_a_point_on_the_trend(resources: Resources, source: int) ->
 def test_bad_expectations_are_refused_and_viewers_cannot_score(resources: Resources, source: int) -> None:
     with pytest.raises(InvalidInputError, match="unknown expectation"):
         quality.set_expectations(resources, ADMIN, source, {"colour": "red"})
+    assert quality.expectations(resources, role_actor("acme", "viewer"), source) == EXPECTATIONS
     with pytest.raises(PermissionDeniedError):
         quality.score_source(resources, role_actor("acme", "viewer"), source)
     assert quality.history(resources, ADMIN, source) == []
