@@ -30,7 +30,7 @@ from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.inputs import has_nul
-from superinsight.services.scoping import visible_sources
+from superinsight.services.scoping import visible_source, visible_sources
 
 MAX_EXTERNAL_ID = 255
 MAX_TITLE = 1000
@@ -123,13 +123,6 @@ def _batches(records: Iterable[DocumentInput], size: int) -> Iterator[list[Docum
         yield batch
 
 
-def _source(uow: UnitOfWork, actor: Actor, source_id: int) -> DataSource:
-    source = uow.session.get(DataSource, source_id)
-    if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
-        raise NotFoundError(f"data source {source_id} does not exist")
-    return source
-
-
 def _upsert_batch(uow: UnitOfWork, actor: Actor, source_id: int, batch: list[DocumentInput]) -> UpsertCounts:
     session = uow.session
     existing = {
@@ -210,7 +203,7 @@ def upsert_documents(
     require(actor, "documents.edit")
     total = UpsertCounts()
     with resources.uow() as uow:
-        _source(uow, actor, source_id)
+        visible_source(uow.session, actor, source_id)
         for batch in _batches(records, batch_size):
             validate(batch)
             counts = _upsert_batch(uow, actor, source_id, batch)

@@ -11,13 +11,14 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
 from superinsight import quality
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
-from superinsight.db.models import DataQualityScore, DataSource, Document
+from superinsight.db.models import DataQualityScore, Document
 from superinsight.quality import ExpectationError, Expectations
 from superinsight.resources import Resources, current_resources
 from superinsight.rules.sqlfuncs import json_number, json_switch, json_text
 from superinsight.services import audit, sources
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
-from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.scoping import visible_source
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,7 @@ class SourceScore:
 
 def _source(resources: Resources, actor: Actor, source_id: int) -> tuple[str, Expectations, dict[str, float]]:
     with resources.uow() as uow:
-        source = uow.session.get(DataSource, source_id)
-        if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
-            raise NotFoundError(f"data source {source_id} does not exist")
+        source = visible_source(uow.session, actor, source_id)
         try:
             expectations = quality.parse(source.expectations)
         except ExpectationError as exc:
@@ -50,9 +49,7 @@ def expectations(resources: Resources, actor: Actor, source_id: int) -> dict[str
     """The source's stored expectations, as the editor shows them."""
     require(actor, "documents.view")
     with resources.uow() as uow:
-        source = uow.session.get(DataSource, source_id)
-        if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
-            raise NotFoundError(f"data source {source_id} does not exist")
+        source = visible_source(uow.session, actor, source_id)
         return dict(source.expectations)
 
 
@@ -64,9 +61,7 @@ def set_expectations(resources: Resources, actor: Actor, source_id: int, raw: di
     except ExpectationError as exc:
         raise InvalidInputError(str(exc)) from None
     with resources.uow() as uow:
-        source = uow.session.get(DataSource, source_id)
-        if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
-            raise NotFoundError(f"data source {source_id} does not exist")
+        source = visible_source(uow.session, actor, source_id)
         audit.record(
             uow.session,
             actor,
