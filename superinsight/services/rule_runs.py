@@ -37,8 +37,8 @@ from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import outcome
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
-from superinsight.services.errors import NotFoundError
 from superinsight.services.matching import document_data, document_fields
+from superinsight.services.rules import tenant_rule
 
 APPLY_BATCH = 5000
 PATTERN_SAMPLE = 2000
@@ -69,9 +69,7 @@ def new_run(resources: Resources, actor: Actor, rule_id: int) -> int:
     require(actor, "rules.apply")
     require_whole_tenant(actor, "apply rules to every document")
     with resources.uow() as uow:
-        rule = uow.session.get(BusinessRule, rule_id)
-        if rule is None or rule.tenant_id != actor.tenant_id:
-            raise NotFoundError(f"rule {rule_id} does not exist")
+        rule = tenant_rule(uow, actor, rule_id)
         run = BusinessLogicAnalysisHistory(
             tenant_id=actor.tenant_id,
             rule_id=rule_id,
@@ -113,9 +111,7 @@ def _insert_ignore(session: Session, model: Any) -> Any:
 
 def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, started: float) -> ApplyResult:
     with resources.uow() as uow:
-        rule = uow.session.get(BusinessRule, rule_id)
-        if rule is None or rule.tenant_id != actor.tenant_id:
-            raise NotFoundError(f"rule {rule_id} does not exist")
+        rule = tenant_rule(uow, actor, rule_id)
         body, version = rule.body, rule.version
         bounds = uow.session.execute(
             select(func.min(Document.id), func.max(Document.id), func.count()).where(
@@ -140,9 +136,9 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
             uow.commit()
         report_progress((start + APPLY_BATCH - low) / max(high + 1 - low, 1), f"{matched:,} matched so far")
     with resources.uow() as uow:
-        rule = uow.session.get(BusinessRule, rule_id)
+        rule = tenant_rule(uow, actor, rule_id)
         run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
-        assert rule is not None and run is not None
+        assert run is not None
         verdict = outcome(
             matched, total, mostly=rule.mostly, warn_after=rule.warn_after, error_after=rule.error_after
         )

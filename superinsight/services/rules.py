@@ -182,7 +182,8 @@ def _view(rule: BusinessRule) -> RuleView:
     )
 
 
-def _rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> BusinessRule:
+def tenant_rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> BusinessRule:
+    """The rule, if it is the actor's tenant's; otherwise not found."""
     require(actor, "documents.view")
     rule = uow.session.get(BusinessRule, rule_id)
     if rule is None or rule.tenant_id != actor.tenant_id:
@@ -192,7 +193,7 @@ def _rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> BusinessRule:
 
 def get_rule(resources: Resources, actor: Actor, rule_id: int) -> RuleView:
     with resources.uow() as uow:
-        return _view(_rule(uow, actor, rule_id))
+        return _view(tenant_rule(uow, actor, rule_id))
 
 
 def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[RuleSummary]:
@@ -232,7 +233,7 @@ def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[Ru
 
 def versions(resources: Resources, actor: Actor, rule_id: int) -> list[tuple[int, datetime, RuleDraft]]:
     with resources.uow() as uow:
-        _rule(uow, actor, rule_id)
+        tenant_rule(uow, actor, rule_id)
         rows = uow.session.scalars(
             select(BusinessRuleVersion)
             .where(BusinessRuleVersion.rule_id == rule_id)
@@ -328,7 +329,7 @@ def update_rule(resources: Resources, actor: Actor, rule_id: int, draft: RuleDra
     require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
     with resources.uow() as uow:
-        rule = _rule(uow, actor, rule_id)
+        rule = tenant_rule(uow, actor, rule_id)
         before = _view(rule).draft
         if before == draft:
             return _view(rule)
@@ -353,7 +354,7 @@ def update_rule(resources: Resources, actor: Actor, rule_id: int, draft: RuleDra
 def set_active(resources: Resources, actor: Actor, rule_id: int, active: bool) -> RuleView:
     require(actor, "rules.edit")
     with resources.uow() as uow:
-        rule = _rule(uow, actor, rule_id)
+        rule = tenant_rule(uow, actor, rule_id)
         if rule.is_active != active:
             audit.record(
                 uow.session,
@@ -372,7 +373,7 @@ def set_active(resources: Resources, actor: Actor, rule_id: int, active: bool) -
 def delete_rule(resources: Resources, actor: Actor, rule_id: int) -> None:
     require(actor, "rules.edit")
     with resources.uow() as uow:
-        rule = _rule(uow, actor, rule_id)
+        rule = tenant_rule(uow, actor, rule_id)
         audit.record(
             uow.session, actor, "rule.delete", "business_rule", rule.id, before=asdict(_view(rule).draft)
         )
@@ -420,7 +421,7 @@ def run_test(
     check_draft(draft, field_catalog(resources, actor))
     started = time.perf_counter()
     with resources.uow() as uow:
-        previous = _rule(uow, actor, compare_with).body if compare_with is not None else None
+        previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
         scope = _scope(actor, source_ids)
         try:
             matched, total, engine, found, gained, lost = _test_in_sql(
@@ -505,7 +506,7 @@ def matched_documents(
 ) -> list[MatchedDocument]:
     """The stored matches of the rule's current version, newest first (dbt's stored failures)."""
     with resources.uow() as uow:
-        rule = _rule(uow, actor, rule_id)
+        rule = tenant_rule(uow, actor, rule_id)
         rows = uow.session.execute(
             select(Document.id, Document.external_id, Document.title, BusinessRuleApplication.created_at)
             .join(BusinessRuleApplication, BusinessRuleApplication.document_id == Document.id)
