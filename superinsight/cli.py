@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -135,6 +136,26 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit once the queue is empt
     import rq
 
     rq.Worker([resources.jobs.queue], connection=resources.jobs.queue.connection).work(burst=burst)
+
+
+@app.command()
+def scheduler(
+    once: Annotated[bool, typer.Option(help="Do one round and exit (for cron or tests).")] = False,
+    interval: Annotated[float, typer.Option(min=1.0, help="Seconds between rounds.")] = 10.0,
+) -> None:
+    """Start scheduled syncs and due retries, and fail runs whose worker died (no heartbeat)."""
+    from superinsight.services import sync_runs
+
+    resources = _resources()
+    if resources.settings.auto_migrate:
+        _migrate_or_exit(resources)
+    while True:
+        done = sync_runs.tick(resources)
+        if any(done.values()) or once:
+            typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
+        if once:
+            return
+        time.sleep(interval)
 
 
 @app.command()

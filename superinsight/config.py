@@ -40,6 +40,23 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=8.0, gt=0, description="How long a sign-in lasts.")
     default_tenant: str = "demo"
     auto_migrate: bool = True
+    files_root: Path | None = Field(
+        default=None,
+        description="The only folder file sources may read from (default: <data_dir>/imports).",
+    )
+    sync_allow_internal: bool = Field(
+        default=False,
+        description="Let sources reach loopback, private and link-local addresses and SQLite files.",
+    )
+    sync_follow_ups: bool = Field(
+        default=True,
+        description="After a sync changes documents, queue quality scoring, rules and lineage.",
+    )
+    sync_heartbeat_timeout_seconds: int = Field(
+        default=120,
+        ge=5,
+        description="A running sync silent for this long is taken for dead (its worker was killed).",
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -60,14 +77,13 @@ class Settings(BaseSettings):
             if secret is not None
         ]
         for url in (self.database_url, self.redis_url):
-            if url is not None:
-                try:
-                    password = make_url(url.get_secret_value()).password
-                except Exception:  # noqa: BLE001 - an unparsable URL has no password to find
-                    password = None
-                if password:
-                    values.append(str(password))
+            if url is not None and (password := url_password(url.get_secret_value())):
+                values.append(password)
         return [value for value in values if value]
+
+    @property
+    def effective_files_root(self) -> Path:
+        return self.files_root if self.files_root is not None else self.data_dir / "imports"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -86,6 +102,15 @@ class Settings(BaseSettings):
             key_file.touch(mode=0o600)
             key_file.write_text(secrets.token_urlsafe(48))
         return key_file.read_text().strip()
+
+
+def url_password(url: str) -> str | None:
+    """The password inside a connection URL, if it has one (to hide it wherever the URL may show)."""
+    try:
+        password = make_url(url).password
+    except Exception:  # noqa: BLE001 - an unparsable URL has no password to find
+        return None
+    return str(password) if password else None
 
 
 def display_url(url: str | SecretStr | None) -> str:

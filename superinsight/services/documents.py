@@ -173,14 +173,14 @@ def _upsert_batch(uow: UnitOfWork, actor: Actor, source_id: int, batch: list[Doc
 def documents_version(resources: Resources, tenant_id: str) -> int:
     """Changes whenever the tenant's documents do, so figures cached for older data are never used."""
     version = resources.cache.get(_version_key(tenant_id))
-    return int(version) if version is not None else _bump_version(resources, tenant_id)
+    return int(version) if version is not None else bump_version(resources, tenant_id)
 
 
 def _version_key(tenant_id: str) -> str:
     return f"documents-version:{tenant_id}"
 
 
-def _bump_version(resources: Resources, tenant_id: str) -> int:
+def bump_version(resources: Resources, tenant_id: str) -> int:
     """A new version, later than any earlier one even if the counter was lost (it is a clock)."""
     current = resources.cache.get(_version_key(tenant_id)) or 0
     version = max(time.time_ns(), int(current) + 1)
@@ -216,7 +216,7 @@ def upsert_documents(
                 after={"inserted": counts.inserted, "updated": counts.updated},
             )
             uow.commit()
-            _bump_version(resources, actor.tenant_id)
+            bump_version(resources, actor.tenant_id)
             total += counts
     return total
 
@@ -338,6 +338,56 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
             list(matched_rules),
             list(open_issues),
         )
+
+
+def edit_document(
+    resources: Resources,
+    actor: Actor,
+    document_id: int,
+    *,
+    title: str | None = None,
+    content: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> None:
+    """An analyst's correction of a document.
+
+    The edit is marked (`edited_at`) and `content_hash` keeps describing the
+    source's version, so the next sync can tell "the source changed too" (a
+    conflict, settled by the job's strategy) from "only we changed it" (kept).
+    """
+    require(actor, "documents.edit")
+    with resources.uow() as uow:
+        document = uow.session.scalar(
+            select(Document).where(
+                Document.id == document_id,
+                Document.tenant_id == actor.tenant_id,
+                visible_sources(actor, Document.source_id),
+            )
+        )
+        if document is None:
+            raise NotFoundError(f"document {document_id} does not exist")
+        edited = DocumentInput(
+            document.external_id,
+            document.title if title is None else title,
+            document.content if content is None else content,
+            document.meta if metadata is None else metadata,
+            list(document.tags),
+        )
+        validate([edited])
+        before = {"title": document.title, "content": document.content, "metadata": document.meta}
+        document.title, document.content, document.meta = edited.title, edited.content, edited.metadata
+        document.edited_at = utcnow()
+        audit.record(
+            uow.session,
+            actor,
+            "document.edit",
+            "document",
+            document.id,
+            before=before,
+            after={"title": edited.title, "content": edited.content, "metadata": edited.metadata},
+        )
+        uow.commit()
+    bump_version(resources, actor.tenant_id)
 
 
 def add_masking_rule(resources: Resources, actor: Actor, name: str, rule: masking.MaskingRule) -> None:

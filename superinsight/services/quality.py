@@ -225,6 +225,11 @@ def score_all_job(tenant_id: str, user_id: int | None) -> None:
         report_progress(position / len(every), f"scored {source.name}")
 
 
+def score_source_job(tenant_id: str, user_id: int | None, source_id: int) -> None:
+    """Score one source (a background job, e.g. after a sync changed its documents)."""
+    score_source(current_resources(), system_actor(tenant_id, user_id), source_id)
+
+
 def start_scoring(resources: Resources, actor: Actor) -> str:
     """Score every source in the background; returns the job id to follow."""
     require(actor, "quality.triage")

@@ -7,14 +7,14 @@ import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
-from superinsight.db.base import utcnow
+from superinsight.db.base import aware, utcnow
 from superinsight.db.models import (
     DataSource,
     IpWhitelist,
@@ -51,11 +51,6 @@ class SignIn:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every time here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def check_password(password: str) -> None:
@@ -213,7 +208,7 @@ def sign_in(
         )
         if user is None or not user.is_active or user.password_hash is None:
             raise AuthenticationError(WRONG_CREDENTIALS)
-        if user.locked_until is not None and _aware(user.locked_until) > now:
+        if user.locked_until is not None and aware(user.locked_until) > now:
             raise AuthenticationError(
                 f"Too many failed sign-ins: this account is locked until {user.locked_until:%H:%M} UTC."
             )
@@ -284,7 +279,7 @@ def resolve(resources: Resources, token: str, ip_address: str | None) -> Actor:
         if row is None:
             raise AuthenticationError("Please sign in.")
         session, user = row
-        if session.revoked_at is not None or _aware(session.expires_at) <= now or not user.is_active:
+        if session.revoked_at is not None or aware(session.expires_at) <= now or not user.is_active:
             raise AuthenticationError("Your session has ended. Please sign in again.")
         tenant = user.tenant_id
         actor = _actor(uow.session, user, ip_address)
@@ -359,7 +354,7 @@ def list_users(resources: Resources, actor: Actor) -> list[UserRow]:
                 u.role.name,
                 u.is_active,
                 u.last_login_at,
-                u.locked_until is not None and _aware(u.locked_until) > now,
+                u.locked_until is not None and aware(u.locked_until) > now,
                 scopes.get(u.id, []),
             )
             for u in users

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from superinsight.db.base import Base, BigIntPK, CreatedMixin, TenantMixin, TimestampMixin
@@ -16,6 +27,8 @@ SOURCE_STATUSES = ("active", "inactive", "error", "testing")
 SYNC_MODES = ("full_refresh_overwrite", "full_refresh_append", "incremental_append", "incremental_dedup")
 JOB_STATUSES = ("draft", "active", "paused", "disabled", "archived")
 EXECUTION_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "cancelled")
+ACTIVE_EXECUTION_STATUSES = ("queued", "running")
+TRIGGERS = ("manual", "schedule", "retry")
 CONFLICT_STRATEGIES = ("source_wins", "workbench_wins", "newest_wins", "manual")
 CONFLICT_TYPES = ("version", "content", "schema", "delete", "constraint")
 CONFLICT_STATUSES = ("pending", "auto_resolved", "manually_resolved", "escalated", "ignored")
@@ -119,16 +132,29 @@ class TransformationRule(TenantMixin, CreatedMixin, Base):
 
 
 class SyncExecution(TenantMixin, CreatedMixin, Base):
+    """One run of a job. At most one run per job is queued or running (a partial unique index)."""
+
     __tablename__ = "sync_executions"
     __table_args__ = (
         one_of("status", EXECUTION_STATUSES),
+        one_of("trigger", TRIGGERS),
         Index("ix_sync_executions_job_id_created_at", "job_id", "created_at"),
+        Index(
+            "uq_sync_executions_active_job",
+            "job_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text("status IN ('queued', 'running')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("sync_jobs.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     records_read: Mapped[int] = mapped_column(BigInteger, default=0)
     records_inserted: Mapped[int] = mapped_column(BigInteger, default=0)
     records_updated: Mapped[int] = mapped_column(BigInteger, default=0)

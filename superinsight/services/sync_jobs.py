@@ -1,0 +1,382 @@
+"""Sync jobs: which source, how records become documents, when and how to run.
+
+A job is checked whole when saved (mode and cursor, mapping, every
+transformation step, the cron schedule), so a run never starts on settings it
+cannot follow. Every change is written to the sync audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from superinsight.db.base import utcnow
+from superinsight.db.models import DataSource, SyncExecution, SyncJob, SyncRule, TransformationRule
+from superinsight.resources import Resources
+from superinsight.services import connections, sync_log
+from superinsight.services.context import Actor, require
+from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.inputs import has_nul
+from superinsight.services.scoping import visible_source, visible_sources
+from superinsight.sync import mapping, schedule, transforms
+from superinsight.sync.conflicts import STRATEGIES
+from superinsight.sync.cursor import describe, loads
+from superinsight.sync.modes import MODES, mode
+from superinsight.sync.transforms import Record, RecordError
+
+MAX_BATCH = 50_000
+MAX_RETRIES = 10
+MODIFIED_TIME = "modified time"
+
+
+@dataclass(frozen=True)
+class JobDraft:
+    name: str
+    source_id: int
+    mode: str = "incremental_dedup"
+    field_mapping: dict[str, str] = field(default_factory=dict)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    cursor_field: str | None = None
+    schedule_cron: str | None = None
+    timezone: str = "UTC"
+    conflict_resolution: str = "source_wins"
+    batch_size: int = 1000
+    max_retries: int = 3
+    retry_delay_seconds: int = 30
+
+
+def _checked(draft: JobDraft) -> JobDraft:
+    name = draft.name.strip()
+    if not name or len(name) > 255:
+        raise InvalidInputError("a job name must be 1 to 255 characters")
+    if has_nul((name, draft.field_mapping, draft.steps, draft.cursor_field or "")):
+        raise InvalidInputError("the job settings contain a NUL character")
+    try:
+        chosen = mode(draft.mode)
+        checked_mapping = mapping.check(draft.field_mapping)
+        transforms.parse_steps(draft.steps)
+        cron = schedule.check(draft.schedule_cron, draft.timezone) if draft.schedule_cron else None
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
+    cursor_field = (draft.cursor_field or "").strip() or None
+    if chosen.incremental and cursor_field is None:
+        raise InvalidInputError(
+            f"{chosen.label} needs a cursor field (a column that grows when a record changes, "
+            "such as updated_at); file sources may use 'modified time'"
+        )
+    if draft.conflict_resolution not in STRATEGIES:
+        raise InvalidInputError(f"conflict resolution must be one of {', '.join(STRATEGIES)}")
+    if not 1 <= draft.batch_size <= MAX_BATCH:
+        raise InvalidInputError(f"batch size must be 1 to {MAX_BATCH:,}")
+    if not 0 <= draft.max_retries <= MAX_RETRIES:
+        raise InvalidInputError(f"retries must be 0 to {MAX_RETRIES}")
+    if not 1 <= draft.retry_delay_seconds <= 3600:
+        raise InvalidInputError("the first retry delay must be 1 to 3600 seconds")
+    return replace(
+        draft,
+        name=name,
+        field_mapping=checked_mapping,
+        cursor_field=None if cursor_field == MODIFIED_TIME else cursor_field,
+        schedule_cron=cron,
+    )
+
+
+def _next_run(draft: JobDraft) -> datetime | None:
+    if draft.schedule_cron is None:
+        return None
+    return schedule.next_run(draft.schedule_cron, draft.timezone, utcnow())
+
+
+def _replace_rules(session: Session, actor: Actor, job_id: int, draft: JobDraft) -> None:
+    session.execute(delete(SyncRule).where(SyncRule.job_id == job_id))
+    session.execute(delete(TransformationRule).where(TransformationRule.job_id == job_id))
+    session.flush()
+    for target, source_field in draft.field_mapping.items():
+        session.add(
+            SyncRule(tenant_id=actor.tenant_id, job_id=job_id, source_field=source_field, target_field=target)
+        )
+    for position, step in enumerate(transforms.parse_steps(draft.steps), start=1):
+        session.add(
+            TransformationRule(
+                tenant_id=actor.tenant_id,
+                job_id=job_id,
+                position=position,
+                transformation_type=step.kind,
+                config=transforms.step_config(step),
+            )
+        )
+
+
+def _settings(draft: JobDraft) -> dict[str, Any]:
+    return {
+        "name": draft.name,
+        "source_id": draft.source_id,
+        "mode": draft.mode,
+        "field_mapping": draft.field_mapping,
+        "steps": draft.steps,
+        "cursor_field": draft.cursor_field,
+        "schedule_cron": draft.schedule_cron,
+        "timezone": draft.timezone,
+        "conflict_resolution": draft.conflict_resolution,
+        "batch_size": draft.batch_size,
+        "max_retries": draft.max_retries,
+        "retry_delay_seconds": draft.retry_delay_seconds,
+    }
+
+
+def _apply(job: SyncJob, draft: JobDraft) -> None:
+    job.name = draft.name
+    job.mode = draft.mode
+    job.cursor_field = draft.cursor_field
+    job.primary_key = draft.field_mapping["external_id"]
+    job.schedule_cron = draft.schedule_cron
+    job.timezone = draft.timezone
+    job.conflict_resolution = draft.conflict_resolution
+    job.batch_size = draft.batch_size
+    job.max_retries = draft.max_retries
+    job.retry_delay_seconds = draft.retry_delay_seconds
+    job.next_scheduled_at = _next_run(draft)
+
+
+def _name_taken(session: Session, actor: Actor, name: str, job_id: int | None) -> bool:
+    query = select(SyncJob.id).where(SyncJob.tenant_id == actor.tenant_id, SyncJob.name == name)
+    if job_id is not None:
+        query = query.where(SyncJob.id != job_id)
+    return session.scalar(query) is not None
+
+
+def create_job(resources: Resources, actor: Actor, draft: JobDraft) -> int:
+    require(actor, "sources.manage")
+    draft = _checked(draft)
+    with resources.uow() as uow:
+        source = visible_source(uow.session, actor, draft.source_id)
+        if source.source_type not in connections.CONFIG_KEYS:
+            raise InvalidInputError(f"{source.name} is filled by uploads; it has nothing to sync")
+        if _name_taken(uow.session, actor, draft.name, None):
+            raise InvalidInputError(f"a job named {draft.name!r} already exists")
+        job = SyncJob(tenant_id=actor.tenant_id, source_id=source.id, status="active")
+        _apply(job, draft)
+        uow.session.add(job)
+        uow.session.flush()
+        _replace_rules(uow.session, actor, job.id, draft)
+        sync_log.record(uow.session, actor, job.id, "job.create", _settings(draft))
+        uow.commit()
+        return job.id
+
+
+def tenant_job(session: Session, actor: Actor, job_id: int) -> SyncJob:
+    """The job, if it is this tenant's and on a source the actor may see; else not found."""
+    job = session.scalar(
+        select(SyncJob).where(
+            SyncJob.id == job_id,
+            SyncJob.tenant_id == actor.tenant_id,
+            visible_sources(actor, SyncJob.source_id),
+        )
+    )
+    if job is None:
+        raise NotFoundError(f"sync job {job_id} does not exist")
+    return job
+
+
+def update_job(resources: Resources, actor: Actor, job_id: int, draft: JobDraft) -> None:
+    """Save new settings. A changed cursor field or key starts the next incremental run from the beginning."""
+    require(actor, "sources.manage")
+    draft = _checked(draft)
+    with resources.uow() as uow:
+        job = tenant_job(uow.session, actor, job_id)
+        if draft.source_id != job.source_id:
+            raise InvalidInputError("a job's source cannot change; add a new job instead")
+        if _name_taken(uow.session, actor, draft.name, job_id):
+            raise InvalidInputError(f"a job named {draft.name!r} already exists")
+        before = _settings(load_draft_from(uow.session, job))
+        reset = (draft.cursor_field, draft.field_mapping["external_id"], draft.mode) != (
+            job.cursor_field,
+            job.primary_key,
+            job.mode,
+        )
+        _apply(job, draft)
+        if reset and job.cursor_value is not None:
+            job.cursor_value = None
+        _replace_rules(uow.session, actor, job.id, draft)
+        sync_log.record(
+            uow.session,
+            actor,
+            job.id,
+            "job.update",
+            {"before": before, "after": _settings(draft), "cursor_reset": reset},
+        )
+        uow.commit()
+
+
+def set_paused(resources: Resources, actor: Actor, job_id: int, paused: bool) -> None:
+    """A paused job keeps its settings and cursor but is not run by its schedule."""
+    require(actor, "sources.manage")
+    with resources.uow() as uow:
+        job = tenant_job(uow.session, actor, job_id)
+        job.status = "paused" if paused else "active"
+        sync_log.record(uow.session, actor, job.id, "job.pause" if paused else "job.resume")
+        uow.commit()
+
+
+def reset_cursor(resources: Resources, actor: Actor, job_id: int) -> None:
+    """The next incremental run reads the source from the beginning (changed documents are updated)."""
+    require(actor, "sources.manage")
+    with resources.uow() as uow:
+        job = tenant_job(uow.session, actor, job_id)
+        sync_log.record(uow.session, actor, job.id, "job.cursor_reset", {"was": job.cursor_value})
+        job.cursor_value = None
+        uow.commit()
+
+
+def load_draft_from(session: Session, job: SyncJob) -> JobDraft:
+    rules = session.scalars(select(SyncRule).where(SyncRule.job_id == job.id).order_by(SyncRule.id))
+    steps = session.scalars(
+        select(TransformationRule)
+        .where(TransformationRule.job_id == job.id)
+        .order_by(TransformationRule.position)
+    )
+    return JobDraft(
+        name=job.name,
+        source_id=job.source_id,
+        mode=job.mode,
+        field_mapping={rule.target_field: rule.source_field for rule in rules},
+        steps=[dict(step.config) for step in steps],
+        cursor_field=job.cursor_field,
+        schedule_cron=job.schedule_cron,
+        timezone=job.timezone,
+        conflict_resolution=job.conflict_resolution,
+        batch_size=job.batch_size,
+        max_retries=job.max_retries,
+        retry_delay_seconds=job.retry_delay_seconds,
+    )
+
+
+def job_draft(resources: Resources, actor: Actor, job_id: int) -> JobDraft:
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        return load_draft_from(uow.session, tenant_job(uow.session, actor, job_id))
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: int
+    name: str
+    source: str
+    source_type: str
+    mode: str
+    status: str
+    schedule_cron: str | None
+    next_scheduled_at: datetime | None
+    cursor: str | None
+    last_status: str | None
+    last_finished_at: datetime | None
+    last_counts: dict[str, int]
+    active_execution_id: int | None
+
+
+_COUNTS = (
+    "records_read",
+    "records_inserted",
+    "records_updated",
+    "records_unchanged",
+    "records_skipped",
+    "conflicts",
+    "errors",
+)
+
+
+def counts_of(execution: SyncExecution) -> dict[str, int]:
+    return {name.removeprefix("records_"): int(getattr(execution, name)) for name in _COUNTS}
+
+
+def list_jobs(resources: Resources, actor: Actor) -> list[JobRow]:
+    """Every job the actor may see, with the state of its latest run."""
+    require(actor, "documents.view")
+    latest = (
+        select(SyncExecution.job_id, func.max(SyncExecution.id).label("execution_id"))
+        .group_by(SyncExecution.job_id)
+        .subquery()
+    )
+    with resources.uow() as uow:
+        rows = uow.session.execute(
+            select(SyncJob, DataSource.name, DataSource.source_type, SyncExecution)
+            .join(DataSource, DataSource.id == SyncJob.source_id)
+            .outerjoin(latest, latest.c.job_id == SyncJob.id)
+            .outerjoin(SyncExecution, SyncExecution.id == latest.c.execution_id)
+            .where(SyncJob.tenant_id == actor.tenant_id, visible_sources(actor, SyncJob.source_id))
+            .order_by(SyncJob.name)
+        ).all()
+        result = []
+        for job, source, source_type, execution in rows:
+            active = execution is not None and execution.status in ("queued", "running")
+            result.append(
+                JobRow(
+                    id=job.id,
+                    name=job.name,
+                    source=source,
+                    source_type=source_type,
+                    mode=MODES[job.mode].label,
+                    status=job.status,
+                    schedule_cron=job.schedule_cron,
+                    next_scheduled_at=job.next_scheduled_at,
+                    cursor=describe(loads(job.cursor_value)) if MODES[job.mode].incremental else None,
+                    last_status=execution.status if execution is not None else None,
+                    last_finished_at=execution.finished_at if execution is not None else None,
+                    last_counts=counts_of(execution) if execution is not None else {},
+                    active_execution_id=execution.id if active else None,
+                )
+            )
+        return result
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    before: Record
+    after: Record | None
+    document: dict[str, Any] | None
+    error: str | None
+
+
+def preview(
+    resources: Resources,
+    actor: Actor,
+    source_id: int,
+    field_mapping: dict[str, str],
+    steps: list[dict[str, Any]],
+    limit: int = 10,
+) -> list[PreviewRow]:
+    """Sample records of the source through these steps and this mapping, before anything is saved."""
+    try:
+        parsed = transforms.parse_steps(steps)
+        checked = mapping.check(field_mapping)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
+    key = resources.settings.effective_secret_key().encode()
+    rows = []
+    for record in connections.sample_records(resources, actor, source_id, limit):
+        shown = {name: mapping.storable(value) for name, value in record.items()}
+        try:
+            after = transforms.apply_steps(parsed, record, key)
+            mapped = mapping.apply(checked, after)
+        except RecordError as exc:
+            rows.append(PreviewRow(shown, None, None, str(exc)))
+            continue
+        rows.append(
+            PreviewRow(
+                shown,
+                {name: mapping.storable(value) for name, value in after.items()},
+                {
+                    "external_id": mapped.external_id,
+                    "title": mapped.title,
+                    "content": mapped.content[:500],
+                    "tags": mapped.tags,
+                    "metadata": mapped.metadata,
+                },
+                None,
+            )
+        )
+    return rows

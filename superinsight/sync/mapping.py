@@ -1,0 +1,100 @@
+"""Field mapping: which source field becomes a document's external id, title, content, tags, metadata.
+
+Targets are `external_id`, `title`, `content`, `tags`, `metadata.<key>`, and
+`metadata.*` for "every field not mapped elsewhere". Values are made storable
+here (timestamps as ISO text, decimals as numbers, lists in metadata as text)
+so a record never fails later for its types.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping as MappingType
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from superinsight.sync.transforms import Record, RecordError
+
+FIXED_TARGETS = ("external_id", "title", "content", "tags")
+ALL_OTHERS = "metadata.*"
+_METADATA_KEY = re.compile(r"^metadata\.[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class MappingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MappedRecord:
+    external_id: str
+    title: str
+    content: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+
+def check(mapping: MappingType[str, str]) -> dict[str, str]:
+    """A usable mapping {target: source field}; an external id is required to recognise a record again."""
+    checked: dict[str, str] = {}
+    for target, source in mapping.items():
+        if target not in FIXED_TARGETS and target != ALL_OTHERS and not _METADATA_KEY.match(target):
+            raise MappingError(
+                f"{target!r} is not a target; use external_id, title, content, tags, "
+                "metadata.<key> or metadata.*"
+            )
+        if target != ALL_OTHERS and (not isinstance(source, str) or not source.strip()):
+            raise MappingError(f"choose the source field for {target}")
+        checked[target] = source.strip() if isinstance(source, str) else ""
+    if not checked.get("external_id"):
+        raise MappingError(
+            "map a source field to external_id (a primary key), so records are recognised again"
+        )
+    return checked
+
+
+def storable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(storable(item)) for item in value)
+    if isinstance(value, dict):
+        return {str(key): storable(item) for key, item in value.items()}
+    return value
+
+
+def _text(value: Any) -> str:
+    value = storable(value)
+    return "" if value is None else str(value)
+
+
+def _tags(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return [text for text in (_text(item).strip() for item in items) if text]
+
+
+def apply(mapping: MappingType[str, str], record: Record) -> MappedRecord:
+    external_id = _text(record.get(mapping["external_id"])).strip()
+    if not external_id:
+        raise RecordError(f"{mapping['external_id']}: the external id is empty")
+    metadata: dict[str, Any] = {}
+    if ALL_OTHERS in mapping:
+        used = {source for target, source in mapping.items() if target != ALL_OTHERS}
+        metadata = {key: storable(value) for key, value in record.items() if key not in used}
+    for target, source in mapping.items():
+        if target.startswith("metadata.") and target != ALL_OTHERS:
+            metadata[target.removeprefix("metadata.")] = storable(record.get(source))
+    return MappedRecord(
+        external_id=external_id,
+        title=_text(record.get(mapping["title"])) if "title" in mapping else "",
+        content=_text(record.get(mapping["content"])) if "content" in mapping else "",
+        metadata=metadata,
+        tags=_tags(record.get(mapping["tags"])) if "tags" in mapping else [],
+    )
