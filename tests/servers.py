@@ -61,6 +61,9 @@ def _as_postgres_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+PASSWORD_ROLE = "sync_reader"
+
+
 class PostgresServer:
     def __init__(self) -> None:
         candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -89,6 +92,9 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+        # Everyone is trusted on loopback except PASSWORD_ROLE, so tests can see a wrong password refused.
+        hba = data / "pg_hba.conf"
+        hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         options += " -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(

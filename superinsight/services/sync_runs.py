@@ -78,12 +78,13 @@ def start_run(resources: Resources, actor: Actor, job_id: int, trigger: str = "m
             raise InvalidInputError(
                 f"{job.name} is already {active.status} (run #{active.id}); wait or cancel it"
             )
+        name = job.name
         execution = SyncExecution(tenant_id=actor.tenant_id, job_id=job.id, status="queued", trigger=trigger)
         uow.session.add(execution)
         try:
             uow.session.flush()
         except IntegrityError:
-            raise InvalidInputError(f"{job.name} was started by someone else a moment ago") from None
+            raise InvalidInputError(f"{name} was started by someone else a moment ago") from None
         sync_log.record(uow.session, actor, job.id, "run.queue", {"trigger": trigger}, execution.id)
         uow.commit()
         execution_id = execution.id

@@ -8,6 +8,7 @@ transaction where the database offers one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,15 +34,17 @@ from superinsight.sync.transforms import Record
 
 CONNECT_TIMEOUT_SECONDS = 10
 _HINTS = (
-    ("password authentication failed", "the user name or password was refused"),
-    ("access denied", "the user name or password was refused"),
-    ("connection refused", "nothing answers at that host and port; is the database running?"),
-    ("could not translate host name", "the host name cannot be found"),
-    ("name or service not known", "the host name cannot be found"),
-    ("timeout expired", "the database did not answer in time"),
-    ("does not exist", "the database, table or column does not exist"),
-    ("no such table", "the table does not exist"),
-    ("unknown database", "the database does not exist"),
+    (re.compile(r"password authentication failed|access denied"), "the user name or password was refused"),
+    (re.compile(r"connection refused"), "nothing answers at that host and port; is the database running?"),
+    (re.compile(r"could not translate host name|name or service not known"), "the host name cannot be found"),
+    (re.compile(r"timeout expired|timed out"), "the database did not answer in time"),
+    (re.compile(r'database "[^"]*" does not exist|unknown database'), "the database does not exist"),
+    (
+        re.compile(r'relation "[^"]*" does not exist|no such table|table .* doesn\'t exist'),
+        "the table does not exist",
+    ),
+    (re.compile(r"column .* does not exist|no such column|unknown column"), "a column does not exist"),
+    (re.compile(r"permission denied"), "the user may not read that table"),
 )
 
 
@@ -74,7 +77,7 @@ class DatabaseConnector:
             detail.strip().splitlines()[0] if detail.strip() else type(exc).__name__, self._secrets
         )
         lowered = detail.lower()
-        hint = next((hint for needle, hint in _HINTS if needle in lowered), None)
+        hint = next((hint for pattern, hint in _HINTS if pattern.search(lowered)), None)
         return f"{hint} ({first})" if hint else first
 
     def _relation(self) -> Any:
