@@ -14,7 +14,7 @@ actor = authenticate()
 if actor is None:
     # Every address shows the sign-in form (not "page not found"), and signing in
     # then opens the page that was asked for.
-    addresses = ["documents", "rules", "insights", "quality", "health", "admin"]
+    addresses = ["documents", "sources", "sync", "rules", "insights", "quality", "health", "admin"]
     st.navigation(
         [st.Page("app_pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
         + [st.Page("app_pages/sign_in.py", title="Sign in", url_path=address) for address in addresses],
@@ -25,6 +25,8 @@ if actor is None:
 workbench = [
     st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
     st.Page("app_pages/documents.py", title="Documents", icon="📄"),
+    st.Page("app_pages/sources.py", title="Data sources", icon="🔌"),
+    st.Page("app_pages/sync.py", title="Sync", icon="🔄"),
     st.Page("app_pages/rules.py", title="Business rules", icon="🧭"),
     st.Page("app_pages/insights.py", title="Insights", icon="💡"),
     st.Page("app_pages/quality.py", title="Data quality", icon="✅"),

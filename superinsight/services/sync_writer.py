@@ -145,9 +145,9 @@ def _settle_conflicts(session: Session, target: Target, counts: BatchCounts) -> 
         if decision == "take_source":
             continue
         session.execute(delete(STAGE).where(STAGE.c.external_id == document.external_id))
+        document.last_synced_at = target.now
         if decision == "keep_workbench":
             document.content_hash = incoming["content_hash"]
-            document.last_synced_at = target.now
         else:
             document.sync_status = "conflict"
 

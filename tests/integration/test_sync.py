@@ -320,6 +320,18 @@ class TestConflicts:
         assert (stored["3"].content, stored["3"].sync_status) == ("Rewritten here", "synced")
         assert sync_conflicts.pending_count(res, analyst) == 0
 
+    def test_a_pending_conflict_survives_a_full_overwrite(
+        self, res: Resources, analyst: Actor, source_db: SourceDB
+    ) -> None:
+        source_db.add(1, 3)
+        job_id = database_job(res, analyst, source_db.url, mode="full_refresh_overwrite", strategy="manual")
+        run_job(res, analyst, job_id)
+        documents.edit_document(res, analyst, doc_id(res, "2"), title="Mine")
+        source_db.change(2, "Theirs", BASE_TIME + timedelta(days=1))
+        assert run_job(res, analyst, job_id).counts["conflicts"] == 1
+        assert docs(res)["2"].title == "Mine"
+        assert sync_conflicts.pending_count(res, analyst) == 1
+
     def test_an_edit_the_source_did_not_touch_is_kept_without_a_conflict(
         self, res: Resources, analyst: Actor, source_db: SourceDB
     ) -> None:

@@ -1,0 +1,188 @@
+"""Data sources: add one, test its connection, change it. Saved credentials are never shown again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from superinsight.services import connections
+from superinsight.services.errors import ServiceError
+from ui.session import current_actor, resources
+
+TYPES = {
+    "database": "Database (PostgreSQL, MySQL/MariaDB, SQLite)",
+    "csv": "CSV file",
+    "jsonl": "JSON Lines file",
+    "folder": "Folder of text / markdown files",
+    "http_json": "HTTP JSON API",
+}
+PAGINATION = {
+    "none": "One response holds everything",
+    "page": "Page numbers (?page=1, 2, …)",
+    "offset": "Offsets (?offset=0, 100, …)",
+    "next": "A link to the next page in the response",
+    "cursor": "A next-page cursor in the response",
+}
+
+FLASH = "sources_flash"
+
+st.title("Data sources")
+actor = current_actor()
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH))
+may_manage = actor.can("sources.manage")
+files_root = resources().settings.effective_files_root
+
+
+def _where(view: connections.SourceView) -> str:
+    config = view.config
+    return str(
+        config.get("display_url") or config.get("url") or config.get("path") or config.get("table") or ""
+    )
+
+
+listed = connections.synced_sources(resources(), actor)
+if not listed:
+    st.info(
+        "No data sources yet. Add a database, a file, a folder or an HTTP API below; "
+        "then create a sync job for it on the Sync page."
+        if may_manage
+        else "No data sources yet. Ask an analyst or admin to add one."
+    )
+else:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Source": view.name,
+                    "Type": TYPES.get(view.source_type, view.source_type),
+                    "Where": _where(view),
+                    "Table / query": view.config.get("table")
+                    or ("query" if view.config.get("query") else ""),
+                    "Credentials": "saved" if view.has_credentials else "—",
+                    "Last test": (view.health_status or "not tested")
+                    + (
+                        f" ({view.last_health_check[:16].replace('T', ' ')})"
+                        if view.last_health_check
+                        else ""
+                    ),
+                }
+                for view in listed
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+if not may_manage:
+    st.stop()
+
+by_name = {view.name: view for view in listed}
+editing_name = st.selectbox(
+    "Add or change",
+    ["New source…", *by_name],
+    key="source_choice",
+    help="Pick a source to change or test it, or add a new one.",
+)
+editing = by_name.get(editing_name)
+if editing is not None and st.button("Test connection", key="test_saved"):
+    try:
+        st.success(connections.test_source(resources(), actor, editing.id))
+    except ServiceError as exc:
+        st.error(f"Test failed: {exc}")
+
+source_type = (
+    editing.source_type
+    if editing is not None
+    else st.selectbox("Type", list(TYPES), format_func=TYPES.__getitem__, key="source_type")
+)
+saved: dict[str, Any] = editing.config if editing is not None else {}
+
+
+def _credentials_field(label: str, help_text: str) -> str:
+    placeholder = "saved; leave empty to keep" if editing is not None and editing.has_credentials else ""
+    return st.text_input(label, type="password", placeholder=placeholder, help=help_text)
+
+
+with st.form("source_form"):
+    name = st.text_input("Name", value=editing.name if editing else "", max_chars=255)
+    config: dict[str, Any] = {}
+    secrets: dict[str, str] | None = None
+    if source_type == "database":
+        url = _credentials_field(
+            "Connection URL",
+            "For example postgresql://reader:password@db.example.com/shop. Stored encrypted; "
+            "never shown again.",
+        )
+        if saved.get("display_url"):
+            st.caption(f"Saved: {saved['display_url']}")
+        config["table"] = st.text_input("Table", value=saved.get("table", ""), help="schema.table or table")
+        config["query"] = st.text_area(
+            "…or a query", value=saved.get("query", ""), help="A SELECT; leave empty when a table is given."
+        )
+        secrets = {"url": url} if url else None
+    elif source_type in ("csv", "jsonl", "folder"):
+        st.caption(f"Paths are relative to the files folder: {files_root}")
+        config["path"] = st.text_input(
+            "Folder" if source_type == "folder" else "File", value=saved.get("path", "")
+        )
+        if source_type == "csv":
+            config["delimiter"] = st.text_input("Delimiter", value=saved.get("delimiter", ","), max_chars=1)
+    else:
+        pagination = saved.get("pagination") or {}
+        config["url"] = st.text_input("Endpoint URL", value=saved.get("url", ""))
+        config["records_path"] = st.text_input(
+            "Where the records are",
+            value=saved.get("records_path", ""),
+            help="A dotted path such as data.items",
+        )
+        kind = st.selectbox(
+            "Pagination",
+            list(PAGINATION),
+            index=list(PAGINATION).index(pagination.get("type", "none")),
+            format_func=PAGINATION.__getitem__,
+        )
+        left, middle, right = st.columns(3)
+        param = left.text_input("Page / offset / cursor parameter", value=pagination.get("param", ""))
+        size_param = middle.text_input("Page size parameter", value=pagination.get("size_param", ""))
+        size = right.number_input("Page size", 1, 10_000, int(pagination.get("size", 100)))
+        path = st.text_input(
+            "Next link / cursor is at", value=pagination.get("path", ""), help="For link or cursor pagination"
+        )
+        config["pagination"] = {
+            key: value
+            for key, value in {
+                "type": kind,
+                "param": param,
+                "size_param": size_param,
+                "size": size,
+                "path": path,
+            }.items()
+            if value
+        }
+        header = st.text_input("Auth header name", value="Authorization")
+        token = _credentials_field("Auth header value", "For example: Bearer <token>. Stored encrypted.")
+        secrets = {header: token} if token else None
+    test_clicked = st.form_submit_button("Test connection")
+    save_clicked = st.form_submit_button("Save source", type="primary")
+
+if test_clicked or save_clicked:
+    draft = connections.SourceDraft(name, source_type, config, secrets)
+    try:
+        if test_clicked:
+            if editing is not None and secrets is None:
+                st.info("Testing with the saved credentials; save first to test changed settings with them.")
+                st.success(connections.test_source(resources(), actor, editing.id))
+            else:
+                st.success(connections.test_draft(resources(), actor, draft))
+        else:
+            if editing is None:
+                connections.create_source(resources(), actor, draft)
+            else:
+                connections.update_source(resources(), actor, editing.id, draft)
+            st.session_state[FLASH] = f"Saved {name}. Create a sync job for it on the Sync page."
+            st.rerun()
+    except ServiceError as exc:
+        st.error(f"{'Test failed' if test_clicked else 'Not saved'}: {exc}")
