@@ -7,12 +7,15 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, text
 
 from superinsight.db import migrate
 from superinsight.db.engine import build_engine, normalize_url
 from tests.servers import PostgresServer
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -40,11 +43,16 @@ def postgres() -> Iterator[Engine]:
         server.stop()
 
 
+def measure(work: Callable[[], T]) -> tuple[float, T]:
+    """Wall time of one run, in seconds, and what it returned."""
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
 def elapsed(work: Callable[[], object]) -> float:
     """Wall time of one run, in seconds."""
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
+    return measure(work)[0]
 
 
 def timed(work: Callable[[], object], repeat: int = 5) -> tuple[float, object]:

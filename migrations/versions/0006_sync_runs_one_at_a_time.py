@@ -8,7 +8,9 @@ Why: two triggers of the same job must never run at once, and only the
 database can promise that across workers: a partial unique index allows one
 queued-or-running execution per job. A run now records what started it
 (manual, schedule, retry), when a retry is due, and whether someone asked to
-cancel it (a running worker checks between batches).
+cancel it (a running worker checks between batches). Documents edited in the
+workbench get a small partial index: each synced batch looks for them, and
+only they can conflict.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ACTIVE = sa.text("status IN ('queued', 'running')")
+EDITED = sa.text("edited_at IS NOT NULL")
 
 
 def upgrade() -> None:
@@ -47,9 +50,17 @@ def upgrade() -> None:
         postgresql_where=ACTIVE,
         sqlite_where=ACTIVE,
     )
+    op.create_index(
+        "ix_documents_source_id_edited",
+        "documents",
+        ["source_id", "external_id"],
+        postgresql_where=EDITED,
+        sqlite_where=EDITED,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_documents_source_id_edited", table_name="documents")
     op.drop_index("uq_sync_executions_active_job", table_name="sync_executions")
     with op.batch_alter_table("sync_executions") as batch:
         batch.drop_constraint(op.f("ck_sync_executions_trigger_allowed"), type_="check")

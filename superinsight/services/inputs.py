@@ -12,9 +12,9 @@ def has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+        return any(map(has_nul, value)) or any(map(has_nul, value.values()))
     if isinstance(value, list | tuple):
-        return any(has_nul(item) for item in value)
+        return any(map(has_nul, value))
     return False
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,17 +25,25 @@ from sqlalchemy.orm import Session
 from superinsight.adapters.jobs import report_progress
 from superinsight.config import redact
 from superinsight.db.base import aware, utcnow
-from superinsight.db.models import DataSource, SyncExecution, SyncJob
+from superinsight.db.models import DataSource, Document, SyncExecution, SyncJob
 from superinsight.db.models.sync import ACTIVE_EXECUTION_STATUSES
 from superinsight.resources import Resources, current_resources
 from superinsight.services import connections, documents, sync_follow_ups, sync_log
 from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.sync_jobs import counts_of, load_draft_from, tenant_job
-from superinsight.services.sync_writer import BatchCounts, StagedRecord, Target, remove_missing, write_batch
+from superinsight.services.sync_writer import (
+    BatchCounts,
+    StagedRecord,
+    Target,
+    copy_payload,
+    remove_missing,
+    write_batch,
+)
 from superinsight.sync import cursor, mapping, retry, schedule, transforms
 from superinsight.sync.connectors import ReadSpec, SourceError, SourceRecord
 from superinsight.sync.modes import mode
+from superinsight.sync.pipeline import prefetch
 from superinsight.sync.transforms import RecordError
 
 MAX_LOGGED_RECORD_ERRORS = 100
@@ -59,9 +67,16 @@ def _active_run(session: Session, job_id: int) -> SyncExecution | None:
 
 
 def start_run(resources: Resources, actor: Actor, job_id: int, trigger: str = "manual") -> int:
-    """Queue a run of the job now; returns the run's id. Refused while another run of it is active.
+    """Queue a run of the job and hand it to a worker; returns the run's id."""
+    execution_id = queue_run(resources, actor, job_id, trigger)
+    _enqueue(resources, actor, execution_id)
+    return execution_id
 
-    A retry waiting for its delay is not a second run: "Run now" starts it at once.
+
+def queue_run(resources: Resources, actor: Actor, job_id: int, trigger: str = "manual") -> int:
+    """Record a queued run; refused while another run of the job is active.
+
+    A retry waiting for its delay is not a second run: it is queued to start at once.
     """
     require(actor, "sync.run")
     reap_stale(resources)
@@ -72,7 +87,6 @@ def start_run(resources: Resources, actor: Actor, job_id: int, trigger: str = "m
             active.scheduled_for = None
             sync_log.record(uow.session, actor, job.id, "run.retry_now", execution_id=active.id)
             uow.commit()
-            _enqueue(resources, actor, active.id)
             return active.id
         if active is not None:
             raise InvalidInputError(
@@ -87,9 +101,7 @@ def start_run(resources: Resources, actor: Actor, job_id: int, trigger: str = "m
             raise InvalidInputError(f"{name} was started by someone else a moment ago") from None
         sync_log.record(uow.session, actor, job.id, "run.queue", {"trigger": trigger}, execution.id)
         uow.commit()
-        execution_id = execution.id
-    _enqueue(resources, actor, execution_id)
-    return execution_id
+        return execution.id
 
 
 def cancel_run(resources: Resources, actor: Actor, execution_id: int) -> None:
@@ -160,7 +172,7 @@ class _Plan:
     source_id: int
     execution_id: int
     attempt: int
-    draft_mapping: dict[str, str]
+    mapper: Callable[[transforms.Record], mapping.MappedRecord]
     steps: list[transforms.Step]
     spec: ReadSpec
     target: Target
@@ -180,7 +192,7 @@ def _plan(session: Session, actor: Actor, execution: SyncExecution) -> _Plan:
         source_id=job.source_id,
         execution_id=execution.id,
         attempt=execution.attempt,
-        draft_mapping=draft.field_mapping,
+        mapper=mapping.compile_mapping(draft.field_mapping),
         steps=transforms.parse_steps(draft.steps),
         spec=ReadSpec(draft.field_mapping["external_id"], job.cursor_field, since),
         target=Target(
@@ -191,6 +203,8 @@ def _plan(session: Session, actor: Actor, execution: SyncExecution) -> _Plan:
             mode=chosen,
             strategy=job.conflict_resolution,
             now=utcnow(),
+            fresh=session.scalar(select(Document.id).where(Document.source_id == job.source_id).limit(1))
+            is None,
         ),
         batch_size=job.batch_size,
         max_retries=job.max_retries,
@@ -267,11 +281,14 @@ def _prepare(plan: _Plan, batch: list[SourceRecord], key: bytes) -> tuple[list[S
     errors: list[str] = []
     for record in batch:
         try:
-            mapped = mapping.apply(plan.draft_mapping, transforms.apply_steps(plan.steps, record.data, key))
-            document = documents.DocumentInput(
-                mapped.external_id, mapped.title, mapped.content, mapped.metadata, mapped.tags
+            mapped = plan.mapper(transforms.apply_steps(plan.steps, record.data, key))
+            metadata_json = documents.canonical_json(mapped.metadata)
+            tags_json = documents.canonical_json(mapped.tags)
+            documents.check_document(
+                documents.DocumentInput(mapped.external_id, mapped.title, mapped.content, mapped.metadata),
+                metadata_json=metadata_json,
+                tags_json=tags_json,
             )
-            documents.validate([document])
         except (RecordError, InvalidInputError) as exc:
             errors.append(str(exc).removeprefix("record 1: "))
             continue
@@ -281,42 +298,65 @@ def _prepare(plan: _Plan, batch: list[SourceRecord], key: bytes) -> tuple[list[S
             mapped.content,
             mapped.metadata,
             mapped.tags,
-            documents.content_hash(document),
+            documents.hash_parts(mapped.title, mapped.content, metadata_json, tags_json),
             record.changed_at,
+            metadata_json,
+            tags_json,
         )
     duplicates = len(batch) - len(errors) - len(by_id)
     return list(by_id.values()), errors, duplicates
 
 
-def _run_batches(resources: Resources, actor: Actor, plan: _Plan, batches: Any, total: int | None) -> None:
-    key = resources.settings.effective_secret_key().encode()
-    read = logged_errors = 0
+@dataclass(frozen=True)
+class _Prepared:
+    records: int
+    last: SourceRecord
+    staged: list[StagedRecord]
+    errors: list[str]
+    duplicates: int
+    payload: bytes | None
+
+
+def _prepared(
+    plan: _Plan, batches: Iterable[list[SourceRecord]], key: bytes, dialect: str
+) -> Iterator[_Prepared]:
     for batch in batches:
         staged, errors, duplicates = _prepare(plan, batch, key)
+        payload = copy_payload(staged, plan.target, dialect)
+        yield _Prepared(len(batch), batch[-1], staged, errors, duplicates, payload)
+
+
+def _run_batches(
+    resources: Resources, actor: Actor, plan: _Plan, batches: Iterable[list[SourceRecord]], total: int | None
+) -> None:
+    """Write batch after batch, while the next one is read and prepared on a background thread."""
+    key = resources.settings.effective_secret_key().encode()
+    read = logged_errors = 0
+    for batch in prefetch(_prepared(plan, batches, key, resources.engine.dialect.name)):
         with resources.uow() as uow:
             execution = _guard(uow.session, plan.execution_id)
-            counts = write_batch(uow.session, plan.target, staged)
-            counts.skipped += duplicates
+            counts = write_batch(uow.session, plan.target, batch.staged, batch.payload)
+            counts.skipped += batch.duplicates
             if plan.target.mode.incremental:
                 job = uow.session.get(SyncJob, plan.job_id)
                 assert job is not None
-                job.cursor_value = cursor.dumps(batch[-1].position)
+                job.cursor_value = cursor.dumps(batch.last.position)
                 execution.cursor_end = job.cursor_value
-            read += len(batch)
-            _add_counts(execution, counts, len(batch), len(errors))
+            read += batch.records
+            _add_counts(execution, counts, batch.records, len(batch.errors))
             execution.progress = min(read / total, 1.0) if total else 0.0
-            for message in errors[: max(MAX_LOGGED_RECORD_ERRORS - logged_errors, 0)]:
+            for message in batch.errors[: max(MAX_LOGGED_RECORD_ERRORS - logged_errors, 0)]:
                 sync_log.record(
                     uow.session, actor, plan.job_id, "record.error", {"error": message}, plan.execution_id
                 )
-            logged_errors += len(errors)
+            logged_errors += len(batch.errors)
             sync_log.record(
                 uow.session,
                 actor,
                 plan.job_id,
                 "batch.commit",
                 {
-                    "records": len(batch),
+                    "records": batch.records,
                     "inserted": counts.inserted,
                     "updated": counts.updated,
                     "conflicts": counts.conflicts,

@@ -52,7 +52,7 @@ def _text(name: str, data: bytes) -> str:
 
 def _checked(doc: DocumentInput, line: int, seen: set[str], rejected: list[Rejected]) -> DocumentInput | None:
     try:
-        documents.validate([doc])
+        documents.check_document(doc)
     except InvalidInputError as exc:
         rejected.append(Rejected(line, str(exc).removeprefix("record 1: ")))
         return None

@@ -9,16 +9,16 @@ back as a timestamp), because the source compares them in its own types.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 Value = str | int | float | datetime | date | None
 
 
-@dataclass(frozen=True, order=False)
-class Cursor:
+class Cursor(NamedTuple):
+    """A position in a read; a tuple, because every record carries one."""
+
     value: Value
     key: Value = None
 

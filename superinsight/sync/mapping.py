@@ -9,6 +9,7 @@ so a record never fails later for its types.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -55,6 +56,8 @@ def check(mapping: MappingType[str, str]) -> dict[str, str]:
 
 
 def storable(value: Any) -> Any:
+    if value is None or type(value) in (str, int, float, bool):
+        return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -69,6 +72,8 @@ def storable(value: Any) -> Any:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     value = storable(value)
     return "" if value is None else str(value)
 
@@ -80,21 +85,37 @@ def _tags(value: Any) -> list[str]:
     return [text for text in (_text(item).strip() for item in items) if text]
 
 
+def compile_mapping(mapping: MappingType[str, str]) -> Callable[[Record], MappedRecord]:
+    """The mapping as a function, with what does not change between records worked out once."""
+    key = mapping["external_id"]
+    title, content, tags = mapping.get("title"), mapping.get("content"), mapping.get("tags")
+    keep_rest = ALL_OTHERS in mapping
+    used = frozenset(source for target, source in mapping.items() if target != ALL_OTHERS)
+    named = [
+        (target.removeprefix("metadata."), source)
+        for target, source in mapping.items()
+        if target.startswith("metadata.") and target != ALL_OTHERS
+    ]
+
+    def apply_to(record: Record) -> MappedRecord:
+        external_id = _text(record.get(key)).strip()
+        if not external_id:
+            raise RecordError(f"{key}: the external id is empty")
+        metadata = (
+            {name: storable(value) for name, value in record.items() if name not in used} if keep_rest else {}
+        )
+        for name, source in named:
+            metadata[name] = storable(record.get(source))
+        return MappedRecord(
+            external_id=external_id,
+            title=_text(record.get(title)) if title else "",
+            content=_text(record.get(content)) if content else "",
+            metadata=metadata,
+            tags=_tags(record.get(tags)) if tags else [],
+        )
+
+    return apply_to
+
+
 def apply(mapping: MappingType[str, str], record: Record) -> MappedRecord:
-    external_id = _text(record.get(mapping["external_id"])).strip()
-    if not external_id:
-        raise RecordError(f"{mapping['external_id']}: the external id is empty")
-    metadata: dict[str, Any] = {}
-    if ALL_OTHERS in mapping:
-        used = {source for target, source in mapping.items() if target != ALL_OTHERS}
-        metadata = {key: storable(value) for key, value in record.items() if key not in used}
-    for target, source in mapping.items():
-        if target.startswith("metadata.") and target != ALL_OTHERS:
-            metadata[target.removeprefix("metadata.")] = storable(record.get(source))
-    return MappedRecord(
-        external_id=external_id,
-        title=_text(record.get(mapping["title"])) if "title" in mapping else "",
-        content=_text(record.get(mapping["content"])) if "content" in mapping else "",
-        metadata=metadata,
-        tags=_tags(record.get(mapping["tags"])) if "tags" in mapping else [],
-    )
+    return compile_mapping(mapping)(record)

@@ -509,6 +509,32 @@ class TestFiles:
         os.utime(notes / "c.md", (time.time() + 5, time.time() + 5))
         assert run_job(res, analyst, job_id).counts["read"] == 1
 
+    def test_awkward_text_arrives_exactly_and_a_key_repeated_across_batches_is_updated(
+        self, res: Resources, analyst: Actor, files: Path
+    ) -> None:
+        awkward = 'tab\there, new\nline, back\\slash \\N, quote " and ünïcode ✓'
+        records = [
+            {"id": 1, "title": "first", "body": awkward},
+            {"id": 2, "title": "second", "body": "x"},
+            {"id": 1, "title": "first, again", "body": awkward + "!"},
+            {"id": 3, "title": "third", "body": "y", "note": "a\\u0000b"},
+        ]
+        (files / "awkward.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+        source_id = connections.create_source(
+            res, analyst, connections.SourceDraft("Awkward", "jsonl", {"path": "awkward.jsonl"})
+        )
+        job_id = sync_jobs.create_job(
+            res,
+            analyst,
+            sync_jobs.JobDraft("Awkward", source_id, "full_refresh_overwrite", MAPPING, batch_size=2),
+        )
+        run = run_job(res, analyst, job_id)
+        assert run.status == "succeeded", run.error_message
+        assert (run.counts["inserted"], run.counts["updated"]) == (3, 1)
+        stored = docs(res)
+        assert (stored["1"].title, stored["1"].content) == ("first, again", awkward + "!")
+        assert stored["3"].meta == {"note": "a\\u0000b"}
+
     def test_files_outside_the_files_folder_are_refused(self, res: Resources, analyst: Actor) -> None:
         with pytest.raises(InvalidInputError, match="inside the files folder"):
             connections.create_source(

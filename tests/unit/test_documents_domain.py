@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.services.documents import DocumentInput, content_hash, validate
+from superinsight.services.documents import (
+    DocumentInput,
+    canonical_json,
+    content_hash,
+    json_has_nul,
+    validate,
+)
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.inputs import has_nul
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
 metadata = st.dictionaries(st.text(max_size=10), json_scalars, max_size=5)
@@ -48,3 +58,42 @@ def test_the_external_id_is_not_part_of_the_content() -> None:
 def test_bad_batches_are_refused_with_the_record_number(docs: list[DocumentInput], message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         validate(docs)
+
+
+@given(
+    st.text(),
+    st.text(),
+    st.dictionaries(
+        st.text(max_size=5), st.one_of(st.none(), st.integers(), st.text(max_size=5), st.booleans())
+    ),
+    st.lists(st.text(max_size=5), max_size=3),
+)
+def test_the_content_hash_is_the_sha256_of_the_canonical_json_of_all_four_fields(
+    title: str, content: str, metadata: dict[str, object], tags: list[str]
+) -> None:
+    canonical = json.dumps(
+        {"title": title, "content": content, "metadata": metadata, "tags": tags},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    assert (
+        content_hash(DocumentInput("x", title, content, metadata, tags))
+        == hashlib.sha256(canonical.encode()).hexdigest()
+    )
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(alphabet=st.sampled_from("a\\u0\x00\"'"))),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet=st.sampled_from("k\\u0\x00"), max_size=4), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(json_values)
+def test_a_nul_is_found_in_json_text_exactly_when_the_value_holds_one(value: object) -> None:
+    assert json_has_nul(canonical_json(value)) == has_nul(value)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +36,14 @@ class Document(TenantMixin, TimestampMixin, Base):
         UniqueConstraint("source_id", "external_id"),
         one_of("sync_status", SYNC_STATUSES),
         Index("ix_documents_tenant_id_id", "tenant_id", "id"),
+        # Only edited documents can conflict with a sync; this keeps finding them cheap.
+        Index(
+            "ix_documents_source_id_edited",
+            "source_id",
+            "external_id",
+            postgresql_where=text("edited_at IS NOT NULL"),
+            sqlite_where=text("edited_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from superinsight.sync.cursor import Cursor
 from superinsight.sync.transforms import Record
@@ -31,8 +31,9 @@ class ReadSpec:
     since: Cursor | None = None
 
 
-@dataclass(frozen=True)
-class SourceRecord:
+class SourceRecord(NamedTuple):
+    """A record and where it sits in the read (a tuple: a sync makes a million of them)."""
+
     data: Record
     position: Cursor
     changed_at: datetime | None = None

@@ -97,7 +97,9 @@ class DatabaseConnector:
         try:
             with self._engine.connect() as connection:
                 self._begin(connection)
-                return [dict(row._mapping) for row in connection.execute(statement)]
+                result = connection.execute(statement)
+                names = list(result.keys())
+                return [dict(zip(names, row, strict=True)) for row in result]
         except SQLAlchemyError as exc:
             raise SourceError(f"reading the source failed: {self._clean(exc)}") from None
 
