@@ -30,7 +30,7 @@ st.title("Sync")
 actor = current_actor()
 may_run = actor.can("sync.run")
 may_manage = actor.can("sources.manage")
-sync_runs.tick(resources())
+
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 

@@ -75,8 +75,8 @@ def copy_reference(source: Engine, target: Engine, table: str, like_documents: b
             connection.execute(
                 text(
                     f"CREATE TABLE {table} (external_id text, title text, content text, metadata jsonb, "
-                    "tags jsonb, content_hash text, sync_status text, sync_version int, created_at timestamptz, "
-                    "updated_at timestamptz, tenant_id text, source_id int)"
+                    "tags jsonb, content_hash text, sync_status text, sync_version int, "
+                    "created_at timestamptz, updated_at timestamptz, tenant_id text, source_id int)"
                 )
             )
 
@@ -174,7 +174,8 @@ def main() -> None:
 
     sync_rate = args.rows / full_seconds
     report(
-        f"Sync of {args.rows:,} rows from a PostgreSQL table (batches of {args.batch:,}; source seeded in {seeding:.1f} s)",
+        f"Sync of {args.rows:,} rows from a PostgreSQL table "
+        f"(batches of {args.batch:,}; source seeded in {seeding:.1f} s)",
         [
             ("full sync", f"{full_seconds:.1f} s  ({sync_rate:,.0f} rows/s)"),
             ("COPY into a documents-shaped table", f"{shaped:.1f} s  ({args.rows / shaped:,.0f} rows/s)"),

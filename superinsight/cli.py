@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Annotated
 
 import typer
@@ -144,18 +143,23 @@ def scheduler(
     interval: Annotated[float, typer.Option(min=1.0, help="Seconds between rounds.")] = 10.0,
 ) -> None:
     """Start scheduled syncs and due retries, and fail runs whose worker died (no heartbeat)."""
+    import threading
+
     from superinsight.services import sync_runs
 
     resources = _resources()
     if resources.settings.auto_migrate:
         _migrate_or_exit(resources)
-    while True:
+    if once:
         done = sync_runs.tick(resources)
-        if any(done.values()) or once:
+        typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
+        return
+
+    def report(done: dict[str, int]) -> None:
+        if any(done.values()):
             typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
-        if once:
-            return
-        time.sleep(interval)
+
+    sync_runs.tick_forever(resources, interval, threading.Event(), report)
 
 
 @app.command()

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
+from streamlit import runtime
 
 from superinsight.config import get_settings
 from superinsight.db import migrate as schema
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
-from superinsight.services import security
+from superinsight.services import security, sync_runs
 from superinsight.services.context import Actor
 from superinsight.services.errors import AuthenticationError
 
 TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
 ACTOR = "auth_actor"
+SCHEDULER_INTERVAL_SECONDS = 15.0
 MESSAGE = "auth_message"
 
 
@@ -28,13 +32,29 @@ def _prepared_resources() -> Resources:
     return resources
 
 
+@st.cache_resource(show_spinner=False)
+def _in_app_scheduler(_resources: Resources) -> threading.Event:
+    """With jobs on the app's own threads there is no scheduler process: the app ticks itself."""
+    stop = threading.Event()
+    threading.Thread(
+        target=sync_runs.tick_forever,
+        args=(_resources, SCHEDULER_INTERVAL_SECONDS, stop),
+        name="superinsight-scheduler",
+        daemon=True,
+    ).start()
+    return stop
+
+
 def resources() -> Resources:
     try:
-        return _prepared_resources()
+        prepared = _prepared_resources()
     except schema.SchemaAheadError as exc:
         st.error(f"The workbench cannot start: {exc}")
         st.stop()
         raise
+    if prepared.jobs.backend == "in-process" and runtime.exists():
+        _in_app_scheduler(prepared)
+    return prepared
 
 
 def client_address() -> str | None:

@@ -11,8 +11,10 @@ last committed cursor. Cancelling is a flag the worker reads between batches.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ from superinsight.sync.pipeline import prefetch
 from superinsight.sync.transforms import RecordError
 
 MAX_LOGGED_RECORD_ERRORS = 100
+log = logging.getLogger(__name__)
 
 
 class RunStopped(Exception):
@@ -509,6 +512,25 @@ def tick(resources: Resources, now: datetime | None = None) -> dict[str, int]:
     retried = _dispatch_due_retries(resources, now)
     scheduled = _start_due_schedules(resources, now)
     return {"reaped": reaped, "retried": retried, "scheduled": scheduled}
+
+
+def tick_forever(
+    resources: Resources,
+    interval: float,
+    stop: threading.Event,
+    report: Callable[[dict[str, int]], None] | None = None,
+) -> None:
+    """Tick every `interval` seconds until `stop` is set; a failed round is logged, not fatal."""
+    while True:
+        try:
+            done = tick(resources)
+        except Exception:  # the next round tries again; the log says what broke
+            log.exception("a scheduler round failed")
+        else:
+            if report is not None:
+                report(done)
+        if stop.wait(interval):
+            return
 
 
 def _dispatch_due_retries(resources: Resources, now: datetime) -> int:
