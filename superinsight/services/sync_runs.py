@@ -39,6 +39,7 @@ from superinsight.services.sync_writer import (
     StagedRecord,
     Target,
     copy_payload,
+    refresh_statistics,
     remove_missing,
     write_batch,
 )
@@ -388,6 +389,7 @@ def _succeeded(resources: Resources, actor: Actor, plan: _Plan, seconds: float) 
         if plan.target.mode.deletes_missing:
             removed = remove_missing(uow.session, plan.source_id, plan.job_id, plan.target.now)
         _finish(execution, "succeeded")
+        refresh_statistics(uow.session, execution.records_inserted)
         job = uow.session.get(SyncJob, plan.job_id)
         assert job is not None
         _tally(job, execution)
