@@ -12,7 +12,7 @@ from typing import Any
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
 from superinsight.resources import Resources, current_resources
-from superinsight.services import quality, rule_runs, rules, security
+from superinsight.services import connections, quality, rule_runs, rules, security, sync_jobs
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.documents import DocumentInput, UpsertCounts, upsert_documents
 from superinsight.services.sources import ensure_source
@@ -204,8 +204,8 @@ def seed_demo(
     report = on_progress or (lambda _fraction, _message: None)
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     tickets = documents * 3 // 5
-    support = ensure_source(resources.uow(), actor, "Support desk", "csv", {"demo": True})
-    contracts = ensure_source(resources.uow(), actor, "Contracts DB", "database", {"demo": True})
+    support = ensure_source(resources.uow(), actor, "Support desk", "upload", {"demo": True})
+    contracts = ensure_source(resources.uow(), actor, "Contracts DB", "upload", {"demo": True})
     quality.set_expectations(resources, actor, support, SUPPORT_EXPECTATIONS)
     quality.set_expectations(resources, actor, contracts, CONTRACT_EXPECTATIONS)
     counts = UpsertCounts()
@@ -226,7 +226,45 @@ def seed_demo(
                 quality.score_source(resources, actor, source_id)
         report((stage + 1) / STAGES, f"instalment {stage + 1} of {STAGES} loaded and checked")
     created = len(rules.list_rules(resources, actor)) - rules_before
-    return DemoResult(sources=2, documents=counts, rules=created)
+    _ensure_sync_example(resources, actor, rng)
+    return DemoResult(sources=3, documents=counts, rules=created)
+
+
+PARTNER_FILE = "demo/partner-tickets.csv"
+PARTNER_ROWS = 240
+
+
+def _ensure_sync_example(resources: Resources, actor: Actor, rng: random.Random) -> None:
+    """A CSV under the files folder with a sync job for it, left for the analyst to run."""
+    path = resources.settings.effective_files_root / PARTNER_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = ["ticket_id,subject,body,partner,priority,opened_on"]
+        for number in range(1, PARTNER_ROWS + 1):
+            subject, body = rng.choice(TICKET_PROBLEMS)
+            lines.append(
+                f"P-{number:04d},{subject.capitalize()},{body.replace(',', ';')},"
+                f"{rng.choice(COMPANIES)},{rng.choice(PRIORITIES).upper()},"
+                f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}"
+            )
+        path.write_text("\n".join(lines) + "\n")
+    if any(source.name == "Partner tickets" for source in connections.synced_sources(resources, actor)):
+        return
+    source_id = connections.create_source(
+        resources, actor, connections.SourceDraft("Partner tickets", "csv", {"path": PARTNER_FILE})
+    )
+    sync_jobs.create_job(
+        resources,
+        actor,
+        sync_jobs.JobDraft(
+            "Partner tickets",
+            source_id,
+            "incremental_dedup",
+            {"external_id": "ticket_id", "title": "subject", "content": "body", "metadata.*": ""},
+            [{"type": "lowercase", "field": "priority"}],
+            cursor_field=sync_jobs.MODIFIED_TIME,
+        ),
+    )
 
 
 def seed_demo_job(tenant_id: str, documents: int = 5000) -> None:

@@ -211,3 +211,20 @@ def test_upload_a_csv_and_find_its_rows(
     settle(page)
     expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("1")
     page.screenshot(path=artifacts / "documents-upload.png", full_page=True)
+
+
+def test_run_a_sync_job_with_one_click(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
+    page.goto(app_url)
+    sign_in(page, data_dir)
+    page.get_by_role("link", name="Sync").click()
+    settle(page)
+    expect(page.get_by_text("last run: never")).to_be_visible()
+    page.get_by_role("button", name="Run now").click()
+    expect(page.get_by_text("Run #1 succeeded: 240 read · 240 new")).to_be_visible(timeout=60_000)
+    settle(page)
+    expect(page.get_by_text("last run: succeeded")).to_be_visible()
+    page.screenshot(path=artifacts / "sync-run.png", full_page=True)
+    page.get_by_role("tab", name="Runs and logs").click()
+    page.wait_for_timeout(1500)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
+    page.screenshot(path=artifacts / "sync-history.png", full_page=True)

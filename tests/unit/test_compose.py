@@ -20,7 +20,15 @@ def compose() -> dict[str, Any]:
 
 
 def test_runs_every_service_of_the_design(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"postgres", "redis", "neo4j", "label-studio", "app", "worker"}
+    assert set(compose["services"]) == {
+        "postgres",
+        "redis",
+        "neo4j",
+        "label-studio",
+        "app",
+        "worker",
+        "scheduler",
+    }
 
 
 def test_every_service_has_a_health_check(compose: dict[str, Any]) -> None:
@@ -34,7 +42,7 @@ def test_stateful_services_keep_data_in_named_volumes(compose: dict[str, Any]) -
         assert volume in compose["volumes"], name
 
 
-@pytest.mark.parametrize("name", ["app", "worker"])
+@pytest.mark.parametrize("name", ["app", "worker", "scheduler"])
 def test_workbench_waits_for_healthy_dependencies(compose: dict[str, Any], name: str) -> None:
     depends = compose["services"][name]["depends_on"]
     for dependency in ("postgres", "redis", "neo4j", "label-studio"):
