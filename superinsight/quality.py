@@ -22,6 +22,34 @@ class ExpectationError(ValueError):
 
 
 @dataclass(frozen=True)
+class CrossCheck:
+    """A consistency check between two metadata fields.
+
+    `requires`: when `left` holds a value, `right` must too. `not_after`: when
+    both hold values, `left` is not greater than `right` (numbers by value, text
+    such as ISO dates by its characters).
+    """
+
+    kind: Literal["requires", "not_after"]
+    left: str
+    right: str
+
+    @property
+    def name(self) -> str:
+        return (
+            f"{self.left} requires {self.right}" if self.kind == "requires" else f"{self.left} ≤ {self.right}"
+        )
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Below `warn` a score is a warning, below `fail` a failure (0-100)."""
+
+    warn: float | None = None
+    fail: float | None = None
+
+
+@dataclass(frozen=True)
 class Expectations:
     """Per-source checks on metadata fields; every part is optional."""
 
@@ -30,6 +58,8 @@ class Expectations:
     ranges: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     allowed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     freshness_days: int | None = None
+    consistency: tuple[CrossCheck, ...] = ()
+    thresholds: Mapping[str, Levels] = field(default_factory=dict)
 
     @property
     def validity_checks(self) -> int:
@@ -52,7 +82,15 @@ def _number(value: Any, where: str) -> float | None:
 
 def parse(raw: Mapping[str, Any]) -> Expectations:
     """Expectations from their stored JSON, refusing anything malformed with where it is."""
-    unknown = set(raw) - {"required", "types", "ranges", "allowed", "freshness_days"}
+    unknown = set(raw) - {
+        "required",
+        "types",
+        "ranges",
+        "allowed",
+        "freshness_days",
+        "consistency",
+        "thresholds",
+    }
     if unknown:
         raise ExpectationError(f"unknown expectation(s): {', '.join(sorted(unknown))}")
     required = raw.get("required", [])
@@ -91,7 +129,90 @@ def parse(raw: Mapping[str, Any]) -> Expectations:
         ranges=parsed_ranges,
         allowed=parsed_allowed,
         freshness_days=freshness,
+        consistency=_cross_checks(raw.get("consistency", [])),
+        thresholds=_thresholds(raw.get("thresholds", {})),
     )
+
+
+def _cross_checks(raw: Any) -> tuple[CrossCheck, ...]:
+    if not isinstance(raw, list):
+        raise ExpectationError('consistency: a list of checks such as {"when": "a", "require": "b"}')
+    checks = []
+    for position, item in enumerate(raw, start=1):
+        where = f"consistency[{position}]"
+        if isinstance(item, dict) and set(item) == {"when", "require"}:
+            checks.append(CrossCheck("requires", _key(item["when"], where), _key(item["require"], where)))
+        elif isinstance(item, dict) and set(item) == {"field", "not_after"}:
+            checks.append(CrossCheck("not_after", _key(item["field"], where), _key(item["not_after"], where)))
+        else:
+            raise ExpectationError(
+                f'{where}: {{"when": field, "require": field}} or {{"field": field, "not_after": field}}'
+            )
+    return tuple(checks)
+
+
+def _level(value: Any, where: str) -> float | None:
+    level = _number(value, where)
+    if level is not None and not 0 <= level <= 100:
+        raise ExpectationError(f"{where}: a score from 0 to 100")
+    return level
+
+
+def _thresholds(raw: Any) -> dict[str, Levels]:
+    if not isinstance(raw, dict):
+        raise ExpectationError('thresholds: an object from dimension (or overall) to {"warn": n, "fail": n}')
+    parsed = {}
+    for name, levels in raw.items():
+        if name not in (*DIMENSIONS, "overall"):
+            raise ExpectationError(f"thresholds: {name!r} is not overall or one of {', '.join(DIMENSIONS)}")
+        if not isinstance(levels, dict) or not set(levels) <= {"warn", "fail"}:
+            raise ExpectationError(f'thresholds.{name}: {{"warn": n, "fail": n}}')
+        warn = _level(levels.get("warn"), f"thresholds.{name}.warn")
+        fail = _level(levels.get("fail"), f"thresholds.{name}.fail")
+        if warn is not None and fail is not None and fail > warn:
+            raise ExpectationError(f"thresholds.{name}: fail must not be above warn")
+        parsed[name] = Levels(warn, fail)
+    return parsed
+
+
+State = Literal["ok", "warn", "fail"]
+_SEVERITY: dict[State, int] = {"ok": 0, "warn": 1, "fail": 2}
+
+
+def state(score: float | None, levels: Levels) -> State:
+    if score is None:
+        return "ok"
+    if levels.fail is not None and score < levels.fail:
+        return "fail"
+    if levels.warn is not None and score < levels.warn:
+        return "warn"
+    return "ok"
+
+
+@dataclass(frozen=True)
+class Alert:
+    scope: str
+    state: State
+    before: float | None
+    now: float
+
+
+def alerts(
+    before: Mapping[str, float | None] | None,
+    now: Mapping[str, float | None],
+    thresholds: Mapping[str, Levels],
+) -> list[Alert]:
+    """Scores that crossed a threshold downwards since the previous run (or start below one)."""
+    raised = []
+    for scope, levels in thresholds.items():
+        current = now.get(scope)
+        if current is None:
+            continue
+        previous = before.get(scope) if before else None
+        worse = state(current, levels)
+        if _SEVERITY[worse] > _SEVERITY[state(previous, levels)]:
+            raised.append(Alert(scope, worse, previous, current))
+    return raised
 
 
 def overall(scores: Mapping[str, float | None], weights: Mapping[str, float] | None = None) -> float | None:
@@ -106,3 +227,89 @@ def overall(scores: Mapping[str, float | None], weights: Mapping[str, float] | N
 
 def percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100.0 * part / whole, 2)
+
+
+MAX_ALLOWED = 12
+SURE = 0.98
+
+
+@dataclass(frozen=True)
+class FieldProfile:
+    """What a sample of documents holds in one metadata field."""
+
+    key: str
+    present: int
+    kinds: Mapping[str, int]
+    values: tuple[str, ...] | None
+    low: float | None
+    high: float | None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object"
+
+
+def profile(rows: list[Mapping[str, Any]]) -> list[FieldProfile]:
+    """Null rates, types, distinct values and ranges of each top-level metadata field."""
+    present: dict[str, int] = {}
+    kinds: dict[str, dict[str, int]] = {}
+    values: dict[str, set[str] | None] = {}
+    bounds: dict[str, tuple[float, float]] = {}
+    for metadata in rows:
+        for key, value in metadata.items():
+            if not KEY.match(key) or value is None or value == "":
+                continue
+            present[key] = present.get(key, 0) + 1
+            kind = _kind(value)
+            kinds.setdefault(key, {})[kind] = kinds.get(key, {}).get(kind, 0) + 1
+            seen = values.setdefault(key, set())
+            if seen is not None and kind == "string":
+                seen.add(value)
+                if len(seen) > MAX_ALLOWED:
+                    values[key] = None
+            if kind == "number" and math.isfinite(value):
+                low, high = bounds.get(key, (value, value))
+                bounds[key] = (min(low, value), max(high, value))
+    return [
+        FieldProfile(
+            key,
+            present[key],
+            kinds[key],
+            tuple(sorted(values[key] or ())) if values.get(key) is not None else None,
+            bounds[key][0] if key in bounds else None,
+            bounds[key][1] if key in bounds else None,
+        )
+        for key in sorted(present)
+    ]
+
+
+def suggest(documents: int, fields: list[FieldProfile]) -> dict[str, Any]:
+    """Expectations the sample nearly always meets, in their stored form, for a person to accept.
+
+    A field present in 98% of documents is suggested as required; a type held by
+    98% of its values as its type; the observed range for numbers; and the set
+    of values for text with at most 12 distinct values (given 20 documents or more).
+    """
+    suggested: dict[str, Any] = {"required": [], "types": {}, "ranges": {}, "allowed": {}}
+    if documents == 0:
+        return suggested
+    for field_profile in fields:
+        if field_profile.present >= SURE * documents:
+            suggested["required"].append(field_profile.key)
+        kind, count = max(field_profile.kinds.items(), key=lambda item: item[1])
+        if kind in TYPES and count >= SURE * field_profile.present:
+            suggested["types"][field_profile.key] = kind
+        if kind == "number" and field_profile.low is not None and field_profile.high is not None:
+            suggested["ranges"][field_profile.key] = [
+                math.floor(field_profile.low),
+                math.ceil(field_profile.high),
+            ]
+        if kind == "string" and field_profile.values and documents >= 20:
+            suggested["allowed"][field_profile.key] = list(field_profile.values)
+    return suggested

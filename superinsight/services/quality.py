@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session
 
 from superinsight import quality
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
-from superinsight.db.models import DataQualityScore, Document
-from superinsight.quality import ExpectationError, Expectations
+from superinsight.db.models import BusinessLogicNotification, DataQualityScore, Document
+from superinsight.quality import DIMENSIONS, ExpectationError, Expectations
 from superinsight.resources import Resources, current_resources
 from superinsight.rules.sqlfuncs import json_number, json_switch, json_text
-from superinsight.services import audit, sources
+from superinsight.services import audit, quality_issues, sources
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.quality_issues import Check
 from superinsight.services.scoping import visible_source
 
 
@@ -91,31 +93,69 @@ def _present(key: str) -> ColumnElement[bool]:
     )
 
 
-def _valid(expectations: Expectations) -> ColumnElement[bool]:
-    """Every declared type, range and allowed set holds (a missing value breaks none of them)."""
-    checks: list[ColumnElement[bool]] = []
-    kinds = {"number": ("number",), "string": ("string",), "boolean": ("true", "false")}
+CHECK_PREFIX = quality_issues.CHECK_PREFIX
+KINDS = {"number": ("number",), "string": ("string",), "boolean": ("true", "false")}
+
+
+def _is(key: str, kinds: tuple[str, ...]) -> ColumnElement[bool]:
+    return json_switch(Document.meta, (key,), dict.fromkeys(kinds, true()))
+
+
+def _consistent(check: quality.CrossCheck) -> ColumnElement[bool]:
+    if check.kind == "requires":
+        return or_(~_present(check.left), _present(check.right))
+    numbers = and_(_is(check.left, ("number",)), _is(check.right, ("number",)))
+    texts = and_(_is(check.left, ("string",)), _is(check.right, ("string",)))
+    return or_(
+        ~_present(check.left),
+        ~_present(check.right),
+        and_(
+            numbers, json_number(Document.meta, (check.left,)) <= json_number(Document.meta, (check.right,))
+        ),
+        and_(texts, json_text(Document.meta, (check.left,)) <= json_text(Document.meta, (check.right,))),
+    )
+
+
+def checks(expectations: Expectations, fresh_after: datetime | None) -> list[Check]:
+    """Every check the expectations ask for (a missing value breaks only `required`)."""
+    found = [
+        Check(f"{CHECK_PREFIX}{key} is required", "completeness", "warning", _present(key))
+        for key in expectations.required
+    ]
     for key, kind in expectations.types.items():
-        checks.append(
-            json_switch(Document.meta, (key,), {**dict.fromkeys(kinds[kind], true()), "null": true()})
-        )
+        passes = json_switch(Document.meta, (key,), {**dict.fromkeys(KINDS[kind], true()), "null": true()})
+        found.append(Check(f"{CHECK_PREFIX}{key} is a {kind}", "validity", "warning", passes))
     for key, (low, high) in expectations.ranges.items():
         number = json_number(Document.meta, (key,))
         bounds = [number >= low] if low is not None else []
         bounds += [number <= high] if high is not None else []
-        checks.append(json_switch(Document.meta, (key,), {"number": and_(true(), *bounds), "null": true()}))
+        passes = json_switch(Document.meta, (key,), {"number": and_(true(), *bounds), "null": true()})
+        found.append(Check(f"{CHECK_PREFIX}{key} in [{low}, {high}]", "validity", "warning", passes))
     for key, values in expectations.allowed.items():
-        checks.append(
-            json_switch(
-                Document.meta,
-                (key,),
-                {
-                    "string": json_text(Document.meta, (key,)).in_(values),
-                    "null": true(),
-                },
+        passes = json_switch(
+            Document.meta, (key,), {"string": json_text(Document.meta, (key,)).in_(values), "null": true()}
+        )
+        found.append(
+            Check(f"{CHECK_PREFIX}{key} is one of the allowed values", "validity", "warning", passes)
+        )
+    found += [
+        Check(f"{CHECK_PREFIX}{check.name}", "consistency", "warning", _consistent(check))
+        for check in expectations.consistency
+    ]
+    if fresh_after is not None:
+        found.append(
+            Check(
+                f"{CHECK_PREFIX}newer than {expectations.freshness_days} days",
+                "timeliness",
+                "info",
+                Document.created_at >= fresh_after,
             )
         )
-    return and_(true(), *checks)
+    return found
+
+
+def _all(dimension: str, found: list[Check]) -> ColumnElement[bool]:
+    return and_(true(), *(check.passes for check in found if check.dimension == dimension))
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
@@ -123,36 +163,50 @@ def _count(condition: ColumnElement[bool]) -> Any:
 
 
 def score_source(
-    resources: Resources, actor: Actor, source_id: int, *, now: datetime | None = None
+    resources: Resources,
+    actor: Actor,
+    source_id: int,
+    *,
+    now: datetime | None = None,
+    file_issues: bool = True,
 ) -> SourceScore:
-    """Score one source on every dimension its expectations allow, and record the result."""
+    """Score one source on every dimension its expectations allow, and record the result.
+
+    With `file_issues`, every failing document also gets an open quality issue per
+    failing check (and issues whose check now passes are resolved); a score that
+    falls past a threshold raises a notification.
+    """
     require(actor, "quality.triage")
     name, expectations, weights = _source(resources, actor, source_id)
     now = now or utcnow()
     fresh_after = now - timedelta(days=expectations.freshness_days) if expectations.freshness_days else None
+    found = checks(expectations, fresh_after)
+    required = [check for check in found if check.dimension == "completeness"]
     columns: list[Any] = [
         func.count(),
         # Uniqueness looks at what a reader sees (title and text), not at metadata.
         func.count(func.distinct(Document.title + "\x1f" + Document.content)),
-        _count(_valid(expectations)),
-        _count(Document.created_at >= fresh_after) if fresh_after else literal(0),
-        *(_count(_present(key)) for key in expectations.required),
+        _count(_all("validity", found)),
+        _count(_all("consistency", found)),
+        _count(_all("timeliness", found)),
+        *(_count(check.passes) for check in required),
     ]
     with resources.uow() as uow:
         row = uow.session.execute(
             select(*columns).where(Document.tenant_id == actor.tenant_id, Document.source_id == source_id)
         ).one()
-        total, distinct, valid, fresh, *present = (int(value or 0) for value in row)
+        total, distinct, valid, consistent, fresh, *present = (int(value or 0) for value in row)
         scores = {
             "completeness": quality.percent(sum(present), total * len(present)) if present else None,
             "validity": quality.percent(valid, total) if expectations.validity_checks else None,
             "uniqueness": quality.percent(distinct, total),
-            "consistency": None,
+            "consistency": quality.percent(consistent, total) if expectations.consistency else None,
             "timeliness": quality.percent(fresh, total) if fresh_after else None,
         }
         result = SourceScore(
             source_id, name, total, **scores, overall=quality.overall(scores, weights), computed_at=now
         )
+        previous = _latest_scores(uow.session, actor.tenant_id, source_id)
         uow.session.add(
             DataQualityScore(
                 tenant_id=actor.tenant_id,
@@ -165,11 +219,62 @@ def score_source(
                 details={
                     "required": list(expectations.required),
                     "validity_checks": expectations.validity_checks,
+                    "consistency_checks": len(expectations.consistency),
                 },
             )
         )
+        if file_issues:
+            quality_issues.file(uow.session, actor.tenant_id, source_id, found, now)
+            _notify_drops(
+                uow.session,
+                actor.tenant_id,
+                name,
+                previous,
+                scores | {"overall": result.overall},
+                expectations,
+            )
         uow.commit()
     return result
+
+
+def _latest_scores(session: Session, tenant_id: str, source_id: int) -> dict[str, float | None] | None:
+    row = session.scalars(
+        select(DataQualityScore)
+        .where(
+            DataQualityScore.tenant_id == tenant_id,
+            DataQualityScore.scope_type == "source",
+            DataQualityScore.scope_id == str(source_id),
+        )
+        .order_by(DataQualityScore.computed_at.desc(), DataQualityScore.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {name: getattr(row, name) for name in (*DIMENSIONS, "overall")}
+
+
+def _notify_drops(
+    session: Session,
+    tenant_id: str,
+    source: str,
+    before: dict[str, float | None] | None,
+    now: dict[str, float | None],
+    expectations: Expectations,
+) -> None:
+    for alert in quality.alerts(before, now, expectations.thresholds):
+        level = expectations.thresholds[alert.scope]
+        line = level.fail if alert.state == "fail" else level.warn
+        was = "" if alert.before is None else f" (was {alert.before:.1f})"
+        session.add(
+            BusinessLogicNotification(
+                tenant_id=tenant_id,
+                user_id=None,
+                notification_type="quality_drop",
+                title=f"{source}: {alert.scope} fell below its {alert.state} level",
+                message=f"{alert.scope} is {alert.now:.1f}{was}; the {alert.state} level is {line:g}.",
+                data={"source": source, "scope": alert.scope, "state": alert.state, "score": alert.now},
+            )
+        )
 
 
 def history(resources: Resources, actor: Actor, source_id: int, limit: int = 100) -> list[SourceScore]:
@@ -213,6 +318,35 @@ def latest(resources: Resources, actor: Actor) -> list[tuple[SourceScore, Source
         if trend:
             rows.append((trend[-1], trend[-2] if len(trend) > 1 else None))
     return rows
+
+
+PROFILE_SAMPLE = 20_000
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    documents: int
+    fields: list[quality.FieldProfile]
+    expectations: dict[str, Any]
+
+
+def suggest_expectations(resources: Resources, actor: Actor, source_id: int) -> Suggestion:
+    """Profile the source's newest documents and propose the checks they nearly always meet.
+
+    A sample is enough to propose checks (scoring, which must be exact, runs over
+    every document in SQL); the analyst sees the profile and accepts or edits.
+    """
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        visible_source(uow.session, actor, source_id)
+        rows = uow.session.scalars(
+            select(Document.meta)
+            .where(Document.tenant_id == actor.tenant_id, Document.source_id == source_id)
+            .order_by(Document.id.desc())
+            .limit(PROFILE_SAMPLE)
+        ).all()
+    fields = quality.profile(list(rows))
+    return Suggestion(len(rows), fields, quality.suggest(len(rows), fields))
 
 
 def score_all_job(tenant_id: str, user_id: int | None) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from superinsight.db.base import utcnow
 from superinsight.resources import Resources
-from superinsight.services import documents, quality
+from superinsight.services import documents, quality, quality_issues
 from superinsight.services.context import role_actor, system_actor
 from superinsight.services.documents import DocumentInput
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
@@ -100,3 +100,147 @@ def test_bad_expectations_are_refused_and_viewers_cannot_score(resources: Resour
     with pytest.raises(PermissionDeniedError):
         quality.score_source(resources, role_actor("acme", "viewer"), source)
     assert quality.history(resources, ADMIN, source) == []
+
+
+def _issues(resources: Resources, source: int, status: str | None = "open") -> set[tuple[str, str]]:
+    rows = quality_issues.issues(resources, ADMIN, source, status=status, limit=1000)
+    titles = {f"t{i}": f"R{i}" for i in range(len(ROWS))} | {"same": "R0/R1"}
+    return {(titles.get(row.title, row.title), row.check) for row in rows}
+
+
+def test_every_failing_document_gets_an_issue_per_failing_check(resources: Resources, source: int) -> None:
+    quality.score_source(resources, ADMIN, source, now=NOW)
+    # Worked out by hand from ROWS: R1 (empty customer) and R3 (no customer); R4 (no region);
+    # R3 amount is text (so neither a number nor in range); R2 amount -5 and region Mars;
+    # R2 and R4 older than 30 days;
+    # R1 repeats R0's title and text.
+    assert _issues(resources, source) == {
+        ("R0/R1", "customer is required"),
+        ("R3", "customer is required"),
+        ("R4", "region is required"),
+        ("R3", "amount is a number"),
+        ("R3", "amount in [0.0, 100.0]"),
+        ("R2", "amount in [0.0, 100.0]"),
+        ("R2", "region is one of the allowed values"),
+        ("R2", "newer than 30 days"),
+        ("R4", "newer than 30 days"),
+        ("R0/R1", "not a duplicate of an earlier document"),
+    }
+    quality.score_source(resources, ADMIN, source, now=NOW)
+    assert len(quality_issues.issues(resources, ADMIN, source)) == 10, "no second issue while one is open"
+
+
+def test_an_issue_is_resolved_once_its_document_passes(resources: Resources, source: int) -> None:
+    quality.score_source(resources, ADMIN, source, now=NOW)
+    documents.upsert_documents(
+        resources,
+        ADMIN,
+        source,
+        [DocumentInput("R2", "t2", "c2", {"customer": "Globex", "region": "EMEA", "amount": 5})],
+    )
+    quality.score_source(resources, ADMIN, source, now=NOW)
+    open_now = _issues(resources, source)
+    assert ("R2", "amount in [0.0, 100.0]") not in open_now
+    assert ("R2", "region is one of the allowed values") not in open_now
+    assert ("R2", "amount in [0.0, 100.0]") in _issues(resources, source, status="resolved")
+
+
+def test_drill_down_by_dimension_and_bulk_triage(resources: Resources, source: int) -> None:
+    from superinsight.services import security
+
+    quality.score_source(resources, ADMIN, source, now=NOW)
+    validity = quality_issues.issues(resources, ADMIN, source, dimension="validity")
+    assert sorted(row.title for row in validity) == ["t2", "t2", "t3", "t3"]
+    assignee = security.create_user(
+        resources, ADMIN, "dana@acme.example", "a long enough password", "analyst"
+    )
+    ids = [row.id for row in validity]
+    analyst = role_actor("acme", "analyst")
+    assert quality_issues.triage(resources, analyst, ids, status="acknowledged", assignee_id=assignee) == 4
+    acknowledged = quality_issues.issues(resources, ADMIN, source, status="acknowledged")
+    assert {row.assignee for row in acknowledged} == {"dana@acme.example"}
+    with pytest.raises(InvalidInputError, match="nothing was changed"):
+        quality_issues.triage(resources, analyst, [*ids, 999_999], status="resolved")
+    assert len(quality_issues.issues(resources, ADMIN, source, status="acknowledged")) == 4
+    with pytest.raises(PermissionDeniedError):
+        quality_issues.triage(resources, role_actor("acme", "viewer"), ids, status="resolved")
+    assert quality_issues.counts(resources, ADMIN, source)[("validity", "acknowledged")] == 4
+
+
+def test_cross_field_consistency_worked_out_by_hand(resources: Resources) -> None:
+    source_id = ensure_source(resources.uow(), ADMIN, "Contracts", "csv")
+    rows = [
+        {"start": "2026-01-01", "end": "2026-06-30", "signed": "yes", "signer": "Ann"},  # passes both
+        {"start": "2026-07-01", "end": "2026-06-30", "signed": "yes", "signer": "Bo"},  # start after end
+        {"start": "2026-01-01", "signed": "yes"},  # no end: order not checked; no signer
+        {"low": 5, "high": 3},  # numbers out of order
+        {"low": 3, "high": 5, "start": 1, "end": "2026-01-01"},  # a number and a text: not comparable
+    ]
+    documents.upsert_documents(
+        resources, ADMIN, source_id, [DocumentInput(f"C{i}", f"c{i}", "x", row) for i, row in enumerate(rows)]
+    )
+    quality.set_expectations(
+        resources,
+        ADMIN,
+        source_id,
+        {
+            "consistency": [
+                {"field": "start", "not_after": "end"},
+                {"field": "low", "not_after": "high"},
+                {"when": "signed", "require": "signer"},
+            ]
+        },
+    )
+    score = quality.score_source(resources, ADMIN, source_id, now=NOW)
+    # C0 passes; C1 start > end; C2 signed without signer; C3 low > high; C4 mixed types -> 1 of 5
+    assert score.consistency == 20.0
+    failing = {(row.title, row.check) for row in quality_issues.issues(resources, ADMIN, source_id)}
+    assert failing == {
+        ("c1", "start ≤ end"),
+        ("c2", "signed requires signer"),
+        ("c3", "low ≤ high"),
+        ("c4", "start ≤ end"),
+    }
+
+
+def test_a_score_falling_past_a_threshold_notifies_once(resources: Resources, source: int) -> None:
+    from sqlalchemy import select
+
+    from superinsight.db.models import BusinessLogicNotification
+
+    quality.set_expectations(
+        resources, ADMIN, source, EXPECTATIONS | {"thresholds": {"overall": {"warn": 90, "fail": 50}}}
+    )
+    quality.score_source(resources, ADMIN, source, now=NOW)
+    quality.score_source(resources, ADMIN, source, now=NOW)
+    with resources.uow() as uow:
+        notes = uow.session.scalars(select(BusinessLogicNotification)).all()
+    assert [(note.notification_type, note.title) for note in notes] == [
+        ("quality_drop", "CRM: overall fell below its warn level")
+    ]
+    assert "67.5" in notes[0].message
+
+
+def test_suggested_checks_come_from_a_profile_and_are_accepted_whole(resources: Resources) -> None:
+    source_id = ensure_source(resources.uow(), ADMIN, "Leads", "csv")
+    docs = [
+        DocumentInput(
+            f"L{i}",
+            "t",
+            "c",
+            {"region": ["EMEA", "NA"][i % 2], "score": i, "note": f"n{i}"}
+            | ({"owner": "x"} if i % 3 else {}),
+        )
+        for i in range(30)
+    ]
+    documents.upsert_documents(resources, ADMIN, source_id, docs)
+    suggestion = quality.suggest_expectations(resources, ADMIN, source_id)
+    assert suggestion.documents == 30
+    assert suggestion.expectations == {
+        "required": ["note", "region", "score"],
+        "types": {"note": "string", "owner": "string", "region": "string", "score": "number"},
+        "ranges": {"score": [0, 29]},
+        "allowed": {"owner": ["x"], "region": ["EMEA", "NA"]},
+    }
+    quality.set_expectations(resources, ADMIN, source_id, suggestion.expectations)
+    assert quality.score_source(resources, ADMIN, source_id, now=NOW).validity == 100.0

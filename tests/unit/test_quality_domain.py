@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.quality import ExpectationError, overall, parse, percent
+from superinsight import quality
+from superinsight.quality import CrossCheck, ExpectationError, Levels, alerts, overall, parse, percent, state
 
 
 def test_expectations_parse() -> None:
@@ -69,3 +70,76 @@ def test_overall_stays_between_the_lowest_and_highest_score(
 def test_percent_of_nothing_is_unknown() -> None:
     assert percent(0, 0) is None
     assert percent(1, 3) == 33.33
+
+
+class TestConsistencyAndThresholds:
+    def test_cross_checks_and_levels_parse(self) -> None:
+        parsed = quality.parse(
+            {
+                "consistency": [
+                    {"when": "signed", "require": "signer"},
+                    {"field": "start", "not_after": "end"},
+                ],
+                "thresholds": {"overall": {"warn": 90, "fail": 70}, "validity": {"fail": 50}},
+            }
+        )
+        assert parsed.consistency == (
+            CrossCheck("requires", "signed", "signer"),
+            CrossCheck("not_after", "start", "end"),
+        )
+        assert parsed.consistency[1].name == "start ≤ end"
+        assert parsed.thresholds == {"overall": Levels(90, 70), "validity": Levels(None, 50)}
+
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            ({"consistency": {"a": "b"}}, "consistency: a list"),
+            ({"consistency": [{"when": "a"}]}, "consistency\\[1\\]"),
+            ({"consistency": [{"when": "a b", "require": "c"}]}, "not a metadata field name"),
+            ({"thresholds": {"speed": {"warn": 1}}}, "not overall or one of"),
+            ({"thresholds": {"overall": {"warn": 101}}}, "from 0 to 100"),
+            ({"thresholds": {"overall": {"warn": 50, "fail": 60}}}, "fail must not be above warn"),
+            ({"thresholds": {"overall": {"low": 5}}}, "thresholds.overall"),
+        ],
+    )
+    def test_bad_ones_are_refused_saying_where(self, raw: dict[str, object], message: str) -> None:
+        with pytest.raises(quality.ExpectationError, match=message):
+            quality.parse(raw)
+
+    @given(
+        st.one_of(st.none(), st.floats(0, 100)),
+        st.floats(0, 100),
+        st.floats(0, 100),
+        st.floats(0, 100),
+    )
+    def test_an_alert_is_raised_exactly_when_the_state_gets_worse(
+        self, before: float | None, now: float, warn: float, fail: float
+    ) -> None:
+        levels = Levels(max(warn, fail), min(warn, fail))
+        raised = alerts({"overall": before}, {"overall": now}, {"overall": levels})
+        order = {"ok": 0, "warn": 1, "fail": 2}
+        expected = order[state(now, levels)] > order[state(before, levels)]
+        assert bool(raised) == expected
+        if raised:
+            assert raised[0].state == state(now, levels)
+
+
+class TestSuggestions:
+    def test_profile_then_suggest(self) -> None:
+        rows = [
+            {"region": ["EMEA", "NA"][i % 2], "n": i, "free": f"text {i}", "flag": True} for i in range(25)
+        ]
+        rows.append({"region": "", "n": 2.5, "flag": False})
+        fields = {profile.key: profile for profile in quality.profile(rows)}
+        assert fields["region"].present == 25 and fields["region"].values == ("EMEA", "NA")
+        assert fields["free"].values is None, "too many distinct values to list"
+        assert (fields["n"].low, fields["n"].high) == (0, 24)
+        suggested = quality.suggest(len(rows), list(fields.values()))
+        assert suggested["required"] == ["flag", "n"]
+        assert suggested["types"] == {"flag": "boolean", "free": "string", "n": "number", "region": "string"}
+        assert suggested["ranges"] == {"n": [0, 24]}
+        assert suggested["allowed"] == {"region": ["EMEA", "NA"]}
+        assert quality.parse(suggested), "a suggestion is always valid expectations"
+
+    def test_nothing_to_suggest_for_no_documents(self) -> None:
+        assert quality.suggest(0, []) == {"required": [], "types": {}, "ranges": {}, "allowed": {}}
