@@ -9,15 +9,19 @@ import plotly.express as px
 import streamlit as st
 
 from superinsight.quality import DIMENSIONS
-from superinsight.services import quality, sources
+from superinsight.services import quality, quality_issues, sources
 from superinsight.services.errors import ServiceError
 from ui.jobs import track
 from ui.session import current_actor, resources
 
 SCORING_JOB = "quality_scoring_job"
+FLASH = "quality_flash"
+SUGGESTION = "quality_suggestion"
 
 st.title("Data quality")
 actor = current_actor()
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH))
 if actor.can("quality.triage") and st.button(
     "Score every source now", disabled=SCORING_JOB in st.session_state
 ):
@@ -80,12 +84,111 @@ if trend:
         height=180,
     )
 
+st.subheader("Failing documents")
+issue_counts = quality_issues.counts(resources(), actor, source_id)
+open_by_dimension = {
+    dimension: issue_counts.get((dimension, "open"), 0) + issue_counts.get((dimension, "acknowledged"), 0)
+    for dimension in DIMENSIONS
+}
+if not any(open_by_dimension.values()):
+    st.info("No open issues for this source. Scoring files one for each document that fails a check.")
+else:
+    dimension = st.radio(
+        "Dimension",
+        [d for d in DIMENSIONS if open_by_dimension[d]],
+        format_func=lambda d: f"{d} ({open_by_dimension[d]:,})",
+        horizontal=True,
+        key="quality_dimension",
+    )
+    status = st.selectbox("Status", quality_issues.STATUSES, key="quality_issue_status")
+    listed = quality_issues.issues(resources(), actor, source_id, dimension=dimension, status=status)
+    if not listed:
+        st.info(f"No {status} {dimension} issues.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "issue": row.id,
+                        "document": row.title,
+                        "check": row.check,
+                        "severity": row.severity,
+                        "status": row.status,
+                        "assignee": row.assignee or "",
+                    }
+                    for row in listed
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        if actor.can("quality.triage"):
+            labels = {row.id: f"#{row.id} · {row.title} · {row.check}" for row in listed}
+            every = st.checkbox(f"All {len(listed)} shown", key="issues_all")
+            picked = (
+                list(labels)
+                if every
+                else st.multiselect(
+                    "Issues", list(labels), format_func=labels.__getitem__, key="issues_chosen"
+                )
+            )
+            left, right = st.columns(2)
+            new_status = left.selectbox("Set status to", quality_issues.STATUSES, key="issues_new_status")
+            if right.button(f"Apply to {len(picked)} issue(s)", disabled=not picked, key="issues_apply"):
+                try:
+                    changed = quality_issues.triage(resources(), actor, picked, status=new_status)
+                except ServiceError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state[FLASH] = f"{changed} issue(s) now {new_status}."
+                    st.rerun()
+
 if actor.can("sources.manage"):
+    with st.expander("Suggest checks from the documents"):
+        if st.button("Profile this source", key="quality_profile"):
+            st.session_state[SUGGESTION] = (
+                source_id,
+                quality.suggest_expectations(resources(), actor, source_id),
+            )
+        held = st.session_state.get(SUGGESTION)
+        if held is not None and held[0] == source_id:
+            suggestion = held[1]
+            st.caption(f"Profiled the newest {suggestion.documents:,} documents.")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "field": f.key,
+                            "present": f"{100 * f.present / max(suggestion.documents, 1):.0f}%",
+                            "types": ", ".join(f"{k} {v}" for k, v in f.kinds.items()),
+                            "values": ", ".join(f.values) if f.values else "many",
+                            "range": "" if f.low is None else f"{f.low:g} to {f.high:g}",
+                        }
+                        for f in suggestion.fields
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            st.json(suggestion.expectations)
+            if st.button("Accept these checks", key="quality_accept", type="primary"):
+                try:
+                    quality.set_expectations(resources(), actor, source_id, suggestion.expectations)
+                except ServiceError as exc:
+                    st.error(f"Not saved: {exc}")
+                else:
+                    st.session_state.pop(SUGGESTION, None)
+                    st.session_state.pop(f"expectations_{source_id}", None)
+                    st.session_state[FLASH] = "Checks saved. Score again to see the effect."
+                    st.rerun()
+
     with st.expander("What this source's documents should hold"):
         st.caption(
             'For example {"required": ["customer"], "types": {"amount": "number"}, '
             '"ranges": {"amount": [0, 1000000]}, "allowed": {"region": ["EMEA", "NA"]}, '
-            '"freshness_days": 30}'
+            '"freshness_days": 30, "consistency": [{"field": "start", "not_after": "end"}, '
+            '{"when": "signed", "require": "signer"}], '
+            '"thresholds": {"overall": {"warn": 90, "fail": 75}}}'
         )
         current = json.dumps(quality.expectations(resources(), actor, source_id), indent=2)
         raw = st.text_area("Expectations (JSON)", value=current, key=f"expectations_{source_id}", height=200)

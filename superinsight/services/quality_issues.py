@@ -25,6 +25,7 @@ from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_source, visible_sources
 
+STATUSES = ISSUE_STATUSES
 CHECK_PREFIX = "expectation: "
 DUPLICATE = f"{CHECK_PREFIX}not a duplicate of an earlier document"
 MAX_BULK = 5000

@@ -245,6 +245,33 @@ class TestQualityPage:
         trend = quality.history(get_resources(), system_actor(), 1)
         assert len(trend) == 4  # three instalments of the demo, then this run
 
+    def test_drill_down_lists_the_failing_documents_and_triages_them(self, workbench_env: Path) -> None:
+        _seed(60)
+        at = _app("analyst")
+        at.switch_page("app_pages/quality.py").run()
+        assert not at.exception, at.exception
+        dimensions = at.radio(key="quality_dimension")
+        assert dimensions.options, "some dimension has failing documents"
+        table = at.dataframe[0].value
+        assert len(table) > 0 and set(table["status"]) == {"open"}
+        failing = len(table)
+        at.checkbox(key="issues_all").check().run()
+        at.selectbox(key="issues_new_status").select("acknowledged").run()
+        at.button(key="issues_apply").click().run()
+        assert not at.exception, at.exception
+        assert f"{failing} issue(s) now acknowledged." in at.success[0].value
+
+    def test_suggested_checks_are_accepted_with_one_click(self, workbench_env: Path) -> None:
+        _seed(60)
+        at = _app("analyst")
+        at.switch_page("app_pages/quality.py").run()
+        at.button(key="quality_profile").click().run()
+        assert not at.exception, at.exception
+        assert any("Profiled the newest" in caption.value for caption in at.caption)
+        at.button(key="quality_accept").click().run()
+        assert not at.exception, at.exception
+        assert "Checks saved" in at.success[0].value
+
     def test_a_viewer_reads_scores_but_cannot_score_or_edit(self, workbench_env: Path) -> None:
         _seed(30)
         at = _app("viewer")
