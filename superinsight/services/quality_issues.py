@@ -42,19 +42,23 @@ class Check:
 
 
 def duplicate_check(source_id: int) -> Check:
-    """Uniqueness per document: the same title and text as an earlier document of the source."""
-    earlier = aliased(Document)
-    same = (
-        select(earlier.id)
-        .where(
-            earlier.source_id == source_id,
-            earlier.title == Document.title,
-            earlier.content == Document.content,
-            earlier.id < Document.id,
+    """Uniqueness per document: the same title and text as an earlier document of the source.
+
+    A window over (title, content) numbers each group's documents once; a
+    correlated "is there an earlier one" probe would compare every pair.
+    """
+    numbered = (
+        select(
+            Document.id.label("id"),
+            func.row_number()
+            .over(partition_by=(Document.title, Document.content), order_by=Document.id)
+            .label("position"),
         )
-        .exists()
+        .where(Document.source_id == source_id)
+        .subquery()
     )
-    return Check(DUPLICATE, "uniqueness", "info", ~same)
+    repeated = select(numbered.c.id).where(numbered.c.id == Document.id, numbered.c.position > 1).exists()
+    return Check(DUPLICATE, "uniqueness", "info", ~repeated)
 
 
 def _unresolved() -> ColumnElement[bool]:
