@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness")
@@ -123,15 +123,15 @@ def parse(raw: Mapping[str, Any]) -> Expectations:
         isinstance(freshness, bool) or not isinstance(freshness, int) or freshness < 1
     ):
         raise ExpectationError("freshness_days: a whole number of days, 1 or more")
-    return Expectations(
+    parsed = Expectations(
         required=tuple(_key(name, "required") for name in required),
         types={_key(key, "types"): kind for key, kind in types.items()},
         ranges=parsed_ranges,
         allowed=parsed_allowed,
         freshness_days=freshness,
         consistency=_cross_checks(raw.get("consistency", [])),
-        thresholds=_thresholds(raw.get("thresholds", {})),
     )
+    return replace(parsed, thresholds=_thresholds(raw.get("thresholds", {}), check_labels(parsed)))
 
 
 def _cross_checks(raw: Any) -> tuple[CrossCheck, ...]:
@@ -151,6 +151,42 @@ def _cross_checks(raw: Any) -> tuple[CrossCheck, ...]:
     return tuple(checks)
 
 
+def label_required(key: str) -> str:
+    return f"{key} is required"
+
+
+def label_type(key: str, kind: str) -> str:
+    return f"{key} is a {kind}"
+
+
+def _bound(value: float | None) -> str:
+    return "any" if value is None else f"{value:g}"
+
+
+def label_range(key: str, low: float | None, high: float | None) -> str:
+    return f"{key} in [{_bound(low)}, {_bound(high)}]"
+
+
+def label_allowed(key: str) -> str:
+    return f"{key} is one of the allowed values"
+
+
+def label_fresh(days: int) -> str:
+    return f"newer than {days} days"
+
+
+def check_labels(expectations: Expectations) -> list[str]:
+    """The name of every check the expectations ask for, as issues and thresholds call them."""
+    return [
+        *(label_required(key) for key in expectations.required),
+        *(label_type(key, kind) for key, kind in expectations.types.items()),
+        *(label_range(key, low, high) for key, (low, high) in expectations.ranges.items()),
+        *(label_allowed(key) for key in expectations.allowed),
+        *(check.name for check in expectations.consistency),
+        *([label_fresh(expectations.freshness_days)] if expectations.freshness_days else []),
+    ]
+
+
 def _level(value: Any, where: str) -> float | None:
     level = _number(value, where)
     if level is not None and not 0 <= level <= 100:
@@ -158,13 +194,16 @@ def _level(value: Any, where: str) -> float | None:
     return level
 
 
-def _thresholds(raw: Any) -> dict[str, Levels]:
+def _thresholds(raw: Any, checks: list[str]) -> dict[str, Levels]:
     if not isinstance(raw, dict):
         raise ExpectationError('thresholds: an object from dimension (or overall) to {"warn": n, "fail": n}')
     parsed = {}
     for name, levels in raw.items():
-        if name not in (*DIMENSIONS, "overall"):
-            raise ExpectationError(f"thresholds: {name!r} is not overall or one of {', '.join(DIMENSIONS)}")
+        if name not in (*DIMENSIONS, "overall", *checks):
+            raise ExpectationError(
+                f"thresholds: {name!r} is not overall, a dimension ({', '.join(DIMENSIONS)}) "
+                "or the name of a check, such as 'customer is required'"
+            )
         if not isinstance(levels, dict) or not set(levels) <= {"warn", "fail"}:
             raise ExpectationError(f'thresholds.{name}: {{"warn": n, "fail": n}}')
         warn = _level(levels.get("warn"), f"thresholds.{name}.warn")

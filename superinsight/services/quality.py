@@ -119,18 +119,18 @@ def _consistent(check: quality.CrossCheck) -> ColumnElement[bool]:
 def checks(expectations: Expectations, fresh_after: datetime | None) -> list[Check]:
     """Every check the expectations ask for (a missing value breaks only `required`)."""
     found = [
-        Check(f"{CHECK_PREFIX}{key} is required", "completeness", "warning", _present(key))
+        Check(CHECK_PREFIX + quality.label_required(key), "completeness", "warning", _present(key))
         for key in expectations.required
     ]
     for key, kind in expectations.types.items():
         passes = json_switch(Document.meta, (key,), {**dict.fromkeys(KINDS[kind], true()), "null": true()})
-        found.append(Check(f"{CHECK_PREFIX}{key} is a {kind}", "validity", "warning", passes))
+        found.append(Check(CHECK_PREFIX + quality.label_type(key, kind), "validity", "warning", passes))
     for key, (low, high) in expectations.ranges.items():
         number = json_number(Document.meta, (key,))
         bounds = [number >= low] if low is not None else []
         bounds += [number <= high] if high is not None else []
         passes = json_switch(Document.meta, (key,), {"number": and_(true(), *bounds), "null": true()})
-        found.append(Check(f"{CHECK_PREFIX}{key} in [{low}, {high}]", "validity", "warning", passes))
+        found.append(Check(CHECK_PREFIX + quality.label_range(key, low, high), "validity", "warning", passes))
     for key, values in expectations.allowed.items():
         passes = json_switch(
             Document.meta, (key,), {"string": json_text(Document.meta, (key,)).in_(values), "null": true()}
@@ -145,7 +145,7 @@ def checks(expectations: Expectations, fresh_after: datetime | None) -> list[Che
     if fresh_after is not None:
         found.append(
             Check(
-                f"{CHECK_PREFIX}newer than {expectations.freshness_days} days",
+                CHECK_PREFIX + quality.label_fresh(expectations.freshness_days or 0),
                 "timeliness",
                 "info",
                 Document.created_at >= fresh_after,
@@ -190,12 +190,18 @@ def score_source(
         _count(_all("consistency", found)),
         _count(_all("timeliness", found)),
         *(_count(check.passes) for check in required),
+        *(_count(check.passes) for check in found),
     ]
     with resources.uow() as uow:
         row = uow.session.execute(
             select(*columns).where(Document.tenant_id == actor.tenant_id, Document.source_id == source_id)
         ).one()
-        total, distinct, valid, consistent, fresh, *present = (int(value or 0) for value in row)
+        total, distinct, valid, consistent, fresh, *counted = (int(value or 0) for value in row)
+        present, passing = counted[: len(required)], counted[len(required) :]
+        rates = {
+            check.name.removeprefix(CHECK_PREFIX): quality.percent(count, total)
+            for check, count in zip(found, passing, strict=True)
+        }
         scores = {
             "completeness": quality.percent(sum(present), total * len(present)) if present else None,
             "validity": quality.percent(valid, total) if expectations.validity_checks else None,
@@ -220,6 +226,7 @@ def score_source(
                     "required": list(expectations.required),
                     "validity_checks": expectations.validity_checks,
                     "consistency_checks": len(expectations.consistency),
+                    "checks": rates,
                 },
             )
         )
@@ -230,7 +237,7 @@ def score_source(
                 actor.tenant_id,
                 name,
                 previous,
-                scores | {"overall": result.overall},
+                scores | {"overall": result.overall} | rates,
                 expectations,
             )
         uow.commit()
@@ -250,7 +257,9 @@ def _latest_scores(session: Session, tenant_id: str, source_id: int) -> dict[str
     ).first()
     if row is None:
         return None
-    return {name: getattr(row, name) for name in (*DIMENSIONS, "overall")}
+    return {name: getattr(row, name) for name in (*DIMENSIONS, "overall")} | dict(
+        row.details.get("checks", {})
+    )
 
 
 def _notify_drops(

@@ -80,7 +80,7 @@ class TestOverview:
         assert open_issues
         assert figures == {
             "Documents": "120",
-            "Data sources": "2",
+            "Data sources": "3",
             "Active rules": "4",
             "Open quality issues": str(open_issues),
         }

@@ -96,7 +96,7 @@ class TestConsistencyAndThresholds:
             ({"consistency": {"a": "b"}}, "consistency: a list"),
             ({"consistency": [{"when": "a"}]}, "consistency\\[1\\]"),
             ({"consistency": [{"when": "a b", "require": "c"}]}, "not a metadata field name"),
-            ({"thresholds": {"speed": {"warn": 1}}}, "not overall or one of"),
+            ({"thresholds": {"speed": {"warn": 1}}}, "not overall, a dimension"),
             ({"thresholds": {"overall": {"warn": 101}}}, "from 0 to 100"),
             ({"thresholds": {"overall": {"warn": 50, "fail": 60}}}, "fail must not be above warn"),
             ({"thresholds": {"overall": {"low": 5}}}, "thresholds.overall"),
