@@ -13,6 +13,16 @@ from superinsight.services.errors import ServiceError
 from superinsight.services.search import SearchQuery
 from ui.session import current_actor, resources
 
+LINEAGE_ICONS = {
+    "source": "🔌",
+    "sync": "🔄",
+    "edited": "✏️",
+    "conflict": "⚠️",
+    "rule": "🧭",
+    "quality": "✅",
+    "labeling": "🏷️",
+}
+
 PAGE_SIZE = 50
 CURSORS = "documents_cursors"
 
@@ -44,7 +54,12 @@ with st.sidebar:
     field = st.text_input("Metadata field", placeholder="region", key="doc_field")
     value = st.text_input("equals", key="doc_value")
     dates = st.date_input("Created between", value=(), key="doc_dates")
-    open_issues = st.checkbox("Only with open quality issues", key="doc_issues")
+    band = st.selectbox(
+        "Quality",
+        [None, *search.QUALITY_BANDS],
+        format_func=lambda key: "any" if key is None else f"{key}: {search.QUALITY_BANDS[key]}",
+        key="doc_band",
+    )
 
 query = SearchQuery(
     text=text,
@@ -53,7 +68,7 @@ query = SearchQuery(
     metadata=((field.strip(), value),) if field.strip() else (),
     created_from=dates[0] if len(dates) > 0 else None,
     created_to=dates[1] if len(dates) > 1 else None,
-    with_open_issues=open_issues,
+    quality_band=band,
     sort=sort or "relevance",
 )
 if st.session_state.get("doc_query") != query:
@@ -95,7 +110,7 @@ if page.ranked_newest_only and counted.total > search.RANKED_MATCHES:
         f"{counted.total:,}."
     )
 if not page.hits:
-    if len(cursors) == 1 and not any((text, chosen_sources, tags, field, dates, open_issues)):
+    if len(cursors) == 1 and not any((text, chosen_sources, tags, field, dates, band)):
         st.info(
             "No documents yet. Load the demo data from the Overview page, upload files below, "
             "or run a sync from a data source."
@@ -134,10 +149,24 @@ else:
         body, meta = st.columns([3, 2])
         body.text_area("Content", detail.content, height=180, disabled=True)
         meta.json(detail.metadata)
-        if detail.matched_rules:
-            st.caption("Matched by rules: " + ", ".join(detail.matched_rules))
         if detail.open_issues:
             st.warning("Open quality issues: " + ", ".join(detail.open_issues))
+        st.markdown(
+            "**Lineage** " + " → ".join(f"{LINEAGE_ICONS[kind]} {text}" for kind, text in detail.lineage)
+        )
+        if detail.annotations:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"by": a.completed_by or "", "labels": ", ".join(a.labels), "at": a.created_at}
+                        for a in detail.annotations
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        else:
+            st.caption("No annotations yet: send documents to a Label Studio project to have them labeled.")
 
     export_csv, export_jsonl = st.columns(2)
     export_csv.download_button(

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from superinsight import masking
 from superinsight.db.base import utcnow
 from superinsight.db.models import (
+    Annotation,
     BusinessRule,
     BusinessRuleApplication,
     DataMaskingRule,
     DataSource,
     Document,
     QualityIssue,
+    SyncJob,
 )
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
@@ -320,6 +322,49 @@ class DocumentDetail:
     created_at: datetime
     matched_rules: list[str] = field(default_factory=list)
     open_issues: list[str] = field(default_factory=list)
+    annotations: list[AnnotationView] = field(default_factory=list)
+    lineage: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnnotationView:
+    completed_by: str | None
+    labels: list[str]
+    created_at: datetime
+
+
+def _labels(result: list[Any]) -> list[str]:
+    """The label names in a Label Studio annotation result, in order, without repeats."""
+    found: list[str] = []
+    for region in result:
+        value = region.get("value", {}) if isinstance(region, dict) else {}
+        for key in ("choices", "labels", "rectanglelabels", "taxonomy"):
+            for label in value.get(key, []) or []:
+                text = label if isinstance(label, str) else "/".join(map(str, label))
+                if text not in found:
+                    found.append(text)
+    return found
+
+
+def _lineage(
+    session: Session, document: Document, source: str | None, rules: list[str], issues: int, annotations: int
+) -> list[tuple[str, str]]:
+    """Where the document came from and what it has been through, oldest step first."""
+    steps = [("source", source or "uploaded file")]
+    if document.sync_job_id is not None:
+        job = session.scalar(select(SyncJob.name).where(SyncJob.id == document.sync_job_id))
+        synced = f", last synced {document.last_synced_at:%Y-%m-%d %H:%M}" if document.last_synced_at else ""
+        steps.append(("sync", f"{job} (version {document.sync_version}{synced})"))
+    if document.edited_at is not None:
+        steps.append(("edited", f"edited in the workbench {document.edited_at:%Y-%m-%d %H:%M}"))
+    if document.sync_status == "conflict":
+        steps.append(("conflict", "waits for a conflict to be resolved on the Sync page"))
+    steps += [("rule", name) for name in rules]
+    if issues:
+        steps.append(("quality", f"{issues} open issue(s)"))
+    if annotations:
+        steps.append(("labeling", f"{annotations} annotation(s) from Label Studio"))
+    return steps
 
 
 def get_document(resources: Resources, actor: Actor, document_id: int) -> DocumentDetail:
@@ -359,6 +404,12 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
                 QualityIssue.document_id == document.id, QualityIssue.status != "resolved"
             )
         ).all()
+        annotations = [
+            AnnotationView(row.completed_by, _labels(row.result), row.created_at)
+            for row in uow.session.scalars(
+                select(Annotation).where(Annotation.document_id == document.id).order_by(Annotation.id)
+            )
+        ]
         return DocumentDetail(
             document.id,
             source,
@@ -370,6 +421,8 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
             document.created_at,
             list(matched_rules),
             list(open_issues),
+            annotations,
+            _lineage(uow.session, document, source, list(matched_rules), len(open_issues), len(annotations)),
         )
 
 

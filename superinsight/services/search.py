@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from superinsight.db.fulltext import FullText, words
@@ -42,11 +42,31 @@ class SearchQuery:
     metadata: tuple[tuple[str, str], ...] = ()
     tags: tuple[str, ...] = ()
     rule_id: int | None = None
-    with_open_issues: bool = False
+    quality_band: QualityBand | None = None
     sort: Sort = "relevance"
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()[:24]
+
+
+QualityBand = Literal["clean", "warnings", "errors"]
+QUALITY_BANDS: dict[QualityBand, str] = {
+    "clean": "no open quality issues",
+    "warnings": "open issues, none worse than a warning",
+    "errors": "an open error or critical issue",
+}
+
+
+def _in_band(band: QualityBand) -> ColumnElement[bool]:
+    unresolved = select(QualityIssue.document_id).where(QualityIssue.status != "resolved")
+    serious = unresolved.where(QualityIssue.severity.in_(("error", "critical")))
+    if band == "clean":
+        return Document.id.not_in(unresolved.where(QualityIssue.document_id.is_not(None)))
+    if band == "errors":
+        return Document.id.in_(serious)
+    return and_(
+        Document.id.in_(unresolved), Document.id.not_in(serious.where(QualityIssue.document_id.is_not(None)))
+    )
 
 
 @dataclass(frozen=True)
@@ -122,10 +142,8 @@ def _filtered(session: Session, actor: Actor, query: SearchQuery, base: Select[A
                 )
             )
         )
-    if query.with_open_issues:
-        conditions.append(
-            Document.id.in_(select(QualityIssue.document_id).where(QualityIssue.status == "open"))
-        )
+    if query.quality_band is not None:
+        conditions.append(_in_band(query.quality_band))
     narrowed = base.where(*conditions)
     if words(query.text):
         narrowed = FullText(session.get_bind().dialect.name, query.text).narrow(narrowed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from superinsight.db.base import utcnow
 from superinsight.masking import MaskingRule
@@ -213,3 +214,44 @@ def test_postgresql_ranks_only_the_newest_matches(
     assert len(everything) == 8
     assert search.facets(resources, ANALYST, SearchQuery(text="refund")).total == 8
     resources.engine.dispose()
+
+
+class TestQualityBands:
+    def test_clean_warning_and_error_bands(self, resources: Resources, corpus: dict) -> None:
+        from superinsight.db.models import Document, QualityIssue
+
+        with resources.uow() as uow:
+            ids = {
+                external_id: doc_id
+                for external_id, doc_id in uow.session.execute(
+                    select(Document.external_id, Document.id).where(Document.source_id == corpus["contracts"])
+                )
+            }
+            for external_id, severity, status in [
+                ("C0", "warning", "open"),
+                ("C1", "warning", "acknowledged"),
+                ("C1", "error", "open"),
+                ("C2", "critical", "resolved"),
+                ("C3", "info", "resolved"),
+            ]:
+                uow.session.add(
+                    QualityIssue(
+                        tenant_id="acme",
+                        document_id=ids[external_id],
+                        source_id=corpus["contracts"],
+                        check_name="c",
+                        dimension="validity",
+                        severity=severity,
+                        status=status,
+                    )
+                )
+            uow.commit()
+
+        def band(name: str) -> set[str]:
+            query = SearchQuery(source_ids=(corpus["contracts"],), quality_band=name)  # type: ignore[arg-type]
+            return {hit.external_id for hit in search.search(resources, ANALYST, query, limit=100).hits}
+
+        # Resolved issues do not count; C1's open error outweighs its warning.
+        assert band("clean") == {"C2", "C3", "C4"}
+        assert band("warnings") == {"C0"}
+        assert band("errors") == {"C1"}

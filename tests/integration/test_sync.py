@@ -878,3 +878,42 @@ class TestWorkerKilled:
         finally:
             local.engine.dispose()
             res.engine.dispose()
+
+
+class TestDocumentLineage:
+    def test_the_detail_shows_where_a_document_came_from_and_its_annotations(
+        self, res: Resources, analyst: Actor, source_db: SourceDB
+    ) -> None:
+        from superinsight.db.models import Annotation, Task
+
+        source_db.add(1, 2)
+        job_id = database_job(res, analyst, source_db.url)
+        run_job(res, analyst, job_id)
+        document_id = doc_id(res, "1")
+        documents.edit_document(res, analyst, document_id, title="Corrected")
+        with res.uow() as uow:
+            task = Task(tenant_id="demo", document_id=document_id, project_id=7)
+            uow.session.add(task)
+            uow.session.flush()
+            uow.session.add(
+                Annotation(
+                    tenant_id="demo",
+                    task_id=task.id,
+                    document_id=document_id,
+                    labelstudio_annotation_id=1,
+                    completed_by="ann@example.com",
+                    result=[
+                        {"value": {"choices": ["Billing"]}},
+                        {"value": {"labels": ["Person", "Billing"]}},
+                    ],
+                )
+            )
+            uow.commit()
+        detail = documents.get_document(res, analyst, document_id)
+        kinds = [kind for kind, _ in detail.lineage]
+        assert kinds == ["source", "sync", "edited", "labeling"]
+        assert detail.lineage[0] == ("source", "Items DB")
+        assert detail.lineage[1][1].startswith("Items (version 1, last synced ")
+        assert [(a.completed_by, a.labels) for a in detail.annotations] == [
+            ("ann@example.com", ["Billing", "Person"])
+        ]
