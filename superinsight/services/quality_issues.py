@@ -39,6 +39,12 @@ class Check:
     dimension: str
     severity: str
     passes: ColumnElement[bool]
+    fails: ColumnElement[bool] | None = None
+    """How to find failing documents when `NOT passes` would stop the planner from joining."""
+
+    @property
+    def failing(self) -> ColumnElement[bool]:
+        return self.fails if self.fails is not None else ~func.coalesce(self.passes, false())
 
 
 def duplicate_check(source_id: int) -> Check:
@@ -57,8 +63,8 @@ def duplicate_check(source_id: int) -> Check:
         .where(Document.source_id == source_id)
         .subquery()
     )
-    repeated = select(numbered.c.id).where(numbered.c.id == Document.id, numbered.c.position > 1).exists()
-    return Check(DUPLICATE, "uniqueness", "info", ~repeated)
+    repeats = select(numbered.c.id).where(numbered.c.position > 1)
+    return Check(DUPLICATE, "uniqueness", "info", Document.id.not_in(repeats), Document.id.in_(repeats))
 
 
 def _unresolved() -> ColumnElement[bool]:
@@ -82,15 +88,12 @@ def file(session: Session, tenant_id: str, source_id: int, checks: Sequence[Chec
         .execution_options(synchronize_session=False)
     )
     for check in every:
-        passing = func.coalesce(check.passes, false())
         in_source = (Document.tenant_id == tenant_id, Document.source_id == source_id)
+        failing_ids = select(Document.id.label("id")).where(*in_source, check.failing).subquery()
+        still_failing = select(failing_ids.c.id).where(failing_ids.c.id == QualityIssue.document_id).exists()
         session.execute(
             update(QualityIssue)
-            .where(
-                *scoring,
-                QualityIssue.check_name == check.name,
-                QualityIssue.document_id.in_(select(Document.id).where(*in_source, passing)),
-            )
+            .where(*scoring, QualityIssue.check_name == check.name, ~still_failing)
             .values(status="resolved", resolved_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -116,7 +119,7 @@ def file(session: Session, tenant_id: str, source_id: int, checks: Sequence[Chec
             literal({}, QualityIssue.details.type),
             literal(now),
             literal(now),
-        ).where(*in_source, ~passing, ~already)
+        ).where(*in_source, check.failing, ~already)
         session.execute(
             insert(QualityIssue).from_select(
                 [

@@ -33,6 +33,14 @@ RANKED_MATCHES = 10_000
 TOP_TAGS = 15
 
 
+QualityBand = Literal["clean", "warnings", "errors"]
+QUALITY_BANDS: dict[QualityBand, str] = {
+    "clean": "no open quality issues",
+    "warnings": "open issues, none worse than a warning",
+    "errors": "an open error or critical issue",
+}
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     text: str = ""
@@ -47,14 +55,6 @@ class SearchQuery:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()[:24]
-
-
-QualityBand = Literal["clean", "warnings", "errors"]
-QUALITY_BANDS: dict[QualityBand, str] = {
-    "clean": "no open quality issues",
-    "warnings": "open issues, none worse than a warning",
-    "errors": "an open error or critical issue",
-}
 
 
 def _in_band(band: QualityBand) -> ColumnElement[bool]:
