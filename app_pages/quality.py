@@ -182,6 +182,23 @@ if actor.can("sources.manage"):
                     st.session_state[FLASH] = "Checks saved. Score again to see the effect."
                     st.rerun()
 
+    with st.expander("How much each dimension counts"):
+        current_weights = quality.weights(resources(), actor, source_id)
+        columns = st.columns(len(DIMENSIONS))
+        chosen_weights = {
+            name: column.number_input(
+                name, 0.0, 10.0, current_weights[name], 0.5, key=f"weight_{source_id}_{name}"
+            )
+            for name, column in zip(DIMENSIONS, columns, strict=True)
+        }
+        if st.button("Save weights", key="quality_weights"):
+            try:
+                quality.set_weights(resources(), actor, source_id, chosen_weights)
+            except ServiceError as exc:
+                st.error(f"Not saved: {exc}")
+            else:
+                st.success("Saved. The next scoring weighs the overall score this way.")
+
     with st.expander("What this source's documents should hold"):
         st.caption(
             'For example {"required": ["customer"], "types": {"amount": "number"}, '

@@ -254,6 +254,24 @@ def alerts(
     return raised
 
 
+MAX_WEIGHT = 10.0
+
+
+def parse_weights(raw: Mapping[str, Any]) -> dict[str, float]:
+    """How much each dimension counts in the overall score (0 leaves it out; default 1)."""
+    weights = {}
+    for name, value in raw.items():
+        if name not in DIMENSIONS:
+            raise ExpectationError(f"weights: {name!r} is not one of {', '.join(DIMENSIONS)}")
+        weight = _number(value, f"weights.{name}")
+        if weight is None or not 0 <= weight <= MAX_WEIGHT:
+            raise ExpectationError(f"weights.{name}: a number from 0 to {MAX_WEIGHT:g}")
+        weights[name] = weight
+    if weights and not any(weights.values()) and len(weights) == len(DIMENSIONS):
+        raise ExpectationError("weights: at least one dimension must count")
+    return weights
+
+
 def overall(scores: Mapping[str, float | None], weights: Mapping[str, float] | None = None) -> float | None:
     """Weighted mean of the dimensions that could be scored (weights default to equal)."""
     weights = weights or {}

@@ -78,6 +78,36 @@ def set_expectations(resources: Resources, actor: Actor, source_id: int, raw: di
     return parsed
 
 
+def weights(resources: Resources, actor: Actor, source_id: int) -> dict[str, float]:
+    """How much each dimension counts in the source's overall score (missing: 1)."""
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        source = visible_source(uow.session, actor, source_id)
+        return {name: float(source.quality_weights.get(name, 1.0)) for name in DIMENSIONS}
+
+
+def set_weights(resources: Resources, actor: Actor, source_id: int, raw: dict[str, Any]) -> dict[str, float]:
+    require(actor, "sources.manage")
+    try:
+        parsed = quality.parse_weights(raw)
+    except ExpectationError as exc:
+        raise InvalidInputError(str(exc)) from None
+    with resources.uow() as uow:
+        source = visible_source(uow.session, actor, source_id)
+        audit.record(
+            uow.session,
+            actor,
+            "source.quality_weights",
+            "data_source",
+            source_id,
+            before=dict(source.quality_weights),
+            after=parsed,
+        )
+        source.quality_weights = parsed
+        uow.commit()
+    return parsed
+
+
 def _present(key: str) -> ColumnElement[bool]:
     """The field holds a value: not missing, not null, not empty text."""
     return json_switch(

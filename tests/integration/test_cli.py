@@ -53,7 +53,7 @@ def test_migrate_and_seed_demo_from_the_command_line(
     assert "already at revision" in _cli("migrate", env=env, cwd=tmp_path).stdout
     seeded = _cli("seed-demo", "--documents", "300", env=env, cwd=tmp_path)
     assert seeded.returncode == 0, seeded.stderr
-    assert "2 sources, 300 documents added" in seeded.stdout
+    assert "3 sources, 300 documents added" in seeded.stdout
     again = _cli("seed-demo", "--documents", "300", env=env, cwd=tmp_path)
     assert "0 documents added, 0 updated, 300 unchanged, 0 rules added" in again.stdout
 

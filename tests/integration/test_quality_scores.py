@@ -264,3 +264,17 @@ def test_suggested_checks_come_from_a_profile_and_are_accepted_whole(resources: 
     }
     quality.set_expectations(resources, ADMIN, source_id, suggestion.expectations)
     assert quality.score_source(resources, ADMIN, source_id, now=NOW).validity == 100.0
+
+
+def test_weights_per_source_decide_the_overall_score(resources: Resources, source: int) -> None:
+    quality.set_weights(resources, ADMIN, source, {"completeness": 3, "uniqueness": 0})
+    assert quality.weights(resources, ADMIN, source)["validity"] == 1.0
+    score = quality.score_source(resources, ADMIN, source, now=NOW)
+    # completeness 70 x3, validity 60, timeliness 60; uniqueness weighs nothing
+    assert score.overall == round((70 * 3 + 60 + 60) / 5, 2)
+    with pytest.raises(InvalidInputError, match="from 0 to 10"):
+        quality.set_weights(resources, ADMIN, source, {"validity": 11})
+    with pytest.raises(InvalidInputError, match="not one of"):
+        quality.set_weights(resources, ADMIN, source, {"speed": 1})
+    with pytest.raises(PermissionDeniedError):
+        quality.set_weights(resources, role_actor("acme", "viewer"), source, {"validity": 2})
