@@ -163,6 +163,7 @@ with history_tab:
                         "cancelled": "#757575",
                     },
                 )
+                figure.update_xaxes(type="category")
                 figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
                 st.plotly_chart(figure, width="stretch")
             st.dataframe(frame, hide_index=True, width="stretch")
