@@ -12,6 +12,7 @@ from superinsight.quality import DIMENSIONS
 from superinsight.services import quality, quality_issues, sources
 from superinsight.services.errors import ServiceError
 from ui.jobs import track
+from ui.pick import pick_many
 from ui.session import current_actor, resources
 
 SCORING_JOB = "quality_scoring_job"
@@ -124,14 +125,7 @@ else:
         )
         if actor.can("quality.triage"):
             labels = {row.id: f"#{row.id} · {row.title} · {row.check}" for row in listed}
-            every = st.checkbox(f"All {len(listed)} shown", key="issues_all")
-            picked = (
-                list(labels)
-                if every
-                else st.multiselect(
-                    "Issues", list(labels), format_func=labels.__getitem__, key="issues_chosen"
-                )
-            )
+            picked = pick_many(labels, "Issues", "issues")
             left, right = st.columns(2)
             new_status = left.selectbox("Set status to", quality_issues.STATUSES, key="issues_new_status")
             if right.button(f"Apply to {len(picked)} issue(s)", disabled=not picked, key="issues_apply"):

@@ -11,6 +11,7 @@ import streamlit as st
 from superinsight.services import connections, sync_conflicts, sync_jobs, sync_runs
 from superinsight.services.errors import ServiceError
 from ui.job_form import job_form
+from ui.pick import pick_many
 from ui.session import current_actor, resources
 
 FLASH = "sync_flash"
@@ -242,14 +243,7 @@ with conflicts_tab:
             row.id: f"#{row.id} · {row.external_id} · {row.workbench_version.get('title')}"
             for row in conflicts
         }
-        choose_all = st.checkbox(f"Choose all {len(conflicts)}", key="conflicts_all")
-        selected = (
-            list(labels)
-            if choose_all
-            else st.multiselect(
-                "Conflicts to resolve", list(labels), format_func=labels.__getitem__, key="conflicts_chosen"
-            )
-        )
+        selected = pick_many(labels, "Conflicts to resolve", "conflicts")
         if len(selected) == 1:
             row = next(item for item in conflicts if item.id == selected[0])
             left, right = st.columns(2)

@@ -13,7 +13,7 @@ from superinsight.services.context import Actor
 from superinsight.services.errors import ServiceError
 from superinsight.sync.conflicts import STRATEGIES
 from superinsight.sync.modes import MODES
-from superinsight.sync.transforms import STEP_TYPES
+from superinsight.sync.transforms import OPTION_KEYS, STEP_TYPES
 from ui.session import resources
 
 STRATEGY_LABELS = {
@@ -27,21 +27,13 @@ OPTION_HELP = (
     "mask: mask, hash, redact or partial; template: text with {field} placeholders; "
     'computed: JSON Logic such as {"*": [{"var": "price"}, 2]}'
 )
-OPTION_KEY = {
-    "rename": "to",
-    "cast": "to",
-    "default": "value",
-    "mask": "method",
-    "template": "template",
-    "computed": "logic",
-}
 NONE = "—"
 
 
 def _steps_table(steps: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for step in steps:
-        key = OPTION_KEY.get(str(step.get("type")))
+        key = OPTION_KEYS.get(str(step.get("type")))
         option = step.get(key) if key else ""
         rows.append(
             {
@@ -70,8 +62,8 @@ def _steps_from(table: pd.DataFrame) -> list[dict[str, Any]]:
         if not kind:
             continue
         step: dict[str, Any] = {"type": kind, "field": str(row.get("field") or "").strip()}
-        if kind in OPTION_KEY:
-            step[OPTION_KEY[kind]] = _option(kind, str(row.get("option") or ""))
+        if kind in OPTION_KEYS:
+            step[OPTION_KEYS[kind]] = _option(kind, str(row.get("option") or ""))
         steps.append(step)
     return steps
 

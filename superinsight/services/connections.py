@@ -23,6 +23,7 @@ from superinsight.services.context import Actor, require, require_whole_tenant
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
 from superinsight.services.scoping import visible_source, visible_sources
+from superinsight.services.sources import add_source
 from superinsight.sync import credentials as vault
 from superinsight.sync.connectors import CONNECTOR_TYPES, Connector, SourceError, connect
 from superinsight.sync.transforms import Record
@@ -112,23 +113,13 @@ def create_source(resources: Resources, actor: Actor, draft: SourceDraft) -> int
         )
         if taken is not None:
             raise InvalidInputError(f"a source named {draft.name!r} already exists")
-        source = DataSource(
-            tenant_id=actor.tenant_id,
-            name=draft.name,
-            source_type=draft.source_type,
-            connection_config=_stored_config(draft, secrets),
-            encrypted_credentials=vault.encrypt(_secret_key(resources), secrets) if secrets else None,
-            created_by=actor.user_id,
-        )
-        uow.session.add(source)
-        uow.session.flush()
-        audit.record(
+        source = add_source(
             uow.session,
             actor,
-            "source.create",
-            "data_source",
-            source.id,
-            after={"name": draft.name, "source_type": draft.source_type, "config": source.connection_config},
+            draft.name,
+            draft.source_type,
+            _stored_config(draft, secrets),
+            vault.encrypt(_secret_key(resources), secrets) if secrets else None,
         )
         uow.commit()
         return source.id

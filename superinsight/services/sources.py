@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from superinsight.db.models import DataSource
 from superinsight.db.models.sync import SOURCE_TYPES
@@ -38,25 +39,39 @@ def ensure_source(
         )
         if existing is not None:
             return existing
-        source = DataSource(
-            tenant_id=actor.tenant_id,
-            name=name,
-            source_type=source_type,
-            connection_config=connection_config or {},
-            created_by=actor.user_id,
-        )
-        uow.session.add(source)
-        uow.session.flush()
-        audit.record(
-            uow.session,
-            actor,
-            "source.create",
-            "data_source",
-            source.id,
-            after={"name": name, "source_type": source_type},
-        )
+        source = add_source(uow.session, actor, name, source_type, connection_config or {})
         uow.commit()
         return source.id
+
+
+def add_source(
+    session: Session,
+    actor: Actor,
+    name: str,
+    source_type: str,
+    config: dict[str, Any],
+    encrypted_credentials: str | None = None,
+) -> DataSource:
+    """A new source in the caller's transaction, with its audit entry (credentials never logged)."""
+    source = DataSource(
+        tenant_id=actor.tenant_id,
+        name=name,
+        source_type=source_type,
+        connection_config=config,
+        encrypted_credentials=encrypted_credentials,
+        created_by=actor.user_id,
+    )
+    session.add(source)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "source.create",
+        "data_source",
+        source.id,
+        after={"name": name, "source_type": source_type, "config": config},
+    )
+    return source
 
 
 @dataclass(frozen=True)

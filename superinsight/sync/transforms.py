@@ -87,19 +87,22 @@ def parse_steps(raw: Sequence[Mapping[str, Any]]) -> list[Step]:
     return [parse_step(position, str(item.get("type")), item) for position, item in enumerate(raw, start=1)]
 
 
+OPTION_KEYS = {
+    "rename": "to",
+    "cast": "to",
+    "default": "value",
+    "mask": "method",
+    "template": "template",
+    "computed": "logic",
+}
+"""Where each kind of step keeps its one option in the stored form."""
+
+
 def step_config(step: Step) -> dict[str, Any]:
     """The stored form of a step (what `parse_steps` reads back)."""
-    option_key = {
-        "rename": "to",
-        "cast": "to",
-        "default": "value",
-        "mask": "method",
-        "template": "template",
-        "computed": "logic",
-    }
     config: dict[str, Any] = {"type": step.kind, "field": step.field}
-    if step.kind in option_key:
-        config[option_key[step.kind]] = step.option
+    if step.kind in OPTION_KEYS:
+        config[OPTION_KEYS[step.kind]] = step.option
     return config
 
 
