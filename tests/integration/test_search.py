@@ -216,6 +216,36 @@ def test_postgresql_ranks_only_the_newest_matches(
     resources.engine.dispose()
 
 
+@pytest.mark.postgres_only
+def test_the_newest_matches_are_found_by_widening_a_window_of_the_newest_ids(
+    pg_url: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from superinsight.resources import build_resources
+    from tests.conftest import make_settings
+
+    resources = build_resources(make_settings(Path(str(tmp_path)), pg_url))
+    source = ensure_source(resources.uow(), ADMIN, "S", "csv")
+    documents.upsert_documents(
+        resources,
+        ADMIN,
+        source,
+        [
+            DocumentInput(f"D{i}", f"note {i}", ("refund " if i % 2 == 0 else "login ") * (i + 1))
+            for i in range(12)
+        ],
+    )
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    monkeypatch.setattr(search, "NEWEST_WINDOW", 2)
+    ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
+    assert [hit.external_id for hit in ranked] == ["D10", "D8", "D6"]
+    monkeypatch.setattr(search, "NEWEST_WINDOW", 10_000)
+    again = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
+    assert [hit.external_id for hit in again] == ["D10", "D8", "D6"], "same answer without a window"
+    resources.engine.dispose()
+
+
 class TestQualityBands:
     def test_clean_warning_and_error_bands(self, resources: Resources, corpus: dict) -> None:
         from superinsight.db.models import Document, QualityIssue
