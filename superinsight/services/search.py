@@ -29,8 +29,8 @@ from superinsight.services.scoping import visible_sources
 
 Sort = Literal["relevance", "newest", "oldest"]
 MAX_PAGE = 200
-RANKED_MATCHES = 10_000
-NEWEST_WINDOW = 50_000
+RANKED_MATCHES = 2_000
+NEWEST_WINDOW = 100_000
 TOP_TAGS = 15
 
 
@@ -244,22 +244,21 @@ def search(
 
 
 def _newest_matches_floor(session: Session, actor: Actor, query: SearchQuery) -> int | None:
-    """An id below which none of the newest RANKED_MATCHES matches lie (None: look everywhere).
+    """An id below which none of the newest RANKED_MATCHES matches lie, for very common words.
 
-    Counting matches in a window of the newest ids combines the full-text index
-    with the primary key, so only matches inside the window are read; the window
-    grows fourfold until it holds enough of them. A common word is then ranked
-    from a few thousand rows instead of every one of its matches.
+    If the newest NEWEST_WINDOW documents already hold RANKED_MATCHES matches, the
+    ranking can be confined to them: the full-text index and the primary key are
+    combined, so only matches inside the window are read, instead of gathering
+    every one of a word's matches. Rarer words are ranked over all their matches,
+    which is cheap because there are few (a probe that stops at RANKED_MATCHES).
     """
     top = session.scalar(select(func.max(Document.id)))
-    width = NEWEST_WINDOW
-    while top is not None and width < top:
-        floor = top - width
-        counted = _filtered(session, actor, query, select(func.count(Document.id))).where(Document.id > floor)
-        if (session.scalar(counted) or 0) >= RANKED_MATCHES:
-            return int(floor)
-        width *= 4
-    return None
+    if top is None or top <= NEWEST_WINDOW:
+        return None
+    floor = top - NEWEST_WINDOW
+    matches = _filtered(session, actor, query, select(literal(1))).where(Document.id > floor)
+    counted = session.scalar(select(func.count()).select_from(matches.limit(RANKED_MATCHES).subquery()))
+    return int(floor) if (counted or 0) >= RANKED_MATCHES else None
 
 
 def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: bool = False) -> Facets:

@@ -217,7 +217,7 @@ def test_postgresql_ranks_only_the_newest_matches(
 
 
 @pytest.mark.postgres_only
-def test_the_newest_matches_are_found_by_widening_a_window_of_the_newest_ids(
+def test_a_common_word_is_ranked_within_a_window_of_the_newest_ids(
     pg_url: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pathlib import Path
@@ -237,12 +237,14 @@ def test_the_newest_matches_are_found_by_widening_a_window_of_the_newest_ids(
         ],
     )
     monkeypatch.setattr(search, "RANKED_MATCHES", 3)
-    monkeypatch.setattr(search, "NEWEST_WINDOW", 2)
+    monkeypatch.setattr(search, "NEWEST_WINDOW", 6)
+    # The newest 6 documents (D6-D11) hold 3 matches: ranked within them.
     ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
     assert [hit.external_id for hit in ranked] == ["D10", "D8", "D6"]
-    monkeypatch.setattr(search, "NEWEST_WINDOW", 10_000)
+    monkeypatch.setattr(search, "NEWEST_WINDOW", 4)
+    # The newest 4 hold only 2: no window, the newest 3 of all matches are ranked.
     again = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
-    assert [hit.external_id for hit in again] == ["D10", "D8", "D6"], "same answer without a window"
+    assert [hit.external_id for hit in again] == ["D10", "D8", "D6"]
     resources.engine.dispose()
 
 
