@@ -55,6 +55,25 @@ def expectations(resources: Resources, actor: Actor, source_id: int) -> dict[str
         return dict(source.expectations)
 
 
+def _store_setting(
+    resources: Resources, actor: Actor, source_id: int, attribute: str, value: dict[str, Any]
+) -> None:
+    """Save one of the source's quality settings, with its audit entry (before and after)."""
+    with resources.uow() as uow:
+        source = visible_source(uow.session, actor, source_id)
+        audit.record(
+            uow.session,
+            actor,
+            f"source.{attribute}",
+            "data_source",
+            source_id,
+            before=dict(getattr(source, attribute)),
+            after=value,
+        )
+        setattr(source, attribute, value)
+        uow.commit()
+
+
 def set_expectations(resources: Resources, actor: Actor, source_id: int, raw: dict[str, Any]) -> Expectations:
     """Store what the source's documents should look like; refused whole if any part is wrong."""
     require(actor, "sources.manage")
@@ -62,19 +81,7 @@ def set_expectations(resources: Resources, actor: Actor, source_id: int, raw: di
         parsed = quality.parse(raw)
     except ExpectationError as exc:
         raise InvalidInputError(str(exc)) from None
-    with resources.uow() as uow:
-        source = visible_source(uow.session, actor, source_id)
-        audit.record(
-            uow.session,
-            actor,
-            "source.expectations",
-            "data_source",
-            source_id,
-            before=source.expectations,
-            after=raw,
-        )
-        source.expectations = raw
-        uow.commit()
+    _store_setting(resources, actor, source_id, "expectations", raw)
     return parsed
 
 
@@ -92,19 +99,7 @@ def set_weights(resources: Resources, actor: Actor, source_id: int, raw: dict[st
         parsed = quality.parse_weights(raw)
     except ExpectationError as exc:
         raise InvalidInputError(str(exc)) from None
-    with resources.uow() as uow:
-        source = visible_source(uow.session, actor, source_id)
-        audit.record(
-            uow.session,
-            actor,
-            "source.quality_weights",
-            "data_source",
-            source_id,
-            before=dict(source.quality_weights),
-            after=parsed,
-        )
-        source.quality_weights = parsed
-        uow.commit()
+    _store_setting(resources, actor, source_id, "quality_weights", parsed)
     return parsed
 
 

@@ -243,11 +243,12 @@ def run_execution(resources: Resources, actor: Actor, execution_id: int) -> str:
         total = connector.count(plan.spec)
         _heartbeat(resources, execution_id)
         _run_batches(resources, actor, plan, connector.read(plan.spec, plan.batch_size), total)
-    except RunStopped as stopped:
-        return _stopped(resources, actor, execution_id, str(stopped))
+    except RunStopped:
+        return _end_run(resources, execution_id, lambda session, run: _end_cancelled(session, actor, run))
     except Exception as exc:  # noqa: BLE001 - any failure ends the run as failed, with its reason kept
-        return _failed(
-            resources, actor, execution_id, _reason(exc, secrets + resources.settings.secret_values())
+        reason = _reason(exc, secrets + resources.settings.secret_values())
+        return _end_run(
+            resources, execution_id, lambda session, run: _end_failed(session, actor, run, reason)
         )
     return _succeeded(resources, actor, plan, time.perf_counter() - started)
 
@@ -419,32 +420,25 @@ def _tally(job: SyncJob, execution: SyncExecution) -> None:
         job.total_failures += 1
 
 
-def _stopped(resources: Resources, actor: Actor, execution_id: int, why: str) -> str:
+def _end_run(resources: Resources, execution_id: int, end: Callable[[Session, SyncExecution], str]) -> str:
+    """End a still-running run the way `end` says; a run someone else ended keeps its status."""
     with resources.uow() as uow:
         execution = uow.session.get(SyncExecution, execution_id)
         assert execution is not None
         if execution.status != "running":
             return execution.status
-        _finish(execution, "cancelled", None)
-        job = uow.session.get(SyncJob, execution.job_id)
-        assert job is not None
-        _tally(job, execution)
-        sync_log.record(
-            uow.session, actor, execution.job_id, "run.cancelled", counts_of(execution), execution_id
-        )
-        uow.commit()
-    return "cancelled"
-
-
-def _failed(resources: Resources, actor: Actor, execution_id: int, reason: str) -> str:
-    with resources.uow() as uow:
-        execution = uow.session.get(SyncExecution, execution_id)
-        assert execution is not None
-        if execution.status != "running":
-            return execution.status
-        status = _end_failed(uow.session, actor, execution, reason)
+        status = end(uow.session, execution)
         uow.commit()
     return status
+
+
+def _end_cancelled(session: Session, actor: Actor, execution: SyncExecution) -> str:
+    _finish(execution, "cancelled")
+    job = session.get(SyncJob, execution.job_id)
+    assert job is not None
+    _tally(job, execution)
+    sync_log.record(session, actor, execution.job_id, "run.cancelled", counts_of(execution), execution.id)
+    return "cancelled"
 
 
 def _end_failed(session: Session, actor: Actor, execution: SyncExecution, reason: str) -> str:
