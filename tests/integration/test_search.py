@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from superinsight.db.base import utcnow
 from superinsight.masking import MaskingRule
-from superinsight.resources import Resources
+from superinsight.resources import Resources, build_resources
 from superinsight.services import documents, rule_runs, rules, search
 from superinsight.services.context import role_actor, system_actor
 from superinsight.services.documents import DocumentInput
@@ -17,6 +18,7 @@ from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules import RuleDraft
 from superinsight.services.search import SearchQuery
 from superinsight.services.sources import ensure_source
+from tests.conftest import make_settings
 
 ADMIN = system_actor("acme")
 ANALYST = role_actor("acme", "analyst")
@@ -190,21 +192,21 @@ class TestFacets:
         assert (after.from_cache, after.total) == (False, 36)
 
 
+def _postgres_with(pg_url: str, tmp_path: Path, docs: list[DocumentInput]) -> Resources:
+    """A workbench on PostgreSQL (where ranking is confined) holding these documents in one source."""
+    resources = build_resources(make_settings(tmp_path, pg_url))
+    source = ensure_source(resources.uow(), ADMIN, "S", "csv")
+    documents.upsert_documents(resources, ADMIN, source, docs)
+    return resources
+
+
 @pytest.mark.postgres_only
 def test_postgresql_ranks_only_the_newest_matches(
-    pg_url: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pathlib import Path
-
-    from superinsight.resources import build_resources
-    from tests.conftest import make_settings
-
-    resources = build_resources(make_settings(Path(str(tmp_path)), pg_url))
-    source = ensure_source(resources.uow(), ADMIN, "S", "csv")
-    documents.upsert_documents(
-        resources,
-        ADMIN,
-        source,
+    resources = _postgres_with(
+        pg_url,
+        tmp_path,
         [DocumentInput(f"D{i}", f"refund {i}", "refund " * (i + 1)) for i in range(8)],
     )
     monkeypatch.setattr(search, "RANKED_MATCHES", 3)
@@ -218,19 +220,11 @@ def test_postgresql_ranks_only_the_newest_matches(
 
 @pytest.mark.postgres_only
 def test_a_common_word_is_ranked_within_a_window_of_the_newest_ids(
-    pg_url: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pathlib import Path
-
-    from superinsight.resources import build_resources
-    from tests.conftest import make_settings
-
-    resources = build_resources(make_settings(Path(str(tmp_path)), pg_url))
-    source = ensure_source(resources.uow(), ADMIN, "S", "csv")
-    documents.upsert_documents(
-        resources,
-        ADMIN,
-        source,
+    resources = _postgres_with(
+        pg_url,
+        tmp_path,
         [
             DocumentInput(f"D{i}", f"note {i}", ("refund " if i % 2 == 0 else "login ") * (i + 1))
             for i in range(12)
