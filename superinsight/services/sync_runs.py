@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -652,19 +652,3 @@ def job_log(resources: Resources, actor: Actor, job_id: int) -> list[sync_log.Lo
             for line in sync_log.lines(uow.session, actor.tenant_id, job_id=job_id)
             if line.action.startswith("job.")
         ]
-
-
-def active_count(resources: Resources, actor: Actor) -> int:
-    require(actor, "documents.view")
-    with resources.uow() as uow:
-        return int(
-            uow.session.scalar(
-                select(func.count())
-                .select_from(SyncExecution)
-                .where(
-                    SyncExecution.tenant_id == actor.tenant_id,
-                    SyncExecution.status.in_(ACTIVE_EXECUTION_STATUSES),
-                )
-            )
-            or 0
-        )

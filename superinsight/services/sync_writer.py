@@ -11,7 +11,7 @@ commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -110,7 +110,6 @@ class BatchCounts:
     unchanged: int = 0
     skipped: int = 0
     conflicts: int = 0
-    conflict_ids: list[int] = field(default_factory=list)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -157,9 +156,7 @@ def _copy(session: Session, statement: str, payload: bytes) -> None:
         copy.write(payload)
 
 
-def _copy_into_documents(
-    session: Session, target: Target, records: Sequence[StagedRecord], payload: bytes
-) -> bool:
+def _copy_into_documents(session: Session, payload: bytes) -> bool:
     """COPY a fresh source's batch straight into documents; False if some record was there already."""
     try:
         with session.begin_nested():
@@ -200,9 +197,8 @@ def _settle_conflicts(session: Session, target: Target, counts: BatchCounts) -> 
         assert document.edited_at is not None
         changed = aware(incoming["changed_at"]) if incoming["changed_at"] else target.now
         decision = conflicts.decide(target.strategy, changed, aware(document.edited_at))
-        conflict = _record_conflict(session, target, document, incoming, decision)
+        _record_conflict(session, target, document, incoming, decision)
         counts.conflicts += 1
-        counts.conflict_ids.append(conflict.id)
         if decision == "take_source":
             continue
         session.execute(delete(STAGE).where(STAGE.c.external_id == document.external_id))
@@ -225,7 +221,8 @@ def _version(document: Document) -> dict[str, Any]:
 
 def _record_conflict(
     session: Session, target: Target, document: Document, incoming: dict[str, Any], decision: str
-) -> DataConflict:
+) -> None:
+    """Keep both versions; a document already waiting for a person gets its source side refreshed."""
     source_version = {
         "title": incoming["title"],
         "content": incoming["content"],
@@ -240,22 +237,21 @@ def _record_conflict(
     if pending is not None and decision == "ask":
         pending.source_version = source_version
         pending.execution_id = target.execution_id
-        return pending
-    conflict = DataConflict(
-        tenant_id=target.tenant_id,
-        job_id=target.job_id,
-        execution_id=target.execution_id,
-        document_id=document.id,
-        conflict_type="content",
-        source_version=source_version,
-        workbench_version=_version(document),
-        resolution_strategy=target.strategy,
-        status="pending" if decision == "ask" else "auto_resolved",
-        resolved_at=None if decision == "ask" else target.now,
+        return
+    session.add(
+        DataConflict(
+            tenant_id=target.tenant_id,
+            job_id=target.job_id,
+            execution_id=target.execution_id,
+            document_id=document.id,
+            conflict_type="content",
+            source_version=source_version,
+            workbench_version=_version(document),
+            resolution_strategy=target.strategy,
+            status="pending" if decision == "ask" else "auto_resolved",
+            resolved_at=None if decision == "ask" else target.now,
+        )
     )
-    session.add(conflict)
-    session.flush()
-    return conflict
 
 
 def _count(session: Session, target: Target, counts: BatchCounts) -> None:
@@ -355,7 +351,7 @@ def write_batch(
     if payload is None:
         payload = copy_payload(records, target, dialect)
     if target.fresh and payload is not None:
-        if _copy_into_documents(session, target, records, payload):
+        if _copy_into_documents(session, payload):
             counts.inserted = len(records)
             return counts
         payload = copy_payload(records, replace(target, fresh=False), dialect)
