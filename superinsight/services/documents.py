@@ -33,7 +33,7 @@ from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.inputs import has_nul
-from superinsight.services.scoping import visible_source, visible_sources
+from superinsight.services.scoping import visible_row, visible_source, visible_sources
 
 MAX_EXTERNAL_ID = 255
 MAX_TITLE = 1000
@@ -443,15 +443,7 @@ def edit_document(
     """
     require(actor, "documents.edit")
     with resources.uow() as uow:
-        document = uow.session.scalar(
-            select(Document).where(
-                Document.id == document_id,
-                Document.tenant_id == actor.tenant_id,
-                visible_sources(actor, Document.source_id),
-            )
-        )
-        if document is None:
-            raise NotFoundError(f"document {document_id} does not exist")
+        document = visible_row(uow.session, actor, Document, document_id, "document")
         edited = DocumentInput(
             document.external_id,
             document.title if title is None else title,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from superinsight.db.models import DataSource
+from superinsight.db.models import DataSource, Document, SyncJob
 from superinsight.services.context import Actor
 from superinsight.services.errors import NotFoundError
 
@@ -25,3 +25,22 @@ def visible_source(session: Session, actor: Actor, source_id: int) -> DataSource
     if source is None or source.tenant_id != actor.tenant_id or not actor.sees_source(source_id):
         raise NotFoundError(f"data source {source_id} does not exist")
     return source
+
+
+SourcedRow = TypeVar("SourcedRow", Document, SyncJob)
+
+
+def visible_row(
+    session: Session, actor: Actor, model: type[SourcedRow], row_id: int, noun: str
+) -> SourcedRow:
+    """A row that belongs to a source, if it is the actor's tenant's and within their reach."""
+    row = session.scalar(
+        select(model).where(
+            model.id == row_id,
+            model.tenant_id == actor.tenant_id,
+            visible_sources(actor, model.source_id),
+        )
+    )
+    if row is None:
+        raise NotFoundError(f"{noun} {row_id} does not exist")
+    return row

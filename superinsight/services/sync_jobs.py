@@ -19,9 +19,9 @@ from superinsight.db.models import DataSource, SyncExecution, SyncJob, SyncRule,
 from superinsight.resources import Resources
 from superinsight.services import connections, sync_log
 from superinsight.services.context import Actor, require
-from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
-from superinsight.services.scoping import visible_source, visible_sources
+from superinsight.services.scoping import visible_row, visible_source, visible_sources
 from superinsight.sync import mapping, schedule, transforms
 from superinsight.sync.conflicts import STRATEGIES
 from superinsight.sync.cursor import describe, loads
@@ -170,16 +170,7 @@ def create_job(resources: Resources, actor: Actor, draft: JobDraft) -> int:
 
 def tenant_job(session: Session, actor: Actor, job_id: int) -> SyncJob:
     """The job, if it is this tenant's and on a source the actor may see; else not found."""
-    job = session.scalar(
-        select(SyncJob).where(
-            SyncJob.id == job_id,
-            SyncJob.tenant_id == actor.tenant_id,
-            visible_sources(actor, SyncJob.source_id),
-        )
-    )
-    if job is None:
-        raise NotFoundError(f"sync job {job_id} does not exist")
-    return job
+    return visible_row(session, actor, SyncJob, job_id, "sync job")
 
 
 def update_job(resources: Resources, actor: Actor, job_id: int, draft: JobDraft) -> None:
