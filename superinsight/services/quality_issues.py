@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Select, false, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from superinsight.db.base import utcnow
@@ -107,37 +107,66 @@ def file(session: Session, tenant_id: str, source_id: int, checks: Sequence[Chec
             )
             .exists()
         )
-        failing = select(
-            literal(tenant_id),
-            Document.id,
-            literal(source_id),
-            literal(check.name),
-            literal(check.dimension),
-            literal(check.severity),
-            literal("open"),
-            literal(f"{check.dimension}: {check.name.removeprefix(CHECK_PREFIX)}"),
-            literal({}, QualityIssue.details.type),
-            literal(now),
-            literal(now),
-        ).where(*in_source, check.failing, ~already)
-        session.execute(
-            insert(QualityIssue).from_select(
-                [
-                    "tenant_id",
-                    "document_id",
-                    "source_id",
-                    "check_name",
-                    "dimension",
-                    "severity",
-                    "status",
-                    "description",
-                    "details",
-                    "created_at",
-                    "updated_at",
-                ],
-                failing,
-            )
+        failing = select(Document.id, Document.source_id).where(*in_source, check.failing, ~already)
+        open_issues(
+            session,
+            tenant_id,
+            failing,
+            check=check.name,
+            dimension=check.dimension,
+            severity=check.severity,
+            description=f"{check.dimension}: {check.name.removeprefix(CHECK_PREFIX)}",
+            now=now,
         )
+
+
+def open_issues(
+    session: Session,
+    tenant_id: str,
+    found: Select[int, int | None],
+    *,
+    check: str,
+    dimension: str,
+    severity: str,
+    description: str,
+    now: datetime,
+    rule_id: int | None = None,
+) -> None:
+    """An open issue for each (document id, source id) row `found` yields, in one INSERT ... SELECT."""
+    rows = found.subquery()
+    document_id, source_id = rows.c
+    session.execute(
+        insert(QualityIssue).from_select(
+            [
+                "tenant_id",
+                "document_id",
+                "source_id",
+                "rule_id",
+                "check_name",
+                "dimension",
+                "severity",
+                "status",
+                "description",
+                "details",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                literal(tenant_id),
+                document_id,
+                source_id,
+                literal(rule_id, QualityIssue.rule_id.type),
+                literal(check),
+                literal(dimension),
+                literal(severity),
+                literal("open"),
+                literal(description),
+                literal({}, QualityIssue.details.type),
+                literal(now),
+                literal(now),
+            ),
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import and_, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import outcome
-from superinsight.services import audit
+from superinsight.services import audit, quality_issues
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.matching import document_data, document_fields
 from superinsight.services.rules import tenant_rule
@@ -252,20 +252,7 @@ def _raise_quality_issues(session: Session, rule: BusinessRule, version: int) ->
         QualityIssue.status != "resolved",
     )
     failing = (
-        select(
-            literal(rule.tenant_id),
-            BusinessRuleApplication.document_id,
-            Document.source_id,
-            literal(rule.id),
-            literal(rule.name),
-            literal("validity"),
-            literal(rule.severity),
-            literal("open"),
-            literal(rule.description),
-            literal({}, QualityIssue.details.type),
-            literal(utcnow()),
-            literal(utcnow()),
-        )
+        select(BusinessRuleApplication.document_id, Document.source_id)
         .join(Document, Document.id == BusinessRuleApplication.document_id)
         .where(
             BusinessRuleApplication.rule_id == rule.id,
@@ -273,24 +260,16 @@ def _raise_quality_issues(session: Session, rule: BusinessRule, version: int) ->
             ~already.exists(),
         )
     )
-    session.execute(
-        insert(QualityIssue).from_select(
-            [
-                "tenant_id",
-                "document_id",
-                "source_id",
-                "rule_id",
-                "check_name",
-                "dimension",
-                "severity",
-                "status",
-                "description",
-                "details",
-                "created_at",
-                "updated_at",
-            ],
-            failing,
-        )
+    quality_issues.open_issues(
+        session,
+        rule.tenant_id,
+        failing,
+        check=rule.name,
+        dimension="validity",
+        severity=rule.severity,
+        description=rule.description,
+        now=utcnow(),
+        rule_id=rule.id,
     )
 
 
