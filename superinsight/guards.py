@@ -1,24 +1,16 @@
-"""Checks for inputs that point outside the workbench: connection URLs and Label Studio configs.
+"""Checks for Label Studio labeling configs, before anything is sent to Label Studio.
 
-Used by the services that take them (data sources, labeling projects); pure, so
-they are tested exhaustively on their own.
+Pure, so it is tested exhaustively on its own. Connection addresses are checked
+where sources connect, in `superinsight.sync.connectors.address`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-DATABASE_SCHEMES = ("postgresql", "mysql", "mariadb", "sqlite")
-HTTP_SCHEMES = ("http", "https")
-MAX_URL = 2048
 MAX_LABEL_CONFIG = 100_000
 MAX_CONFIG_ELEMENTS = 500
 MAX_CONFIG_DEPTH = 20
@@ -26,50 +18,6 @@ MAX_CONFIG_DEPTH = 20
 
 class GuardError(ValueError):
     """The input was refused; the message says why."""
-
-
-def _internal(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or ip.is_reserved
-
-
-def _check_host(host: str | None, allow_internal: bool) -> None:
-    if not host:
-        raise GuardError("the address names no host")
-    if allow_internal:
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
-        raise GuardError(f"the host {host!r} cannot be found") from None
-    if any(_internal(str(address).split("%")[0]) for address in addresses):
-        raise GuardError(
-            f"{host} is an internal address (loopback, private or link-local); "
-            "an admin must allow internal targets"
-        )
-
-
-def check_connection_url(url: str, *, allow_internal: bool = False) -> str:
-    """A database or HTTP(S) address the workbench may connect to; never a local file."""
-    if len(url) > MAX_URL or "\x00" in url:
-        raise GuardError("that is not a usable address")
-    scheme = url.split(":", 1)[0].lower()
-    if scheme.split("+", 1)[0] in DATABASE_SCHEMES:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise GuardError("that is not a database address such as postgresql://user@host/db") from None
-        if parsed.get_backend_name() == "sqlite":
-            if not allow_internal:
-                raise GuardError("SQLite files are local files; an admin must allow internal targets")
-            return url
-        _check_host(parsed.host, allow_internal)
-        return url
-    if scheme in HTTP_SCHEMES:
-        parts = urlsplit(url)
-        _check_host(parts.hostname, allow_internal)
-        return url
-    raise GuardError(f"addresses must start with {', '.join(DATABASE_SCHEMES + HTTP_SCHEMES)}")
 
 
 def check_label_config(config: str) -> str:

@@ -83,6 +83,7 @@ def _connector(
             secrets,
             files_root=settings.effective_files_root,
             allow_internal=settings.sync_allow_internal,
+            workbench_url=settings.effective_database_url,
         )
     except SourceError as exc:
         raise InvalidInputError(str(exc)) from None
@@ -148,6 +149,25 @@ def _editable(session: Session, actor: Actor, source_id: int) -> DataSource:
     return source
 
 
+def _destination(source_type: str, config: dict[str, Any], secrets: dict[str, str]) -> str:
+    """Where a source's credentials are sent: its address, less any password."""
+    if source_type == "database":
+        return display_url(secrets.get("url", ""))
+    return str(config.get("url") or "")
+
+
+def _keeps_destination(source: DataSource, draft: SourceDraft, secrets: dict[str, str]) -> None:
+    """Saved credentials only go where they were saved for: a new address needs them typed again."""
+    if draft.credentials is not None or not source.encrypted_credentials:
+        return
+    before = _destination(source.source_type, source.connection_config, secrets)
+    if _destination(draft.source_type, draft.config, secrets) != before:
+        raise InvalidInputError(
+            "the address changed, so enter the credentials again: saved credentials are only "
+            "sent to the address they were saved for"
+        )
+
+
 def update_source(resources: Resources, actor: Actor, source_id: int, draft: SourceDraft) -> None:
     require(actor, "sources.manage")
     draft = _checked(draft)
@@ -156,6 +176,7 @@ def update_source(resources: Resources, actor: Actor, source_id: int, draft: Sou
         if draft.source_type != source.source_type:
             raise InvalidInputError("a source's type cannot change; add a new source instead")
         secrets = draft.credentials if draft.credentials is not None else _saved_secrets(resources, source)
+        _keeps_destination(source, draft, secrets)
         _connector(resources, draft.source_type, draft.config, secrets)
         before = {"name": source.name, "config": source.connection_config}
         source.name = draft.name

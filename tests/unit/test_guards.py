@@ -1,4 +1,4 @@
-"""Connection URLs cannot reach local files or internal services; labeling configs cannot carry code."""
+"""Labeling configs cannot carry code."""
 
 from __future__ import annotations
 
@@ -6,43 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.guards import GuardError, check_connection_url, check_label_config
-
-
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        ("file:///etc/passwd", "addresses must start with"),
-        ("sqlite:////etc/passwd", "SQLite files are local files"),
-        ("postgresql://u@127.0.0.1/db", "internal address"),
-        ("postgresql://u@localhost/db", "internal address"),
-        ("http://169.254.169.254/latest/meta-data", "internal address"),
-        ("https://10.1.2.3/api", "internal address"),
-        ("http://[::1]:8080/", "internal address"),
-        ("mysql://u@0.0.0.0/db", "internal address"),
-        ("gopher://example.com/", "addresses must start with"),
-        ("postgresql://", "names no host"),
-        ("http://no-such-host.invalid/", "cannot be found"),
-    ],
-)
-def test_unsafe_addresses_are_refused(url: str, message: str) -> None:
-    with pytest.raises(GuardError, match=message):
-        check_connection_url(url)
-
-
-def test_public_addresses_pass_and_admins_may_allow_internal_ones() -> None:
-    assert check_connection_url("https://93.184.215.14/api") == "https://93.184.215.14/api"
-    assert check_connection_url("postgresql://u@127.0.0.1/db", allow_internal=True)
-    assert check_connection_url("sqlite:///data.db", allow_internal=True)
-
-
-@given(st.text(max_size=200))
-def test_any_text_is_refused_cleanly_or_accepted(url: str) -> None:
-    try:
-        check_connection_url(url)
-    except GuardError as exc:
-        assert str(exc)
-
+from superinsight.guards import GuardError, check_label_config
 
 GOOD = (
     '<View><Text name="text" value="$text"/>'

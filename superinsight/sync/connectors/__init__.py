@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from superinsight.guards import GuardError, check_connection_url
+from superinsight.sync.connectors.address import AddressError, database_target, http_target
 from superinsight.sync.connectors.base import Connector, ReadSpec, SourceError, SourceRecord
 from superinsight.sync.connectors.database import DatabaseConnector
 from superinsight.sync.connectors.files import FileConnector, FolderConnector
@@ -23,18 +23,25 @@ def connect(
     *,
     files_root: Path,
     allow_internal: bool,
+    workbench_url: str,
 ) -> Connector:
+    """The connector for a source; `workbench_url` is the workbench's own database, never a source."""
     if source_type == "database":
-        url = credentials.get("url", "")
         try:
-            check_connection_url(url, allow_internal=allow_internal)
-        except GuardError as exc:
+            target = database_target(
+                credentials.get("url", ""), allow_internal=allow_internal, workbench_url=workbench_url
+            )
+        except AddressError as exc:
             raise SourceError(str(exc)) from None
-        return DatabaseConnector(url, config)
+        return DatabaseConnector(target, config)
     if source_type in ("csv", "jsonl"):
         return FileConnector(files_root, config, source_type)
     if source_type == "folder":
         return FolderConnector(files_root, config)
     if source_type == "http_json":
-        return HttpJsonConnector(config, credentials, allow_internal=allow_internal)
+        try:
+            target = http_target(str(config.get("url") or ""), allow_internal=allow_internal)
+        except AddressError as exc:
+            raise SourceError(str(exc)) from None
+        return HttpJsonConnector(target, config, credentials)
     raise SourceError(f"sources of type {source_type!r} are not synced (they are filled by uploads)")

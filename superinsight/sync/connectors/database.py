@@ -2,8 +2,15 @@
 
 Reads are keyset pages ordered by (cursor, key) or by key, one short query per
 batch, so a long sync holds no transaction open on the source and a resumed run
-starts exactly after the last committed record. Queries run in a read-only
-transaction where the database offers one.
+starts exactly after the last committed record.
+
+A source is only ever read. A query is checked before it is sent
+(`select_text`); then each driver is set so that the server itself refuses a
+second statement (PostgreSQL gets every statement prepared, the extended
+protocol; PyMySQL never asks for multi-statements; sqlite3 runs one) and every
+transaction is read-only from its start (PostgreSQL and MySQL session defaults,
+SQLite's `query_only`). The connection goes to the address resolved when the
+source was checked, not to whatever the host name answers later.
 """
 
 from __future__ import annotations
@@ -13,10 +20,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     column,
     create_engine,
+    event,
     func,
     literal_column,
     select,
@@ -29,10 +36,13 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Select
 
 from superinsight.config import redact, url_password
+from superinsight.sync.connectors.address import Target
 from superinsight.sync.connectors.base import ReadSpec, SourceError, SourceRecord, changed_at, position_of
+from superinsight.sync.connectors.select_text import SelectTextError, check_select
 from superinsight.sync.transforms import Record
 
 CONNECT_TIMEOUT_SECONDS = 10
+STATEMENT_TIMEOUT_SECONDS = 300
 _HINTS = (
     (re.compile(r"password authentication failed|access denied"), "the user name or password was refused"),
     (re.compile(r"connection refused"), "nothing answers at that host and port; is the database running?"),
@@ -48,28 +58,50 @@ _HINTS = (
 )
 
 
-def _connect_args(url: str) -> dict[str, Any]:
-    if url.startswith(("postgresql", "mysql", "mariadb")):
-        return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+def _connect_args(target: Target) -> dict[str, Any]:
+    """Driver settings: connect to the pinned address, one statement at a time, read-only."""
+    if target.url.startswith("postgresql"):
+        return {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "hostaddr": target.address,
+            "prepare_threshold": 0,
+            "options": "-c default_transaction_read_only=on "
+            f"-c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}",
+        }
+    if target.url.startswith(("mysql", "mariadb")):
+        return {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "host": target.address,
+            "init_command": "SET SESSION TRANSACTION READ ONLY",
+        }
     return {}
 
 
+def _query_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only = ON")
+
+
 class DatabaseConnector:
-    def __init__(self, url: str, config: dict[str, Any]) -> None:
-        self._url = url
+    def __init__(self, target: Target, config: dict[str, Any]) -> None:
+        url = target.url
         self._secrets = [url] + ([password] if (password := url_password(url)) else [])
         table_name = str(config.get("table") or "").strip()
-        query = str(config.get("query") or "").strip().rstrip(";")
+        query = str(config.get("query") or "").strip()
         if bool(table_name) == bool(query):
             raise SourceError("give either a table or a query")
         self._table = table_name
-        self._query = query
         try:
-            self._engine: Engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url))
+            self._query = check_select(query) if query else ""
+        except SelectTextError as exc:
+            raise SourceError(str(exc)) from None
+        try:
+            self._engine: Engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(target))
         except NoSuchModuleError:
             raise SourceError("no driver for that kind of database is installed") from None
         except Exception as exc:  # noqa: BLE001 - any parse failure is a bad address
             raise SourceError(f"that is not a database address: {self._clean(exc)}") from None
+        if self._engine.dialect.name == "sqlite":
+            event.listen(self._engine, "connect", _query_only)
 
     def _clean(self, exc: BaseException) -> str:
         detail = str(exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc)
@@ -84,19 +116,15 @@ class DatabaseConnector:
         if self._table:
             schema, _, name = self._table.rpartition(".")
             return table(name, schema=schema or None)
-        return text(self._query).columns().subquery("source_query")
+        # On lines of its own, so a trailing comment in the query cannot swallow what follows it.
+        return text(f"\n{self._query}\n").columns().subquery("source_query")
 
     def _select(self, *columns: Any) -> Select[Any]:
         return select(*columns).select_from(self._relation())
 
-    def _begin(self, connection: Connection) -> None:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SET TRANSACTION READ ONLY"))
-
     def _run(self, statement: Select[Any]) -> list[Record]:
         try:
             with self._engine.connect() as connection:
-                self._begin(connection)
                 result = connection.execute(statement)
                 names = list(result.keys())
                 return [dict(zip(names, row, strict=True)) for row in result]
@@ -106,7 +134,6 @@ class DatabaseConnector:
     def test(self) -> str:
         try:
             with self._engine.connect() as connection:
-                self._begin(connection)
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             raise SourceError(f"could not connect: {self._clean(exc)}") from None
@@ -119,7 +146,6 @@ class DatabaseConnector:
     def fields(self) -> list[str]:
         try:
             with self._engine.connect() as connection:
-                self._begin(connection)
                 return list(connection.execute(self._select(literal_column("*")).limit(0)).keys())
         except SQLAlchemyError as exc:
             raise SourceError(f"reading the source failed: {self._clean(exc)}") from None

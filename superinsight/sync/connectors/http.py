@@ -1,9 +1,11 @@
 """An HTTP JSON endpoint, page by page: page numbers, offsets, a next link, or a next-page cursor.
 
 The address passes the same guard as database addresses (no internal targets
-unless an admin allows them); redirects are not followed and a next link must
-stay on the first page's host, so a response cannot steer the workbench
-elsewhere. Headers (an API token) come from the encrypted credentials.
+unless an admin allows them) and is resolved once: every request goes to that
+address, with the host name kept for the `Host` header and TLS, so a name that
+answers differently later (DNS rebinding) cannot steer a request inside.
+Redirects are not followed and a next link must stay on the first page's host.
+Headers (an API token) come from the encrypted credentials.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from superinsight.config import redact
-from superinsight.guards import GuardError, check_connection_url
+from superinsight.sync.connectors.address import Target
 from superinsight.sync.connectors.base import (
     ReadSpec,
     SourceError,
@@ -43,14 +45,9 @@ def dig(body: Any, path: str) -> Any:
 
 
 class HttpJsonConnector:
-    def __init__(self, config: dict[str, Any], credentials: dict[str, str], *, allow_internal: bool) -> None:
-        url = str(config.get("url") or "")
-        try:
-            self._url = check_connection_url(url, allow_internal=allow_internal)
-        except GuardError as exc:
-            raise SourceError(str(exc)) from None
-        if urlsplit(self._url).scheme not in ("http", "https"):
-            raise SourceError("an HTTP JSON source needs an http:// or https:// address")
+    def __init__(self, target: Target, config: dict[str, Any], credentials: dict[str, str]) -> None:
+        self._url = target.url
+        self._target = target
         self._records_path = str(config.get("records_path") or "")
         self._pagination: dict[str, Any] = dict(config.get("pagination") or {"type": "none"})
         if self._pagination.get("type", "none") not in PAGINATION_TYPES:
@@ -62,7 +59,7 @@ class HttpJsonConnector:
         if urlsplit(url).netloc != urlsplit(self._url).netloc:
             raise SourceError("a next-page link points at another host; refusing to follow it")
         try:
-            response = client.get(url, params=params)
+            response = client.send(self._pinned(client, url, params))
         except httpx.HTTPError as exc:
             raise SourceError(f"could not reach the endpoint: {redact(str(exc), self._secrets)}") from None
         if response.status_code in (401, 403):
@@ -75,6 +72,13 @@ class HttpJsonConnector:
             return response.json()
         except ValueError:
             raise SourceError("the endpoint did not answer with JSON") from None
+
+    def _pinned(self, client: httpx.Client, url: str, params: dict[str, Any]) -> httpx.Request:
+        """A GET of `url` sent to the address resolved at the check, named as the URL names it."""
+        request = client.build_request("GET", httpx.URL(url).copy_merge_params(params))
+        request.url = request.url.copy_with(host=self._target.address)
+        request.extensions["sni_hostname"] = self._target.host or ""
+        return request
 
     def _records_of(self, body: Any, page: int) -> list[Record]:
         records = dig(body, self._records_path)

@@ -1,0 +1,84 @@
+"""A source query is one read-only SELECT under every way a server might read its quotes and comments."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from superinsight.sync.connectors.select_text import REFUSED_WORDS, SelectTextError, check_select
+
+ATTACKS = {
+    "SELECT 1; DELETE FROM items": "exactly one statement",
+    "SELECT * FROM items;COMMIT;DROP TABLE items": "exactly one statement",
+    "SELECT 1) AS x; DELETE FROM items; SELECT * FROM (SELECT 1": "exactly one statement",
+    "WITH d AS (DELETE FROM items RETURNING *) SELECT * FROM d": "DELETE",
+    "with u as (update items set title = 'x' returning id) select * from u": "SET, UPDATE",
+    "SELECT * INTO stolen FROM items": "INTO",
+    "SELECT * FROM items INTO OUTFILE '/tmp/x'": "INTO, OUTFILE",
+    "SELECT * FROM items FOR UPDATE": "UPDATE",
+    "SELECT set_config('default_transaction_read_only', 'off', false)": "SET_CONFIG",
+    "SELECT nextval('items_id_seq')": "NEXTVAL",
+    "SELECT dblink_exec('dbname=x', 'DROP TABLE items')": "DBLINK_EXEC",
+    "SELECT lo_export(1, '/tmp/x')": "LO_EXPORT",
+    "select pg_terminate_backend(1)": "PG_TERMINATE_BACKEND",
+    "SELECT load_extension('x')": "LOAD_EXTENSION",
+    "DELETE FROM items": "must start with SELECT or WITH",
+    "COMMIT": "must start with SELECT or WITH",
+    "BEGIN; SELECT 1": "exactly one statement",
+    "VACUUM": "must start with SELECT or WITH",
+    "  ;;  ": "empty",
+    # Each way a server can read text that a naive reading takes for a literal or a comment.
+    "SELECT '\\'; DELETE FROM items; --'": "exactly one statement",
+    "SELECT E'\\''; DELETE FROM items; --'": "exactly one statement",
+    'SELECT "a\\"; DELETE FROM items; --"': "exactly one statement",
+    "SELECT 1 /* /* */ ; DELETE FROM items */": "exactly one statement",
+    "SELECT 1 --1; DELETE FROM items\n": "exactly one statement",
+    "SELECT /*! 1; DELETE FROM items */": "exactly one statement",
+    "SELECT abc$x$, 1; DELETE FROM items; $x$": "never closed",
+    "SELECT $$ ; DELETE FROM items $$": "exactly one statement",
+    "SELECT 'unclosed": "never closed",
+    "SELECT 1 /* unclosed": "never closed",
+    "SELECT 1\x00": "NUL",
+}
+
+
+@pytest.mark.parametrize(("query", "reason"), ATTACKS.items())
+def test_writes_and_second_statements_are_refused_with_the_reason(query: str, reason: str) -> None:
+    with pytest.raises(SelectTextError, match=reason.replace("(", r"\(").replace("$", r"\$")):
+        check_select(query)
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("SELECT * FROM items;", "SELECT * FROM items"),
+        (
+            "  select id, title from items where status = 'delete' ; ",
+            "select id, title from items where status = 'delete'",
+        ),
+        ("WITH recent AS (SELECT * FROM items) SELECT * FROM recent", None),
+        ("SELECT id FROM items -- keep only ids", None),
+        ("SELECT id FROM items WHERE title ~ '\\d+' AND note = 'it''s'", None),
+        ('SELECT updated_at, "Update" FROM items', None),
+        ("SELECT CASE WHEN a THEN 1 ELSE 2 END AS begins FROM items", None),
+    ],
+)
+def test_plain_reads_pass_without_their_trailing_semicolon(query: str, kept: str | None) -> None:
+    assert check_select(query) == (kept if kept is not None else query.strip())
+
+
+@given(st.sampled_from(sorted(REFUSED_WORDS)), st.sampled_from(["", " ", "\n", "(", "\t/**/"]), st.booleans())
+def test_every_refused_word_is_refused_in_any_case_and_spacing(word: str, before: str, upper: bool) -> None:
+    spelled = word.upper() if upper else word
+    with pytest.raises(SelectTextError):
+        check_select(f"SELECT x FROM t WHERE a = 1{before}{spelled} ")
+
+
+@given(
+    st.sampled_from(sorted(REFUSED_WORDS)),
+    st.sampled_from(["'{}'", '"{}"', "`{}`", "-- {}\n", "/* {} */", "$q${}$q$"]),
+)
+def test_refused_words_inside_literals_and_comments_are_only_text(word: str, wrapper: str) -> None:
+    query = "SELECT 1 AS a, " + wrapper.format(word) + " AS b FROM t"
+    assert check_select(query) == query
