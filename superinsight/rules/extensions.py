@@ -5,7 +5,7 @@
 | `contains` | text, fragment | the text contains the fragment, ignoring ASCII case |
 | `starts_with` | text, prefix | the text starts with the prefix, ignoring ASCII case |
 | `ends_with` | text, suffix | the text ends with the suffix, ignoring ASCII case |
-| `regex` | text, pattern | the pattern (a portable regular expression) matches anywhere in it |
+| `regex` | text, pattern | the pattern matches anywhere in it (the dialect in `rules.regex`) |
 | `date_before` | value, date | both are ISO dates (`YYYY-MM-DD…`) and the value's day is earlier |
 | `date_after` | value, date | both are ISO dates and the value's day is later |
 
@@ -17,70 +17,17 @@ every database gives the same answer as Python.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from superinsight.rules.jsonlogic import Evaluator, Operation
+from superinsight.rules.regex import MAX_PATTERN_LENGTH, PatternError, check_pattern, regexp, search
 
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
-# The regular expressions both Python and PostgreSQL read the same way: literal
-# characters, classes, groups, alternation and greedy quantifiers. No anchors
-# other than a leading ^, no backslash classes, no lookaround or flags.
-PORTABLE_REGEX = re.compile(
-    r"^\^?(?:[A-Za-z0-9 _\-.,:;/@#%&=+'\"!<>~]|\\[.+*?()|\[\]{}^$\\-]|[][()|*+?{}]|\^)*$"
-)
-MAX_PATTERN_LENGTH = 200
-
-
-class PatternError(ValueError):
-    pass
-
 
 def ascii_lower(text: str) -> str:
     return text.translate(_ASCII_LOWER)
-
-
-def check_pattern(pattern: Any) -> str:
-    """Refuse patterns that are not text, too long, invalid, or outside the portable subset."""
-    if not isinstance(pattern, str):
-        raise PatternError("a regex pattern must be text")
-    if len(pattern) > MAX_PATTERN_LENGTH:
-        raise PatternError(f"a regex pattern may be at most {MAX_PATTERN_LENGTH} characters")
-    if not PORTABLE_REGEX.match(pattern):
-        raise PatternError(
-            "regex patterns may use letters, digits, punctuation, [classes], (groups), | and "
-            "the quantifiers * + ? {m,n}; backslash classes such as \\d, anchors other than a "
-            "leading ^, and lookarounds are not supported"
-        )
-    if re.search(r"(?<!\\)\(\?", pattern):
-        raise PatternError("(?…) groups, flags and lookarounds are not supported")
-    if "^" in pattern[1:].replace("\\^", "").replace("[^", ""):
-        raise PatternError("^ may only start a pattern")
-    try:
-        _compiled(pattern)
-    except re.error as exc:
-        raise PatternError(f"invalid regex: {exc}") from None
-    if re.search(r"\)[*+?{]", pattern) and re.search(r"[*+?}]\)", pattern):
-        raise PatternError("nested quantifiers such as (a+)+ can take forever and are not allowed")
-    return pattern
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.DOTALL)
-
-
-def regexp(pattern: Any, text: Any) -> bool | None:
-    """SQLite's `text REGEXP pattern`, with the same flags the evaluator uses.
-
-    SQLite may call it on any value (it does not promise to test the value's kind
-    first); only text can match.
-    """
-    if not isinstance(pattern, str) or not isinstance(text, str):
-        return None
-    return _compiled(pattern).search(text) is not None
 
 
 def _texts(args: list[Any]) -> tuple[str, str] | None:
@@ -109,10 +56,9 @@ def _regex(args: list[Any]) -> bool:
     if pair is None:
         return False
     try:
-        pattern = check_pattern(pair[1])
+        return search(pair[1], pair[0])
     except PatternError:
         return False
-    return _compiled(pattern).search(pair[0]) is not None
 
 
 def _dates(args: list[Any]) -> tuple[str, str] | None:
@@ -142,3 +88,14 @@ EXTENSIONS: dict[str, Operation] = {
 }
 
 WORKBENCH = Evaluator(EXTENSIONS)
+
+__all__ = [
+    "EXTENSIONS",
+    "ISO_DATE",
+    "MAX_PATTERN_LENGTH",
+    "WORKBENCH",
+    "PatternError",
+    "ascii_lower",
+    "check_pattern",
+    "regexp",
+]

@@ -14,7 +14,7 @@ JS_WHITESPACE = (
 # A decimal literal as Number("…") reads it (after trimming). Longer texts and
 # exponents past two digits are not read as numbers: every database can then
 # parse exactly the texts Python parses, with no overflow.
-NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$"
+NUMBER_PATTERN = r"^[+\-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+\-]?[0-9]{1,2})?$"
 MAX_NUMBER_TEXT = 30
 _NUMBER = re.compile(NUMBER_PATTERN)
 

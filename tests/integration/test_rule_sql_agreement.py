@@ -13,14 +13,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, literal, select
 
 from superinsight.db.engine import build_engine
 from superinsight.db.models import DataSource, Document
+from superinsight.rules import sqlfuncs
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
+from superinsight.rules.regex import search
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
-from superinsight.services.matching import document_fields
+from superinsight.services.rules.matching import document_fields
+from tests.unit.rule_strategies import portable_patterns, regex_texts
 
 ALPHABET = "aAbZ 019.-+eE\t\n,éÉ"
 WORDS = [
@@ -180,3 +183,14 @@ def test_sql_and_evaluate_match_the_same_documents(
         matched_in_sql = set(connection.scalars(select(Document.id).where(condition)))
     expected = {doc_id for doc_id, doc in data.items() if truthy(WORKBENCH.apply(rule, doc))}
     assert matched_in_sql == expected, {doc_id: data[doc_id] for doc_id in matched_in_sql ^ expected}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pattern=portable_patterns, texts=st.lists(regex_texts, min_size=1, max_size=6))
+def test_the_regex_dialect_reads_the_same_in_the_database(
+    engine: Engine, pattern: str, texts: list[str]
+) -> None:
+    query = select(*(sqlfuncs.regex_match(literal(text), literal(pattern)) for text in texts))
+    with engine.connect() as connection:
+        in_sql = list(connection.execute(query).one())
+    assert in_sql == [search(pattern, text) for text in texts]
