@@ -10,10 +10,14 @@ import streamlit as st
 
 from superinsight import masking
 from superinsight.db.models.security import ROLE_NAMES
-from superinsight.services import audit_log, documents, security, sources
-from superinsight.services.audit_log import AuditFilter
+from superinsight.services.documents import masking as masking_rules
+from superinsight.services.documents import sources
 from superinsight.services.errors import ServiceError
 from superinsight.services.permissions import PERMISSIONS
+from superinsight.services.security import audit_log, passwords
+from superinsight.services.security import networks as allow_list
+from superinsight.services.security import users as accounts
+from superinsight.services.security.audit_log import AuditFilter
 from ui.session import current_actor, resources
 
 st.title("Admin")
@@ -45,7 +49,7 @@ def attempt(action: str, change: Callable[..., object], *args: object) -> None:
 
 if "Users" in drawn:
     with drawn["Users"]:
-        users = security.list_users(resources(), actor)
+        users = accounts.list_users(resources(), actor)
         st.dataframe(
             pd.DataFrame([u.__dict__ for u in users]).drop(columns=["id"]), hide_index=True, width="stretch"
         )
@@ -66,18 +70,18 @@ if "Users" in drawn:
             if st.form_submit_button("Apply") and email:
                 user = by_email[email]
                 if role != user.role:
-                    attempt("Role change", security.set_role, resources(), actor, user.id, role)
+                    attempt("Role change", accounts.set_role, resources(), actor, user.id, role)
                 if limited != user.limited_to:
                     attempt(
                         "Source access",
-                        security.limit_to_sources,
+                        accounts.limit_to_sources,
                         resources(),
                         actor,
                         user.id,
                         [source_names[name] for name in limited],
                     )
                 if active != user.is_active:
-                    attempt("Activation", security.set_user_active, resources(), actor, user.id, active)
+                    attempt("Activation", accounts.set_user_active, resources(), actor, user.id, active)
         with right.form("new_user", clear_on_submit=True):
             st.markdown("**Add a user**")
             new_email = st.text_input("Email")
@@ -85,12 +89,12 @@ if "Users" in drawn:
             new_password = st.text_input(
                 "Initial password",
                 type="password",
-                help=f"At least {security.MIN_PASSWORD_LENGTH} characters.",
+                help=f"At least {passwords.MIN_PASSWORD_LENGTH} characters.",
             )
             if st.form_submit_button("Add"):
                 attempt(
                     "Adding the user",
-                    security.create_user,
+                    accounts.create_user,
                     resources(),
                     actor,
                     new_email,
@@ -100,7 +104,7 @@ if "Users" in drawn:
 
 if "IP allow-list" in drawn:
     with drawn["IP allow-list"]:
-        networks = security.list_networks(resources(), actor)
+        networks = allow_list.list_networks(resources(), actor)
         if networks:
             st.caption("Only these addresses can sign in to this workspace.")
             for network_id, cidr, description in networks:
@@ -108,18 +112,18 @@ if "IP allow-list" in drawn:
                 cidr_col.code(cidr, language=None)
                 text_col.write(description or "—")
                 if remove_col.button("Remove", key=f"net_{network_id}"):
-                    attempt("Removing the entry", security.remove_network, resources(), actor, network_id)
+                    attempt("Removing the entry", allow_list.remove_network, resources(), actor, network_id)
         else:
             st.info("No entries: every address may sign in. Add one to restrict sign-ins to your networks.")
         with st.form("add_network", clear_on_submit=True):
             cidr = st.text_input("Address or network", placeholder="10.0.0.0/8")
             description = st.text_input("What it is", placeholder="office VPN")
             if st.form_submit_button("Add"):
-                attempt("Adding the network", security.allow_network, resources(), actor, cidr, description)
+                attempt("Adding the network", allow_list.allow_network, resources(), actor, cidr, description)
 
 if "Masking" in drawn:
     with drawn["Masking"]:
-        existing = documents.masking_rules(resources(), actor)
+        existing = masking_rules.masking_rules(resources(), actor)
         if existing:
             st.dataframe(
                 pd.DataFrame(
@@ -154,11 +158,16 @@ if "Masking" in drawn:
                     frozenset(shown_to),
                 )
                 attempt(
-                    "Adding the masking rule", documents.add_masking_rule, resources(), actor, mask_name, rule
+                    "Adding the masking rule",
+                    masking_rules.add_masking_rule,
+                    resources(),
+                    actor,
+                    mask_name,
+                    rule,
                 )
 
 with drawn["Roles"]:
-    granted = security.role_permissions(resources())
+    granted = accounts.role_permissions(resources())
     matrix = pd.DataFrame(
         [
             {

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from superinsight.services import documents, search, sources, uploads
+from superinsight.services.documents import export, facets, search, sources, uploads
+from superinsight.services.documents import views as document_views
+from superinsight.services.documents.search import SearchQuery
 from superinsight.services.errors import ServiceError
-from superinsight.services.search import SearchQuery
 from ui.session import current_actor, resources
 
 LINEAGE_ICONS = {
@@ -78,7 +79,7 @@ cursors: list[str | None] = st.session_state.setdefault(CURSORS, [None])
 
 try:
     page = search.search(resources(), actor, query, cursor=cursors[-1], limit=PAGE_SIZE)
-    counted = search.facets(resources(), actor, query, refresh=st.session_state.pop("doc_refresh", False))
+    counted = facets.facets(resources(), actor, query, refresh=st.session_state.pop("doc_refresh", False))
 except ServiceError as exc:
     st.error(str(exc))
     st.stop()
@@ -144,7 +145,7 @@ else:
         "Open", list(titles), format_func=lambda doc_id: f"#{doc_id} · {titles[doc_id]}", key="open_doc"
     )
     if chosen is not None:
-        detail = documents.get_document(resources(), actor, chosen)
+        detail = document_views.get_document(resources(), actor, chosen)
         st.markdown(f"**{detail.title}**  \n`{detail.external_id}` from {detail.source or 'an upload'}")
         body, meta = st.columns([3, 2])
         body.text_area("Content", detail.content, height=180, disabled=True)
@@ -171,13 +172,13 @@ else:
     export_csv, export_jsonl = st.columns(2)
     export_csv.download_button(
         "Export results as CSV",
-        data=lambda: "".join(search.export(resources(), actor, query, "csv")),
+        data=lambda: "".join(export.export(resources(), actor, query, "csv")),
         file_name="documents.csv",
         mime="text/csv",
     )
     export_jsonl.download_button(
         "Export results as JSON Lines",
-        data=lambda: "".join(search.export(resources(), actor, query, "jsonl")),
+        data=lambda: "".join(export.export(resources(), actor, query, "jsonl")),
         file_name="documents.jsonl",
         mime="application/x-ndjson",
     )

@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from superinsight.services import insights
+from superinsight.services.insights import notifications
+from superinsight.services.insights import views as insights
 from ui.session import current_actor, resources
 
 st.title("Insights")
@@ -66,7 +67,7 @@ if found:
     )
 
 st.subheader("Notifications")
-inbox = insights.notifications(resources(), actor)
+inbox = notifications.notifications(resources(), actor)
 unread = [n.id for n in inbox if n.status == "unread"]
 if not inbox:
     st.caption("Your inbox is empty.")
@@ -79,8 +80,8 @@ else:
     )
     mark, dismiss = st.columns(2)
     if mark.button(f"Mark {len(unread)} unread as read", disabled=not unread):
-        insights.mark_notifications(resources(), actor, unread, "read")
+        notifications.mark_notifications(resources(), actor, unread, "read")
         st.rerun()
     if dismiss.button("Dismiss all"):
-        insights.mark_notifications(resources(), actor, [n.id for n in inbox], "dismissed")
+        notifications.mark_notifications(resources(), actor, [n.id for n in inbox], "dismissed")
         st.rerun()

@@ -6,7 +6,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from superinsight.services import demo, documents, overview
+from superinsight.services import overview
+from superinsight.services.demo import seed as demo
+from superinsight.services.documents import views as document_views
 from ui.jobs import track
 from ui.session import current_actor, resources
 
@@ -36,7 +38,7 @@ cols[2].metric("Active rules", summary.active_rules)
 cols[3].metric("Open quality issues", summary.open_issues)
 
 per_day = pd.DataFrame(
-    documents.documents_per_day(resources(), actor), columns=["day", "source", "documents"]
+    document_views.documents_per_day(resources(), actor), columns=["day", "source", "documents"]
 )
 st.subheader("Documents arriving per day")
 figure = px.area(

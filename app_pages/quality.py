@@ -9,8 +9,12 @@ import plotly.express as px
 import streamlit as st
 
 from superinsight.quality import DIMENSIONS
-from superinsight.services import quality, quality_issues, sources
+from superinsight.services.documents import sources
 from superinsight.services.errors import ServiceError
+from superinsight.services.quality import issues as quality_issues
+from superinsight.services.quality import scoring as quality_scoring
+from superinsight.services.quality import settings as quality_settings
+from superinsight.services.quality import views as quality_views
 from ui.jobs import track
 from ui.pick import pick_many
 from ui.session import current_actor, resources
@@ -26,11 +30,11 @@ if FLASH in st.session_state:
 if actor.can("quality.triage") and st.button(
     "Score every source now", disabled=SCORING_JOB in st.session_state
 ):
-    st.session_state[SCORING_JOB] = quality.start_scoring(resources(), actor)
+    st.session_state[SCORING_JOB] = quality_scoring.start_scoring(resources(), actor)
     st.rerun()
 track(SCORING_JOB, "Scores updated.")
 
-cards = quality.latest(resources(), actor)
+cards = quality_views.latest(resources(), actor)
 if not cards:
     st.info(
         "No scores yet. Set what a source's documents should hold below, then press Score every source now."
@@ -55,7 +59,7 @@ if not choices:
     st.stop()
 chosen = st.selectbox("Source", list(choices), key="quality_source")
 source_id = choices[chosen]
-trend = quality.history(resources(), actor, source_id)
+trend = quality_views.history(resources(), actor, source_id)
 if trend:
     frame = (
         pd.DataFrame([p.__dict__ for p in trend])
@@ -142,7 +146,7 @@ if actor.can("sources.manage"):
         if st.button("Profile this source", key="quality_profile"):
             st.session_state[SUGGESTION] = (
                 source_id,
-                quality.suggest_expectations(resources(), actor, source_id),
+                quality_views.suggest_expectations(resources(), actor, source_id),
             )
         held = st.session_state.get(SUGGESTION)
         if held is not None and held[0] == source_id:
@@ -167,7 +171,7 @@ if actor.can("sources.manage"):
             st.json(suggestion.expectations)
             if st.button("Accept these checks", key="quality_accept", type="primary"):
                 try:
-                    quality.set_expectations(resources(), actor, source_id, suggestion.expectations)
+                    quality_settings.set_expectations(resources(), actor, source_id, suggestion.expectations)
                 except ServiceError as exc:
                     st.error(f"Not saved: {exc}")
                 else:
@@ -177,7 +181,7 @@ if actor.can("sources.manage"):
                     st.rerun()
 
     with st.expander("How much each dimension counts"):
-        current_weights = quality.weights(resources(), actor, source_id)
+        current_weights = quality_settings.weights(resources(), actor, source_id)
         columns = st.columns(len(DIMENSIONS))
         chosen_weights = {
             name: column.number_input(
@@ -187,7 +191,7 @@ if actor.can("sources.manage"):
         }
         if st.button("Save weights", key="quality_weights"):
             try:
-                quality.set_weights(resources(), actor, source_id, chosen_weights)
+                quality_settings.set_weights(resources(), actor, source_id, chosen_weights)
             except ServiceError as exc:
                 st.error(f"Not saved: {exc}")
             else:
@@ -201,11 +205,11 @@ if actor.can("sources.manage"):
             '{"when": "signed", "require": "signer"}], '
             '"thresholds": {"overall": {"warn": 90, "fail": 75}}}'
         )
-        current = json.dumps(quality.expectations(resources(), actor, source_id), indent=2)
+        current = json.dumps(quality_settings.expectations(resources(), actor, source_id), indent=2)
         raw = st.text_area("Expectations (JSON)", value=current, key=f"expectations_{source_id}", height=200)
         if st.button("Save expectations"):
             try:
-                quality.set_expectations(resources(), actor, source_id, json.loads(raw or "{}"))
+                quality_settings.set_expectations(resources(), actor, source_id, json.loads(raw or "{}"))
             except json.JSONDecodeError as exc:
                 st.error(f"Not saved: that is not valid JSON ({exc.msg}, line {exc.lineno}).")
             except ServiceError as exc:

@@ -11,9 +11,15 @@ import streamlit as st
 from superinsight.db.models.business import RULE_ACTIONS
 from superinsight.db.models.core import SEVERITIES
 from superinsight.rules.builder import BuilderError, to_json_logic
-from superinsight.services import rule_runs, rules, sources
+from superinsight.services.documents import sources
 from superinsight.services.errors import ServiceError
-from superinsight.services.rules import RuleDraft, RuleTestReport
+from superinsight.services.rules import apply as rule_apply
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import drafts as rule_drafts
+from superinsight.services.rules import testing as rule_testing
+from superinsight.services.rules import views as rule_views
+from superinsight.services.rules.drafts import RuleDraft
+from superinsight.services.rules.testing import RuleTestReport
 from ui.jobs import track
 from ui.rule_form import current_builder, draw_builder, init_state
 from ui.session import current_actor, resources
@@ -24,7 +30,7 @@ OUTCOME_ICONS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "⛔ fail", 
 
 st.title("Business rules")
 actor = current_actor()
-summaries = rules.list_rules(resources(), actor)
+summaries = rule_views.list_rules(resources(), actor)
 
 if summaries:
     table = pd.DataFrame(
@@ -121,7 +127,7 @@ with st.expander("Pass / warn / fail thresholds"):
     )
 
 st.subheader("Condition")
-catalog_fields = rules.field_catalog(resources(), actor)
+catalog_fields = rule_drafts.field_catalog(resources(), actor)
 fields = [name for name in catalog_fields.names() if name != "metadata"]
 json_mode = st.toggle("Edit as JSON Logic", key=f"{prefix}_json_mode")
 body: dict[str, Any] | None = None
@@ -193,7 +199,7 @@ current = draft()
 if buttons[0].button("Test", type="primary", key="rule_test", disabled=current is None) and current:
     try:
         show_report(
-            rules.run_test(
+            rule_testing.run_test(
                 resources(),
                 actor,
                 current,
@@ -206,9 +212,9 @@ if buttons[0].button("Test", type="primary", key="rule_test", disabled=current i
 if buttons[1].button("Save", key="rule_save", disabled=current is None) and current:
     try:
         view = (
-            rules.update_rule(resources(), actor, selected.id, current)
+            rule_commands.update_rule(resources(), actor, selected.id, current)
             if selected
-            else rules.create_rule(resources(), actor, current)
+            else rule_commands.create_rule(resources(), actor, current)
         )
         st.session_state["rule_choice_next"] = view.draft.name
         st.toast(f"Saved “{view.draft.name}” as version {view.version}.")
@@ -218,26 +224,26 @@ if buttons[1].button("Save", key="rule_save", disabled=current is None) and curr
 if selected:
     can_apply = actor.can("rules.apply") and APPLY_JOB not in st.session_state
     if buttons[2].button("Apply to all documents", key="rule_apply", disabled=not can_apply):
-        _, st.session_state[APPLY_JOB] = rule_runs.start_apply(resources(), actor, selected.id)
+        _, st.session_state[APPLY_JOB] = rule_apply.start_apply(resources(), actor, selected.id)
         st.rerun()
     label = "Disable" if selected.is_active else "Enable"
     if buttons[3].button(label, key="rule_toggle"):
-        rules.set_active(resources(), actor, selected.id, not selected.is_active)
+        rule_commands.set_active(resources(), actor, selected.id, not selected.is_active)
         st.rerun()
     confirm = buttons[4].checkbox("Confirm delete", key="rule_confirm_delete")
     if buttons[4].button("Delete", key="rule_delete", disabled=not confirm):
-        rules.delete_rule(resources(), actor, selected.id)
+        rule_commands.delete_rule(resources(), actor, selected.id)
         st.session_state["rule_choice_next"] = NEW
         st.rerun()
 
-    matches = rules.matched_documents(resources(), actor, selected.id)
+    matches = rule_views.matched_documents(resources(), actor, selected.id)
     with st.expander(f"Documents matched by version {selected.version} (newest {len(matches)})"):
         if matches:
             st.dataframe(pd.DataFrame([m.__dict__ for m in matches]), hide_index=True, width="stretch")
         else:
             st.caption("None stored yet: press Apply to all documents to record this version's matches.")
 
-    history = rules.versions(resources(), actor, selected.id)
+    history = rule_views.versions(resources(), actor, selected.id)
     with st.expander(f"History: {len(history)} version(s)"):
         st.dataframe(
             pd.DataFrame([{"version": v, "saved": at, "name": d.name} for v, at, d in history]),
@@ -250,4 +256,6 @@ if selected:
             old = a.selectbox("Compare version", numbers[1:], key="rule_diff_old")
             new = b.selectbox("with version", numbers, key="rule_diff_new")
             by_number = {v: d for v, _, d in history}
-            st.code("\n".join(rules.diff(by_number[old], by_number[new])) or "no difference", language="diff")
+            st.code(
+                "\n".join(rule_views.diff(by_number[old], by_number[new])) or "no difference", language="diff"
+            )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from superinsight.services import security
 from superinsight.services.errors import AuthenticationError
+from superinsight.services.security import sign_in, users
 from ui.session import MESSAGE, TOKEN, client_address, resources, single_sign_on
 
 st.title("Sign in to SuperInsight")
@@ -23,14 +23,14 @@ if single_sign_on():
 
 if submitted:
     try:
-        signed_in = security.sign_in(resources(), workspace.strip(), email, password, client_address())
+        signed_in = sign_in.sign_in(resources(), workspace.strip(), email, password, client_address())
     except AuthenticationError as exc:
         st.error(str(exc))
     else:
         st.session_state[TOKEN] = signed_in.token
         st.rerun()
 
-if not security.has_users(resources(), workspace.strip() or resources().settings.default_tenant):
+if not users.has_users(resources(), workspace.strip() or resources().settings.default_tenant):
     st.caption(
         "This workspace has no accounts yet. Create the first admin with "
         "`superinsight create-admin`, or run `superinsight seed-demo` for the demo accounts."

@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from superinsight.services import connections
 from superinsight.services.errors import ServiceError
+from superinsight.services.sync import connections
 from ui.session import current_actor, resources
 
 TYPES = {

@@ -8,8 +8,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from superinsight.services import connections, sync_conflicts, sync_jobs, sync_runs
 from superinsight.services.errors import ServiceError
+from superinsight.services.sync import conflicts as sync_conflicts
+from superinsight.services.sync import connections
+from superinsight.services.sync import job_views as sync_job_views
+from superinsight.services.sync import jobs as sync_jobs
+from superinsight.services.sync import runs as sync_runs
 from ui.job_form import job_form
 from ui.pick import pick_many
 from ui.session import current_actor, resources
@@ -46,7 +50,7 @@ def _counts(counts: dict[str, int]) -> str:
     return " · ".join(shown)
 
 
-jobs = sync_jobs.list_jobs(resources(), actor)
+jobs = sync_job_views.list_jobs(resources(), actor)
 sources = {view.name: view.id for view in connections.synced_sources(resources(), actor)}
 pending = sync_conflicts.pending_count(resources(), actor)
 if pending:

@@ -20,9 +20,9 @@ from bench.common import elapsed, postgres, report, seeded_in
 from superinsight.config import Settings
 from superinsight.db.models import Document
 from superinsight.resources import build_resources
-from superinsight.services import search
 from superinsight.services.context import system_actor
-from superinsight.services.search import SearchQuery
+from superinsight.services.documents import facets, search
+from superinsight.services.documents.search import SearchQuery
 
 TENANT = "bench"
 QUERIES = ["invoice", "refund duplicate", "quarterly export", "penguin", "renewal contract terms"]
@@ -120,9 +120,9 @@ def main() -> None:
 
         query = SearchQuery(text="invoice")
         uncached = statistics.median(
-            elapsed(lambda: search.facets(resources, actor, query, refresh=True)) for _ in range(3)
+            elapsed(lambda: facets.facets(resources, actor, query, refresh=True)) for _ in range(3)
         )
-        cached = statistics.median(elapsed(lambda: search.facets(resources, actor, query)) for _ in range(20))
+        cached = statistics.median(elapsed(lambda: facets.facets(resources, actor, query)) for _ in range(20))
         report(
             f"bench/documents.py: {args.rows:,} documents in PostgreSQL (seeded in {seeded:.1f} s)",
             [

@@ -27,8 +27,9 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource
 from superinsight.quality import overall, percent
 from superinsight.resources import build_resources
-from superinsight.services import quality
 from superinsight.services.context import system_actor
+from superinsight.services.quality import scoring as quality_scoring
+from superinsight.services.quality import settings as quality_settings
 
 TENANT = "bench"
 EXPECTATIONS: dict[str, Any] = {
@@ -120,13 +121,15 @@ def main() -> None:
         )
         resources = build_resources(settings)
         actor = system_actor(TENANT)
-        quality.set_expectations(resources, actor, 1, EXPECTATIONS)
-        sql_seconds, scored = measure(lambda: quality.score_source(resources, actor, 1, file_issues=False))
+        quality_settings.set_expectations(resources, actor, 1, EXPECTATIONS)
+        sql_seconds, scored = measure(
+            lambda: quality_scoring.score_source(resources, actor, 1, file_issues=False)
+        )
         pandas_seconds, expected = measure(lambda: pandas_scores(engine))
         sql = {name: getattr(scored, name) for name in expected}
         if sql != expected:
             raise SystemExit(f"SQL and pandas disagree:\n  sql    {sql}\n  pandas {expected}")
-        issues_seconds, _ = measure(lambda: quality.score_source(resources, actor, 1))
+        issues_seconds, _ = measure(lambda: quality_scoring.score_source(resources, actor, 1))
         resources.engine.dispose()
     report(
         f"Quality scores over {args.rows:,} documents (seeded in {seeding:.1f} s); both agree: {sql}",

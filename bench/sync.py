@@ -27,8 +27,11 @@ from bench.common import elapsed, measure, postgres, report, seeded_in
 from superinsight.config import Settings
 from superinsight.db.engine import normalize_url
 from superinsight.resources import build_resources
-from superinsight.services import connections, sync_jobs, sync_runs
 from superinsight.services.context import role_actor
+from superinsight.services.sync import connections
+from superinsight.services.sync import jobs as sync_jobs
+from superinsight.services.sync import runner as sync_runner
+from superinsight.services.sync import runs as sync_runs
 
 TENANT = "bench"
 SOURCE_ROWS_SQL = """
@@ -161,7 +164,7 @@ def main() -> None:
 
         def run() -> sync_runs.RunRow:
             execution_id = sync_runs.queue_run(resources, actor, job_id)
-            sync_runs.run_execution(resources, actor, execution_id)
+            sync_runner.run_execution(resources, actor, execution_id)
             return sync_runs.get_run(resources, actor, execution_id)
 
         full_seconds, full = measure(run)

@@ -11,11 +11,14 @@ from superinsight.config import display_url, get_settings
 from superinsight.db import migrate as schema
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
-from superinsight.services import demo, overview, security
 from superinsight.services import health as health_service
+from superinsight.services import overview
 from superinsight.services.context import DEMO_TENANT, system_actor
-from superinsight.services.demo import seed_demo as seed_demo_service
+from superinsight.services.demo import seed as demo
+from superinsight.services.demo.seed import seed_demo as seed_demo_service
 from superinsight.services.errors import ServiceError
+from superinsight.services.security import users
+from superinsight.services.sync import scheduler as sync_scheduler
 
 app = typer.Typer(help="SuperInsight Workbench command line.", no_args_is_help=True, add_completion=False)
 
@@ -109,7 +112,7 @@ def create_admin(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        security.create_user(resources, system_actor(tenant), email, password, "admin")
+        users.create_user(resources, system_actor(tenant), email, password, "admin")
     except ServiceError as exc:
         typer.secho(f"Not created: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
@@ -145,13 +148,11 @@ def scheduler(
     """Start scheduled syncs and due retries, and fail runs whose worker died (no heartbeat)."""
     import threading
 
-    from superinsight.services import sync_runs
-
     resources = _resources()
     if resources.settings.auto_migrate:
         _migrate_or_exit(resources)
     if once:
-        done = sync_runs.tick(resources)
+        done = sync_scheduler.tick(resources)
         typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
         return
 
@@ -159,7 +160,7 @@ def scheduler(
         if any(done.values()):
             typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
 
-    sync_runs.tick_forever(resources, interval, threading.Event(), report)
+    sync_scheduler.tick_forever(resources, interval, threading.Event(), report)
 
 
 @app.command()

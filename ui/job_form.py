@@ -8,9 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from superinsight.services import connections, sync_jobs
 from superinsight.services.context import Actor
 from superinsight.services.errors import ServiceError
+from superinsight.services.sync import connections
+from superinsight.services.sync import job_views as sync_job_views
+from superinsight.services.sync import jobs as sync_jobs
 from superinsight.sync.conflicts import STRATEGIES
 from superinsight.sync.modes import MODES
 from superinsight.sync.transforms import OPTION_KEYS, STEP_TYPES
@@ -162,7 +164,7 @@ def job_form(actor: Actor, sources: dict[str, int], existing: tuple[int, sync_jo
     steps = _steps_from(table)
     if st.button("Preview on sample records", key=f"{prefix}_preview"):
         try:
-            rows = sync_jobs.preview(resources(), actor, source_id, field_mapping, steps)
+            rows = sync_job_views.preview(resources(), actor, source_id, field_mapping, steps)
         except ServiceError as exc:
             st.error(str(exc))
         else:

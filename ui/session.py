@@ -11,9 +11,10 @@ from superinsight.config import get_settings
 from superinsight.db import migrate as schema
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
-from superinsight.services import security, sync_runs
 from superinsight.services.context import Actor
 from superinsight.services.errors import AuthenticationError
+from superinsight.services.security import sign_in
+from superinsight.services.sync import scheduler as sync_scheduler
 
 TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
 ACTOR = "auth_actor"
@@ -37,7 +38,7 @@ def _in_app_scheduler(_resources: Resources) -> threading.Event:
     """With jobs on the app's own threads there is no scheduler process: the app ticks itself."""
     stop = threading.Event()
     threading.Thread(
-        target=sync_runs.tick_forever,
+        target=sync_scheduler.tick_forever,
         args=(_resources, SCHEDULER_INTERVAL_SECONDS, stop),
         name="superinsight-scheduler",
         daemon=True,
@@ -76,7 +77,7 @@ def _from_identity_provider() -> str | None:
     if not single_sign_on() or not st.user.get("is_logged_in") or not st.user.get("email"):
         return None
     try:
-        signed = security.sign_in_verified(
+        signed = sign_in.sign_in_verified(
             resources(), resources().settings.default_tenant, str(st.user.get("email")), client_address()
         )
     except AuthenticationError as exc:
@@ -94,7 +95,7 @@ def authenticate() -> Actor | None:
     if not token:
         return None
     try:
-        actor = security.resolve(resources(), token, client_address())
+        actor = sign_in.resolve(resources(), token, client_address())
     except AuthenticationError as exc:
         st.session_state.pop(TOKEN, None)
         st.session_state[MESSAGE] = str(exc)
@@ -115,7 +116,7 @@ def current_actor() -> Actor:
 def sign_out() -> None:
     token = st.session_state.pop(TOKEN, None)
     if token:
-        security.sign_out(resources(), token)
+        sign_in.sign_out(resources(), token)
     st.session_state.pop(ACTOR, None)
     if single_sign_on() and st.user.get("is_logged_in"):
         st.logout()

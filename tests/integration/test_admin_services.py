@@ -8,52 +8,53 @@ import io
 import pytest
 
 from superinsight.resources import Resources
-from superinsight.services import audit_log, rules, security
-from superinsight.services.audit_log import AuditFilter
 from superinsight.services.context import role_actor, system_actor
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
-from superinsight.services.rules import RuleDraft
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules.drafts import RuleDraft
+from superinsight.services.security import audit_log, networks, sign_in, users
+from superinsight.services.security.audit_log import AuditFilter
 
 PASSWORD = "a long enough passphrase"
 ROOT = system_actor("acme")
 
 
 def test_roles_change_and_the_last_admin_stays(resources: Resources) -> None:
-    admin = security.create_user(resources, ROOT, "admin@acme.example", PASSWORD, "admin")
-    viewer = security.create_user(resources, ROOT, "viewer@acme.example", PASSWORD, "viewer")
-    security.set_role(resources, ROOT, viewer, "analyst")
-    assert {u.email: u.role for u in security.list_users(resources, ROOT)}["viewer@acme.example"] == "analyst"
+    admin = users.create_user(resources, ROOT, "admin@acme.example", PASSWORD, "admin")
+    viewer = users.create_user(resources, ROOT, "viewer@acme.example", PASSWORD, "viewer")
+    users.set_role(resources, ROOT, viewer, "analyst")
+    assert {u.email: u.role for u in users.list_users(resources, ROOT)}["viewer@acme.example"] == "analyst"
     with pytest.raises(InvalidInputError, match="at least one active admin"):
-        security.set_role(resources, ROOT, admin, "viewer")
+        users.set_role(resources, ROOT, admin, "viewer")
     with pytest.raises(InvalidInputError, match="at least one active admin"):
-        security.set_user_active(resources, ROOT, admin, False)
-    security.set_role(resources, ROOT, viewer, "admin")
-    security.set_user_active(resources, ROOT, admin, False)
-    assert not {u.email: u.is_active for u in security.list_users(resources, ROOT)}["admin@acme.example"]
+        users.set_user_active(resources, ROOT, admin, False)
+    users.set_role(resources, ROOT, viewer, "admin")
+    users.set_user_active(resources, ROOT, admin, False)
+    assert not {u.email: u.is_active for u in users.list_users(resources, ROOT)}["admin@acme.example"]
 
 
 def test_users_of_other_workspaces_cannot_be_touched(resources: Resources) -> None:
-    theirs = security.create_user(resources, system_actor("other"), "x@other.example", PASSWORD, "viewer")
+    theirs = users.create_user(resources, system_actor("other"), "x@other.example", PASSWORD, "viewer")
     with pytest.raises(InvalidInputError, match="does not exist"):
-        security.set_role(resources, ROOT, theirs, "admin")
-    assert [u.email for u in security.list_users(resources, ROOT)] == []
+        users.set_role(resources, ROOT, theirs, "admin")
+    assert [u.email for u in users.list_users(resources, ROOT)] == []
 
 
 def test_allow_list_entries_are_listed_and_removed(resources: Resources) -> None:
-    security.allow_network(resources, ROOT, "192.168.1.7", "printer")
-    ((network_id, cidr, description),) = security.list_networks(resources, ROOT)
+    networks.allow_network(resources, ROOT, "192.168.1.7", "printer")
+    ((network_id, cidr, description),) = networks.list_networks(resources, ROOT)
     assert (cidr, description) == ("192.168.1.7/32", "printer")
-    security.remove_network(resources, ROOT, network_id)
-    assert security.list_networks(resources, ROOT) == []
+    networks.remove_network(resources, ROOT, network_id)
+    assert networks.list_networks(resources, ROOT) == []
 
 
 def test_the_audit_log_is_searched_and_exported_per_tenant(resources: Resources) -> None:
-    security.create_user(resources, ROOT, "ana@acme.example", PASSWORD, "analyst")
-    signed = security.sign_in(resources, "acme", "ana@acme.example", PASSWORD, "198.51.100.4")
-    rules.create_rule(
+    users.create_user(resources, ROOT, "ana@acme.example", PASSWORD, "analyst")
+    signed = sign_in.sign_in(resources, "acme", "ana@acme.example", PASSWORD, "198.51.100.4")
+    rule_commands.create_rule(
         resources, signed.actor, RuleDraft("=cmd|' /C calc'!A0", {"==": [{"var": "title"}, "x"]})
     )
-    rules.create_rule(
+    rule_commands.create_rule(
         resources, role_actor("other", "analyst"), RuleDraft("Theirs", {"==": [{"var": "title"}, "y"]})
     )
     found = audit_log.search(resources, ROOT, AuditFilter(action="rule."))
@@ -79,11 +80,9 @@ def test_only_auditors_read_the_log(resources: Resources) -> None:
 
 
 def test_the_user_list_shows_who_is_limited_to_which_sources(resources: Resources) -> None:
-    from superinsight.services import sources
+    from superinsight.services.documents import sources
 
     north = sources.ensure_source(resources.uow(), ROOT, "North", "csv")
-    user = security.create_user(resources, ROOT, "n@acme.example", PASSWORD, "viewer")
-    security.limit_to_sources(resources, ROOT, user, [north])
-    assert {u.email: u.limited_to for u in security.list_users(resources, ROOT)} == {
-        "n@acme.example": ["North"]
-    }
+    user = users.create_user(resources, ROOT, "n@acme.example", PASSWORD, "viewer")
+    users.limit_to_sources(resources, ROOT, user, [north])
+    assert {u.email: u.limited_to for u in users.list_users(resources, ROOT)} == {"n@acme.example": ["North"]}

@@ -8,11 +8,14 @@ from sqlalchemy import func, select
 from superinsight.db.models import AuditLog, Document
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
-from superinsight.services import documents, overview
+from superinsight.services import overview
 from superinsight.services.context import role_actor, system_actor
-from superinsight.services.documents import DocumentInput, UpsertCounts
+from superinsight.services.documents import masking as masking_rules
+from superinsight.services.documents import views as document_views
+from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.sources import ensure_source, list_sources
+from superinsight.services.documents.writer import DocumentInput, UpsertCounts
 from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from superinsight.services.sources import ensure_source, list_sources
 
 ALICE = role_actor("acme", "analyst")
 MALLORY = role_actor("evil", "analyst")
@@ -34,16 +37,16 @@ def source(resources: Resources) -> int:
 
 class TestUpsert:
     def test_first_load_inserts_then_reload_changes_nothing(self, resources: Resources, source: int) -> None:
-        first = documents.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
-        again = documents.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
+        first = document_writer.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
+        again = document_writer.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
         assert first == UpsertCounts(inserted=25)
         assert again == UpsertCounts(unchanged=25)
         assert _count(resources, Document) == 25
 
     def test_changed_documents_are_updated_in_place(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources, ALICE, source, _docs(5))
+        document_writer.upsert_documents(resources, ALICE, source, _docs(5))
         changed = _docs(3, body="new") + _docs(5)[3:]
-        assert documents.upsert_documents(resources, ALICE, source, changed) == UpsertCounts(
+        assert document_writer.upsert_documents(resources, ALICE, source, changed) == UpsertCounts(
             updated=3, unchanged=2
         )
         with resources.uow() as uow:
@@ -56,12 +59,12 @@ class TestUpsert:
     def test_a_bad_batch_writes_nothing_of_itself(self, resources: Resources, source: int) -> None:
         bad = [*_docs(3), DocumentInput("D1", "dup", "dup")]
         with pytest.raises(InvalidInputError, match="record 4"):
-            documents.upsert_documents(resources, ALICE, source, bad)
+            document_writer.upsert_documents(resources, ALICE, source, bad)
         assert _count(resources, Document) == 0
         assert _count(resources, AuditLog) == 1  # only the source's creation
 
     def test_every_committed_batch_has_its_audit_entry(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
+        document_writer.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
         with resources.uow() as uow:
             entries = uow.session.scalars(
                 select(AuditLog.after).where(AuditLog.action == "documents.upsert").order_by(AuditLog.id)
@@ -70,28 +73,28 @@ class TestUpsert:
 
     def test_another_tenants_source_is_not_found(self, resources: Resources, source: int) -> None:
         with pytest.raises(NotFoundError):
-            documents.upsert_documents(resources, MALLORY, source, _docs(1))
+            document_writer.upsert_documents(resources, MALLORY, source, _docs(1))
         assert _count(resources, Document) == 0
 
 
 class TestListing:
     def test_keyset_pages_cover_everything_once_newest_first(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources, ALICE, source, _docs(23))
+        document_writer.upsert_documents(resources, ALICE, source, _docs(23))
         seen: list[int] = []
         cursor = None
-        while page := documents.list_documents(resources, ALICE, before_id=cursor, limit=5):
+        while page := document_views.list_documents(resources, ALICE, before_id=cursor, limit=5):
             seen.extend(row.id for row in page)
             cursor = page[-1].id
         assert len(seen) == len(set(seen)) == 23
         assert seen == sorted(seen, reverse=True)
 
     def test_listings_and_counts_never_cross_tenants(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(resources, ALICE, source, _docs(4))
+        document_writer.upsert_documents(resources, ALICE, source, _docs(4))
         other = ensure_source(resources.uow(), MALLORY, "Tickets", "csv")
-        documents.upsert_documents(resources, MALLORY, other, _docs(2, prefix="M"))
-        assert {row.external_id for row in documents.list_documents(resources, MALLORY)} == {"M0", "M1"}
+        document_writer.upsert_documents(resources, MALLORY, other, _docs(2, prefix="M"))
+        assert {row.external_id for row in document_views.list_documents(resources, MALLORY)} == {"M0", "M1"}
         assert overview.summary(resources.uow(), ALICE).documents == 4
-        assert sum(n for _, _, n in documents.documents_per_day(resources, MALLORY)) == 2
+        assert sum(n for _, _, n in document_views.documents_per_day(resources, MALLORY)) == 2
 
 
 class TestSources:
@@ -115,7 +118,7 @@ class TestSources:
 
 class TestMasking:
     def _setup(self, resources: Resources, source: int) -> None:
-        documents.upsert_documents(
+        document_writer.upsert_documents(
             resources,
             ALICE,
             source,
@@ -126,10 +129,10 @@ class TestMasking:
             ],
         )
         admin = system_actor("acme")
-        documents.add_masking_rule(
+        masking_rules.add_masking_rule(
             resources, admin, "Customers", MaskingRule("metadata.customer", None, "redact")
         )
-        documents.add_masking_rule(
+        masking_rules.add_masking_rule(
             resources,
             admin,
             "Emails",
@@ -141,30 +144,32 @@ class TestMasking:
     ) -> None:
         self._setup(resources, source)
         viewer = role_actor("acme", "viewer")
-        (row,) = documents.list_documents(resources, viewer)
+        (row,) = document_views.list_documents(resources, viewer)
         assert "jane@example.com" not in row.title and row.title.startswith("Refund for #")
-        detail = documents.get_document(resources, viewer, row.id)
+        detail = document_views.get_document(resources, viewer, row.id)
         assert detail.metadata["customer"] == "[redacted]"
         assert "jane@example.com" not in detail.title
 
     def test_roles_allowed_to_see_values_get_them(self, resources: Resources, source: int) -> None:
         self._setup(resources, source)
-        (row,) = documents.list_documents(resources, ALICE)
+        (row,) = document_views.list_documents(resources, ALICE)
         assert row.title == "Refund for jane@example.com"
         annotator = role_actor("acme", "annotator")
-        detail = documents.get_document(resources, annotator, row.id)
+        detail = document_views.get_document(resources, annotator, row.id)
         assert detail.title == "Refund for jane@example.com"
         assert detail.metadata["customer"] == "[redacted]"
 
     def test_only_admins_add_masking_rules_and_bad_ones_change_nothing(self, resources: Resources) -> None:
         with pytest.raises(PermissionDeniedError):
-            documents.add_masking_rule(resources, ALICE, "x", MaskingRule("title", None, "mask"))
+            masking_rules.add_masking_rule(resources, ALICE, "x", MaskingRule("title", None, "mask"))
         with pytest.raises(InvalidInputError, match="invalid pattern"):
-            documents.add_masking_rule(resources, system_actor("acme"), "x", MaskingRule(None, "(", "mask"))
-        assert documents.masking_rules(resources, system_actor("acme")) == []
+            masking_rules.add_masking_rule(
+                resources, system_actor("acme"), "x", MaskingRule(None, "(", "mask")
+            )
+        assert masking_rules.masking_rules(resources, system_actor("acme")) == []
 
     def test_documents_of_other_tenants_are_not_found(self, resources: Resources, source: int) -> None:
         self._setup(resources, source)
-        (row,) = documents.list_documents(resources, ALICE)
+        (row,) = document_views.list_documents(resources, ALICE)
         with pytest.raises(NotFoundError):
-            documents.get_document(resources, MALLORY, row.id)
+            document_views.get_document(resources, MALLORY, row.id)

@@ -13,13 +13,17 @@ from sqlalchemy import func, select
 
 from superinsight.db.models import AuditLog, BusinessRule, Document, User
 from superinsight.resources import Resources, build_resources
-from superinsight.services import audit_log, documents, rules, search, security, sources, uploads
-from superinsight.services.audit_log import AuditFilter
 from superinsight.services.context import system_actor
-from superinsight.services.documents import DocumentInput
+from superinsight.services.documents import export, facets, search, sources, uploads
+from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.search import SearchQuery
+from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import ServiceError
-from superinsight.services.rules import RuleDraft
-from superinsight.services.search import SearchQuery
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import testing as rule_testing
+from superinsight.services.rules.drafts import RuleDraft
+from superinsight.services.security import audit_log, networks, sign_in, users
+from superinsight.services.security.audit_log import AuditFilter
 from tests.conftest import make_settings
 
 NASTY = [
@@ -84,16 +88,16 @@ SETTINGS = settings(
 @given(name=hostile, description=hostile, body=json_values)
 def test_rule_drafts(workbench: Resources, name: str, description: str, body: Any) -> None:
     draft = RuleDraft(name=name, body=body, description=description)
-    _refused_or_done(workbench, lambda: rules.run_test(workbench, ADMIN, draft))
-    _refused_or_done(workbench, lambda: rules.create_rule(workbench, ADMIN, draft))
+    _refused_or_done(workbench, lambda: rule_testing.run_test(workbench, ADMIN, draft))
+    _refused_or_done(workbench, lambda: rule_commands.create_rule(workbench, ADMIN, draft))
 
 
 @SETTINGS
 @given(workspace=hostile, email=hostile, password=hostile)
 def test_sign_in_and_accounts(workbench: Resources, workspace: str, email: str, password: str) -> None:
-    _refused_or_done(workbench, lambda: security.sign_in(workbench, workspace, email, password, "127.0.0.1"))
-    _refused_or_done(workbench, lambda: security.create_user(workbench, ADMIN, email, password, "viewer"))
-    _refused_or_done(workbench, lambda: security.allow_network(workbench, ADMIN, email))
+    _refused_or_done(workbench, lambda: sign_in.sign_in(workbench, workspace, email, password, "127.0.0.1"))
+    _refused_or_done(workbench, lambda: users.create_user(workbench, ADMIN, email, password, "viewer"))
+    _refused_or_done(workbench, lambda: networks.allow_network(workbench, ADMIN, email))
 
 
 @SETTINGS
@@ -115,7 +119,7 @@ def test_audit_search_and_export(workbench: Resources, action: str, email: str, 
 def test_document_batches(workbench: Resources, records: list[tuple[str, str, str, dict[str, Any]]]) -> None:
     docs = [DocumentInput(ext, title, content, meta) for ext, title, content, meta in records]
     source_id = sources.list_sources(workbench, ADMIN)[0].id
-    _refused_or_done(workbench, lambda: documents.upsert_documents(workbench, ADMIN, source_id, docs))
+    _refused_or_done(workbench, lambda: document_writer.upsert_documents(workbench, ADMIN, source_id, docs))
 
 
 @SETTINGS
@@ -128,9 +132,9 @@ def test_search_and_export(
     _refused_or_done(
         workbench, lambda: search.search(workbench, ADMIN, SearchQuery(text=text), cursor=cursor)
     )
-    _refused_or_done(workbench, lambda: search.facets(workbench, ADMIN, SearchQuery(text=text)))
+    _refused_or_done(workbench, lambda: facets.facets(workbench, ADMIN, SearchQuery(text=text)))
     _refused_or_done(
-        workbench, lambda: "".join(search.export(workbench, ADMIN, SearchQuery(text=text), "csv"))
+        workbench, lambda: "".join(export.export(workbench, ADMIN, SearchQuery(text=text), "csv"))
     )
 
 

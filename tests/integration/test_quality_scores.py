@@ -10,11 +10,16 @@ import pytest
 
 from superinsight.db.base import utcnow
 from superinsight.resources import Resources
-from superinsight.services import documents, quality, quality_issues
 from superinsight.services.context import role_actor, system_actor
-from superinsight.services.documents import DocumentInput
+from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.sources import ensure_source
+from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
-from superinsight.services.sources import ensure_source
+from superinsight.services.quality import issues as quality_issues
+from superinsight.services.quality import scoring as quality_scoring
+from superinsight.services.quality import settings as quality_settings
+from superinsight.services.quality import views as quality_views
+from superinsight.services.security import users
 
 ADMIN = system_actor("acme")
 NOW = utcnow()
@@ -47,13 +52,13 @@ def source(resources: Resources) -> int:
         )
         for i, row in enumerate(ROWS)
     ]
-    documents.upsert_documents(resources, ADMIN, source_id, docs)
-    quality.set_expectations(resources, ADMIN, source_id, EXPECTATIONS)
+    document_writer.upsert_documents(resources, ADMIN, source_id, docs)
+    quality_settings.set_expectations(resources, ADMIN, source_id, EXPECTATIONS)
     return source_id
 
 
 def test_scores_match_the_answers_worked_out_by_hand(resources: Resources, source: int) -> None:
-    score = quality.score_source(resources, ADMIN, source, now=NOW)
+    score = quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     # completeness: customer present in 3 of 5 (empty and missing count as absent), region in 4 of 5 -> 7/10
     assert score.completeness == 70.0
     # validity: row 2 region Mars and amount -5, row 3 amount "12" is text -> 2 of 5 fail
@@ -75,19 +80,19 @@ def test_the_same_checks_in_pandas_give_the_same_counts(resources: Resources, so
     valid = int((amount_ok & region_ok).sum())
     contents = ["same|same" if i < 2 else f"t{i}|c{i}" for i in range(len(ROWS))]
     distinct = len(set(contents))
-    score = quality.score_source(resources, ADMIN, source, now=NOW)
+    score = quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     assert score.completeness == round(100 * present / (2 * len(ROWS)), 2)
     assert score.validity == round(100 * valid / len(ROWS), 2)
     assert score.uniqueness == round(100 * distinct / len(ROWS), 2)
 
 
 def test_every_run_is_a_point_on_the_trend(resources: Resources, source: int) -> None:
-    quality.score_source(resources, ADMIN, source, now=NOW - timedelta(days=1))
-    documents.upsert_documents(
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW - timedelta(days=1))
+    document_writer.upsert_documents(
         resources, ADMIN, source, [DocumentInput("R9", "t", "c", {"customer": "X", "region": "NA"})]
     )
-    quality.score_source(resources, ADMIN, source, now=NOW)
-    trend = quality.history(resources, ADMIN, source)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
+    trend = quality_views.history(resources, ADMIN, source)
     assert [point.documents for point in trend] == [5, 6]
     assert trend[1].completeness is not None and trend[0].completeness is not None
     assert trend[1].completeness > trend[0].completeness
@@ -95,11 +100,11 @@ def test_every_run_is_a_point_on_the_trend(resources: Resources, source: int) ->
 
 def test_bad_expectations_are_refused_and_viewers_cannot_score(resources: Resources, source: int) -> None:
     with pytest.raises(InvalidInputError, match="unknown expectation"):
-        quality.set_expectations(resources, ADMIN, source, {"colour": "red"})
-    assert quality.expectations(resources, role_actor("acme", "viewer"), source) == EXPECTATIONS
+        quality_settings.set_expectations(resources, ADMIN, source, {"colour": "red"})
+    assert quality_settings.expectations(resources, role_actor("acme", "viewer"), source) == EXPECTATIONS
     with pytest.raises(PermissionDeniedError):
-        quality.score_source(resources, role_actor("acme", "viewer"), source)
-    assert quality.history(resources, ADMIN, source) == []
+        quality_scoring.score_source(resources, role_actor("acme", "viewer"), source)
+    assert quality_views.history(resources, ADMIN, source) == []
 
 
 def _issues(resources: Resources, source: int, status: str | None = "open") -> set[tuple[str, str]]:
@@ -109,7 +114,7 @@ def _issues(resources: Resources, source: int, status: str | None = "open") -> s
 
 
 def test_every_failing_document_gets_an_issue_per_failing_check(resources: Resources, source: int) -> None:
-    quality.score_source(resources, ADMIN, source, now=NOW)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     # Worked out by hand from ROWS: R1 (empty customer) and R3 (no customer); R4 (no region);
     # R3 amount is text (so neither a number nor in range); R2 amount -5 and region Mars;
     # R2 and R4 older than 30 days;
@@ -126,19 +131,19 @@ def test_every_failing_document_gets_an_issue_per_failing_check(resources: Resou
         ("R4", "newer than 30 days"),
         ("R0/R1", "not a duplicate of an earlier document"),
     }
-    quality.score_source(resources, ADMIN, source, now=NOW)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     assert len(quality_issues.issues(resources, ADMIN, source)) == 10, "no second issue while one is open"
 
 
 def test_an_issue_is_resolved_once_its_document_passes(resources: Resources, source: int) -> None:
-    quality.score_source(resources, ADMIN, source, now=NOW)
-    documents.upsert_documents(
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
+    document_writer.upsert_documents(
         resources,
         ADMIN,
         source,
         [DocumentInput("R2", "t2", "c2", {"customer": "Globex", "region": "EMEA", "amount": 5})],
     )
-    quality.score_source(resources, ADMIN, source, now=NOW)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     open_now = _issues(resources, source)
     assert ("R2", "amount in [0, 100]") not in open_now
     assert ("R2", "region is one of the allowed values") not in open_now
@@ -146,14 +151,11 @@ def test_an_issue_is_resolved_once_its_document_passes(resources: Resources, sou
 
 
 def test_drill_down_by_dimension_and_bulk_triage(resources: Resources, source: int) -> None:
-    from superinsight.services import security
 
-    quality.score_source(resources, ADMIN, source, now=NOW)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     validity = quality_issues.issues(resources, ADMIN, source, dimension="validity")
     assert sorted(row.title for row in validity) == ["t2", "t2", "t3", "t3"]
-    assignee = security.create_user(
-        resources, ADMIN, "dana@acme.example", "a long enough password", "analyst"
-    )
+    assignee = users.create_user(resources, ADMIN, "dana@acme.example", "a long enough password", "analyst")
     ids = [row.id for row in validity]
     analyst = role_actor("acme", "analyst")
     assert quality_issues.triage(resources, analyst, ids, status="acknowledged", assignee_id=assignee) == 4
@@ -176,10 +178,10 @@ def test_cross_field_consistency_worked_out_by_hand(resources: Resources) -> Non
         {"low": 5, "high": 3},  # numbers out of order
         {"low": 3, "high": 5, "start": 1, "end": "2026-01-01"},  # a number and a text: not comparable
     ]
-    documents.upsert_documents(
+    document_writer.upsert_documents(
         resources, ADMIN, source_id, [DocumentInput(f"C{i}", f"c{i}", "x", row) for i, row in enumerate(rows)]
     )
-    quality.set_expectations(
+    quality_settings.set_expectations(
         resources,
         ADMIN,
         source_id,
@@ -191,7 +193,7 @@ def test_cross_field_consistency_worked_out_by_hand(resources: Resources) -> Non
             ]
         },
     )
-    score = quality.score_source(resources, ADMIN, source_id, now=NOW)
+    score = quality_scoring.score_source(resources, ADMIN, source_id, now=NOW)
     # C0 passes; C1 start > end; C2 signed without signer; C3 low > high; C4 mixed types -> 1 of 5
     assert score.consistency == 20.0
     failing = {(row.title, row.check) for row in quality_issues.issues(resources, ADMIN, source_id)}
@@ -208,11 +210,11 @@ def test_a_score_falling_past_a_threshold_notifies_once(resources: Resources, so
 
     from superinsight.db.models import BusinessLogicNotification
 
-    quality.set_expectations(
+    quality_settings.set_expectations(
         resources, ADMIN, source, EXPECTATIONS | {"thresholds": {"overall": {"warn": 90, "fail": 50}}}
     )
-    quality.score_source(resources, ADMIN, source, now=NOW)
-    quality.score_source(resources, ADMIN, source, now=NOW)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     with resources.uow() as uow:
         notes = uow.session.scalars(select(BusinessLogicNotification)).all()
     assert [(note.notification_type, note.title) for note in notes] == [
@@ -227,13 +229,13 @@ def test_a_single_check_can_have_its_own_threshold(resources: Resources, source:
     from superinsight.db.models import BusinessLogicNotification
 
     with pytest.raises(InvalidInputError, match="the name of a check"):
-        quality.set_expectations(
+        quality_settings.set_expectations(
             resources, ADMIN, source, EXPECTATIONS | {"thresholds": {"colour is red": {}}}
         )
-    quality.set_expectations(
+    quality_settings.set_expectations(
         resources, ADMIN, source, EXPECTATIONS | {"thresholds": {"customer is required": {"fail": 80}}}
     )
-    quality.score_source(resources, ADMIN, source, now=NOW)
+    quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     with resources.uow() as uow:
         (note,) = uow.session.scalars(select(BusinessLogicNotification)).all()
     # customer is present in 3 of 5 documents: 60 < 80
@@ -253,8 +255,8 @@ def test_suggested_checks_come_from_a_profile_and_are_accepted_whole(resources: 
         )
         for i in range(30)
     ]
-    documents.upsert_documents(resources, ADMIN, source_id, docs)
-    suggestion = quality.suggest_expectations(resources, ADMIN, source_id)
+    document_writer.upsert_documents(resources, ADMIN, source_id, docs)
+    suggestion = quality_views.suggest_expectations(resources, ADMIN, source_id)
     assert suggestion.documents == 30
     assert suggestion.expectations == {
         "required": ["note", "region", "score"],
@@ -262,19 +264,19 @@ def test_suggested_checks_come_from_a_profile_and_are_accepted_whole(resources: 
         "ranges": {"score": [0, 29]},
         "allowed": {"owner": ["x"], "region": ["EMEA", "NA"]},
     }
-    quality.set_expectations(resources, ADMIN, source_id, suggestion.expectations)
-    assert quality.score_source(resources, ADMIN, source_id, now=NOW).validity == 100.0
+    quality_settings.set_expectations(resources, ADMIN, source_id, suggestion.expectations)
+    assert quality_scoring.score_source(resources, ADMIN, source_id, now=NOW).validity == 100.0
 
 
 def test_weights_per_source_decide_the_overall_score(resources: Resources, source: int) -> None:
-    quality.set_weights(resources, ADMIN, source, {"completeness": 3, "uniqueness": 0})
-    assert quality.weights(resources, ADMIN, source)["validity"] == 1.0
-    score = quality.score_source(resources, ADMIN, source, now=NOW)
+    quality_settings.set_weights(resources, ADMIN, source, {"completeness": 3, "uniqueness": 0})
+    assert quality_settings.weights(resources, ADMIN, source)["validity"] == 1.0
+    score = quality_scoring.score_source(resources, ADMIN, source, now=NOW)
     # completeness 70 x3, validity 60, timeliness 60; uniqueness weighs nothing
     assert score.overall == round((70 * 3 + 60 + 60) / 5, 2)
     with pytest.raises(InvalidInputError, match="from 0 to 10"):
-        quality.set_weights(resources, ADMIN, source, {"validity": 11})
+        quality_settings.set_weights(resources, ADMIN, source, {"validity": 11})
     with pytest.raises(InvalidInputError, match="not one of"):
-        quality.set_weights(resources, ADMIN, source, {"speed": 1})
+        quality_settings.set_weights(resources, ADMIN, source, {"speed": 1})
     with pytest.raises(PermissionDeniedError):
-        quality.set_weights(resources, role_actor("acme", "viewer"), source, {"validity": 2})
+        quality_settings.set_weights(resources, role_actor("acme", "viewer"), source, {"validity": 2})

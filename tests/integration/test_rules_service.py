@@ -20,13 +20,17 @@ from superinsight.db.models import (
     QualityIssue,
 )
 from superinsight.resources import Resources
-from superinsight.services import documents, rule_runs, rules
 from superinsight.services.context import Actor, role_actor
-from superinsight.services.documents import DocumentInput, upsert_documents
+from superinsight.services.documents import views as document_views
+from superinsight.services.documents.sources import ensure_source
+from superinsight.services.documents.writer import DocumentInput, upsert_documents
 from superinsight.services.errors import NotFoundError
 from superinsight.services.jobs import job_status
-from superinsight.services.rules import RuleDraft, RuleInputError
-from superinsight.services.sources import ensure_source
+from superinsight.services.rules import apply as rule_apply
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import testing as rule_testing
+from superinsight.services.rules import views as rule_views
+from superinsight.services.rules.drafts import RuleDraft, RuleInputError
 
 ACME = role_actor("acme", "analyst")
 EVIL = role_actor("evil", "analyst")
@@ -60,28 +64,28 @@ def _count(resources: Resources, model: Any, *where: Any) -> int:
 class TestAuthoring:
     def test_every_edit_is_a_new_version_with_a_diff(self, resources: Resources) -> None:
         _seed(resources)
-        rule = rules.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
-        edited = rules.update_rule(
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
+        edited = rule_commands.update_rule(
             resources, ACME, rule.id, RuleDraft("High value", {">": [{"var": "metadata.amount"}, 2000]})
         )
         assert (rule.version, edited.version) == (1, 2)
-        history = rules.versions(resources, ACME, rule.id)
+        history = rule_views.versions(resources, ACME, rule.id)
         assert [version for version, _, _ in history] == [2, 1]
-        changes = rules.diff(history[1][2], history[0][2])
+        changes = rule_views.diff(history[1][2], history[0][2])
         assert any(line.startswith("-") and "1000" in line for line in changes)
         assert any(line.startswith("+") and "2000" in line for line in changes)
 
     def test_saving_the_same_draft_adds_no_version(self, resources: Resources) -> None:
-        rule = rules.create_rule(resources, ACME, RuleDraft("Same", HIGH_VALUE))
-        again = rules.update_rule(resources, ACME, rule.id, RuleDraft("Same", HIGH_VALUE))
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Same", HIGH_VALUE))
+        again = rule_commands.update_rule(resources, ACME, rule.id, RuleDraft("Same", HIGH_VALUE))
         assert again.version == 1
-        assert len(rules.versions(resources, ACME, rule.id)) == 1
+        assert len(rule_views.versions(resources, ACME, rule.id)) == 1
 
     def test_a_refused_draft_writes_nothing_and_says_where(self, resources: Resources) -> None:
         _seed(resources)
         audits = _count(resources, AuditLog)
         with pytest.raises(RuleInputError) as refused:
-            rules.create_rule(
+            rule_commands.create_rule(
                 resources,
                 ACME,
                 RuleDraft("", {">": [{"var": "metadata.amout"}, 1]}, mostly=1.5, severity="huge"),
@@ -93,24 +97,24 @@ class TestAuthoring:
         assert _count(resources, AuditLog) == audits
 
     def test_names_are_unique_per_tenant(self, resources: Resources) -> None:
-        rules.create_rule(resources, ACME, RuleDraft("Dup", HIGH_VALUE))
+        rule_commands.create_rule(resources, ACME, RuleDraft("Dup", HIGH_VALUE))
         with pytest.raises(RuleInputError, match="already exists"):
-            rules.create_rule(resources, ACME, RuleDraft("Dup", HIGH_VALUE))
-        rules.create_rule(resources, EVIL, RuleDraft("Dup", HIGH_VALUE))
+            rule_commands.create_rule(resources, ACME, RuleDraft("Dup", HIGH_VALUE))
+        rule_commands.create_rule(resources, EVIL, RuleDraft("Dup", HIGH_VALUE))
 
     def test_other_tenants_rules_are_invisible(self, resources: Resources) -> None:
-        rule = rules.create_rule(resources, ACME, RuleDraft("Mine", HIGH_VALUE))
-        assert rules.list_rules(resources, EVIL) == []
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Mine", HIGH_VALUE))
+        assert rule_views.list_rules(resources, EVIL) == []
         with pytest.raises(NotFoundError):
-            rules.update_rule(resources, EVIL, rule.id, RuleDraft("Stolen", HIGH_VALUE))
+            rule_commands.update_rule(resources, EVIL, rule.id, RuleDraft("Stolen", HIGH_VALUE))
         with pytest.raises(NotFoundError):
-            rules.delete_rule(resources, EVIL, rule.id)
+            rule_commands.delete_rule(resources, EVIL, rule.id)
 
     def test_disable_enable_and_delete_are_audited(self, resources: Resources) -> None:
-        rule = rules.create_rule(resources, ACME, RuleDraft("Toggle", HIGH_VALUE))
-        assert not rules.set_active(resources, ACME, rule.id, False).is_active
-        rules.set_active(resources, ACME, rule.id, True)
-        rules.delete_rule(resources, ACME, rule.id)
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Toggle", HIGH_VALUE))
+        assert not rule_commands.set_active(resources, ACME, rule.id, False).is_active
+        rule_commands.set_active(resources, ACME, rule.id, True)
+        rule_commands.delete_rule(resources, ACME, rule.id)
         with resources.uow() as uow:
             actions = uow.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
         assert actions[-4:] == ["rule.create", "rule.disable", "rule.enable", "rule.delete"]
@@ -119,7 +123,7 @@ class TestAuthoring:
 class TestBeforeSaving:
     def test_counts_samples_and_reasons_from_the_database(self, resources: Resources) -> None:
         _seed(resources)
-        report = rules.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE), sample_size=3)
+        report = rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE), sample_size=3)
         assert (report.total, report.matched, report.engine) == (40, 29, "database")
         assert report.rate == pytest.approx(29 / 40)
         assert len(report.samples) == 3
@@ -128,60 +132,71 @@ class TestBeforeSaving:
     def test_rules_sql_cannot_express_run_row_by_row_with_the_same_answer(self, resources: Resources) -> None:
         _seed(resources)
         body = {">": [{"+": [{"var": "metadata.amount"}, 0]}, 1000]}
-        report = rules.run_test(resources, ACME, RuleDraft("t", body))
+        report = rule_testing.run_test(resources, ACME, RuleDraft("t", body))
         assert (report.matched, report.engine) == (29, "row by row")
 
     def test_compares_with_the_saved_version(self, resources: Resources) -> None:
         _seed(resources)
-        saved = rules.create_rule(resources, ACME, RuleDraft("Compare", HIGH_VALUE))
+        saved = rule_commands.create_rule(resources, ACME, RuleDraft("Compare", HIGH_VALUE))
         wider = RuleDraft("Compare", {">": [{"var": "metadata.amount"}, 500]})
-        report = rules.run_test(resources, ACME, wider, compare_with=saved.id)
+        report = rule_testing.run_test(resources, ACME, wider, compare_with=saved.id)
         assert (report.gained, report.lost) == (5, 0)
 
     def test_thresholds_decide_the_outcome(self, resources: Resources) -> None:
         _seed(resources)
-        assert rules.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE, warn_after=30)).outcome == "pass"
-        assert rules.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE, warn_after=10)).outcome == "warn"
-        assert rules.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE, mostly=0.9)).outcome == "fail"
+        assert (
+            rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE, warn_after=30)).outcome
+            == "pass"
+        )
+        assert (
+            rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE, warn_after=10)).outcome
+            == "warn"
+        )
+        assert (
+            rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE, mostly=0.9)).outcome == "fail"
+        )
 
     def test_a_source_filter_narrows_the_test(self, resources: Resources) -> None:
         _seed(resources)
         other = ensure_source(resources.uow(), ACME, "Other", "csv")
         upsert_documents(resources, ACME, other, [DocumentInput("X", "x", "x", {"amount": 5000})])
-        assert rules.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE), source_ids=[other]).matched == 1
+        assert (
+            rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE), source_ids=[other]).matched
+            == 1
+        )
 
 
-def _apply(resources: Resources, rule_id: int) -> rule_runs.ApplyResult:
+def _apply(resources: Resources, rule_id: int) -> rule_apply.ApplyResult:
     with resources.uow() as uow:
         run = BusinessLogicAnalysisHistory(tenant_id="acme", rule_id=rule_id, analysis_type="apply")
         uow.session.add(run)
         uow.commit()
         run_id = run.id
-    return rule_runs.apply_rule(resources, ACME, rule_id, run_id)
+    return rule_apply.apply_rule(resources, ACME, rule_id, run_id)
 
 
 class TestApply:
     def test_records_matches_and_is_safe_to_rerun(self, resources: Resources) -> None:
         _seed(resources)
-        rule = rules.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
         first, second = _apply(resources, rule.id), _apply(resources, rule.id)
         assert first.matched == second.matched == 29
         assert _count(resources, BusinessRuleApplication) == 29
 
     def test_stored_matches_can_be_browsed_per_version(self, resources: Resources) -> None:
         _seed(resources)
-        rule = rules.create_rule(resources, ACME, RuleDraft("Browse", HIGH_VALUE))
-        assert rules.matched_documents(resources, ACME, rule.id) == []
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Browse", HIGH_VALUE))
+        assert rule_views.matched_documents(resources, ACME, rule.id) == []
         _apply(resources, rule.id)
-        matches = rules.matched_documents(resources, ACME, rule.id, limit=5)
+        matches = rule_views.matched_documents(resources, ACME, rule.id, limit=5)
         assert [m.external_id for m in matches] == ["C39", "C38", "C37", "C36", "C35"]
         with pytest.raises(NotFoundError):
-            rules.matched_documents(resources, EVIL, rule.id)
+            rule_views.matched_documents(resources, EVIL, rule.id)
 
     def test_row_by_row_rules_record_the_same_matches(self, resources: Resources) -> None:
         _seed(resources)
         body = {">": [{"+": [{"var": "metadata.amount"}, 0]}, 1000]}
-        rule = rules.create_rule(resources, ACME, RuleDraft("Computed", body))
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Computed", body))
         result = _apply(resources, rule.id)
         assert (result.matched, result.engine) == (29, "row by row")
         assert _count(resources, BusinessRuleApplication) == 29
@@ -189,19 +204,19 @@ class TestApply:
     def test_validation_rules_raise_one_issue_per_failing_document(self, resources: Resources) -> None:
         _seed(resources)
         body = {"!": {"var": "metadata.end_date"}}
-        rule = rules.create_rule(resources, ACME, RuleDraft("End date", body, action="quality_issue"))
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("End date", body, action="quality_issue"))
         _apply(resources, rule.id)
         _apply(resources, rule.id)
         assert _count(resources, QualityIssue, QualityIssue.rule_id == rule.id) == 5
         with resources.uow() as uow:
             failing = uow.session.scalar(select(Document.id).where(Document.external_id == "C0"))
         assert failing is not None
-        detail = documents.get_document(resources, ACME, failing)
+        detail = document_views.get_document(resources, ACME, failing)
         assert (detail.matched_rules, detail.open_issues) == (["End date"], ["End date"])
 
     def test_tag_rules_tag_their_matches_once_and_keep_the_content_hash(self, resources: Resources) -> None:
         _seed(resources)
-        rule = rules.create_rule(resources, ACME, RuleDraft("Big deal", HIGH_VALUE, action="tag"))
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Big deal", HIGH_VALUE, action="tag"))
         with resources.uow() as uow:
             hashes = dict(uow.session.execute(select(Document.external_id, Document.content_hash)).all())
         _apply(resources, rule.id)
@@ -217,9 +232,9 @@ class TestApply:
 
     def test_a_new_version_is_applied_afresh(self, resources: Resources) -> None:
         _seed(resources)
-        rule = rules.create_rule(resources, ACME, RuleDraft("Versioned", HIGH_VALUE))
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Versioned", HIGH_VALUE))
         _apply(resources, rule.id)
-        rules.update_rule(
+        rule_commands.update_rule(
             resources, ACME, rule.id, RuleDraft("Versioned", {">": [{"var": "metadata.amount"}, 3000]})
         )
         assert _apply(resources, rule.id).matched == 9
@@ -235,9 +250,11 @@ class TestApply:
 
     def test_learns_insights_patterns_and_notifies(self, resources: Resources) -> None:
         _seed(resources)
-        never = rules.create_rule(resources, ACME, RuleDraft("Never", {"==": [{"var": "title"}, "nothing"]}))
+        never = rule_commands.create_rule(
+            resources, ACME, RuleDraft("Never", {"==": [{"var": "title"}, "nothing"]})
+        )
         _apply(resources, never.id)
-        refund = rules.create_rule(
+        refund = rule_commands.create_rule(
             resources, ACME, RuleDraft("Refund", {"contains": [{"var": "content"}, "REFUND"]}, warn_after=1)
         )
         _apply(resources, refund.id)
@@ -251,7 +268,7 @@ class TestApply:
 
     def test_a_shift_in_match_rate_becomes_an_insight(self, resources: Resources) -> None:
         source = _seed(resources)
-        rule = rules.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
         _apply(resources, rule.id)
         upsert_documents(
             resources,
@@ -268,20 +285,20 @@ class TestApply:
 
     def test_runs_as_a_background_job_with_progress(self, resources: Resources) -> None:
         _seed(resources)
-        rule = rules.create_rule(resources, ACME, RuleDraft("Job", HIGH_VALUE))
-        run_id, job_id = rule_runs.start_apply(resources, ACME, rule.id)
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Job", HIGH_VALUE))
+        run_id, job_id = rule_apply.start_apply(resources, ACME, rule.id)
         deadline = time.monotonic() + 30
         while not job_status(resources, job_id).done and time.monotonic() < deadline:
             time.sleep(0.05)
         assert job_status(resources, job_id).state == "finished"
-        summary = rules.list_rules(resources, ACME)[0]
+        summary = rule_views.list_rules(resources, ACME)[0]
         assert (summary.last_matched, summary.match_history) == (29, [29])
         with resources.uow() as uow:
             run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
             assert run is not None and run.status == "completed" and run.execution_time_ms is not None
 
     def test_a_failed_run_is_marked_failed_with_its_error(self, resources: Resources) -> None:
-        someone_elses = rules.create_rule(resources, EVIL, RuleDraft("Theirs", HIGH_VALUE))
+        someone_elses = rule_commands.create_rule(resources, EVIL, RuleDraft("Theirs", HIGH_VALUE))
         with pytest.raises(NotFoundError):
             _apply(resources, someone_elses.id)
         with resources.uow() as uow:

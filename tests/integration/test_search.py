@@ -11,13 +11,17 @@ from sqlalchemy import select
 from superinsight.db.base import utcnow
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
-from superinsight.services import documents, rule_runs, rules, search
 from superinsight.services.context import role_actor, system_actor
-from superinsight.services.documents import DocumentInput
+from superinsight.services.documents import facets, search
+from superinsight.services.documents import masking as masking_rules
+from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.search import SearchQuery
+from superinsight.services.documents.sources import ensure_source
+from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.rules import RuleDraft
-from superinsight.services.search import SearchQuery
-from superinsight.services.sources import ensure_source
+from superinsight.services.rules import apply as rule_apply
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules.drafts import RuleDraft
 from tests.conftest import make_settings
 
 ADMIN = system_actor("acme")
@@ -40,8 +44,8 @@ def corpus(resources: Resources) -> dict[str, int]:
         )
         for i in range(30)
     ]
-    documents.upsert_documents(resources, ADMIN, tickets, docs)
-    documents.upsert_documents(
+    document_writer.upsert_documents(resources, ADMIN, tickets, docs)
+    document_writer.upsert_documents(
         resources,
         ADMIN,
         contracts,
@@ -85,7 +89,7 @@ class TestFullText:
         search.search(resources, ANALYST, SearchQuery(text=text))
 
     def test_the_index_follows_edits(self, resources: Resources, corpus: dict) -> None:
-        documents.upsert_documents(
+        document_writer.upsert_documents(
             resources, ADMIN, corpus["contracts"], [DocumentInput("C0", "Contract 0", "Now about penguins.")]
         )
         found = {
@@ -115,10 +119,10 @@ class TestFilters:
         assert found(SearchQuery(text="refund", metadata=(("priority", "urgent"),))) == {"T0", "T15"}
 
     def test_documents_matched_by_a_rule(self, resources: Resources, corpus: dict) -> None:
-        rule = rules.create_rule(
+        rule = rule_commands.create_rule(
             resources, ADMIN, RuleDraft("Urgent", {"==": [{"var": "metadata.priority"}, "urgent"]})
         )
-        rule_runs.apply_rule(resources, ADMIN, rule.id, rule_runs.new_run(resources, ADMIN, rule.id))
+        rule_apply.apply_rule(resources, ADMIN, rule.id, rule_apply.new_run(resources, ADMIN, rule.id))
         hits = search.search(resources, ANALYST, SearchQuery(rule_id=rule.id), limit=50).hits
         assert {hit.external_id for hit in hits} == {f"T{i}" for i in range(0, 30, 5)}
 
@@ -163,7 +167,7 @@ class TestWhoSeesWhat:
         assert search.search(resources, role_actor("evil", "analyst"), SearchQuery(text="refund")).hits == []
 
     def test_masking_applies_to_titles_and_snippets(self, resources: Resources, corpus: dict) -> None:
-        documents.add_masking_rule(resources, ADMIN, "charges", MaskingRule(None, "duplicate", "redact"))
+        masking_rules.add_masking_rule(resources, ADMIN, "charges", MaskingRule(None, "duplicate", "redact"))
         viewer = role_actor("acme", "viewer")
         hits = search.search(resources, viewer, SearchQuery(text="duplicate")).hits
         assert hits and all("duplicate" not in hit.snippet for hit in hits)
@@ -175,7 +179,7 @@ class TestWhoSeesWhat:
 
 class TestFacets:
     def test_counts_by_source_and_tag(self, resources: Resources, corpus: dict) -> None:
-        counted = search.facets(resources, ANALYST, SearchQuery(text="refund"))
+        counted = facets.facets(resources, ANALYST, SearchQuery(text="refund"))
         assert counted.total == 15
         assert dict(counted.by_source) == {"Tickets": 10, "Contracts": 5}
         assert dict(counted.by_tag) == {"vip": 3}
@@ -183,12 +187,14 @@ class TestFacets:
     def test_cached_until_documents_change_and_refresh_recomputes(
         self, resources: Resources, corpus: dict
     ) -> None:
-        first = search.facets(resources, ANALYST, SearchQuery())
-        again = search.facets(resources, ANALYST, SearchQuery())
+        first = facets.facets(resources, ANALYST, SearchQuery())
+        again = facets.facets(resources, ANALYST, SearchQuery())
         assert (first.from_cache, again.from_cache, again.total) == (False, True, 35)
-        assert search.facets(resources, ANALYST, SearchQuery(), refresh=True).from_cache is False
-        documents.upsert_documents(resources, ADMIN, corpus["contracts"], [DocumentInput("C99", "New", "x")])
-        after = search.facets(resources, ANALYST, SearchQuery())
+        assert facets.facets(resources, ANALYST, SearchQuery(), refresh=True).from_cache is False
+        document_writer.upsert_documents(
+            resources, ADMIN, corpus["contracts"], [DocumentInput("C99", "New", "x")]
+        )
+        after = facets.facets(resources, ANALYST, SearchQuery())
         assert (after.from_cache, after.total) == (False, 36)
 
 
@@ -196,7 +202,7 @@ def _postgres_with(pg_url: str, tmp_path: Path, docs: list[DocumentInput]) -> Re
     """A workbench on PostgreSQL (where ranking is confined) holding these documents in one source."""
     resources = build_resources(make_settings(tmp_path, pg_url))
     source = ensure_source(resources.uow(), ADMIN, "S", "csv")
-    documents.upsert_documents(resources, ADMIN, source, docs)
+    document_writer.upsert_documents(resources, ADMIN, source, docs)
     return resources
 
 
@@ -214,7 +220,7 @@ def test_postgresql_ranks_only_the_newest_matches(
     assert [hit.external_id for hit in ranked] == ["D7", "D6", "D5"]
     everything = search.search(resources, ANALYST, SearchQuery(text="refund", sort="newest"), limit=50).hits
     assert len(everything) == 8
-    assert search.facets(resources, ANALYST, SearchQuery(text="refund")).total == 8
+    assert facets.facets(resources, ANALYST, SearchQuery(text="refund")).total == 8
     resources.engine.dispose()
 
 

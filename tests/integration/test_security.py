@@ -13,24 +13,33 @@ from sqlalchemy import func, select, update
 from superinsight.db.base import utcnow
 from superinsight.db.models import AuditLog, User, UserSession
 from superinsight.resources import Resources
-from superinsight.services import demo, documents, insights, overview, rule_runs, rules, security, sources
+from superinsight.services import overview
 from superinsight.services.context import Actor, role_actor, system_actor
-from superinsight.services.documents import DocumentInput
+from superinsight.services.demo import seed as demo
+from superinsight.services.documents import sources
+from superinsight.services.documents import views as document_views
+from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import (
     AuthenticationError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
 )
+from superinsight.services.insights import views as insights
 from superinsight.services.permissions import ROLE_PERMISSIONS
-from superinsight.services.rules import RuleDraft
+from superinsight.services.rules import apply as rule_apply
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import testing as rule_testing
+from superinsight.services.rules.drafts import RuleDraft
+from superinsight.services.security import networks, sign_in, users
 
 PASSWORD = "a long enough passphrase"
 ADMIN = system_actor("acme")
 
 
 def _user(resources: Resources, role: str = "analyst", email: str = "ana@acme.example") -> str:
-    security.create_user(resources, ADMIN, email, PASSWORD, role)
+    users.create_user(resources, ADMIN, email, PASSWORD, role)
     return email
 
 
@@ -44,13 +53,13 @@ class TestSignIn:
         self, resources: Resources
     ) -> None:
         email = _user(resources, "viewer")
-        signed = security.sign_in(resources, "acme", email.upper(), PASSWORD, "10.1.2.3")
+        signed = sign_in.sign_in(resources, "acme", email.upper(), PASSWORD, "10.1.2.3")
         assert signed.actor.role == "viewer"
         assert signed.actor.permissions == ROLE_PERMISSIONS["viewer"]
-        assert security.resolve(resources, signed.token, "10.1.2.3") == signed.actor
+        assert sign_in.resolve(resources, signed.token, "10.1.2.3") == signed.actor
 
     def test_passwords_and_tokens_are_stored_only_as_hashes(self, resources: Resources) -> None:
-        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        signed = sign_in.sign_in(resources, "acme", _user(resources), PASSWORD, None)
         with resources.uow() as uow:
             stored_hash = uow.session.scalar(select(User.password_hash))
             token_hash = uow.session.scalar(select(UserSession.token_hash))
@@ -70,79 +79,79 @@ class TestSignIn:
     ) -> None:
         _user(resources)
         with pytest.raises(AuthenticationError, match="do not match"):
-            security.sign_in(resources, tenant, email, password, None)
+            sign_in.sign_in(resources, tenant, email, password, None)
 
     def test_five_failures_lock_the_account_even_for_the_right_password(self, resources: Resources) -> None:
         email = _user(resources)
-        for _ in range(security.MAX_FAILED_SIGN_INS):
+        for _ in range(sign_in.MAX_FAILED_SIGN_INS):
             with pytest.raises(AuthenticationError, match="do not match"):
-                security.sign_in(resources, "acme", email, "wrong password!", None)
+                sign_in.sign_in(resources, "acme", email, "wrong password!", None)
         with pytest.raises(AuthenticationError, match="locked until"):
-            security.sign_in(resources, "acme", email, PASSWORD, None)
+            sign_in.sign_in(resources, "acme", email, PASSWORD, None)
         with resources.uow() as uow:
             uow.session.execute(update(User).values(locked_until=utcnow() - timedelta(seconds=1)))
             uow.commit()
-        assert security.sign_in(resources, "acme", email, PASSWORD, None).actor.role == "analyst"
+        assert sign_in.sign_in(resources, "acme", email, PASSWORD, None).actor.role == "analyst"
 
     def test_a_success_resets_the_failure_count(self, resources: Resources) -> None:
         email = _user(resources)
-        for _ in range(security.MAX_FAILED_SIGN_INS - 1):
+        for _ in range(sign_in.MAX_FAILED_SIGN_INS - 1):
             with pytest.raises(AuthenticationError):
-                security.sign_in(resources, "acme", email, "wrong password!", None)
-        security.sign_in(resources, "acme", email, PASSWORD, None)
+                sign_in.sign_in(resources, "acme", email, "wrong password!", None)
+        sign_in.sign_in(resources, "acme", email, PASSWORD, None)
         with pytest.raises(AuthenticationError, match="do not match"):
-            security.sign_in(resources, "acme", email, "wrong password!", None)
-        security.sign_in(resources, "acme", email, PASSWORD, None)
+            sign_in.sign_in(resources, "acme", email, "wrong password!", None)
+        sign_in.sign_in(resources, "acme", email, PASSWORD, None)
 
 
 class TestSessions:
     def test_an_expired_session_is_refused(self, resources: Resources) -> None:
-        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        signed = sign_in.sign_in(resources, "acme", _user(resources), PASSWORD, None)
         with resources.uow() as uow:
             uow.session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
             uow.commit()
         with pytest.raises(AuthenticationError, match="session has ended"):
-            security.resolve(resources, signed.token, None)
+            sign_in.resolve(resources, signed.token, None)
 
     def test_signing_out_revokes_the_session(self, resources: Resources) -> None:
-        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
-        security.sign_out(resources, signed.token)
+        signed = sign_in.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        sign_in.sign_out(resources, signed.token)
         with pytest.raises(AuthenticationError):
-            security.resolve(resources, signed.token, None)
+            sign_in.resolve(resources, signed.token, None)
 
     def test_a_deactivated_user_loses_their_session(self, resources: Resources) -> None:
-        signed = security.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+        signed = sign_in.sign_in(resources, "acme", _user(resources), PASSWORD, None)
         with resources.uow() as uow:
             uow.session.execute(update(User).values(is_active=False))
             uow.commit()
         with pytest.raises(AuthenticationError):
-            security.resolve(resources, signed.token, None)
+            sign_in.resolve(resources, signed.token, None)
 
     def test_an_unknown_token_is_refused(self, resources: Resources) -> None:
         with pytest.raises(AuthenticationError, match="sign in"):
-            security.resolve(resources, "made-up", None)
+            sign_in.resolve(resources, "made-up", None)
 
 
 class TestIpAllowList:
     def test_without_entries_every_address_may_sign_in(self, resources: Resources) -> None:
-        security.sign_in(resources, "acme", _user(resources), PASSWORD, "203.0.113.9")
+        sign_in.sign_in(resources, "acme", _user(resources), PASSWORD, "203.0.113.9")
 
     def test_with_entries_only_listed_addresses_get_in(self, resources: Resources) -> None:
         email = _user(resources)
-        signed = security.sign_in(resources, "acme", email, PASSWORD, "203.0.113.9")
-        security.allow_network(resources, ADMIN, "10.0.0.0/8")
-        security.sign_in(resources, "acme", email, PASSWORD, "10.20.30.40")
+        signed = sign_in.sign_in(resources, "acme", email, PASSWORD, "203.0.113.9")
+        networks.allow_network(resources, ADMIN, "10.0.0.0/8")
+        sign_in.sign_in(resources, "acme", email, PASSWORD, "10.20.30.40")
         with pytest.raises(AuthenticationError, match=re.escape("does not accept sign-ins from 203.0.113.9")):
-            security.sign_in(resources, "acme", email, PASSWORD, "203.0.113.9")
+            sign_in.sign_in(resources, "acme", email, PASSWORD, "203.0.113.9")
         with pytest.raises(AuthenticationError, match="could not be determined"):
-            security.sign_in(resources, "acme", email, PASSWORD, None)
+            sign_in.sign_in(resources, "acme", email, PASSWORD, None)
         with pytest.raises(AuthenticationError):
-            security.resolve(resources, signed.token, "203.0.113.9")
+            sign_in.resolve(resources, signed.token, "203.0.113.9")
 
     def test_a_bad_network_is_refused_and_nothing_is_stored(self, resources: Resources) -> None:
         before = _audits(resources)
         with pytest.raises(InvalidInputError, match="not an address or network"):
-            security.allow_network(resources, ADMIN, "10.0.0.0/33")
+            networks.allow_network(resources, ADMIN, "10.0.0.0/33")
         assert _audits(resources) == before
 
 
@@ -160,35 +169,33 @@ class TestUsers:
     ) -> None:
         before = _audits(resources)
         with pytest.raises(InvalidInputError, match=message):
-            security.create_user(resources, ADMIN, email, password, role)
+            users.create_user(resources, ADMIN, email, password, role)
         assert _audits(resources) == before
 
     def test_emails_are_unique_per_workspace(self, resources: Resources) -> None:
         _user(resources)
         with pytest.raises(InvalidInputError, match="already has an account"):
             _user(resources)
-        security.create_user(resources, system_actor("other"), "ana@acme.example", PASSWORD, "viewer")
+        users.create_user(resources, system_actor("other"), "ana@acme.example", PASSWORD, "viewer")
 
     def test_the_roles_in_the_database_are_the_ones_the_code_expects(self, resources: Resources) -> None:
-        assert security.role_permissions(resources) == ROLE_PERMISSIONS
+        assert users.role_permissions(resources) == ROLE_PERMISSIONS
 
 
 def _calls(resources: Resources, actor: Actor) -> dict[str, Callable[[], Any]]:
     """One protected call per permission, each changing something the test can count."""
     source = sources.ensure_source(resources.uow(), ADMIN, "Existing", "csv")
-    rule = rules.create_rule(resources, ADMIN, RuleDraft("Existing", {"==": [{"var": "title"}, "x"]}))
+    rule = rule_commands.create_rule(resources, ADMIN, RuleDraft("Existing", {"==": [{"var": "title"}, "x"]}))
     draft = RuleDraft("New", {"==": [{"var": "title"}, "y"]})
     return {
-        "documents.view": lambda: documents.list_documents(resources, actor),
-        "documents.edit": lambda: documents.upsert_documents(
+        "documents.view": lambda: document_views.list_documents(resources, actor),
+        "documents.edit": lambda: document_writer.upsert_documents(
             resources, actor, source, [DocumentInput("e1", "t", "c")]
         ),
-        "rules.edit": lambda: rules.create_rule(resources, actor, draft),
-        "rules.apply": lambda: rule_runs.new_run(resources, actor, rule.id),
+        "rules.edit": lambda: rule_commands.create_rule(resources, actor, draft),
+        "rules.apply": lambda: rule_apply.new_run(resources, actor, rule.id),
         "sources.manage": lambda: sources.ensure_source(resources.uow(), actor, "Brand new", "csv"),
-        "users.manage": lambda: security.create_user(
-            resources, actor, "new@acme.example", PASSWORD, "viewer"
-        ),
+        "users.manage": lambda: users.create_user(resources, actor, "new@acme.example", PASSWORD, "viewer"),
         "workspace.manage": lambda: demo.seed_demo(resources, actor, documents=4),
         "insights.read": lambda: insights.insights(resources, actor),
     }
@@ -210,13 +217,13 @@ def test_each_role_against_each_protected_call(resources: Resources, role: str) 
 
 def test_an_audited_change_always_has_its_row_and_a_refused_one_never(resources: Resources) -> None:
     actor = role_actor("acme", "analyst", ip_address="192.0.2.7")
-    rule = rules.create_rule(resources, actor, RuleDraft("Audited", {"==": [{"var": "title"}, "x"]}))
+    rule = rule_commands.create_rule(resources, actor, RuleDraft("Audited", {"==": [{"var": "title"}, "x"]}))
     with resources.uow() as uow:
         entry = uow.session.scalars(select(AuditLog).where(AuditLog.action == "rule.create")).one()
     assert (entry.entity_id, entry.ip_address, entry.after["name"]) == (str(rule.id), "192.0.2.7", "Audited")
     before = _audits(resources)
     with pytest.raises(InvalidInputError):
-        rules.create_rule(resources, actor, RuleDraft("Audited", {"==": [{"var": "title"}, "x"]}))
+        rule_commands.create_rule(resources, actor, RuleDraft("Audited", {"==": [{"var": "title"}, "x"]}))
     assert _audits(resources) == before
 
 
@@ -225,38 +232,46 @@ class TestSourceScope:
         north = sources.ensure_source(resources.uow(), ADMIN, "North", "csv")
         south = sources.ensure_source(resources.uow(), ADMIN, "South", "csv")
         for source, prefix in ((north, "N"), (south, "S")):
-            documents.upsert_documents(
+            document_writer.upsert_documents(
                 resources, ADMIN, source, [DocumentInput(f"{prefix}{i}", "t", "c") for i in range(3)]
             )
-        user_id = security.create_user(resources, ADMIN, "scoped@acme.example", PASSWORD, "analyst")
-        security.limit_to_sources(resources, ADMIN, user_id, [north])
-        actor = security.sign_in(resources, "acme", "scoped@acme.example", PASSWORD, None).actor
+        user_id = users.create_user(resources, ADMIN, "scoped@acme.example", PASSWORD, "analyst")
+        users.limit_to_sources(resources, ADMIN, user_id, [north])
+        actor = sign_in.sign_in(resources, "acme", "scoped@acme.example", PASSWORD, None).actor
         return north, south, actor
 
     def test_a_narrowed_user_sees_only_their_sources(self, resources: Resources) -> None:
         north, _, actor = self._world(resources)
         assert actor.source_ids == frozenset({north})
-        assert {row.external_id for row in documents.list_documents(resources, actor)} == {"N0", "N1", "N2"}
+        assert {row.external_id for row in document_views.list_documents(resources, actor)} == {
+            "N0",
+            "N1",
+            "N2",
+        }
         assert [s.name for s in sources.list_sources(resources, actor)] == ["North"]
         summary = overview.summary(resources.uow(), actor)
         assert (summary.documents, summary.sources) == (3, 1)
-        assert sum(count for _, _, count in documents.documents_per_day(resources, actor)) == 3
-        report = rules.run_test(resources, actor, RuleDraft("t", {"==": [{"var": "title"}, "t"]}))
+        assert sum(count for _, _, count in document_views.documents_per_day(resources, actor)) == 3
+        report = rule_testing.run_test(resources, actor, RuleDraft("t", {"==": [{"var": "title"}, "t"]}))
         assert (report.total, report.matched) == (3, 3)
-        south_doc = next(r.id for r in documents.list_documents(resources, ADMIN) if r.external_id == "S0")
+        south_doc = next(
+            r.id for r in document_views.list_documents(resources, ADMIN) if r.external_id == "S0"
+        )
         with pytest.raises(NotFoundError):
-            documents.get_document(resources, actor, south_doc)
+            document_views.get_document(resources, actor, south_doc)
 
     def test_a_narrowed_user_cannot_write_outside_or_across_sources(self, resources: Resources) -> None:
         _, south, actor = self._world(resources)
         before = _audits(resources)
         with pytest.raises(NotFoundError):
-            documents.upsert_documents(resources, actor, south, [DocumentInput("X", "t", "c")])
+            document_writer.upsert_documents(resources, actor, south, [DocumentInput("X", "t", "c")])
         with pytest.raises(PermissionDeniedError, match="limited to some sources"):
             sources.ensure_source(resources.uow(), actor, "Mine now", "csv")
-        rule = rules.create_rule(resources, actor, RuleDraft("Scoped rule", {"==": [{"var": "title"}, "t"]}))
+        rule = rule_commands.create_rule(
+            resources, actor, RuleDraft("Scoped rule", {"==": [{"var": "title"}, "t"]})
+        )
         with pytest.raises(PermissionDeniedError, match="limited to some sources"):
-            rule_runs.new_run(resources, actor, rule.id)
+            rule_apply.new_run(resources, actor, rule.id)
         assert _audits(resources) == before + 1  # only the rule's creation
 
     def test_an_empty_list_gives_back_every_source_and_unknown_ones_are_refused(
@@ -265,31 +280,31 @@ class TestSourceScope:
         _, _, actor = self._world(resources)
         assert actor.user_id is not None
         with pytest.raises(InvalidInputError, match="no such source"):
-            security.limit_to_sources(resources, ADMIN, actor.user_id, [999])
-        security.limit_to_sources(resources, ADMIN, actor.user_id, [])
-        again = security.sign_in(resources, "acme", "scoped@acme.example", PASSWORD, None).actor
+            users.limit_to_sources(resources, ADMIN, actor.user_id, [999])
+        users.limit_to_sources(resources, ADMIN, actor.user_id, [])
+        again = sign_in.sign_in(resources, "acme", "scoped@acme.example", PASSWORD, None).actor
         assert again.source_ids is None
-        assert len(documents.list_documents(resources, again)) == 6
+        assert len(document_views.list_documents(resources, again)) == 6
 
 
 class TestSingleSignOn:
     def test_a_verified_email_with_an_account_gets_a_session(self, resources: Resources) -> None:
         email = _user(resources, "viewer")
-        signed = security.sign_in_verified(resources, "acme", email.upper(), "10.0.0.1")
-        assert security.resolve(resources, signed.token, "10.0.0.1").role == "viewer"
+        signed = sign_in.sign_in_verified(resources, "acme", email.upper(), "10.0.0.1")
+        assert sign_in.resolve(resources, signed.token, "10.0.0.1").role == "viewer"
 
     def test_no_account_or_an_inactive_one_gets_nothing(self, resources: Resources) -> None:
         with pytest.raises(AuthenticationError, match="has no account in this workspace"):
-            security.sign_in_verified(resources, "acme", "stranger@acme.example", None)
+            sign_in.sign_in_verified(resources, "acme", "stranger@acme.example", None)
         email = _user(resources)
         with resources.uow() as uow:
             uow.session.execute(update(User).values(is_active=False))
             uow.commit()
         with pytest.raises(AuthenticationError):
-            security.sign_in_verified(resources, "acme", email, None)
+            sign_in.sign_in_verified(resources, "acme", email, None)
 
     def test_the_ip_allow_list_still_applies(self, resources: Resources) -> None:
         email = _user(resources)
-        security.allow_network(resources, ADMIN, "10.0.0.0/8")
+        networks.allow_network(resources, ADMIN, "10.0.0.0/8")
         with pytest.raises(AuthenticationError, match="does not accept"):
-            security.sign_in_verified(resources, "acme", email, "203.0.113.5")
+            sign_in.sign_in_verified(resources, "acme", email, "203.0.113.5")

@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 
 from superinsight.db.models import AuditLog, DataSource
 from superinsight.resources import Resources, build_resources
-from superinsight.services import connections
 from superinsight.services.context import role_actor
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.sync import connections
 from superinsight.sync.connectors import address as address_module
 from superinsight.sync.connectors import database as database_module
 from superinsight.sync.connectors.select_text import SelectTextError, check_select

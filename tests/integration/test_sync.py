@@ -22,9 +22,20 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from superinsight.db.models import DataSource, Document, SyncExecution, SyncJob
 from superinsight.resources import Resources, build_resources
-from superinsight.services import connections, documents, sync_conflicts, sync_jobs, sync_runs
 from superinsight.services.context import Actor, role_actor
+from superinsight.services.documents import edits as document_edits
+from superinsight.services.documents import views as document_views
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
+from superinsight.services.quality import views as quality_views
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import drafts as rule_drafts
+from superinsight.services.rules import views as rule_views
+from superinsight.services.sync import conflicts as sync_conflicts
+from superinsight.services.sync import connections
+from superinsight.services.sync import jobs as sync_jobs
+from superinsight.services.sync import runner as sync_runner
+from superinsight.services.sync import runs as sync_runs
+from superinsight.services.sync import scheduler as sync_scheduler
 from tests.conftest import make_settings
 from tests.servers import PASSWORD_ROLE
 
@@ -246,7 +257,7 @@ class TestConflicts:
         source_db.add(1, 3)
         job_id = database_job(res, analyst, source_db.url, strategy=strategy)
         run_job(res, analyst, job_id)
-        documents.edit_document(res, analyst, doc_id(res, "2"), title="Fixed by an analyst")
+        document_edits.edit_document(res, analyst, doc_id(res, "2"), title="Fixed by an analyst")
         source_db.change(2, "Changed at the source", source_change_at)
         return job_id
 
@@ -293,7 +304,7 @@ class TestConflicts:
         self, res: Resources, analyst: Actor, source_db: SourceDB
     ) -> None:
         job_id = self._edited_then_changed(res, analyst, source_db, "manual", BASE_TIME + timedelta(days=1))
-        documents.edit_document(res, analyst, doc_id(res, "3"), content="Rewritten here")
+        document_edits.edit_document(res, analyst, doc_id(res, "3"), content="Rewritten here")
         source_db.change(3, "Three changed at the source", BASE_TIME + timedelta(days=2))
         run = run_job(res, analyst, job_id)
         assert run.counts["conflicts"] == 2
@@ -326,7 +337,7 @@ class TestConflicts:
         source_db.add(1, 3)
         job_id = database_job(res, analyst, source_db.url, mode="full_refresh_overwrite", strategy="manual")
         run_job(res, analyst, job_id)
-        documents.edit_document(res, analyst, doc_id(res, "2"), title="Mine")
+        document_edits.edit_document(res, analyst, doc_id(res, "2"), title="Mine")
         source_db.change(2, "Theirs", BASE_TIME + timedelta(days=1))
         assert run_job(res, analyst, job_id).counts["conflicts"] == 1
         assert docs(res)["2"].title == "Mine"
@@ -338,7 +349,7 @@ class TestConflicts:
         source_db.add(1, 3)
         job_id = database_job(res, analyst, source_db.url, mode="full_refresh_overwrite")
         run_job(res, analyst, job_id)
-        documents.edit_document(res, analyst, doc_id(res, "1"), title="Mine")
+        document_edits.edit_document(res, analyst, doc_id(res, "1"), title="Mine")
         run = run_job(res, analyst, job_id)
         assert (run.counts["conflicts"], run.counts["unchanged"]) == (0, 3)
         assert docs(res)["1"].title == "Mine"
@@ -403,7 +414,7 @@ class TestCancel:
             uow.commit()
             execution_id = execution.id
         sync_runs.cancel_run(res, analyst, execution_id)
-        assert sync_runs.run_execution(res, analyst, execution_id) == "not started"
+        assert sync_runner.run_execution(res, analyst, execution_id) == "not started"
         assert sync_runs.get_run(res, analyst, execution_id).status == "cancelled"
         assert docs(res) == {}
 
@@ -729,9 +740,9 @@ class TestRetriesAndSchedules:
         assert (retry_run.status, retry_run.trigger, retry_run.attempt) == ("queued", "retry", 2)
         assert retry_run.scheduled_for is not None
 
-        assert sync_runs.tick(res)["retried"] == 0, "not due yet"
+        assert sync_scheduler.tick(res)["retried"] == 0, "not due yet"
         source_db.execute("ALTER TABLE gone RENAME TO items")
-        assert sync_runs.tick(res, datetime.now(UTC) + timedelta(hours=1))["retried"] == 1
+        assert sync_scheduler.tick(res, datetime.now(UTC) + timedelta(hours=1))["retried"] == 1
         assert wait(res, analyst, retry_run.id).status == "succeeded"
         assert len(docs(res)) == 3
 
@@ -760,8 +771,8 @@ class TestRetriesAndSchedules:
             job = uow.session.get(SyncJob, job_id)
             assert job is not None and job.next_scheduled_at is not None
             due = job.next_scheduled_at
-        assert sync_runs.tick(res)["scheduled"] == 0
-        assert sync_runs.tick(res, due + timedelta(seconds=1))["scheduled"] == 1
+        assert sync_scheduler.tick(res)["scheduled"] == 0
+        assert sync_scheduler.tick(res, due + timedelta(seconds=1))["scheduled"] == 1
         (run,) = sync_runs.runs(res, analyst, job_id)
         assert run.trigger == "schedule"
         assert wait(res, analyst, run.id).status == "succeeded"
@@ -771,15 +782,16 @@ class TestFollowUps:
     def test_a_sync_that_changed_documents_scores_quality_applies_rules_and_projects_lineage(
         self, db_url: str, tmp_path: Path, files: Path, analyst: Actor, source_db: SourceDB
     ) -> None:
-        from superinsight.services import quality, rules
 
         res = build_resources(_sync_settings(tmp_path, db_url, sync_follow_ups=True))
         try:
             source_db.add(1, 10)
             job_id = database_job(res, analyst, source_db.url)
             run_job(res, analyst, job_id)
-            rule_id = rules.create_rule(
-                res, analyst, rules.RuleDraft("Even items", {"==": [{"var": "metadata.category"}, "even"]})
+            rule_id = rule_commands.create_rule(
+                res,
+                analyst,
+                rule_drafts.RuleDraft("Even items", {"==": [{"var": "metadata.category"}, "even"]}),
             ).id
             source_db.change(2, "Two, changed", BASE_TIME + timedelta(days=1))
             run_job(res, analyst, job_id)
@@ -788,8 +800,8 @@ class TestFollowUps:
             assert source_id is not None
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                scored = quality.history(res, analyst, source_id)
-                matched = rules.matched_documents(res, analyst, rule_id)
+                scored = quality_views.history(res, analyst, source_id)
+                matched = rule_views.matched_documents(res, analyst, rule_id)
                 if scored and len(matched) == 5:
                     break
                 time.sleep(0.1)
@@ -860,7 +872,7 @@ class TestWorkerKilled:
         assert committed == killed.counts["read"], "documents and counts commit together"
         assert cursor_value is not None
 
-        assert sync_runs.tick(res, datetime.now(UTC) + timedelta(seconds=6))["reaped"] == 1
+        assert sync_scheduler.tick(res, datetime.now(UTC) + timedelta(seconds=6))["reaped"] == 1
         reaped = sync_runs.get_run(res, analyst, execution_id)
         assert reaped.status == "partial" and "no heartbeat" in (reaped.error_message or "")
 
@@ -890,7 +902,7 @@ class TestDocumentLineage:
         job_id = database_job(res, analyst, source_db.url)
         run_job(res, analyst, job_id)
         document_id = doc_id(res, "1")
-        documents.edit_document(res, analyst, document_id, title="Corrected")
+        document_edits.edit_document(res, analyst, document_id, title="Corrected")
         with res.uow() as uow:
             task = Task(tenant_id="demo", document_id=document_id, project_id=7)
             uow.session.add(task)
@@ -909,7 +921,7 @@ class TestDocumentLineage:
                 )
             )
             uow.commit()
-        detail = documents.get_document(res, analyst, document_id)
+        detail = document_views.get_document(res, analyst, document_id)
         kinds = [kind for kind, _ in detail.lineage]
         assert kinds == ["source", "sync", "edited", "labeling"]
         assert detail.lineage[0] == ("source", "Items DB")

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from superinsight.db.models import AuditLog, Document
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
-from superinsight.services import documents, search, uploads
 from superinsight.services.context import role_actor, system_actor
+from superinsight.services.documents import export, search, uploads
+from superinsight.services.documents import masking as masking_rules
+from superinsight.services.documents.search import SearchQuery
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
-from superinsight.services.search import SearchQuery
 
 ANALYST = role_actor("acme", "analyst")
 CSV = (
@@ -91,22 +92,24 @@ class TestExport:
     def test_csv_and_jsonl_hold_every_result_masked_and_formula_safe(self, resources: Resources) -> None:
         parsed = uploads.parse("crm.csv", CSV, id_column="id", title_column="title", content_column="body")
         uploads.import_documents(resources, ANALYST, parsed)
-        documents.add_masking_rule(resources, system_actor("acme"), "t", MaskingRule("title", None, "redact"))
+        masking_rules.add_masking_rule(
+            resources, system_actor("acme"), "t", MaskingRule("title", None, "redact")
+        )
         rows = list(
-            csv.DictReader(io.StringIO("".join(search.export(resources, ANALYST, SearchQuery(), "csv"))))
+            csv.DictReader(io.StringIO("".join(export.export(resources, ANALYST, SearchQuery(), "csv"))))
         )
         assert {row["title"] for row in rows} == {"First", "'=cmd|calc"}
         viewer = role_actor("acme", "viewer")
-        lines = [json.loads(line) for line in search.export(resources, viewer, SearchQuery(), "jsonl")]
+        lines = [json.loads(line) for line in export.export(resources, viewer, SearchQuery(), "jsonl")]
         assert [line["title"] for line in lines] == ["[redacted]", "[redacted]"]
 
     def test_an_export_streams_past_one_page(
         self, resources: Resources, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(search, "EXPORT_PAGE", 2)
+        monkeypatch.setattr(export, "EXPORT_PAGE", 2)
         parsed = uploads.parse(
             "many.jsonl", "".join(f'{{"id": {i}, "title": "t{i}"}}\n' for i in range(7)).encode()
         )
         uploads.import_documents(resources, ANALYST, parsed)
-        lines = list(search.export(resources, ANALYST, SearchQuery(), "jsonl"))
+        lines = list(export.export(resources, ANALYST, SearchQuery(), "jsonl"))
         assert len(lines) == 7 and len({json.loads(line)["id"] for line in lines}) == 7

@@ -13,10 +13,12 @@ from superinsight.db import migrate
 from superinsight.db.models import QualityIssue, User
 from superinsight.masking import MaskingRule
 from superinsight.resources import get_resources
-from superinsight.services import documents, security
 from superinsight.services.context import system_actor
-from superinsight.services.demo import seed_demo
+from superinsight.services.demo.seed import seed_demo
+from superinsight.services.documents import masking as masking_rules
 from superinsight.services.errors import AuthenticationError
+from superinsight.services.quality import views as quality_views
+from superinsight.services.security import sign_in, users
 from ui.session import TOKEN
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -34,7 +36,7 @@ def _account(role: str) -> str:
     with resources.uow() as uow:
         exists = uow.session.scalar(select(User.id).where(User.email == email))
     if exists is None:
-        security.create_user(resources, system_actor(), email, PASSWORD, role)
+        users.create_user(resources, system_actor(), email, PASSWORD, role)
     return email
 
 
@@ -42,7 +44,7 @@ def _app(role: str | None = "admin") -> AppTest:
     """The app as a browser signed in with `role` sees it (None: not signed in)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if role is not None:
-        at.session_state[TOKEN] = security.sign_in(
+        at.session_state[TOKEN] = sign_in.sign_in(
             get_resources(), "demo", _account(role), PASSWORD, None
         ).token
     at.run()
@@ -143,7 +145,7 @@ class TestSignIn:
         next(button for button in at.sidebar.button if button.label == "Sign out").click().run()
         assert at.title[0].value == "Sign in to SuperInsight"
         with pytest.raises(AuthenticationError):
-            security.resolve(get_resources(), token, None)
+            sign_in.resolve(get_resources(), token, None)
 
 
 class TestRoles:
@@ -184,10 +186,10 @@ class TestAdminPage:
 class TestMaskedDocuments:
     def test_a_viewer_sees_masked_values_and_an_analyst_the_real_ones(self, workbench_env: Path) -> None:
         _seed(30)
-        documents.add_masking_rule(
+        masking_rules.add_masking_rule(
             get_resources(), system_actor(), "Customers", MaskingRule("metadata.customer", None, "redact")
         )
-        documents.add_masking_rule(
+        masking_rules.add_masking_rule(
             get_resources(), system_actor(), "Ids", MaskingRule("external_id", None, "partial")
         )
         viewer = _app("viewer")
@@ -240,9 +242,8 @@ class TestQualityPage:
             time.sleep(0.3)
             at.run()
         assert not at.exception, at.exception
-        from superinsight.services import quality
 
-        trend = quality.history(get_resources(), system_actor(), 1)
+        trend = quality_views.history(get_resources(), system_actor(), 1)
         assert len(trend) == 4  # three instalments of the demo, then this run
 
     def test_drill_down_lists_the_failing_documents_and_triages_them(self, workbench_env: Path) -> None:

@@ -9,8 +9,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from superinsight.resources import get_resources
-from superinsight.services import connections, documents, sync_conflicts, sync_jobs, sync_runs
 from superinsight.services.context import role_actor
+from superinsight.services.documents import edits as document_edits
+from superinsight.services.documents import views as document_views
+from superinsight.services.sync import conflicts as sync_conflicts
+from superinsight.services.sync import connections
+from superinsight.services.sync import jobs as sync_jobs
+from superinsight.services.sync import runs as sync_runs
 from tests.pages.test_pages import TIMEOUT, _app
 
 ANALYST = role_actor("demo", "analyst")
@@ -96,9 +101,11 @@ class TestSyncPage:
         execution = sync_runs.start_run(resources, ANALYST, job_id)
         while sync_runs.get_run(resources, ANALYST, execution).status in ("queued", "running"):
             time.sleep(0.05)
-        listed = {row.external_id: row.id for row in documents.list_documents(resources, ANALYST)}
+        listed = {row.external_id: row.id for row in document_views.list_documents(resources, ANALYST)}
         for external_id in ("1", "2"):
-            documents.edit_document(resources, ANALYST, listed[external_id], title=f"Edited {external_id}")
+            document_edits.edit_document(
+                resources, ANALYST, listed[external_id], title=f"Edited {external_id}"
+            )
         (files / "tickets.csv").write_text(
             "id,title,body,team\n"
             + "".join(f"{n},Ticket {n} v2,Printer {n} jams,ops\n" for n in range(1, 51))
@@ -114,7 +121,7 @@ class TestSyncPage:
         assert not at.exception, at.exception
         assert "Resolved 2 conflict(s)." in at.success[0].value
         assert sync_conflicts.pending_count(resources, ANALYST) == 0
-        titles = {row.external_id: row.title for row in documents.list_documents(resources, ANALYST)}
+        titles = {row.external_id: row.title for row in document_views.list_documents(resources, ANALYST)}
         assert (titles["1"], titles["3"]) == ("Edited 1", "Ticket 3 v2")
 
 

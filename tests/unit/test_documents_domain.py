@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.services.documents import (
+from superinsight.services.documents.writer import (
     DocumentInput,
     canonical_json,
     content_hash,

@@ -1,0 +1,1 @@
+"""Documents: the one write path, search, facets and export, uploads, edits, masking, views."""

@@ -1,0 +1,85 @@
+"""Counts by source and tag for a search, cached until the tenant's documents change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, true
+
+from superinsight.db.models import DataSource, Document
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, require
+from superinsight.services.documents.search import SearchQuery, check_query, filtered_documents
+from superinsight.services.documents.writer import documents_version
+
+TOP_TAGS = 15
+
+
+@dataclass(frozen=True)
+class Facets:
+    total: int
+    by_source: list[tuple[str, int]]
+    by_tag: list[tuple[str, int]]
+    computed_at: datetime
+    from_cache: bool = field(default=False, compare=False)
+
+
+def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: bool = False) -> Facets:
+    """How many documents match, by source and by tag; cached until documents change or it expires."""
+    require(actor, "documents.view")
+    check_query(query)
+    scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+    version = documents_version(resources, actor.tenant_id)
+    key = f"facets:{actor.tenant_id}:{version}:{scope}:{query.fingerprint()}"
+    if not refresh and (cached := resources.cache.get(key)) is not None:
+        return Facets(
+            cached["total"],
+            [(name, count) for name, count in cached["by_source"]],
+            [(tag, count) for tag, count in cached["by_tag"]],
+            datetime.fromisoformat(cached["at"]),
+            from_cache=True,
+        )
+    with resources.uow() as uow:
+        matching = filtered_documents(uow.session, actor, query, select(Document.id)).subquery()
+        by_source = uow.session.execute(
+            select(func.coalesce(DataSource.name, "uploads"), func.count())
+            .select_from(Document)
+            .join(matching, matching.c.id == Document.id)
+            .outerjoin(DataSource, DataSource.id == Document.source_id)
+            .group_by(DataSource.name)
+            .order_by(func.count().desc())
+        ).all()
+        tags = uow.session.execute(_tag_counts(uow.session.get_bind().dialect.name, matching)).all()
+    computed = Facets(
+        total=sum(count for _, count in by_source),
+        by_source=[(name, count) for name, count in by_source],
+        by_tag=[(tag, count) for tag, count in tags],
+        computed_at=datetime.now(UTC),
+    )
+    resources.cache.set(
+        key,
+        {
+            "total": computed.total,
+            "by_source": computed.by_source,
+            "by_tag": computed.by_tag,
+            "at": computed.computed_at.isoformat(),
+        },
+        resources.settings.cache_ttl_seconds,
+    )
+    return computed
+
+
+def _tag_counts(dialect: str, matching: Any) -> Select[Any]:
+    elements = func.jsonb_array_elements_text if dialect == "postgresql" else func.json_each
+    tag = elements(Document.tags).table_valued("value")
+    return (
+        select(tag.c.value, func.count())
+        .select_from(Document)
+        .join(matching, matching.c.id == Document.id)
+        .join(tag, true())
+        .group_by(tag.c.value)
+        .order_by(func.count().desc(), tag.c.value)
+        .limit(TOP_TAGS)
+    )

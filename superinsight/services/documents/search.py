@@ -1,0 +1,257 @@
+"""Full-text search with filters and keyset pages, ranked by relevance within a bounded window."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from superinsight.db.fulltext import FullText, words
+from superinsight.db.models import BusinessRule, BusinessRuleApplication, DataSource, Document, QualityIssue
+from superinsight.resources import Resources
+from superinsight.rules.sql import METADATA_KEY
+from superinsight.rules.sqlfuncs import json_array_has_text, json_text
+from superinsight.services import inputs
+from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.scoping import visible_sources
+
+Sort = Literal["relevance", "newest", "oldest"]
+
+
+MAX_PAGE = 200
+
+
+RANKED_MATCHES = 2_000
+
+
+NEWEST_WINDOW = 100_000
+
+
+QualityBand = Literal["clean", "warnings", "errors"]
+
+
+QUALITY_BANDS: dict[QualityBand, str] = {
+    "clean": "no open quality issues",
+    "warnings": "open issues, none worse than a warning",
+    "errors": "an open error or critical issue",
+}
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    source_ids: tuple[int, ...] = ()
+    created_from: date | None = None
+    created_to: date | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    rule_id: int | None = None
+    quality_band: QualityBand | None = None
+    sort: Sort = "relevance"
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _in_band(band: QualityBand) -> ColumnElement[bool]:
+    unresolved = select(QualityIssue.document_id).where(QualityIssue.status != "resolved")
+    serious = unresolved.where(QualityIssue.severity.in_(("error", "critical")))
+    if band == "clean":
+        return Document.id.not_in(unresolved.where(QualityIssue.document_id.is_not(None)))
+    if band == "errors":
+        return Document.id.in_(serious)
+    return and_(
+        Document.id.in_(unresolved), Document.id.not_in(serious.where(QualityIssue.document_id.is_not(None)))
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    source: str | None
+    external_id: str
+    title: str
+    snippet: str
+    tags: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[Hit]
+    next_cursor: str | None
+    # True when relevance was computed over the newest RANKED_MATCHES matches only.
+    ranked_newest_only: bool = False
+
+
+def check_query(query: SearchQuery) -> None:
+    inputs.text(query.text, "search text", 500)
+    for key, value in query.metadata:
+        if not METADATA_KEY.match(key):
+            raise InvalidInputError(f"metadata field {key!r} may only use letters, digits and _")
+        inputs.text(value, f"value for {key}", 500)
+    for tag in query.tags:
+        inputs.text(tag, "tag", 100)
+    if query.created_from and query.created_to and query.created_from > query.created_to:
+        raise InvalidInputError("the date range ends before it starts")
+    if query.sort not in ("relevance", "newest", "oldest"):
+        raise InvalidInputError("sort by relevance, newest or oldest")
+
+
+def filtered_documents(session: Session, actor: Actor, query: SearchQuery, base: Select[Any]) -> Select[Any]:
+    conditions: list[Any] = [
+        Document.tenant_id == actor.tenant_id,
+        visible_sources(actor, Document.source_id),
+    ]
+    if query.source_ids:
+        conditions.append(Document.source_id.in_(query.source_ids))
+    if query.created_from:
+        conditions.append(Document.created_at >= datetime.combine(query.created_from, day_time.min, UTC))
+    if query.created_to:
+        conditions.append(
+            Document.created_at < datetime.combine(query.created_to, day_time.min, UTC) + timedelta(1)
+        )
+    for key, value in query.metadata:
+        conditions.append(json_text(Document.meta, (key,)) == value)
+    if query.tags:
+        conditions.append(or_(*(json_array_has_text(Document.tags, literal(tag)) for tag in query.tags)))
+    if query.rule_id is not None:
+        current = (
+            select(BusinessRule.version)
+            .where(BusinessRule.id == query.rule_id, BusinessRule.tenant_id == actor.tenant_id)
+            .scalar_subquery()
+        )
+        conditions.append(
+            Document.id.in_(
+                select(BusinessRuleApplication.document_id).where(
+                    BusinessRuleApplication.rule_id == query.rule_id,
+                    BusinessRuleApplication.rule_version == current,
+                )
+            )
+        )
+    if query.quality_band is not None:
+        conditions.append(_in_band(query.quality_band))
+    narrowed = base.where(*conditions)
+    if words(query.text):
+        narrowed = FullText(session.get_bind().dialect.name, query.text).narrow(narrowed)
+    return narrowed
+
+
+def _encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error):
+        raise InvalidInputError("that page link is not valid; start the search again") from None
+    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
+        raise InvalidInputError("that page link is not valid; start the search again")
+    return values
+
+
+def search(
+    resources: Resources, actor: Actor, query: SearchQuery, *, cursor: str | None = None, limit: int = 50
+) -> SearchPage:
+    """One page of results; pass `next_cursor` back for the next (keyset, so deep pages stay fast)."""
+    require(actor, "documents.view")
+    check_query(query)
+    limit = min(max(limit, 1), MAX_PAGE)
+    with resources.uow() as uow:
+        dialect = uow.session.get_bind().dialect.name
+        has_text = bool(words(query.text))
+        full_text = FullText(dialect, query.text) if has_text else None
+        score = full_text.score if full_text else literal(0.0)
+        snippet = full_text.snippet if full_text else func.substr(Document.content, 1, 160)
+        by_relevance = has_text and query.sort == "relevance"
+        columns: list[Any] = [
+            Document.id,
+            DataSource.name,
+            Document.external_id,
+            Document.title,
+            snippet,
+            Document.tags,
+            Document.created_at,
+        ]
+        ranked_newest_only = by_relevance and dialect == "postgresql"
+        if ranked_newest_only:
+            # Rank only the newest matches: ranking reads each match's vector, and a word
+            # found in a tenth of a million documents would otherwise cost a third of a second.
+            newest = filtered_documents(
+                uow.session, actor, query, select(Document.id.label("id"), score.label("score"))
+            )
+            floor = _newest_matches_floor(uow.session, actor, query)
+            if floor is not None:
+                newest = newest.where(Document.id > floor)
+            ranked = (
+                newest
+                # "+ 0" keeps the planner on the full-text index: ordered by the bare id it walks
+                # the primary key backwards, testing every document, when matches are rare.
+                .order_by((Document.id + 0).desc())
+                .limit(RANKED_MATCHES)
+                .cte("ranked")
+            )
+            score = ranked.c.score
+            statement = (
+                select(*columns, score)
+                .join(ranked, ranked.c.id == Document.id)
+                .outerjoin(DataSource, DataSource.id == Document.source_id)
+            )
+        else:
+            base = select(*columns, score).outerjoin(DataSource, DataSource.id == Document.source_id)
+            statement = filtered_documents(uow.session, actor, query, base)
+        oldest_first = query.sort == "oldest"
+        if cursor is not None:
+            last_score, last_id = _decode(cursor)
+            if by_relevance:
+                statement = statement.where(
+                    or_(score < last_score, and_(score == last_score, Document.id < last_id))
+                )
+            else:
+                statement = statement.where(Document.id > last_id if oldest_first else Document.id < last_id)
+        if by_relevance:
+            statement = statement.order_by(score.desc(), Document.id.desc())
+        else:
+            statement = statement.order_by(Document.id.asc() if oldest_first else Document.id.desc())
+        rows = uow.session.execute(statement.limit(limit + 1)).all()
+        mask = masker(resources, uow.session, actor)
+    hits = []
+    for row in rows[:limit]:
+        masked = mask({"external_id": row[2], "title": row[3], "content": row[4] or ""})
+        hits.append(
+            Hit(row[0], row[1], masked["external_id"], masked["title"], masked["content"], row[5], row[6])
+        )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode([float(last[7]) if by_relevance else 0, last[0]])
+    return SearchPage(hits, next_cursor, ranked_newest_only)
+
+
+def _newest_matches_floor(session: Session, actor: Actor, query: SearchQuery) -> int | None:
+    """An id below which none of the newest RANKED_MATCHES matches lie, for very common words.
+
+    If the newest NEWEST_WINDOW documents already hold RANKED_MATCHES matches, the
+    ranking can be confined to them: the full-text index and the primary key are
+    combined, so only matches inside the window are read, instead of gathering
+    every one of a word's matches. Rarer words are ranked over all their matches,
+    which is cheap because there are few (a probe that stops at RANKED_MATCHES).
+    """
+    top = session.scalar(select(func.max(Document.id)))
+    if top is None or top <= NEWEST_WINDOW:
+        return None
+    floor = top - NEWEST_WINDOW
+    matches = filtered_documents(session, actor, query, select(literal(1))).where(Document.id > floor)
+    counted = session.scalar(select(func.count()).select_from(matches.limit(RANKED_MATCHES).subquery()))
+    return int(floor) if (counted or 0) >= RANKED_MATCHES else None

@@ -1,0 +1,188 @@
+"""Uploaded files become documents: parsed, previewed with rejected rows, then imported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, require
+from superinsight.services.documents import sources
+from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.writer import DocumentInput, UpsertCounts
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.inputs import has_nul
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+MAX_ROWS = 100_000
+
+
+UPLOAD_SOURCE = "Uploads"
+
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedUpload:
+    documents: list[DocumentInput]
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def _text(name: str, data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise InvalidInputError(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{name} is not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8 and try again"
+        ) from None
+
+
+def _checked(doc: DocumentInput, line: int, seen: set[str], rejected: list[Rejected]) -> DocumentInput | None:
+    try:
+        document_writer.check_document(doc)
+    except InvalidInputError as exc:
+        rejected.append(Rejected(line, str(exc).removeprefix("record 1: ")))
+        return None
+    if doc.external_id in seen:
+        rejected.append(Rejected(line, f"id {doc.external_id!r} appears earlier in the file"))
+        return None
+    seen.add(doc.external_id)
+    return doc
+
+
+def parse_csv(
+    name: str, data: bytes, *, id_column: str, title_column: str, content_column: str
+) -> ParsedUpload:
+    """One document per row; the other columns become metadata."""
+    text = _text(name, data)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise InvalidInputError(f"{name} is not a readable CSV file: {exc}") from None
+    missing = [column for column in (id_column, title_column, content_column) if column not in header]
+    if missing:
+        raise InvalidInputError(f"{name} has no column {missing[0]!r}; its columns are {', '.join(header)}")
+    parsed: list[DocumentInput] = []
+    rejected: list[Rejected] = []
+    seen: set[str] = set()
+    try:
+        for row in reader:
+            line = reader.line_num
+            if len(parsed) + len(rejected) >= MAX_ROWS:
+                raise InvalidInputError(f"{name} has more than {MAX_ROWS:,} rows; split it")
+            if None in row:
+                rejected.append(Rejected(line, "more values than columns"))
+                continue
+            meta = {
+                key: value
+                for key, value in row.items()
+                if key not in (id_column, title_column, content_column)
+            }
+            doc = DocumentInput(
+                (row[id_column] or "").strip(), row[title_column] or "", row[content_column] or "", meta
+            )
+            if (checked := _checked(doc, line, seen, rejected)) is not None:
+                parsed.append(checked)
+    except csv.Error as exc:
+        raise InvalidInputError(
+            f"{name} is not a readable CSV file (line {reader.line_num}): {exc}"
+        ) from None
+    return ParsedUpload(parsed, rejected)
+
+
+def _from_json(item: Any) -> DocumentInput:
+    if not isinstance(item, dict):
+        raise ValueError("each line must be a JSON object")
+    external_id = item.get("external_id", item.get("id"))
+    if not isinstance(external_id, str | int) or isinstance(external_id, bool):
+        raise ValueError('needs an "external_id" (text or number)')
+    metadata = item.get("metadata", {})
+    tags = item.get("tags", [])
+    if not isinstance(metadata, dict):
+        raise ValueError('"metadata" must be an object')
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise ValueError('"tags" must be a list of texts')
+    return DocumentInput(
+        str(external_id), str(item.get("title", "")), str(item.get("content", "")), metadata, tags
+    )
+
+
+def parse_jsonl(name: str, data: bytes) -> ParsedUpload:
+    """One JSON object per line: external_id, title, content, metadata, tags."""
+    text = _text(name, data)
+    parsed: list[DocumentInput] = []
+    rejected: list[Rejected] = []
+    seen: set[str] = set()
+    lines = text.splitlines()
+    if len(lines) > MAX_ROWS:
+        raise InvalidInputError(f"{name} has more than {MAX_ROWS:,} lines; split it")
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            doc = _from_json(json.loads(raw))
+        except json.JSONDecodeError as exc:
+            rejected.append(Rejected(number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            continue
+        except ValueError as exc:
+            rejected.append(Rejected(number, str(exc)))
+            continue
+        if (checked := _checked(doc, number, seen, rejected)) is not None:
+            parsed.append(checked)
+    if not parsed and rejected and len(rejected) == sum(1 for line in lines if line.strip()):
+        raise InvalidInputError(
+            f"{name} has no line that is a document; first problem: line "
+            f"{rejected[0].line}: {rejected[0].reason}"
+        )
+    return ParsedUpload(parsed, rejected)
+
+
+def parse_text(name: str, data: bytes) -> ParsedUpload:
+    """A text or markdown file is one document; its first heading (or its name) is the title."""
+    text = _text(name, data)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    title = first.lstrip("#").strip() if first.startswith("#") else PurePath(name).stem
+    doc = DocumentInput(PurePath(name).name, title[:1000], text)
+    rejected: list[Rejected] = []
+    checked = _checked(doc, 1, set(), rejected)
+    return ParsedUpload([checked] if checked else [], rejected)
+
+
+def parse(name: str, data: bytes, **csv_columns: str) -> ParsedUpload:
+    suffix = PurePath(name).suffix.lower()
+    if has_nul(name):
+        raise InvalidInputError("the file name contains a NUL character")
+    if suffix == ".csv":
+        return parse_csv(name, data, **csv_columns)
+    if suffix in (".jsonl", ".ndjson"):
+        return parse_jsonl(name, data)
+    if suffix in TEXT_SUFFIXES:
+        return parse_text(name, data)
+    raise InvalidInputError(f"{name}: upload .csv, .jsonl, .txt or .md files")
+
+
+def import_documents(resources: Resources, actor: Actor, parsed: ParsedUpload) -> UpsertCounts:
+    """Store what parsing accepted, in the tenant's Uploads source."""
+    require(actor, "documents.edit")
+    if not parsed.documents:
+        raise InvalidInputError("there is nothing to import")
+    source_id = sources.ensure_upload_source(resources, actor, UPLOAD_SOURCE)
+    return document_writer.upsert_documents(
+        resources, actor, source_id, parsed.documents, batch_size=len(parsed.documents)
+    )

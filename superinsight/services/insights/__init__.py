@@ -1,0 +1,1 @@
+"""Insights: match rates, insight cards and patterns from rule runs; notifications per user."""

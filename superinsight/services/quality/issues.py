@@ -1,0 +1,289 @@
+"""Quality issues: one per failing document and check, filed and resolved by scoring, triaged in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, func, insert, literal, select, update
+from sqlalchemy.orm import Session, aliased
+
+from superinsight.db.base import utcnow
+from superinsight.db.models import Document, QualityIssue, User
+from superinsight.db.models.core import ISSUE_STATUSES
+from superinsight.resources import Resources
+from superinsight.services import audit
+from superinsight.services.context import Actor, require
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.scoping import visible_source, visible_sources
+
+STATUSES = ISSUE_STATUSES
+
+
+CHECK_PREFIX = "expectation: "
+
+
+DUPLICATE = f"{CHECK_PREFIX}not a duplicate of an earlier document"
+
+
+MAX_BULK = 5000
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation as SQL: what passing means for a document, and where a failure is filed."""
+
+    name: str
+    dimension: str
+    severity: str
+    passes: ColumnElement[bool]
+    fails: ColumnElement[bool] | None = None
+    """How to find failing documents when `NOT passes` would stop the planner from joining."""
+
+    @property
+    def failing(self) -> ColumnElement[bool]:
+        return self.fails if self.fails is not None else ~func.coalesce(self.passes, false())
+
+
+def duplicate_check(source_id: int) -> Check:
+    """Uniqueness per document: the same title and text as an earlier document of the source.
+
+    A window over (title, content) numbers each group's documents once; a
+    correlated "is there an earlier one" probe would compare every pair.
+    """
+    numbered = (
+        select(
+            Document.id.label("id"),
+            func.row_number()
+            .over(partition_by=(Document.title, Document.content), order_by=Document.id)
+            .label("position"),
+        )
+        .where(Document.source_id == source_id)
+        .subquery()
+    )
+    repeats = select(numbered.c.id).where(numbered.c.position > 1)
+    return Check(DUPLICATE, "uniqueness", "info", Document.id.not_in(repeats), Document.id.in_(repeats))
+
+
+def _unresolved() -> ColumnElement[bool]:
+    return QualityIssue.status != "resolved"
+
+
+def file(session: Session, tenant_id: str, source_id: int, checks: Sequence[Check], now: datetime) -> None:
+    """Open issues for newly failing documents and resolve those that pass again."""
+    every = [*checks, duplicate_check(source_id)]
+    scoring = (
+        QualityIssue.tenant_id == tenant_id,
+        QualityIssue.source_id == source_id,
+        QualityIssue.rule_id.is_(None),
+        QualityIssue.check_name.like(f"{CHECK_PREFIX}%"),
+        _unresolved(),
+    )
+    session.execute(
+        update(QualityIssue)
+        .where(*scoring, QualityIssue.check_name.not_in([check.name for check in every]))
+        .values(status="resolved", resolved_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    for check in every:
+        in_source = (Document.tenant_id == tenant_id, Document.source_id == source_id)
+        failing_ids = select(Document.id.label("id")).where(*in_source, check.failing).subquery()
+        still_failing = select(failing_ids.c.id).where(failing_ids.c.id == QualityIssue.document_id).exists()
+        session.execute(
+            update(QualityIssue)
+            .where(*scoring, QualityIssue.check_name == check.name, ~still_failing)
+            .values(status="resolved", resolved_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        already = (
+            select(QualityIssue.id)
+            .where(
+                QualityIssue.document_id == Document.id,
+                QualityIssue.check_name == check.name,
+                QualityIssue.rule_id.is_(None),
+                _unresolved(),
+            )
+            .exists()
+        )
+        failing = select(Document.id, Document.source_id).where(*in_source, check.failing, ~already)
+        open_issues(
+            session,
+            tenant_id,
+            failing,
+            check=check.name,
+            dimension=check.dimension,
+            severity=check.severity,
+            description=f"{check.dimension}: {check.name.removeprefix(CHECK_PREFIX)}",
+            now=now,
+        )
+
+
+def open_issues(
+    session: Session,
+    tenant_id: str,
+    found: Select[int, int | None],
+    *,
+    check: str,
+    dimension: str,
+    severity: str,
+    description: str,
+    now: datetime,
+    rule_id: int | None = None,
+) -> None:
+    """An open issue for each (document id, source id) row `found` yields, in one INSERT ... SELECT."""
+    rows = found.subquery()
+    document_id, source_id = rows.c
+    session.execute(
+        insert(QualityIssue).from_select(
+            [
+                "tenant_id",
+                "document_id",
+                "source_id",
+                "rule_id",
+                "check_name",
+                "dimension",
+                "severity",
+                "status",
+                "description",
+                "details",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                literal(tenant_id),
+                document_id,
+                source_id,
+                literal(rule_id, QualityIssue.rule_id.type),
+                literal(check),
+                literal(dimension),
+                literal(severity),
+                literal("open"),
+                literal(description),
+                literal({}, QualityIssue.details.type),
+                literal(now),
+                literal(now),
+            ),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    id: int
+    document_id: int | None
+    title: str
+    check: str
+    dimension: str
+    severity: str
+    status: str
+    assignee: str | None
+    created_at: datetime
+
+
+def issues(
+    resources: Resources,
+    actor: Actor,
+    source_id: int,
+    *,
+    dimension: str | None = None,
+    status: str | None = "open",
+    limit: int = 200,
+) -> list[IssueRow]:
+    """The drill-down from a score: failing documents of the source, by dimension and status."""
+    require(actor, "documents.view")
+    assignee = aliased(User)
+    query = (
+        select(QualityIssue, Document.title, assignee.email)
+        .outerjoin(Document, Document.id == QualityIssue.document_id)
+        .outerjoin(assignee, assignee.id == QualityIssue.assignee_id)
+        .where(QualityIssue.tenant_id == actor.tenant_id, QualityIssue.source_id == source_id)
+        .order_by(QualityIssue.id.desc())
+        .limit(min(max(limit, 1), 1000))
+    )
+    if dimension is not None:
+        query = query.where(QualityIssue.dimension == dimension)
+    if status is not None:
+        query = query.where(QualityIssue.status == status)
+    with resources.uow() as uow:
+        visible_source(uow.session, actor, source_id)
+        return [
+            IssueRow(
+                issue.id,
+                issue.document_id,
+                title or "",
+                issue.check_name.removeprefix(CHECK_PREFIX),
+                issue.dimension,
+                issue.severity,
+                issue.status,
+                email,
+                issue.created_at,
+            )
+            for issue, title, email in uow.session.execute(query)
+        ]
+
+
+def counts(resources: Resources, actor: Actor, source_id: int) -> dict[tuple[str, str], int]:
+    """How many issues the source has, by (dimension, status)."""
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        visible_source(uow.session, actor, source_id)
+        rows = uow.session.execute(
+            select(QualityIssue.dimension, QualityIssue.status, func.count())
+            .where(QualityIssue.tenant_id == actor.tenant_id, QualityIssue.source_id == source_id)
+            .group_by(QualityIssue.dimension, QualityIssue.status)
+        ).all()
+    return {(dimension, status): int(count) for dimension, status, count in rows}
+
+
+def triage(
+    resources: Resources,
+    actor: Actor,
+    issue_ids: Sequence[int],
+    *,
+    status: str | None = None,
+    assignee_id: int | None = None,
+) -> int:
+    """Change the status and/or assignee of many issues at once; all or none."""
+    require(actor, "quality.triage")
+    ids = sorted(set(issue_ids))
+    if not ids or len(ids) > MAX_BULK:
+        raise InvalidInputError(f"choose 1 to {MAX_BULK:,} issues")
+    if status is None and assignee_id is None:
+        raise InvalidInputError("choose a new status or an assignee")
+    if status is not None and status not in ISSUE_STATUSES:
+        raise InvalidInputError(f"status must be one of {', '.join(ISSUE_STATUSES)}")
+    with resources.uow() as uow:
+        found = uow.session.scalars(
+            select(QualityIssue).where(
+                QualityIssue.id.in_(ids),
+                QualityIssue.tenant_id == actor.tenant_id,
+                visible_sources(actor, QualityIssue.source_id),
+            )
+        ).all()
+        if len(found) != len(ids):
+            raise InvalidInputError("some of those issues do not exist; nothing was changed")
+        if (
+            assignee_id is not None
+            and uow.session.scalar(
+                select(User.id).where(User.id == assignee_id, User.tenant_id == actor.tenant_id)
+            )
+            is None
+        ):
+            raise InvalidInputError("that assignee is not a user of this workspace")
+        now = utcnow()
+        changes: dict[str, Any] = {}
+        for issue in found:
+            if status is not None:
+                issue.status = status
+                issue.resolved_at = now if status == "resolved" else None
+                changes["status"] = status
+            if assignee_id is not None:
+                issue.assignee_id = assignee_id
+                changes["assignee_id"] = assignee_id
+        audit.record(
+            uow.session, actor, "quality_issue.triage", "quality_issue", None, after={"ids": ids, **changes}
+        )
+        uow.commit()
+    return len(ids)

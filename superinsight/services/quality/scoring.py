@@ -1,0 +1,256 @@
+"""Scoring a source: dimension scores as SQL aggregates, recorded as a time series, drops notified."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from superinsight import quality
+from superinsight.adapters.jobs import report_progress
+from superinsight.db.base import utcnow
+from superinsight.db.models import BusinessLogicNotification, DataQualityScore, Document
+from superinsight.quality import DIMENSIONS, Expectations
+from superinsight.resources import Resources, current_resources
+from superinsight.rules.sqlfuncs import json_number, json_switch, json_text
+from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
+from superinsight.services.documents import sources
+from superinsight.services.quality import issues as quality_issues
+from superinsight.services.quality.issues import Check
+from superinsight.services.quality.settings import quality_source
+from superinsight.services.quality.views import SourceScore
+
+
+def _present(key: str) -> ColumnElement[bool]:
+    """The field holds a value: not missing, not null, not empty text."""
+    return json_switch(
+        Document.meta,
+        (key,),
+        {
+            "string": json_text(Document.meta, (key,)) != "",
+            "number": true(),
+            "true": true(),
+            "false": true(),
+            "object": true(),
+        },
+    )
+
+
+CHECK_PREFIX = quality_issues.CHECK_PREFIX
+
+
+KINDS = {"number": ("number",), "string": ("string",), "boolean": ("true", "false")}
+
+
+def _is(key: str, kinds: tuple[str, ...]) -> ColumnElement[bool]:
+    return json_switch(Document.meta, (key,), dict.fromkeys(kinds, true()))
+
+
+def _consistent(check: quality.CrossCheck) -> ColumnElement[bool]:
+    if check.kind == "requires":
+        return or_(~_present(check.left), _present(check.right))
+    numbers = and_(_is(check.left, ("number",)), _is(check.right, ("number",)))
+    texts = and_(_is(check.left, ("string",)), _is(check.right, ("string",)))
+    return or_(
+        ~_present(check.left),
+        ~_present(check.right),
+        and_(
+            numbers, json_number(Document.meta, (check.left,)) <= json_number(Document.meta, (check.right,))
+        ),
+        and_(texts, json_text(Document.meta, (check.left,)) <= json_text(Document.meta, (check.right,))),
+    )
+
+
+def checks(expectations: Expectations, fresh_after: datetime | None) -> list[Check]:
+    """Every check the expectations ask for (a missing value breaks only `required`)."""
+    found = [
+        Check(CHECK_PREFIX + quality.label_required(key), "completeness", "warning", _present(key))
+        for key in expectations.required
+    ]
+    for key, kind in expectations.types.items():
+        passes = json_switch(Document.meta, (key,), {**dict.fromkeys(KINDS[kind], true()), "null": true()})
+        found.append(Check(CHECK_PREFIX + quality.label_type(key, kind), "validity", "warning", passes))
+    for key, (low, high) in expectations.ranges.items():
+        number = json_number(Document.meta, (key,))
+        bounds = [number >= low] if low is not None else []
+        bounds += [number <= high] if high is not None else []
+        passes = json_switch(Document.meta, (key,), {"number": and_(true(), *bounds), "null": true()})
+        found.append(Check(CHECK_PREFIX + quality.label_range(key, low, high), "validity", "warning", passes))
+    for key, values in expectations.allowed.items():
+        passes = json_switch(
+            Document.meta, (key,), {"string": json_text(Document.meta, (key,)).in_(values), "null": true()}
+        )
+        found.append(
+            Check(f"{CHECK_PREFIX}{key} is one of the allowed values", "validity", "warning", passes)
+        )
+    found += [
+        Check(f"{CHECK_PREFIX}{check.name}", "consistency", "warning", _consistent(check))
+        for check in expectations.consistency
+    ]
+    if fresh_after is not None:
+        found.append(
+            Check(
+                CHECK_PREFIX + quality.label_fresh(expectations.freshness_days or 0),
+                "timeliness",
+                "info",
+                Document.created_at >= fresh_after,
+            )
+        )
+    return found
+
+
+def _all(dimension: str, found: list[Check]) -> ColumnElement[bool]:
+    return and_(true(), *(check.passes for check in found if check.dimension == dimension))
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def score_source(
+    resources: Resources,
+    actor: Actor,
+    source_id: int,
+    *,
+    now: datetime | None = None,
+    file_issues: bool = True,
+) -> SourceScore:
+    """Score one source on every dimension its expectations allow, and record the result.
+
+    With `file_issues`, every failing document also gets an open quality issue per
+    failing check (and issues whose check now passes are resolved); a score that
+    falls past a threshold raises a notification.
+    """
+    require(actor, "quality.triage")
+    name, expectations, weights = quality_source(resources, actor, source_id)
+    now = now or utcnow()
+    fresh_after = now - timedelta(days=expectations.freshness_days) if expectations.freshness_days else None
+    found = checks(expectations, fresh_after)
+    required = [check for check in found if check.dimension == "completeness"]
+    columns: list[Any] = [
+        func.count(),
+        # Uniqueness looks at what a reader sees (title and text), not at metadata.
+        func.count(func.distinct(Document.title + "\x1f" + Document.content)),
+        _count(_all("validity", found)),
+        _count(_all("consistency", found)),
+        _count(_all("timeliness", found)),
+        *(_count(check.passes) for check in required),
+        *(_count(check.passes) for check in found),
+    ]
+    with resources.uow() as uow:
+        row = uow.session.execute(
+            select(*columns).where(Document.tenant_id == actor.tenant_id, Document.source_id == source_id)
+        ).one()
+        total, distinct, valid, consistent, fresh, *counted = (int(value or 0) for value in row)
+        present, passing = counted[: len(required)], counted[len(required) :]
+        rates = {
+            check.name.removeprefix(CHECK_PREFIX): quality.percent(count, total)
+            for check, count in zip(found, passing, strict=True)
+        }
+        scores = {
+            "completeness": quality.percent(sum(present), total * len(present)) if present else None,
+            "validity": quality.percent(valid, total) if expectations.validity_checks else None,
+            "uniqueness": quality.percent(distinct, total),
+            "consistency": quality.percent(consistent, total) if expectations.consistency else None,
+            "timeliness": quality.percent(fresh, total) if fresh_after else None,
+        }
+        result = SourceScore(
+            source_id, name, total, **scores, overall=quality.overall(scores, weights), computed_at=now
+        )
+        previous = _latest_scores(uow.session, actor.tenant_id, source_id)
+        uow.session.add(
+            DataQualityScore(
+                tenant_id=actor.tenant_id,
+                scope_type="source",
+                scope_id=str(source_id),
+                **scores,
+                overall=result.overall,
+                documents_scored=total,
+                computed_at=now,
+                details={
+                    "required": list(expectations.required),
+                    "validity_checks": expectations.validity_checks,
+                    "consistency_checks": len(expectations.consistency),
+                    "checks": rates,
+                },
+            )
+        )
+        if file_issues:
+            quality_issues.file(uow.session, actor.tenant_id, source_id, found, now)
+            _notify_drops(
+                uow.session,
+                actor.tenant_id,
+                name,
+                previous,
+                scores | {"overall": result.overall} | rates,
+                expectations,
+            )
+        uow.commit()
+    return result
+
+
+def _latest_scores(session: Session, tenant_id: str, source_id: int) -> dict[str, float | None] | None:
+    row = session.scalars(
+        select(DataQualityScore)
+        .where(
+            DataQualityScore.tenant_id == tenant_id,
+            DataQualityScore.scope_type == "source",
+            DataQualityScore.scope_id == str(source_id),
+        )
+        .order_by(DataQualityScore.computed_at.desc(), DataQualityScore.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {name: getattr(row, name) for name in (*DIMENSIONS, "overall")} | dict(
+        row.details.get("checks", {})
+    )
+
+
+def _notify_drops(
+    session: Session,
+    tenant_id: str,
+    source: str,
+    before: dict[str, float | None] | None,
+    now: dict[str, float | None],
+    expectations: Expectations,
+) -> None:
+    for alert in quality.alerts(before, now, expectations.thresholds):
+        level = expectations.thresholds[alert.scope]
+        line = level.fail if alert.state == "fail" else level.warn
+        was = "" if alert.before is None else f" (was {alert.before:.1f})"
+        session.add(
+            BusinessLogicNotification(
+                tenant_id=tenant_id,
+                user_id=None,
+                notification_type="quality_drop",
+                title=f"{source}: {alert.scope} fell below its {alert.state} level",
+                message=f"{alert.scope} is {alert.now:.1f}{was}; the {alert.state} level is {line:g}.",
+                data={"source": source, "scope": alert.scope, "state": alert.state, "score": alert.now},
+            )
+        )
+
+
+def score_all_job(tenant_id: str, user_id: int | None) -> None:
+    """Score every source of the tenant (a background job; importable by name for RQ)."""
+    resources = current_resources()
+    actor = system_actor(tenant_id, user_id)
+    every = sources.list_sources(resources, actor)
+    for position, source in enumerate(every, start=1):
+        score_source(resources, actor, source.id)
+        report_progress(position / len(every), f"scored {source.name}")
+
+
+def score_source_job(tenant_id: str, user_id: int | None, source_id: int) -> None:
+    """Score one source (a background job, e.g. after a sync changed its documents)."""
+    score_source(current_resources(), system_actor(tenant_id, user_id), source_id)
+
+
+def start_scoring(resources: Resources, actor: Actor) -> str:
+    """Score every source in the background; returns the job id to follow."""
+    require(actor, "quality.triage")
+    require_whole_tenant(actor, "score every source")
+    with resources.active():
+        return resources.jobs.enqueue(score_all_job, actor.tenant_id, actor.user_id)

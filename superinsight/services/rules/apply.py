@@ -1,0 +1,276 @@
+"""Applying a rule to every document as a job: matches recorded in batches, tags and quality issues raised."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from superinsight.adapters.jobs import report_progress
+from superinsight.db.base import utcnow
+from superinsight.db.models import (
+    BusinessLogicAnalysisHistory,
+    BusinessRule,
+    BusinessRuleApplication,
+    Document,
+    QualityIssue,
+)
+from superinsight.resources import Resources, current_resources
+from superinsight.rules import sqlfuncs
+from superinsight.rules.extensions import WORKBENCH
+from superinsight.rules.jsvalues import truthy
+from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
+from superinsight.rules.thresholds import outcome
+from superinsight.services import audit
+from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
+from superinsight.services.quality import issues as quality_issues
+from superinsight.services.rules.findings import learn_from_run, notify_run
+from superinsight.services.rules.matching import document_data, document_fields
+from superinsight.services.rules.views import tenant_rule
+
+APPLY_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    analysis_id: int
+    matched: int
+    total: int
+    outcome: str
+    engine: str
+
+
+def start_apply(resources: Resources, actor: Actor, rule_id: int) -> tuple[int, str]:
+    """Record a run as started and hand it to the job queue; returns (run id, job id)."""
+    run_id = new_run(resources, actor, rule_id)
+    with resources.active():
+        job_id = resources.jobs.enqueue(apply_rule_job, actor.tenant_id, actor.user_id, rule_id, run_id)
+    return run_id, job_id
+
+
+def new_run(resources: Resources, actor: Actor, rule_id: int) -> int:
+    """A run of the rule's current version, recorded as running before any work starts."""
+    require(actor, "rules.apply")
+    require_whole_tenant(actor, "apply rules to every document")
+    with resources.uow() as uow:
+        rule = tenant_rule(uow, actor, rule_id)
+        run = BusinessLogicAnalysisHistory(
+            tenant_id=actor.tenant_id,
+            rule_id=rule_id,
+            analysis_type="apply",
+            parameters={"rule_version": rule.version},
+            status="running",
+        )
+        uow.session.add(run)
+        uow.session.flush()
+        audit.record(uow.session, actor, "rule.apply", "business_rule", rule_id, after={"run": run.id})
+        uow.commit()
+        return run.id
+
+
+def apply_rule_job(tenant_id: str, user_id: int | None, rule_id: int, run_id: int) -> None:
+    """The job a worker runs (importable by name, so RQ can find it)."""
+    apply_rule(current_resources(), system_actor(tenant_id, user_id), rule_id, run_id)
+
+
+def apply_rule(resources: Resources, actor: Actor, rule_id: int, run_id: int) -> ApplyResult:
+    require(actor, "rules.apply")
+    started = time.perf_counter()
+    try:
+        result = _apply(resources, actor, rule_id, run_id, started)
+    except Exception as exc:
+        with resources.uow() as uow:
+            run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
+            if run is not None:
+                run.status, run.error_message, run.completed_at = "failed", str(exc)[:2000], utcnow()
+                uow.commit()
+        raise
+    return result
+
+
+def _insert_ignore(session: Session, model: Any) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, started: float) -> ApplyResult:
+    with resources.uow() as uow:
+        rule = tenant_rule(uow, actor, rule_id)
+        body, version = rule.body, rule.version
+        bounds = uow.session.execute(
+            select(func.min(Document.id), func.max(Document.id), func.count()).where(
+                Document.tenant_id == actor.tenant_id
+            )
+        ).one()
+    low, high, total = bounds[0] or 0, bounds[1] or -1, int(bounds[2])
+    try:
+        condition = to_sql(body, document_fields())
+        engine = "database"
+    except NotExpressibleInSQLError:
+        condition, engine = None, "row by row"
+    matched = 0
+    for start in range(low, high + 1, APPLY_BATCH):
+        with resources.uow() as uow:
+            in_batch = [
+                Document.tenant_id == actor.tenant_id,
+                Document.id >= start,
+                Document.id < start + APPLY_BATCH,
+            ]
+            matched += _record_batch(uow.session, actor, rule_id, version, run_id, body, condition, in_batch)
+            uow.commit()
+        report_progress((start + APPLY_BATCH - low) / max(high + 1 - low, 1), f"{matched:,} matched so far")
+    with resources.uow() as uow:
+        rule = tenant_rule(uow, actor, rule_id)
+        run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
+        assert run is not None
+        verdict = outcome(
+            matched, total, mostly=rule.mostly, warn_after=rule.warn_after, error_after=rule.error_after
+        )
+        summary = {
+            "matched": matched,
+            "total": total,
+            "rate": matched / total if total else 0.0,
+            "outcome": verdict,
+            "engine": engine,
+            "rule_version": version,
+        }
+        previous = _previous_summary(uow.session, rule_id, run_id)
+        run.status, run.results_summary, run.completed_at = "completed", summary, utcnow()
+        run.execution_time_ms = int((time.perf_counter() - started) * 1000)
+        rule.frequency = matched
+        if rule.action == "quality_issue":
+            _raise_quality_issues(uow.session, rule, version)
+        if rule.action == "tag":
+            tagged = _tag_matches(uow.session, rule, version)
+            audit.record(
+                uow.session,
+                actor,
+                "rule.tag",
+                "business_rule",
+                rule.id,
+                after={"tag": rule.name, "documents": tagged},
+            )
+        if rule.action == "notify" and matched:
+            notify_run(
+                uow.session,
+                rule,
+                "insight_generated",
+                f"“{rule.name}” matched {matched:,} documents",
+                rule.description,
+                {"rule_id": rule.id, "run_id": run_id},
+            )
+        learn_from_run(uow.session, rule, summary, previous)
+        uow.commit()
+    report_progress(1.0, f"{matched:,} of {total:,} documents matched")
+    return ApplyResult(run_id, matched, total, verdict, engine)
+
+
+def _record_batch(
+    session: Session,
+    actor: Actor,
+    rule_id: int,
+    version: int,
+    run_id: int,
+    body: dict[str, Any],
+    condition: Any | None,
+    in_batch: list[Any],
+) -> int:
+    """Store this batch's matches (ignoring ones a previous run stored) and count them."""
+    columns = ["tenant_id", "rule_id", "rule_version", "document_id", "analysis_id", "created_at"]
+    statement = _insert_ignore(session, BusinessRuleApplication)
+    if condition is not None:
+        matches = select(
+            literal(actor.tenant_id),
+            literal(rule_id),
+            literal(version),
+            Document.id,
+            literal(run_id),
+            literal(utcnow()),
+        ).where(*in_batch, condition)
+        session.execute(
+            statement.from_select(columns, matches).on_conflict_do_nothing(
+                index_elements=["rule_id", "rule_version", "document_id"]
+            )
+        )
+        return int(
+            session.scalar(select(func.count()).select_from(Document).where(*in_batch, condition)) or 0
+        )
+    ids = [
+        document.id
+        for document in session.scalars(select(Document).where(*in_batch))
+        if truthy(WORKBENCH.apply(body, document_data(document)))
+    ]
+    if ids:
+        rows = [
+            dict(zip(columns, (actor.tenant_id, rule_id, version, doc_id, run_id, utcnow()), strict=True))
+            for doc_id in ids
+        ]
+        session.execute(
+            statement.values(rows).on_conflict_do_nothing(
+                index_elements=["rule_id", "rule_version", "document_id"]
+            )
+        )
+    return len(ids)
+
+
+def _previous_summary(session: Session, rule_id: int, run_id: int) -> dict[str, Any] | None:
+    summary: dict[str, Any] | None = session.scalar(
+        select(BusinessLogicAnalysisHistory.results_summary)
+        .where(
+            BusinessLogicAnalysisHistory.rule_id == rule_id,
+            BusinessLogicAnalysisHistory.analysis_type == "apply",
+            BusinessLogicAnalysisHistory.status == "completed",
+            BusinessLogicAnalysisHistory.id != run_id,
+        )
+        .order_by(BusinessLogicAnalysisHistory.id.desc())
+        .limit(1)
+    )
+    return summary
+
+
+def _raise_quality_issues(session: Session, rule: BusinessRule, version: int) -> None:
+    """One open issue per failing document; documents with an unresolved issue get no second one."""
+    already = select(QualityIssue.id).where(
+        QualityIssue.rule_id == rule.id,
+        QualityIssue.document_id == BusinessRuleApplication.document_id,
+        QualityIssue.status != "resolved",
+    )
+    failing = (
+        select(BusinessRuleApplication.document_id, Document.source_id)
+        .join(Document, Document.id == BusinessRuleApplication.document_id)
+        .where(
+            BusinessRuleApplication.rule_id == rule.id,
+            BusinessRuleApplication.rule_version == version,
+            ~already.exists(),
+        )
+    )
+    quality_issues.open_issues(
+        session,
+        rule.tenant_id,
+        failing,
+        check=rule.name,
+        dimension="validity",
+        severity=rule.severity,
+        description=rule.description,
+        now=utcnow(),
+        rule_id=rule.id,
+    )
+
+
+def _tag_matches(session: Session, rule: BusinessRule, version: int) -> int:
+    """Add the rule's name to the tags of every matched document that lacks it.
+
+    The content hash is left alone on purpose: it fingerprints what the source sent,
+    so a re-sync of an unchanged document keeps the tag.
+    """
+    matched = select(BusinessRuleApplication.document_id).where(
+        BusinessRuleApplication.rule_id == rule.id, BusinessRuleApplication.rule_version == version
+    )
+    untagged = [Document.id.in_(matched), ~sqlfuncs.json_array_has_text(Document.tags, literal(rule.name))]
+    appended = sqlfuncs.json_array_append(Document.tags, literal(rule.name))
+    result = session.execute(update(Document).where(*untagged).values(tags=appended))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,109 @@
+"""A rule as the form sends it, and the checks it passes before anything runs or is saved."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from superinsight.db.models import (
+    Document,
+)
+from superinsight.db.models.business import RULE_ACTIONS
+from superinsight.db.models.core import SEVERITIES
+from superinsight.resources import Resources
+from superinsight.rules.validation import FieldCatalog, RuleValidationError, validate_rule
+from superinsight.services.context import Actor
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.inputs import has_nul
+
+MAX_TAGS = 20
+
+
+class RuleInputError(InvalidInputError):
+    """The draft was refused; `problems` lists each one with where it is."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class RuleDraft:
+    name: str
+    body: dict[str, Any]
+    description: str = ""
+    severity: str = "warning"
+    action: str = "flag"
+    tags: tuple[str, ...] = ()
+    mostly: float | None = None
+    warn_after: int | None = None
+    error_after: int | None = None
+
+
+# Validation -----------------------------------------------------------------
+
+
+def field_catalog(resources: Resources, actor: Actor) -> FieldCatalog:
+    """The metadata keys the tenant's documents actually have (cached: a full scan is not free)."""
+    key = f"rules:metadata-keys:{actor.tenant_id}:{_documents_version(resources, actor)}"
+    cached = resources.cache.get(key)
+    if cached is None:
+        with resources.uow() as uow:
+            cached = sorted(_metadata_keys(uow.session, actor.tenant_id))
+        resources.cache.set(key, cached, resources.settings.cache_ttl_seconds)
+    return FieldCatalog(metadata_keys=frozenset(cached) if cached else None)
+
+
+def _documents_version(resources: Resources, actor: Actor) -> str:
+    with resources.uow() as uow:
+        newest, count = uow.session.execute(
+            select(func.max(Document.updated_at), func.count()).where(Document.tenant_id == actor.tenant_id)
+        ).one()
+    return f"{count}-{newest}"
+
+
+def _metadata_keys(session: Session, tenant_id: str) -> set[str]:
+    if session.get_bind().dialect.name == "postgresql":
+        query = text("SELECT DISTINCT jsonb_object_keys(metadata) FROM documents WHERE tenant_id = :t")
+    else:
+        query = text(
+            "SELECT DISTINCT key FROM documents, json_each(documents.metadata) WHERE documents.tenant_id = :t"
+        )
+    return set(session.scalars(query, {"t": tenant_id}))
+
+
+def check_draft(draft: RuleDraft, catalog: FieldCatalog) -> None:
+    problems: list[str] = []
+    if has_nul(asdict(draft)):
+        raise RuleInputError(["the rule contains a NUL character; remove it"])
+    if not draft.name.strip() or len(draft.name) > 255:
+        problems.append("name: give the rule a name of 1 to 255 characters")
+    if len(draft.description) > 10_000:
+        problems.append("description: at most 10,000 characters")
+    if draft.severity not in SEVERITIES:
+        problems.append(f"severity: choose one of {', '.join(SEVERITIES)}")
+    if draft.action not in RULE_ACTIONS:
+        problems.append(f"action: choose one of {', '.join(RULE_ACTIONS)}")
+    if len(draft.tags) > MAX_TAGS or any(not tag.strip() or len(tag) > 40 for tag in draft.tags):
+        problems.append(f"tags: at most {MAX_TAGS} tags of 1 to 40 characters")
+    if draft.mostly is not None and not 0 < draft.mostly <= 1:
+        problems.append("mostly: a share between 0 and 1, such as 0.95")
+    for name in ("warn_after", "error_after"):
+        value = getattr(draft, name)
+        if value is not None and value < 0:
+            problems.append(f"{name}: a number of documents, 0 or more")
+    if (
+        draft.warn_after is not None
+        and draft.error_after is not None
+        and draft.warn_after > draft.error_after
+    ):
+        problems.append("warn_after: must not be above error_after")
+    try:
+        validate_rule(draft.body, catalog)
+    except RuleValidationError as exc:
+        problems.extend(f"condition {problem}" for problem in exc.problems)
+    if problems:
+        raise RuleInputError(problems)

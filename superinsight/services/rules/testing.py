@@ -1,0 +1,163 @@
+"""Testing a rule before it is saved: what it matches, counted in SQL where it can be."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, not_, select
+from sqlalchemy.orm import Session
+
+from superinsight.db.models import (
+    Document,
+)
+from superinsight.resources import Resources
+from superinsight.rules.explain import explain
+from superinsight.rules.extensions import WORKBENCH
+from superinsight.rules.jsvalues import truthy
+from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
+from superinsight.rules.thresholds import Outcome, outcome
+from superinsight.services.context import Actor, require
+from superinsight.services.rules.drafts import RuleDraft, check_draft, field_catalog
+from superinsight.services.rules.matching import document_data, document_fields
+from superinsight.services.rules.views import tenant_rule
+from superinsight.services.scoping import visible_sources
+
+STREAM_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Sample:
+    document_id: int
+    title: str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class RuleTestReport:
+    total: int
+    matched: int
+    engine: str
+    samples: list[Sample]
+    outcome: Outcome
+    elapsed_ms: int
+    gained: int | None = None
+    lost: int | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.matched / self.total if self.total else 0.0
+
+
+# Testing ----------------------------------------------------------------------
+
+
+def _scope(actor: Actor, source_ids: Sequence[int] | None) -> list[Any]:
+    conditions: list[Any] = [
+        Document.tenant_id == actor.tenant_id,
+        visible_sources(actor, Document.source_id),
+    ]
+    if source_ids:
+        conditions.append(Document.source_id.in_(list(source_ids)))
+    return conditions
+
+
+def _count(session: Session, conditions: list[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(Document).where(*conditions)) or 0)
+
+
+def _stream(session: Session, conditions: list[Any]) -> Iterator[Document]:
+    query = select(Document).where(*conditions).order_by(Document.id)
+    yield from session.scalars(query.execution_options(yield_per=STREAM_BATCH))
+
+
+def _matches(rule: dict[str, Any], document: Document) -> bool:
+    return truthy(WORKBENCH.apply(rule, document_data(document)))
+
+
+def run_test(
+    resources: Resources,
+    actor: Actor,
+    draft: RuleDraft,
+    *,
+    compare_with: int | None = None,
+    source_ids: Sequence[int] | None = None,
+    sample_size: int = 5,
+) -> RuleTestReport:
+    """Run a draft over the documents without saving anything: counts, samples and why they matched."""
+    require(actor, "rules.edit")
+    check_draft(draft, field_catalog(resources, actor))
+    started = time.perf_counter()
+    with resources.uow() as uow:
+        previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
+        scope = _scope(actor, source_ids)
+        try:
+            matched, total, engine, found, gained, lost = _test_in_sql(
+                uow.session, draft, previous, scope, sample_size
+            )
+        except NotExpressibleInSQLError:
+            matched, total, engine, found, gained, lost = _test_row_by_row(
+                uow.session, draft, previous, scope, sample_size
+            )
+        samples = [Sample(doc.id, doc.title, explain(draft.body, document_data(doc))) for doc in found]
+    return RuleTestReport(
+        total=total,
+        matched=matched,
+        engine=engine,
+        samples=samples,
+        outcome=_outcome(draft, matched, total),
+        elapsed_ms=int((time.perf_counter() - started) * 1000),
+        gained=gained,
+        lost=lost,
+    )
+
+
+def _outcome(draft: RuleDraft, matched: int, total: int) -> Outcome:
+    return outcome(
+        matched, total, mostly=draft.mostly, warn_after=draft.warn_after, error_after=draft.error_after
+    )
+
+
+_TestCounts = tuple[int, int, str, list[Document], int | None, int | None]
+
+
+def _test_in_sql(
+    session: Session, draft: RuleDraft, previous: dict[str, Any] | None, scope: list[Any], sample_size: int
+) -> _TestCounts:
+    fields = document_fields()
+    condition = to_sql(draft.body, fields)
+    old = to_sql(previous, fields) if previous is not None else None
+    total = _count(session, scope)
+    matched = _count(session, [*scope, condition])
+    samples = list(
+        session.scalars(
+            select(Document).where(*scope, condition).order_by(Document.id.desc()).limit(sample_size)
+        )
+    )
+    gained = lost = None
+    if old is not None:
+        gained = _count(session, [*scope, condition, not_(old)])
+        lost = _count(session, [*scope, old, not_(condition)])
+    return matched, total, "database", samples, gained, lost
+
+
+def _test_row_by_row(
+    session: Session, draft: RuleDraft, previous: dict[str, Any] | None, scope: list[Any], sample_size: int
+) -> _TestCounts:
+    total = matched = gained = lost = 0
+    samples: list[Document] = []
+    for document in _stream(session, scope):
+        total += 1
+        now = _matches(draft.body, document)
+        matched += now
+        if now:
+            samples = [document, *samples][:sample_size]
+        if previous is not None:
+            before = _matches(previous, document)
+            gained += now and not before
+            lost += before and not now
+    if previous is None:
+        return matched, total, "row by row", samples, None, None
+    return matched, total, "row by row", samples, gained, lost

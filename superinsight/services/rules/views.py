@@ -1,0 +1,169 @@
+"""Rules as pages read them: one rule, the list with recent runs, versions and diffs, matched documents."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from superinsight.db.models import (
+    BusinessLogicAnalysisHistory,
+    BusinessRule,
+    BusinessRuleApplication,
+    BusinessRuleVersion,
+    Document,
+)
+from superinsight.db.uow import UnitOfWork
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, require
+from superinsight.services.errors import NotFoundError
+from superinsight.services.rules.drafts import RuleDraft
+from superinsight.services.scoping import visible_sources
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: int
+    version: int
+    is_active: bool
+    draft: RuleDraft
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    rule: RuleView
+    last_matched: int | None
+    last_rate: float | None
+    last_outcome: str | None
+    match_history: list[int] = field(default_factory=list)
+
+
+# Reading --------------------------------------------------------------------
+
+
+def rule_view(rule: BusinessRule) -> RuleView:
+    return RuleView(
+        id=rule.id,
+        version=rule.version,
+        is_active=rule.is_active,
+        updated_at=rule.updated_at,
+        draft=_draft_of(rule),
+    )
+
+
+def tenant_rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> BusinessRule:
+    """The rule, if it is the actor's tenant's; otherwise not found."""
+    require(actor, "documents.view")
+    rule = uow.session.get(BusinessRule, rule_id)
+    if rule is None or rule.tenant_id != actor.tenant_id:
+        raise NotFoundError(f"rule {rule_id} does not exist")
+    return rule
+
+
+def get_rule(resources: Resources, actor: Actor, rule_id: int) -> RuleView:
+    with resources.uow() as uow:
+        return rule_view(tenant_rule(uow, actor, rule_id))
+
+
+def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[RuleSummary]:
+    """Every rule with its latest apply result and the match counts of its recent runs."""
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        rules = uow.session.scalars(
+            select(BusinessRule).where(BusinessRule.tenant_id == actor.tenant_id).order_by(BusinessRule.name)
+        ).all()
+        runs = uow.session.execute(
+            select(BusinessLogicAnalysisHistory.rule_id, BusinessLogicAnalysisHistory.results_summary)
+            .where(
+                BusinessLogicAnalysisHistory.tenant_id == actor.tenant_id,
+                BusinessLogicAnalysisHistory.analysis_type == "apply",
+                BusinessLogicAnalysisHistory.status == "completed",
+            )
+            .order_by(BusinessLogicAnalysisHistory.id)
+        ).all()
+    by_rule: dict[int, list[dict[str, Any]]] = {}
+    for rule_id, summary in runs:
+        by_rule.setdefault(rule_id, []).append(summary)
+    summaries = []
+    for rule in rules:
+        past = by_rule.get(rule.id, [])[-history:]
+        last = past[-1] if past else None
+        summaries.append(
+            RuleSummary(
+                rule=rule_view(rule),
+                last_matched=last["matched"] if last else None,
+                last_rate=last["rate"] if last else None,
+                last_outcome=last["outcome"] if last else None,
+                match_history=[run["matched"] for run in past],
+            )
+        )
+    return summaries
+
+
+def versions(resources: Resources, actor: Actor, rule_id: int) -> list[tuple[int, datetime, RuleDraft]]:
+    with resources.uow() as uow:
+        tenant_rule(uow, actor, rule_id)
+        rows = uow.session.scalars(
+            select(BusinessRuleVersion)
+            .where(BusinessRuleVersion.rule_id == rule_id)
+            .order_by(BusinessRuleVersion.version.desc())
+        ).all()
+        return [(row.version, row.created_at, _draft_of(row)) for row in rows]
+
+
+def _draft_of(row: BusinessRule | BusinessRuleVersion) -> RuleDraft:
+    """The editable part of a rule, from the rule itself or from one of its saved versions."""
+    return RuleDraft(
+        name=row.name,
+        body=row.body,
+        description=row.description,
+        severity=row.severity,
+        action=row.action,
+        tags=tuple(row.tags),
+        mostly=row.mostly,
+        warn_after=row.warn_after,
+        error_after=row.error_after,
+    )
+
+
+def diff(old: RuleDraft, new: RuleDraft) -> list[str]:
+    """A unified diff of two versions, body pretty-printed so a changed condition stands out."""
+
+    def lines(draft: RuleDraft) -> list[str]:
+        return json.dumps(asdict(draft), indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+    return list(difflib.unified_diff(lines(old), lines(new), "before", "after", lineterm="", n=2))
+
+
+@dataclass(frozen=True)
+class MatchedDocument:
+    id: int
+    external_id: str
+    title: str
+    matched_at: datetime
+
+
+def matched_documents(
+    resources: Resources, actor: Actor, rule_id: int, limit: int = 100
+) -> list[MatchedDocument]:
+    """The stored matches of the rule's current version, newest first (dbt's stored failures)."""
+    with resources.uow() as uow:
+        rule = tenant_rule(uow, actor, rule_id)
+        rows = uow.session.execute(
+            select(Document.id, Document.external_id, Document.title, BusinessRuleApplication.created_at)
+            .join(BusinessRuleApplication, BusinessRuleApplication.document_id == Document.id)
+            .where(
+                BusinessRuleApplication.rule_id == rule.id,
+                BusinessRuleApplication.rule_version == rule.version,
+                Document.tenant_id == actor.tenant_id,
+                visible_sources(actor, Document.source_id),
+            )
+            .order_by(Document.id.desc())
+            .limit(min(max(limit, 1), 1000))
+        ).all()
+    return [MatchedDocument(*row) for row in rows]

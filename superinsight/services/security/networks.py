@@ -1,0 +1,80 @@
+"""The IP allow-list: which addresses may sign in to a workspace."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from sqlalchemy import select
+
+from superinsight.db.models import (
+    IpWhitelist,
+)
+from superinsight.resources import Resources
+from superinsight.services import audit
+from superinsight.services.context import Actor, require
+from superinsight.services.errors import AuthenticationError, InvalidInputError
+
+
+def check_ip(resources: Resources, tenant_id: str, ip_address: str | None) -> None:
+    """When a tenant has allow-list entries, only addresses inside them get in."""
+    with resources.uow() as uow:
+        networks = uow.session.scalars(
+            select(IpWhitelist.cidr).where(
+                IpWhitelist.tenant_id == tenant_id, IpWhitelist.is_active.is_(True)
+            )
+        ).all()
+    if not networks:
+        return
+    try:
+        address = ipaddress.ip_address(ip_address or "")
+    except ValueError:
+        raise AuthenticationError(
+            "your address could not be determined, and this workspace allows only listed addresses"
+        ) from None
+    if not any(address in ipaddress.ip_network(cidr, strict=False) for cidr in networks):
+        raise AuthenticationError(f"this workspace does not accept sign-ins from {address}")
+
+
+def allow_network(resources: Resources, actor: Actor, cidr: str, description: str = "") -> None:
+    require(actor, "users.manage")
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        raise InvalidInputError(f"{cidr!r} is not an address or network such as 10.0.0.0/8") from None
+    with resources.uow() as uow:
+        uow.session.add(
+            IpWhitelist(
+                tenant_id=actor.tenant_id,
+                cidr=str(network),
+                description=description,
+                created_by=actor.user_id,
+            )
+        )
+        audit.record(
+            uow.session, actor, "ip_whitelist.add", "ip_whitelist", None, after={"cidr": str(network)}
+        )
+        uow.commit()
+
+
+def list_networks(resources: Resources, actor: Actor) -> list[tuple[int, str, str]]:
+    require(actor, "users.manage")
+    with resources.uow() as uow:
+        return [
+            (row.id, row.cidr, row.description)
+            for row in uow.session.scalars(
+                select(IpWhitelist).where(IpWhitelist.tenant_id == actor.tenant_id).order_by(IpWhitelist.cidr)
+            )
+        ]
+
+
+def remove_network(resources: Resources, actor: Actor, network_id: int) -> None:
+    require(actor, "users.manage")
+    with resources.uow() as uow:
+        row = uow.session.get(IpWhitelist, network_id)
+        if row is None or row.tenant_id != actor.tenant_id:
+            raise InvalidInputError(f"allow-list entry {network_id} does not exist")
+        audit.record(
+            uow.session, actor, "ip_whitelist.remove", "ip_whitelist", row.id, before={"cidr": row.cidr}
+        )
+        uow.session.delete(row)
+        uow.commit()

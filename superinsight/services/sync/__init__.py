@@ -1,0 +1,1 @@
+"""Sync: sources with credentials, jobs, runs (queued, run in batches, scheduled), writing, conflicts."""

@@ -1,0 +1,96 @@
+"""The scheduler's round: fail runs whose worker died, start due retries and cron schedules."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from superinsight.db.base import utcnow
+from superinsight.db.models import SyncExecution, SyncJob
+from superinsight.resources import Resources
+from superinsight.services.context import system_actor
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.sync.run_state import reap_stale
+from superinsight.services.sync.runs import enqueue_run, start_run
+from superinsight.sync import schedule
+
+log = logging.getLogger(__name__)
+
+
+def tick(resources: Resources, now: datetime | None = None) -> dict[str, int]:
+    """Housekeeping a scheduler runs every few seconds: reap the dead, start due retries and schedules."""
+    now = now or utcnow()
+    reaped = reap_stale(resources, now)
+    retried = _dispatch_due_retries(resources, now)
+    scheduled = _start_due_schedules(resources, now)
+    return {"reaped": reaped, "retried": retried, "scheduled": scheduled}
+
+
+def tick_forever(
+    resources: Resources,
+    interval: float,
+    stop: threading.Event,
+    report: Callable[[dict[str, int]], None] | None = None,
+) -> None:
+    """Tick every `interval` seconds until `stop` is set; a failed round is logged, not fatal."""
+    while True:
+        try:
+            done = tick(resources)
+        except Exception:  # the next round tries again; the log says what broke
+            log.exception("a scheduler round failed")
+        else:
+            if report is not None:
+                report(done)
+        if stop.wait(interval):
+            return
+
+
+def _dispatch_due_retries(resources: Resources, now: datetime) -> int:
+    with resources.uow() as uow:
+        due = uow.session.execute(
+            select(SyncExecution.id, SyncExecution.tenant_id).where(
+                SyncExecution.status == "queued", SyncExecution.scheduled_for <= now
+            )
+        ).all()
+        claimed = []
+        for execution_id, tenant_id in due:
+            moved = uow.session.execute(
+                update(SyncExecution)
+                .where(SyncExecution.id == execution_id, SyncExecution.scheduled_for.is_not(None))
+                .values(scheduled_for=None)
+            )
+            if moved.rowcount:  # type: ignore[attr-defined]
+                claimed.append((execution_id, tenant_id))
+        uow.commit()
+    for execution_id, tenant_id in claimed:
+        enqueue_run(resources, system_actor(tenant_id), execution_id)
+    return len(claimed)
+
+
+def _start_due_schedules(resources: Resources, now: datetime) -> int:
+    with resources.uow() as uow:
+        due = uow.session.scalars(
+            select(SyncJob).where(
+                SyncJob.status == "active",
+                SyncJob.schedule_cron.is_not(None),
+                SyncJob.next_scheduled_at <= now,
+            )
+        ).all()
+        starts = []
+        for job in due:
+            assert job.schedule_cron is not None
+            job.next_scheduled_at = schedule.next_run(job.schedule_cron, job.timezone, now)
+            starts.append((job.id, job.tenant_id))
+        uow.commit()
+    started = 0
+    for job_id, tenant_id in starts:
+        try:
+            start_run(resources, system_actor(tenant_id), job_id, trigger="schedule")
+        except InvalidInputError:
+            continue
+        started += 1
+    return started
