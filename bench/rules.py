@@ -18,7 +18,7 @@ from superinsight.db.models import DataSource, Document
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import to_sql
-from superinsight.services.matching import document_fields
+from superinsight.services.rules.matching import document_fields
 
 TENANT = "bench"
 RULE: dict[str, Any] = {
