@@ -1,22 +1,42 @@
-"""JSON Logic evaluation with the exact semantics of the reference implementation.
+"""JSON Logic evaluation with the semantics of the reference implementation, json-logic-js 2.0.5.
 
 JSON Logic is defined by json-logic-js, so its answers follow JavaScript: loose
-`==`, truthiness where `[]` and `""` are false, `+` that casts strings to
-numbers, division by zero giving Infinity. This module reproduces that in plain
-Python; it is the reference semantics the SQL compiler is checked against.
+`==`, truthiness where `[]` and `""` are false, `+` and `*` that read their
+arguments with parseFloat and add left to right, division by zero giving
+Infinity, minus zero. This module reproduces that in plain Python; it is the
+reference semantics the SQL compiler is checked against, and a differential test
+runs it against json-logic-js itself. The deliberate differences, each for a reason:
+
+- Text is read as a number (`==`, `<`, `-`, `/`, `%`, `min`, ...) only when it is
+  decimal and at most 30 characters with a two-digit exponent: "0x10", "0b1",
+  "0o7", "Infinity" are not numbers here. Both databases must read text the same
+  way, and neither can parse those portably.
+- Text is a sequence of Unicode characters, not of UTF-16 units: order, `substr`
+  and `length` count a character beyond U+FFFF once, as the databases do.
+- `var` reads a document's own fields, the `length` of text and lists and their
+  indices (`0`, `1`, ... spelled as JavaScript spells them), never JavaScript's
+  built-in properties such as `constructor` or `__proto__`.
+- A missing argument reads as null where JavaScript reads undefined (validation
+  refuses rules with missing arguments anyway), and `log` prints nothing.
+- Every evaluation has a budget (steps, nesting depth, the size of texts and
+  lists it builds): past it, `RuleError` says so instead of running out of memory.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from superinsight.rules.jsvalues import (
+    UNDEFINED,
+    RuleError,
     js_equals,
+    js_integer,
     js_less,
     js_less_equal,
     js_number,
+    js_parse_float,
     js_strict_equals,
     js_string,
     truthy,
@@ -25,9 +45,10 @@ from superinsight.rules.jsvalues import (
 Data = Any
 Rule = Any
 
-
-class RuleError(ValueError):
-    """A rule that cannot be evaluated: an unknown operator or malformed arguments."""
+MAX_STEPS = 200_000
+MAX_DEPTH = 100
+MAX_LIST = 100_000
+MAX_TEXT_RESULT = 1_000_000
 
 
 def is_logic(value: Any) -> bool:
@@ -43,27 +64,37 @@ def _args(rule: dict[str, Any]) -> list[Any]:
     return list(values) if isinstance(values, list) else [values]
 
 
+def _canonical_index(key: str) -> int | None:
+    """An array index as JavaScript reads a property name: "1" is one, "01", " 1", "+1", "1_0" are not."""
+    if not key.isascii() or not key.isdigit() or (len(key) > 1 and key[0] == "0"):
+        return None
+    return int(key)
+
+
+def _property(value: Any, key: str) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(key, UNDEFINED)
+    if isinstance(value, list | str):
+        if key == "length":
+            return len(value)
+        index = _canonical_index(key)
+        return value[index] if index is not None and index < len(value) else UNDEFINED
+    return UNDEFINED
+
+
 def get_var(data: Data, path: Any, default: Any = None) -> Any:
-    """`var` lookup: dotted paths through objects and arrays, "" for the whole data."""
-    if path is None or path == "" or path == []:
+    """`var` lookup: dotted paths through objects, arrays and text; null, "" or nothing for all the data.
+
+    A present null is returned as null; only a path that leads nowhere gives the default.
+    """
+    if path is None or path is UNDEFINED or (isinstance(path, str) and path == ""):
         return data
     current = data
     for part in js_string(path).split("."):
-        if isinstance(current, Mapping):
-            if part not in current:
-                return default
-            current = current[part]
-        elif isinstance(current, Sequence) and not isinstance(current, str):
-            try:
-                index = int(part)
-            except ValueError:
-                return default
-            if not 0 <= index < len(current):
-                return default
-            current = current[index]
-        else:
-            return default
         if current is None:
+            return default
+        current = _property(current, part)
+        if current is UNDEFINED:
             return default
     return current
 
@@ -72,33 +103,46 @@ def _var(data: Data, args: list[Any]) -> Any:
     return get_var(data, args[0] if args else None, args[1] if len(args) > 1 else None)
 
 
-def _missing(data: Data, args: list[Any]) -> list[Any]:
-    keys = args[0] if args and isinstance(args[0], list) else args
-    return [key for key in keys if get_var(data, key) in (None, "")]
-
-
-def _missing_some(data: Data, args: list[Any]) -> list[Any]:
-    need, keys = args[0], args[1]
-    missing = _missing(data, [keys])
-    return [] if len(keys) - len(missing) >= js_number(need) else missing
+def _present_count(options: Any, missing: list[Any]) -> float:
+    """`options.length - missing.length` in JavaScript."""
+    if options is None:
+        raise RuleError("missing_some needs a list of fields, not null")
+    if isinstance(options, list | str):
+        return len(options) - len(missing)
+    size = options.get("length", UNDEFINED) if isinstance(options, dict) else UNDEFINED
+    return js_number(size) - len(missing)
 
 
 def _substr(args: list[Any]) -> str:
-    source = js_string(args[0])
-    start = int(js_number(args[1])) if len(args) > 1 else 0
-    if start < 0:
-        start = max(len(source) + start, 0)
-    if len(args) < 3:
-        return source[start:]
-    length = int(js_number(args[2]))
-    end = len(source) + length if length < 0 else start + length
-    return source[start:end]
+    source = js_string(args[0] if args else None)
+    start = args[1] if len(args) > 1 else None
+    if len(args) > 2 and js_less(args[2], 0):
+        rest = _js_substr(source, start, UNDEFINED)
+        end = args[2]
+        # `temp.length + end` in JavaScript: text, arrays and objects make it a concatenation.
+        concatenated = isinstance(end, str | list | dict)
+        length = f"{len(rest)}{js_string(end)}" if concatenated else len(rest) + js_number(end)
+        return _js_substr(rest, 0, length)
+    return _js_substr(source, start, args[2] if len(args) > 2 else UNDEFINED)
+
+
+def _js_substr(source: str, start: Any, length: Any) -> str:
+    """String.prototype.substr(start, length)."""
+    size = len(source)
+    first = js_integer(start)
+    if first < 0:
+        first = max(size + first, 0)
+    first = min(first, size)
+    count = size if length is UNDEFINED else js_integer(length)
+    count = min(max(count, 0), size)
+    end = min(first + count, size)
+    return source[int(first) : int(end)]
 
 
 def _in(args: list[Any]) -> bool:
-    needle, haystack = args[0], args[1] if len(args) > 1 else None
+    needle, haystack = [*args, None, None][:2]
     if isinstance(haystack, str):
-        return js_string(needle) in haystack
+        return haystack != "" and js_string(needle) in haystack
     if isinstance(haystack, list):
         return any(js_strict_equals(needle, item) for item in haystack)
     return False
@@ -121,7 +165,7 @@ def _between(args: list[Any], ordered: Callable[[Any, Any], bool]) -> bool:
 def _divide(a: Any, b: Any) -> float:
     x, y = js_number(a), js_number(b)
     if y == 0:
-        if x == 0 or math.isnan(x):
+        if x == 0 or math.isnan(x) or math.isnan(y):
             return math.nan
         return math.copysign(math.inf, x) * math.copysign(1, y)
     return x / y
@@ -140,54 +184,108 @@ def _minus(args: list[Any]) -> float:
     return js_number(args[0]) - js_number(args[1])
 
 
-def _extreme(args: list[Any], pick: Callable[[list[float]], float], empty: float) -> float:
+def _plus(args: list[Any]) -> float:
+    total = 0.0
+    for arg in args:
+        total = js_parse_float(total) + js_parse_float(arg)
+    return total
+
+
+def _times(args: list[Any]) -> Any:
+    if not args:
+        raise RuleError("'*' needs at least one argument")
+    if len(args) == 1:
+        return args[0]  # json-logic-js reduces without a start: one argument comes back as it is
+    product = args[0]
+    for arg in args[1:]:
+        product = js_parse_float(product) * js_parse_float(arg)
+    return number_result(product)
+
+
+def _extreme(args: list[Any], smallest: bool) -> float:
+    """Math.min and Math.max: NaN if any is NaN; -0 is below +0."""
+    best = math.inf if smallest else -math.inf
     numbers = [js_number(arg) for arg in args]
-    if any(math.isnan(n) for n in numbers):
-        return math.nan
-    return pick(numbers) if numbers else empty
+    for number in numbers:
+        if math.isnan(number):
+            return math.nan
+        if number == best == 0:
+            if math.copysign(1, number) < 0 if smallest else math.copysign(1, number) > 0:
+                best = number
+        elif (number < best) if smallest else (number > best):
+            best = number
+    return best
 
 
-def number_result(value: float) -> int | float:
-    """JavaScript has one number type; integers read better as int in Python."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+def number_result(value: Any) -> Any:
+    """JavaScript has one number type; integers read better as int in Python (minus zero stays a float)."""
+    if (
+        isinstance(value, float)
+        and value.is_integer()
+        and abs(value) < 2**53
+        and not (value == 0 and math.copysign(1, value) < 0)
+    ):
         return int(value)
     return value
 
 
 Operation = Callable[[list[Any]], Any]
 
+
+def _second(a: list[Any]) -> Any:
+    return a[1] if len(a) > 1 else None
+
+
 OPERATIONS: dict[str, Operation] = {
-    "==": lambda a: js_equals(a[0], a[1] if len(a) > 1 else None),
-    "===": lambda a: js_strict_equals(a[0], a[1] if len(a) > 1 else None),
-    "!=": lambda a: not js_equals(a[0], a[1] if len(a) > 1 else None),
-    "!==": lambda a: not js_strict_equals(a[0], a[1] if len(a) > 1 else None),
-    ">": lambda a: js_less(a[1] if len(a) > 1 else None, a[0]),
-    ">=": lambda a: js_less_equal(a[1] if len(a) > 1 else None, a[0]),
-    "<": lambda a: _between(a, js_less),
-    "<=": lambda a: _between(a, js_less_equal),
+    "==": lambda a: js_equals(a[0] if a else None, _second(a)),
+    "===": lambda a: js_strict_equals(a[0] if a else None, _second(a)),
+    "!=": lambda a: not js_equals(a[0] if a else None, _second(a)),
+    "!==": lambda a: not js_strict_equals(a[0] if a else None, _second(a)),
+    ">": lambda a: js_less(_second(a), a[0] if a else None),
+    ">=": lambda a: js_less_equal(_second(a), a[0] if a else None),
+    "<": lambda a: _between(a, js_less) if a else False,
+    "<=": lambda a: _between(a, js_less_equal) if a else False,
     "!": lambda a: not truthy(a[0] if a else None),
     "!!": lambda a: truthy(a[0] if a else None),
-    "%": lambda a: number_result(_modulo(a[0], a[1])),
+    "%": lambda a: number_result(_modulo(a[0] if a else None, _second(a))),
     "log": lambda a: a[0] if a else None,
     "in": _in,
     "cat": lambda a: "".join("" if arg is None else js_string(arg) for arg in a),
     "substr": _substr,
-    "+": lambda a: number_result(math.fsum(js_number(arg) for arg in a)) if a else 0,
-    "*": lambda a: number_result(math.prod(js_number(arg) for arg in a)),
-    "-": lambda a: number_result(_minus(a)),
-    "/": lambda a: number_result(_divide(a[0], a[1])),
-    "min": lambda a: number_result(_extreme(a, min, math.inf)),
-    "max": lambda a: number_result(_extreme(a, max, -math.inf)),
+    "+": lambda a: number_result(_plus(a)),
+    "*": _times,
+    "-": lambda a: number_result(_minus(a)) if a else math.nan,
+    "/": lambda a: number_result(_divide(a[0] if a else None, _second(a))),
+    "min": lambda a: number_result(_extreme(a, smallest=True)),
+    "max": lambda a: number_result(_extreme(a, smallest=False)),
     "merge": _merge,
 }
 
 DATA_OPERATIONS: dict[str, Callable[[Data, list[Any]], Any]] = {
     "var": _var,
-    "missing": _missing,
-    "missing_some": _missing_some,
 }
 
 CONTROL_OPERATORS = frozenset({"if", "?:", "and", "or", "filter", "map", "reduce", "all", "none", "some"})
+
+
+class _Budget:
+    """What one evaluation may still spend."""
+
+    def __init__(self) -> None:
+        self.steps = MAX_STEPS
+
+    def step(self) -> None:
+        self.steps -= 1
+        if self.steps < 0:
+            raise RuleError(f"the rule takes more than {MAX_STEPS:,} steps on this document")
+
+
+def _checked_size(operator: str, value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_TEXT_RESULT:
+        raise RuleError(f"{operator!r} would build a text of more than {MAX_TEXT_RESULT:,} characters")
+    if isinstance(value, list) and len(value) > MAX_LIST:
+        raise RuleError(f"{operator!r} would build a list of more than {MAX_LIST:,} items")
+    return value
 
 
 class Evaluator:
@@ -198,54 +296,94 @@ class Evaluator:
 
     @property
     def operators(self) -> frozenset[str]:
-        return frozenset(self.operations) | frozenset(DATA_OPERATIONS) | CONTROL_OPERATORS
+        data_operators = {*DATA_OPERATIONS, "missing", "missing_some"}
+        return frozenset(self.operations) | frozenset(data_operators) | CONTROL_OPERATORS
 
     def apply(self, rule: Rule, data: Data = None) -> Any:
+        """The rule's value over the data; `RuleError` when it cannot be computed within the budget."""
+        try:
+            return self._apply(rule, data, _Budget(), 0)
+        except RecursionError:
+            raise RuleError("the rule or the document is nested too deeply to evaluate") from None
+        except (ValueError, OverflowError, TypeError, MemoryError) as exc:
+            if isinstance(exc, RuleError):
+                raise
+            raise RuleError(f"the rule cannot be evaluated: {exc}") from None
+
+    def _apply(self, rule: Rule, data: Data, budget: _Budget, depth: int) -> Any:
+        budget.step()
+        if depth > MAX_DEPTH:
+            raise RuleError(f"a rule may be nested at most {MAX_DEPTH} deep")
         if isinstance(rule, list):
-            return [self.apply(item, data) for item in rule]
+            return [self._apply(item, data, budget, depth + 1) for item in rule]
         if not is_logic(rule):
             return rule
         operator = operator_of(rule)
         args = _args(rule)
         if operator in CONTROL_OPERATORS:
-            return self._control(operator, args, data)
-        values = [self.apply(arg, data) for arg in args]
+            return _checked_size(operator, self._control(operator, args, data, budget, depth + 1))
+        values = [self._apply(arg, data, budget, depth + 1) for arg in args]
+        if operator == "missing":
+            return self._missing(values, data, budget, depth + 1)
+        if operator == "missing_some":
+            # As json-logic-js does: the options go through `missing` as a rule of their own.
+            need, options = [*values, None, None][:2]
+            missing = self._apply({"missing": options}, data, budget, depth + 1)
+            assert isinstance(missing, list)
+            return [] if js_less_equal(need, _present_count(options, missing)) else missing
         if operator in DATA_OPERATIONS:
             return DATA_OPERATIONS[operator](data, values)
         if operator not in self.operations:
             raise RuleError(f"unknown operator {operator!r}")
         try:
-            return self.operations[operator](values)
+            return _checked_size(operator, self.operations[operator](values))
         except IndexError:
             raise RuleError(f"operator {operator!r} is missing arguments") from None
 
-    def _control(self, operator: str, args: list[Any], data: Data) -> Any:
+    def _missing(self, args: list[Any], data: Data, budget: _Budget, depth: int) -> list[Any]:
+        """The keys whose value is null or "", each read as json-logic-js does: by the rule {"var": key}."""
+        keys = args[0] if args and isinstance(args[0], list) else args
+        missing = []
+        for key in keys:
+            value = self._apply({"var": key}, data, budget, depth)
+            if value is None or (isinstance(value, str) and value == ""):
+                missing.append(key)
+        return missing
+
+    def _control(self, operator: str, args: list[Any], data: Data, budget: _Budget, depth: int) -> Any:
+        def apply(rule: Rule, scope: Data) -> Any:
+            return self._apply(rule, scope, budget, depth)
+
         if operator in ("if", "?:"):
             for i in range(0, len(args) - 1, 2):
-                if truthy(self.apply(args[i], data)):
-                    return self.apply(args[i + 1], data)
-            return self.apply(args[-1], data) if len(args) % 2 == 1 else None
+                if truthy(apply(args[i], data)):
+                    return apply(args[i + 1], data)
+            return apply(args[-1], data) if len(args) % 2 == 1 else None
         if operator in ("and", "or"):
             value = None
             for arg in args:
-                value = self.apply(arg, data)
+                value = apply(arg, data)
                 if truthy(value) == (operator == "or"):
                     return value
             return value
-        items = self.apply(args[0], data) if args else None
-        items = items if isinstance(items, list) else []
+        items = apply(args[0], data) if args else None
         logic = args[1] if len(args) > 1 else None
-        if operator == "filter":
-            return [item for item in items if truthy(self.apply(logic, item))]
-        if operator == "map":
-            return [self.apply(logic, item) for item in items]
         if operator == "reduce":
-            accumulator = self.apply(args[2], data) if len(args) > 2 else None
-            for item in items:
-                accumulator = self.apply(logic, {"current": item, "accumulator": accumulator})
+            accumulator = apply(args[2], data) if len(args) > 2 else None
+            for item in items if isinstance(items, list) else []:
+                accumulator = apply(logic, {"current": item, "accumulator": accumulator})
+                _checked_size(operator, accumulator)
             return accumulator
+        items = items if isinstance(items, list) else []
+        if operator == "filter":
+            return [item for item in items if truthy(apply(logic, item))]
+        if operator == "map":
+            return [apply(logic, item) for item in items]
         if operator == "all":
-            return bool(items) and all(truthy(self.apply(logic, item)) for item in items)
+            return bool(items) and all(truthy(apply(logic, item)) for item in items)
         if operator == "some":
-            return any(truthy(self.apply(logic, item)) for item in items)
-        return not any(truthy(self.apply(logic, item)) for item in items)  # none
+            return any(truthy(apply(logic, item)) for item in items)
+        return not any(truthy(apply(logic, item)) for item in items)  # none
+
+
+__all__ = ["UNDEFINED", "Evaluator", "Operation", "RuleError", "get_var", "is_logic", "operator_of"]

@@ -276,6 +276,9 @@ class Compiler:
         for key in keys:
             if not METADATA_KEY.match(key):
                 raise NotExpressibleInSQLError(f"the field name {key!r} cannot be read in SQL")
+        if "length" in keys[1:]:
+            # On text, `length` is its length, not a field: SQL reads only fields.
+            raise NotExpressibleInSQLError("reading 'length' inside a field has no SQL form")
         return Value(
             # Every kind is possible; the switch tests which one a row holds.
             kinds=dict.fromkeys(KINDS, true()),
@@ -362,7 +365,10 @@ class Compiler:
             return sqlfuncs.json_array_has_text(haystack.column, literal(needle.value))
         if isinstance(haystack, Value) and isinstance(needle, Constant):
             fragment = js_string(_check_literal(needle.value))
-            return _text_test(haystack, lambda text: sqlfuncs.position_of(text, literal(fragment)) > 0)
+            # An empty text holds nothing, not even "" (json-logic-js tests the haystack first).
+            return _text_test(
+                haystack, lambda text: and_(text != "", sqlfuncs.position_of(text, literal(fragment)) > 0)
+            )
         if isinstance(needle, Value) and isinstance(haystack, Constant) and isinstance(haystack.value, list):
             # An object or list in the rule is never the very object a row holds.
             items = [_check_literal(item) for item in haystack.value if not isinstance(item, list | dict)]
