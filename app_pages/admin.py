@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from superinsight import masking
-from superinsight.db.models.security import ROLE_NAMES
 from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import sources
 from superinsight.services.errors import ServiceError
@@ -18,6 +17,7 @@ from superinsight.services.security import audit_log, passwords
 from superinsight.services.security import networks as allow_list
 from superinsight.services.security import users as accounts
 from superinsight.services.security.audit_log import AuditFilter
+from superinsight.vocabulary import ROLES
 from ui.session import current_actor, resources
 
 st.title("Admin")
@@ -58,7 +58,7 @@ if "Users" in drawn:
         with left.form("change_user"):
             st.markdown("**Change a user**")
             email = st.selectbox("User", list(by_email))
-            role = st.selectbox("Role", ROLE_NAMES)
+            role = st.selectbox("Role", ROLES)
             active = st.checkbox("Active", value=True)
             source_names = {s.name: s.id for s in sources.list_sources(resources(), actor)}
             limited = st.multiselect(
@@ -85,7 +85,7 @@ if "Users" in drawn:
         with right.form("new_user", clear_on_submit=True):
             st.markdown("**Add a user**")
             new_email = st.text_input("Email")
-            new_role = st.selectbox("Role ", ROLE_NAMES, index=ROLE_NAMES.index("viewer"))
+            new_role = st.selectbox("Role ", ROLES, index=ROLES.index("viewer"))
             new_password = st.text_input(
                 "Initial password",
                 type="password",
@@ -149,7 +149,7 @@ if "Masking" in drawn:
             target = st.radio("Hide", ["a field", "text matching a pattern"], horizontal=True)
             spec = st.text_input("Field or pattern", placeholder="metadata.customer")
             method = st.selectbox("How", masking.METHODS)
-            shown_to = st.multiselect("Still shown to", ROLE_NAMES)
+            shown_to = st.multiselect("Still shown to", ROLES)
             if st.form_submit_button("Add"):
                 rule = masking.MaskingRule(
                     spec if target == "a field" else None,
@@ -173,7 +173,7 @@ with drawn["Roles"]:
             {
                 "permission": code,
                 "means": text,
-                **{role: code in granted.get(role, ()) for role in ROLE_NAMES},
+                **{role: code in granted.get(role, ()) for role in ROLES},
             }
             for code, text in PERMISSIONS.items()
         ]
@@ -182,7 +182,7 @@ with drawn["Roles"]:
         matrix,
         hide_index=True,
         width="stretch",
-        column_config={role: st.column_config.CheckboxColumn(role) for role in ROLE_NAMES},
+        column_config={role: st.column_config.CheckboxColumn(role) for role in ROLES},
     )
 
 if "Audit log" in drawn:

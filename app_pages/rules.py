@@ -8,8 +8,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from superinsight.db.models.business import RULE_ACTIONS
-from superinsight.db.models.core import SEVERITIES
 from superinsight.rules.builder import BuilderError, to_json_logic
 from superinsight.services.documents import sources
 from superinsight.services.errors import ServiceError
@@ -20,6 +18,7 @@ from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules import views as rule_views
 from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.rules.testing import RuleTestReport
+from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
 from ui.jobs import track
 from ui.rule_form import current_builder, draw_builder, init_state
 from ui.session import current_actor, resources

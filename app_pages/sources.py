@@ -9,15 +9,9 @@ import streamlit as st
 
 from superinsight.services.errors import ServiceError
 from superinsight.services.sync import connections
+from superinsight.vocabulary import SOURCE_TYPE_LABELS, SYNCED_SOURCE_TYPES
 from ui.session import current_actor, resources
 
-TYPES = {
-    "database": "Database (PostgreSQL, MySQL/MariaDB, SQLite)",
-    "csv": "CSV file",
-    "jsonl": "JSON Lines file",
-    "folder": "Folder of text / markdown files",
-    "http_json": "HTTP JSON API",
-}
 PAGINATION = {
     "none": "One response holds everything",
     "page": "Page numbers (?page=1, 2, …)",
@@ -57,7 +51,7 @@ else:
             [
                 {
                     "Source": view.name,
-                    "Type": TYPES.get(view.source_type, view.source_type),
+                    "Type": SOURCE_TYPE_LABELS.get(view.source_type, view.source_type),
                     "Where": _where(view),
                     "Table / query": view.config.get("table")
                     or ("query" if view.config.get("query") else ""),
@@ -96,7 +90,9 @@ if editing is not None and st.button("Test connection", key="test_saved"):
 source_type = (
     editing.source_type
     if editing is not None
-    else st.selectbox("Type", list(TYPES), format_func=TYPES.__getitem__, key="source_type")
+    else st.selectbox(
+        "Type", list(SYNCED_SOURCE_TYPES), format_func=SOURCE_TYPE_LABELS.__getitem__, key="source_type"
+    )
 )
 saved: dict[str, Any] = editing.config if editing is not None else {}
 

@@ -136,7 +136,7 @@ def main() -> None:
                 ("computed / cached", f"{uncached / cached:.0f}x  (target > 20x)"),
             ],
         )
-        resources.engine.dispose()
+        resources.close()
 
 
 if __name__ == "__main__":

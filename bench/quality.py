@@ -130,7 +130,7 @@ def main() -> None:
         if sql != expected:
             raise SystemExit(f"SQL and pandas disagree:\n  sql    {sql}\n  pandas {expected}")
         issues_seconds, _ = measure(lambda: quality_scoring.score_source(resources, actor, 1))
-        resources.engine.dispose()
+        resources.close()
     report(
         f"Quality scores over {args.rows:,} documents (seeded in {seeding:.1f} s); both agree: {sql}",
         [

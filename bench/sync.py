@@ -186,7 +186,7 @@ def main() -> None:
             connection.execute(text("CHECKPOINT"))
         bare = copy_reference(source, workbench, "copy_reference_bare", False, source_id, job_id)
         shaped = copy_reference(source, workbench, "copy_reference_documents", True, source_id, job_id)
-        resources.engine.dispose()
+        resources.close()
         source.dispose()
 
     sync_rate = args.rows / full_seconds

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from superinsight.config import display_url, get_settings
+from superinsight.bootstrap import SchemaAheadError, bootstrap
+from superinsight.config import display_url
 from superinsight.db import migrate as schema
-from superinsight.logs import configure_logging
-from superinsight.resources import Resources, get_resources
+from superinsight.resources import Resources
 from superinsight.services import health as health_service
 from superinsight.services import overview
 from superinsight.services.context import DEMO_TENANT, system_actor
@@ -23,15 +23,11 @@ from superinsight.services.sync import scheduler as sync_scheduler
 app = typer.Typer(help="SuperInsight Workbench command line.", no_args_is_help=True, add_completion=False)
 
 
-def _resources() -> Resources:
-    configure_logging(get_settings())
-    return get_resources()
-
-
-def _migrate_or_exit(resources: Resources) -> None:
+def _resources(*, migrate_on_start: bool | None = None) -> Resources:
+    """The process's resources through the one bootstrap; a database newer than this code stops here."""
     try:
-        schema.upgrade(resources.engine)
-    except schema.SchemaAheadError as exc:
+        return bootstrap(migrate_on_start=migrate_on_start)
+    except SchemaAheadError as exc:
         typer.secho(f"Refusing to start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
 
@@ -39,9 +35,9 @@ def _migrate_or_exit(resources: Resources) -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to this version's newest revision."""
-    resources = _resources()
+    resources = _resources(migrate_on_start=False)
     before = schema.current_revision(resources.engine)
-    _migrate_or_exit(resources)
+    _resources(migrate_on_start=True)
     after = schema.current_revision(resources.engine)
     where = display_url(resources.settings.effective_database_url)
     if before == after:
@@ -60,8 +56,6 @@ def seed_demo(
 ) -> None:
     """Load the demo workspace: two sources, documents with metadata and a few rules."""
     resources = _resources()
-    if resources.settings.auto_migrate:
-        _migrate_or_exit(resources)
     _hand_over_demo_accounts(resources, tenant)
     if if_empty and not overview.summary(resources.uow(), system_actor(tenant)).empty:
         typer.echo("The workbench already has data; demo not loaded.")
@@ -105,8 +99,6 @@ def create_admin(
 ) -> None:
     """Create an admin account (the first one of a workspace, or another)."""
     resources = _resources()
-    if resources.settings.auto_migrate:
-        _migrate_or_exit(resources)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -133,8 +125,6 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit once the queue is empt
             err=True,
         )
         raise typer.Exit(2)
-    if resources.settings.auto_migrate:
-        _migrate_or_exit(resources)
     import rq
 
     rq.Worker([resources.jobs.queue], connection=resources.jobs.queue.connection).work(burst=burst)
@@ -149,8 +139,6 @@ def scheduler(
     import threading
 
     resources = _resources()
-    if resources.settings.auto_migrate:
-        _migrate_or_exit(resources)
     if once:
         done = sync_scheduler.tick(resources)
         typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
@@ -178,7 +166,7 @@ def health(
             err=True,
         )
         raise typer.Exit(2)
-    results = health_service.check_services(_resources(), only or None)
+    results = health_service.check_services(_resources(migrate_on_start=False), only or None)
     for item in results:
         latency = "—" if item.latency_ms is None else f"{item.latency_ms:.1f} ms"
         colour = {"up": typer.colors.GREEN, "down": typer.colors.RED}.get(item.state, typer.colors.YELLOW)

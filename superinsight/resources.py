@@ -6,10 +6,10 @@ services receive a `Resources` and never look at settings to choose a backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import neo4j
@@ -28,8 +28,10 @@ from superinsight.db.uow import UnitOfWork
 SERVICE_TIMEOUT_SECONDS = 3.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Resources:
+    """The adapters one process works with; compared and hashed by identity, like the connections it holds."""
+
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
@@ -37,6 +39,12 @@ class Resources:
     jobs: JobQueue
     graph: GraphStore
     annotator: Annotator
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        """Release what `build_resources` opened: pooled connections, the Redis client, the Neo4j driver."""
+        while self.closers:
+            self.closers.pop()()
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -66,7 +74,9 @@ def _redis(settings: Settings) -> redis.Redis | None:
     )
 
 
-def _graph(settings: Settings, session_factory: sessionmaker[Session]) -> GraphStore:
+def _graph(
+    settings: Settings, session_factory: sessionmaker[Session], closers: list[Callable[[], None]]
+) -> GraphStore:
     if settings.neo4j_uri is None:
         return RelationalGraph(session_factory)
     password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
@@ -76,6 +86,7 @@ def _graph(settings: Settings, session_factory: sessionmaker[Session]) -> GraphS
         connection_timeout=SERVICE_TIMEOUT_SECONDS,
         connection_acquisition_timeout=SERVICE_TIMEOUT_SECONDS * 2,
     )
+    closers.append(driver.close)
     return Neo4jGraph(driver)
 
 
@@ -91,14 +102,18 @@ def build_resources(settings: Settings) -> Resources:
     engine = build_engine(settings.effective_database_url)
     session_factory = build_session_factory(engine)
     redis_client = _redis(settings)
+    closers: list[Callable[[], None]] = [engine.dispose]
+    if redis_client is not None:
+        closers.append(redis_client.close)
     return Resources(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         cache=MemoryCache() if redis_client is None else RedisCache(redis_client),
         jobs=InProcessJobQueue() if redis_client is None else RQJobQueue(redis_client),
-        graph=_graph(settings, session_factory),
+        graph=_graph(settings, session_factory, closers),
         annotator=_annotator(settings),
+        closers=closers,
     )
 
 

@@ -188,7 +188,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def resources(db_url: str, tmp_path: Path) -> Iterator[Resources]:
     built = build_resources(make_settings(tmp_path, db_url))
     yield built
-    built.engine.dispose()
+    built.close()
 
 
 # Redis, Neo4j, Label Studio -----------------------------------------------

@@ -13,17 +13,11 @@ from superinsight.services.errors import ServiceError
 from superinsight.services.sync import connections
 from superinsight.services.sync import job_views as sync_job_views
 from superinsight.services.sync import jobs as sync_jobs
-from superinsight.sync.conflicts import STRATEGIES
 from superinsight.sync.modes import MODES
-from superinsight.sync.transforms import OPTION_KEYS, STEP_TYPES
+from superinsight.sync.transforms import OPTION_KEYS
+from superinsight.vocabulary import CONFLICT_STRATEGIES, CONFLICT_STRATEGY_LABELS, TRANSFORMATION_TYPES
 from ui.session import resources
 
-STRATEGY_LABELS = {
-    "source_wins": "The source wins",
-    "workbench_wins": "The workbench edit wins",
-    "newest_wins": "The newest change wins",
-    "manual": "Ask me (resolve on this page)",
-}
 OPTION_HELP = (
     "rename/cast: the target (cast: int, float, str, bool, date, datetime); default: the value; "
     "mask: mask, hash, redact or partial; template: text with {field} placeholders; "
@@ -154,7 +148,9 @@ def job_form(actor: Actor, sources: dict[str, int], existing: tuple[int, sync_jo
         _steps_table(draft.steps if draft else []),
         num_rows="dynamic",
         column_config={
-            "type": st.column_config.SelectboxColumn("Step", options=list(STEP_TYPES), required=True),
+            "type": st.column_config.SelectboxColumn(
+                "Step", options=list(TRANSFORMATION_TYPES), required=True
+            ),
             "field": st.column_config.TextColumn("Field"),
             "option": st.column_config.TextColumn("Option", help=OPTION_HELP),
         },
@@ -198,9 +194,9 @@ def job_form(actor: Actor, sources: dict[str, int], existing: tuple[int, sync_jo
     timezone = two.text_input("Time zone", value=draft.timezone if draft else "UTC", key=f"{prefix}_tz")
     strategy = three.selectbox(
         "When a document was edited here and changed at the source",
-        list(STRATEGIES),
-        index=list(STRATEGIES).index(draft.conflict_resolution) if draft else 0,
-        format_func=STRATEGY_LABELS.__getitem__,
+        list(CONFLICT_STRATEGIES),
+        index=list(CONFLICT_STRATEGIES).index(draft.conflict_resolution) if draft else 0,
+        format_func=CONFLICT_STRATEGY_LABELS.__getitem__,
         key=f"{prefix}_strategy",
     )
     one, two, three = st.columns(3)

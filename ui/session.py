@@ -2,59 +2,34 @@
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 from streamlit import runtime
 
-from superinsight.config import get_settings
-from superinsight.db import migrate as schema
-from superinsight.logs import configure_logging
-from superinsight.resources import Resources, get_resources
+from superinsight.bootstrap import SchemaAheadError, bootstrap, start_in_process_scheduler
+from superinsight.resources import Resources
 from superinsight.services.context import Actor
 from superinsight.services.errors import AuthenticationError
 from superinsight.services.security import sign_in
-from superinsight.services.sync import scheduler as sync_scheduler
 
 TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
 ACTOR = "auth_actor"
-SCHEDULER_INTERVAL_SECONDS = 15.0
 MESSAGE = "auth_message"
 
 
 @st.cache_resource(show_spinner="Preparing the database…")
 def _prepared_resources() -> Resources:
-    """Migrate once per server process, before any page queries the schema."""
-    settings = get_settings()
-    configure_logging(settings)
-    resources = get_resources()
-    if settings.auto_migrate:
-        schema.upgrade(resources.engine)
-    return resources
-
-
-@st.cache_resource(show_spinner=False)
-def _in_app_scheduler(_resources: Resources) -> threading.Event:
-    """With jobs on the app's own threads there is no scheduler process: the app ticks itself."""
-    stop = threading.Event()
-    threading.Thread(
-        target=sync_scheduler.tick_forever,
-        args=(_resources, SCHEDULER_INTERVAL_SECONDS, stop),
-        name="superinsight-scheduler",
-        daemon=True,
-    ).start()
-    return stop
+    return bootstrap()
 
 
 def resources() -> Resources:
     try:
         prepared = _prepared_resources()
-    except schema.SchemaAheadError as exc:
+    except SchemaAheadError as exc:
         st.error(f"The workbench cannot start: {exc}")
         st.stop()
         raise
-    if prepared.jobs.backend == "in-process" and runtime.exists():
-        _in_app_scheduler(prepared)
+    if runtime.exists():
+        start_in_process_scheduler(prepared)
     return prepared
 
 

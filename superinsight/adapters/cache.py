@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import redis
 
+SWEEP_SECONDS = 60.0
+
 
 class Cache(Protocol):
     backend: str
@@ -36,6 +38,19 @@ class MemoryCache:
     def __init__(self) -> None:
         self._items: dict[str, tuple[float | None, str]] = {}
         self._lock = threading.Lock()
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired keys nobody reads again (called with the lock held, at most once a minute)."""
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_SECONDS
+        for key in [
+            key
+            for key, (expires_at, _) in self._items.items()
+            if expires_at is not None and expires_at <= now
+        ]:
+            del self._items[key]
 
     def get(self, key: str) -> Any | None:
         with self._lock:
@@ -52,6 +67,7 @@ class MemoryCache:
         expires_at = time.monotonic() + ttl_seconds if ttl_seconds > 0 else None
         payload = json.dumps(value)
         with self._lock:
+            self._sweep(time.monotonic())
             self._items[key] = (expires_at, payload)
 
     def delete(self, key: str) -> None:

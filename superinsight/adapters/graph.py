@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 import neo4j
 from sqlalchemy import literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from superinsight.db import dialect
 from superinsight.db.models import GraphEdge, GraphNode
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -154,8 +154,7 @@ def _upsert(
     update_properties: bool,
 ) -> None:
     """Insert-or-update in one statement on either store (both speak ON CONFLICT)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(rows)
+    statement = dialect.insert(session, model).values(rows)
     if update_properties:
         session.execute(
             statement.on_conflict_do_update(

@@ -8,9 +8,10 @@ progress bar without knowing where the job runs.
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
-import traceback
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,9 +25,13 @@ from rq.job import Job
 from rq.job import JobStatus as RQJobStatus
 
 JobState = Literal["queued", "running", "finished", "failed", "cancelled"]
+ENDED_STATES = ("finished", "failed", "cancelled")
 
 ProgressReporter = Callable[[float, str], None]
 _reporter: ContextVar[ProgressReporter | None] = ContextVar("superinsight_job_reporter", default=None)
+
+log = logging.getLogger(__name__)
+KEPT_STATUSES = 1000
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ class InProcessJobQueue:
 
     def __init__(self, max_workers: int = 2) -> None:
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="superinsight-job")
-        self._statuses: dict[str, JobStatus] = {}
+        self._statuses: OrderedDict[str, JobStatus] = OrderedDict()
         self._lock = threading.Lock()
 
     def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
@@ -100,8 +105,14 @@ class InProcessJobQueue:
         return None
 
     def _update(self, job_id: str, status: JobStatus) -> None:
+        """Record a job's status, forgetting the oldest ended jobs beyond the last KEPT_STATUSES."""
         with self._lock:
             self._statuses[job_id] = status
+            if len(self._statuses) <= KEPT_STATUSES:
+                return
+            ended = [key for key, kept in self._statuses.items() if kept.state in ENDED_STATES]
+            for key in ended[: len(self._statuses) - KEPT_STATUSES]:
+                del self._statuses[key]
 
     def _run(
         self, job_id: str, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -113,8 +124,8 @@ class InProcessJobQueue:
         try:
             with _reporting_to(reporter):
                 func(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - a failed job is reported, never raised into the pool
-            traceback.print_exc()
+        except Exception as exc:
+            log.exception("in-process job %s (%s) failed", job_id, getattr(func, "__name__", func))
             self._update(job_id, replace(self.status(job_id), state="failed", error=str(exc)))
         else:
             self._update(job_id, replace(self.status(job_id), state="finished", progress=1.0))

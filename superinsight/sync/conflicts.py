@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from superinsight.vocabulary import CONFLICT_STRATEGIES
+
 Decision = Literal["take_source", "keep_workbench", "ask"]
-STRATEGIES = ("source_wins", "workbench_wins", "newest_wins", "manual")
 
 
 def decide(strategy: str, source_changed_at: datetime, workbench_edited_at: datetime) -> Decision:
@@ -23,4 +24,4 @@ def decide(strategy: str, source_changed_at: datetime, workbench_edited_at: date
         return "keep_workbench" if workbench_edited_at > source_changed_at else "take_source"
     if strategy == "manual":
         return "ask"
-    raise ValueError(f"conflict strategy must be one of {', '.join(STRATEGIES)}")
+    raise ValueError(f"conflict strategy must be one of {', '.join(CONFLICT_STRATEGIES)}")

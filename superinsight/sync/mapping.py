@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from collections.abc import Mapping as MappingType
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from superinsight.documents.record import DocumentInput
 from superinsight.sync.transforms import Record, RecordError
 
 FIXED_TARGETS = ("external_id", "title", "content", "tags")
@@ -25,15 +25,6 @@ _METADATA_KEY = re.compile(r"^metadata\.[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 class MappingError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class MappedRecord:
-    external_id: str
-    title: str
-    content: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
 
 
 def check(mapping: MappingType[str, str]) -> dict[str, str]:
@@ -85,7 +76,7 @@ def _tags(value: Any) -> list[str]:
     return [text for text in (_text(item).strip() for item in items) if text]
 
 
-def compile_mapping(mapping: MappingType[str, str]) -> Callable[[Record], MappedRecord]:
+def compile_mapping(mapping: MappingType[str, str]) -> Callable[[Record], DocumentInput]:
     """The mapping as a function, with what does not change between records worked out once."""
     key = mapping["external_id"]
     title, content, tags = mapping.get("title"), mapping.get("content"), mapping.get("tags")
@@ -97,7 +88,7 @@ def compile_mapping(mapping: MappingType[str, str]) -> Callable[[Record], Mapped
         if target.startswith("metadata.") and target != ALL_OTHERS
     ]
 
-    def apply_to(record: Record) -> MappedRecord:
+    def apply_to(record: Record) -> DocumentInput:
         external_id = _text(record.get(key)).strip()
         if not external_id:
             raise RecordError(f"{key}: the external id is empty")
@@ -106,7 +97,7 @@ def compile_mapping(mapping: MappingType[str, str]) -> Callable[[Record], Mapped
         )
         for name, source in named:
             metadata[name] = storable(record.get(source))
-        return MappedRecord(
+        return DocumentInput(
             external_id=external_id,
             title=_text(record.get(title)) if title else "",
             content=_text(record.get(content)) if content else "",
@@ -117,5 +108,5 @@ def compile_mapping(mapping: MappingType[str, str]) -> Callable[[Record], Mapped
     return apply_to
 
 
-def apply(mapping: MappingType[str, str], record: Record) -> MappedRecord:
+def apply(mapping: MappingType[str, str], record: Record) -> DocumentInput:
     return compile_mapping(mapping)(record)

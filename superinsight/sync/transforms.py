@@ -16,9 +16,9 @@ from typing import Any
 from superinsight import masking
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsonlogic import is_logic
+from superinsight.vocabulary import TRANSFORMATION_TYPES
 
 Record = dict[str, Any]
-STEP_TYPES = ("rename", "cast", "trim", "lowercase", "default", "drop", "mask", "template", "computed")
 CAST_TYPES = ("int", "float", "str", "bool", "datetime", "date")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]{0,127}$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -50,8 +50,8 @@ def _field(position: int, config: Mapping[str, Any], key: str = "field") -> str:
 
 def parse_step(position: int, kind: str, config: Mapping[str, Any]) -> Step:
     """A checked step; `position` (1-based) only makes the message point at the right step."""
-    if kind not in STEP_TYPES:
-        raise StepError(f"step {position}: type must be one of {', '.join(STEP_TYPES)}")
+    if kind not in TRANSFORMATION_TYPES:
+        raise StepError(f"step {position}: type must be one of {', '.join(TRANSFORMATION_TYPES)}")
     name = _field(position, config)
     if kind == "rename":
         return Step(kind, name, _field(position, config, "to"))

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from superinsight.db.models import AuditLog, Document
+from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
 from superinsight.services import overview
@@ -14,7 +15,7 @@ from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.sources import ensure_source, list_sources
-from superinsight.services.documents.writer import DocumentInput, UpsertCounts
+from superinsight.services.documents.writer import UpsertCounts
 from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
 ALICE = role_actor("acme", "analyst")

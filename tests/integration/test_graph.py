@@ -28,7 +28,7 @@ def graph(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
     url = request.getfixturevalue("sqlite_url" if request.param.endswith("sqlite") else "pg_url")
     resources = build_resources(make_settings(tmp_path, url))
     yield resources.graph
-    resources.engine.dispose()
+    resources.close()
 
 
 def _lineage(graph: GraphStore, tenant: str = "acme") -> None:

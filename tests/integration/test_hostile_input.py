@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from superinsight.db.models import AuditLog, BusinessRule, Document, User
+from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import system_actor
 from superinsight.services.documents import export, facets, search, sources, uploads
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
-from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import ServiceError
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import testing as rule_testing
@@ -56,7 +56,7 @@ def workbench(db_url: str, tmp_path: Path) -> Iterator[Resources]:
     built = build_resources(make_settings(tmp_path, db_url))
     sources.ensure_source(built.uow(), ADMIN, "Tickets", "csv")
     yield built
-    built.engine.dispose()
+    built.close()
 
 
 def _counts(resources: Resources) -> tuple[int, ...]:

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from superinsight.db.base import utcnow
+from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources
 from superinsight.services.context import role_actor, system_actor
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.sources import ensure_source
-from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality import scoring as quality_scoring

@@ -19,11 +19,12 @@ from superinsight.db.models import (
     Document,
     QualityIssue,
 )
+from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.sources import ensure_source
-from superinsight.services.documents.writer import DocumentInput, upsert_documents
+from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.errors import NotFoundError
 from superinsight.services.jobs import job_status
 from superinsight.services.rules import apply as rule_apply

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from superinsight.db.base import utcnow
+from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor, system_actor
@@ -17,7 +18,6 @@ from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.documents.sources import ensure_source
-from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
@@ -221,7 +221,7 @@ def test_postgresql_ranks_only_the_newest_matches(
     everything = search.search(resources, ANALYST, SearchQuery(text="refund", sort="newest"), limit=50).hits
     assert len(everything) == 8
     assert facets.facets(resources, ANALYST, SearchQuery(text="refund")).total == 8
-    resources.engine.dispose()
+    resources.close()
 
 
 @pytest.mark.postgres_only
@@ -245,7 +245,7 @@ def test_a_common_word_is_ranked_within_a_window_of_the_newest_ids(
     # The newest 4 hold only 2: no window, the newest 3 of all matches are ranked.
     again = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
     assert [hit.external_id for hit in again] == ["D10", "D8", "D6"]
-    resources.engine.dispose()
+    resources.close()
 
 
 class TestQualityBands:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import AuditLog, User, UserSession
+from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources
 from superinsight.services import overview
 from superinsight.services.context import Actor, role_actor, system_actor
@@ -19,7 +20,6 @@ from superinsight.services.demo import seed as demo
 from superinsight.services.documents import sources
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents import writer as document_writer
-from superinsight.services.documents.writer import DocumentInput
 from superinsight.services.errors import (
     AuthenticationError,
     InvalidInputError,

@@ -69,7 +69,7 @@ def victim(empty_pg_url: str) -> Iterator[Victim]:
 def res(db_url: str, tmp_path: Path) -> Iterator[Resources]:
     built = build_resources(make_settings(tmp_path, db_url, sync_allow_internal=True, sync_follow_ups=False))
     yield built
-    built.engine.dispose()
+    built.close()
 
 
 def _written(res: Resources) -> tuple[int, int]:

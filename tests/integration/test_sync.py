@@ -70,7 +70,7 @@ def _sync_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Any:
 def res(db_url: str, tmp_path: Path, files: Path) -> Iterator[Resources]:
     built = build_resources(_sync_settings(tmp_path, db_url))
     yield built
-    built.engine.dispose()
+    built.close()
 
 
 class SourceDB:
@@ -724,7 +724,7 @@ class TestCredentials:
                     ),
                 )
         finally:
-            strict.engine.dispose()
+            strict.close()
 
 
 class TestRetriesAndSchedules:
@@ -813,7 +813,7 @@ class TestFollowUps:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
         finally:
-            res.engine.dispose()
+            res.close()
 
 
 def _children(pid: int) -> list[int]:
@@ -888,8 +888,8 @@ class TestWorkerKilled:
                 ).one()
             assert total == distinct == 20_000
         finally:
-            local.engine.dispose()
-            res.engine.dispose()
+            local.close()
+            res.close()
 
 
 class TestDocumentLineage:

@@ -42,7 +42,7 @@ class TestParsing:
         assert [(r.line, r.reason) for r in parsed.rejected] == [
             (3, "external id must be 1 to 255 characters"),
             (4, "id '1' appears earlier in the file"),
-            (6, "more values than columns"),
+            (6, "has 5 fields, the header has 4"),
         ]
 
     def test_jsonl_lines_become_documents(self) -> None:

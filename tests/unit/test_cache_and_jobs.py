@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from superinsight.adapters import jobs as jobs_module
 from superinsight.adapters.cache import MemoryCache
 from superinsight.adapters.jobs import InProcessJobQueue, JobStatus, UnknownJobError, report_progress
 
@@ -36,6 +37,19 @@ class TestMemoryCache:
         assert cache.get("k") == 1
         now[0] += 0.2
         assert cache.get("k") is None
+
+    def test_expired_keys_nobody_reads_are_swept_within_a_minute(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        now = [1000.0]
+        monkeypatch.setattr(time, "monotonic", lambda: now[0])
+        cache = MemoryCache()
+        for number in range(100):
+            cache.set(f"old{number}", number, ttl_seconds=10)
+        cache.set("forever", 1, ttl_seconds=0)
+        now[0] += 61
+        cache.set("new", 2, ttl_seconds=10)
+        assert sorted(cache._items) == ["forever", "new"]
 
     def test_incr_counts_from_zero_and_delete_forgets(self) -> None:
         cache = MemoryCache()
@@ -88,3 +102,20 @@ class TestInProcessJobs:
 
     def test_report_progress_outside_a_job_does_nothing(self) -> None:
         report_progress(0.3, "no job here")
+
+
+def test_the_in_process_queue_forgets_the_oldest_ended_jobs_never_waiting_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jobs_module, "KEPT_STATUSES", 5)
+    queue = InProcessJobQueue(max_workers=1)
+    gate = threading.Event()
+    first = queue.enqueue(_steps, gate)
+    rest = [queue.enqueue(len, "x") for _ in range(8)]
+    assert {queue.status(job_id).state for job_id in rest} == {"queued"}
+    gate.set()
+    assert wait_done(queue, rest[-1]).state == "finished"
+    assert [queue.status(job_id).state for job_id in rest[-5:]] == ["finished"] * 5
+    for job_id in [first, *rest[:3]]:
+        with pytest.raises(UnknownJobError):
+            queue.status(job_id)

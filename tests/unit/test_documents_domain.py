@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.services.documents.writer import (
+from superinsight.documents.record import (
     DocumentInput,
+    DocumentProblem,
     canonical_json,
+    check_document,
     content_hash,
     json_has_nul,
-    validate,
 )
+from superinsight.services.documents.writer import validate
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
 
@@ -97,3 +100,35 @@ json_values = st.recursive(
 @given(json_values)
 def test_a_nul_is_found_in_json_text_exactly_when_the_value_holds_one(value: object) -> None:
     assert json_has_nul(canonical_json(value)) == has_nul(value)
+
+
+@pytest.mark.parametrize(
+    ("doc", "field", "message"),
+    [
+        (DocumentInput("", "t", "c"), "external_id", "external id must be 1 to 255 characters"),
+        (DocumentInput("a", "t" * 1001, "c"), "title", "title is longer than 1000 characters"),
+        (DocumentInput("a\x00", "t", "c"), "external_id", "text contains a NUL character"),
+        (DocumentInput("a", "t", "c", {"k\x00": 1}), "metadata", "text contains a NUL character"),
+        (DocumentInput("a", "t", "c", tags=["x\x00"]), "tags", "text contains a NUL character"),
+        (DocumentInput("a", "t\ud800", "c"), "title", "text is not valid Unicode (a lone surrogate)"),
+        (DocumentInput("a", "t", "c", {"k": "\udfff"}), "metadata", "text is not valid Unicode"),
+        (DocumentInput("a", "t", "c", {"x": {"y": [1]}}), "metadata", "metadata.x.y is a list"),
+    ],
+)
+def test_a_refused_record_names_the_field_and_the_reason(
+    doc: DocumentInput, field: str, message: str
+) -> None:
+    with pytest.raises(DocumentProblem, match=re.escape(message)) as refused:
+        check_document(doc)
+    assert refused.value.field == field
+
+
+@given(st.text(alphabet=st.characters(categories=["Cs", "Ll"]), min_size=1, max_size=5))
+def test_a_record_is_refused_exactly_when_its_text_cannot_be_stored(text: str) -> None:
+    storable = all(not 0xD800 <= ord(char) <= 0xDFFF for char in text)
+    try:
+        check_document(DocumentInput("a", text, text))
+    except DocumentProblem as problem:
+        assert not storable and problem.field == "title"
+    else:
+        assert storable

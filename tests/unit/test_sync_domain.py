@@ -5,15 +5,15 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from superinsight.documents.files import FileProblem, csv_lines, jsonl_lines, records_or_refuse
+from superinsight.documents.record import DocumentInput
 from superinsight.sync import conflicts, credentials, cursor, mapping, modes, retry, schedule, transforms
-from superinsight.sync.connectors.base import SourceError, SourceRecord, after, in_batches
-from superinsight.sync.connectors.files import parse_csv, parse_jsonl, resolve_inside
+from superinsight.sync.connectors.base import SourceRecord, after, in_batches
 from superinsight.sync.cursor import Cursor
 
 KEY = b"k" * 32
@@ -142,7 +142,7 @@ class TestMapping:
                 "n": Decimal("3"),
             },
         )
-        assert mapped == mapping.MappedRecord(
+        assert mapped == DocumentInput(
             "7", "Ada", "", {"when": "2026-01-02T00:00:00", "price": 2.5, "n": 3}, ["a", "b", "c"]
         )
 
@@ -293,31 +293,30 @@ class TestModes:
 
 class TestFiles:
     def test_csv_with_a_short_line_is_refused_naming_the_line(self) -> None:
-        with pytest.raises(SourceError, match="line 3 has 1 fields, the header has 2"):
-            parse_csv("a,b\n1,2\n3\n", "x.csv")
+        with pytest.raises(FileProblem, match=r"x\.csv: line 3 has 1 fields, the header has 2"):
+            records_or_refuse(csv_lines("a,b\n1,2\n3\n", "x.csv"), "x.csv")
 
     def test_csv_needs_a_header_without_repeats(self) -> None:
-        with pytest.raises(SourceError, match="repeat"):
-            parse_csv("a,a\n1,2\n", "x.csv")
-        with pytest.raises(SourceError, match="first line"):
-            parse_csv("", "x.csv")
+        with pytest.raises(FileProblem, match="repeat"):
+            list(csv_lines("a,a\n1,2\n", "x.csv"))
+        with pytest.raises(FileProblem, match="first line"):
+            list(csv_lines("", "x.csv"))
 
     def test_jsonl_lines_must_be_objects(self) -> None:
-        assert parse_jsonl('{"a": 1}\n\n{"a": 2}\n', "x.jsonl") == [{"a": 1}, {"a": 2}]
-        with pytest.raises(SourceError, match="line 2 is not JSON"):
-            parse_jsonl('{"a": 1}\n{"a":\n', "x.jsonl")
-        with pytest.raises(SourceError, match="line 1 is not a JSON object"):
-            parse_jsonl("[1]\n", "x.jsonl")
+        assert records_or_refuse(jsonl_lines('{"a": 1}\n\n{"a": 2}\n'), "x.jsonl") == [{"a": 1}, {"a": 2}]
+        with pytest.raises(FileProblem, match="line 2 is not JSON"):
+            records_or_refuse(jsonl_lines('{"a": 1}\n{"a":\n'), "x.jsonl")
+        with pytest.raises(FileProblem, match="line 1 is not a JSON object"):
+            records_or_refuse(jsonl_lines("[1]\n"), "x.jsonl")
 
-    def test_paths_may_not_leave_the_files_folder(self, tmp_path: Path) -> None:
-        (tmp_path / "inside").mkdir()
-        (tmp_path / "inside" / "link").symlink_to("/etc")
-        assert (
-            resolve_inside(tmp_path / "inside", "a/b.csv") == (tmp_path / "inside" / "a" / "b.csv").resolve()
-        )
-        for escape in ("../x.csv", "/etc/passwd", "link/passwd"):
-            with pytest.raises(SourceError, match="inside the files folder"):
-                resolve_inside(tmp_path / "inside", escape)
+    def test_each_bad_line_is_named_with_its_reason_for_whoever_skips_it(self) -> None:
+        lines = list(csv_lines('a,b\n1,2\n3\n4,5,6\n"7",8\n', "x.csv"))
+        assert [(line.number, line.record, line.problem) for line in lines] == [
+            (2, {"a": "1", "b": "2"}, None),
+            (3, None, "has 1 fields, the header has 2"),
+            (4, None, "has 3 fields, the header has 2"),
+            (5, {"a": "7", "b": "8"}, None),
+        ]
 
 
 def test_a_later_timestamp_is_a_later_position() -> None:

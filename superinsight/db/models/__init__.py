@@ -12,14 +12,7 @@ from superinsight.db.models.business import (
     DataQualityScore,
     IndustryDataset,
 )
-from superinsight.db.models.core import (
-    Annotation,
-    AuditLog,
-    BillingRecord,
-    Document,
-    QualityIssue,
-    Task,
-)
+from superinsight.db.models.core import Annotation, AuditLog, BillingRecord, Document, QualityIssue, Task
 from superinsight.db.models.graph import GraphEdge, GraphNode
 from superinsight.db.models.security import (
     IpWhitelist,

@@ -10,26 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from superinsight.db.base import Base, BigIntPK, CreatedMixin, TenantMixin, TimestampMixin
 from superinsight.db.models._checks import one_of
-from superinsight.db.models.core import SEVERITIES
-
-RULE_ACTIONS = ("flag", "tag", "quality_issue", "notify")
-ANALYSIS_STATUSES = ("running", "completed", "failed")
-NOTIFICATION_TYPES = ("new_pattern", "rule_change", "insight_generated", "quality_drop", "sync_failed")
-NOTIFICATION_STATUSES = ("unread", "read", "dismissed")
-DELIVERY_METHODS = ("web", "email", "webhook")
-DATASET_CATEGORIES = (
-    "finance",
-    "healthcare",
-    "legal",
-    "general",
-    "technology",
-    "retail",
-    "manufacturing",
-    "education",
+from superinsight.vocabulary import (
+    ANALYSIS_STATUSES,
+    DATASET_CATEGORIES,
+    DATASET_STATUSES,
+    DELIVERY_METHODS,
+    MASKING_METHODS,
+    NOTIFICATION_STATUSES,
+    NOTIFICATION_TYPES,
+    RULE_ACTIONS,
+    SCORE_SCOPES,
+    SEVERITIES,
 )
-DATASET_STATUSES = ("available", "downloading", "processing", "integrated", "error", "deprecated")
-MASKING_METHODS = ("mask", "hash", "redact", "partial")
-SCORE_SCOPES = ("document", "source", "tenant")
 
 
 class BusinessRule(TenantMixin, TimestampMixin, Base):

@@ -23,18 +23,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from superinsight.db.base import Base, BigIntPK, CreatedMixin, TenantMixin, TimestampMixin
 from superinsight.db.models._checks import one_of
-
-SYNC_STATUSES = ("pending", "syncing", "synced", "conflict", "failed")
-ISSUE_STATUSES = ("open", "acknowledged", "resolved")
-SEVERITIES = ("info", "warning", "error", "critical")
-TASK_STATUSES = ("pending", "in_progress", "completed", "skipped")
+from superinsight.vocabulary import DOCUMENT_SYNC_STATUSES, ISSUE_STATUSES, SEVERITIES, TASK_STATUSES
 
 
 class Document(TenantMixin, TimestampMixin, Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("source_id", "external_id"),
-        one_of("sync_status", SYNC_STATUSES),
+        one_of("sync_status", DOCUMENT_SYNC_STATUSES),
         Index("ix_documents_tenant_id_id", "tenant_id", "id"),
         # Only edited documents can conflict with a sync; this keeps finding them cheap.
         Index(
@@ -68,7 +64,7 @@ class Task(TenantMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("project_id", "document_id"),
         one_of("status", TASK_STATUSES),
-        one_of("sync_status", SYNC_STATUSES),
+        one_of("sync_status", DOCUMENT_SYNC_STATUSES),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

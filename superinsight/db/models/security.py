@@ -9,9 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from superinsight.db.base import Base, CreatedMixin, TenantMixin, TimestampMixin
 from superinsight.db.models._checks import one_of
-
-ROLE_NAMES = ("admin", "analyst", "annotator", "viewer")
-SCOPE_TYPES = ("source", "project")
+from superinsight.vocabulary import SCOPE_TYPES
 
 role_permissions = Table(
     "role_permissions",

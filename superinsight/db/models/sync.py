@@ -21,27 +21,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from superinsight.db.base import Base, BigIntPK, CreatedMixin, TenantMixin, TimestampMixin
 from superinsight.db.models._checks import one_of
-
-SOURCE_TYPES = ("database", "csv", "jsonl", "folder", "http_json", "upload")
-SOURCE_STATUSES = ("active", "inactive", "error", "testing")
-SYNC_MODES = ("full_refresh_overwrite", "full_refresh_append", "incremental_append", "incremental_dedup")
-JOB_STATUSES = ("draft", "active", "paused", "disabled", "archived")
-EXECUTION_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "cancelled")
-ACTIVE_EXECUTION_STATUSES = ("queued", "running")
-TRIGGERS = ("manual", "schedule", "retry")
-CONFLICT_STRATEGIES = ("source_wins", "workbench_wins", "newest_wins", "manual")
-CONFLICT_TYPES = ("version", "content", "schema", "delete", "constraint")
-CONFLICT_STATUSES = ("pending", "auto_resolved", "manually_resolved", "escalated", "ignored")
-TRANSFORMATION_TYPES = (
-    "rename",
-    "cast",
-    "trim",
-    "lowercase",
-    "default",
-    "drop",
-    "mask",
-    "template",
-    "computed",
+from superinsight.vocabulary import (
+    CONFLICT_STATUSES,
+    CONFLICT_STRATEGIES,
+    CONFLICT_TYPES,
+    JOB_STATUSES,
+    RUN_STATES,
+    RUN_TRIGGERS,
+    SOURCE_STATUSES,
+    SOURCE_TYPES,
+    SYNC_MODES,
+    TRANSFORMATION_TYPES,
 )
 
 
@@ -136,8 +126,8 @@ class SyncExecution(TenantMixin, CreatedMixin, Base):
 
     __tablename__ = "sync_executions"
     __table_args__ = (
-        one_of("status", EXECUTION_STATUSES),
-        one_of("trigger", TRIGGERS),
+        one_of("status", RUN_STATES),
+        one_of("trigger", RUN_TRIGGERS),
         Index("ix_sync_executions_job_id_created_at", "job_id", "created_at"),
         Index(
             "uq_sync_executions_active_job",

@@ -8,20 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from superinsight.db.base import utcnow
-from superinsight.services.documents.writer import DocumentInput
+from superinsight.documents.record import DocumentInput
 
 REGIONS = ("EMEA", "NA", "APAC", "LATAM")
-
-
 PRODUCTS = ("Billing", "Analytics", "Mobile app", "API", "Data export")
-
-
 PRIORITIES = ("low", "normal", "high", "urgent")
-
-
 AGENTS = ("amira", "bo", "chen", "dara", "eli", None)
-
-
 TICKET_PROBLEMS = (
     ("cannot log in after password reset", "Since this morning the login page says my password is wrong."),
     ("invoice shows the wrong amount", "The March invoice charges us twice for the same seats."),
@@ -34,11 +26,7 @@ TICKET_PROBLEMS = (
 
 
 CONTRACT_KINDS = ("Master services agreement", "Order form", "Data processing agreement", "Renewal")
-
-
 CONTRACT_CLAUSES = ("Auto-renews unless cancelled.", "Includes a termination for convenience clause.", "")
-
-
 COMPANIES = (
     "Acme Corp",
     "Globex",
@@ -54,8 +42,6 @@ COMPANIES = (
 
 
 STAGES = 3
-
-
 SUPPORT_EXPECTATIONS = {
     "required": ["customer", "region", "priority", "assignee"],
     "allowed": {"priority": list(("low", "normal", "high", "urgent"))},

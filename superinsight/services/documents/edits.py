@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from superinsight.db.base import utcnow
-from superinsight.db.models import (
-    Document,
-)
+from superinsight.db.models import Document
+from superinsight.documents.record import DocumentInput, DocumentProblem, check_document
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
-from superinsight.services.documents.writer import DocumentInput, bump_version, check_document
+from superinsight.services.documents.writer import bump_version
+from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_row
 
 
@@ -40,7 +40,10 @@ def edit_document(
             document.meta if metadata is None else metadata,
             list(document.tags),
         )
-        check_document(edited)
+        try:
+            check_document(edited)
+        except DocumentProblem as problem:
+            raise InvalidInputError(str(problem)) from None
         before = {"title": document.title, "content": document.content, "metadata": document.meta}
         document.title, document.content, document.meta = edited.title, edited.content, edited.metadata
         document.edited_at = utcnow()

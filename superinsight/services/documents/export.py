@@ -13,8 +13,6 @@ from superinsight.services.context import Actor
 from superinsight.services.documents.search import Hit, SearchQuery, search
 
 EXPORT_PAGE = 1000
-
-
 EXPORT_COLUMNS = ("id", "source", "external_id", "title", "snippet", "tags", "created_at")
 
 

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, true
+from sqlalchemy.orm import Session
 
+from superinsight.db import dialect
 from superinsight.db.models import DataSource, Document
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
@@ -51,7 +53,7 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
             .group_by(DataSource.name)
             .order_by(func.count().desc())
         ).all()
-        tags = uow.session.execute(_tag_counts(uow.session.get_bind().dialect.name, matching)).all()
+        tags = uow.session.execute(_tag_counts(uow.session, matching)).all()
     computed = Facets(
         total=sum(count for _, count in by_source),
         by_source=[(name, count) for name, count in by_source],
@@ -71,9 +73,8 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
     return computed
 
 
-def _tag_counts(dialect: str, matching: Any) -> Select[Any]:
-    elements = func.jsonb_array_elements_text if dialect == "postgresql" else func.json_each
-    tag = elements(Document.tags).table_valued("value")
+def _tag_counts(session: Session, matching: Any) -> Select[Any]:
+    tag = dialect.json_array_texts(session, Document.tags)
     return (
         select(tag.c.value, func.count())
         .select_from(Document)

@@ -9,9 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from superinsight import masking
-from superinsight.db.models import (
-    DataMaskingRule,
-)
+from superinsight.db.models import DataMaskingRule
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require

@@ -26,17 +26,9 @@ from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_sources
 
 Sort = Literal["relevance", "newest", "oldest"]
-
-
 MAX_PAGE = 200
-
-
 RANKED_MATCHES = 2_000
-
-
 NEWEST_WINDOW = 100_000
-
-
 QualityBand = Literal["clean", "warnings", "errors"]
 
 
@@ -184,7 +176,8 @@ def search(
             Document.tags,
             Document.created_at,
         ]
-        ranked_newest_only = by_relevance and dialect == "postgresql"
+        # PostgreSQL ranks only the newest matches (see RANKED_MATCHES); SQLite's FTS5 ranks them all.
+        ranked_newest_only = by_relevance and full_text is not None and full_text.postgres
         if ranked_newest_only:
             # Rank only the newest matches: ranking reads each match's vector, and a word
             # found in a tenth of a million documents would otherwise cost a third of a second.

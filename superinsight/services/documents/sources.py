@@ -9,13 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from superinsight.db.models import DataSource
-from superinsight.db.models.sync import SOURCE_TYPES
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_sources
+from superinsight.vocabulary import SOURCE_TYPES
 
 
 def ensure_source(

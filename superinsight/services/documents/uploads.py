@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
 
+from superinsight.documents import record as document_record
+from superinsight.documents.files import FileProblem, Line, Record, csv_lines, jsonl_lines
+from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents import sources
 from superinsight.services.documents import writer as document_writer
-from superinsight.services.documents.writer import DocumentInput, UpsertCounts
+from superinsight.services.documents.writer import UpsertCounts
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
 
 MAX_BYTES = 20 * 1024 * 1024
-
-
 MAX_ROWS = 100_000
-
-
 UPLOAD_SOURCE = "Uploads"
-
-
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 
 
@@ -54,9 +50,9 @@ def _text(name: str, data: bytes) -> str:
 
 def _checked(doc: DocumentInput, line: int, seen: set[str], rejected: list[Rejected]) -> DocumentInput | None:
     try:
-        document_writer.check_document(doc)
-    except InvalidInputError as exc:
-        rejected.append(Rejected(line, str(exc).removeprefix("record 1: ")))
+        document_record.check_document(doc)
+    except document_record.DocumentProblem as problem:
+        rejected.append(Rejected(line, str(problem)))
         return None
     if doc.external_id in seen:
         rejected.append(Rejected(line, f"id {doc.external_id!r} appears earlier in the file"))
@@ -65,50 +61,56 @@ def _checked(doc: DocumentInput, line: int, seen: set[str], rejected: list[Rejec
     return doc
 
 
+def _documents(
+    name: str, lines: Iterator[Line], to_document: Callable[[Record], DocumentInput]
+) -> ParsedUpload:
+    """The upload's policy for bad lines: import the good ones, list the others with the reason."""
+    parsed: list[DocumentInput] = []
+    rejected: list[Rejected] = []
+    seen: set[str] = set()
+    try:
+        for line in lines:
+            if len(parsed) + len(rejected) >= MAX_ROWS:
+                raise InvalidInputError(f"{name} has more than {MAX_ROWS:,} rows; split it")
+            if line.record is None:
+                rejected.append(Rejected(line.number, str(line.problem)))
+                continue
+            try:
+                doc = to_document(line.record)
+            except ValueError as exc:
+                rejected.append(Rejected(line.number, str(exc)))
+                continue
+            if (checked := _checked(doc, line.number, seen, rejected)) is not None:
+                parsed.append(checked)
+    except FileProblem as exc:
+        raise InvalidInputError(str(exc)) from None
+    if rejected and not parsed:
+        first = rejected[0]
+        raise InvalidInputError(
+            f"{name} has no line that is a document; first problem: line {first.line}: {first.reason}"
+        )
+    return ParsedUpload(parsed, rejected)
+
+
 def parse_csv(
     name: str, data: bytes, *, id_column: str, title_column: str, content_column: str
 ) -> ParsedUpload:
     """One document per row; the other columns become metadata."""
     text = _text(name, data)
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = reader.fieldnames or []
-    except csv.Error as exc:
-        raise InvalidInputError(f"{name} is not a readable CSV file: {exc}") from None
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
     missing = [column for column in (id_column, title_column, content_column) if column not in header]
     if missing:
         raise InvalidInputError(f"{name} has no column {missing[0]!r}; its columns are {', '.join(header)}")
-    parsed: list[DocumentInput] = []
-    rejected: list[Rejected] = []
-    seen: set[str] = set()
-    try:
-        for row in reader:
-            line = reader.line_num
-            if len(parsed) + len(rejected) >= MAX_ROWS:
-                raise InvalidInputError(f"{name} has more than {MAX_ROWS:,} rows; split it")
-            if None in row:
-                rejected.append(Rejected(line, "more values than columns"))
-                continue
-            meta = {
-                key: value
-                for key, value in row.items()
-                if key not in (id_column, title_column, content_column)
-            }
-            doc = DocumentInput(
-                (row[id_column] or "").strip(), row[title_column] or "", row[content_column] or "", meta
-            )
-            if (checked := _checked(doc, line, seen, rejected)) is not None:
-                parsed.append(checked)
-    except csv.Error as exc:
-        raise InvalidInputError(
-            f"{name} is not a readable CSV file (line {reader.line_num}): {exc}"
-        ) from None
-    return ParsedUpload(parsed, rejected)
+    named = (id_column, title_column, content_column)
+
+    def to_document(row: Record) -> DocumentInput:
+        meta = {key: value for key, value in row.items() if key not in named}
+        return DocumentInput(row[id_column].strip(), row[title_column], row[content_column], meta)
+
+    return _documents(name, csv_lines(text, name), to_document)
 
 
-def _from_json(item: Any) -> DocumentInput:
-    if not isinstance(item, dict):
-        raise ValueError("each line must be a JSON object")
+def _from_json(item: Record) -> DocumentInput:
     external_id = item.get("external_id", item.get("id"))
     if not isinstance(external_id, str | int) or isinstance(external_id, bool):
         raise ValueError('needs an "external_id" (text or number)')
@@ -125,32 +127,7 @@ def _from_json(item: Any) -> DocumentInput:
 
 def parse_jsonl(name: str, data: bytes) -> ParsedUpload:
     """One JSON object per line: external_id, title, content, metadata, tags."""
-    text = _text(name, data)
-    parsed: list[DocumentInput] = []
-    rejected: list[Rejected] = []
-    seen: set[str] = set()
-    lines = text.splitlines()
-    if len(lines) > MAX_ROWS:
-        raise InvalidInputError(f"{name} has more than {MAX_ROWS:,} lines; split it")
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            doc = _from_json(json.loads(raw))
-        except json.JSONDecodeError as exc:
-            rejected.append(Rejected(number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
-            continue
-        except ValueError as exc:
-            rejected.append(Rejected(number, str(exc)))
-            continue
-        if (checked := _checked(doc, number, seen, rejected)) is not None:
-            parsed.append(checked)
-    if not parsed and rejected and len(rejected) == sum(1 for line in lines if line.strip()):
-        raise InvalidInputError(
-            f"{name} has no line that is a document; first problem: line "
-            f"{rejected[0].line}: {rejected[0].reason}"
-        )
-    return ParsedUpload(parsed, rejected)
+    return _documents(name, jsonl_lines(_text(name, data)), _from_json)
 
 
 def parse_text(name: str, data: bytes) -> ParsedUpload:

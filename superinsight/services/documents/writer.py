@@ -2,44 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from superinsight.db.base import utcnow
-from superinsight.db.models import (
-    Document,
-)
+from superinsight.db.models import Document
 from superinsight.db.uow import UnitOfWork
+from superinsight.documents.record import DocumentInput, DocumentProblem, check_document, content_hash
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.inputs import has_nul
 from superinsight.services.scoping import visible_source
-
-MAX_EXTERNAL_ID = 255
-
-
-MAX_TITLE = 1000
-
-
-@dataclass(frozen=True)
-class DocumentInput:
-    external_id: str
-    title: str
-    content: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -54,86 +33,14 @@ class UpsertCounts:
         )
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-_JSON_STRING: Callable[[str], str] = json.encoder.encode_basestring
-
-
-_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def canonical_json(value: Any) -> str:
-    """One spelling of a value as JSON: sorted keys, no spaces, so equal values hash equal."""
-    return _CANONICAL.encode(value)
-
-
-def json_has_nul(text: str) -> bool:
-    """Whether JSON text encodes a NUL character (an escape \\u0000 not itself escaped)."""
-    return "\\u0000" in text and _NUL_ESCAPE.search(text) is not None
-
-
-def content_hash(doc: DocumentInput) -> str:
-    """Decides whether a re-synced document changed: same inputs, same hash, on any machine."""
-    return hash_parts(doc.title, doc.content, canonical_json(doc.metadata), canonical_json(doc.tags))
-
-
-def hash_parts(title: str, content: str, metadata_json: str, tags_json: str) -> str:
-    """`content_hash` from metadata and tags already spelled by `canonical_json`.
-
-    The text hashed is the canonical JSON object of all four fields; a sync that
-    has the metadata's JSON anyway (to COPY it) does not spell it twice.
-    """
-    canonical = (
-        f'{{"content":{_JSON_STRING(content)},"metadata":{metadata_json},'
-        f'"tags":{tags_json},"title":{_JSON_STRING(title)}}}'
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _list_in(value: Any, path: str) -> str | None:
-    """The first place a metadata value holds a list, if any."""
-    if isinstance(value, list):
-        return path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _list_in(item, f"{path}.{key}")
-            if found:
-                return found
-    return None
-
-
-def check_document(
-    doc: DocumentInput, position: int = 1, *, metadata_json: str | None = None, tags_json: str | None = None
-) -> None:
-    """Refuse a record that could not be stored or matched exactly by rules.
-
-    Metadata holds scalars and nested objects, not lists: rules compare metadata
-    inside the database, and a list has no single value to compare (lists of
-    labels belong in tags). A caller that has spelled metadata and tags as JSON
-    already passes that text, which is searched for NUL faster than the values.
-    """
-    if metadata_json is not None and tags_json is not None:
-        nul = "\x00" in doc.external_id or "\x00" in doc.title or "\x00" in doc.content
-        nul = nul or json_has_nul(metadata_json) or json_has_nul(tags_json)
-    else:
-        nul = has_nul((doc.external_id, doc.title, doc.content, doc.metadata, doc.tags))
-    if nul:
-        raise InvalidInputError(f"record {position}: text contains a NUL character")
-    listed = _list_in(doc.metadata, "metadata")
-    if listed:
-        raise InvalidInputError(f"record {position}: {listed} is a list; put labels in tags instead")
-    if not doc.external_id or len(doc.external_id) > MAX_EXTERNAL_ID:
-        raise InvalidInputError(f"record {position}: external id must be 1 to {MAX_EXTERNAL_ID} characters")
-    if len(doc.title) > MAX_TITLE:
-        raise InvalidInputError(f"record {position}: title is longer than {MAX_TITLE} characters")
-
-
 def validate(docs: Sequence[DocumentInput]) -> None:
     """Refuse a batch if any record is unusable or two records share an external id."""
     seen: set[str] = set()
     for position, doc in enumerate(docs, start=1):
-        check_document(doc, position)
+        try:
+            check_document(doc)
+        except DocumentProblem as problem:
+            raise InvalidInputError(f"record {position}: {problem}") from None
         if doc.external_id in seen:
             raise InvalidInputError(f"record {position}: external id {doc.external_id!r} appears twice")
         seen.add(doc.external_id)

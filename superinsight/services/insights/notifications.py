@@ -10,9 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, select, true, update
 
 from superinsight.db.base import utcnow
-from superinsight.db.models import (
-    BusinessLogicNotification,
-)
+from superinsight.db.models import BusinessLogicNotification
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError

@@ -12,22 +12,16 @@ from sqlalchemy.orm import Session, aliased
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import Document, QualityIssue, User
-from superinsight.db.models.core import ISSUE_STATUSES
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_source, visible_sources
+from superinsight.vocabulary import ISSUE_STATUSES
 
 STATUSES = ISSUE_STATUSES
-
-
 CHECK_PREFIX = "expectation: "
-
-
 DUPLICATE = f"{CHECK_PREFIX}not a duplicate of an earlier document"
-
-
 MAX_BULK = 5000
 
 

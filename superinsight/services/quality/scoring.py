@@ -39,8 +39,6 @@ def _present(key: str) -> ColumnElement[bool]:
 
 
 CHECK_PREFIX = quality_issues.CHECK_PREFIX
-
-
 KINDS = {"number": ("number",), "string": ("string",), "boolean": ("true", "false")}
 
 

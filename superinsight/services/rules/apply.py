@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from superinsight.adapters.jobs import report_progress
+from superinsight.db import dialect
 from superinsight.db.base import utcnow
 from superinsight.db.models import (
     BusinessLogicAnalysisHistory,
@@ -90,11 +90,6 @@ def apply_rule(resources: Resources, actor: Actor, rule_id: int, run_id: int) ->
                 uow.commit()
         raise
     return result
-
-
-def _insert_ignore(session: Session, model: Any) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
 
 
 def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, started: float) -> ApplyResult:
@@ -181,7 +176,7 @@ def _record_batch(
 ) -> int:
     """Store this batch's matches (ignoring ones a previous run stored) and count them."""
     columns = ["tenant_id", "rule_id", "rule_version", "document_id", "analysis_id", "created_at"]
-    statement = _insert_ignore(session, BusinessRuleApplication)
+    statement = dialect.insert(session, BusinessRuleApplication)
     if condition is not None:
         matches = select(
             literal(actor.tenant_id),

@@ -6,15 +6,19 @@ from dataclasses import asdict
 
 from sqlalchemy import select
 
-from superinsight.db.models import (
-    BusinessRule,
-    BusinessRuleVersion,
-)
+from superinsight.db.models import BusinessRule, BusinessRuleVersion
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
-from superinsight.services.rules.drafts import RuleDraft, RuleInputError, check_draft, field_catalog
+from superinsight.services.rules.drafts import (
+    RuleDraft,
+    RuleInputError,
+    check_draft,
+    draft_of,
+    field_catalog,
+    stored_values,
+)
 from superinsight.services.rules.views import RuleView, rule_view, tenant_rule
 
 # Writing --------------------------------------------------------------------
@@ -25,29 +29,14 @@ def _snapshot(rule: BusinessRule, actor: Actor) -> BusinessRuleVersion:
         tenant_id=rule.tenant_id,
         rule_id=rule.id,
         version=rule.version,
-        name=rule.name,
-        description=rule.description,
-        body=rule.body,
-        severity=rule.severity,
-        action=rule.action,
-        tags=list(rule.tags),
-        mostly=rule.mostly,
-        warn_after=rule.warn_after,
-        error_after=rule.error_after,
         created_by=actor.user_id,
+        **stored_values(draft_of(rule)),
     )
 
 
 def _apply_draft(rule: BusinessRule, draft: RuleDraft) -> None:
-    rule.name = draft.name.strip()
-    rule.description = draft.description
-    rule.body = draft.body
-    rule.severity = draft.severity
-    rule.action = draft.action
-    rule.tags = [tag.strip() for tag in draft.tags]
-    rule.mostly = draft.mostly
-    rule.warn_after = draft.warn_after
-    rule.error_after = draft.error_after
+    for name, value in stored_values(draft).items():
+        setattr(rule, name, value)
 
 
 def _name_taken(uow: UnitOfWork, actor: Actor, name: str, except_id: int | None = None) -> bool:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from superinsight.db.models import (
-    Document,
-)
-from superinsight.db.models.business import RULE_ACTIONS
-from superinsight.db.models.core import SEVERITIES
+from superinsight.db import dialect
+from superinsight.db.models import Document
 from superinsight.resources import Resources
 from superinsight.rules.validation import FieldCatalog, RuleValidationError, validate_rule
 from superinsight.services.context import Actor
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
+from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
 
 MAX_TAGS = 20
 
@@ -43,6 +41,21 @@ class RuleDraft:
     error_after: int | None = None
 
 
+DRAFT_FIELDS = tuple(draft_field.name for draft_field in fields(RuleDraft))
+"""The editable part of a rule, stored alike on the rule and on each of its saved versions."""
+
+
+def stored_values(draft: RuleDraft) -> dict[str, Any]:
+    """The draft as the columns of a rule (or a version) hold it: names and tags trimmed."""
+    values = {name: getattr(draft, name) for name in DRAFT_FIELDS}
+    return values | {"name": draft.name.strip(), "tags": [tag.strip() for tag in draft.tags]}
+
+
+def draft_of(row: Any) -> RuleDraft:
+    """The editable part of a rule, from the rule itself or from one of its saved versions."""
+    return RuleDraft(**{name: getattr(row, name) for name in DRAFT_FIELDS} | {"tags": tuple(row.tags)})
+
+
 # Validation -----------------------------------------------------------------
 
 
@@ -66,13 +79,16 @@ def _documents_version(resources: Resources, actor: Actor) -> str:
 
 
 def _metadata_keys(session: Session, tenant_id: str) -> set[str]:
-    if session.get_bind().dialect.name == "postgresql":
-        query = text("SELECT DISTINCT jsonb_object_keys(metadata) FROM documents WHERE tenant_id = :t")
-    else:
-        query = text(
-            "SELECT DISTINCT key FROM documents, json_each(documents.metadata) WHERE documents.tenant_id = :t"
+    entries = dialect.json_object_entries(session, Document.meta)
+    return set(
+        session.scalars(
+            select(entries.c.key)
+            .distinct()
+            .select_from(Document)
+            .join(entries, true())
+            .where(Document.tenant_id == tenant_id)
         )
-    return set(session.scalars(query, {"t": tenant_id}))
+    )
 
 
 def check_draft(draft: RuleDraft, catalog: FieldCatalog) -> None:

@@ -20,14 +20,8 @@ from superinsight.db.models import (
 )
 
 PATTERN_SAMPLE = 2000
-
-
 MIN_SUPPORT = 0.5
-
-
 MIN_LIFT = 1.5
-
-
 RATE_SHIFT = 0.05
 
 

@@ -8,14 +8,8 @@ from superinsight.db.models import Document
 from superinsight.rules.sql import FieldMap
 
 TEXT_FIELDS = ("title", "content", "external_id")
-
-
 NUMBER_FIELDS = ("source_id",)
-
-
 LIST_FIELDS = ("tags",)
-
-
 OBJECT_FIELDS = ("metadata",)
 
 

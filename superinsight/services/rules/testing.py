@@ -10,9 +10,7 @@ from typing import Any
 from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session
 
-from superinsight.db.models import (
-    Document,
-)
+from superinsight.db.models import Document
 from superinsight.resources import Resources
 from superinsight.rules.explain import explain
 from superinsight.rules.extensions import WORKBENCH

@@ -21,7 +21,7 @@ from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import NotFoundError
-from superinsight.services.rules.drafts import RuleDraft
+from superinsight.services.rules.drafts import RuleDraft, draft_of
 from superinsight.services.scoping import visible_sources
 
 
@@ -52,7 +52,7 @@ def rule_view(rule: BusinessRule) -> RuleView:
         version=rule.version,
         is_active=rule.is_active,
         updated_at=rule.updated_at,
-        draft=_draft_of(rule),
+        draft=draft_of(rule),
     )
 
 
@@ -113,22 +113,7 @@ def versions(resources: Resources, actor: Actor, rule_id: int) -> list[tuple[int
             .where(BusinessRuleVersion.rule_id == rule_id)
             .order_by(BusinessRuleVersion.version.desc())
         ).all()
-        return [(row.version, row.created_at, _draft_of(row)) for row in rows]
-
-
-def _draft_of(row: BusinessRule | BusinessRuleVersion) -> RuleDraft:
-    """The editable part of a rule, from the rule itself or from one of its saved versions."""
-    return RuleDraft(
-        name=row.name,
-        body=row.body,
-        description=row.description,
-        severity=row.severity,
-        action=row.action,
-        tags=tuple(row.tags),
-        mostly=row.mostly,
-        warn_after=row.warn_after,
-        error_after=row.error_after,
-    )
+        return [(row.version, row.created_at, draft_of(row)) for row in rows]
 
 
 def diff(old: RuleDraft, new: RuleDraft) -> list[str]:

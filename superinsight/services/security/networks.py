@@ -6,9 +6,7 @@ import ipaddress
 
 from sqlalchemy import select
 
-from superinsight.db.models import (
-    IpWhitelist,
-)
+from superinsight.db.models import IpWhitelist
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require

@@ -9,11 +9,7 @@ from argon2 import PasswordHasher
 from superinsight.services.errors import InvalidInputError
 
 MIN_PASSWORD_LENGTH = 12
-
-
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
-
-
 HASHER = PasswordHasher()
 
 

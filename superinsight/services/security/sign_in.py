@@ -12,12 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from superinsight.db.base import aware, utcnow
-from superinsight.db.models import (
-    ProjectPermission,
-    Role,
-    User,
-    UserSession,
-)
+from superinsight.db.models import ProjectPermission, Role, User, UserSession
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, system_actor
@@ -26,11 +21,7 @@ from superinsight.services.security.networks import check_ip
 from superinsight.services.security.passwords import HASHER
 
 MAX_FAILED_SIGN_INS = 5
-
-
 LOCKOUT = timedelta(minutes=15)
-
-
 WRONG_CREDENTIALS = "That email and password do not match an account in this workspace."
 
 

@@ -9,19 +9,13 @@ from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.orm import Session
 
 from superinsight.db.base import aware, utcnow
-from superinsight.db.models import (
-    DataSource,
-    Permission,
-    ProjectPermission,
-    Role,
-    User,
-)
-from superinsight.db.models.security import ROLE_NAMES
+from superinsight.db.models import DataSource, Permission, ProjectPermission, Role, User
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.security.passwords import EMAIL, HASHER, check_password
+from superinsight.vocabulary import ROLES
 
 
 def limit_to_sources(resources: Resources, actor: Actor, user_id: int, source_ids: list[int]) -> None:
@@ -67,8 +61,8 @@ def create_user(
     inputs.text(password, "password", 1000)
     if not EMAIL.match(email):
         raise InvalidInputError(f"{email!r} is not an email address")
-    if role not in ROLE_NAMES:
-        raise InvalidInputError(f"role must be one of {', '.join(ROLE_NAMES)}")
+    if role not in ROLES:
+        raise InvalidInputError(f"role must be one of {', '.join(ROLES)}")
     check_password(password)
     with resources.uow() as uow:
         taken = uow.session.scalar(
@@ -174,8 +168,8 @@ def _other_active_admins(session: Session, user: User) -> int:
 
 def set_role(resources: Resources, actor: Actor, user_id: int, role: str) -> None:
     require(actor, "users.manage")
-    if role not in ROLE_NAMES:
-        raise InvalidInputError(f"role must be one of {', '.join(ROLE_NAMES)}")
+    if role not in ROLES:
+        raise InvalidInputError(f"role must be one of {', '.join(ROLES)}")
     with resources.uow() as uow:
         user = _tenant_user(uow.session, actor, user_id)
         if user.role.name == "admin" and role != "admin" and not _other_active_admins(uow.session, user):

@@ -20,8 +20,6 @@ from superinsight.services.scoping import visible_sources
 from superinsight.services.sync import log as sync_log
 
 Choice = Literal["source", "workbench"]
-
-
 MAX_BULK = 1000
 
 

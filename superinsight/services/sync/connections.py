@@ -19,8 +19,9 @@ from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
 from superinsight.services.scoping import visible_source, visible_sources
 from superinsight.sync import credentials as vault
-from superinsight.sync.connectors import CONNECTOR_TYPES, Connector, SourceError, connect
+from superinsight.sync.connectors import Connector, SourceError, connect
 from superinsight.sync.transforms import Record
+from superinsight.vocabulary import SYNCED_SOURCE_TYPES
 
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "database": ("table", "query"),
@@ -57,8 +58,8 @@ def _checked(draft: SourceDraft) -> SourceDraft:
     name = draft.name.strip()
     if not name or len(name) > 255:
         raise InvalidInputError("a source name must be 1 to 255 characters")
-    if draft.source_type not in CONNECTOR_TYPES:
-        raise InvalidInputError(f"source type must be one of {', '.join(CONNECTOR_TYPES)}")
+    if draft.source_type not in SYNCED_SOURCE_TYPES:
+        raise InvalidInputError(f"source type must be one of {', '.join(SYNCED_SOURCE_TYPES)}")
     if has_nul((name, draft.config, draft.credentials or {})):
         raise InvalidInputError("the source settings contain a NUL character")
     allowed = CONFIG_KEYS[draft.source_type]
@@ -138,7 +139,7 @@ def saved_secret_values(resources: Resources, source: DataSource) -> list[str]:
 
 def _editable(session: Session, actor: Actor, source_id: int) -> DataSource:
     source = visible_source(session, actor, source_id)
-    if source.source_type not in CONNECTOR_TYPES:
+    if source.source_type not in SYNCED_SOURCE_TYPES:
         raise InvalidInputError(f"{source.name} is filled by uploads and has no connection to edit")
     return source
 
@@ -256,7 +257,7 @@ def synced_sources(resources: Resources, actor: Actor) -> list[SourceView]:
             select(DataSource)
             .where(
                 DataSource.tenant_id == actor.tenant_id,
-                DataSource.source_type.in_(CONNECTOR_TYPES),
+                DataSource.source_type.in_(SYNCED_SOURCE_TYPES),
                 visible_sources(actor, DataSource.id),
             )
             .order_by(DataSource.name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,15 +19,11 @@ from superinsight.services.scoping import visible_row, visible_source
 from superinsight.services.sync import connections
 from superinsight.services.sync import log as sync_log
 from superinsight.sync import mapping, schedule, transforms
-from superinsight.sync.conflicts import STRATEGIES
 from superinsight.sync.modes import mode
+from superinsight.vocabulary import CONFLICT_STRATEGIES
 
 MAX_BATCH = 50_000
-
-
 MAX_RETRIES = 10
-
-
 MODIFIED_TIME = "modified time"
 
 
@@ -45,6 +41,10 @@ class JobDraft:
     batch_size: int = 1000
     max_retries: int = 3
     retry_delay_seconds: int = 30
+
+
+# The draft's fields a sync_jobs row holds itself; the mapping and steps live in rows of their own.
+JOB_COLUMNS = tuple(f.name for f in fields(JobDraft) if f.name not in ("source_id", "field_mapping", "steps"))
 
 
 def _checked(draft: JobDraft) -> JobDraft:
@@ -66,8 +66,8 @@ def _checked(draft: JobDraft) -> JobDraft:
             f"{chosen.label} needs a cursor field (a column that grows when a record changes, "
             "such as updated_at); file sources may use 'modified time'"
         )
-    if draft.conflict_resolution not in STRATEGIES:
-        raise InvalidInputError(f"conflict resolution must be one of {', '.join(STRATEGIES)}")
+    if draft.conflict_resolution not in CONFLICT_STRATEGIES:
+        raise InvalidInputError(f"conflict resolution must be one of {', '.join(CONFLICT_STRATEGIES)}")
     if not 1 <= draft.batch_size <= MAX_BATCH:
         raise InvalidInputError(f"batch size must be 1 to {MAX_BATCH:,}")
     if not 0 <= draft.max_retries <= MAX_RETRIES:
@@ -109,34 +109,10 @@ def _replace_rules(session: Session, actor: Actor, job_id: int, draft: JobDraft)
         )
 
 
-def _settings(draft: JobDraft) -> dict[str, Any]:
-    return {
-        "name": draft.name,
-        "source_id": draft.source_id,
-        "mode": draft.mode,
-        "field_mapping": draft.field_mapping,
-        "steps": draft.steps,
-        "cursor_field": draft.cursor_field,
-        "schedule_cron": draft.schedule_cron,
-        "timezone": draft.timezone,
-        "conflict_resolution": draft.conflict_resolution,
-        "batch_size": draft.batch_size,
-        "max_retries": draft.max_retries,
-        "retry_delay_seconds": draft.retry_delay_seconds,
-    }
-
-
 def _apply(job: SyncJob, draft: JobDraft) -> None:
-    job.name = draft.name
-    job.mode = draft.mode
-    job.cursor_field = draft.cursor_field
+    for name in JOB_COLUMNS:
+        setattr(job, name, getattr(draft, name))
     job.primary_key = draft.field_mapping["external_id"]
-    job.schedule_cron = draft.schedule_cron
-    job.timezone = draft.timezone
-    job.conflict_resolution = draft.conflict_resolution
-    job.batch_size = draft.batch_size
-    job.max_retries = draft.max_retries
-    job.retry_delay_seconds = draft.retry_delay_seconds
     job.next_scheduled_at = _next_run(draft)
 
 
@@ -161,7 +137,7 @@ def create_job(resources: Resources, actor: Actor, draft: JobDraft) -> int:
         uow.session.add(job)
         uow.session.flush()
         _replace_rules(uow.session, actor, job.id, draft)
-        sync_log.record(uow.session, actor, job.id, "job.create", _settings(draft))
+        sync_log.record(uow.session, actor, job.id, "job.create", asdict(draft))
         uow.commit()
         return job.id
 
@@ -181,7 +157,7 @@ def update_job(resources: Resources, actor: Actor, job_id: int, draft: JobDraft)
             raise InvalidInputError("a job's source cannot change; add a new job instead")
         if _name_taken(uow.session, actor, draft.name, job_id):
             raise InvalidInputError(f"a job named {draft.name!r} already exists")
-        before = _settings(load_draft_from(uow.session, job))
+        before = asdict(load_draft_from(uow.session, job))
         reset = (draft.cursor_field, draft.field_mapping["external_id"], draft.mode) != (
             job.cursor_field,
             job.primary_key,
@@ -196,7 +172,7 @@ def update_job(resources: Resources, actor: Actor, job_id: int, draft: JobDraft)
             actor,
             job.id,
             "job.update",
-            {"before": before, "after": _settings(draft), "cursor_reset": reset},
+            {"before": before, "after": asdict(draft), "cursor_reset": reset},
         )
         uow.commit()
 
@@ -229,18 +205,10 @@ def load_draft_from(session: Session, job: SyncJob) -> JobDraft:
         .order_by(TransformationRule.position)
     )
     return JobDraft(
-        name=job.name,
         source_id=job.source_id,
-        mode=job.mode,
         field_mapping={rule.target_field: rule.source_field for rule in rules},
         steps=[dict(step.config) for step in steps],
-        cursor_field=job.cursor_field,
-        schedule_cron=job.schedule_cron,
-        timezone=job.timezone,
-        conflict_resolution=job.conflict_resolution,
-        batch_size=job.batch_size,
-        max_retries=job.max_retries,
-        retry_delay_seconds=job.retry_delay_seconds,
+        **{name: getattr(job, name) for name in JOB_COLUMNS},
     )
 
 

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import Document, SyncExecution
+from superinsight.documents import record as document_record
 from superinsight.services.context import Actor
-from superinsight.services.documents import writer as document_writer
-from superinsight.services.errors import InvalidInputError
 from superinsight.services.sync.jobs import load_draft_from, tenant_job
 from superinsight.services.sync.staging import StagedRecord, Target, copy_payload
 from superinsight.sync import cursor, mapping, transforms
@@ -29,7 +28,7 @@ class Plan:
     source_id: int
     execution_id: int
     attempt: int
-    mapper: Callable[[transforms.Record], mapping.MappedRecord]
+    mapper: Callable[[transforms.Record], document_record.DocumentInput]
     steps: list[transforms.Step]
     spec: ReadSpec
     target: Target
@@ -76,17 +75,11 @@ def prepare(plan: Plan, batch: list[SourceRecord], key: bytes) -> tuple[list[Sta
     for record in batch:
         try:
             mapped = plan.mapper(transforms.apply_steps(plan.steps, record.data, key))
-            metadata_json = document_writer.canonical_json(mapped.metadata)
-            tags_json = document_writer.canonical_json(mapped.tags)
-            document_writer.check_document(
-                document_writer.DocumentInput(
-                    mapped.external_id, mapped.title, mapped.content, mapped.metadata
-                ),
-                metadata_json=metadata_json,
-                tags_json=tags_json,
-            )
-        except (RecordError, InvalidInputError) as exc:
-            errors.append(str(exc).removeprefix("record 1: "))
+            metadata_json = document_record.canonical_json(mapped.metadata)
+            tags_json = document_record.canonical_json(mapped.tags)
+            document_record.check_document(mapped, metadata_json=metadata_json, tags_json=tags_json)
+        except (RecordError, document_record.DocumentProblem) as exc:
+            errors.append(str(exc))
             continue
         by_id[mapped.external_id] = StagedRecord(
             mapped.external_id,
@@ -94,7 +87,7 @@ def prepare(plan: Plan, batch: list[SourceRecord], key: bytes) -> tuple[list[Sta
             mapped.content,
             mapped.metadata,
             mapped.tags,
-            document_writer.hash_parts(mapped.title, mapped.content, metadata_json, tags_json),
+            document_record.hash_parts(mapped.title, mapped.content, metadata_json, tags_json),
             record.changed_at,
             metadata_json,
             tags_json,
@@ -114,9 +107,9 @@ class Prepared:
 
 
 def prepared(
-    plan: Plan, batches: Iterable[list[SourceRecord]], key: bytes, dialect: str
+    plan: Plan, batches: Iterable[list[SourceRecord]], key: bytes, postgres: bool
 ) -> Iterator[Prepared]:
     for batch in batches:
         staged, errors, duplicates = prepare(plan, batch, key)
-        payload = copy_payload(staged, plan.target, dialect)
+        payload = copy_payload(staged, plan.target, postgres)
         yield Prepared(len(batch), batch[-1], staged, errors, duplicates, payload)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from superinsight.adapters.jobs import report_progress
 from superinsight.config import redact
+from superinsight.db import dialect
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource, SyncExecution, SyncJob
 from superinsight.resources import Resources, current_resources
@@ -135,7 +136,7 @@ def _run_batches(
     """Write batch after batch, while the next one is read and prepared on a background thread."""
     key = resources.settings.effective_secret_key().encode()
     read = logged_errors = 0
-    for batch in prefetch(prepared(plan, batches, key, resources.engine.dialect.name)):
+    for batch in prefetch(prepared(plan, batches, key, dialect.is_postgresql(resources.engine))):
         with resources.uow() as uow:
             execution = _guard(uow.session, plan.execution_id)
             counts = write_batch(uow.session, plan.target, batch.staged, batch.payload)

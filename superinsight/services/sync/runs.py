@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import SyncExecution
-from superinsight.db.models.sync import ACTIVE_EXECUTION_STATUSES
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError, NotFoundError
@@ -20,6 +19,7 @@ from superinsight.services.sync.job_views import counts_of
 from superinsight.services.sync.jobs import tenant_job
 from superinsight.services.sync.run_state import fail_if_stale, finish_run
 from superinsight.services.sync.runner import run_execution_job
+from superinsight.vocabulary import ACTIVE_RUN_STATES
 
 
 def enqueue_run(resources: Resources, actor: Actor, execution_id: int) -> None:
@@ -30,7 +30,7 @@ def enqueue_run(resources: Resources, actor: Actor, execution_id: int) -> None:
 def _active_run(session: Session, job_id: int) -> SyncExecution | None:
     return session.scalar(
         select(SyncExecution).where(
-            SyncExecution.job_id == job_id, SyncExecution.status.in_(ACTIVE_EXECUTION_STATUSES)
+            SyncExecution.job_id == job_id, SyncExecution.status.in_(ACTIVE_RUN_STATES)
         )
     )
 
@@ -81,7 +81,7 @@ def cancel_run(resources: Resources, actor: Actor, execution_id: int) -> None:
     require(actor, "sync.run")
     with resources.uow() as uow:
         execution = _tenant_execution(uow.session, actor, execution_id)
-        if execution.status not in ACTIVE_EXECUTION_STATUSES:
+        if execution.status not in ACTIVE_RUN_STATES:
             raise InvalidInputError(f"run #{execution_id} already ended ({execution.status})")
         if execution.status == "queued":
             finish_run(execution, "cancelled", "cancelled before it started")

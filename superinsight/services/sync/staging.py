@@ -19,12 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from superinsight.db import dialect
 from superinsight.db.base import JSONType
 from superinsight.sync.modes import Mode
 
 _stage_metadata = MetaData()
-
-
 STAGE = Table(
     "sync_stage",
     _stage_metadata,
@@ -41,8 +40,6 @@ STAGE = Table(
 
 
 STAGE_COLUMNS = [column.name for column in STAGE.columns]
-
-
 DIRECT_COLUMNS = (
     "tenant_id",
     "source_id",
@@ -106,14 +103,14 @@ def _copy_field(value: str | None) -> str:
     return "\\N" if value is None else value.translate(_COPY_ESCAPES)
 
 
-def copy_payload(records: Sequence[StagedRecord], target: Target, dialect: str) -> bytes | None:
+def copy_payload(records: Sequence[StagedRecord], target: Target, postgres: bool) -> bytes | None:
     """The batch in PostgreSQL's COPY text format, built where there is CPU to spare (None elsewhere).
 
     Building it off the writing thread keeps the writer busy with the database
     alone. A run into a fresh source gets rows for `documents` itself; any other
     run gets rows for the staging table.
     """
-    if dialect != "postgresql" or not records:
+    if not postgres or not records:
         return None
     escape = _COPY_ESCAPES
     if target.fresh:
@@ -136,18 +133,11 @@ def copy_payload(records: Sequence[StagedRecord], target: Target, dialect: str) 
     return "\n".join(lines).encode("utf-8")
 
 
-def _copy(session: Session, statement: str, payload: bytes) -> None:
-    raw = session.connection().connection.driver_connection
-    assert raw is not None, "a live session always has a driver connection"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(payload)
-
-
 def copy_into_documents(session: Session, payload: bytes) -> bool:
     """COPY a fresh source's batch straight into documents; False if some record was there already."""
     try:
         with session.begin_nested():
-            _copy(session, f"COPY documents ({', '.join(DIRECT_COLUMNS)}) FROM STDIN", payload)
+            dialect.copy_rows(session, f"COPY documents ({', '.join(DIRECT_COLUMNS)}) FROM STDIN", payload)
     except UniqueViolation:
         return False
     return True
@@ -155,9 +145,9 @@ def copy_into_documents(session: Session, payload: bytes) -> bool:
 
 def load_stage(session: Session, records: Sequence[StagedRecord], payload: bytes | None) -> None:
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if dialect.is_postgresql(session):
         STAGE.create(connection)
-        _copy(session, f"COPY sync_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN", payload or b"")
+        dialect.copy_rows(session, f"COPY sync_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN", payload or b"")
         return
     STAGE.create(connection, checkfirst=True)
     session.execute(delete(STAGE))

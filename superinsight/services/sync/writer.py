@@ -14,13 +14,12 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    text,
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from superinsight.db import dialect
 from superinsight.db.base import aware
 from superinsight.db.models import DataConflict, Document
 from superinsight.services.sync.staging import (
@@ -138,7 +137,6 @@ def _count(session: Session, target: Target, counts: BatchCounts) -> None:
 
 
 def _upsert(session: Session, target: Target) -> None:
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = select(
         literal(target.tenant_id),
         literal(target.source_id),
@@ -155,7 +153,7 @@ def _upsert(session: Session, target: Target) -> None:
         literal(target.now),
         literal(target.now),
     ).where(true())
-    statement = dialect_insert(Document).from_select(
+    statement = dialect.insert(session, Document).from_select(
         list(DIRECT_COLUMNS),
         rows,
     )
@@ -204,14 +202,14 @@ def write_batch(
     counts = BatchCounts()
     if not records:
         return counts
-    dialect = session.get_bind().dialect.name
+    postgres = dialect.is_postgresql(session)
     if payload is None:
-        payload = copy_payload(records, target, dialect)
+        payload = copy_payload(records, target, postgres)
     if target.fresh and payload is not None:
         if copy_into_documents(session, payload):
             counts.inserted = len(records)
             return counts
-        payload = copy_payload(records, replace(target, fresh=False), dialect)
+        payload = copy_payload(records, replace(target, fresh=False), postgres)
     load_stage(session, records, payload)
     if target.mode.updates_existing:
         _settle_conflicts(session, target, counts)
@@ -232,8 +230,8 @@ def refresh_statistics(session: Session, inserted: int) -> None:
     freshly filled table for small and answers the next sync's lookups by
     scanning every document instead of probing the unique index.
     """
-    if inserted >= BULK_LOAD_ROWS and session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE documents"))
+    if inserted >= BULK_LOAD_ROWS:
+        dialect.analyze(session, "documents")
 
 
 def remove_missing(session: Session, source_id: int, job_id: int, started_at: datetime) -> int:

@@ -10,10 +10,9 @@ from superinsight.sync.connectors.base import Connector, ReadSpec, SourceError, 
 from superinsight.sync.connectors.database import DatabaseConnector
 from superinsight.sync.connectors.files import FileConnector, FolderConnector
 from superinsight.sync.connectors.http import HttpJsonConnector
+from superinsight.vocabulary import SYNCED_SOURCE_TYPES
 
-CONNECTOR_TYPES = ("database", "csv", "jsonl", "folder", "http_json")
-
-__all__ = ["CONNECTOR_TYPES", "Connector", "ReadSpec", "SourceError", "SourceRecord", "connect"]
+__all__ = ["SYNCED_SOURCE_TYPES", "Connector", "ReadSpec", "SourceError", "SourceRecord", "connect"]
 
 
 def connect(

@@ -8,14 +8,12 @@ refuses the file before anything is written.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from superinsight.documents.files import FileProblem, csv_lines, jsonl_lines, records_or_refuse
 from superinsight.sync.connectors.base import (
     ReadSpec,
     SourceError,
@@ -58,43 +56,6 @@ def _read_text(path: Path) -> str:
         raise SourceError(f"{path.name} is not UTF-8 text (byte {exc.start})") from None
 
 
-def parse_csv(text: str, name: str, delimiter: str = ",") -> list[Record]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader, None)
-        if not header or not any(column.strip() for column in header):
-            raise SourceError(f"{name}: the first line must name the columns")
-        if len(set(header)) != len(header):
-            raise SourceError(f"{name}: column names repeat in the header")
-        records = []
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise SourceError(
-                    f"{name}: line {reader.line_num} has {len(row)} fields, the header has {len(header)}"
-                )
-            records.append(dict(zip(header, row, strict=True)))
-    except csv.Error as exc:
-        raise SourceError(f"{name}: line {reader.line_num} is not valid CSV ({exc})") from None
-    return records
-
-
-def parse_jsonl(text: str, name: str) -> list[Record]:
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value: Any = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{name}: line {number} is not JSON ({exc.msg})") from None
-        if not isinstance(value, dict):
-            raise SourceError(f"{name}: line {number} is not a JSON object")
-        records.append(value)
-    return records
-
-
 class FileConnector:
     """One CSV or JSON Lines file. Without a cursor field, positions are (modified time, line)."""
 
@@ -104,10 +65,12 @@ class FileConnector:
         self._delimiter = str(config.get("delimiter") or ",")
 
     def _records(self) -> list[Record]:
-        text = _read_text(self._path)
-        if self._kind == "csv":
-            return parse_csv(text, self._path.name, self._delimiter)
-        return parse_jsonl(text, self._path.name)
+        text, name = _read_text(self._path), self._path.name
+        lines = csv_lines(text, name, self._delimiter) if self._kind == "csv" else jsonl_lines(text)
+        try:
+            return records_or_refuse(lines, name)
+        except FileProblem as exc:
+            raise SourceError(str(exc)) from None
 
     def test(self) -> str:
         return f"{self._path.name}: {len(self._records()):,} records"

@@ -1,0 +1,66 @@
+"""Starting a process of the workbench: the one place that does it, for the app, the CLI and the worker.
+
+Logging that redacts secrets, the resources, migrating when `AUTO_MIGRATE` is on,
+and (when jobs run on the app's own threads, so no scheduler process exists) the
+in-process scheduler: each happens once per process, however many times a page
+rerun or a command asks.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+from superinsight.config import get_settings
+from superinsight.db import migrate
+from superinsight.logs import configure_logging
+from superinsight.resources import Resources, get_resources
+from superinsight.services.sync.scheduler import tick_forever
+
+SCHEDULER_INTERVAL_SECONDS = 15.0
+SchemaAheadError = migrate.SchemaAheadError
+
+
+def bootstrap(*, migrate_on_start: bool | None = None) -> Resources:
+    """The process's resources, ready to serve; raises SchemaAheadError for a newer database.
+
+    `migrate_on_start` defaults to `AUTO_MIGRATE`; commands that only read (health)
+    or that migrate as their purpose (migrate) pass False.
+    """
+    settings = get_settings()
+    resources = get_resources()
+    _prepare(resources, settings.auto_migrate if migrate_on_start is None else migrate_on_start)
+    return resources
+
+
+@lru_cache(maxsize=8)
+def _prepare(resources: Resources, migrate_now: bool) -> None:
+    """Once per set of resources: logging that redacts their secrets, then the schema."""
+    configure_logging(resources.settings)
+    if migrate_now:
+        migrate.upgrade(resources.engine)
+
+
+_scheduler_lock = threading.Lock()
+_scheduler: threading.Event | None = None
+
+
+def start_in_process_scheduler(resources: Resources) -> threading.Event | None:
+    """With jobs on the app's own threads there is no scheduler process: the app ticks itself.
+
+    Started once per process; returns the event that stops it, or None when jobs go
+    to a real queue, whose `superinsight scheduler` process does this instead.
+    """
+    global _scheduler
+    if resources.jobs.backend != "in-process":
+        return None
+    with _scheduler_lock:
+        if _scheduler is None:
+            _scheduler = threading.Event()
+            threading.Thread(
+                target=tick_forever,
+                args=(resources, SCHEDULER_INTERVAL_SECONDS, _scheduler),
+                name="superinsight-scheduler",
+                daemon=True,
+            ).start()
+        return _scheduler

@@ -1,0 +1,76 @@
+"""The workbench's words: every closed list of values, once, with the labels people read.
+
+Models constrain columns with these, services validate against them and pages
+offer them, so a new severity or strategy is added here and nowhere else. This
+module imports nothing, so anything may import it.
+"""
+
+from __future__ import annotations
+
+# People ----------------------------------------------------------------------------------------
+ROLES = ("admin", "analyst", "annotator", "viewer")
+SCOPE_TYPES = ("source", "project")
+
+# Documents and quality ------------------------------------------------------------------------
+SEVERITIES = ("info", "warning", "error", "critical")
+ISSUE_STATUSES = ("open", "acknowledged", "resolved")
+DOCUMENT_SYNC_STATUSES = ("pending", "syncing", "synced", "conflict", "failed")
+TASK_STATUSES = ("pending", "in_progress", "completed", "skipped")
+MASKING_METHODS = ("mask", "hash", "redact", "partial")
+SCORE_SCOPES = ("document", "source", "tenant")
+
+# Rules, insights, notifications ----------------------------------------------------------------
+RULE_ACTIONS = ("flag", "tag", "quality_issue", "notify")
+ANALYSIS_STATUSES = ("running", "completed", "failed")
+NOTIFICATION_TYPES = ("new_pattern", "rule_change", "insight_generated", "quality_drop", "sync_failed")
+NOTIFICATION_STATUSES = ("unread", "read", "dismissed")
+DELIVERY_METHODS = ("web", "email", "webhook")
+DATASET_CATEGORIES = (
+    "finance",
+    "healthcare",
+    "legal",
+    "general",
+    "technology",
+    "retail",
+    "manufacturing",
+    "education",
+)
+DATASET_STATUSES = ("available", "downloading", "processing", "integrated", "error", "deprecated")
+
+# Sources and sync ------------------------------------------------------------------------------
+SOURCE_TYPE_LABELS = {
+    "database": "Database (PostgreSQL, MySQL/MariaDB, SQLite)",
+    "csv": "CSV file",
+    "jsonl": "JSON Lines file",
+    "folder": "Folder of text / markdown files",
+    "http_json": "HTTP JSON API",
+    "upload": "Uploaded files",
+}
+SOURCE_TYPES = tuple(SOURCE_TYPE_LABELS)
+SYNCED_SOURCE_TYPES = ("database", "csv", "jsonl", "folder", "http_json")
+SOURCE_STATUSES = ("active", "inactive", "error", "testing")
+SYNC_MODES = ("full_refresh_overwrite", "full_refresh_append", "incremental_append", "incremental_dedup")
+JOB_STATUSES = ("draft", "active", "paused", "disabled", "archived")
+RUN_STATES = ("queued", "running", "succeeded", "partial", "failed", "cancelled")
+ACTIVE_RUN_STATES = ("queued", "running")
+RUN_TRIGGERS = ("manual", "schedule", "retry")
+CONFLICT_STRATEGY_LABELS = {
+    "source_wins": "The source wins",
+    "workbench_wins": "The workbench edit wins",
+    "newest_wins": "The newest change wins",
+    "manual": "Ask me (resolve on the Sync page)",
+}
+CONFLICT_STRATEGIES = tuple(CONFLICT_STRATEGY_LABELS)
+CONFLICT_TYPES = ("version", "content", "schema", "delete", "constraint")
+CONFLICT_STATUSES = ("pending", "auto_resolved", "manually_resolved", "escalated", "ignored")
+TRANSFORMATION_TYPES = (
+    "rename",
+    "cast",
+    "trim",
+    "lowercase",
+    "default",
+    "drop",
+    "mask",
+    "template",
+    "computed",
+)
