@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from superinsight.services.errors import PermissionDeniedError
 from superinsight.services.permissions import PERMISSIONS, ROLE_PERMISSIONS
 
 DEMO_TENANT = "demo"
+Func = TypeVar("Func", bound=Callable[..., Any])
+
+
+def internal(reason: str) -> Callable[[Func], Func]:
+    """Mark a service function that checks no actor, with why that is safe.
+
+    tests/unit/test_service_guards.py fails for any function a page, the CLI or a
+    job can reach that neither checks its actor nor carries this mark.
+    """
+
+    def mark(func: Func) -> Func:
+        func.__internal__ = reason  # type: ignore[attr-defined]
+        return func
+
+    return mark
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from superinsight.adapters.labelstudio import LabelStudioNotConnectedError
 from superinsight.config import display_url, redact
 from superinsight.db import migrate
 from superinsight.resources import Resources
+from superinsight.services.context import internal
 
 State = Literal["up", "degraded", "down", "not configured"]
 
@@ -88,6 +89,7 @@ def _backend(resources: Resources, name: str) -> str:
     }[name]
 
 
+@internal("service probes show no workspace data; the health page and `superinsight health` call them")
 def check_one(resources: Resources, name: str) -> ServiceHealth:
     backend = _backend(resources, name)
     started = time.perf_counter()
@@ -106,6 +108,7 @@ def check_one(resources: Resources, name: str) -> ServiceHealth:
     return ServiceHealth(name, backend, state, round(latency_ms, 1), detail)
 
 
+@internal("service probes show no workspace data; the health page and `superinsight health` call them")
 def check_services(resources: Resources, names: Sequence[str] | None = None) -> list[ServiceHealth]:
     """All probes at once, so the answer takes as long as the slowest, not the sum."""
     chosen = [name for name in CHECKS if names is None or name in names]

@@ -8,10 +8,11 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from superinsight.db.models import DataSource, Document, SyncJob
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, internal
 from superinsight.services.errors import NotFoundError
 
 
+@internal("builds a condition for a query inside a guarded call and reads nothing itself")
 def visible_sources(actor: Actor, source_column: Any) -> ColumnElement[bool]:
     """True for rows from sources the actor may see (every row when they are not narrowed)."""
     if actor.source_ids is None:

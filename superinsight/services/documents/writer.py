@@ -16,7 +16,7 @@ from superinsight.db.uow import UnitOfWork
 from superinsight.documents.record import DocumentInput, DocumentProblem, check_document, content_hash
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor, require
+from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_source
 
@@ -99,6 +99,7 @@ def _upsert_batch(uow: UnitOfWork, actor: Actor, source_id: int, batch: list[Doc
     return UpsertCounts(len(new_rows), len(changed_rows), unchanged)
 
 
+@internal("the documents-changed clock: a number that reveals nothing, read before cached figures")
 def documents_version(resources: Resources, tenant_id: str) -> int:
     """Changes whenever the tenant's documents do, so figures cached for older data are never used."""
     version = resources.cache.get(_version_key(tenant_id))
@@ -109,6 +110,7 @@ def _version_key(tenant_id: str) -> str:
     return f"documents-version:{tenant_id}"
 
 
+@internal("called by every writer after its own guarded change, to expire cached figures")
 def bump_version(resources: Resources, tenant_id: str) -> int:
     """A new version, later than any earlier one even if the counter was lost (it is a clock)."""
     current = resources.cache.get(_version_key(tenant_id)) or 0

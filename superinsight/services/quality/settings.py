@@ -16,6 +16,7 @@ from superinsight.services.scoping import visible_source
 def quality_source(
     resources: Resources, actor: Actor, source_id: int
 ) -> tuple[str, Expectations, dict[str, float]]:
+    require(actor, "documents.view")
     with resources.uow() as uow:
         source = visible_source(uow.session, actor, source_id)
         try:

@@ -27,6 +27,7 @@ from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import outcome
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
+from superinsight.services.documents.writer import bump_version
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.rules.findings import learn_from_run, notify_run
 from superinsight.services.rules.matching import document_data, document_fields
@@ -160,6 +161,8 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
             )
         learn_from_run(uow.session, rule, summary, previous)
         uow.commit()
+    # Tags and "matched by this rule" filters changed: figures cached for the documents are stale.
+    bump_version(resources, actor.tenant_id)
     report_progress(1.0, f"{matched:,} of {total:,} documents matched")
     return ApplyResult(run_id, matched, total, verdict, engine)
 

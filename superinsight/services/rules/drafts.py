@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
 from superinsight.db.models import Document
 from superinsight.resources import Resources
 from superinsight.rules.validation import FieldCatalog, RuleValidationError, validate_rule
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, require
+from superinsight.services.documents.writer import documents_version
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
@@ -61,21 +62,14 @@ def draft_of(row: Any) -> RuleDraft:
 
 def field_catalog(resources: Resources, actor: Actor) -> FieldCatalog:
     """The metadata keys the tenant's documents actually have (cached: a full scan is not free)."""
-    key = f"rules:metadata-keys:{actor.tenant_id}:{_documents_version(resources, actor)}"
+    require(actor, "documents.view")
+    key = f"rules:metadata-keys:{actor.tenant_id}:{documents_version(resources, actor.tenant_id)}"
     cached = resources.cache.get(key)
     if cached is None:
         with resources.uow() as uow:
             cached = sorted(_metadata_keys(uow.session, actor.tenant_id))
         resources.cache.set(key, cached, resources.settings.cache_ttl_seconds)
     return FieldCatalog(metadata_keys=frozenset(cached) if cached else None)
-
-
-def _documents_version(resources: Resources, actor: Actor) -> str:
-    with resources.uow() as uow:
-        newest, count = uow.session.execute(
-            select(func.max(Document.updated_at), func.count()).where(Document.tenant_id == actor.tenant_id)
-        ).one()
-    return f"{count}-{newest}"
 
 
 def _metadata_keys(session: Session, tenant_id: str) -> set[str]:

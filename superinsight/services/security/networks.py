@@ -9,10 +9,11 @@ from sqlalchemy import select
 from superinsight.db.models import IpWhitelist
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor, require
+from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import AuthenticationError, InvalidInputError
 
 
+@internal("part of signing in, which is how an actor comes to exist")
 def check_ip(resources: Resources, tenant_id: str, ip_address: str | None) -> None:
     """When a tenant has allow-list entries, only addresses inside them get in."""
     with resources.uow() as uow:

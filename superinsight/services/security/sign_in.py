@@ -15,7 +15,7 @@ from superinsight.db.base import aware, utcnow
 from superinsight.db.models import ProjectPermission, Role, User, UserSession
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
-from superinsight.services.context import Actor, system_actor
+from superinsight.services.context import Actor, internal, system_actor
 from superinsight.services.errors import AuthenticationError, InvalidInputError
 from superinsight.services.security.networks import check_ip
 from superinsight.services.security.passwords import HASHER
@@ -60,6 +60,7 @@ def _actor(session: Session, user: User, ip_address: str | None) -> Actor:
     )
 
 
+@internal("signing in is how an actor comes to exist; failures are throttled and audited")
 def sign_in(
     resources: Resources, tenant_id: str, email: str, password: str, ip_address: str | None
 ) -> SignIn:
@@ -116,6 +117,7 @@ def _open_session(resources: Resources, session: Session, user: User, ip_address
     return SignIn(token, actor, user.email, expires_at)
 
 
+@internal("the identity provider has signed the person in; this opens their session")
 def sign_in_verified(resources: Resources, tenant_id: str, email: str, ip_address: str | None) -> SignIn:
     """Open a session for an email an identity provider (OIDC via st.login) has verified.
 
@@ -158,6 +160,7 @@ def resolve(resources: Resources, token: str, ip_address: str | None) -> Actor:
     return actor
 
 
+@internal("ends the session the token names; only its holder has the token")
 def sign_out(resources: Resources, token: str) -> None:
     with resources.uow() as uow:
         session = uow.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))

@@ -12,7 +12,7 @@ from superinsight.db.base import aware, utcnow
 from superinsight.db.models import DataSource, Permission, ProjectPermission, Role, User
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
-from superinsight.services.context import Actor, require
+from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.security.passwords import EMAIL, HASHER, check_password
 from superinsight.vocabulary import ROLES
@@ -87,6 +87,7 @@ def create_user(
         return user.id
 
 
+@internal("the role table is the same for every workspace and holds no workspace data")
 def role_permissions(resources: Resources) -> dict[str, frozenset[str]]:
     """The roles as the database holds them (what the checks use)."""
     with resources.uow() as uow:
@@ -97,6 +98,7 @@ def role_permissions(resources: Resources) -> dict[str, frozenset[str]]:
     return {role: frozenset(codes) for role, codes in granted.items()}
 
 
+@internal("tells the sign-in page whether a first admin must be created; a yes or no")
 def has_users(resources: Resources, tenant_id: str) -> bool:
     with resources.uow() as uow:
         return uow.session.scalar(select(User.id).where(User.tenant_id == tenant_id).limit(1)) is not None

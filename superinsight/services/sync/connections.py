@@ -13,7 +13,7 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor, require, require_whole_tenant
+from superinsight.services.context import Actor, internal, require, require_whole_tenant
 from superinsight.services.documents.sources import add_source
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
@@ -128,6 +128,7 @@ def _saved_secrets(resources: Resources, source: DataSource) -> dict[str, str]:
         raise InvalidInputError(str(exc)) from None
 
 
+@internal("used to redact secrets from messages; never returned to a page")
 def saved_secret_values(resources: Resources, source: DataSource) -> list[str]:
     """Every saved credential value, including a password inside a URL, to redact from messages."""
     values = list(_saved_secrets(resources, source).values())
@@ -225,6 +226,7 @@ def test_source(resources: Resources, actor: Actor, source_id: int) -> str:
         return summary
 
 
+@internal("used by sync runs and tests after their own guarded lookup of the source")
 def connector_for(resources: Resources, source: DataSource) -> Connector:
     config = {key: value for key, value in source.connection_config.items() if key != "display_url"}
     return _connector(resources, source.source_type, config, _saved_secrets(resources, source))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from superinsight.adapters.graph import Edge, Node, NodeRef
 from superinsight.db.models import BusinessRule, DataSource, Document
 from superinsight.resources import Resources, current_resources
-from superinsight.services.context import Actor, system_actor
+from superinsight.services.context import Actor, internal, system_actor
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.rules import apply as rule_apply
 
@@ -41,6 +41,7 @@ def project_source_job(tenant_id: str, source_id: int) -> None:
     project_source(current_resources(), tenant_id, source_id)
 
 
+@internal("a follow-up job queued by a guarded sync run for its own tenant")
 def project_source(resources: Resources, tenant_id: str, source_id: int) -> int:
     source_ref = NodeRef("Source", str(source_id))
     with resources.uow() as uow:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from superinsight.db.base import aware, utcnow
 from superinsight.db.models import SyncExecution, SyncJob
 from superinsight.resources import Resources
-from superinsight.services.context import Actor, system_actor
+from superinsight.services.context import Actor, internal, system_actor
 from superinsight.services.sync import log as sync_log
 from superinsight.services.sync.job_views import counts_of
 from superinsight.sync import retry
@@ -88,6 +88,7 @@ def fail_if_stale(session: Session, execution: SyncExecution, timeout_seconds: i
     return True
 
 
+@internal("the scheduler's round, for every tenant: fails runs whose worker died")
 def reap_stale(resources: Resources, now: datetime | None = None) -> int:
     """Fail every run whose worker stopped beating: the scheduler's job, never a click's."""
     now = now or utcnow()

@@ -17,9 +17,9 @@ from superinsight.db import dialect
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource, SyncExecution, SyncJob
 from superinsight.resources import Resources, current_resources
-from superinsight.services.context import Actor, system_actor
+from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.documents import writer as document_writer
-from superinsight.services.errors import InvalidInputError
+from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.sync import connections
 from superinsight.services.sync import follow_ups as sync_follow_ups
 from superinsight.services.sync import log as sync_log
@@ -51,7 +51,7 @@ def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _claim(resources: Resources, execution_id: int) -> bool:
+def _claim(resources: Resources, tenant_id: str, execution_id: int) -> bool:
     """Move the run from queued to running, unless it was cancelled (or claimed) meanwhile."""
     with resources.uow() as uow:
         now = utcnow()
@@ -59,6 +59,7 @@ def _claim(resources: Resources, execution_id: int) -> bool:
             update(SyncExecution)
             .where(
                 SyncExecution.id == execution_id,
+                SyncExecution.tenant_id == tenant_id,
                 SyncExecution.status == "queued",
                 SyncExecution.cancel_requested.is_(False),
             )
@@ -69,8 +70,13 @@ def _claim(resources: Resources, execution_id: int) -> bool:
 
 
 def run_execution(resources: Resources, actor: Actor, execution_id: int) -> str:
-    """Run a queued sync to its end; returns the status it ended with."""
-    if not _claim(resources, execution_id):
+    """Run a queued sync of the actor's tenant to its end; returns the status it ended with."""
+    require(actor, "sync.run")
+    with resources.uow() as uow:
+        queued = uow.session.get(SyncExecution, execution_id)
+        if queued is None or queued.tenant_id != actor.tenant_id:
+            raise NotFoundError(f"sync run {execution_id} does not exist")
+    if not _claim(resources, actor.tenant_id, execution_id):
         return "not started"
     started = time.perf_counter()
     secrets: list[str] = []

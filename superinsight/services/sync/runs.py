@@ -23,6 +23,7 @@ from superinsight.vocabulary import ACTIVE_RUN_STATES
 
 
 def enqueue_run(resources: Resources, actor: Actor, execution_id: int) -> None:
+    require(actor, "sync.run")
     with resources.active():
         resources.jobs.enqueue(run_execution_job, actor.tenant_id, actor.user_id, execution_id)
 

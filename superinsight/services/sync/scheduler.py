@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from superinsight.db.base import utcnow
 from superinsight.db.models import SyncExecution, SyncJob
 from superinsight.resources import Resources
-from superinsight.services.context import system_actor
+from superinsight.services.context import internal, system_actor
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.sync.run_state import reap_stale
 from superinsight.services.sync.runs import enqueue_run, start_run
@@ -21,6 +21,7 @@ from superinsight.sync import schedule
 log = logging.getLogger(__name__)
 
 
+@internal("the scheduler's round, for every tenant: runs what guarded users scheduled")
 def tick(resources: Resources, now: datetime | None = None) -> dict[str, int]:
     """Housekeeping a scheduler runs every few seconds: reap the dead, start due retries and schedules."""
     now = now or utcnow()
@@ -30,6 +31,7 @@ def tick(resources: Resources, now: datetime | None = None) -> dict[str, int]:
     return {"reaped": reaped, "retried": retried, "scheduled": scheduled}
 
 
+@internal("the scheduler's loop, for every tenant: runs what guarded users scheduled")
 def tick_forever(
     resources: Resources,
     interval: float,
