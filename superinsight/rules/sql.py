@@ -17,16 +17,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Float, SQLColumnExpression, and_, case, cast, false, func, literal, not_, or_, true
+from sqlalchemy import SQLColumnExpression, and_, case, false, func, literal, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from superinsight.rules import sqlfuncs
 from superinsight.rules.extensions import ISO_DATE, WORKBENCH, PatternError, ascii_lower, check_pattern
 from superinsight.rules.jsonlogic import RuleError, is_logic, operator_of
 from superinsight.rules.jsvalues import (
-    JS_WHITESPACE,
-    MAX_NUMBER_TEXT,
-    NUMBER_PATTERN,
     js_equals,
     js_less,
     js_less_equal,
@@ -68,6 +65,8 @@ class Value:
     # For JSON values: one CASE over the value's kind with a branch per kind, so the
     # database finds the kind once and evaluates only the branch that applies.
     switch: Callable[[dict[str, Condition]], Condition] | None = None
+    # For the result of a condition: the condition itself, so it is written once.
+    boolean: Condition | None = None
 
 
 def _text(value: Value) -> SqlExpr:
@@ -127,6 +126,14 @@ def _exact(condition: Condition) -> Condition:
 
 
 def _any_kind(value: Value, per_kind: Callable[[str], Condition]) -> Condition:
+    if value.boolean is not None:
+        when_true, when_false = per_kind("true"), per_kind("false")
+        if when_true is when_false:
+            return when_true
+        if when_true is true() and when_false is false():
+            return value.boolean
+        if when_true is false() and when_false is true():
+            return not_(value.boolean)
     if value.switch is not None:
         branches = {kind: condition for kind in value.kinds if (condition := per_kind(kind)) is not false()}
         return _exact(value.switch(branches)) if branches else false()
@@ -140,25 +147,16 @@ def _any_kind(value: Value, per_kind: Callable[[str], Condition]) -> Condition:
 
 def _parsed_number(text: SqlExpr) -> ColumnElement[Any]:
     """Number(text) as the evaluator reads it; NULL where that is NaN."""
-    trimmed = sqlfuncs.js_trim(text, literal(JS_WHITESPACE))
-    return case(
-        (trimmed == "", literal(0.0, Float())),
-        (
-            and_(
-                func.length(trimmed) <= MAX_NUMBER_TEXT,
-                sqlfuncs.regex_match(trimmed, literal(NUMBER_PATTERN)),
-            ),
-            cast(trimmed, Float()),
-        ),
-        else_=None,
-    )
+    return sqlfuncs.number_from_text(text)
 
 
 def _check_literal(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise NotExpressibleInSQLError("only finite numbers can be compared in SQL")
-    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
-        raise NotExpressibleInSQLError(f"the number {value} is too large to compare exactly in SQL")
+    """A number as the double JavaScript reads it (both stores compare doubles exactly); never NaN."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = js_number(value)
+        if math.isnan(number):
+            raise NotExpressibleInSQLError("NaN cannot be compared in SQL")
+        return number if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER else value
     return value
 
 
@@ -189,7 +187,7 @@ def _compare_value(op: str, value: Value, constant: Any) -> Condition:
         number_value = _number(value)
         if op in ("===", "!=="):
             same = isinstance(constant, int | float) and not isinstance(constant, bool)
-            return sql(number_value, float(constant)) if same else _bool(op == "!==")
+            return sql(number_value, js_number(constant)) if same else _bool(op == "!==")
         if constant is None and op in ("==", "!="):
             return _bool(op == "!=")
         number = js_number(constant)
@@ -216,6 +214,18 @@ def _text_test(value: Value, test: Callable[[SqlExpr], Condition]) -> Condition:
     return _any_kind(value, lambda kind: test(_text(value)) if kind == "string" else false())
 
 
+def _same_field(left: Any, right: Any) -> bool:
+    def path(node: Any) -> Any:
+        if not is_logic(node) or operator_of(node) != "var":
+            return None
+        args = node["var"] if isinstance(node["var"], list) else [node["var"]]
+        if len(args) > 1 and args[1] is not None:
+            return None
+        return args[0] if args and isinstance(args[0], str) and args[0] else None
+
+    return path(left) is not None and path(left) == path(right)
+
+
 class Compiler:
     def __init__(self, fields: FieldMap) -> None:
         self.fields = fields
@@ -237,7 +247,7 @@ class Compiler:
         if operator not in BOOLEAN_OPERATORS:
             raise NotExpressibleInSQLError(f"the result of {operator!r} over fields has no SQL form")
         condition = self.condition(node)
-        return Value(kinds={"true": condition, "false": not_(condition)})
+        return Value(kinds={"true": condition, "false": not_(condition)}, boolean=condition)
 
     def _is_constant(self, node: Any) -> bool:
         if isinstance(node, list):
@@ -327,24 +337,30 @@ class Compiler:
         return and_(*parts) if operator == "and" else or_(*parts)
 
     def _op_if(self, operator: str, args: list[Any]) -> Condition:
-        branches: list[Condition] = []
-        earlier_failed: list[Condition] = []
-        for i in range(0, len(args) - 1, 2):
-            test = self.condition(args[i])
-            branches.append(and_(*earlier_failed, test, self.condition(args[i + 1])))
-            earlier_failed.append(not_(test))
-        if len(args) % 2 == 1:
-            branches.append(and_(*earlier_failed, self.condition(args[-1])))
-        return or_(false(), *branches)
+        """One CASE: each test and each branch written once, so the SQL grows with the rule, no faster."""
+        if not args:
+            return false()
+        if len(args) == 1:
+            return self.condition(args[0])
+        whens = [(self.condition(args[i]), self.condition(args[i + 1])) for i in range(0, len(args) - 1, 2)]
+        otherwise = self.condition(args[-1]) if len(args) % 2 == 1 else false()
+        return case(*whens, else_=otherwise)
 
     def _op_compare(self, operator: str, args: list[Any]) -> Condition:
         if operator in ("<", "<=") and len(args) >= 3:
+            if is_logic(args[1]) and operator_of(args[1]) != "var" and not self._is_constant(args[1]):
+                # The middle would be written twice, and twice again at every level below.
+                raise NotExpressibleInSQLError("a computed middle in a between test has no SQL form")
             return and_(self._pair(operator, args[0], args[1]), self._pair(operator, args[1], args[2]))
         if len(args) < 2:
             args = [*args, None, None][:2]
         return self._pair(operator, args[0], args[1])
 
     def _pair(self, operator: str, left_node: Any, right_node: Any) -> Condition:
+        if _same_field(left_node, right_node):
+            # A document's value compared with itself: objects and lists are the very same
+            # one, and JSON holds no NaN, so only the operator decides.
+            return _bool(operator in ("==", "===", "<=", ">="))
         left, right = self.operand(left_node), self.operand(right_node)
         if isinstance(left, Constant) and isinstance(right, Constant):
             return _bool(COMPARISONS[operator](left.value, right.value))
@@ -359,6 +375,8 @@ class Compiler:
     def _op_in(self, operator: str, args: list[Any]) -> Condition:
         needle = self.operand(args[0] if args else None)
         haystack = self.operand(args[1] if len(args) > 1 else None)
+        if isinstance(needle, Constant) and isinstance(haystack, Constant):
+            return _bool(truthy(WORKBENCH.apply({"in": [needle.value, haystack.value]})))
         if isinstance(haystack, StringArray) and isinstance(needle, Constant):
             if not isinstance(needle.value, str):
                 return false()
@@ -381,14 +399,20 @@ class Compiler:
         any_missing = or_(false(), *missing)
         if operator == "missing":
             return any_missing
+        if math.isnan(need) or need == math.inf:
+            return any_missing  # `present >= need` is false: the missing keys come back
+        if need <= 0:
+            return false()  # at least zero are present: nothing comes back
         present = sum((case((m, 0), else_=1) for m in missing), literal(0))
-        return and_(present < need, any_missing)
+        return and_(present < literal(need), any_missing)
 
     def _missing_keys(self, operator: str, args: list[Any]) -> tuple[list[str], float]:
         if operator == "missing_some":
             if len(args) < 2 or not isinstance(args[1], list):
                 raise NotExpressibleInSQLError("missing_some needs a count and a list of fields")
-            need, keys = js_number(args[0]), args[1]
+            if not self._is_constant(args[0]):
+                raise NotExpressibleInSQLError("missing_some needs a count written in the rule")
+            need, keys = js_number(WORKBENCH.apply(args[0])), args[1]
         else:
             need, keys = 0.0, args[0] if args and isinstance(args[0], list) else args
         if not all(isinstance(key, str) for key in keys):

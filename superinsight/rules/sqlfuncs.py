@@ -7,13 +7,37 @@ numbers, binary string order, substring search without LIKE's case folding.
 
 from __future__ import annotations
 
+import math
+import sqlite3
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, SQLColumnExpression, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Engine,
+    Float,
+    Integer,
+    Numeric,
+    SQLColumnExpression,
+    String,
+    event,
+    literal,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+
+from superinsight.rules.jsvalues import JS_WHITESPACE, MAX_NUMBER_TEXT, NUMBER_PATTERN, decimal_number_text
+from superinsight.rules.regex import regexp
+
+# A JSON number at least this large reads as Infinity (the midpoint above the largest
+# double rounds up); at most this small (in size) reads as 0. Exact decimals for PostgreSQL.
+_OVERFLOW = Decimal(2**1024 - 2**970)
+_UNDERFLOW = Decimal("0." + str(5**1075).rjust(1075, "0"))  # 2**-1075, exactly
+# jsonb prints numbers without exponent: one this short is well inside a double's range.
+_SHORT_NUMBER = 25
 
 
 class _JsonPath(FunctionElement[Any]):
@@ -75,14 +99,82 @@ def _text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(json_number, "postgresql")
 def _number_pg(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.column, **kw)
-    return f"({column} #>> {_pg_path(element.path)})::double precision"
+    """The number as JavaScript reads it: past a double's range Infinity, below it 0, never an error."""
+    text = f"({compiler.process(element.column, **kw)} #>> {_pg_path(element.path)})"
+    overflow = compiler.process(literal(_OVERFLOW, Numeric()), **kw)
+    underflow = compiler.process(literal(_UNDERFLOW, Numeric()), **kw)
+    return (
+        f"(CASE WHEN length({text}) < {_SHORT_NUMBER} THEN {text}::double precision "
+        f"WHEN abs({text}::numeric) >= {overflow} THEN sign({text}::numeric) * 'Infinity'::double precision "
+        f"WHEN abs({text}::numeric) <= {underflow} THEN 0::double precision "
+        f"ELSE {text}::double precision END)"
+    )
 
 
 @compiles(json_number, "sqlite")
 def _number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's own reading of number texts is off by a step on some of them: the
+    # JSON text of the number goes to Python's float() instead.
     column = compiler.process(element.column, **kw)
-    return f"CAST(json_extract({column}, {_sqlite_path(element.path)}) AS REAL)"
+    return f"rule_json_number({column} -> {_sqlite_path(element.path)})"
+
+
+class number_from_text(FunctionElement[float]):
+    """Number(text) as the evaluator reads it (decimal text only); NULL where that is NaN."""
+
+    type = Float()
+    name = "number_from_text"
+    inherit_cache = True
+
+
+@compiles(number_from_text, "postgresql")
+def _number_from_text_pg(element: number_from_text, compiler: SQLCompiler, **kw: Any) -> str:
+    text = compiler.process(next(iter(element.clauses)), **kw)
+    whitespace = compiler.render_literal_value(JS_WHITESPACE, String())
+    pattern = compiler.render_literal_value(NUMBER_PATTERN, String())
+    trimmed = f"btrim({text}, {whitespace})"
+    # Within 30 characters and a two-digit exponent every decimal text is inside a
+    # double's range, and PostgreSQL reads it correctly rounded, as float() does.
+    return (
+        f"(CASE WHEN {trimmed} = '' THEN 0::double precision "
+        f"WHEN length({trimmed}) <= {MAX_NUMBER_TEXT} AND {trimmed} ~ {pattern} "
+        f"THEN {trimmed}::double precision END)"
+    )
+
+
+@compiles(number_from_text, "sqlite")
+def _number_from_text_sqlite(element: number_from_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"rule_text_number({compiler.process(next(iter(element.clauses)), **kw)})"
+
+
+def _sqlite_text_number(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    number = decimal_number_text(value)
+    return None if math.isnan(number) else number
+
+
+def _sqlite_json_number(value: Any) -> float | None:
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def register_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
+    """The Python functions compiled rules call on SQLite: REGEXP and exact number reading."""
+    dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
+    dbapi_connection.create_function("rule_text_number", 1, _sqlite_text_number, deterministic=True)
+    dbapi_connection.create_function("rule_json_number", 1, _sqlite_json_number, deterministic=True)
+
+
+@event.listens_for(Engine, "connect")
+def _register_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Every SQLite connection gets them, whoever built the engine.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        register_sqlite_functions(dbapi_connection)
 
 
 class json_switch(_JsonPath):
