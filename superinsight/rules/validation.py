@@ -117,7 +117,9 @@ class RuleValidationError(RuleError):
 
 
 class _Checker:
-    def __init__(self, catalog: FieldCatalog) -> None:
+    """Walks a rule; with no catalog any field name is accepted (records of a sync have any fields)."""
+
+    def __init__(self, catalog: FieldCatalog | None) -> None:
         self.catalog = catalog
         self.problems: list[RuleProblem] = []
         self.nodes = 0
@@ -165,7 +167,7 @@ class _Checker:
 
     def check_var(self, args: list[Any], where: list[str], scoped: bool) -> None:
         path = args[0] if args else ""
-        if scoped:
+        if scoped or self.catalog is None:
             return
         if not isinstance(path, str):
             self.problem(where, 'a field name must be text, like "metadata.amount"')
@@ -186,12 +188,13 @@ class _Checker:
                 self.problem(where, self._unknown_field(path))
 
     def _unknown_field(self, path: str) -> str:
+        assert self.catalog is not None
         close = difflib.get_close_matches(path, self.catalog.names(), n=1, cutoff=0.6)
         hint = f" — did you mean {close[0]!r}?" if close else ""
         return f"unknown field {path!r}{hint}"
 
     def field_kind(self, node: Any, scoped: bool) -> str | None:
-        if scoped or not is_logic(node) or operator_of(node) != "var":
+        if scoped or self.catalog is None or not is_logic(node) or operator_of(node) != "var":
             return None
         args = node["var"] if isinstance(node["var"], list) else [node["var"]]
         return self.catalog.kind(args[0]) if args and isinstance(args[0], str) else None
@@ -234,23 +237,50 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def validate_rule(rule: Any, catalog: FieldCatalog | None = None) -> None:
-    """Raise `RuleValidationError` listing every problem, or return if the rule is sound."""
+def _check_size(rule: Any) -> None:
     try:
         size = len(json.dumps(rule))
+    except RecursionError:
+        raise RuleValidationError(
+            [RuleProblem("", f"a rule may be nested at most {MAX_DEPTH} deep")]
+        ) from None
     except (TypeError, ValueError):
         raise RuleValidationError([RuleProblem("", "a rule must be plain JSON")]) from None
     if size > MAX_JSON_CHARACTERS:
         raise RuleValidationError(
             [RuleProblem("", f"a rule may be at most {MAX_JSON_CHARACTERS:,} characters")]
         )
-    if not isinstance(rule, dict):
-        raise RuleValidationError(
-            [RuleProblem("", 'a rule is one condition object, like {"==": [{"var": "title"}, "x"]}')]
-        )
-    checker = _Checker(catalog or FieldCatalog())
+
+
+def _run(rule: Any, catalog: FieldCatalog | None) -> None:
+    checker = _Checker(catalog)
     checker.check(rule, [], 1, scoped=False)
     if checker.nodes > MAX_NODES:
         checker.problems.append(RuleProblem("", f"a rule may have at most {MAX_NODES} parts"))
     if checker.problems:
         raise RuleValidationError(checker.problems)
+
+
+def validate_rule(rule: Any, catalog: FieldCatalog | None = None) -> None:
+    """Raise `RuleValidationError` listing every problem, or return if the rule is sound.
+
+    What a rule may cost is bounded here: at most MAX_JSON_CHARACTERS of JSON,
+    MAX_NODES parts nested MAX_DEPTH deep, regex patterns in the portable dialect
+    (linear-time, bounded repetition); evaluation has its own budget on top.
+    """
+    _check_size(rule)
+    if not isinstance(rule, dict):
+        raise RuleValidationError(
+            [RuleProblem("", 'a rule is one condition object, like {"==": [{"var": "title"}, "x"]}')]
+        )
+    _run(rule, catalog or FieldCatalog())
+
+
+def validate_logic(logic: Any) -> None:
+    """The same checks for JSON Logic over records with any fields (a sync's computed step).
+
+    Operators, arity, nesting, size and regex patterns are checked as for rules;
+    field names are not, and a plain value (text, a number) is valid logic.
+    """
+    _check_size(logic)
+    _run(logic, None)

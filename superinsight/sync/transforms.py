@@ -16,6 +16,7 @@ from typing import Any
 from superinsight import masking
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsonlogic import is_logic
+from superinsight.rules.validation import RuleValidationError, validate_logic
 from superinsight.vocabulary import TRANSFORMATION_TYPES
 
 Record = dict[str, Any]
@@ -78,6 +79,10 @@ def parse_step(position: int, kind: str, config: Mapping[str, Any]) -> Step:
         logic = config.get("logic")
         if not is_logic(logic) and not isinstance(logic, (str, int, float, bool)):
             raise StepError(f"step {position}: a computed field needs JSON Logic, e.g. {{'var': 'price'}}")
+        try:
+            validate_logic(logic)
+        except RuleValidationError as exc:
+            raise StepError(f"step {position}: {exc}") from None
         return Step(kind, name, logic)
     return Step(kind, name)
 

@@ -15,6 +15,7 @@ from superinsight.rules.validation import (
     MAX_DEPTH,
     FieldCatalog,
     RuleValidationError,
+    validate_logic,
     validate_rule,
 )
 
@@ -121,3 +122,32 @@ def test_hostile_json_is_refused_or_accepted_but_never_crashes(rule: Any) -> Non
         validate_rule(rule, CATALOG)
     except RuleValidationError as exc:
         assert exc.problems and all(str(problem) for problem in exc.problems)
+
+
+@pytest.mark.parametrize(
+    "logic", [{"var": "price"}, {"*": [{"var": "price"}, {"var": "any field"}]}, "text", 5]
+)
+def test_logic_over_any_fields_is_valid(logic: Any) -> None:
+    validate_logic(logic)
+
+
+@pytest.mark.parametrize(
+    ("logic", "reason"),
+    [
+        ({"regex": [{"var": "name"}, "(a+)+"]}, "forever"),
+        ({"frobnicate": [1]}, "unknown operator"),
+        ({"substr": ["a"]}, "takes 2 to 3"),
+        ({"cat": ["x" * 30_000]}, "at most 20,000 characters"),
+    ],
+)
+def test_logic_over_any_fields_is_bounded_like_rules(logic: Any, reason: str) -> None:
+    with pytest.raises(RuleValidationError, match=reason):
+        validate_logic(logic)
+
+
+def test_deep_logic_is_refused_not_crashed() -> None:
+    logic: Any = 1
+    for _ in range(5_000):
+        logic = {"!": [logic]}
+    with pytest.raises(RuleValidationError, match="nested at most"):
+        validate_logic(logic)
