@@ -27,7 +27,6 @@ actor = current_actor()
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 may_manage = actor.can("sources.manage")
-files_root = resources().settings.effective_files_root
 
 
 def _where(view: connections.SourceView) -> str:
@@ -120,7 +119,10 @@ with st.form("source_form"):
         )
         secrets = {"url": url} if url else None
     elif source_type in ("csv", "jsonl", "folder"):
-        st.caption(f"Paths are relative to the files folder: {files_root}")
+        st.caption(
+            "Paths are relative to this workspace's own folder of files "
+            f"(`{actor.tenant_id}/` under the server's FILES_ROOT); other workspaces' files are out of reach."
+        )
         config["path"] = st.text_input(
             "Folder" if source_type == "folder" else "File", value=saved.get("path", "")
         )

@@ -336,3 +336,34 @@ def test_the_workbench_database_is_refused_as_a_source_in_any_spelling(res: Reso
         with pytest.raises(InvalidInputError, match="workbench's own database"):
             connections.test_draft(res, ADMIN, draft)
     assert _written(res) == written
+
+
+# Each workspace reads only its own files -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../demo/leads.csv",
+        "../../files/demo/leads.csv",
+        "/{root}/demo/leads.csv",
+        "link/leads.csv",
+        "link/../../demo/leads.csv",
+    ],
+)
+def test_a_workspace_cannot_read_another_workspaces_files(res: Resources, path: str) -> None:
+    root = res.settings.effective_files_root
+    (root / "demo").mkdir(parents=True)
+    (root / "demo" / "leads.csv").write_text("id,title\n1,secret lead\n")
+    (root / "acme").mkdir()
+    (root / "acme" / "link").symlink_to(root / "demo")
+    acme = role_actor("acme", "analyst", user_id=None)
+    written = _written(res)
+    draft = connections.SourceDraft("Leads", "csv", {"path": path.format(root=str(root).strip("/"))})
+    with pytest.raises(InvalidInputError, match="must be inside the files folder"):
+        connections.test_draft(res, acme, draft)
+    with pytest.raises(InvalidInputError, match="must be inside the files folder"):
+        connections.create_source(res, acme, draft)
+    assert _written(res) == written
+    own = connections.SourceDraft("Leads", "csv", {"path": "leads.csv"})
+    assert connections.test_draft(res, ANALYST, own) == "leads.csv: 1 records"

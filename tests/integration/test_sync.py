@@ -51,8 +51,9 @@ def analyst() -> Actor:
 
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
-    root = tmp_path / "files"
-    root.mkdir()
+    """The demo workspace's own folder under FILES_ROOT (tmp_path / "files")."""
+    root = tmp_path / "files" / "demo"
+    root.mkdir(parents=True)
     return root
 
 

@@ -24,12 +24,12 @@ MAPPING = {"external_id": "id", "title": "title", "content": "body", "metadata.*
 
 @pytest.fixture
 def files(workbench_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = workbench_env / "files"
-    root.mkdir()
+    root = workbench_env / "files" / "demo"
+    root.mkdir(parents=True)
     (root / "tickets.csv").write_text(
         "id,title,body,team\n" + "".join(f"{n},Ticket {n},Printer {n} jams,ops\n" for n in range(1, 51))
     )
-    monkeypatch.setenv("FILES_ROOT", str(root))
+    monkeypatch.setenv("FILES_ROOT", str(root.parent))
     monkeypatch.setenv("SYNC_FOLLOW_UPS", "false")
     return root
 

@@ -33,6 +33,7 @@ from superinsight.services.rules import views as rule_views
 from superinsight.services.security import users
 from superinsight.services.sync import connections
 from superinsight.services.sync import jobs as sync_jobs
+from superinsight.sync.connectors.files import tenant_folder
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,12 @@ def seed_demo(
     return DemoResult(sources=3, documents=counts, rules=created)
 
 
-PARTNER_FILE = "demo/partner-tickets.csv"
+PARTNER_FILE = "partner-tickets.csv"
 
 
 def _ensure_sync_example(resources: Resources, actor: Actor, rng: random.Random) -> None:
     """A CSV under the files folder with a sync job for it, left for the analyst to run."""
-    path = resources.settings.effective_files_root / PARTNER_FILE
+    path = tenant_folder(resources.settings.effective_files_root, actor.tenant_id) / PARTNER_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = ["ticket_id,subject,body,partner,priority,opened_on"]

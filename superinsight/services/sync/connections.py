@@ -20,6 +20,7 @@ from superinsight.services.inputs import has_nul
 from superinsight.services.scoping import visible_source, visible_sources
 from superinsight.sync import credentials as vault
 from superinsight.sync.connectors import Connector, SourceError, connect
+from superinsight.sync.connectors.files import tenant_folder
 from superinsight.sync.transforms import Record
 from superinsight.vocabulary import SYNCED_SOURCE_TYPES
 
@@ -68,7 +69,7 @@ def _checked(draft: SourceDraft) -> SourceDraft:
 
 
 def _connector(
-    resources: Resources, source_type: str, config: dict[str, Any], secrets: dict[str, str]
+    resources: Resources, tenant_id: str, source_type: str, config: dict[str, Any], secrets: dict[str, str]
 ) -> Connector:
     settings = resources.settings
     try:
@@ -76,7 +77,7 @@ def _connector(
             source_type,
             config,
             secrets,
-            files_root=settings.effective_files_root,
+            files_root=tenant_folder(settings.effective_files_root, tenant_id),
             allow_internal=settings.sync_allow_internal,
             workbench_url=settings.effective_database_url,
         )
@@ -100,7 +101,7 @@ def create_source(resources: Resources, actor: Actor, draft: SourceDraft) -> int
     require_whole_tenant(actor, "add data sources")
     draft = _checked(draft)
     secrets = draft.credentials or {}
-    _connector(resources, draft.source_type, draft.config, secrets)
+    _connector(resources, actor.tenant_id, draft.source_type, draft.config, secrets)
     with resources.uow() as uow:
         taken = uow.session.scalar(
             select(DataSource.id).where(
@@ -173,7 +174,7 @@ def update_source(resources: Resources, actor: Actor, source_id: int, draft: Sou
             raise InvalidInputError("a source's type cannot change; add a new source instead")
         secrets = draft.credentials if draft.credentials is not None else _saved_secrets(resources, source)
         _keeps_destination(source, draft, secrets)
-        _connector(resources, draft.source_type, draft.config, secrets)
+        _connector(resources, actor.tenant_id, draft.source_type, draft.config, secrets)
         before = {"name": source.name, "config": source.connection_config}
         source.name = draft.name
         source.connection_config = _stored_config(draft, secrets)
@@ -206,7 +207,9 @@ def test_draft(resources: Resources, actor: Actor, draft: SourceDraft) -> str:
     """Test settings before saving them; raises InvalidInputError saying what failed."""
     require(actor, "sources.manage")
     draft = _checked(draft)
-    return _test(_connector(resources, draft.source_type, draft.config, draft.credentials or {}))
+    return _test(
+        _connector(resources, actor.tenant_id, draft.source_type, draft.config, draft.credentials or {})
+    )
 
 
 def test_source(resources: Resources, actor: Actor, source_id: int) -> str:
@@ -229,7 +232,9 @@ def test_source(resources: Resources, actor: Actor, source_id: int) -> str:
 @internal("used by sync runs and tests after their own guarded lookup of the source")
 def connector_for(resources: Resources, source: DataSource) -> Connector:
     config = {key: value for key, value in source.connection_config.items() if key != "display_url"}
-    return _connector(resources, source.source_type, config, _saved_secrets(resources, source))
+    return _connector(
+        resources, source.tenant_id, source.source_type, config, _saved_secrets(resources, source)
+    )
 
 
 def _view(source: DataSource) -> SourceView:

@@ -24,7 +24,11 @@ def connect(
     allow_internal: bool,
     workbench_url: str,
 ) -> Connector:
-    """The connector for a source; `workbench_url` is the workbench's own database, never a source."""
+    """The connector for a source.
+
+    `files_root` is the workspace's own folder of files; `workbench_url` is the
+    workbench's own database, never a source.
+    """
     if source_type == "database":
         try:
             target = database_target(

@@ -8,6 +8,7 @@ refuses the file before anything is written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,15 @@ from superinsight.sync.cursor import Cursor
 from superinsight.sync.transforms import Record
 
 FOLDER_SUFFIXES = (".txt", ".md", ".markdown")
+_TENANT_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 MAX_FILE_BYTES = 2 * 1024**3
+
+
+def tenant_folder(files_root: Path, tenant_id: str) -> Path:
+    """The one folder under the files root a workspace's file sources may read: its own."""
+    if not _TENANT_FOLDER.fullmatch(tenant_id):
+        raise SourceError(f"the workspace name {tenant_id!r} cannot name a files folder")
+    return files_root / tenant_id
 
 
 def resolve_inside(root: Path, relative: str) -> Path:
@@ -37,7 +46,7 @@ def resolve_inside(root: Path, relative: str) -> Path:
     base = root.resolve()
     path = (base / relative).resolve()
     if not path.is_relative_to(base):
-        raise SourceError(f"files must be inside the files folder ({base}); {relative!r} is not")
+        raise SourceError(f"files must be inside the files folder of this workspace; {relative!r} is not")
     return path
 
 
