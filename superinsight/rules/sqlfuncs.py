@@ -203,6 +203,13 @@ def _branch(element: json_switch, kind: str, compiler: SQLCompiler, **kw: Any) -
     return "false" if condition is None else f"({compiler.process(condition, **kw)})"
 
 
+def _boolean_branch(element: json_switch, value: str, compiler: SQLCompiler, **kw: Any) -> str:
+    when_true, when_false = (_branch(element, kind, compiler, **kw) for kind in ("true", "false"))
+    if when_true == when_false:
+        return when_true
+    return f"CASE WHEN {value} = 'true'::jsonb THEN {when_true} ELSE {when_false} END"
+
+
 @compiles(json_switch, "postgresql")
 def _switch_pg(element: json_switch, compiler: SQLCompiler, **kw: Any) -> str:
     value = f"({compiler.process(element.column, **kw)} #> {_pg_path(element.path)})"
@@ -210,9 +217,7 @@ def _switch_pg(element: json_switch, compiler: SQLCompiler, **kw: Any) -> str:
         f"CASE jsonb_typeof({value}) "
         f"WHEN 'number' THEN {_branch(element, 'number', compiler, **kw)} "
         f"WHEN 'string' THEN {_branch(element, 'string', compiler, **kw)} "
-        f"WHEN 'boolean' THEN CASE WHEN {value} = 'true'::jsonb "
-        f"THEN {_branch(element, 'true', compiler, **kw)} "
-        f"ELSE {_branch(element, 'false', compiler, **kw)} END "
+        f"WHEN 'boolean' THEN {_boolean_branch(element, value, compiler, **kw)} "
         f"WHEN 'object' THEN {_branch(element, 'object', compiler, **kw)} "
         f"ELSE {_branch(element, 'null', compiler, **kw)} END"
     )
