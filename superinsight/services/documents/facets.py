@@ -13,7 +13,13 @@ from superinsight.db import dialect
 from superinsight.db.models import DataSource, Document
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
-from superinsight.services.documents.search import SearchQuery, check_query, filtered_documents
+from superinsight.services.documents.masking import masker
+from superinsight.services.documents.search import (
+    SearchQuery,
+    check_masked_filters,
+    check_query,
+    filtered_documents,
+)
 from superinsight.services.documents.writer import documents_version
 
 TOP_TAGS = 15
@@ -32,6 +38,8 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
     """How many documents match, by source and by tag; cached until documents change or it expires."""
     require(actor, "documents.view")
     check_query(query)
+    with resources.uow() as uow:
+        check_masked_filters(masker(resources, uow.session, actor), query)
     scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
     version = documents_version(resources, actor.tenant_id)
     key = f"facets:{actor.tenant_id}:{version}:{scope}:{query.fingerprint()}"

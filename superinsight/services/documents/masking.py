@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -30,14 +30,42 @@ def _masking_rules(session: Session, tenant_id: str) -> list[masking.MaskingRule
     return [_masking_rule(row) for row in rows]
 
 
-def masker(
-    resources: Resources, session: Session, actor: Actor
-) -> Callable[[dict[str, Any]], dict[str, Any]]:
+@dataclass(frozen=True)
+class Masker:
+    """What one actor may see of documents; every output of document text or metadata goes through it."""
+
+    rules: tuple[masking.MaskingRule, ...]
+    role: str
+    key: bytes
+
+    @property
+    def active(self) -> bool:
+        """Whether any rule binds this actor (an analyst with unmasked access sees everything)."""
+        return bool(self.rules)
+
+    def __call__(self, data: dict[str, Any]) -> dict[str, Any]:
+        return masking.apply(data, self.rules, self.role, False, self.key) if self.rules else data
+
+    def value(self, name: str, value: Any) -> Any:
+        """One field of a document as this actor may see it (`title`, `metadata`, …)."""
+        return self({name: value})[name]
+
+    def hides_metadata(self, key: str) -> bool:
+        """Whether a metadata key is masked whole for this actor: filtering on it would reveal its values."""
+        return any(rule.field in (f"metadata.{key}", "metadata") for rule in self.rules) or any(
+            rule.field is not None and rule.field.startswith(f"metadata.{key}.") for rule in self.rules
+        )
+
+
+def masker(resources: Resources, session: Session, actor: Actor) -> Masker:
     """Masks documents for this actor; unmasked values never leave the service for a viewer."""
-    rules = _masking_rules(session, actor.tenant_id)
-    key = resources.settings.effective_secret_key().encode()
     may_unmask = actor.can("documents.view_unmasked")
-    return lambda data: masking.apply(data, rules, actor.role, may_unmask, key)
+    binding = tuple(
+        rule
+        for rule in _masking_rules(session, actor.tenant_id)
+        if not may_unmask and actor.role not in rule.unmasked_roles
+    )
+    return Masker(binding, actor.role, resources.settings.effective_secret_key().encode())
 
 
 def add_masking_rule(resources: Resources, actor: Actor, name: str, rule: masking.MaskingRule) -> None:

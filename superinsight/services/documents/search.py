@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from superinsight.db.fulltext import FullText, words
 from superinsight.db.models import BusinessRule, BusinessRuleApplication, DataSource, Document, QualityIssue
+from superinsight.documents.snippets import snippet as make_snippet
 from superinsight.resources import Resources
 from superinsight.rules.sql import METADATA_KEY
 from superinsight.rules.sqlfuncs import json_array_has_text, json_text
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
-from superinsight.services.documents.masking import masker
-from superinsight.services.errors import InvalidInputError
+from superinsight.services.documents.masking import Masker, masker
+from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.scoping import visible_sources
 
 Sort = Literal["relevance", "newest", "oldest"]
@@ -165,7 +166,16 @@ def search(
         has_text = bool(words(query.text))
         full_text = FullText(dialect, query.text) if has_text else None
         score = full_text.score if full_text else literal(0.0)
-        snippet = full_text.snippet if full_text else func.substr(Document.content, 1, 160)
+        mask = masker(resources, uow.session, actor)
+        check_masked_filters(mask, query)
+        # Masked text is cut and marked only after masking (see documents.snippets).
+        snippet = (
+            Document.content
+            if mask.active
+            else full_text.snippet
+            if full_text
+            else func.substr(Document.content, 1, 160)
+        )
         by_relevance = has_text and query.sort == "relevance"
         columns: list[Any] = [
             Document.id,
@@ -218,10 +228,12 @@ def search(
         else:
             statement = statement.order_by(Document.id.asc() if oldest_first else Document.id.desc())
         rows = uow.session.execute(statement.limit(limit + 1)).all()
-        mask = masker(resources, uow.session, actor)
     hits = []
+    searched = words(query.text)
     for row in rows[:limit]:
         masked = mask({"external_id": row[2], "title": row[3], "content": row[4] or ""})
+        if mask.active:
+            masked["content"] = make_snippet(masked["content"], searched)
         hits.append(
             Hit(row[0], row[1], masked["external_id"], masked["title"], masked["content"], row[5], row[6])
         )
@@ -230,6 +242,15 @@ def search(
         last = rows[limit - 1]
         next_cursor = _encode([float(last[7]) if by_relevance else 0, last[0]])
     return SearchPage(hits, next_cursor, ranked_newest_only)
+
+
+def check_masked_filters(mask: Masker, query: SearchQuery) -> None:
+    """Refuse a filter on a metadata field masked for this actor: counts by its values would reveal them."""
+    hidden = sorted({key for key, _ in query.metadata if mask.hides_metadata(key)})
+    if hidden:
+        raise PermissionDeniedError(
+            f"{', '.join(hidden)} is masked for your role, so you cannot filter on it; ask an admin"
+        )
 
 
 def _newest_matches_floor(session: Session, actor: Actor, query: SearchQuery) -> int | None:

@@ -15,6 +15,7 @@ from superinsight.db.models import Document, QualityIssue, User
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_source, visible_sources
 from superinsight.vocabulary import ISSUE_STATUSES
@@ -202,11 +203,12 @@ def issues(
         query = query.where(QualityIssue.status == status)
     with resources.uow() as uow:
         visible_source(uow.session, actor, source_id)
+        mask = masker(resources, uow.session, actor)
         return [
             IssueRow(
                 issue.id,
                 issue.document_id,
-                title or "",
+                mask.value("title", title or ""),
                 issue.check_name.removeprefix(CHECK_PREFIX),
                 issue.dimension,
                 issue.severity,

@@ -18,6 +18,7 @@ from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
 from superinsight.services.rules.drafts import RuleDraft, check_draft, field_catalog
 from superinsight.services.rules.matching import document_data, document_fields
 from superinsight.services.rules.views import tenant_rule
@@ -99,7 +100,10 @@ def run_test(
             matched, total, engine, found, gained, lost = _test_row_by_row(
                 uow.session, draft, previous, scope, sample_size
             )
-        samples = [Sample(doc.id, doc.title, explain(draft.body, document_data(doc))) for doc in found]
+        mask = masker(resources, uow.session, actor)
+        # Reasons are explained from the masked document, so they cannot quote a masked value.
+        shown = [(doc.id, mask(document_data(doc))) for doc in found]
+        samples = [Sample(doc_id, data["title"], explain(draft.body, data)) for doc_id, data in shown]
     return RuleTestReport(
         total=total,
         matched=matched,

@@ -20,6 +20,7 @@ from superinsight.db.models import (
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
 from superinsight.services.errors import NotFoundError
 from superinsight.services.rules.drafts import RuleDraft, draft_of
 from superinsight.services.scoping import visible_sources
@@ -151,4 +152,9 @@ def matched_documents(
             .order_by(Document.id.desc())
             .limit(min(max(limit, 1), 1000))
         ).all()
-    return [MatchedDocument(*row) for row in rows]
+        mask = masker(resources, uow.session, actor)
+    shown = [
+        (doc_id, mask({"external_id": external_id, "title": title}), at)
+        for doc_id, external_id, title, at in rows
+    ]
+    return [MatchedDocument(doc_id, data["external_id"], data["title"], at) for doc_id, data, at in shown]

@@ -15,6 +15,7 @@ from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
 from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_sources
 from superinsight.services.sync import log as sync_log
@@ -58,16 +59,17 @@ def list_conflicts(
         rows = uow.session.execute(
             query.order_by(DataConflict.id.desc()).limit(min(max(limit, 1), 1000))
         ).all()
+        mask = masker(resources, uow.session, actor)
         return [
             ConflictRow(
                 conflict.id,
                 conflict.document_id,
-                external_id,
+                mask.value("external_id", external_id),
                 job,
                 conflict.status,
                 conflict.resolution_strategy,
-                conflict.source_version,
-                conflict.workbench_version,
+                mask(conflict.source_version),
+                mask(conflict.workbench_version),
                 conflict.created_at,
                 conflict.resolved_at,
             )

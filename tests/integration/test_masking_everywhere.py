@@ -1,0 +1,158 @@
+"""Masking cannot be undone: no output a masked user gets carries a masked value, and no filter reveals one.
+
+Every service function that returns document text or metadata is listed here and
+called as a user bound by masking rules; a second test fails when a new such
+function appears that this list does not cover.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import superinsight.services as services
+from superinsight.db.models import DataConflict
+from superinsight.documents.record import DocumentInput
+from superinsight.masking import MaskingRule
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, role_actor, system_actor
+from superinsight.services.documents import export, search, views
+from superinsight.services.documents import masking as masking_rules
+from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.facets import facets
+from superinsight.services.documents.search import SearchQuery
+from superinsight.services.documents.sources import ensure_source
+from superinsight.services.errors import PermissionDeniedError
+from superinsight.services.permissions import ROLE_PERMISSIONS
+from superinsight.services.quality import issues as quality_issues
+from superinsight.services.quality import scoring as quality_scoring
+from superinsight.services.quality import settings as quality_settings
+from superinsight.services.rules import apply as rule_apply
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import testing as rule_testing
+from superinsight.services.rules import views as rule_views
+from superinsight.services.rules.drafts import RuleDraft
+from superinsight.services.sync import conflicts as sync_conflicts
+
+TENANT = "acme"
+CARD = "4111-2222-3333-4444"
+SSN = "123-45-6789"
+SECRETS = (CARD, SSN, "4111", "123-45")  # "partial" keeps the last four digits on purpose
+ADMIN = system_actor(TENANT)
+# An analyst who may do everything an analyst does except see unmasked values.
+MASKED = Actor(TENANT, None, "analyst", None, ROLE_PERMISSIONS["analyst"] - {"documents.view_unmasked"})
+VIEWER = role_actor(TENANT, "viewer")
+
+
+@pytest.fixture
+def workspace(resources: Resources) -> Iterator[dict[str, int]]:
+    source_id = ensure_source(resources.uow(), ADMIN, "CRM", "csv")
+    documents = [
+        DocumentInput(
+            f"c{n}",
+            f"Refund for card {CARD}",
+            f"The customer paid with card {CARD} and asked for a refund. " + "padding " * 40 + CARD,
+            {"ssn": SSN, "region": "EU"},
+            ["vip"],
+        )
+        for n in range(3)
+    ]
+    document_writer.upsert_documents(resources, ADMIN, source_id, documents)
+    masking_rules.add_masking_rule(
+        resources, ADMIN, "cards", MaskingRule(None, r"\d{4}-\d{4}-\d{4}-\d{4}", "redact")
+    )
+    masking_rules.add_masking_rule(resources, ADMIN, "ssn", MaskingRule("metadata.ssn", None, "partial"))
+    rule = rule_commands.create_rule(
+        resources, ADMIN, RuleDraft("refunds", {"contains": [{"var": "content"}, "refund"]})
+    )
+    rule_apply.apply_rule(resources, ADMIN, rule.id, rule_apply.new_run(resources, ADMIN, rule.id))
+    quality_settings.set_expectations(resources, ADMIN, source_id, {"required": ["owner"]})
+    quality_scoring.score_source(resources, ADMIN, source_id)
+    first = views.list_documents(resources, ADMIN, limit=1)[0].id
+    with resources.uow() as uow:
+        version = {"title": f"card {CARD}", "content": CARD, "metadata": {"ssn": SSN}}
+        uow.session.add(
+            DataConflict(
+                tenant_id=TENANT, document_id=first, source_version=version, workbench_version=version
+            )
+        )
+        uow.commit()
+    yield {"source": source_id, "rule": rule.id, "document": first}
+
+
+def _outputs(resources: Resources, ids: dict[str, int]) -> dict[str, Callable[[Actor], Any]]:
+    """Every service output that carries document text or metadata, as a call for an actor."""
+    return {
+        "search.search with words": lambda a: search.search(resources, a, SearchQuery(text="refund")),
+        "search.search without words": lambda a: search.search(resources, a, SearchQuery()),
+        "export.export csv": lambda a: "".join(export.export(resources, a, SearchQuery(), "csv")),
+        "export.export jsonl": lambda a: "".join(
+            export.export(resources, a, SearchQuery(text="card"), "jsonl")
+        ),
+        "views.list_documents": lambda a: views.list_documents(resources, a),
+        "views.get_document": lambda a: views.get_document(resources, a, ids["document"]),
+        "rule_views.matched_documents": lambda a: rule_views.matched_documents(resources, a, ids["rule"]),
+        "rule_testing.run_test": lambda a: rule_testing.run_test(
+            resources, a, RuleDraft("cards", {"contains": [{"var": "metadata.ssn"}, "45"]})
+        ),
+        "quality_issues.issues": lambda a: quality_issues.issues(resources, a, ids["source"]),
+        "sync_conflicts.list_conflicts": lambda a: sync_conflicts.list_conflicts(resources, a),
+    }
+
+
+COVERED = {
+    "search",
+    "export",
+    "list_documents",
+    "get_document",
+    "matched_documents",
+    "run_test",
+    "issues",
+    "list_conflicts",
+}
+# The audit log's export carries what edits changed; only admins read it, and they see unmasked values.
+EXEMPT = {"export_csv"}
+
+
+def test_no_output_carries_a_masked_value(resources: Resources, workspace: dict[str, int]) -> None:
+    outputs = _outputs(resources, workspace)
+    unmasked = {name: repr(call(ADMIN)) for name, call in outputs.items() if name != "rule_testing.run_test"}
+    assert all(CARD in text for text in unmasked.values()), "the admin must see what the others may not"
+    for actor in (MASKED, VIEWER):
+        for name, call in outputs.items():
+            if name == "rule_testing.run_test" and actor is VIEWER:
+                continue
+            shown = repr(call(actor))
+            assert not [secret for secret in SECRETS if secret in shown], (name, actor.role, shown[:400])
+
+
+def test_a_filter_on_a_masked_field_is_refused_and_counts_nothing(
+    resources: Resources, workspace: dict[str, int]
+) -> None:
+    query = SearchQuery(metadata=(("ssn", SSN),))
+    for call in (search.search, facets):
+        with pytest.raises(PermissionDeniedError, match="ssn is masked for your role"):
+            call(resources, VIEWER, query)
+    assert facets(resources, ADMIN, query).total == 3
+    assert facets(resources, VIEWER, SearchQuery(metadata=(("region", "EU"),))).total == 3
+
+
+def test_every_service_that_returns_document_text_is_covered_above() -> None:
+    carriers = ("Hit", "SearchPage", "DocumentRow", "DocumentDetail", "MatchedDocument", "RuleTestReport")
+    carriers += ("IssueRow", "ConflictRow", "Iterator[str]")
+    found = set()
+    for info in pkgutil.walk_packages(services.__path__, "superinsight.services."):
+        module = importlib.import_module(info.name)
+        for name, func in vars(module).items():
+            if inspect.isfunction(func) and func.__module__ == info.name and not name.startswith("_"):
+                returned = str(inspect.signature(func).return_annotation)
+                if any(carrier in returned for carrier in carriers):
+                    found.add(name)
+    assert len(found) >= 8
+    new = found - COVERED - EXEMPT
+    assert not new, f"new outputs of document text to check for masking: {sorted(new)}"
