@@ -7,42 +7,68 @@ import plotly.express as px
 import streamlit as st
 
 from superinsight.services import overview
+from superinsight.services.context import Actor
 from superinsight.services.demo import seed as demo
 from superinsight.services.documents import views as document_views
+from ui.feedback import header, refusals
 from ui.jobs import track
 from ui.session import current_actor, resources
 
 DEMO_JOB = "demo_seed_job"
 
-st.title("Overview")
-actor = current_actor()
-summary = overview.summary(resources().uow(), actor)
 
-if DEMO_JOB in st.session_state:
-    track(DEMO_JOB, "Demo data loaded.")
-if summary.empty:
-    if DEMO_JOB not in st.session_state:
-        st.info(
-            "Your workbench is empty. Load the demo workspace to look around, or connect a data "
-            "source and run a sync to bring in your own documents."
-        )
-        if actor.can("workspace.manage") and st.button("Load demo data", type="primary"):
+def empty_workspace(actor: Actor) -> None:
+    """Nothing here yet: say how documents get in, and offer the demo to those who may load it."""
+    if DEMO_JOB in st.session_state:
+        return
+    st.info(
+        "Your workbench is empty. Load the demo workspace to look around, or connect a data "
+        "source and run a sync to bring in your own documents."
+        if actor.can("workspace.manage")
+        else "Your workbench is empty. Ask an admin to load the demo workspace or an analyst to "
+        "connect a data source and run a sync."
+    )
+    if actor.can("workspace.manage") and st.button("Load demo data", type="primary"):
+        with refusals("The demo was not loaded"):
             st.session_state[DEMO_JOB] = demo.start_seed(resources(), actor)
             st.rerun()
-    st.stop()
 
-cols = st.columns(4)
-cols[0].metric("Documents", f"{summary.documents:,}")
-cols[1].metric("Data sources", summary.sources)
-cols[2].metric("Active rules", summary.active_rules)
-cols[3].metric("Open quality issues", summary.open_issues)
 
-per_day = pd.DataFrame(
-    document_views.documents_per_day(resources(), actor), columns=["day", "source", "documents"]
-)
-st.subheader("Documents arriving per day")
-figure = px.area(
-    per_day, x="day", y="documents", color="source", labels={"day": "", "documents": "documents"}
-)
-figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend_title_text="")
-st.plotly_chart(figure, width="stretch")
+def figures(summary: overview.Summary) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Documents", f"{summary.documents:,}")
+    cols[1].metric("Data sources", summary.sources)
+    cols[2].metric("Active rules", summary.active_rules)
+    cols[3].metric("Open quality issues", summary.open_issues)
+
+
+def arrivals(actor: Actor) -> None:
+    st.subheader("Documents arriving per day")
+    per_day = pd.DataFrame(
+        document_views.documents_per_day(resources(), actor), columns=["day", "source", "documents"]
+    )
+    if per_day.empty:
+        st.caption("No documents have arrived yet.")
+        return
+    figure = px.area(
+        per_day, x="day", y="documents", color="source", labels={"day": "", "documents": "documents"}
+    )
+    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend_title_text="")
+    st.plotly_chart(figure, width="stretch")
+
+
+def show() -> None:
+    header("Overview", "What this workspace holds and how it is growing; the pages on the left go deeper.")
+    actor = current_actor()
+    with refusals(stop=True):
+        summary = overview.summary(resources().uow(), actor)
+    if DEMO_JOB in st.session_state:
+        track(DEMO_JOB, "Demo data loaded.")
+    if summary.empty:
+        empty_workspace(actor)
+        return
+    figures(summary)
+    arrivals(actor)
+
+
+show()

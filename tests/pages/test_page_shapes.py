@@ -1,0 +1,171 @@
+"""Each page drawn for each role with its services stubbed: what is offered, what is not, no errors.
+
+No database: the services a page imported are replaced by small fixed answers, and
+`resources()` by an object that fails the test if a page reaches a store itself.
+The real-workbench layer (test_pages.py and friends) checks the services behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from superinsight.services.context import role_actor
+from superinsight.services.errors import InvalidInputError
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = ("admin", "analyst", "annotator", "viewer")
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+class NoStore:
+    """Stands for the resources: a page that reaches past its stubbed services fails here."""
+
+    def uow(self) -> None:
+        # overview.summary takes a unit of work (see the report); the stub ignores it.
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the page used resources().{name} instead of a stubbed service")
+
+
+@dataclass
+class Page:
+    """A page run with stubs; `calls` names every stubbed service it called, in order."""
+
+    at: AppTest
+    calls: list[str] = field(default_factory=list)
+
+    def run(self) -> Page:
+        self.calls.clear()
+        self.at.run()
+        assert not self.at.exception, self.at.exception
+        return self
+
+    def labels(self, kind: str = "button") -> set[str]:
+        return {widget.label for widget in getattr(self.at, kind)}
+
+    def texts(self, kind: str) -> str:
+        return "\n".join(str(item.value) for item in getattr(self.at, kind))
+
+
+class Stubs:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+        self.calls: list[str] = []
+
+    def returns(self, target: str, value: Any) -> None:
+        """`module.function` answers `value` (or `value(*args)` when it is callable)."""
+        module, _, name = target.rpartition(".")
+
+        def stub(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(target)
+            return value(*args, **kwargs) if callable(value) else value
+
+        self.monkeypatch.setattr(f"{module}.{name}", stub)
+
+    def raises(self, target: str, error: Exception) -> None:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise error
+
+        self.returns(target, fail)
+
+
+@pytest.fixture
+def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
+    monkeypatch.chdir(ROOT)
+    store = NoStore()
+    for module in ("ui.session", "ui.jobs", "ui.job_form", "ui.status"):
+        monkeypatch.setattr(f"{module}.resources", lambda: store)
+    yield Stubs(monkeypatch)
+
+
+def open_page(stubs: Stubs, page: str, role: str, state: dict[str, Any] | None = None) -> Page:
+    stubs.monkeypatch.setattr("ui.session.current_actor", lambda: role_actor("demo", role, user_id=1))
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=10)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    shown = Page(at, stubs.calls)
+    return shown.run()
+
+
+def by_role(*roles: str) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("role", roles)
+
+
+def starts_with_a_header(page: Page, title: str) -> None:
+    assert page.at.title[0].value == title
+    assert page.at.caption, "a one-line caption under the title says what can be done here"
+
+
+# --- Overview ---------------------------------------------------------------------------------
+
+
+def _overview(stubs: Stubs, documents: int) -> None:
+    from superinsight.services.overview import Summary
+
+    stubs.returns(
+        "superinsight.services.overview.summary",
+        Summary(documents, 0 if documents == 0 else 2, 1, 3),
+    )
+    stubs.returns(
+        "superinsight.services.documents.views.documents_per_day",
+        [(date(2026, 11, 29), "Support desk", documents)] if documents else [],
+    )
+
+
+class TestOverview:
+    @by_role(*ROLES)
+    def test_shows_the_figures_to_everyone(self, stubs: Stubs, role: str) -> None:
+        _overview(stubs, 120)
+        page = open_page(stubs, "overview", role)
+        starts_with_a_header(page, "Overview")
+        assert {m.label: m.value for m in page.at.metric}["Documents"] == "120"
+        assert page.at.get("plotly_chart")
+        assert "Load demo data" not in page.labels()
+
+    @by_role(*ROLES)
+    def test_an_empty_workspace_says_what_to_do_and_only_an_admin_may_load_the_demo(
+        self, stubs: Stubs, role: str
+    ) -> None:
+        _overview(stubs, 0)
+        page = open_page(stubs, "overview", role)
+        assert "Your workbench is empty" in page.at.info[0].value
+        assert ("Load demo data" in page.labels()) == (role == "admin")
+        assert "superinsight.services.documents.views.documents_per_day" not in page.calls
+
+    def test_a_refused_demo_says_why(self, stubs: Stubs) -> None:
+        _overview(stubs, 0)
+        stubs.raises("superinsight.services.demo.seed.start_seed", InvalidInputError("already loading"))
+        page = open_page(stubs, "overview", "admin")
+        next(b for b in page.at.button if b.label == "Load demo data").click()
+        page.run()
+        assert "The demo was not loaded: already loading" in page.at.error[0].value
+
+
+# --- System health ----------------------------------------------------------------------------
+
+
+class TestHealth:
+    @by_role(*ROLES)
+    def test_lists_the_services_and_names_the_ones_down(self, stubs: Stubs, role: str) -> None:
+        from superinsight.services.health import ServiceHealth
+
+        stubs.returns(
+            "superinsight.services.health.check_services",
+            [
+                ServiceHealth("database", "sqlite", "up", 1.5, "ok"),
+                ServiceHealth("cache", "redis", "down", None, "connection refused"),
+            ],
+        )
+        page = open_page(stubs, "health", role)
+        starts_with_a_header(page, "System health")
+        assert "1 service(s) down: cache" in page.at.error[0].value
+        assert len(page.at.dataframe[0].value) == 2
+        assert page.labels() == {"Re-check"}

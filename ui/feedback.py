@@ -1,0 +1,92 @@
+"""What every page says the same way: its header, a service's refusal, a chosen section, user text.
+
+- `header` opens a page: where you are and what you can do here.
+- `refusals` turns a `ServiceError` into the page's message (what was wrong, nothing
+  changed); a page never writes its own try/except for one.
+- `section` is a selector for the parts of a page whose content costs a query:
+  unlike `st.tabs`, only the chosen part runs.
+- `md` escapes text a person typed (titles, names, ids) before it goes into markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import streamlit as st
+
+from superinsight.services.errors import ServiceError
+
+T = TypeVar("T")
+
+# Everything markdown (and Streamlit's :color[...] / :emoji: directives and $math$) reads specially.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$&]|:(?=\S))")
+_LINE_START = re.compile(r"^(\s*)(?:([-+])|(\d+)\.)")
+
+
+def md(text: object) -> str:
+    """`text` as literal characters inside markdown: no emphasis, links, HTML, math or directives."""
+    escaped = _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return _LINE_START.sub(
+        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), escaped
+    )
+
+
+def header(title: str, caption: str) -> None:
+    """The page's title and one line on what can be done here."""
+    st.title(title)
+    st.caption(caption)
+
+
+@dataclass
+class Outcome:
+    """What became of the calls inside `refusals`: `refused` holds the error when one was raised."""
+
+    refused: ServiceError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None
+
+
+def refusal_text(exc: ServiceError, prefix: str | None = None) -> str:
+    """The message for a refusal: the prefix, then the service's problem or its list of problems."""
+    problems = [str(p) for p in getattr(exc, "problems", None) or [str(exc)]]
+    if len(problems) == 1:
+        return f"{prefix}: {md(problems[0])}" if prefix else md(problems[0])
+    lead = f"{prefix}. Fix these first:" if prefix else "Fix these first:"
+    return lead + "\n\n" + "\n".join(f"- {md(p)}" for p in problems)
+
+
+@contextmanager
+def refusals(prefix: str | None = None, *, stop: bool = False) -> Iterator[Outcome]:
+    """Show a `ServiceError` raised inside as the page's error (and end the run when `stop`).
+
+    with refusals("Not saved") as outcome:
+        save(...)
+    if outcome.ok: ...
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except ServiceError as exc:
+        outcome.refused = exc
+        st.error(refusal_text(exc, prefix))
+        if stop:
+            st.stop()
+
+
+def section(label: str, options: Sequence[T], key: str, default: T | None = None) -> T:
+    """Which part of the page to draw; kept for the session, so coming back opens the same one."""
+    chosen = st.segmented_control(
+        label,
+        list(options),
+        default=options[0] if default is None else default,
+        required=True,
+        key=key,
+        persist_state="session",
+    )
+    return options[0] if chosen is None else chosen
