@@ -6,16 +6,21 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from superinsight.services.context import Actor
 from superinsight.services.insights import notifications
 from superinsight.services.insights import views as insights
+from ui.feedback import header, md, refusals
 from ui.session import current_actor, resources
 
-st.title("Insights")
-actor = current_actor()
 
-points = insights.match_rates(resources(), actor)
-st.subheader("Match rate per rule, run by run")
-if points:
+def match_rates(actor: Actor) -> None:
+    st.subheader("Match rate per rule, run by run")
+    points = insights.match_rates(resources(), actor)
+    if not points:
+        st.info(
+            "No rule has been applied yet. Open Business rules, pick a rule and press Apply to all documents."
+        )
+        return
     frame = pd.DataFrame([p.__dict__ for p in points])
     figure = px.line(
         frame,
@@ -29,33 +34,37 @@ if points:
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     st.plotly_chart(figure, width="stretch")
-else:
-    st.info(
-        "No rule has been applied yet. Open Business rules, pick a rule and press Apply to all documents."
-    )
 
-st.subheader("Insights")
-cards = insights.insights(resources(), actor)
-if not cards:
-    st.caption(
-        "Nothing new. Insights appear when a rule's match rate shifts, a rule never matches, "
-        "or two rules match the same documents."
-    )
-columns = st.columns(2)
-for position, card in enumerate(cards):
-    with columns[position % 2].container(border=True):
-        st.markdown(f"**{card.title}**")
-        st.caption(f"{card.insight_type.replace('_', ' ')} · {card.created_at:%Y-%m-%d %H:%M}")
-        st.write(card.description)
-        st.progress(card.impact, text=f"impact {card.impact:.0%}")
-        for recommendation in card.recommendations:
-            st.markdown(f"- {recommendation}")
-        if st.button("Acknowledge", key=f"ack_{card.id}"):
-            insights.acknowledge(resources(), actor, card.id)
-            st.rerun()
 
-found = insights.patterns(resources(), actor)
-if found:
+def insight_cards(actor: Actor) -> None:
+    st.subheader("Insights")
+    cards = insights.insights(resources(), actor)
+    if not cards:
+        st.caption(
+            "Nothing new. Insights appear when a rule's match rate shifts, a rule never matches, "
+            "or two rules match the same documents."
+        )
+        return
+    may_acknowledge = actor.can("rules.edit")
+    columns = st.columns(2)
+    for position, card in enumerate(cards):
+        with columns[position % 2].container(border=True):
+            st.markdown(f"**{md(card.title)}**")
+            st.caption(f"{card.insight_type.replace('_', ' ')} · {card.created_at:%Y-%m-%d %H:%M}")
+            st.markdown(md(card.description))
+            st.progress(card.impact, text=f"impact {card.impact:.0%}")
+            for recommendation in card.recommendations:
+                st.markdown(f"- {md(recommendation)}")
+            if may_acknowledge and st.button("Acknowledge", key=f"ack_{card.id}"):
+                with refusals("Not acknowledged"):
+                    insights.acknowledge(resources(), actor, card.id)
+                    st.rerun()
+
+
+def patterns(actor: Actor) -> None:
+    found = insights.patterns(resources(), actor)
+    if not found:
+        return
     st.subheader("Patterns among matches")
     st.dataframe(
         pd.DataFrame([p.__dict__ for p in found]),
@@ -66,22 +75,41 @@ if found:
         },
     )
 
-st.subheader("Notifications")
-inbox = notifications.notifications(resources(), actor)
-unread = [n.id for n in inbox if n.status == "unread"]
-if not inbox:
-    st.caption("Your inbox is empty.")
-else:
+
+def inbox(actor: Actor) -> None:
+    st.subheader("Notifications")
+    listed = notifications.notifications(resources(), actor)
+    if not listed:
+        st.caption("Your inbox is empty. Rule runs and quality drops that concern you arrive here.")
+        return
+    unread = [n.id for n in listed if n.status == "unread"]
     st.dataframe(
-        pd.DataFrame([n.__dict__ for n in inbox]).drop(columns=["id"]),
+        pd.DataFrame([n.__dict__ for n in listed]).drop(columns=["id"]),
         hide_index=True,
         width="stretch",
         column_config={"created_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm")},
     )
     mark, dismiss = st.columns(2)
     if mark.button(f"Mark {len(unread)} unread as read", disabled=not unread):
-        notifications.mark_notifications(resources(), actor, unread, "read")
-        st.rerun()
+        with refusals("Nothing changed"):
+            notifications.mark_notifications(resources(), actor, unread, "read")
+            st.rerun()
     if dismiss.button("Dismiss all"):
-        notifications.mark_notifications(resources(), actor, [n.id for n in inbox], "dismissed")
-        st.rerun()
+        with refusals("Nothing changed"):
+            notifications.mark_notifications(resources(), actor, [n.id for n in listed], "dismissed")
+            st.rerun()
+
+
+def show() -> None:
+    header(
+        "Insights",
+        "What the business rules found: how match rates move, insights to act on, patterns and your inbox.",
+    )
+    actor = current_actor()
+    match_rates(actor)
+    insight_cards(actor)
+    patterns(actor)
+    inbox(actor)
+
+
+show()
