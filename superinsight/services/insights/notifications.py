@@ -35,7 +35,10 @@ def notifications(
         BusinessLogicNotification.tenant_id == actor.tenant_id,
         BusinessLogicNotification.status != "dismissed",
     )
-    if actor.user_id is not None:
+    if actor.source_ids is not None:
+        # Workspace-wide news (rule runs, quality drops) is about every source: only their own.
+        query = query.where(BusinessLogicNotification.user_id == actor.user_id)
+    elif actor.user_id is not None:
         query = query.where(
             (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(None)
         )
@@ -55,11 +58,14 @@ def mark_notifications(resources: Resources, actor: Actor, ids: Sequence[int], s
     if status not in ("read", "dismissed"):
         raise InvalidInputError("notifications can be marked read or dismissed")
     stamp: dict[str, Any] = {"status": status, "read_at" if status == "read" else "dismissed_at": utcnow()}
-    mine = (
-        (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(None)
-        if actor.user_id is not None
-        else true()
-    )
+    if actor.source_ids is not None:
+        mine = BusinessLogicNotification.user_id == actor.user_id
+    elif actor.user_id is not None:
+        mine = (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(
+            None
+        )
+    else:
+        mine = true()
     with resources.uow() as uow:
         result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
             update(BusinessLogicNotification)

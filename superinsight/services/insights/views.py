@@ -49,8 +49,13 @@ class PatternRow:
 
 
 def match_rates(resources: Resources, actor: Actor) -> list[RatePoint]:
-    """One point per completed apply run: the lines of the match-rate chart."""
+    """One point per completed apply run: the lines of the match-rate chart.
+
+    Runs count every source of the workspace, so a user narrowed to some sources gets none.
+    """
     require(actor, "documents.view")
+    if actor.source_ids is not None:
+        return []
     with resources.uow() as uow:
         rows = uow.session.execute(
             select(
@@ -77,6 +82,8 @@ def insights(
     resources: Resources, actor: Actor, *, include_acknowledged: bool = False, limit: int = 50
 ) -> list[InsightCard]:
     require(actor, "documents.view")
+    if actor.source_ids is not None:
+        return []  # insights are drawn from every source of the workspace
     query = select(BusinessInsight).where(BusinessInsight.tenant_id == actor.tenant_id)
     if not include_acknowledged:
         query = query.where(BusinessInsight.acknowledged_at.is_(None))
@@ -113,6 +120,8 @@ def acknowledge(resources: Resources, actor: Actor, insight_id: int) -> None:
 
 def patterns(resources: Resources, actor: Actor) -> list[PatternRow]:
     require(actor, "documents.view")
+    if actor.source_ids is not None:
+        return []  # patterns are found among every source's documents
     with resources.uow() as uow:
         rows = uow.session.execute(
             select(BusinessRule.name, BusinessPattern.description, BusinessPattern.strength)

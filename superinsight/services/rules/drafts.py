@@ -16,6 +16,7 @@ from superinsight.services.context import Actor, require
 from superinsight.services.documents.writer import documents_version
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
+from superinsight.services.scoping import visible_sources
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
 
 MAX_TAGS = 20
@@ -63,16 +64,18 @@ def draft_of(row: Any) -> RuleDraft:
 def field_catalog(resources: Resources, actor: Actor) -> FieldCatalog:
     """The metadata keys the tenant's documents actually have (cached: a full scan is not free)."""
     require(actor, "documents.view")
-    key = f"rules:metadata-keys:{actor.tenant_id}:{documents_version(resources, actor.tenant_id)}"
+    scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+    key = f"rules:metadata-keys:{actor.tenant_id}:{scope}:{documents_version(resources, actor.tenant_id)}"
     cached = resources.cache.get(key)
     if cached is None:
         with resources.uow() as uow:
-            cached = sorted(_metadata_keys(uow.session, actor.tenant_id))
+            cached = sorted(_metadata_keys(uow.session, actor))
         resources.cache.set(key, cached, resources.settings.cache_ttl_seconds)
     return FieldCatalog(metadata_keys=frozenset(cached) if cached else None)
 
 
-def _metadata_keys(session: Session, tenant_id: str) -> set[str]:
+def _metadata_keys(session: Session, actor: Actor) -> set[str]:
+    """The metadata keys of the documents the actor may see (a narrowed user: their sources only)."""
     entries = dialect.json_object_entries(session, Document.meta)
     return set(
         session.scalars(
@@ -80,7 +83,7 @@ def _metadata_keys(session: Session, tenant_id: str) -> set[str]:
             .distinct()
             .select_from(Document)
             .join(entries, true())
-            .where(Document.tenant_id == tenant_id)
+            .where(Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id))
         )
     )
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from superinsight.db.models import (
     BusinessLogicAnalysisHistory,
@@ -87,6 +89,8 @@ def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[Ru
             )
             .order_by(BusinessLogicAnalysisHistory.id)
         ).all()
+        if actor.source_ids is not None:
+            runs = _runs_within_reach(uow.session, actor, rules)
     by_rule: dict[int, list[dict[str, Any]]] = {}
     for rule_id, summary in runs:
         by_rule.setdefault(rule_id, []).append(summary)
@@ -132,6 +136,41 @@ class MatchedDocument:
     external_id: str
     title: str
     matched_at: datetime
+
+
+def _runs_within_reach(session: Session, actor: Actor, rules: Sequence[BusinessRule]) -> list[Any]:
+    """For a user narrowed to some sources: each rule's current matches among those sources only.
+
+    Stored runs count every source, so they are replaced by one summary per rule from
+    the matches of its current version that lie in the user's sources.
+    """
+    reach = select(Document.id).where(
+        Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id)
+    )
+    total = session.scalar(select(func.count()).select_from(reach.subquery())) or 0
+    counted = dict(
+        session.execute(
+            select(BusinessRuleApplication.rule_id, func.count())
+            .join(BusinessRule, BusinessRule.id == BusinessRuleApplication.rule_id)
+            .where(
+                BusinessRuleApplication.rule_version == BusinessRule.version,
+                BusinessRuleApplication.document_id.in_(reach),
+            )
+            .group_by(BusinessRuleApplication.rule_id)
+        ).all()
+    )
+    return [
+        (
+            rule.id,
+            {
+                "matched": counted.get(rule.id, 0),
+                "rate": counted.get(rule.id, 0) / total if total else 0.0,
+                "outcome": None,
+            },
+        )
+        for rule in rules
+        if rule.id in counted or total
+    ]
 
 
 def matched_documents(
