@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from superinsight.services.context import Actor
 from superinsight.services.documents import export, facets, search, sources, uploads
 from superinsight.services.documents import views as document_views
-from superinsight.services.documents.search import SearchQuery
-from superinsight.services.errors import ServiceError
+from superinsight.services.documents.facets import Facets
+from superinsight.services.documents.search import SearchPage, SearchQuery
+from ui.feedback import header, md, refusals
 from ui.session import current_actor, resources
 
 LINEAGE_ICONS = {
@@ -27,9 +29,6 @@ LINEAGE_ICONS = {
 PAGE_SIZE = 50
 CURSORS = "documents_cursors"
 
-st.title("Documents")
-actor = current_actor()
-
 
 def ago(moment: datetime) -> str:
     seconds = int((datetime.now(UTC) - moment).total_seconds())
@@ -42,55 +41,49 @@ def ago(moment: datetime) -> str:
     )
 
 
-text = st.text_input(
-    "Search", placeholder="words that must all appear, e.g. refund duplicate", key="doc_search"
-)
-sort = st.segmented_control("Sort", ["relevance", "newest", "oldest"], default="relevance", key="doc_sort")
-
-with st.sidebar:
-    st.markdown("**Filters**")
-    source_ids = {s.name: s.id for s in sources.list_sources(resources(), actor)}
-    chosen_sources = st.multiselect("Sources", list(source_ids), key="doc_sources")
-    tags = st.text_input("Any of these tags", placeholder="vip, billing", key="doc_tags")
-    field = st.text_input("Metadata field", placeholder="region", key="doc_field")
-    value = st.text_input("equals", key="doc_value")
-    dates = st.date_input("Created between", value=(), key="doc_dates")
-    band = st.selectbox(
-        "Quality",
-        [None, *search.QUALITY_BANDS],
-        format_func=lambda key: "any" if key is None else f"{key}: {search.QUALITY_BANDS[key]}",
-        key="doc_band",
+def ask(actor: Actor) -> SearchQuery:
+    """The search box and the sidebar's filters, as one query."""
+    text = st.text_input(
+        "Search", placeholder="words that must all appear, e.g. refund duplicate", key="doc_search"
+    )
+    sort = st.segmented_control(
+        "Sort", ["relevance", "newest", "oldest"], default="relevance", key="doc_sort"
+    )
+    with st.sidebar:
+        st.markdown("**Filters**")
+        source_ids = {s.name: s.id for s in sources.list_sources(resources(), actor)}
+        chosen_sources = st.multiselect("Sources", list(source_ids), key="doc_sources")
+        tags = st.text_input("Any of these tags", placeholder="vip, billing", key="doc_tags")
+        field = st.text_input("Metadata field", placeholder="region", key="doc_field")
+        value = st.text_input("equals", key="doc_value")
+        dates = st.date_input("Created between", value=(), key="doc_dates")
+        band = st.selectbox(
+            "Quality",
+            [None, *search.QUALITY_BANDS],
+            format_func=lambda key: "any" if key is None else f"{key}: {search.QUALITY_BANDS[key]}",
+            key="doc_band",
+        )
+    return SearchQuery(
+        text=text,
+        source_ids=tuple(source_ids[name] for name in chosen_sources),
+        tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
+        metadata=((field.strip(), value),) if field.strip() else (),
+        created_from=dates[0] if len(dates) > 0 else None,
+        created_to=dates[1] if len(dates) > 1 else None,
+        quality_band=band,
+        sort=sort or "relevance",
     )
 
-query = SearchQuery(
-    text=text,
-    source_ids=tuple(source_ids[name] for name in chosen_sources),
-    tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
-    metadata=((field.strip(), value),) if field.strip() else (),
-    created_from=dates[0] if len(dates) > 0 else None,
-    created_to=dates[1] if len(dates) > 1 else None,
-    quality_band=band,
-    sort=sort or "relevance",
-)
-if st.session_state.get("doc_query") != query:
-    st.session_state["doc_query"] = query
-    st.session_state[CURSORS] = [None]
-cursors: list[str | None] = st.session_state.setdefault(CURSORS, [None])
 
-try:
-    page = search.search(resources(), actor, query, cursor=cursors[-1], limit=PAGE_SIZE)
-    counted = facets.facets(resources(), actor, query, refresh=st.session_state.pop("doc_refresh", False))
-except ServiceError as exc:
-    st.error(str(exc))
-    st.stop()
-
-top = st.columns([2, 2, 1])
-top[0].metric("Matching documents", f"{counted.total:,}")
-top[1].caption(f"Counts as of {ago(counted.computed_at)}" + (" (cached)" if counted.from_cache else ""))
-if top[2].button("Refresh counts"):
-    st.session_state["doc_refresh"] = True
-    st.rerun()
-if counted.by_source or counted.by_tag:
+def counts(counted: Facets) -> None:
+    top = st.columns([2, 2, 1])
+    top[0].metric("Matching documents", f"{counted.total:,}")
+    top[1].caption(f"Counts as of {ago(counted.computed_at)}" + (" (cached)" if counted.from_cache else ""))
+    if top[2].button("Refresh counts"):
+        st.session_state["doc_refresh"] = True
+        st.rerun()
+    if not (counted.by_source or counted.by_tag):
+        return
     left, right = st.columns(2)
     if counted.by_source:
         left.bar_chart(
@@ -105,20 +98,20 @@ if counted.by_source or counted.by_tag:
             height=160,
         )
 
-if page.ranked_newest_only and counted.total > search.RANKED_MATCHES:
-    st.caption(
-        f"Ranked among the newest {search.RANKED_MATCHES:,} matches; sort by newest to page through all "
-        f"{counted.total:,}."
-    )
-if not page.hits:
-    if len(cursors) == 1 and not any((text, chosen_sources, tags, field, dates, band)):
+
+def nothing_found(actor: Actor, query: SearchQuery, first_page: bool) -> None:
+    if first_page and query == SearchQuery(sort=query.sort):
         st.info(
             "No documents yet. Load the demo data from the Overview page, upload files below, "
             "or run a sync from a data source."
+            if actor.can("documents.edit")
+            else "No documents yet. Once an analyst runs a sync or uploads files, they appear here."
         )
     else:
         st.info("Nothing matches. Try fewer words or filters.")
-else:
+
+
+def results(page: SearchPage, cursors: list[str | None]) -> None:
     st.dataframe(
         pd.DataFrame([hit.__dict__ for hit in page.hits]),
         hide_index=True,
@@ -140,35 +133,47 @@ else:
         cursors.append(page.next_cursor)
         st.rerun()
 
+
+def detail(actor: Actor, page: SearchPage) -> None:
+    """The chosen document: content, metadata, open issues, lineage and annotations."""
     titles = {hit.id: hit.title for hit in page.hits}
     chosen = st.selectbox(
         "Open", list(titles), format_func=lambda doc_id: f"#{doc_id} · {titles[doc_id]}", key="open_doc"
     )
-    if chosen is not None:
-        detail = document_views.get_document(resources(), actor, chosen)
-        st.markdown(f"**{detail.title}**  \n`{detail.external_id}` from {detail.source or 'an upload'}")
-        body, meta = st.columns([3, 2])
-        body.text_area("Content", detail.content, height=180, disabled=True)
-        meta.json(detail.metadata)
-        if detail.open_issues:
-            st.warning("Open quality issues: " + ", ".join(detail.open_issues))
-        st.markdown(
-            "**Lineage** " + " → ".join(f"{LINEAGE_ICONS[kind]} {text}" for kind, text in detail.lineage)
+    if chosen is None:
+        return
+    document = None
+    with refusals():
+        document = document_views.get_document(resources(), actor, chosen)
+    if document is None:
+        return
+    st.markdown(f"**{md(document.title)}**")
+    st.caption(f"{md(document.external_id)} from {md(document.source or 'an upload')}")
+    body, meta = st.columns([3, 2])
+    body.text_area("Content", document.content, height=180, disabled=True)
+    meta.json(document.metadata)
+    if document.open_issues:
+        st.warning("Open quality issues: " + ", ".join(md(issue) for issue in document.open_issues))
+    st.markdown(
+        "**Lineage** " + " → ".join(f"{LINEAGE_ICONS[kind]} {md(text)}" for kind, text in document.lineage)
+    )
+    if document.annotations:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"by": a.completed_by or "", "labels": ", ".join(a.labels), "at": a.created_at}
+                    for a in document.annotations
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
         )
-        if detail.annotations:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {"by": a.completed_by or "", "labels": ", ".join(a.labels), "at": a.created_at}
-                        for a in detail.annotations
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-        else:
-            st.caption("No annotations yet: send documents to a Label Studio project to have them labeled.")
+    else:
+        st.caption("No annotations yet: send documents to a Label Studio project to have them labeled.")
 
+
+def downloads(actor: Actor, query: SearchQuery) -> None:
+    """Exports are computed only when a button is pressed."""
     export_csv, export_jsonl = st.columns(2)
     export_csv.download_button(
         "Export results as CSV",
@@ -183,55 +188,83 @@ else:
         mime="application/x-ndjson",
     )
 
-if actor.can("documents.edit"):
+
+def upload(actor: Actor) -> None:
     with st.expander("Upload files as documents"):
         file = st.file_uploader(
             "CSV, JSON Lines, text or markdown",
             type=["csv", "jsonl", "ndjson", "txt", "md"],
             key="doc_upload",
         )
-        if file is not None:
-            columns = {}
-            if file.name.lower().endswith(".csv"):
-                header = file.getvalue().decode("utf-8-sig", errors="replace").splitlines()[0].split(",")
-                a, b, c = st.columns(3)
-                columns = {
-                    "id_column": a.selectbox("Id column", header, key="up_id"),
-                    "title_column": b.selectbox(
-                        "Title column", header, index=min(1, len(header) - 1), key="up_title"
-                    ),
-                    "content_column": c.selectbox(
-                        "Content column", header, index=min(2, len(header) - 1), key="up_content"
-                    ),
-                }
-            try:
-                parsed = uploads.parse(file.name, file.getvalue(), **columns)
-            except ServiceError as exc:
-                st.error(f"Nothing was imported: {exc}")
-            else:
-                st.caption(
-                    f"{len(parsed.documents):,} documents ready, {len(parsed.rejected):,} rows rejected."
+        if file is None:
+            return
+        columns = {}
+        if file.name.lower().endswith(".csv"):
+            header_row = file.getvalue().decode("utf-8-sig", errors="replace").splitlines()[0].split(",")
+            a, b, c = st.columns(3)
+            columns = {
+                "id_column": a.selectbox("Id column", header_row, key="up_id"),
+                "title_column": b.selectbox(
+                    "Title column", header_row, index=min(1, len(header_row) - 1), key="up_title"
+                ),
+                "content_column": c.selectbox(
+                    "Content column", header_row, index=min(2, len(header_row) - 1), key="up_content"
+                ),
+            }
+        with refusals("Nothing was imported", stop=True):
+            parsed = uploads.parse(file.name, file.getvalue(), **columns)
+        st.caption(f"{len(parsed.documents):,} documents ready, {len(parsed.rejected):,} rows rejected.")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"id": d.external_id, "title": d.title, "metadata": json.dumps(d.metadata)}
+                    for d in parsed.documents[:20]
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        if parsed.rejected:
+            st.warning("Rejected rows (they will not be imported):")
+            st.dataframe(pd.DataFrame([r.__dict__ for r in parsed.rejected]), hide_index=True)
+        if st.button("Import", type="primary", disabled=not parsed.documents, key="up_import"):
+            with refusals("Nothing was imported"):
+                done = uploads.import_documents(resources(), actor, parsed)
+                st.success(
+                    f"Imported: {done.inserted:,} new, {done.updated:,} updated, "
+                    f"{done.unchanged:,} unchanged."
                 )
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {"id": d.external_id, "title": d.title, "metadata": json.dumps(d.metadata)}
-                            for d in parsed.documents[:20]
-                        ]
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
-                if parsed.rejected:
-                    st.warning("Rejected rows (they will not be imported):")
-                    st.dataframe(pd.DataFrame([r.__dict__ for r in parsed.rejected]), hide_index=True)
-                if st.button("Import", type="primary", disabled=not parsed.documents, key="up_import"):
-                    try:
-                        counts = uploads.import_documents(resources(), actor, parsed)
-                    except ServiceError as exc:
-                        st.error(f"Nothing was imported: {exc}")
-                    else:
-                        st.success(
-                            f"Imported: {counts.inserted:,} new, {counts.updated:,} updated, "
-                            f"{counts.unchanged:,} unchanged."
-                        )
+
+
+def show() -> None:
+    header(
+        "Documents",
+        "Search and filter every document you may see, open one for its lineage, export the results"
+        " or upload files.",
+    )
+    actor = current_actor()
+    query = ask(actor)
+    if st.session_state.get("doc_query") != query:
+        st.session_state["doc_query"] = query
+        st.session_state[CURSORS] = [None]
+    cursors: list[str | None] = st.session_state.setdefault(CURSORS, [None])
+    with refusals(stop=True):
+        page = search.search(resources(), actor, query, cursor=cursors[-1], limit=PAGE_SIZE)
+        counted = facets.facets(resources(), actor, query, refresh=st.session_state.pop("doc_refresh", False))
+    counts(counted)
+    if page.ranked_newest_only and counted.total > search.RANKED_MATCHES:
+        st.caption(
+            f"Ranked among the newest {search.RANKED_MATCHES:,} matches; sort by newest to page through all "
+            f"{counted.total:,}."
+        )
+    if not page.hits:
+        nothing_found(actor, query, len(cursors) == 1)
+    else:
+        results(page, cursors)
+        detail(actor, page)
+        downloads(actor, query)
+    if actor.can("documents.edit"):
+        upload(actor)
+
+
+show()
