@@ -177,6 +177,24 @@ def _apply(resources: Resources, rule_id: int) -> rule_apply.ApplyResult:
 
 
 class TestApply:
+    def test_a_run_of_another_rule_or_tenant_is_not_found_and_left_alone(self, resources: Resources) -> None:
+        _seed(resources)
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
+        other = rule_commands.create_rule(resources, ACME, RuleDraft("Other", HIGH_VALUE))
+        theirs = role_actor("globex", "analyst")
+        globex_rule = rule_commands.create_rule(resources, theirs, RuleDraft("Theirs", HIGH_VALUE))
+        runs = {
+            "another rule's": rule_apply.new_run(resources, ACME, other.id),
+            "another tenant's": rule_apply.new_run(resources, theirs, globex_rule.id),
+        }
+        for whose, run_id in runs.items():
+            with pytest.raises(NotFoundError, match=f"apply run {run_id} of rule {rule.id}"):
+                rule_apply.apply_rule(resources, ACME, rule.id, run_id)
+            with resources.uow() as uow:
+                run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
+                assert run is not None and run.status == "running", whose
+        assert _count(resources, BusinessRuleApplication) == 0
+
     def test_records_matches_and_is_safe_to_rerun(self, resources: Resources) -> None:
         _seed(resources)
         rule = rule_commands.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))

@@ -28,6 +28,7 @@ from superinsight.rules.thresholds import outcome
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.documents.writer import bump_version
+from superinsight.services.errors import NotFoundError
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.rules.findings import learn_from_run, notify_run
 from superinsight.services.rules.matching import document_data, document_fields
@@ -78,17 +79,31 @@ def apply_rule_job(tenant_id: str, user_id: int | None, rule_id: int, run_id: in
     apply_rule(current_resources(), system_actor(tenant_id, user_id), rule_id, run_id)
 
 
+def _run_of(session: Session, actor: Actor, rule_id: int, run_id: int) -> BusinessLogicAnalysisHistory:
+    """The apply run, if it is this tenant's run of this rule; otherwise not found."""
+    run = session.get(BusinessLogicAnalysisHistory, run_id)
+    if (
+        run is None
+        or run.tenant_id != actor.tenant_id
+        or run.rule_id != rule_id
+        or run.analysis_type != "apply"
+    ):
+        raise NotFoundError(f"apply run {run_id} of rule {rule_id} does not exist")
+    return run
+
+
 def apply_rule(resources: Resources, actor: Actor, rule_id: int, run_id: int) -> ApplyResult:
     require(actor, "rules.apply")
+    with resources.uow() as uow:
+        _run_of(uow.session, actor, rule_id, run_id)  # before anything: another's run is left alone
     started = time.perf_counter()
     try:
         result = _apply(resources, actor, rule_id, run_id, started)
     except Exception as exc:
         with resources.uow() as uow:
-            run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
-            if run is not None:
-                run.status, run.error_message, run.completed_at = "failed", str(exc)[:2000], utcnow()
-                uow.commit()
+            run = _run_of(uow.session, actor, rule_id, run_id)
+            run.status, run.error_message, run.completed_at = "failed", str(exc)[:2000], utcnow()
+            uow.commit()
         raise
     return result
 
@@ -121,8 +136,7 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
         report_progress((start + APPLY_BATCH - low) / max(high + 1 - low, 1), f"{matched:,} matched so far")
     with resources.uow() as uow:
         rule = tenant_rule(uow, actor, rule_id)
-        run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
-        assert run is not None
+        run = _run_of(uow.session, actor, rule_id, run_id)
         verdict = outcome(
             matched, total, mostly=rule.mostly, warn_after=rule.warn_after, error_after=rule.error_after
         )
