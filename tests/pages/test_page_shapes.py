@@ -305,3 +305,53 @@ class TestDocuments:
         page = open_page(stubs, "documents", "analyst")
         assert page.at.error[0].value == "too many words"
         assert not page.at.dataframe
+
+
+# --- Data sources -----------------------------------------------------------------------------
+
+
+def _sources(stubs: Stubs, *, listed: bool = True) -> None:
+    from superinsight.services.sync.connections import SourceView
+
+    connections = "superinsight.services.sync.connections"
+    stubs.returns(
+        f"{connections}.synced_sources",
+        [SourceView(1, "Tickets", "csv", {"path": "tickets.csv"}, False, "active", "ok", None)]
+        if listed
+        else [],
+    )
+    stubs.returns(f"{connections}.test_source", "tickets.csv: 50 records")
+    stubs.returns(f"{connections}.test_draft", "tickets.csv: 50 records")
+    stubs.returns(f"{connections}.create_source", 2)
+
+
+class TestSources:
+    @by_role(*ROLES)
+    def test_everyone_reads_the_list_only_managers_add_or_test(self, stubs: Stubs, role: str) -> None:
+        _sources(stubs)
+        page = open_page(stubs, "sources", role)
+        starts_with_a_header(page, "Data sources")
+        assert page.at.dataframe[0].value["Source"].tolist() == ["Tickets"]
+        may_manage = role in ("admin", "analyst")
+        assert bool({"Test connection", "Save source"} & page.labels()) == may_manage
+
+    @by_role("analyst", "viewer")
+    def test_no_sources_says_who_adds_one(self, stubs: Stubs, role: str) -> None:
+        _sources(stubs, listed=False)
+        page = open_page(stubs, "sources", role)
+        assert ("Add a database" in page.at.info[0].value) == (role == "analyst")
+        assert ("Ask an analyst" in page.at.info[0].value) == (role == "viewer")
+
+    def test_a_refused_source_says_why_and_keeps_the_form(self, stubs: Stubs) -> None:
+        _sources(stubs, listed=False)
+        stubs.raises(
+            "superinsight.services.sync.connections.create_source",
+            InvalidInputError("the path must be inside the files folder"),
+        )
+        page = open_page(stubs, "sources", "analyst")
+        page.at.selectbox(key="source_type").select("csv")
+        page.run()
+        next(b for b in page.at.button if b.label == "Save source").click()
+        page.run()
+        assert page.at.error[0].value == "Not saved: the path must be inside the files folder"
+        assert "Save source" in page.labels()
