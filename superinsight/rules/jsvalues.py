@@ -19,7 +19,8 @@ NUMBER_PATTERN = r"^[+\-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+\-]?[0-9]{1,2})?$"
 MAX_NUMBER_TEXT = 30
 _NUMBER = re.compile(NUMBER_PATTERN)
 # The longest prefix parseFloat reads (after leading whitespace).
-_PARSE_FLOAT = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+# Written so that no text can be split two ways: linear time on any input.
+_PARSE_FLOAT = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 # The most characters a text built by a rule may hold (cat, substr, arrays turned into text).
 MAX_TEXT = 1_000_000
 
@@ -164,7 +165,7 @@ def decimal_number_text(value: str) -> float:
     return float(text) if len(text) <= MAX_NUMBER_TEXT and _NUMBER.match(text) else math.nan
 
 
-_JS_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_JS_DECIMAL = _PARSE_FLOAT
 _JS_RADIX = re.compile(r"0(?:[xX](?P<hex>[0-9a-fA-F]+)|[bB](?P<binary>[01]+)|[oO](?P<octal>[0-7]+))")
 
 
