@@ -26,6 +26,7 @@ from superinsight.services.errors import InvalidInputError
 from superinsight.services.sync import connections
 from superinsight.sync.connectors import address as address_module
 from superinsight.sync.connectors import database as database_module
+from superinsight.sync.connectors import http as http_module
 from superinsight.sync.connectors.select_text import SelectTextError, check_select
 from tests.conftest import make_settings
 from tests.integration.test_sync import database_job, run_job
@@ -367,3 +368,46 @@ def test_a_workspace_cannot_read_another_workspaces_files(res: Resources, path: 
     assert _written(res) == written
     own = connections.SourceDraft("Leads", "csv", {"path": "leads.csv"})
     assert connections.test_draft(res, ANALYST, own) == "leads.csv: 1 records"
+
+
+# A source cannot flood the workbench ---------------------------------------------------------
+
+
+class _Flood(BaseHTTPRequestHandler):
+    chunked: ClassVar[bool] = False
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if self.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            piece = b"[" + b'{"id": 1},' * 10_000
+            for _ in range(15):
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(3 * 1024 * 1024))
+            self.end_headers()
+            self.wfile.write(b"[" + b" " * 1024)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("chunked", "said"), [(False, "is 3.0 MB"), (True, "is at least 1.0 MB")])
+def test_an_endpoint_page_over_the_cap_is_refused_saying_its_size(
+    res: Resources, monkeypatch: pytest.MonkeyPatch, chunked: bool, said: str
+) -> None:
+    monkeypatch.setattr(http_module, "MAX_RESPONSE_BYTES", 1024 * 1024)
+    monkeypatch.setattr(_Flood, "chunked", chunked)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flood)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        draft = connections.SourceDraft(
+            "Flood", "http_json", {"url": f"http://127.0.0.1:{server.server_address[1]}/"}
+        )
+        with pytest.raises(InvalidInputError, match=f"{said}, more than the 1 MB a page may be"):
+            connections.test_draft(res, ANALYST, draft)
+    finally:
+        server.shutdown()

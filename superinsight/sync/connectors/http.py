@@ -10,6 +10,7 @@ Headers (an API token) come from the encrypted credentials.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -31,7 +32,38 @@ from superinsight.sync.transforms import Record
 
 PAGINATION_TYPES = ("none", "page", "offset", "next", "cursor")
 MAX_PAGES = 10_000
+MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 TIMEOUT_SECONDS = 30.0
+
+
+def _check_status(response: httpx.Response) -> None:
+    if response.status_code in (401, 403):
+        raise SourceError(f"the endpoint refused the credentials (HTTP {response.status_code})")
+    if response.is_redirect:
+        raise SourceError(f"the endpoint redirects (HTTP {response.status_code}); use the final address")
+    if response.status_code >= 400:
+        raise SourceError(f"the endpoint answered HTTP {response.status_code}")
+
+
+def _read_capped(response: httpx.Response) -> bytes:
+    """The response body, refused once it passes MAX_RESPONSE_BYTES (however the server sends it)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise SourceError(_too_large(int(declared)))
+    received = bytearray()
+    for chunk in response.iter_bytes():
+        received += chunk
+        if len(received) > MAX_RESPONSE_BYTES:
+            raise SourceError(_too_large(len(received), at_least=True))
+    return bytes(received)
+
+
+def _too_large(size: int, *, at_least: bool = False) -> str:
+    said = f"{'at least ' if at_least else ''}{size / 1024 / 1024:,.1f} MB"
+    return (
+        f"a page of the endpoint is {said}, more than the {MAX_RESPONSE_BYTES // 1024 // 1024} MB "
+        "a page may be; ask for smaller pages (a page size parameter)"
+    )
 
 
 def dig(body: Any, path: str) -> Any:
@@ -59,17 +91,18 @@ class HttpJsonConnector:
         if urlsplit(url).netloc != urlsplit(self._url).netloc:
             raise SourceError("a next-page link points at another host; refusing to follow it")
         try:
-            response = client.send(self._pinned(client, url, params))
+            response = client.send(self._pinned(client, url, params), stream=True)
         except httpx.HTTPError as exc:
             raise SourceError(f"could not reach the endpoint: {redact(str(exc), self._secrets)}") from None
-        if response.status_code in (401, 403):
-            raise SourceError(f"the endpoint refused the credentials (HTTP {response.status_code})")
-        if response.is_redirect:
-            raise SourceError(f"the endpoint redirects (HTTP {response.status_code}); use the final address")
-        if response.status_code >= 400:
-            raise SourceError(f"the endpoint answered HTTP {response.status_code}")
         try:
-            return response.json()
+            _check_status(response)
+            body = _read_capped(response)
+        except httpx.HTTPError as exc:
+            raise SourceError(f"the endpoint broke off: {redact(str(exc), self._secrets)}") from None
+        finally:
+            response.close()
+        try:
+            return json.loads(body)
         except ValueError:
             raise SourceError("the endpoint did not answer with JSON") from None
 
