@@ -32,7 +32,8 @@ import re2  # type: ignore[import-untyped]
 
 MAX_PATTERN_LENGTH = 200
 MAX_REPEAT = 255
-MAX_EXPANDED_SIZE = 2_000
+# RE2 refuses nested repetitions whose counts multiply past 1,000; this bound is stricter.
+MAX_EXPANDED_SIZE = 1_000
 METACHARACTERS = frozenset("\\.[](){}|*+?^$")
 ESCAPABLE = METACHARACTERS | {"-"}
 CLASS_SPECIAL = frozenset("\\[]^-")
@@ -262,6 +263,7 @@ def _checked(pattern: str) -> str:
     if pattern == "":
         raise PatternError("a regex pattern cannot be empty")
     _Parser(pattern).parse_pattern()
+    _compiled(pattern)  # the grammar keeps within RE2; should it not, the pattern is refused here
     return pattern
 
 
@@ -272,13 +274,14 @@ def _compiled(pattern: str) -> Any:
     options.log_errors = False
     try:
         return re2.compile(pattern, options)
-    except re2.error as exc:  # the grammar should make this unreachable
-        raise PatternError(f"invalid regex: {exc}") from None
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise PatternError(f"invalid regex: {reason}") from None
 
 
 def search(pattern: str, text: str) -> bool:
     """Whether a portable pattern matches anywhere in the text, in time linear in the text."""
-    compiled = _compiled(check_pattern(pattern))
+    compiled = _compiled(check_pattern(pattern))  # cached: checked and compiled once per pattern
     try:
         return compiled.search(text) is not None
     except UnicodeEncodeError:  # lone surrogates: no store can hold them; read them as U+FFFD

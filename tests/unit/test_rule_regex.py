@@ -49,6 +49,7 @@ from tests.unit.rule_strategies import portable_patterns, regex_texts
         ("a\\", "cannot end"),
         ("x{2,1}", "goes down"),
         ("(a{200}){200}", "repeats too much"),
+        ("(.{200}){9}x", "repeats too much"),  # RE2 itself refuses it
         ("", "empty"),
         ("x" * 201, "at most 200"),
         ("a\0", "NUL"),
