@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from superinsight.db.models import AuditLog, Document
 from superinsight.documents.record import DocumentInput
@@ -96,6 +96,18 @@ class TestListing:
         assert {row.external_id for row in document_views.list_documents(resources, MALLORY)} == {"M0", "M1"}
         assert overview.summary(resources.uow(), ALICE).documents == 4
         assert sum(n for _, _, n in document_views.documents_per_day(resources, MALLORY)) == 2
+
+    def test_documents_per_day_is_kept_until_a_writer_moves_the_clock(
+        self, resources: Resources, source: int
+    ) -> None:
+        document_writer.upsert_documents(resources, ALICE, source, _docs(4))
+        assert sum(n for _, _, n in document_views.documents_per_day(resources, ALICE)) == 4
+        with resources.uow() as uow:  # behind every writer's back: the clock does not move
+            uow.session.execute(delete(Document).where(Document.external_id == "D0"))
+            uow.commit()
+        assert sum(n for _, _, n in document_views.documents_per_day(resources, ALICE)) == 4
+        document_writer.upsert_documents(resources, ALICE, source, _docs(6))
+        assert sum(n for _, _, n in document_views.documents_per_day(resources, ALICE)) == 6
 
 
 class TestSources:

@@ -20,6 +20,7 @@ from superinsight.db.models import (
 )
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.figures import cached_for_documents
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import NotFoundError
 from superinsight.services.scoping import visible_sources
@@ -182,7 +183,11 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
 
 
 def documents_per_day(resources: Resources, actor: Actor) -> list[tuple[date, str, int]]:
-    """How many documents arrived each day from each source, for the overview chart."""
+    """How many documents arrived each day from each source, for the overview chart.
+
+    Grouping every document is the dearest query of the overview, so the figure is
+    kept until the documents change.
+    """
     require(actor, "documents.view")
     day = func.date(Document.created_at)
     query = (
@@ -192,8 +197,19 @@ def documents_per_day(resources: Resources, actor: Actor) -> list[tuple[date, st
         .group_by(day, DataSource.name)
         .order_by(day)
     )
-    with resources.uow() as uow:
-        return [
-            (value if isinstance(value, date) else date.fromisoformat(str(value)), source, count)
-            for value, source, count in uow.session.execute(query)
-        ]
+
+    def compute() -> list[tuple[date, str, int]]:
+        with resources.uow() as uow:
+            return [
+                (value if isinstance(value, date) else date.fromisoformat(str(value)), source, count)
+                for value, source, count in uow.session.execute(query)
+            ]
+
+    return cached_for_documents(
+        resources,
+        actor,
+        "documents-per-day",
+        compute,
+        lambda rows: [[day.isoformat(), source, count] for day, source, count in rows],
+        lambda rows: [(date.fromisoformat(day), source, int(count)) for day, source, count in rows],
+    )

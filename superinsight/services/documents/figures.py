@@ -1,0 +1,36 @@
+"""Figures about a workspace's documents, cached until its documents change.
+
+The key holds the documents clock (`writer.documents_version`), which every
+writer moves, so a cached figure is exact whenever it is served: a page render
+reads it instead of grouping every document again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, internal
+from superinsight.services.documents.writer import documents_version
+
+Figure = TypeVar("Figure")
+
+
+@internal("called by views after their own check, with what they computed for that actor")
+def cached_for_documents(
+    resources: Resources,
+    actor: Actor,
+    name: str,
+    compute: Callable[[], Figure],
+    to_json: Callable[[Figure], Any],
+    from_json: Callable[[Any], Figure],
+) -> Figure:
+    """`compute()`, or what it returned for the same documents and the same reach of the actor."""
+    scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+    key = f"figures:{name}:{actor.tenant_id}:{scope}:{documents_version(resources, actor.tenant_id)}"
+    if (cached := resources.cache.get(key)) is not None:
+        return from_json(cached)
+    figure = compute()
+    resources.cache.set(key, to_json(figure), resources.settings.cache_ttl_seconds)
+    return figure
