@@ -16,6 +16,7 @@ from superinsight.services.sync import jobs as sync_jobs
 from superinsight.sync.modes import MODES
 from superinsight.sync.transforms import OPTION_KEYS
 from superinsight.vocabulary import CONFLICT_STRATEGIES, CONFLICT_STRATEGY_LABELS, TRANSFORMATION_TYPES
+from ui.feedback import md, refusals
 from ui.session import resources
 
 OPTION_HELP = (
@@ -65,12 +66,22 @@ def _steps_from(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _fields(actor: Actor, source_id: int) -> list[str]:
-    try:
-        sample = connections.sample_records(resources(), actor, source_id, 20)
-    except ServiceError as exc:
-        st.warning(f"Could not read sample records, so fields must be typed: {exc}")
-        return []
-    return sorted({name for record in sample for name in record})
+    """The fields of the source's sample records, read once per source and session (not per rerun)."""
+    key = f"job_sample_fields_{source_id}"
+    if key not in st.session_state:
+        try:
+            sample = connections.sample_records(resources(), actor, source_id, 20)
+        except ServiceError as exc:
+            st.session_state[key] = ([], f"Could not read sample records, so fields must be typed: {md(exc)}")
+        else:
+            st.session_state[key] = (sorted({name for record in sample for name in record}), None)
+    fields, problem = st.session_state[key]
+    if problem:
+        st.warning(problem)
+    if st.button("Read the source's fields again", key=f"{key}_again", help="After the source changed"):
+        del st.session_state[key]
+        st.rerun()
+    return list(fields)
 
 
 def _pick(label: str, fields: list[str], current: str | None, key: str, where: Any = st) -> str:
@@ -89,7 +100,7 @@ def job_form(actor: Actor, sources: dict[str, int], existing: tuple[int, sync_jo
     source_names = list(sources)
     if draft is not None:
         source_name = next(name for name, sid in sources.items() if sid == draft.source_id)
-        st.caption(f"Source: {source_name}")
+        st.caption(f"Source: {md(source_name)}")
     else:
         source_name = st.selectbox("Source", source_names, key="job_source")
     source_id = sources[source_name]
@@ -159,11 +170,10 @@ def job_form(actor: Actor, sources: dict[str, int], existing: tuple[int, sync_jo
     )
     steps = _steps_from(table)
     if st.button("Preview on sample records", key=f"{prefix}_preview"):
-        try:
+        rows = None
+        with refusals("No preview"):
             rows = sync_job_views.preview(resources(), actor, source_id, field_mapping, steps)
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
+        if rows is not None:
             st.dataframe(
                 pd.DataFrame(
                     [
@@ -229,13 +239,10 @@ def job_form(actor: Actor, sources: dict[str, int], existing: tuple[int, sync_jo
             max_retries=int(retries),
             retry_delay_seconds=int(delay),
         )
-        try:
+        with refusals("Not saved"):
             if existing is None:
                 sync_jobs.create_job(resources(), actor, new)
             else:
                 sync_jobs.update_job(resources(), actor, existing[0], new)
-        except ServiceError as exc:
-            st.error(f"Not saved: {exc}")
-        else:
-            st.session_state["sync_flash"] = f"Saved {name}."
+            st.session_state["sync_flash"] = f"Saved {md(name)}."
             st.rerun()

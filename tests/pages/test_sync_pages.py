@@ -80,6 +80,8 @@ class TestSyncPage:
         message = next(item.value for item in at.success if "Run #1" in item.value)
         assert "50 read · 50 new · 0 updated" in message
         assert "last run: succeeded" in at.markdown[0].value
+        assert not at.get("plotly_chart"), "the run history is drawn only when its section is open"
+        at.segmented_control(key="sync_section").set_value("Runs and logs").run()
         assert at.get("plotly_chart"), "the duration chart of the run history"
 
     def test_a_failed_run_says_why(self, files: Path) -> None:
@@ -116,6 +118,8 @@ class TestSyncPage:
         assert run.counts["conflicts"] == 2, run
         at = _open("app_pages/sync.py")
         assert "2 conflict(s) wait for you" in at.warning[0].value
+        at.button(key="open_conflicts").click().run()
+        assert at.segmented_control(key="sync_section").value == "Conflicts"
         at.checkbox(key="conflicts_all").check().run()
         at.button(key="keep_workbench").click().run()
         assert not at.exception, at.exception
