@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from superinsight.rules.builder import BuilderError, to_json_logic
+from superinsight.services.context import Actor
 from superinsight.services.documents import sources
-from superinsight.services.errors import ServiceError
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import drafts as rule_drafts
@@ -18,38 +19,44 @@ from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules import views as rule_views
 from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.rules.testing import RuleTestReport
+from superinsight.services.rules.views import RuleSummary, RuleView
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
+from ui.feedback import header, md, refusals
 from ui.jobs import track
 from ui.rule_form import current_builder, draw_builder, init_state
 from ui.session import current_actor, resources
 
 NEW = "+ New rule"
 APPLY_JOB = "rule_apply_job"
+MATCHES, HISTORY = "Matched documents", "Version history"
 OUTCOME_ICONS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "⛔ fail", None: "—"}
 
-st.title("Business rules")
-actor = current_actor()
-summaries = rule_views.list_rules(resources(), actor)
 
-if summaries:
-    table = pd.DataFrame(
-        [
-            {
-                "active": s.rule.is_active,
-                "name": s.rule.draft.name,
-                "severity": s.rule.draft.severity,
-                "action": s.rule.draft.action,
-                "version": s.rule.version,
-                "matched": s.last_matched,
-                "match rate": s.last_rate,
-                "outcome": OUTCOME_ICONS[s.last_outcome],
-                "trend": s.match_history,
-            }
-            for s in summaries
-        ]
-    )
+def rule_table(summaries: list[RuleSummary], may_edit: bool) -> None:
+    if not summaries:
+        st.info(
+            "No rules yet. Write your first one below: pick a field, an operator and a value, then Test it."
+            if may_edit
+            else "No rules yet. Analysts and admins write them; their matches will show here."
+        )
+        return
     st.dataframe(
-        table,
+        pd.DataFrame(
+            [
+                {
+                    "active": s.rule.is_active,
+                    "name": s.rule.draft.name,
+                    "severity": s.rule.draft.severity,
+                    "action": s.rule.draft.action,
+                    "version": s.rule.version,
+                    "matched": s.last_matched,
+                    "match rate": s.last_rate,
+                    "outcome": OUTCOME_ICONS[s.last_outcome],
+                    "trend": s.match_history,
+                }
+                for s in summaries
+            ]
+        ),
         hide_index=True,
         width="stretch",
         column_config={
@@ -60,111 +67,122 @@ if summaries:
             "trend": st.column_config.LineChartColumn("matches per run"),
         },
     )
-else:
-    st.info("No rules yet. Write your first one below: pick a field, an operator and a value, then Test it.")
 
-track(APPLY_JOB, "Rule applied. See the Insights page for what changed.")
-if not actor.can("rules.edit"):
-    st.info(f"Your role ({actor.role}) can read rules but not change, test or apply them.")
-    st.stop()
 
-names = [s.rule.draft.name for s in summaries]
-if "rule_choice_next" in st.session_state:
-    st.session_state["rule_choice"] = st.session_state.pop("rule_choice_next")
-choice = st.selectbox("Rule", [NEW, *names], key="rule_choice")
-selected = next((s.rule for s in summaries if s.rule.draft.name == choice), None)
-prefix = f"rule_{selected.id}_v{selected.version}" if selected else "rule_new"
-saved = selected.draft if selected else None
-init_state(prefix, saved.body if saved else None)
+def choose(summaries: list[RuleSummary], may_edit: bool) -> RuleView | None:
+    """The rule to edit or read about; editors may also start a new one."""
+    names = [s.rule.draft.name for s in summaries]
+    if not names and not may_edit:
+        return None
+    if "rule_choice_next" in st.session_state:
+        st.session_state["rule_choice"] = st.session_state.pop("rule_choice_next")
+    choice = st.selectbox("Rule", [NEW, *names] if may_edit else names, key="rule_choice")
+    return next((s.rule for s in summaries if s.rule.draft.name == choice), None)
 
-left, right = st.columns([2, 1])
-name = left.text_input("Name", value=saved.name if saved else "", key=f"{prefix}_name")
-description = left.text_area(
-    "Description", value=saved.description if saved else "", key=f"{prefix}_desc", height=68
-)
-severity = right.selectbox(
-    "Severity",
-    SEVERITIES,
-    index=SEVERITIES.index(saved.severity if saved else "warning"),
-    key=f"{prefix}_severity",
-)
-action = right.selectbox(
-    "When it matches",
-    RULE_ACTIONS,
-    index=RULE_ACTIONS.index(saved.action if saved else "flag"),
-    key=f"{prefix}_action",
-    help="flag: record the matches · tag: also add the rule's name to their tags · "
-    "quality_issue: open an issue per matching document · notify: tell the owner how many matched",
-)
-tags = right.text_input(
-    "Tags (comma separated)", value=", ".join(saved.tags) if saved else "", key=f"{prefix}_tags"
-)
 
-with st.expander("Pass / warn / fail thresholds"):
-    t1, t2, t3 = st.columns(3)
-    mostly_pct = t1.number_input(
-        "Pass while at least this % do not match (mostly)",
-        min_value=0.0,
-        max_value=100.0,
-        step=1.0,
-        value=None if not saved or saved.mostly is None else saved.mostly * 100,
-        key=f"{prefix}_mostly",
+@dataclass
+class Settings:
+    name: str
+    description: str
+    severity: str
+    action: str
+    tags: str
+    mostly_pct: float | None
+    warn_after: float | None
+    error_after: float | None
+
+
+def settings(prefix: str, saved: RuleDraft | None) -> Settings:
+    left, right = st.columns([2, 1])
+    name = left.text_input("Name", value=saved.name if saved else "", key=f"{prefix}_name")
+    description = left.text_area(
+        "Description", value=saved.description if saved else "", key=f"{prefix}_desc", height=68
     )
-    warn_after = t2.number_input(
-        "Warn above this many matches",
-        min_value=0,
-        step=1,
-        value=saved.warn_after if saved else None,
-        key=f"{prefix}_warn",
+    severity = right.selectbox(
+        "Severity",
+        SEVERITIES,
+        index=SEVERITIES.index(saved.severity if saved else "warning"),
+        key=f"{prefix}_severity",
     )
-    error_after = t3.number_input(
-        "Fail above this many matches",
-        min_value=0,
-        step=1,
-        value=saved.error_after if saved else None,
-        key=f"{prefix}_error",
+    action = right.selectbox(
+        "When it matches",
+        RULE_ACTIONS,
+        index=RULE_ACTIONS.index(saved.action if saved else "flag"),
+        key=f"{prefix}_action",
+        help="flag: record the matches · tag: also add the rule's name to their tags · "
+        "quality_issue: open an issue per matching document · notify: tell the owner how many matched",
     )
+    tags = right.text_input(
+        "Tags (comma separated)", value=", ".join(saved.tags) if saved else "", key=f"{prefix}_tags"
+    )
+    with st.expander("Pass / warn / fail thresholds"):
+        t1, t2, t3 = st.columns(3)
+        mostly_pct = t1.number_input(
+            "Pass while at least this % do not match (mostly)",
+            min_value=0.0,
+            max_value=100.0,
+            step=1.0,
+            value=None if not saved or saved.mostly is None else saved.mostly * 100,
+            key=f"{prefix}_mostly",
+        )
+        warn_after = t2.number_input(
+            "Warn above this many matches",
+            min_value=0,
+            step=1,
+            value=saved.warn_after if saved else None,
+            key=f"{prefix}_warn",
+        )
+        error_after = t3.number_input(
+            "Fail above this many matches",
+            min_value=0,
+            step=1,
+            value=saved.error_after if saved else None,
+            key=f"{prefix}_error",
+        )
+    return Settings(name, description, severity, action, tags, mostly_pct, warn_after, error_after)
 
-st.subheader("Condition")
-catalog_fields = rule_drafts.field_catalog(resources(), actor)
-fields = [name for name in catalog_fields.names() if name != "metadata"]
-json_mode = st.toggle("Edit as JSON Logic", key=f"{prefix}_json_mode")
-body: dict[str, Any] | None = None
-problem: str | None = None
-if json_mode:
-    raw = st.text_area("JSON Logic", key=f"{prefix}_json", height=200)
-    try:
-        parsed = json.loads(raw)
-        body = parsed if isinstance(parsed, dict) else None
-        problem = None if body is not None else "the JSON must be one object"
-    except json.JSONDecodeError as exc:
-        problem = f"that is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-else:
-    draw_builder(prefix, fields)
-    try:
-        body = to_json_logic(current_builder(prefix))
-    except BuilderError as exc:
-        problem = str(exc)
-    with st.expander("JSON Logic of this condition"):
-        st.code(json.dumps(body, indent=2) if body is not None else "—", language="json")
 
-if problem:
-    st.warning(problem)
+def condition(actor: Actor, prefix: str) -> dict[str, Any] | None:
+    """The condition from the builder or the JSON editor; None (with a warning) while it is incomplete."""
+    st.subheader("Condition")
+    catalog_fields = rule_drafts.field_catalog(resources(), actor)
+    fields = [name for name in catalog_fields.names() if name != "metadata"]
+    body: dict[str, Any] | None = None
+    problem: str | None = None
+    if st.toggle("Edit as JSON Logic", key=f"{prefix}_json_mode"):
+        raw = st.text_area("JSON Logic", key=f"{prefix}_json", height=200)
+        try:
+            parsed = json.loads(raw)
+            body = parsed if isinstance(parsed, dict) else None
+            problem = None if body is not None else "the JSON must be one object"
+        except json.JSONDecodeError as exc:
+            problem = f"that is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    else:
+        draw_builder(prefix, fields)
+        try:
+            body = to_json_logic(current_builder(prefix))
+        except BuilderError as exc:
+            problem = str(exc)
+        with st.expander("JSON Logic of this condition"):
+            st.code(json.dumps(body, indent=2) if body is not None else "—", language="json")
+    if problem:
+        st.warning(md(problem))
+    return body
 
 
-def draft() -> RuleDraft | None:
+def draft_of(chosen: Settings, body: dict[str, Any] | None) -> RuleDraft | None:
     if body is None:
         return None
     return RuleDraft(
-        name=name,
+        name=chosen.name,
         body=body,
-        description=description,
-        severity=severity,
-        action=action,
-        tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
-        mostly=None if mostly_pct is None else mostly_pct / 100,
-        warn_after=None if warn_after is None else int(warn_after),
-        error_after=None if error_after is None else int(error_after),
+        description=chosen.description,
+        severity=chosen.severity,
+        action=chosen.action,
+        tags=tuple(tag.strip() for tag in chosen.tags.split(",") if tag.strip()),
+        mostly=None if chosen.mostly_pct is None else chosen.mostly_pct / 100,
+        warn_after=None if chosen.warn_after is None else int(chosen.warn_after),
+        error_after=None if chosen.error_after is None else int(chosen.error_after),
     )
 
 
@@ -180,81 +198,122 @@ def show_report(report: RuleTestReport) -> None:
             f"**-{report.lost:,}** no longer matched."
         )
     for sample in report.samples:
-        with st.expander(f"#{sample.document_id} · {sample.title}"):
+        with st.expander(f"#{sample.document_id} · {md(sample.title)}"):
             st.code("\n".join(sample.reasons), language=None)
 
 
-def show_refusal(exc: ServiceError) -> None:
-    problems = getattr(exc, "problems", [str(exc)])
-    st.error("Nothing was saved. Fix these first:\n\n" + "\n".join(f"- {p}" for p in problems))
-
-
-source_ids = {source.name: source.id for source in sources.list_sources(resources(), actor)}
-test_sources = st.multiselect(
-    "Test on documents from", list(source_ids), placeholder="all sources", key="rule_test_sources"
-)
-buttons = st.columns(5)
-current = draft()
-if buttons[0].button("Test", type="primary", key="rule_test", disabled=current is None) and current:
-    try:
-        show_report(
-            rule_testing.run_test(
-                resources(),
-                actor,
-                current,
-                compare_with=selected.id if selected else None,
-                source_ids=[source_ids[name] for name in test_sources] or None,
+def actions(actor: Actor, selected: RuleView | None, current: RuleDraft | None) -> None:
+    """Test on some sources, save, and for a saved rule apply, enable or disable, delete."""
+    source_ids = {source.name: source.id for source in sources.list_sources(resources(), actor)}
+    test_sources = st.multiselect(
+        "Test on documents from", list(source_ids), placeholder="all sources", key="rule_test_sources"
+    )
+    buttons = st.columns(5)
+    if buttons[0].button("Test", type="primary", key="rule_test", disabled=current is None) and current:
+        with refusals("Not tested"):
+            show_report(
+                rule_testing.run_test(
+                    resources(),
+                    actor,
+                    current,
+                    compare_with=selected.id if selected else None,
+                    source_ids=[source_ids[name] for name in test_sources] or None,
+                )
             )
-        )
-    except ServiceError as exc:
-        show_refusal(exc)
-if buttons[1].button("Save", key="rule_save", disabled=current is None) and current:
-    try:
-        view = (
-            rule_commands.update_rule(resources(), actor, selected.id, current)
-            if selected
-            else rule_commands.create_rule(resources(), actor, current)
-        )
-        st.session_state["rule_choice_next"] = view.draft.name
-        st.toast(f"Saved “{view.draft.name}” as version {view.version}.")
-        st.rerun()
-    except ServiceError as exc:
-        show_refusal(exc)
-if selected:
+    if buttons[1].button("Save", key="rule_save", disabled=current is None) and current:
+        with refusals("Nothing was saved"):
+            view = (
+                rule_commands.update_rule(resources(), actor, selected.id, current)
+                if selected
+                else rule_commands.create_rule(resources(), actor, current)
+            )
+            st.session_state["rule_choice_next"] = view.draft.name
+            st.toast(f"Saved “{md(view.draft.name)}” as version {view.version}.")
+            st.rerun()
+    if selected is None:
+        return
     can_apply = actor.can("rules.apply") and APPLY_JOB not in st.session_state
     if buttons[2].button("Apply to all documents", key="rule_apply", disabled=not can_apply):
-        _, st.session_state[APPLY_JOB] = rule_apply.start_apply(resources(), actor, selected.id)
-        st.rerun()
-    label = "Disable" if selected.is_active else "Enable"
-    if buttons[3].button(label, key="rule_toggle"):
-        rule_commands.set_active(resources(), actor, selected.id, not selected.is_active)
-        st.rerun()
+        with refusals("Not applied"):
+            _, st.session_state[APPLY_JOB] = rule_apply.start_apply(resources(), actor, selected.id)
+            st.rerun()
+    if buttons[3].button("Disable" if selected.is_active else "Enable", key="rule_toggle"):
+        with refusals("Nothing changed"):
+            rule_commands.set_active(resources(), actor, selected.id, not selected.is_active)
+            st.rerun()
     confirm = buttons[4].checkbox("Confirm delete", key="rule_confirm_delete")
     if buttons[4].button("Delete", key="rule_delete", disabled=not confirm):
-        rule_commands.delete_rule(resources(), actor, selected.id)
-        st.session_state["rule_choice_next"] = NEW
-        st.rerun()
+        with refusals("Not deleted"):
+            rule_commands.delete_rule(resources(), actor, selected.id)
+            st.session_state["rule_choice_next"] = NEW
+            st.rerun()
 
-    matches = rule_views.matched_documents(resources(), actor, selected.id)
-    with st.expander(f"Documents matched by version {selected.version} (newest {len(matches)})"):
-        if matches:
-            st.dataframe(pd.DataFrame([m.__dict__ for m in matches]), hide_index=True, width="stretch")
-        else:
-            st.caption("None stored yet: press Apply to all documents to record this version's matches.")
 
-    history = rule_views.versions(resources(), actor, selected.id)
-    with st.expander(f"History: {len(history)} version(s)"):
-        st.dataframe(
-            pd.DataFrame([{"version": v, "saved": at, "name": d.name} for v, at, d in history]),
-            hide_index=True,
-            width="stretch",
+def editor(actor: Actor, selected: RuleView | None) -> None:
+    prefix = f"rule_{selected.id}_v{selected.version}" if selected else "rule_new"
+    saved = selected.draft if selected else None
+    init_state(prefix, saved.body if saved else None)
+    chosen = settings(prefix, saved)
+    body = condition(actor, prefix)
+    actions(actor, selected, draft_of(chosen, body))
+
+
+def matches(actor: Actor, rule: RuleView) -> None:
+    found = rule_views.matched_documents(resources(), actor, rule.id)
+    st.caption(f"Documents matched by version {rule.version} (newest {len(found)})")
+    if found:
+        st.dataframe(pd.DataFrame([m.__dict__ for m in found]), hide_index=True, width="stretch")
+    else:
+        st.info("None stored yet: Apply to all documents records this version's matches.")
+
+
+def history(actor: Actor, rule: RuleView) -> None:
+    saved = rule_views.versions(resources(), actor, rule.id)
+    st.caption(f"{len(saved)} version(s)")
+    st.dataframe(
+        pd.DataFrame([{"version": v, "saved": at, "name": d.name} for v, at, d in saved]),
+        hide_index=True,
+        width="stretch",
+    )
+    if len(saved) > 1:
+        numbers = [v for v, _, _ in saved]
+        a, b = st.columns(2)
+        old = a.selectbox("Compare version", numbers[1:], key="rule_diff_old")
+        new = b.selectbox("with version", numbers, key="rule_diff_new")
+        by_number = {v: d for v, _, d in saved}
+        st.code(
+            "\n".join(rule_views.diff(by_number[old], by_number[new])) or "no difference", language="diff"
         )
-        if len(history) > 1:
-            numbers = [v for v, _, _ in history]
-            a, b = st.columns(2)
-            old = a.selectbox("Compare version", numbers[1:], key="rule_diff_old")
-            new = b.selectbox("with version", numbers, key="rule_diff_new")
-            by_number = {v: d for v, _, d in history}
-            st.code(
-                "\n".join(rule_views.diff(by_number[old], by_number[new])) or "no difference", language="diff"
-            )
+
+
+def details(actor: Actor, rule: RuleView) -> None:
+    """What the rule matched, or its versions: read only when asked for."""
+    chosen = st.segmented_control("More about this rule", [MATCHES, HISTORY], key="rule_more")
+    if chosen == MATCHES:
+        matches(actor, rule)
+    elif chosen == HISTORY:
+        history(actor, rule)
+
+
+def show() -> None:
+    actor = current_actor()
+    may_edit = actor.can("rules.edit")
+    header(
+        "Business rules",
+        "How each rule is doing; write or change one, test it on the documents, then save and apply it."
+        if may_edit
+        else "How each rule is doing, what it matched and how it changed.",
+    )
+    summaries = rule_views.list_rules(resources(), actor)
+    rule_table(summaries, may_edit)
+    track(APPLY_JOB, "Rule applied. See the Insights page for what changed.")
+    if not may_edit and summaries:
+        st.info(f"Your role ({actor.role}) can read rules but not change, test or apply them.")
+    selected = choose(summaries, may_edit)
+    if may_edit:
+        editor(actor, selected)
+    if selected is not None:
+        details(actor, selected)
+
+
+show()

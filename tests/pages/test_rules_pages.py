@@ -56,7 +56,8 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
     assert not at.exception, at.exception
     row = at.dataframe[0].value.set_index("name").loc["EMEA contracts"]
     assert row["matched"] == matched
-    assert any(e.label.startswith("Documents matched by version 1 (newest") for e in at.expander)
+    at.segmented_control(key="rule_more").set_value("Matched documents").run()
+    assert any(c.value.startswith("Documents matched by version 1 (newest") for c in at.caption)
 
     at.switch_page("app_pages/insights.py").run()
     assert not at.exception, at.exception
