@@ -7,10 +7,14 @@ writers use and SQLite replaces with batched inserts.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, func, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 
@@ -41,10 +45,45 @@ def analyze(session: Session, table: str) -> None:
         session.execute(text(f"ANALYZE {table}"))
 
 
-def copy_rows(session: Session, statement: str, payload: bytes) -> None:
-    """Stream a COPY ... FROM STDIN payload over the session's own connection (PostgreSQL only)."""
+def _driver_connection(session: Session) -> Any:
     raw = session.connection().connection.driver_connection
     if raw is None:
-        raise RuntimeError("the session has no live driver connection to COPY through")
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        raise RuntimeError("the session has no live driver connection")
+    return raw
+
+
+def copy_rows(session: Session, statement: str, payload: bytes) -> None:
+    """Stream a COPY ... FROM STDIN payload over the session's own connection (PostgreSQL only)."""
+    with _driver_connection(session).cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(payload)
+
+
+@contextmanager
+def time_limited(session: Session, seconds: float) -> Iterator[None]:
+    """Statements of the session inside the block stop after `seconds` on either store.
+
+    PostgreSQL gets a statement timeout for the rest of the transaction, with JIT
+    off (compiling a large expression does not answer a cancel); SQLite gets a
+    progress handler that interrupts a statement past the deadline. A statement
+    stopped this way raises an OperationalError that `timed_out` recognises.
+    """
+    if is_postgresql(session):
+        session.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
+        session.execute(text("SET LOCAL jit = off"))
+        yield
+        return
+    raw = _driver_connection(session)
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a statement was stopped by `time_limited` (PostgreSQL 57014, SQLite's interrupt)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None)
+    return code == "57014" or "interrupted" in str(exc.orig)

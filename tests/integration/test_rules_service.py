@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
+from superinsight.db import dialect
 from superinsight.db.models import (
     AuditLog,
     BusinessInsight,
@@ -25,7 +27,7 @@ from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
-from superinsight.services.errors import NotFoundError
+from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.jobs import job_status
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
@@ -326,3 +328,34 @@ class TestApply:
             run.error_message or ""
         )
         assert _count(resources, BusinessRuleApplication) == 0
+
+
+def _slow(session: Any) -> None:
+    """A statement that takes seconds on either store."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_sleep(5)"))
+    else:
+        session.execute(
+            text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n")
+        )
+
+
+class TestTimeLimits:
+    def test_a_statement_past_its_limit_is_stopped_and_recognised(self, resources: Resources) -> None:
+        started = time.monotonic()
+        with resources.uow() as uow:
+            with pytest.raises(OperationalError) as stopped, dialect.time_limited(uow.session, 0.2):
+                _slow(uow.session)
+            assert dialect.timed_out(stopped.value)
+        assert time.monotonic() - started < 4
+
+    def test_a_rule_test_past_its_limit_says_so_and_saves_nothing(
+        self, resources: Resources, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        _seed(resources)
+        monkeypatch.setattr(rule_testing, "TEST_SECONDS", 0.2)
+        monkeypatch.setattr(rule_testing, "_test_in_sql", lambda session, *args: _slow(session))
+        before = _count(resources, BusinessRule)
+        with pytest.raises(InvalidInputError, match="took longer than 0 s and was stopped"):
+            rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE))
+        assert _count(resources, BusinessRule) == before

@@ -34,6 +34,7 @@ from superinsight.services.rules.findings import learn_from_run, notify_run
 from superinsight.services.rules.matching import document_data, document_fields
 from superinsight.services.rules.views import tenant_rule
 
+BATCH_SECONDS = 120.0
 APPLY_BATCH = 5000
 
 
@@ -100,9 +101,14 @@ def apply_rule(resources: Resources, actor: Actor, rule_id: int, run_id: int) ->
     try:
         result = _apply(resources, actor, rule_id, run_id, started)
     except Exception as exc:
+        reason = (
+            f"a batch of {APPLY_BATCH:,} documents took longer than {BATCH_SECONDS:.0f} s; narrow the rule"
+            if dialect.timed_out(exc)
+            else str(exc)[:2000]
+        )
         with resources.uow() as uow:
             run = _run_of(uow.session, actor, rule_id, run_id)
-            run.status, run.error_message, run.completed_at = "failed", str(exc)[:2000], utcnow()
+            run.status, run.error_message, run.completed_at = "failed", reason, utcnow()
             uow.commit()
         raise
     return result
@@ -125,7 +131,8 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
         condition, engine = None, "row by row"
     matched = 0
     for start in range(low, high + 1, APPLY_BATCH):
-        with resources.uow() as uow:
+        # A batch that cannot finish in BATCH_SECONDS fails the run with that reason.
+        with resources.uow() as uow, dialect.time_limited(uow.session, BATCH_SECONDS):
             in_batch = [
                 Document.tenant_id == actor.tenant_id,
                 Document.id >= start,

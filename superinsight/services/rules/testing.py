@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, not_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from superinsight.db import dialect
 from superinsight.db.models import Document
 from superinsight.resources import Resources
 from superinsight.rules.explain import explain
 from superinsight.rules.extensions import WORKBENCH
+from superinsight.rules.jsonlogic import RuleError
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import masker
+from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules.drafts import RuleDraft, check_draft, field_catalog
 from superinsight.services.rules.matching import document_data, document_fields
 from superinsight.services.rules.views import tenant_rule
 from superinsight.services.scoping import visible_sources
 
+TEST_SECONDS = 10.0
 STREAM_BATCH = 2000
 
 
@@ -76,6 +82,23 @@ def _matches(rule: dict[str, Any], document: Document) -> bool:
     return truthy(WORKBENCH.apply(rule, document_data(document)))
 
 
+@contextmanager
+def _answered_in_time(session: Session) -> Iterator[None]:
+    """A test that would run past TEST_SECONDS (on any store) stops and says so; nothing was saved."""
+    try:
+        with dialect.time_limited(session, TEST_SECONDS):
+            yield
+    except OperationalError as exc:
+        if dialect.timed_out(exc):
+            raise InvalidInputError(
+                f"the test took longer than {TEST_SECONDS:.0f} s and was stopped; "
+                "narrow the rule (a field instead of the content, fewer patterns) or test on one source"
+            ) from None
+        raise
+    except RuleError as exc:
+        raise InvalidInputError(f"the rule cannot be evaluated: {exc}") from None
+
+
 def run_test(
     resources: Resources,
     actor: Actor,
@@ -89,7 +112,7 @@ def run_test(
     require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
     started = time.perf_counter()
-    with resources.uow() as uow:
+    with resources.uow() as uow, _answered_in_time(uow.session):
         previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
         scope = _scope(actor, source_ids)
         try:
