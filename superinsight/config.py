@@ -8,11 +8,12 @@ page; code that must display where a service lives uses `display_url`.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -52,11 +53,28 @@ class Settings(BaseSettings):
         default=True,
         description="After a sync changes documents, queue quality scoring, rules and lineage.",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+            "X-Forwarded-For is believed; from any other peer the header is ignored."
+        ),
+    )
     sync_heartbeat_timeout_seconds: int = Field(
         default=120,
         ge=5,
         description="A running sync silent for this long is taken for dead (its worker was killed).",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def effective_database_url(self) -> str:
@@ -102,6 +120,20 @@ class Settings(BaseSettings):
             key_file.touch(mode=0o600)
             key_file.write_text(secrets.token_urlsafe(48))
         return key_file.read_text().strip()
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """`10.0.0.0/8, 127.0.0.1` as networks; a wrong entry stops start-up with what is wrong."""
+    networks = []
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an address or network such as 10.0.0.0/8") from None
+    return tuple(networks)
 
 
 def url_password(url: str) -> str | None:

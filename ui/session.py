@@ -9,7 +9,7 @@ from superinsight.bootstrap import SchemaAheadError, bootstrap, start_in_process
 from superinsight.resources import Resources
 from superinsight.services.context import Actor
 from superinsight.services.errors import AuthenticationError
-from superinsight.services.security import sign_in
+from superinsight.services.security import networks, sign_in
 
 TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
 ACTOR = "auth_actor"
@@ -33,10 +33,27 @@ def resources() -> Resources:
     return prepared
 
 
+def _peer() -> str | None:
+    """The socket's peer. Streamlit's public `ip_address` hides loopback (a proxy on the same host)."""
+    try:
+        from streamlit.runtime.context import _get_client_context
+
+        client = _get_client_context()
+        peer = getattr(client, "remote_ip", None) if client is not None else None
+    except Exception:  # noqa: BLE001 - a private API: without it, fall back to the public one
+        peer = None
+    if peer is None:
+        peer = st.context.ip_address
+    return peer if isinstance(peer, str) else None
+
+
 def client_address() -> str | None:
-    """The browser's address, when Streamlit knows it (not in tests or behind some proxies)."""
-    address = st.context.ip_address
-    return address if isinstance(address, str) else None
+    """The browser's address: the peer, or what a proxy in TRUSTED_PROXIES says it forwarded for."""
+    try:
+        forwarded = list(st.context.headers.get_all("X-Forwarded-For"))
+    except Exception:  # noqa: BLE001 - no request headers (tests, a bare script run)
+        forwarded = []
+    return networks.client_address(_peer(), forwarded, resources().settings.trusted_proxy_networks)
 
 
 def single_sign_on() -> bool:

@@ -18,7 +18,7 @@ from superinsight.services.context import system_actor
 from superinsight.services.documents import export, facets, search, sources, uploads
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
-from superinsight.services.errors import ServiceError
+from superinsight.services.errors import AuthenticationError, ServiceError
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules.drafts import RuleDraft
@@ -95,7 +95,12 @@ def test_rule_drafts(workbench: Resources, name: str, description: str, body: An
 @SETTINGS
 @given(workspace=hostile, email=hostile, password=hostile)
 def test_sign_in_and_accounts(workbench: Resources, workspace: str, email: str, password: str) -> None:
-    _refused_or_done(workbench, lambda: sign_in.sign_in(workbench, workspace, email, password, "127.0.0.1"))
+    audits, rules, documents, people = _counts(workbench)
+    with pytest.raises(AuthenticationError) as refused:
+        sign_in.sign_in(workbench, workspace, email, password, "127.0.0.1")
+    assert str(refused.value) == sign_in.WRONG_CREDENTIALS or str(refused.value).startswith("Too many")
+    # A refused sign-in is audited (when its workspace can be named) and changes nothing else.
+    assert _counts(workbench) in ((audits, rules, documents, people), (audits + 1, rules, documents, people))
     _refused_or_done(workbench, lambda: users.create_user(workbench, ADMIN, email, password, "viewer"))
     _refused_or_done(workbench, lambda: networks.allow_network(workbench, ADMIN, email))
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import statistics
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -86,7 +89,7 @@ class TestSignIn:
         for _ in range(sign_in.MAX_FAILED_SIGN_INS):
             with pytest.raises(AuthenticationError, match="do not match"):
                 sign_in.sign_in(resources, "acme", email, "wrong password!", None)
-        with pytest.raises(AuthenticationError, match="locked until"):
+        with pytest.raises(AuthenticationError, match="Too many failed sign-ins for this account"):
             sign_in.sign_in(resources, "acme", email, PASSWORD, None)
         with resources.uow() as uow:
             uow.session.execute(update(User).values(locked_until=utcnow() - timedelta(seconds=1)))
@@ -308,3 +311,111 @@ class TestSingleSignOn:
         networks.allow_network(resources, ADMIN, "10.0.0.0/8")
         with pytest.raises(AuthenticationError, match="does not accept"):
             sign_in.sign_in_verified(resources, "acme", email, "203.0.113.5")
+
+
+def _auth_failures(resources: Resources) -> list[AuditLog]:
+    with resources.uow() as uow:
+        return list(
+            uow.session.scalars(
+                select(AuditLog).where(AuditLog.action == "auth.failed").order_by(AuditLog.id)
+            )
+        )
+
+
+def _attempt(resources: Resources, email: str, password: str, ip: str | None = None) -> str:
+    """What one sign-in attempt answers: 'ok' or the refusal's message."""
+    try:
+        sign_in.sign_in(resources, "acme", email, password, ip)
+    except AuthenticationError as exc:
+        return str(exc)
+    return "ok"
+
+
+class TestSignInCannotBeRacedOrProbed:
+    def test_forty_concurrent_wrong_passwords_get_five_checks_and_the_lock(
+        self, resources: Resources
+    ) -> None:
+        email = _user(resources)
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            answers = list(pool.map(lambda _: _attempt(resources, email, "wrong password!"), range(40)))
+        assert answers.count(sign_in.WRONG_CREDENTIALS) == sign_in.MAX_FAILED_SIGN_INS
+        assert all(
+            a == sign_in.WRONG_CREDENTIALS or a.startswith("Too many failed sign-ins for this account")
+            for a in answers
+        )
+        assert _attempt(resources, email, PASSWORD).startswith("Too many failed sign-ins")
+        assert len(_auth_failures(resources)) == 41
+
+    @pytest.mark.parametrize(
+        "unknown",
+        [
+            "nobody@acme.example",
+            "NOBODY@acme.example ",
+            "ana@acme.example.",
+            "ana@acme.exampl\u0435",
+            "",
+            "a" * 300,
+        ],
+    )
+    def test_an_unknown_email_is_answered_like_a_wrong_password_and_locks_alike(
+        self, resources: Resources, unknown: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        email = _user(resources)
+        checks: list[str] = []
+        verify = sign_in._verify
+        monkeypatch.setattr(sign_in, "_verify", lambda h, p: checks.append(h) or verify(h, p))
+        known = [
+            _attempt(resources, email, "wrong password!") for _ in range(sign_in.MAX_FAILED_SIGN_INS + 1)
+        ]
+        unknown_answers = [
+            _attempt(resources, unknown, "wrong password!") for _ in range(sign_in.MAX_FAILED_SIGN_INS + 1)
+        ]
+        assert [a.replace(":", "")[:40] for a in unknown_answers] == [a.replace(":", "")[:40] for a in known]
+        assert len(checks) == 2 * sign_in.MAX_FAILED_SIGN_INS  # a hash is checked for unknown emails too
+
+    def test_an_unknown_email_takes_as_long_as_a_wrong_password(self, resources: Resources) -> None:
+        emails = [_user(resources, email=f"u{i}@acme.example") for i in range(3)]
+
+        def timed(email: str) -> float:
+            started = time.perf_counter()
+            _attempt(resources, email, "wrong password!")
+            return time.perf_counter() - started
+
+        for _ in range(2):  # warm both paths
+            timed(emails[0])
+            timed("warm@acme.example")
+        wrong = statistics.median(timed(email) for email in emails for _ in range(2))
+        unknown = statistics.median(timed(f"ghost{i}@acme.example") for i in range(6))
+        assert 0.5 < unknown / wrong < 2, (unknown, wrong)
+
+    def test_one_address_is_throttled_across_accounts_and_others_are_not(self, resources: Resources) -> None:
+        emails = [_user(resources, email=f"u{i}@acme.example") for i in range(5)]
+        for i in range(sign_in.throttle.MAX_FAILED_PER_ADDRESS):
+            assert _attempt(resources, emails[i % 5], f"guess number {i}", "203.0.113.9") == (
+                sign_in.WRONG_CREDENTIALS
+            )
+        assert _attempt(resources, emails[0], PASSWORD, "203.0.113.9").startswith(
+            "Too many failed sign-ins from your address"
+        )
+        assert _attempt(resources, "ghost@acme.example", PASSWORD, "203.0.113.9").startswith("Too many")
+        assert _attempt(resources, emails[0], PASSWORD, "198.51.100.1") == "ok"
+        assert _attempt(resources, emails[0], PASSWORD, "::ffff:198.51.100.1") == "ok"
+
+    def test_a_success_gives_back_its_try_to_the_address(self, resources: Resources) -> None:
+        email = _user(resources)
+        for _ in range(3 * sign_in.throttle.MAX_FAILED_PER_ADDRESS):
+            assert _attempt(resources, email, PASSWORD, "192.0.2.1") == "ok"
+
+    def test_every_refusal_is_audited_with_its_address_and_email(self, resources: Resources) -> None:
+        email = _user(resources)
+        networks.allow_network(resources, ADMIN, "10.0.0.0/8")
+        _attempt(resources, email, "wrong password!", "10.1.1.1")
+        _attempt(resources, "ghost\x00@acme.example\ud800", "x", "10.1.1.2")
+        _attempt(resources, email, PASSWORD, "203.0.113.9")
+        rows = [(r.ip_address, r.user_id is not None, r.after) for r in _auth_failures(resources)]
+        assert rows == [
+            ("10.1.1.1", True, {"email": email, "reason": "wrong password"}),
+            ("10.1.1.2", False, {"email": "ghost\\x00@acme.example\\ud800", "reason": "no such account"}),
+            ("203.0.113.9", False, {"email": email, "reason": "address not allowed"}),
+        ]
+        assert all(r.tenant_id == "acme" for r in _auth_failures(resources))

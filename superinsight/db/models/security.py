@@ -92,3 +92,21 @@ class UserSession(TenantMixin, CreatedMixin, Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ip_address: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInThrottle(TenantMixin, Base):
+    """Failed sign-ins counted per address and per unknown email, so neither can be probed without limit.
+
+    Accounts that exist count their failures on their own row (`users.failed_login_count`);
+    these rows count the rest: one per (workspace, address) and one per email that has no
+    account, kept as a hash. A count restarts when its window has passed.
+    """
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

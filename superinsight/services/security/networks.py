@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from superinsight.config import IPNetwork
 from superinsight.db.models import IpWhitelist
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import AuthenticationError, InvalidInputError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def client_address(
+    peer: str | None, forwarded_for: Sequence[str], trusted_proxies: Sequence[IPNetwork]
+) -> str | None:
+    """Who is really asking: the socket's peer, unless a trusted proxy forwarded the request.
+
+    Only when the peer is one of `trusted_proxies` is `X-Forwarded-For` read, from the
+    right (the hop the proxy itself added) past further trusted proxies to the first
+    address that is not one: that is the client. Anyone can send the header, so from
+    an untrusted peer it means nothing; a garbled hop means the address is unknown.
+    """
+    hops = [peer or ""] + [hop for header in reversed(forwarded_for) for hop in reversed(header.split(","))]
+    address: IPAddress | None = None
+    for hop in hops:
+        try:
+            address = ipaddress.ip_address(hop.strip())
+        except ValueError:
+            return None
+        address = getattr(address, "ipv4_mapped", None) or address
+        if not any(address in network for network in trusted_proxies):
+            break
+    return str(address)
 
 
 @internal("part of signing in, which is how an actor comes to exist")

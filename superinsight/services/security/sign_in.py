@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,12 +18,14 @@ from superinsight.resources import Resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, internal, system_actor
 from superinsight.services.errors import AuthenticationError, InvalidInputError
+from superinsight.services.security import throttle
 from superinsight.services.security.networks import check_ip
 from superinsight.services.security.passwords import HASHER
 
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=15)
 WRONG_CREDENTIALS = "That email and password do not match an account in this workspace."
+MAX_FAILED_SIGN_INS = throttle.MAX_FAILED_SIGN_INS
+# Checked when an email has no account, so an unknown email costs the same time as a wrong password.
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -60,40 +63,134 @@ def _actor(session: Session, user: User, ip_address: str | None) -> Actor:
     )
 
 
+def _printable(value: str, limit: int = 255) -> str:
+    """Typed text fit for the audit log whatever it holds (NUL, lone surrogates, any length)."""
+    return value[:limit].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _address(ip_address: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(ip_address or ""))
+    except ValueError:
+        return None
+
+
+def _failed(
+    resources: Resources, tenant_id: str, user_id: int | None, address: str | None, email: str, reason: str
+) -> None:
+    """Audit a refused attempt in its own transaction (it must stay when the refusal is raised)."""
+    with resources.uow() as uow:
+        audit.record(
+            uow.session,
+            Actor(tenant_id, user_id, "anonymous", address),
+            "auth.failed",
+            "user",
+            user_id,
+            after={"email": _printable(email), "reason": reason},
+        )
+        uow.commit()
+
+
+def _locked(until: datetime, whose: str) -> AuthenticationError:
+    return AuthenticationError(f"Too many failed sign-ins {whose}: try again after {aware(until):%H:%M} UTC.")
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What the claim step found: whose account (if any), its hash, and a lock that refuses the try."""
+
+    user_id: int | None
+    password_hash: str | None
+    locked: AuthenticationError | None
+    reason: str
+
+
+def _claim(resources: Resources, tenant_id: str, email: str, password: str, address: str | None) -> _Attempt:
+    """Find the account and claim one try for the address and the account (or unknown email), committed."""
+    plausible = _plausible(email, "email", 255) and _plausible(password, "password", 1000)
+    with resources.uow() as uow:
+        user = (
+            uow.session.scalar(select(User).where(User.tenant_id == tenant_id, User.email == email))
+            if plausible
+            else None
+        )
+        user_id = user.id if user is not None else None
+        password_hash = user.password_hash if user is not None and user.is_active else None
+        reason = (
+            "wrong password" if password_hash else "no such account" if user is None else "account inactive"
+        )
+        locked: AuthenticationError | None = None
+        if address is not None and (
+            until := throttle.claim(
+                uow.session, tenant_id, throttle.address_key(address), throttle.MAX_FAILED_PER_ADDRESS
+            )
+        ):
+            locked, reason = _locked(until, "from your address"), "address throttled"
+        elif until := (
+            throttle.claim_account(uow.session, user_id)
+            if password_hash and user_id is not None
+            else throttle.claim(uow.session, tenant_id, throttle.email_key(email), MAX_FAILED_SIGN_INS)
+        ):
+            locked, reason = _locked(until, "for this account"), "account locked"
+        uow.commit()
+    return _Attempt(user_id, password_hash, locked, reason)
+
+
 @internal("signing in is how an actor comes to exist; failures are throttled and audited")
 def sign_in(
     resources: Resources, tenant_id: str, email: str, password: str, ip_address: str | None
 ) -> SignIn:
-    """Check the password, lock the account after repeated failures, open a session."""
-    for value, what in ((tenant_id, "workspace"), (email, "email"), (password, "password")):
-        try:
-            inputs.text(value, what, 1000)
-        except InvalidInputError:
-            raise AuthenticationError(WRONG_CREDENTIALS) from None
-    check_ip(resources, tenant_id, ip_address)
-    now = utcnow()
+    """Check the password; every failure is counted per account (or unknown email) and per address.
+
+    Tries are claimed before the password is checked, each in one atomic update,
+    so concurrent attempts cannot get more than the limit. An unknown email is
+    answered like a wrong password, after the same work (a count claimed, a hash
+    checked), and is locked after as many failures as an account. Every refusal
+    is audited with the address it came from.
+    """
+    address = _address(ip_address)
+    if not _plausible(tenant_id, "workspace", 64):
+        _verify(_DUMMY_HASH, password)
+        raise AuthenticationError(WRONG_CREDENTIALS)
+    try:
+        check_ip(resources, tenant_id, address)
+    except AuthenticationError:
+        _failed(resources, tenant_id, None, address, email, "address not allowed")
+        raise
+    attempt = _claim(resources, tenant_id, email.strip().lower(), password, address)
+    if attempt.locked is not None:
+        _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
+        raise attempt.locked
+    if not _verify(attempt.password_hash or _DUMMY_HASH, password) or attempt.password_hash is None:
+        _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
+        raise AuthenticationError(WRONG_CREDENTIALS)
     with resources.uow() as uow:
-        user = uow.session.scalar(
-            select(User).where(User.tenant_id == tenant_id, User.email == email.strip().lower())
-        )
-        if user is None or not user.is_active or user.password_hash is None:
+        user = uow.session.get(User, attempt.user_id)
+        if user is None or not user.is_active:
             raise AuthenticationError(WRONG_CREDENTIALS)
-        if user.locked_until is not None and aware(user.locked_until) > now:
-            raise AuthenticationError(
-                f"Too many failed sign-ins: this account is locked until {user.locked_until:%H:%M} UTC."
+        if address is not None:
+            throttle.release(
+                uow.session, tenant_id, throttle.address_key(address), throttle.MAX_FAILED_PER_ADDRESS
             )
-        try:
-            HASHER.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            user.failed_login_count += 1
-            if user.failed_login_count >= MAX_FAILED_SIGN_INS:
-                user.locked_until, user.failed_login_count = now + LOCKOUT, 0
-            audit.record(uow.session, system_actor(tenant_id, user.id), "auth.failed", "user", user.id)
-            uow.commit()
-            raise AuthenticationError(WRONG_CREDENTIALS) from None
-        signed = _open_session(resources, uow.session, user, ip_address)
+        signed = _open_session(resources, uow.session, user, address)
         uow.commit()
         return signed
+
+
+def _plausible(value: str, what: str, max_length: int) -> bool:
+    try:
+        inputs.text(value, what, max_length)
+    except InvalidInputError:
+        return False
+    return True
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        # Longer than any password that can be set: checked cut, so a huge one costs no more time.
+        return bool(HASHER.verify(password_hash, password[:1000].encode("utf-8", "surrogatepass")))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def _open_session(resources: Resources, session: Session, user: User, ip_address: str | None) -> SignIn:

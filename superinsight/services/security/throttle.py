@@ -1,0 +1,116 @@
+"""Counting failed sign-ins so that neither racing nor probing gets more tries than the limit.
+
+Every attempt first *claims* a try in one UPDATE the database applies atomically
+(a row lock on PostgreSQL, the write lock on SQLite), and only then is the password
+checked. A claim that would pass the limit sets the lock in the same statement, so
+forty concurrent wrong passwords get exactly `limit` checks and the rest find the
+lock. A success gives its claim back.
+
+Accounts count on their own row (`users`); addresses and emails without an
+account count on `sign_in_throttles` rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import DateTime, and_, case, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from superinsight.db import dialect
+from superinsight.db.base import aware, utcnow
+from superinsight.db.models import User
+from superinsight.db.models.security import SignInThrottle
+
+MAX_FAILED_SIGN_INS = 5
+MAX_FAILED_PER_ADDRESS = 20
+LOCKOUT = timedelta(minutes=15)
+
+
+def _moment(value: datetime) -> object:
+    return literal(value, DateTime(timezone=True))
+
+
+def address_key(ip_address: str) -> str:
+    return f"address:{ip_address}"
+
+
+def email_key(email: str) -> str:
+    """An email without an account is kept only as a hash: the table must not collect typed secrets."""
+    return "email:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def claim_account(session: Session, user_id: int, now: datetime | None = None) -> datetime | None:
+    """Count one try against an account; the time it is locked until when no try is left.
+
+    An expired lock starts the count again. Commits nothing: the caller commits
+    before checking the password, so the claim holds whatever happens next.
+    """
+    now = now or utcnow()
+    expired = User.locked_until.is_not(None)  # the WHERE below lets only expired locks through
+    reached = and_(User.locked_until.is_(None), User.failed_login_count + 1 >= MAX_FAILED_SIGN_INS)
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= _moment(now)))
+        .values(
+            failed_login_count=case((expired, 1), else_=User.failed_login_count + 1),
+            locked_until=case((reached, _moment(now + LOCKOUT)), else_=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount:  # type: ignore[attr-defined]
+        return None
+    user = session.get(User, user_id, populate_existing=True)
+    return aware(user.locked_until) if user is not None and user.locked_until is not None else now + LOCKOUT
+
+
+def claim(
+    session: Session, tenant_id: str, key: str, limit: int, now: datetime | None = None
+) -> datetime | None:
+    """Count one try against a key (an address, an unknown email); the lock's end when none is left."""
+    now = now or utcnow()
+    session.execute(
+        dialect.insert(session, SignInThrottle)
+        .values(tenant_id=tenant_id, key=key, failures=0, window_started_at=now, locked_until=None)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+    )
+    row = SignInThrottle
+    restart = or_(row.locked_until.is_not(None), row.window_started_at <= _moment(now - LOCKOUT))
+    reached = and_(~restart, row.failures + 1 >= limit)
+    claimed = session.execute(
+        update(row)
+        .where(
+            row.tenant_id == tenant_id,
+            row.key == key,
+            or_(row.locked_until.is_(None), row.locked_until <= _moment(now)),
+        )
+        .values(
+            failures=case((restart, 1), else_=row.failures + 1),
+            window_started_at=case((restart, _moment(now)), else_=row.window_started_at),
+            locked_until=case((reached, _moment(now + LOCKOUT)), else_=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount:  # type: ignore[attr-defined]
+        return None
+    locked = session.scalar(
+        select(SignInThrottle.locked_until).where(
+            SignInThrottle.tenant_id == tenant_id, SignInThrottle.key == key
+        )
+    )
+    return aware(locked) if locked is not None else now + LOCKOUT
+
+
+def release(session: Session, tenant_id: str, key: str, limit: int) -> None:
+    """A right password gives back the try it claimed (the address keeps its other failures)."""
+    row = SignInThrottle
+    session.execute(
+        update(row)
+        .where(row.tenant_id == tenant_id, row.key == key, row.failures > 0)
+        .values(
+            failures=row.failures - 1,
+            locked_until=case((row.failures - 1 >= limit, row.locked_until), else_=None),
+        )
+        .execution_options(synchronize_session=False)
+    )
