@@ -1,4 +1,8 @@
-"""Data quality: a score card per source, how it moves, and what each source is expected to hold."""
+"""Data quality: a score card per source, how it moves, and what each source is expected to hold.
+
+Below the trend one section is drawn at a time (failing documents, checks, weights), so a
+section's queries run only when it is chosen.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ import plotly.express as px
 import streamlit as st
 
 from superinsight.quality import DIMENSIONS
+from superinsight.services.context import Actor
 from superinsight.services.documents import sources
-from superinsight.services.errors import ServiceError
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
+from ui.feedback import header, refusals, section
 from ui.jobs import track
 from ui.pick import pick_many
 from ui.session import current_actor, resources
@@ -22,24 +27,36 @@ from ui.session import current_actor, resources
 SCORING_JOB = "quality_scoring_job"
 FLASH = "quality_flash"
 SUGGESTION = "quality_suggestion"
+FAILING, CHECKS, WEIGHTS = "Failing documents", "Expected checks", "Weights"
+EXAMPLE = (
+    'For example {"required": ["customer"], "types": {"amount": "number"}, '
+    '"ranges": {"amount": [0, 1000000]}, "allowed": {"region": ["EMEA", "NA"]}, '
+    '"freshness_days": 30, "consistency": [{"field": "start", "not_after": "end"}, '
+    '{"when": "signed", "require": "signer"}], '
+    '"thresholds": {"overall": {"warn": 90, "fail": 75}}}'
+)
 
-st.title("Data quality")
-actor = current_actor()
-if FLASH in st.session_state:
-    st.success(st.session_state.pop(FLASH))
-if actor.can("quality.triage") and st.button(
-    "Score every source now", disabled=SCORING_JOB in st.session_state
-):
-    st.session_state[SCORING_JOB] = quality_scoring.start_scoring(resources(), actor)
-    st.rerun()
-track(SCORING_JOB, "Scores updated.")
 
-cards = quality_views.latest(resources(), actor)
-if not cards:
-    st.info(
-        "No scores yet. Set what a source's documents should hold below, then press Score every source now."
-    )
-else:
+def scoring(actor: Actor) -> None:
+    if actor.can("quality.triage") and st.button(
+        "Score every source now", disabled=SCORING_JOB in st.session_state
+    ):
+        with refusals("Not started"):
+            st.session_state[SCORING_JOB] = quality_scoring.start_scoring(resources(), actor)
+            st.rerun()
+    track(SCORING_JOB, "Scores updated.")
+
+
+def score_cards(actor: Actor) -> None:
+    cards = quality_views.latest(resources(), actor)
+    if not cards:
+        st.info(
+            f"No scores yet. Say what a source's documents should hold under “{CHECKS}” below, "
+            "then press Score every source now."
+            if actor.can("sources.manage")
+            else "No scores yet. Scores appear once an analyst scores the sources."
+        )
+        return
     columns = st.columns(min(len(cards), 4))
     for position, (now, before) in enumerate(cards):
         delta = (
@@ -54,15 +71,14 @@ else:
             help=f"{now.documents:,} documents scored",
         )
 
-choices = {s.name: s.id for s in sources.list_sources(resources(), actor)}
-if not choices:
-    st.stop()
-chosen = st.selectbox("Source", list(choices), key="quality_source")
-source_id = choices[chosen]
-trend = quality_views.history(resources(), actor, source_id)
-if trend:
+
+def trend(actor: Actor, source_id: int) -> None:
+    points = quality_views.history(resources(), actor, source_id)
+    if not points:
+        st.caption("This source has not been scored yet.")
+        return
     frame = (
-        pd.DataFrame([p.__dict__ for p in trend])
+        pd.DataFrame([p.__dict__ for p in points])
         .melt(
             id_vars=["computed_at"],
             value_vars=[*DIMENSIONS, "overall"],
@@ -82,22 +98,35 @@ if trend:
     figure.update_yaxes(range=[0, 100])
     figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     st.plotly_chart(figure, width="stretch")
-    last = trend[-1]
+    last = points[-1]
     st.bar_chart(
         pd.DataFrame({"score": {d: getattr(last, d) for d in DIMENSIONS if getattr(last, d) is not None}}),
         horizontal=True,
         height=180,
     )
 
-st.subheader("Failing documents")
-issue_counts = quality_issues.counts(resources(), actor, source_id)
-open_by_dimension = {
-    dimension: issue_counts.get((dimension, "open"), 0) + issue_counts.get((dimension, "acknowledged"), 0)
-    for dimension in DIMENSIONS
-}
-if not any(open_by_dimension.values()):
-    st.info("No open issues for this source. Scoring files one for each document that fails a check.")
-else:
+
+def _triage(actor: Actor, listed: list[quality_issues.IssueRow]) -> None:
+    labels = {row.id: f"#{row.id} · {row.title} · {row.check}" for row in listed}
+    picked = pick_many(labels, "Issues", "issues")
+    left, right = st.columns(2)
+    new_status = left.selectbox("Set status to", quality_issues.STATUSES, key="issues_new_status")
+    if right.button(f"Apply to {len(picked)} issue(s)", disabled=not picked, key="issues_apply"):
+        with refusals("Nothing changed"):
+            changed = quality_issues.triage(resources(), actor, picked, status=new_status)
+            st.session_state[FLASH] = f"{changed} issue(s) now {new_status}."
+            st.rerun()
+
+
+def failing(actor: Actor, source_id: int) -> None:
+    issue_counts = quality_issues.counts(resources(), actor, source_id)
+    open_by_dimension = {
+        dimension: issue_counts.get((dimension, "open"), 0) + issue_counts.get((dimension, "acknowledged"), 0)
+        for dimension in DIMENSIONS
+    }
+    if not any(open_by_dimension.values()):
+        st.info("No open issues for this source. Scoring files one for each document that fails a check.")
+        return
     dimension = st.radio(
         "Dimension",
         [d for d in DIMENSIONS if open_by_dimension[d]],
@@ -109,110 +138,126 @@ else:
     listed = quality_issues.issues(resources(), actor, source_id, dimension=dimension, status=status)
     if not listed:
         st.info(f"No {status} {dimension} issues.")
-    else:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "issue": row.id,
-                        "document": row.title,
-                        "check": row.check,
-                        "severity": row.severity,
-                        "status": row.status,
-                        "assignee": row.assignee or "",
-                    }
-                    for row in listed
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        if actor.can("quality.triage"):
-            labels = {row.id: f"#{row.id} · {row.title} · {row.check}" for row in listed}
-            picked = pick_many(labels, "Issues", "issues")
-            left, right = st.columns(2)
-            new_status = left.selectbox("Set status to", quality_issues.STATUSES, key="issues_new_status")
-            if right.button(f"Apply to {len(picked)} issue(s)", disabled=not picked, key="issues_apply"):
-                try:
-                    changed = quality_issues.triage(resources(), actor, picked, status=new_status)
-                except ServiceError as exc:
-                    st.error(str(exc))
-                else:
-                    st.session_state[FLASH] = f"{changed} issue(s) now {new_status}."
-                    st.rerun()
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "issue": row.id,
+                    "document": row.title,
+                    "check": row.check,
+                    "severity": row.severity,
+                    "status": row.status,
+                    "assignee": row.assignee or "",
+                }
+                for row in listed
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    if actor.can("quality.triage"):
+        _triage(actor, listed)
 
-if actor.can("sources.manage"):
-    with st.expander("Suggest checks from the documents"):
-        if st.button("Profile this source", key="quality_profile"):
+
+def suggested(actor: Actor, source_id: int) -> None:
+    st.markdown("**Suggest checks from the documents**")
+    if st.button("Profile this source", key="quality_profile"):
+        with refusals("Not profiled"):
             st.session_state[SUGGESTION] = (
                 source_id,
                 quality_views.suggest_expectations(resources(), actor, source_id),
             )
-        held = st.session_state.get(SUGGESTION)
-        if held is not None and held[0] == source_id:
-            suggestion = held[1]
-            st.caption(f"Profiled the newest {suggestion.documents:,} documents.")
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "field": f.key,
-                            "present": f"{100 * f.present / max(suggestion.documents, 1):.0f}%",
-                            "types": ", ".join(f"{k} {v}" for k, v in f.kinds.items()),
-                            "values": ", ".join(f.values) if f.values else "many",
-                            "range": "" if f.low is None else f"{f.low:g} to {f.high:g}",
-                        }
-                        for f in suggestion.fields
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-            st.json(suggestion.expectations)
-            if st.button("Accept these checks", key="quality_accept", type="primary"):
-                try:
-                    quality_settings.set_expectations(resources(), actor, source_id, suggestion.expectations)
-                except ServiceError as exc:
-                    st.error(f"Not saved: {exc}")
-                else:
-                    st.session_state.pop(SUGGESTION, None)
-                    st.session_state.pop(f"expectations_{source_id}", None)
-                    st.session_state[FLASH] = "Checks saved. Score again to see the effect."
-                    st.rerun()
+    held = st.session_state.get(SUGGESTION)
+    if held is None or held[0] != source_id:
+        return
+    suggestion = held[1]
+    st.caption(f"Profiled the newest {suggestion.documents:,} documents.")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "field": f.key,
+                    "present": f"{100 * f.present / max(suggestion.documents, 1):.0f}%",
+                    "types": ", ".join(f"{k} {v}" for k, v in f.kinds.items()),
+                    "values": ", ".join(f.values) if f.values else "many",
+                    "range": "" if f.low is None else f"{f.low:g} to {f.high:g}",
+                }
+                for f in suggestion.fields
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.json(suggestion.expectations)
+    if st.button("Accept these checks", key="quality_accept", type="primary"):
+        with refusals("Not saved"):
+            quality_settings.set_expectations(resources(), actor, source_id, suggestion.expectations)
+            st.session_state.pop(SUGGESTION, None)
+            st.session_state.pop(f"expectations_{source_id}", None)
+            st.session_state[FLASH] = "Checks saved. Score again to see the effect."
+            st.rerun()
 
-    with st.expander("How much each dimension counts"):
-        current_weights = quality_settings.weights(resources(), actor, source_id)
-        columns = st.columns(len(DIMENSIONS))
-        chosen_weights = {
-            name: column.number_input(
-                name, 0.0, 10.0, current_weights[name], 0.5, key=f"weight_{source_id}_{name}"
-            )
-            for name, column in zip(DIMENSIONS, columns, strict=True)
-        }
-        if st.button("Save weights", key="quality_weights"):
-            try:
-                quality_settings.set_weights(resources(), actor, source_id, chosen_weights)
-            except ServiceError as exc:
-                st.error(f"Not saved: {exc}")
-            else:
-                st.success("Saved. The next scoring weighs the overall score this way.")
 
-    with st.expander("What this source's documents should hold"):
-        st.caption(
-            'For example {"required": ["customer"], "types": {"amount": "number"}, '
-            '"ranges": {"amount": [0, 1000000]}, "allowed": {"region": ["EMEA", "NA"]}, '
-            '"freshness_days": 30, "consistency": [{"field": "start", "not_after": "end"}, '
-            '{"when": "signed", "require": "signer"}], '
-            '"thresholds": {"overall": {"warn": 90, "fail": 75}}}'
+def expectations(actor: Actor, source_id: int) -> None:
+    st.markdown("**What this source's documents should hold**")
+    st.caption(EXAMPLE)
+    current = json.dumps(quality_settings.expectations(resources(), actor, source_id), indent=2)
+    raw = st.text_area("Expectations (JSON)", value=current, key=f"expectations_{source_id}", height=200)
+    if not st.button("Save expectations"):
+        return
+    try:
+        wanted = json.loads(raw or "{}")
+    except json.JSONDecodeError as exc:
+        st.error(f"Not saved: that is not valid JSON ({exc.msg}, line {exc.lineno}).")
+        return
+    with refusals("Not saved"):
+        quality_settings.set_expectations(resources(), actor, source_id, wanted)
+        st.success("Saved. Score again to see the effect.")
+
+
+def weights(actor: Actor, source_id: int) -> None:
+    st.caption("How much each dimension counts in the overall score.")
+    current_weights = quality_settings.weights(resources(), actor, source_id)
+    columns = st.columns(len(DIMENSIONS))
+    chosen_weights = {
+        name: column.number_input(
+            name, 0.0, 10.0, current_weights[name], 0.5, key=f"weight_{source_id}_{name}"
         )
-        current = json.dumps(quality_settings.expectations(resources(), actor, source_id), indent=2)
-        raw = st.text_area("Expectations (JSON)", value=current, key=f"expectations_{source_id}", height=200)
-        if st.button("Save expectations"):
-            try:
-                quality_settings.set_expectations(resources(), actor, source_id, json.loads(raw or "{}"))
-            except json.JSONDecodeError as exc:
-                st.error(f"Not saved: that is not valid JSON ({exc.msg}, line {exc.lineno}).")
-            except ServiceError as exc:
-                st.error(f"Not saved: {exc}")
-            else:
-                st.success("Saved. Score again to see the effect.")
+        for name, column in zip(DIMENSIONS, columns, strict=True)
+    }
+    if st.button("Save weights", key="quality_weights"):
+        with refusals("Not saved"):
+            quality_settings.set_weights(resources(), actor, source_id, chosen_weights)
+            st.success("Saved. The next scoring weighs the overall score this way.")
+
+
+def show() -> None:
+    actor = current_actor()
+    may_manage = actor.can("sources.manage")
+    header(
+        "Data quality",
+        "A score per source and how it moves, the documents that fail a check"
+        + (", and what each source is expected to hold." if may_manage else "."),
+    )
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+    scoring(actor)
+    score_cards(actor)
+    choices = {s.name: s.id for s in sources.list_sources(resources(), actor)}
+    if not choices:
+        st.caption("Quality is scored per data source; once one exists it can be chosen here.")
+        return
+    source_id = choices[st.selectbox("Source", list(choices), key="quality_source")]
+    trend(actor, source_id)
+    chosen = section("Section", [FAILING, *([CHECKS, WEIGHTS] if may_manage else [])], key="quality_section")
+    if chosen == CHECKS:
+        suggested(actor, source_id)
+        expectations(actor, source_id)
+    elif chosen == WEIGHTS:
+        weights(actor, source_id)
+    else:
+        failing(actor, source_id)
+
+
+show()

@@ -80,7 +80,12 @@ def refusals(prefix: str | None = None, *, stop: bool = False) -> Iterator[Outco
 
 
 def section(label: str, options: Sequence[T], key: str, default: T | None = None) -> T:
-    """Which part of the page to draw; kept for the session, so coming back opens the same one."""
+    """Which part of the page to draw; kept for the session, so coming back opens the same one.
+
+    With a single part there is nothing to choose, and no selector is drawn.
+    """
+    if len(options) == 1:
+        return options[0]
     chosen = st.segmented_control(
         label,
         list(options),

@@ -565,3 +565,94 @@ class TestRules:
         page = open_page(stubs, "rules", "viewer")
         assert "Analysts and admins write them" in page.at.info[0].value
         assert not page.at.selectbox
+
+
+# --- Data quality -----------------------------------------------------------------------------
+
+
+def _quality(stubs: Stubs, *, scored: bool = True) -> None:
+    from superinsight.services.documents.sources import SourceRow
+    from superinsight.services.quality.issues import IssueRow
+    from superinsight.services.quality.views import SourceScore
+
+    score = SourceScore(1, "Support desk", 60, 90.0, 80.0, 100.0, 95.0, 70.0, 88.0, NOW)
+    views = "superinsight.services.quality.views"
+    stubs.returns(f"{views}.latest", [(score, None)] if scored else [])
+    stubs.returns(f"{views}.history", [score] if scored else [])
+    stubs.returns(
+        "superinsight.services.documents.sources.list_sources",
+        [SourceRow(1, "Support desk", "csv", "active")],
+    )
+    issues = "superinsight.services.quality.issues"
+    stubs.returns(f"{issues}.counts", {("completeness", "open"): 2} if scored else {})
+    stubs.returns(
+        f"{issues}.issues",
+        [
+            IssueRow(n, n, f"Ticket {n}", "required: customer", "completeness", "warning", "open", None, NOW)
+            for n in (1, 2)
+        ],
+    )
+    settings = "superinsight.services.quality.settings"
+    stubs.returns(f"{settings}.expectations", {"required": ["customer"]})
+    stubs.returns(
+        f"{settings}.weights",
+        dict.fromkeys(("completeness", "validity", "uniqueness", "consistency", "timeliness"), 1.0),
+    )
+
+
+SETTINGS_READS = {
+    "superinsight.services.quality.settings.expectations",
+    "superinsight.services.quality.settings.weights",
+}
+
+
+class TestQuality:
+    @by_role(*ROLES)
+    def test_everyone_reads_scores_and_failing_documents(self, stubs: Stubs, role: str) -> None:
+        _quality(stubs)
+        page = open_page(stubs, "quality", role)
+        starts_with_a_header(page, "Data quality")
+        assert {m.label for m in page.at.metric} == {"Support desk"}
+        assert page.at.get("plotly_chart")
+        assert len(page.at.dataframe[0].value) == 2
+        may_triage = role in ("admin", "analyst")
+        assert ("Score every source now" in page.labels()) == may_triage
+        assert ("Apply to 0 issue(s)" in page.labels()) == may_triage
+        assert bool(page.at.segmented_control) == may_triage, "readers have only one section: no selector"
+        assert not SETTINGS_READS & set(page.calls), "settings are read only when their section is open"
+
+    @by_role("admin", "analyst")
+    def test_checks_and_weights_are_read_only_when_chosen(self, stubs: Stubs, role: str) -> None:
+        _quality(stubs)
+        page = open_page(stubs, "quality", role)
+        page.at.segmented_control(key="quality_section").set_value("Expected checks")
+        page.run()
+        assert "superinsight.services.quality.settings.expectations" in page.calls
+        assert {"Profile this source", "Save expectations"} <= page.labels()
+        assert "superinsight.services.quality.issues.counts" not in page.calls
+        page.at.segmented_control(key="quality_section").set_value("Weights")
+        page.run()
+        assert page.calls.count("superinsight.services.quality.settings.weights") == 1
+        assert "Save weights" in page.labels()
+
+    @by_role("analyst", "viewer")
+    def test_nothing_scored_says_what_to_do(self, stubs: Stubs, role: str) -> None:
+        _quality(stubs, scored=False)
+        page = open_page(stubs, "quality", role)
+        assert "No scores yet" in page.at.info[0].value
+        assert ("Score every source now" in page.at.info[0].value) == (role == "analyst")
+
+    def test_bad_expectations_are_refused_with_the_reason(self, stubs: Stubs) -> None:
+        _quality(stubs)
+        stubs.raises(
+            "superinsight.services.quality.settings.set_expectations",
+            InvalidInputError("unknown key 'requird'"),
+        )
+        page = open_page(stubs, "quality", "analyst")
+        page.at.segmented_control(key="quality_section").set_value("Expected checks")
+        page.run()
+        page.at.text_area(key="expectations_1").input('{"requird": []}')
+        page.run()
+        next(b for b in page.at.button if b.label == "Save expectations").click()
+        page.run()
+        assert page.at.error[0].value == "Not saved: unknown key 'requird'"

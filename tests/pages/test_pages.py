@@ -266,6 +266,7 @@ class TestQualityPage:
         _seed(60)
         at = _app("analyst")
         at.switch_page("app_pages/quality.py").run()
+        at.segmented_control(key="quality_section").set_value("Expected checks").run()
         at.button(key="quality_profile").click().run()
         assert not at.exception, at.exception
         assert any("Profiled the newest" in caption.value for caption in at.caption)
