@@ -286,6 +286,30 @@ def percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100.0 * part / whole, 2)
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What one pass over a source's documents counted, check by check."""
+
+    total: int
+    distinct: int  # documents whose title and text no other document repeats
+    valid: int  # documents passing every validity check
+    consistent: int  # documents passing every cross-field check
+    fresh: int  # documents new enough
+    present: tuple[int, ...] = ()  # per required field, the documents that have it
+
+
+def dimension_scores(tally: Tally, expectations: Expectations) -> dict[str, float | None]:
+    """Each dimension as a percentage, or None where the expectations give it nothing to measure."""
+    present = tally.present
+    return {
+        "completeness": percent(sum(present), tally.total * len(present)) if present else None,
+        "validity": percent(tally.valid, tally.total) if expectations.validity_checks else None,
+        "uniqueness": percent(tally.distinct, tally.total),
+        "consistency": percent(tally.consistent, tally.total) if expectations.consistency else None,
+        "timeliness": percent(tally.fresh, tally.total) if expectations.freshness_days else None,
+    }
+
+
 MAX_ALLOWED = 12
 SURE = 0.98
 

@@ -143,3 +143,55 @@ class TestSuggestions:
 
     def test_nothing_to_suggest_for_no_documents(self) -> None:
         assert quality.suggest(0, []) == {"required": [], "types": {}, "ranges": {}, "allowed": {}}
+
+
+class TestDimensionScores:
+    def test_each_dimension_is_the_share_of_documents_that_pass_it(self) -> None:
+        expectations = quality.parse(
+            {
+                "required": ["a", "b"],
+                "types": {"n": "number"},
+                "freshness_days": 7,
+                "consistency": [{"when": "a", "require": "b"}],
+            }
+        )
+        tally = quality.Tally(total=10, distinct=9, valid=5, consistent=8, fresh=2, present=(10, 6))
+        assert quality.dimension_scores(tally, expectations) == {
+            "completeness": 80.0,
+            "validity": 50.0,
+            "uniqueness": 90.0,
+            "consistency": 80.0,
+            "timeliness": 20.0,
+        }
+
+    def test_a_dimension_with_nothing_to_measure_has_no_score(self) -> None:
+        tally = quality.Tally(total=4, distinct=4, valid=4, consistent=4, fresh=4)
+        assert quality.dimension_scores(tally, quality.parse({})) == {
+            "completeness": None,
+            "validity": None,
+            "uniqueness": 100.0,
+            "consistency": None,
+            "timeliness": None,
+        }
+
+    @given(
+        st.integers(0, 50).flatmap(
+            lambda total: st.tuples(
+                *[st.integers(0, total)] * 4, st.lists(st.integers(0, total), max_size=3), st.just(total)
+            )
+        )
+    )
+    def test_scores_are_percentages_and_none_only_without_documents_or_expectations(
+        self, counts: tuple[Any, ...]
+    ) -> None:
+        distinct, valid, consistent, fresh, present, total = counts
+        expectations = quality.parse(
+            {"required": [f"k{i}" for i in range(len(present))], "types": {"n": "number"}}
+        )
+        scores = quality.dimension_scores(
+            quality.Tally(total, distinct, valid, consistent, fresh, tuple(present)), expectations
+        )
+        for name in ("validity", "uniqueness") + (("completeness",) if present else ()):
+            assert (scores[name] is None) == (total == 0)
+            assert scores[name] is None or 0.0 <= scores[name] <= 100.0
+        assert scores["timeliness"] is None and scores["consistency"] is None

@@ -147,13 +147,8 @@ def score_source(
             check.name.removeprefix(CHECK_PREFIX): quality.percent(count, total)
             for check, count in zip(found, passing, strict=True)
         }
-        scores = {
-            "completeness": quality.percent(sum(present), total * len(present)) if present else None,
-            "validity": quality.percent(valid, total) if expectations.validity_checks else None,
-            "uniqueness": quality.percent(distinct, total),
-            "consistency": quality.percent(consistent, total) if expectations.consistency else None,
-            "timeliness": quality.percent(fresh, total) if fresh_after else None,
-        }
+        tally = quality.Tally(total, distinct, valid, consistent, fresh, tuple(present))
+        scores = quality.dimension_scores(tally, expectations)
         result = SourceScore(
             source_id, name, total, **scores, overall=quality.overall(scores, weights), computed_at=now
         )
