@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from superinsight.services.jobs import UnknownJobError, job_status
+from ui.feedback import md
 from ui.session import resources
 
 
@@ -24,7 +25,7 @@ def track(key: str, success_message: str) -> None:
             return
         if status.state == "failed":
             st.session_state.pop(key, None)
-            st.error(f"The job failed: {status.error}")
+            st.error(f"The job failed: {md(status.error or 'no reason was recorded')}")
         elif status.done:
             st.session_state.pop(key, None)
             st.success(success_message)

@@ -153,6 +153,15 @@ class TestOverview:
         page.run()
         assert "The demo was not loaded: already loading" in page.at.error[0].value
 
+    def test_a_failed_demo_load_says_why_as_text(self, stubs: Stubs) -> None:
+        from superinsight.adapters.jobs import JobStatus
+
+        _overview(stubs, 0)
+        stubs.returns("ui.jobs.job_status", JobStatus("j1", "failed", error="disk *full*"))
+        page = open_page(stubs, "overview", "admin", {"demo_seed_job": "j1"})
+        assert page.at.error[0].value == r"The job failed: disk \*full\*"
+        assert "demo_seed_job" not in page.at.session_state
+
 
 # --- System health ----------------------------------------------------------------------------
 
