@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, not_, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -154,18 +154,21 @@ def _test_in_sql(
     fields = document_fields()
     condition = to_sql(draft.body, fields)
     old = to_sql(previous, fields) if previous is not None else None
-    total = _count(session, scope)
-    matched = _count(session, [*scope, condition])
+    # One pass over the documents for every count (FILTER works on both stores).
+    counts = [func.count(), func.count().filter(condition)]
+    if old is not None:
+        counts += [
+            func.count().filter(and_(condition, not_(old))),
+            func.count().filter(and_(old, not_(condition))),
+        ]
+    total, matched, *changes = session.execute(select(*counts).select_from(Document).where(*scope)).one()
     samples = list(
         session.scalars(
             select(Document).where(*scope, condition).order_by(Document.id.desc()).limit(sample_size)
         )
     )
-    gained = lost = None
-    if old is not None:
-        gained = _count(session, [*scope, condition, not_(old)])
-        lost = _count(session, [*scope, old, not_(condition)])
-    return matched, total, "database", samples, gained, lost
+    gained, lost = (int(changes[0]), int(changes[1])) if changes else (None, None)
+    return int(matched), int(total), "database", samples, gained, lost
 
 
 def _test_row_by_row(
