@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import cast
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +13,7 @@ from superinsight.services.context import Actor
 from superinsight.services.documents import export, facets, search, sources, uploads
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
-from superinsight.services.documents.search import SearchPage, SearchQuery
+from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.feedback import header, md, refusals
 from ui.session import current_actor, resources
 
@@ -56,7 +57,7 @@ def ask(actor: Actor) -> SearchQuery:
         tags = st.text_input("Any of these tags", placeholder="vip, billing", key="doc_tags")
         field = st.text_input("Metadata field", placeholder="region", key="doc_field")
         value = st.text_input("equals", key="doc_value")
-        dates = st.date_input("Created between", value=(), key="doc_dates")
+        dates = st.date_input("Created between", value=[], key="doc_dates")
         band = st.selectbox(
             "Quality",
             [None, *search.QUALITY_BANDS],
@@ -71,7 +72,7 @@ def ask(actor: Actor) -> SearchQuery:
         created_from=dates[0] if len(dates) > 0 else None,
         created_to=dates[1] if len(dates) > 1 else None,
         quality_band=band,
-        sort=sort or "relevance",
+        sort=cast("Sort", sort or "relevance"),
     )
 
 
