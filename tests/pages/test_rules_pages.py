@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.test_pages import TIMEOUT, _app, _seed
 
 
-def _by_label(widgets: list, label: str):  # type: ignore[no-untyped-def, type-arg]
+def _by_label(widgets: Iterable[Any], label: str) -> Any:
     return next(widget for widget in widgets if widget.label == label)
 
 
