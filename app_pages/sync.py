@@ -124,10 +124,6 @@ def jobs_section(actor: Actor, jobs: list[JobRow]) -> None:
     watching: list[int] = st.session_state.setdefault(WATCHING, [])
     for job in jobs:
         _job_card(actor, job, watching)
-    if watching:
-        _progress(actor, watching)
-    if PROBLEM in st.session_state:
-        st.error(st.session_state.pop(PROBLEM))
 
 
 def _duration_chart(frame: pd.DataFrame) -> None:
@@ -300,9 +296,15 @@ def show() -> None:
     chosen = section("Section", sections, key=SECTION)
     if chosen == CONFLICTS:
         conflicts_section(actor)
-        return
-    jobs = sync_job_views.list_jobs(resources(), actor)
-    {JOBS: jobs_section, RUNS: runs_section, EDIT: edit_section}[chosen](actor, jobs)
+    else:
+        jobs = sync_job_views.list_jobs(resources(), actor)
+        {JOBS: jobs_section, RUNS: runs_section, EDIT: edit_section}[chosen](actor, jobs)
+    # Runs started here are followed whichever section is open: the page can be left for another.
+    watching: list[int] = st.session_state.setdefault(WATCHING, [])
+    if watching:
+        _progress(actor, watching)
+    if PROBLEM in st.session_state:
+        st.error(st.session_state.pop(PROBLEM))
 
 
 show()

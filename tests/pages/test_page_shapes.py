@@ -665,3 +665,17 @@ class TestQuality:
         next(b for b in page.at.button if b.label == "Save expectations").click()
         page.run()
         assert page.at.error[0].value == "Not saved: unknown key 'requird'"
+
+
+class TestSyncProgress:
+    def test_a_run_started_here_is_followed_in_any_section(self, stubs: Stubs) -> None:
+        from superinsight.services.sync.runs import RunRow
+
+        _sync(stubs)
+        running = RunRow(9, 1, "running", "manual", 1, 0.4, {}, NOW, NOW, None, None, None, None, False)
+        stubs.returns("superinsight.services.sync.runs.get_run", running)
+        page = open_page(stubs, "sync", "analyst", {"sync_watching": [9]})
+        page.at.segmented_control(key="sync_section").set_value("Runs and logs")
+        page.run()
+        assert "superinsight.services.sync.runs.get_run" in page.calls
+        assert "Cancel" in page.labels()
