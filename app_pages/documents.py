@@ -264,7 +264,7 @@ def show() -> None:
         results(page, cursors)
         detail(actor, page)
         downloads(actor, query)
-    if actor.can("documents.edit"):
+    if actor.can("documents.edit") and actor.source_ids is None:  # uploads add to the whole workspace
         upload(actor)
 
 

@@ -21,14 +21,16 @@ def empty_workspace(actor: Actor) -> None:
     """Nothing here yet: say how documents get in, and offer the demo to those who may load it."""
     if DEMO_JOB in st.session_state:
         return
+    # Loading the demo touches the whole workspace: not offered to someone limited to some sources.
+    may_load = actor.can("workspace.manage") and actor.source_ids is None
     st.info(
         "Your workbench is empty. Load the demo workspace to look around, or connect a data "
         "source and run a sync to bring in your own documents."
-        if actor.can("workspace.manage")
+        if may_load
         else "Your workbench is empty. Ask an admin to load the demo workspace or an analyst to "
         "connect a data source and run a sync."
     )
-    if actor.can("workspace.manage") and st.button("Load demo data", type="primary"):
+    if may_load and st.button("Load demo data", type="primary"):
         with refusals("The demo was not loaded"):
             st.session_state[DEMO_JOB] = demo.start_seed(resources(), actor)
             st.rerun()

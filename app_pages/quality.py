@@ -38,8 +38,11 @@ EXAMPLE = (
 
 
 def scoring(actor: Actor) -> None:
-    if actor.can("quality.triage") and st.button(
-        "Score every source now", disabled=SCORING_JOB in st.session_state
+    # Scoring every source is for those who see every source.
+    if (
+        actor.can("quality.triage")
+        and actor.source_ids is None
+        and st.button("Score every source now", disabled=SCORING_JOB in st.session_state)
     ):
         with refusals("Not started"):
             st.session_state[SCORING_JOB] = quality_scoring.start_scoring(resources(), actor)

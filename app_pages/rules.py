@@ -232,8 +232,14 @@ def actions(actor: Actor, selected: RuleView | None, current: RuleDraft | None) 
             st.rerun()
     if selected is None:
         return
-    can_apply = actor.can("rules.apply") and APPLY_JOB not in st.session_state
-    if buttons[2].button("Apply to all documents", key="rule_apply", disabled=not can_apply):
+    whole = actor.source_ids is None
+    can_apply = actor.can("rules.apply") and whole and APPLY_JOB not in st.session_state
+    if buttons[2].button(
+        "Apply to all documents",
+        key="rule_apply",
+        disabled=not can_apply,
+        help=None if whole else "Applying touches every source's documents; your access is limited to some.",
+    ):
         with refusals("Not applied"):
             _, st.session_state[APPLY_JOB] = rule_apply.start_apply(resources(), actor, selected.id)
             st.rerun()

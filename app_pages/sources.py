@@ -144,7 +144,8 @@ def editor(actor: Actor, listed: list[connections.SourceView]) -> None:
     editing = by_name.get(
         st.selectbox(
             "Add or change",
-            [NEW, *by_name],
+            # Adding a source is for those who see every source; others may change theirs.
+            [*([NEW] if actor.source_ids is None else []), *by_name],
             key="source_choice",
             help="Pick a source to change or test it, or add a new one.",
         )

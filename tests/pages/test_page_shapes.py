@@ -8,7 +8,7 @@ The real-workbench layer (test_pages.py and friends) checks the services behind 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -91,8 +91,14 @@ def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
     yield Stubs(monkeypatch)
 
 
-def open_page(stubs: Stubs, page: str, role: str, state: dict[str, Any] | None = None) -> Page:
-    stubs.monkeypatch.setattr("ui.session.current_actor", lambda: role_actor("demo", role, user_id=1))
+def open_page(
+    stubs: Stubs, page: str, role: str, state: dict[str, Any] | None = None, *, narrowed: bool = False
+) -> Page:
+    """The page as `role` sees it; `narrowed`: a user limited to source 1 (project permissions)."""
+    actor = role_actor("demo", role, user_id=1)
+    if narrowed:
+        actor = replace(actor, source_ids=frozenset({1}))
+    stubs.monkeypatch.setattr("ui.session.current_actor", lambda: actor)
     at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=10)
     for key, value in (state or {}).items():
         at.session_state[key] = value
@@ -679,3 +685,41 @@ class TestSyncProgress:
         page.run()
         assert "superinsight.services.sync.runs.get_run" in page.calls
         assert "Cancel" in page.labels()
+
+
+# --- A user limited to some sources -----------------------------------------------------------
+
+
+class TestNarrowedUser:
+    """Workspace-wide actions (the services refuse them) are not offered to a user limited to some sources."""
+
+    def test_no_demo_to_load(self, stubs: Stubs) -> None:
+        _overview(stubs, 0)
+        page = open_page(stubs, "overview", "admin", narrowed=True)
+        assert "Load demo data" not in page.labels()
+        assert "Ask an admin" in page.at.info[0].value
+
+    def test_no_upload(self, stubs: Stubs) -> None:
+        _documents(stubs)
+        page = open_page(stubs, "documents", "analyst", narrowed=True)
+        assert not [e for e in page.at.expander if e.label == "Upload files as documents"]
+
+    def test_no_new_source_but_their_own_can_be_changed(self, stubs: Stubs) -> None:
+        _sources(stubs)
+        page = open_page(stubs, "sources", "analyst", narrowed=True)
+        assert page.at.selectbox(key="source_choice").options == ["Tickets"]
+        assert "Save source" in page.labels()
+
+    def test_no_scoring_of_every_source(self, stubs: Stubs) -> None:
+        _quality(stubs)
+        page = open_page(stubs, "quality", "analyst", narrowed=True)
+        assert "Score every source now" not in page.labels()
+        assert "Apply to 0 issue(s)" in page.labels()
+
+    def test_a_rule_is_tested_and_saved_but_not_applied_to_everything(self, stubs: Stubs) -> None:
+        _rules(stubs)
+        page = open_page(stubs, "rules", "analyst", narrowed=True)
+        page.at.selectbox(key="rule_choice").select("Refunds")
+        page.run()
+        assert page.at.button(key="rule_apply").disabled
+        assert not page.at.button(key="rule_save").disabled
