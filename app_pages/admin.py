@@ -18,6 +18,7 @@ from superinsight.services.security import networks as allow_list
 from superinsight.services.security import users as accounts
 from superinsight.services.security.audit_log import AuditFilter
 from superinsight.vocabulary import ROLES
+from ui.feedback import md
 from ui.session import current_actor, resources
 
 st.title("Admin")
@@ -41,7 +42,7 @@ def attempt(action: str, change: Callable[..., object], *args: object) -> None:
     try:
         change(*args)
     except ServiceError as exc:
-        st.error(f"{action} failed: {exc}")
+        st.error(f"{action} failed: {md(str(exc))}")
     else:
         st.toast(f"{action}: done.")
         st.rerun()
@@ -89,7 +90,7 @@ if "Users" in drawn:
             new_password = st.text_input(
                 "Initial password",
                 type="password",
-                help=f"At least {passwords.MIN_PASSWORD_LENGTH} characters.",
+                help=f"A password needs {passwords.POLICY}.",
             )
             if st.form_submit_button("Add"):
                 attempt(
@@ -100,6 +101,24 @@ if "Users" in drawn:
                     new_email,
                     new_password,
                     new_role,
+                )
+
+        with st.form("reset_password", clear_on_submit=True):
+            st.markdown("**Reset a password**")
+            st.caption(
+                "The user must choose a new password at their next sign-in; their open sessions end. "
+                f"A password needs {passwords.POLICY}."
+            )
+            reset_email = st.selectbox("User ", list(by_email))
+            reset_to = st.text_input("Temporary password", type="password")
+            if st.form_submit_button("Reset") and reset_email:
+                attempt(
+                    "Password reset",
+                    accounts.reset_password,
+                    resources(),
+                    actor,
+                    by_email[reset_email].id,
+                    reset_to,
                 )
 
 if "IP allow-list" in drawn:

@@ -1,16 +1,20 @@
-"""Sign in: the only page a browser without a valid session can see."""
+"""Sign in: the only page a browser without a valid session can see; also where a password is changed."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from superinsight.services.errors import AuthenticationError
-from superinsight.services.security import sign_in, users
+from superinsight.services.errors import PasswordChangeRequiredError, ServiceError
+from superinsight.services.security import passwords, sign_in, users
+from ui.errors import shown
+from ui.feedback import md
 from ui.session import MESSAGE, TOKEN, client_address, resources, single_sign_on
+
+MUST_CHANGE = "sign_in_must_change_password"
 
 st.title("Sign in to SuperInsight")
 if message := st.session_state.pop(MESSAGE, None):
-    st.info(message)
+    st.info(md(message))
 
 with st.form("sign_in"):
     workspace = st.text_input("Workspace", value=resources().settings.default_tenant)
@@ -22,13 +26,49 @@ if single_sign_on():
     st.button("Sign in with single sign-on", on_click=st.login)
 
 if submitted:
-    try:
-        signed_in = sign_in.sign_in(resources(), workspace.strip(), email, password, client_address())
-    except AuthenticationError as exc:
-        st.error(str(exc))
-    else:
-        st.session_state[TOKEN] = signed_in.token
-        st.rerun()
+    with shown():
+        try:
+            signed_in = sign_in.sign_in(resources(), workspace.strip(), email, password, client_address())
+        except PasswordChangeRequiredError as exc:
+            st.session_state[MUST_CHANGE] = (workspace.strip(), email)
+            st.warning(md(str(exc)))
+        except ServiceError as exc:
+            st.error(md(str(exc)))
+        else:
+            st.session_state[TOKEN] = signed_in.token
+            st.rerun()
+
+must_change = st.session_state.get(MUST_CHANGE)
+with st.expander("Change your password", expanded=must_change is not None):
+    with st.form("change_password", clear_on_submit=True):
+        st.caption(f"A new password needs {passwords.POLICY}. Changing it signs you in.")
+        known_workspace, known_email = must_change or (resources().settings.default_tenant, "")
+        change_workspace = st.text_input("Workspace ", value=known_workspace)
+        change_email = st.text_input("Email ", value=known_email)
+        current = st.text_input("Current password", type="password")
+        new = st.text_input("New password", type="password")
+        repeated = st.text_input("New password again", type="password")
+        change = st.form_submit_button("Save the new password")
+    if change:
+        with shown():
+            if new != repeated:
+                st.error("The two new passwords differ; nothing was changed.")
+            else:
+                try:
+                    signed_in = sign_in.sign_in(
+                        resources(),
+                        change_workspace.strip(),
+                        change_email,
+                        current,
+                        client_address(),
+                        new_password=new,
+                    )
+                except ServiceError as exc:
+                    st.error(f"Not changed: {md(str(exc))}")
+                else:
+                    st.session_state.pop(MUST_CHANGE, None)
+                    st.session_state[TOKEN] = signed_in.token
+                    st.rerun()
 
 if not users.has_users(resources(), workspace.strip() or resources().settings.default_tenant):
     st.caption(

@@ -21,3 +21,7 @@ class PermissionDeniedError(ServiceError):
 
 class AuthenticationError(ServiceError):
     """Sign-in refused or session no longer valid."""
+
+
+class PasswordChangeRequiredError(AuthenticationError):
+    """The password was right, but an admin reset it: a new one must be chosen before a session opens."""

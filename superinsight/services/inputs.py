@@ -1,27 +1,92 @@
-"""Checks for what people type, shared by every service that takes text."""
+"""Checks for what people type, shared by every service that takes text.
+
+Both stores must refuse the same things the same way, with a `ServiceError` that
+says what is wrong, before anything is written: PostgreSQL rejects a NUL in text and
+JSON and SQLite keeps it silently; neither can encode a lone surrogate; a column
+has a length. So every value a person or a file supplies is checked here first.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from superinsight.services.errors import InvalidInputError
 
+MAX_DEPTH = 32
+MAX_ITEMS = 10_000
+MAX_FILTER_VALUES = 100
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def has_nul(value: Any) -> bool:
     """A NUL character anywhere in a value, its keys or its items (no store keeps one)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(map(has_nul, value)) or any(map(has_nul, value.values()))
-    if isinstance(value, list | tuple):
-        return any(map(has_nul, value))
+    stack = [value]  # a stack, not recursion: any depth is looked at without a RecursionError
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return False
 
 
+def _text_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "a NUL character"
+    if _SURROGATE.search(value):
+        return "a character that is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def _first_problem(value: Any, max_depth: int, depth: int = 0) -> str | None:
+    """What makes a value unstorable (a NUL, a lone surrogate, nesting too deep), or None."""
+    if isinstance(value, str):
+        return _text_problem(value)
+    if isinstance(value, Mapping | list | tuple):
+        if depth >= max_depth:
+            return f"nesting deeper than {max_depth} levels"
+        items = list(value.items()) if isinstance(value, Mapping) else list(enumerate(value))
+        for key, item in items:
+            problem = (_text_problem(key) if isinstance(key, str) else None) or _first_problem(
+                item, max_depth, depth + 1
+            )
+            if problem:
+                return problem
+    return None
+
+
 def text(value: str, what: str, max_length: int = 255) -> str:
-    """The value, if it is text a person could mean: no NUL, not absurdly long."""
-    if has_nul(value):
-        raise InvalidInputError(f"{what} contains a NUL character")
+    """The value, if it is text a person could mean: valid Unicode, no NUL, not absurdly long."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be text")
+    if problem := _text_problem(value):
+        raise InvalidInputError(f"{what} contains {problem}")
     if len(value) > max_length:
         raise InvalidInputError(f"{what} is longer than {max_length} characters")
     return value
+
+
+def structure(value: Any, what: str, max_depth: int = MAX_DEPTH) -> Any:
+    """A JSON-like value (metadata, a rule body) every store can keep: no NUL, valid Unicode, not too deep."""
+    if problem := _first_problem(value, max_depth):
+        raise InvalidInputError(f"{what} contains {problem}")
+    return value
+
+
+def values(items: Any, what: str, max_count: int = MAX_FILTER_VALUES) -> list[Any]:
+    """A list of filter values, not more than a person picks (each a query parameter)."""
+    listed = list(items)
+    if len(listed) > max_count:
+        raise InvalidInputError(f"{what}: at most {max_count} values at once, not {len(listed)}")
+    return listed
+
+
+def printable(value: str, limit: int = 255) -> str:
+    """Typed text fit to store or log whatever it holds: NUL and lone surrogates escaped, cut to `limit`."""
+    return value[:limit].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")

@@ -27,6 +27,7 @@ from superinsight.services.errors import (
     AuthenticationError,
     InvalidInputError,
     NotFoundError,
+    PasswordChangeRequiredError,
     PermissionDeniedError,
 )
 from superinsight.services.insights import views as insights
@@ -419,3 +420,99 @@ class TestSignInCannotBeRacedOrProbed:
             ("203.0.113.9", False, {"email": email, "reason": "address not allowed"}),
         ]
         assert all(r.tenant_id == "acme" for r in _auth_failures(resources))
+
+
+NEW_PASSWORD = "Quiet-Harbour-Lantern-92"
+
+
+def _actions(resources: Resources) -> list[str]:
+    with resources.uow() as uow:
+        return list(uow.session.scalars(select(AuditLog.action).order_by(AuditLog.id)))
+
+
+class TestPasswords:
+    def test_a_user_changes_their_own_password_and_it_is_audited(self, resources: Resources) -> None:
+        email = _user(resources)
+        old_session = sign_in.sign_in(resources, "acme", email, PASSWORD, None)
+        signed = sign_in.sign_in(resources, "acme", email, PASSWORD, "10.0.0.5", new_password=NEW_PASSWORD)
+        assert signed.actor.role == "analyst"
+        assert _actions(resources)[-2:] == ["user.password_change", "auth.login"]
+        with pytest.raises(AuthenticationError):  # the old password's sessions end
+            sign_in.resolve(resources, old_session.token, None)
+        assert _attempt(resources, email, PASSWORD) == sign_in.WRONG_CREDENTIALS
+        assert _attempt(resources, email, NEW_PASSWORD) == "ok"
+
+    @pytest.mark.parametrize(
+        ("new", "message"),
+        [
+            ("short", "at least 12"),
+            ("password1234", "stronger"),
+            ("ana@acme.example", "email address"),
+            ("ANA@ACME.EXAMPLE 2", "email address"),
+            (PASSWORD, "must differ"),
+            ("a\x00long enough passphrase", "NUL"),
+            ("a\udfffl ong enough passphrase", "surrogate"),
+        ],
+    )
+    def test_a_weak_new_password_changes_nothing(self, resources: Resources, new: str, message: str) -> None:
+        email = _user(resources)
+        before = _audits(resources)
+        with pytest.raises(InvalidInputError, match=message):
+            sign_in.sign_in(resources, "acme", email, PASSWORD, None, new_password=new)
+        assert _audits(resources) == before
+        assert _attempt(resources, email, PASSWORD) == "ok"
+
+    def test_the_current_password_must_be_right_and_tries_count(self, resources: Resources) -> None:
+        email = _user(resources)
+        for _ in range(sign_in.MAX_FAILED_SIGN_INS):
+            with pytest.raises(AuthenticationError, match="do not match"):
+                sign_in.sign_in(resources, "acme", email, "wrong password!", None, new_password=NEW_PASSWORD)
+        with pytest.raises(AuthenticationError, match="Too many"):
+            sign_in.sign_in(resources, "acme", email, PASSWORD, None, new_password=NEW_PASSWORD)
+
+    def test_an_admin_reset_forces_a_change_at_the_next_sign_in(self, resources: Resources) -> None:
+        email = _user(resources)
+        held = sign_in.sign_in(resources, "acme", email, PASSWORD, None)
+        user_id = held.actor.user_id
+        assert user_id is not None
+        users.reset_password(resources, ADMIN, user_id, "Temporary-Kettle-Orbit-7")
+        assert "user.password_reset" in _actions(resources)
+        with pytest.raises(AuthenticationError):
+            sign_in.resolve(resources, held.token, None)
+        with resources.uow() as uow:
+            sessions_before = uow.session.scalar(select(func.count()).select_from(UserSession))
+        with pytest.raises(PasswordChangeRequiredError, match="choose a new one"):
+            sign_in.sign_in(resources, "acme", email, "Temporary-Kettle-Orbit-7", None)
+        with resources.uow() as uow:  # no session was opened with the reset password
+            assert uow.session.scalar(select(func.count()).select_from(UserSession)) == sessions_before
+        assert _attempt(resources, email, PASSWORD) == sign_in.WRONG_CREDENTIALS
+        sign_in.sign_in(resources, "acme", email, "Temporary-Kettle-Orbit-7", None, new_password=NEW_PASSWORD)
+        assert _attempt(resources, email, NEW_PASSWORD) == "ok"
+
+    @pytest.mark.parametrize("temporary", ["short", "password1234", "ana@acme.example", "x\x00" * 8])
+    def test_a_weak_reset_is_refused_with_nothing_written(self, resources: Resources, temporary: str) -> None:
+        email = _user(resources)
+        user_id = sign_in.sign_in(resources, "acme", email, PASSWORD, None).actor.user_id
+        assert user_id is not None
+        before = _audits(resources)
+        with pytest.raises(InvalidInputError):
+            users.reset_password(resources, ADMIN, user_id, temporary)
+        assert _audits(resources) == before
+        assert _attempt(resources, email, PASSWORD) == "ok"
+
+    def test_only_admins_reset_and_only_in_their_workspace(self, resources: Resources) -> None:
+        email = _user(resources)
+        user_id = sign_in.sign_in(resources, "acme", email, PASSWORD, None).actor.user_id
+        assert user_id is not None
+        with pytest.raises(PermissionDeniedError):
+            users.reset_password(resources, role_actor("acme", "analyst"), user_id, NEW_PASSWORD)
+        with pytest.raises(InvalidInputError, match="does not exist"):
+            users.reset_password(resources, system_actor("other"), user_id, NEW_PASSWORD)
+
+    def test_the_demo_accounts_passwords_meet_the_policy(self, resources: Resources) -> None:
+        accounts = demo.ensure_demo_users(resources, system_actor("demo"))
+        assert len(accounts) == 4
+        for account in accounts:
+            assert sign_in.sign_in(resources, "demo", account.email, account.password, None).actor.role == (
+                account.role
+            )

@@ -49,6 +49,8 @@ class User(TenantMixin, TimestampMixin, Base):
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by an admin's reset: the next sign-in must choose a new password before a session opens.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     role: Mapped[Role] = relationship()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,15 +16,14 @@ from superinsight.db.models import ProjectPermission, Role, User, UserSession
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, internal, system_actor
-from superinsight.services.errors import AuthenticationError, InvalidInputError
-from superinsight.services.security import throttle
-from superinsight.services.security.networks import check_ip
-from superinsight.services.security.passwords import HASHER
+from superinsight.services.errors import AuthenticationError, InvalidInputError, PasswordChangeRequiredError
+from superinsight.services.security import passwords, throttle
+from superinsight.services.security.networks import check_ip, normal_address
 
 WRONG_CREDENTIALS = "That email and password do not match an account in this workspace."
 MAX_FAILED_SIGN_INS = throttle.MAX_FAILED_SIGN_INS
 # Checked when an email has no account, so an unknown email costs the same time as a wrong password.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(32))
+_DUMMY_HASH = passwords.HASHER.hash(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -63,18 +61,6 @@ def _actor(session: Session, user: User, ip_address: str | None) -> Actor:
     )
 
 
-def _printable(value: str, limit: int = 255) -> str:
-    """Typed text fit for the audit log whatever it holds (NUL, lone surrogates, any length)."""
-    return value[:limit].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-
-
-def _address(ip_address: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address(ip_address or ""))
-    except ValueError:
-        return None
-
-
 def _failed(
     resources: Resources, tenant_id: str, user_id: int | None, address: str | None, email: str, reason: str
 ) -> None:
@@ -86,7 +72,7 @@ def _failed(
             "auth.failed",
             "user",
             user_id,
-            after={"email": _printable(email), "reason": reason},
+            after={"email": inputs.printable(email), "reason": reason},
         )
         uow.commit()
 
@@ -138,9 +124,19 @@ def _claim(resources: Resources, tenant_id: str, email: str, password: str, addr
 
 @internal("signing in is how an actor comes to exist; failures are throttled and audited")
 def sign_in(
-    resources: Resources, tenant_id: str, email: str, password: str, ip_address: str | None
+    resources: Resources,
+    tenant_id: str,
+    email: str,
+    password: str,
+    ip_address: str | None,
+    *,
+    new_password: str | None = None,
 ) -> SignIn:
     """Check the password; every failure is counted per account (or unknown email) and per address.
+
+    With `new_password` the password is changed as the session opens (how a user
+    changes their own, and must after an admin's reset: without it such an account
+    gets `PasswordChangeRequiredError` and no session).
 
     Tries are claimed before the password is checked, each in one atomic update,
     so concurrent attempts cannot get more than the limit. An unknown email is
@@ -148,7 +144,11 @@ def sign_in(
     checked), and is locked after as many failures as an account. Every refusal
     is audited with the address it came from.
     """
-    address = _address(ip_address)
+    address = normal_address(ip_address)
+    if new_password is not None:
+        if new_password == password:
+            raise InvalidInputError("the new password must differ from the current one")
+        passwords.check_password(new_password, email)
     if not _plausible(tenant_id, "workspace", 64):
         _verify(_DUMMY_HASH, password)
         raise AuthenticationError(WRONG_CREDENTIALS)
@@ -172,6 +172,21 @@ def sign_in(
             throttle.release(
                 uow.session, tenant_id, throttle.address_key(address), throttle.MAX_FAILED_PER_ADDRESS
             )
+        if new_password is not None:
+            passwords.replace(uow.session, user, new_password, must_change=False)
+            audit.record(
+                uow.session,
+                Actor(tenant_id, user.id, user.role.name, address),
+                "user.password_change",
+                "user",
+                user.id,
+            )
+        elif user.must_change_password:
+            user.failed_login_count, user.locked_until = 0, None
+            uow.commit()
+            raise PasswordChangeRequiredError(
+                "Your password was reset by an admin: choose a new one to sign in."
+            )
         signed = _open_session(resources, uow.session, user, address)
         uow.commit()
         return signed
@@ -188,7 +203,7 @@ def _plausible(value: str, what: str, max_length: int) -> bool:
 def _verify(password_hash: str, password: str) -> bool:
     try:
         # Longer than any password that can be set: checked cut, so a huge one costs no more time.
-        return bool(HASHER.verify(password_hash, password[:1000].encode("utf-8", "surrogatepass")))
+        return bool(passwords.HASHER.verify(password_hash, password[:1000].encode("utf-8", "surrogatepass")))
     except (VerificationError, InvalidHashError):
         return False
 

@@ -14,6 +14,7 @@ from superinsight.resources import Resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.security import passwords
 from superinsight.services.security.passwords import EMAIL, HASHER, check_password
 from superinsight.vocabulary import ROLES
 
@@ -63,7 +64,7 @@ def create_user(
         raise InvalidInputError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise InvalidInputError(f"role must be one of {', '.join(ROLES)}")
-    check_password(password)
+    check_password(password, email)
     with resources.uow() as uow:
         taken = uow.session.scalar(
             select(User.id).where(User.tenant_id == actor.tenant_id, User.email == email)
@@ -197,3 +198,14 @@ def set_user_active(resources: Resources, actor: Actor, user_id: int, active: bo
                 uow.session, actor, "user.activate" if active else "user.deactivate", "user", user.id
             )
             uow.commit()
+
+
+def reset_password(resources: Resources, actor: Actor, user_id: int, password: str) -> None:
+    """Give a user a new password that they must change at their next sign-in; their sessions end."""
+    require(actor, "users.manage")
+    inputs.text(password, "password", passwords.MAX_PASSWORD_LENGTH)
+    with resources.uow() as uow:
+        user = _tenant_user(uow.session, actor, user_id)
+        passwords.replace(uow.session, user, password, must_change=True)
+        audit.record(uow.session, actor, "user.password_reset", "user", user.id, after={"email": user.email})
+        uow.commit()
