@@ -24,6 +24,7 @@ from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.sync import connections
+from superinsight.sync.connectors import ReadSpec, SourceError
 from superinsight.sync.connectors import address as address_module
 from superinsight.sync.connectors import database as database_module
 from superinsight.sync.connectors import http as http_module
@@ -411,3 +412,57 @@ def test_an_endpoint_page_over_the_cap_is_refused_saying_its_size(
             connections.test_draft(res, ANALYST, draft)
     finally:
         server.shutdown()
+
+
+class _NextLink(BaseHTTPRequestHandler):
+    link: ClassVar[str] = ""
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {"items": [{"id": 1}], "next": self.link if self.path == "/items" else None}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://127.0.0.1:{port}/p2",
+        "http://127.0.0.2:{port}/p2",
+        "//evil.example/p2",
+        "http://127.0.0.1:1/p2",
+    ],
+)
+def test_a_next_link_to_another_scheme_or_host_is_not_followed(
+    res: Resources, link: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NextLink)
+    port = server.server_address[1]
+    monkeypatch.setattr(_NextLink, "link", link.format(port=port))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = {
+            "url": f"http://127.0.0.1:{port}/items",
+            "records_path": "items",
+            "pagination": {"type": "next"},
+        }
+        connector = connections.connector_for(res, _source(res, config))
+        with pytest.raises(SourceError, match="another host or scheme"):
+            list(connector.read(ReadSpec("id"), 10))
+    finally:
+        server.shutdown()
+
+
+def _source(res: Resources, config: dict[str, Any]) -> DataSource:
+    source_id = connections.create_source(res, ADMIN, connections.SourceDraft("Paged", "http_json", config))
+    with res.uow() as uow:
+        source = uow.session.get(DataSource, source_id)
+        assert source is not None
+        uow.session.expunge(source)
+        return source

@@ -52,7 +52,8 @@ def _db(url: str, allow_internal: bool = False) -> Any:
 INTERNAL_HOSTS = [
     "127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1", "localhost", "0.0.0.0", "[::1]",
     "[::ffff:127.0.0.1]", "169.254.169.254", "10.1.2.3", "172.16.0.1", "192.168.0.1", "[fe80::1]",
-    "mixed.example", "mapped.example", "db.internal.example",
+    "mixed.example", "mapped.example", "db.internal.example", "100.100.100.200", "[64:ff9b::a9fe:a9fe]",
+    "[2002:a9fe:a9fe::]", "[::ffff:10.0.0.5]",
 ]  # fmt: skip
 
 
@@ -89,7 +90,7 @@ def test_a_url_cannot_carry_a_host_or_driver_option_in_its_parameters(scheme: st
         _db(f"{scheme}://u:p@public.example/db?{parameter}=/var/run/postgresql", allow_internal=True)
 
 
-@given(st.from_regex(r"[a-z_]{1,20}", fullmatch=True))
+@given(st.sampled_from(sorted(DRIVERS["postgresql"][1] | set(PARAMETERS_A_DRIVER_READS_FOR_A_HOST))))
 def test_only_the_listed_parameters_pass(parameter: str) -> None:
     allowed = DRIVERS["postgresql"][1]
     try:
@@ -163,6 +164,7 @@ def test_a_public_database_gets_its_driver_named_and_its_address_pinned() -> Non
         "postgresql+psycopg://other:pw@db.internal.example/workbench",
         "postgresql://si@10.0.0.5:5432/workbench?sslmode=disable",
         "postgresql://si@db.internal.example/workbench",
+        "postgresql://si@[::ffff:10.0.0.5]/workbench",
     ],
 )
 def test_the_workbench_database_is_never_a_source_even_when_internal_targets_are_allowed(url: str) -> None:
@@ -196,6 +198,7 @@ def test_a_local_workbench_is_found_behind_any_loopback_spelling(monkeypatch: py
         "postgresql://postgres@localhost/workbench",
         "postgresql://x@127.1:5432/workbench",
         "postgresql://x@[::1]/workbench",
+        "postgresql://x@[::ffff:127.0.0.1]/workbench",
     ):
         with pytest.raises(AddressError, match="workbench's own database"):
             database_target(url, allow_internal=True, workbench_url=own)
@@ -208,3 +211,14 @@ def test_any_text_is_refused_cleanly_or_accepted(url: str) -> None:
             check()
         except AddressError as exc:
             assert str(exc)
+
+
+def test_a_workbench_on_a_socket_is_refused_behind_every_local_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(address_module.socket, "getaddrinfo", _with_localhost(_fake_getaddrinfo))
+    own = "postgresql://wb@/workbench?host=/var/run/postgresql"
+    for url in ("postgresql://wb@127.0.0.1/workbench", "postgresql://wb@localhost/workbench"):
+        with pytest.raises(AddressError, match="workbench's own database"):
+            database_target(url, allow_internal=True, workbench_url=own)
+    assert database_target("postgresql://wb@127.0.0.1/shop", allow_internal=True, workbench_url=own).address

@@ -17,6 +17,7 @@ from superinsight.db.models import (
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
 from superinsight.services.errors import NotFoundError
 
 
@@ -124,9 +125,24 @@ def patterns(resources: Resources, actor: Actor) -> list[PatternRow]:
         return []  # patterns are found among every source's documents
     with resources.uow() as uow:
         rows = uow.session.execute(
-            select(BusinessRule.name, BusinessPattern.description, BusinessPattern.strength)
+            select(
+                BusinessRule.name,
+                BusinessPattern.description,
+                BusinessPattern.strength,
+                BusinessPattern.evidence,
+            )
             .join(BusinessRule, BusinessRule.id == BusinessPattern.rule_id)
             .where(BusinessPattern.tenant_id == actor.tenant_id)
             .order_by(BusinessPattern.strength.desc())
         ).all()
-    return [PatternRow(*row) for row in rows]
+        mask = masker(resources, uow.session, actor)
+    # A pattern quotes a metadata value: none about a field masked for the actor, and
+    # masking patterns applied to the sentence as to any text.
+    return [
+        PatternRow(rule, mask.value("content", description), strength)
+        for rule, description, strength, evidence in rows
+        if not any(
+            mask.hides_metadata(str(item.get("field", "")).removeprefix("metadata."))
+            for item in evidence or []
+        )
+    ]

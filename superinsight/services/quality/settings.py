@@ -9,6 +9,7 @@ from superinsight.quality import DIMENSIONS, ExpectationError, Expectations
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.scoping import visible_source
 
@@ -31,7 +32,25 @@ def expectations(resources: Resources, actor: Actor, source_id: int) -> dict[str
     require(actor, "documents.view")
     with resources.uow() as uow:
         source = visible_source(uow.session, actor, source_id)
-        return dict(source.expectations)
+        stored = dict(source.expectations)
+        mask = masker(resources, uow.session, actor)
+    if not mask.active:
+        return stored
+    # Allowed values and ranges quote the data: the actor sees them as masking lets them.
+    allowed = {
+        key: [mask.value("metadata", {key: value})[key] for value in values]
+        for key, values in dict(stored.get("allowed") or {}).items()
+    }
+    ranges = {
+        key: bounds
+        for key, bounds in dict(stored.get("ranges") or {}).items()
+        if not mask.hides_metadata(key)
+    }
+    return (
+        stored
+        | ({"allowed": allowed} if "allowed" in stored else {})
+        | ({"ranges": ranges} if "ranges" in stored else {})
+    )
 
 
 def _store_setting(

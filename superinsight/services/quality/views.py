@@ -13,6 +13,7 @@ from superinsight.db.models import DataQualityScore, Document
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents import sources
+from superinsight.services.documents.masking import masker
 from superinsight.services.quality.settings import quality_source
 from superinsight.services.scoping import visible_source
 
@@ -99,5 +100,8 @@ def suggest_expectations(resources: Resources, actor: Actor, source_id: int) -> 
             .order_by(Document.id.desc())
             .limit(PROFILE_SAMPLE)
         ).all()
+        # The profile quotes values (allowed lists, ranges): it sees them only as the actor may.
+        mask = masker(resources, uow.session, actor)
+        rows = [mask({"metadata": meta})["metadata"] for meta in rows]
     fields = quality.profile(list(rows))
     return Suggestion(len(rows), fields, quality.suggest(len(rows), fields))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import SyncExecution
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.sync import log as sync_log
 from superinsight.services.sync.job_views import counts_of
@@ -20,6 +21,8 @@ from superinsight.services.sync.jobs import tenant_job
 from superinsight.services.sync.run_state import fail_if_stale, finish_run
 from superinsight.services.sync.runner import run_execution_job
 from superinsight.vocabulary import ACTIVE_RUN_STATES
+
+HIDDEN_ERROR = "a record was refused; its values are masked for your role"
 
 
 def enqueue_run(resources: Resources, actor: Actor, execution_id: int) -> None:
@@ -163,9 +166,19 @@ def run_log(resources: Resources, actor: Actor, execution_id: int) -> list[sync_
     require(actor, "documents.view")
     with resources.uow() as uow:
         execution = _tenant_execution(uow.session, actor, execution_id)
-        return sync_log.lines(
+        lines = sync_log.lines(
             uow.session, actor.tenant_id, job_id=execution.job_id, execution_id=execution_id
         )
+        mask = masker(resources, uow.session, actor)
+    if not mask.active:
+        return lines
+    # A refused record's reason quotes its values, which masking may hide from this actor.
+    return [
+        replace(line, details=line.details | {"error": HIDDEN_ERROR})
+        if line.action == "record.error"
+        else line
+        for line in lines
+    ]
 
 
 def job_log(resources: Resources, actor: Actor, job_id: int) -> list[sync_log.LogLine]:

@@ -52,18 +52,26 @@ class Target:
     address: str | None
 
 
-def _internal(address: str) -> bool:
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address a packet really goes to: IPv4 inside IPv6 (mapped, 6to4, NAT64) unwrapped."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_unspecified
-        or ip.is_reserved
-        or ip.is_multicast
-    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def _internal(address: str) -> bool:
+    """Anything but a public unicast address: private, loopback, link-local, shared (100.64/10)…"""
+    ip = _ip(address)
+    return not ip.is_global or ip.is_multicast
 
 
 def _resolve(host: str | None, port: int | None) -> list[str]:
@@ -99,13 +107,13 @@ def _parsed(url: str) -> URL:
 
 
 def _local(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    return ip.is_loopback or ip.is_unspecified or address in _own_addresses()
+    ip = _ip(address)
+    return ip.is_loopback or ip.is_unspecified or ip in _own_addresses()
 
 
-def _own_addresses() -> set[str]:
+def _own_addresses() -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
-        return {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)}
+        return {_ip(str(info[4][0])) for info in socket.getaddrinfo(socket.gethostname(), None)}
     except (socket.gaierror, OSError):
         return set()
 
@@ -129,13 +137,14 @@ def _is_workbench(source: URL, address: str | None, workbench_url: str) -> bool:
         return False
     if (source.database or source.username) != (own.database or own.username):
         return False
-    try:
-        own_addresses = _resolve(own.host, own.port or default_port)
-    except AddressError:
-        return False
     if address is None:
         return False
-    return address in own_addresses or (_local(address) and all(_local(a) for a in own_addresses))
+    try:
+        own_addresses = {_ip(a) for a in _resolve(own.host, own.port or default_port)}
+    except AddressError:
+        # A workbench on a socket or an unknown name: fail closed, every local address may be it.
+        return _local(address)
+    return _ip(address) in own_addresses or (_local(address) and all(_local(str(a)) for a in own_addresses))
 
 
 def database_target(url: str, *, allow_internal: bool, workbench_url: str) -> Target:

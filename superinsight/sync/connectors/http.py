@@ -88,8 +88,9 @@ class HttpJsonConnector:
         self._secrets = list(credentials.values())
 
     def _get(self, client: httpx.Client, url: str, params: dict[str, Any]) -> Any:
-        if urlsplit(url).netloc != urlsplit(self._url).netloc:
-            raise SourceError("a next-page link points at another host; refusing to follow it")
+        here, first = urlsplit(url), urlsplit(self._url)
+        if (here.scheme, here.netloc) != (first.scheme, first.netloc):
+            raise SourceError("a next-page link points at another host or scheme; refusing to follow it")
         try:
             response = client.send(self._pinned(client, url, params), stream=True)
         except httpx.HTTPError as exc:

@@ -36,8 +36,17 @@ REFUSED_WORDS = frozenset(
         "load_extension", "sys_exec", "sys_eval",
     }
 )  # fmt: skip
+# Families of functions that act outside the statement: other connections, large objects,
+# server files, other sessions, settings, and queries run from inside a query.
+REFUSED_PREFIXES = (
+    "dblink", "lo_import", "lo_export", "lo_put", "lo_get", "lo_open", "lo_creat", "lo_unlink", "lo_truncate",
+    "lo_from_bytea", "query_to_xml", "cursor_to_xml", "table_to_xml", "schema_to_xml", "database_to_xml",
+    "pg_terminate", "pg_cancel", "pg_read", "pg_ls_", "pg_stat_file", "pg_file", "pg_advisory", "pg_notify",
+    "pg_promote", "pg_reload", "pg_rotate", "pg_logical", "pg_replication", "pg_create", "pg_drop",
+    "pg_switch", "pg_backup", "pg_import", "set_config",
+)  # fmt: skip
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_DOLLAR_TAG = re.compile(r"\$([^\W\d]\w*)?\$")  # any letter, as PostgreSQL allows (not only ASCII)
 
 
 class SelectTextError(ValueError):
@@ -53,16 +62,19 @@ class _Reading:
     e_strings: bool  # E'...' takes backslash escapes (PostgreSQL)
     dollar_quotes: bool  # $tag$...$tag$ (PostgreSQL)
     nested_comments: bool  # /* /* */ */ (PostgreSQL)
-    mysql_comments: bool  # '#' comments, '-- ' needs a space, /*! ... */ is code
+    mysql_comments: bool  # '#' comments, '-- ' needs a space, /*! ... */ and /*M! ... */ are code
+    identifiers: str  # the quotes that name something: their content is code, not text
 
 
 _READINGS = (
-    _Reading(False, False, True, True, True, False),  # PostgreSQL, standard strings on
-    _Reading(True, False, True, True, True, False),  # PostgreSQL, standard strings off
-    _Reading(True, True, False, False, False, True),  # MySQL / MariaDB
-    _Reading(False, False, False, False, False, True),  # MySQL with NO_BACKSLASH_ESCAPES
-    _Reading(False, False, False, False, False, False),  # SQLite
+    _Reading(False, False, True, True, True, False, '"'),  # PostgreSQL, standard strings on
+    _Reading(True, False, True, True, True, False, '"'),  # PostgreSQL, standard strings off
+    _Reading(True, True, False, False, False, True, "`"),  # MySQL / MariaDB
+    _Reading(False, False, False, False, False, True, "`"),  # MySQL with NO_BACKSLASH_ESCAPES
+    _Reading(True, False, False, False, False, True, '"`'),  # MySQL with ANSI_QUOTES
+    _Reading(False, False, False, False, False, False, '"`['),  # SQLite
 )
+_CLOSING = {"[": "]"}
 
 
 def _quoted_end(text: str, start: int, quote: str, backslash: bool) -> int:
@@ -115,26 +127,33 @@ def _line_comment(text: str, index: int, reading: _Reading) -> bool:
     return not reading.mysql_comments or index + 2 == len(text) or text[index + 2] in " \t\r\n\f\v"
 
 
-def _skip(text: str, index: int, reading: _Reading) -> int | None:
-    """Where the literal or comment starting at `index` ends, None when none starts there."""
+def _skip(text: str, index: int, reading: _Reading) -> tuple[int, str] | None:
+    """Where the literal, name or comment starting at `index` ends, and the code it stands for.
+
+    A string or comment stands for nothing; a quoted name stands for the name, which is
+    code (`"pg_terminate_backend"(1)` calls the function). None when nothing starts here.
+    """
     char = text[index]
     if _line_comment(text, index, reading):
         newline = text.find("\n", index)
-        return len(text) if newline < 0 else newline
+        return (len(text) if newline < 0 else newline), ""
     if text.startswith("/*", index):
-        if reading.mysql_comments and text.startswith("/*!", index):
-            return index + 3  # MySQL runs what such a comment holds: read it as code
-        return _comment_end(text, index, reading.nested_comments)
+        if reading.mysql_comments and text.startswith(("/*!", "/*M!"), index):
+            return text.index("!", index) + 1, ""  # MySQL and MariaDB run what these hold: read it as code
+        return _comment_end(text, index, reading.nested_comments), ""
+    if char in reading.identifiers:
+        end = _quoted_end(text, index, _CLOSING.get(char, char), backslash=False)
+        return end, f" {text[index + 1 : end - 1]} " if end > 0 else ""
     if char == "'":
         escaped = reading.single_escapes or (reading.e_strings and _e_prefixed(text, index))
-        return _quoted_end(text, index, char, escaped)
+        return _quoted_end(text, index, char, escaped), ""
     if char in '"`':
-        return _quoted_end(text, index, char, reading.double_escapes and char == '"')
+        return _quoted_end(text, index, char, reading.double_escapes and char == '"'), ""
     if char == "$" and reading.dollar_quotes and not _in_word(text, index):
         if not (tag := _DOLLAR_TAG.match(text, index)):
             return None
         closing = text.find(tag.group(0), tag.end())
-        return -1 if closing < 0 else closing + len(tag.group(0))
+        return (-1 if closing < 0 else closing + len(tag.group(0))), ""
     return None
 
 
@@ -143,14 +162,15 @@ def code_of(text: str, reading: _Reading) -> str:
     parts: list[str] = []
     index = 0
     while index < len(text):
-        end = _skip(text, index, reading)
-        if end is None:
+        skipped = _skip(text, index, reading)
+        if skipped is None:
             parts.append(text[index])
             index += 1
             continue
+        end, stands_for = skipped
         if end < 0:
             raise SelectTextError("the query has a quote or comment that is never closed")
-        parts.append(" ")
+        parts.append(stands_for or " ")
         index = end
     return "".join(parts)
 
@@ -171,7 +191,9 @@ def check_select(query: str) -> str:
         words = [word.lower() for word in _WORD.findall(code)]
         if not words or words[0] not in FIRST_WORDS:
             raise SelectTextError("a source query must start with SELECT or WITH")
-        refused = sorted(set(words) & REFUSED_WORDS)
+        refused = sorted(
+            {word for word in words if word in REFUSED_WORDS or word.startswith(REFUSED_PREFIXES)}
+        )
         if refused:
             raise SelectTextError(
                 f"a source query only reads; it may not use {', '.join(w.upper() for w in refused)}"
