@@ -32,9 +32,13 @@ class Line:
     problem: str | None = None
 
 
-def csv_lines(text: str, name: str, delimiter: str = ",") -> Iterator[Line]:
-    """Rows of a CSV text with a header; a row whose field count differs from the header's is a problem."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+def csv_lines(text: str, name: str, delimiter: str = ",", *, strict: bool = True) -> Iterator[Line]:
+    """Rows of a CSV text with a header; a row whose field count differs from the header's is a problem.
+
+    `strict` refuses the file at a stray quote (a sync source must be exact); an upload
+    reads on, as spreadsheets do, and the row is then judged by its field count.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
     try:
         header = next(reader, None)
         if not header or not any(column.strip() for column in header):

@@ -18,7 +18,9 @@ from typing import Any
 MAX_EXTERNAL_ID = 255
 MAX_TITLE = 1000
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
+)
 _JSON_STRING: Callable[[str], str] = json.encoder.encode_basestring
 _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -104,13 +106,16 @@ def check_document(
     labels belong in tags). A caller that has spelled metadata and tags as JSON
     already passes that text, which is searched faster than the values.
     """
-    parts = {
-        "external_id": doc.external_id,
-        "title": doc.title,
-        "content": doc.content,
-        "metadata": canonical_json(doc.metadata) if metadata_json is None else metadata_json,
-        "tags": canonical_json(doc.tags) if tags_json is None else tags_json,
-    }
+    try:
+        parts = {
+            "external_id": doc.external_id,
+            "title": doc.title,
+            "content": doc.content,
+            "metadata": canonical_json(doc.metadata) if metadata_json is None else metadata_json,
+            "tags": canonical_json(doc.tags) if tags_json is None else tags_json,
+        }
+    except ValueError:
+        raise DocumentProblem("metadata", "a number is NaN or infinite, which JSON cannot hold") from None
     if unreadable := _unreadable(parts):
         raise DocumentProblem(*unreadable)
     if listed := _list_in(doc.metadata, "metadata"):

@@ -132,3 +132,10 @@ def test_a_record_is_refused_exactly_when_its_text_cannot_be_stored(text: str) -
         assert not storable and problem.field == "title"
     else:
         assert storable
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
+def test_a_number_json_cannot_hold_is_refused_in_the_metadata(number: float) -> None:
+    with pytest.raises(DocumentProblem, match="NaN or infinite") as refused:
+        check_document(DocumentInput("a", "t", "c", {"score": number}))
+    assert refused.value.field == "metadata"

@@ -323,3 +323,13 @@ def test_a_later_timestamp_is_a_later_position() -> None:
     earlier = SourceRecord({}, Cursor(datetime(2026, 1, 1, tzinfo=UTC)))
     later = SourceRecord({}, Cursor(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=1)))
     assert after([later, earlier], earlier.position) == [later]
+
+
+def test_an_upload_reads_on_past_a_stray_quote_where_a_source_is_refused() -> None:
+    text = 'a,b\n1,"x"y\n2,z\n'
+    with pytest.raises(FileProblem, match="not valid CSV"):
+        list(csv_lines(text, "x.csv"))
+    assert [line.record for line in csv_lines(text, "x.csv", strict=False)] == [
+        {"a": "1", "b": "xy"},
+        {"a": "2", "b": "z"},
+    ]

@@ -107,7 +107,7 @@ def parse_csv(
         meta = {key: value for key, value in row.items() if key not in named}
         return DocumentInput(row[id_column].strip(), row[title_column], row[content_column], meta)
 
-    return _documents(name, csv_lines(text, name), to_document)
+    return _documents(name, csv_lines(text, name, strict=False), to_document)
 
 
 def _from_json(item: Record) -> DocumentInput:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, true, update
+from sqlalchemy import CursorResult, literal, select, true, update
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import BusinessLogicNotification
@@ -37,7 +37,7 @@ def notifications(
     )
     if actor.source_ids is not None:
         # Workspace-wide news (rule runs, quality drops) is about every source: only their own.
-        query = query.where(BusinessLogicNotification.user_id == actor.user_id)
+        query = query.where(BusinessLogicNotification.user_id == actor.user_id, literal(actor.user_id is not None))
     elif actor.user_id is not None:
         query = query.where(
             (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(None)

@@ -36,6 +36,7 @@ def enqueue_after_sync(resources: Resources, actor: Actor, source_id: int) -> li
     return job_ids
 
 
+@internal("a follow-up job queued by a guarded sync run for its own tenant")
 def project_source_job(tenant_id: str, source_id: int) -> None:
     """Lineage: the source and each of its documents, linked, in the graph store."""
     project_source(current_resources(), tenant_id, source_id)

@@ -78,7 +78,7 @@ def prepare(plan: Plan, batch: list[SourceRecord], key: bytes) -> tuple[list[Sta
             metadata_json = document_record.canonical_json(mapped.metadata)
             tags_json = document_record.canonical_json(mapped.tags)
             document_record.check_document(mapped, metadata_json=metadata_json, tags_json=tags_json)
-        except (RecordError, document_record.DocumentProblem) as exc:
+        except (RecordError, ValueError) as exc:  # a DocumentProblem, or JSON that cannot be spelled
             errors.append(str(exc))
             continue
         by_id[mapped.external_id] = StagedRecord(

@@ -8,7 +8,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from superinsight.adapters.jobs import report_progress
@@ -61,6 +61,8 @@ def _claim(resources: Resources, tenant_id: str, execution_id: int) -> bool:
                 SyncExecution.id == execution_id,
                 SyncExecution.tenant_id == tenant_id,
                 SyncExecution.status == "queued",
+                # A retry waiting out its backoff is not started early, whoever asks.
+                or_(SyncExecution.scheduled_for.is_(None), SyncExecution.scheduled_for <= now),
                 SyncExecution.cancel_requested.is_(False),
             )
             .values(status="running", started_at=now, heartbeat_at=now, worker_id=_worker_id())

@@ -26,7 +26,10 @@ HIDDEN_ERROR = "a record was refused; its values are masked for your role"
 
 
 def enqueue_run(resources: Resources, actor: Actor, execution_id: int) -> None:
+    """Hand a queued run of the actor's tenant, on a source within their reach, to a worker."""
     require(actor, "sync.run")
+    with resources.uow() as uow:
+        _tenant_execution(uow.session, actor, execution_id)
     with resources.active():
         resources.jobs.enqueue(run_execution_job, actor.tenant_id, actor.user_id, execution_id)
 
