@@ -62,10 +62,12 @@ def require(actor: Actor, permission: str) -> None:
         )
 
 
+@internal("builds an actor from a role for tests and the CLI; checks nothing and reads nothing")
 def role_actor(tenant_id: str, role: str, user_id: int | None = None, ip_address: str | None = None) -> Actor:
     return Actor(tenant_id, user_id, role, ip_address, ROLE_PERMISSIONS[role])
 
 
+@internal("the actor of the CLI and of jobs already authorised when they were started")
 def system_actor(tenant_id: str = DEMO_TENANT, user_id: int | None = None) -> Actor:
     """The CLI, scheduled jobs and jobs already authorised when they were started."""
     return Actor(tenant_id, user_id, "system", None, frozenset(PERMISSIONS))
