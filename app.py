@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.errors import shown
 from ui.session import authenticate, resources, sign_out
 from ui.status import show_badge
 
@@ -48,4 +49,5 @@ if st.sidebar.button("Sign out"):
     sign_out()
     st.rerun()
 show_badge()
-navigation.run()
+with shown():  # an unexpected error on any page: a message and an error id the log holds, no traceback
+    navigation.run()

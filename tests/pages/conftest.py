@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
+import ui.errors
 from superinsight.config import get_settings
 from superinsight.resources import get_resources
 
@@ -29,3 +30,20 @@ def workbench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     _forget_process_state()
     yield tmp_path
     _forget_process_state()
+
+
+@pytest.fixture(autouse=True)
+def unexpected_errors_fail(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """app.py shows an unexpected error as a message with an id, so AppTest sees no exception;
+    here it still fails the test, unless the test provokes one on purpose ('unexpected_error' in its name)."""
+    seen: list[BaseException] = []
+    original = ui.errors.report
+
+    def record(exc: BaseException) -> str:
+        seen.append(exc)
+        return original(exc)
+
+    monkeypatch.setattr(ui.errors, "report", record)
+    yield
+    if seen and "unexpected_error" not in request.node.name:
+        raise AssertionError(f"a page showed an unexpected error: {seen[0]!r}") from seen[0]
