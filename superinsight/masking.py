@@ -63,6 +63,11 @@ def _compiled(pattern: str) -> Any:
     return re2.compile(pattern, options)
 
 
+def finds(pattern: str, text: str) -> bool:
+    """Whether a masking pattern finds anything in the text."""
+    return _compiled(pattern).search(text) is not None
+
+
 def hide(value: Any, method: Method, key: bytes) -> Any:
     """The value as a role without access sees it. Hashes are keyed, so equal values still
     look equal (joins and counts keep working) but cannot be looked up without the key."""

@@ -147,7 +147,7 @@ def _outputs(resources: Resources, ids: dict[str, int]) -> dict[str, Callable[[A
         "views.get_document": lambda a: views.get_document(resources, a, ids["document"]),
         "rule_views.matched_documents": lambda a: rule_views.matched_documents(resources, a, ids["rule"]),
         "rule_testing.run_test": lambda a: rule_testing.run_test(
-            resources, a, RuleDraft("cards", {"contains": [{"var": "metadata.ssn"}, "45"]})
+            resources, a, RuleDraft("cards", {"contains": [{"var": "content"}, "refund"]})
         ),
         "quality_issues.issues": lambda a: quality_issues.issues(resources, a, ids["source"]),
         "sync_conflicts.list_conflicts": lambda a: sync_conflicts.list_conflicts(resources, a),
@@ -212,6 +212,18 @@ def test_a_filter_on_a_masked_field_is_refused_and_counts_nothing(
             call(resources, VIEWER, query)
     assert facets(resources, ADMIN, query).total == 3
     assert facets(resources, VIEWER, SearchQuery(metadata=(("region", "EU"),))).total == 3
+    probes = [
+        SearchQuery(metadata=(("region", CARD),)),
+        SearchQuery(text=CARD),
+        SearchQuery(text=f"refund {CARD}"),
+    ]
+    for probe in probes:
+        for call in (search.search, facets):
+            with pytest.raises(PermissionDeniedError, match="masked for your role"):
+                call(resources, VIEWER, probe)
+    assert search.search(resources, VIEWER, SearchQuery(text="refund")).hits, "other words are still searched"
+    with pytest.raises(PermissionDeniedError, match=r"metadata\.ssn is masked for your role"):
+        rule_testing.run_test(resources, MASKED, RuleDraft("probe", {"in": ["45", {"var": "metadata.ssn"}]}))
 
 
 def test_every_service_that_returns_document_text_is_covered_above() -> None:

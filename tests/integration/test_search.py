@@ -18,7 +18,7 @@ from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.documents.sources import ensure_source
-from superinsight.services.errors import InvalidInputError
+from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules.drafts import RuleDraft
@@ -169,8 +169,10 @@ class TestWhoSeesWhat:
     def test_masking_applies_to_titles_and_snippets(self, resources: Resources, corpus: dict) -> None:
         masking_rules.add_masking_rule(resources, ADMIN, "charges", MaskingRule(None, "duplicate", "redact"))
         viewer = role_actor("acme", "viewer")
-        hits = search.search(resources, viewer, SearchQuery(text="duplicate")).hits
+        hits = search.search(resources, viewer, SearchQuery(text="charge")).hits
         assert hits and all("duplicate" not in hit.snippet for hit in hits)
+        with pytest.raises(PermissionDeniedError, match="masked for your role"):
+            search.search(resources, viewer, SearchQuery(text="duplicate"))
         assert any(
             "duplicate" in hit.snippet
             for hit in search.search(resources, ANALYST, SearchQuery(text="duplicate")).hits

@@ -52,9 +52,20 @@ class Masker:
 
     def hides_metadata(self, key: str) -> bool:
         """Whether a metadata key is masked whole for this actor: filtering on it would reveal its values."""
-        return any(rule.field in (f"metadata.{key}", "metadata") for rule in self.rules) or any(
-            rule.field is not None and rule.field.startswith(f"metadata.{key}.") for rule in self.rules
+        return any(
+            rule.field in (f"metadata.{key}", "metadata") or (rule.field or "").startswith(f"metadata.{key}.")
+            for rule in self.rules
         )
+
+    def hides_field(self, name: str) -> bool:
+        """Whether a document field (`title`, `content`, `metadata.<key>`…) is masked whole for this actor."""
+        if name.startswith("metadata."):
+            return self.hides_metadata(name.removeprefix("metadata.").split(".")[0])
+        return any(rule.field == name for rule in self.rules)
+
+    def looks_masked(self, text: str) -> bool:
+        """Whether a searched word or filter value looks like what a masking pattern hides."""
+        return any(rule.pattern is not None and masking.finds(rule.pattern, text) for rule in self.rules)
 
 
 def masker(resources: Resources, session: Session, actor: Actor) -> Masker:

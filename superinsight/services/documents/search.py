@@ -245,11 +245,22 @@ def search(
 
 
 def check_masked_filters(mask: Masker, query: SearchQuery) -> None:
-    """Refuse a filter on a metadata field masked for this actor: counts by its values would reveal them."""
-    hidden = sorted({key for key, _ in query.metadata if mask.hides_metadata(key)})
+    """Refuse a search or filter whose hits and counts would reveal values masked for this actor."""
+    hidden = sorted(
+        {key for key, value in query.metadata if mask.hides_metadata(key) or mask.looks_masked(value)}
+    )
     if hidden:
         raise PermissionDeniedError(
             f"{', '.join(hidden)} is masked for your role, so you cannot filter on it; ask an admin"
+        )
+    searched = words(query.text)
+    if searched and (
+        mask.hides_field("title")
+        or mask.hides_field("content")
+        or any(map(mask.looks_masked, [query.text, *searched]))
+    ):
+        raise PermissionDeniedError(
+            "that search would look inside text masked for your role; search other words or ask an admin"
         )
 
 

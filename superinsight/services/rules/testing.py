@@ -22,8 +22,8 @@ from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.services.context import Actor, require
-from superinsight.services.documents.masking import masker
-from superinsight.services.errors import InvalidInputError
+from superinsight.services.documents.masking import Masker, masker
+from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.rules.drafts import RuleDraft, check_draft, field_catalog
 from superinsight.services.rules.matching import document_data, document_fields
 from superinsight.services.rules.views import tenant_rule
@@ -99,6 +99,28 @@ def _answered_in_time(session: Session) -> Iterator[None]:
         raise InvalidInputError(f"the rule cannot be evaluated: {exc}") from None
 
 
+def _fields_read(body: Any) -> Iterator[str]:
+    """Every field name a rule reads with `var`."""
+    if isinstance(body, dict):
+        for operator, argument in body.items():
+            if operator == "var":
+                name = argument[0] if isinstance(argument, list) and argument else argument
+                if isinstance(name, str):
+                    yield name
+            else:
+                yield from _fields_read(argument)
+    elif isinstance(body, list):
+        for item in body:
+            yield from _fields_read(item)
+
+
+def _no_masked_fields(mask: Masker, body: Any) -> None:
+    """A test's counts over a masked field would reveal its values to one who may not see them."""
+    masked = sorted({name for name in _fields_read(body) if mask.hides_field(name)})
+    if masked:
+        raise PermissionDeniedError(f"{', '.join(masked)} is masked for your role, so a test may not read it")
+
+
 def run_test(
     resources: Resources,
     actor: Actor,
@@ -113,6 +135,7 @@ def run_test(
     check_draft(draft, field_catalog(resources, actor))
     started = time.perf_counter()
     with resources.uow() as uow, _answered_in_time(uow.session):
+        _no_masked_fields(masker(resources, uow.session, actor), draft.body)
         previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
         scope = _scope(actor, source_ids)
         try:
