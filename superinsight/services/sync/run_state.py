@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from superinsight.db.base import aware, utcnow
 from superinsight.db.models import SyncExecution, SyncJob
+from superinsight.db.rows import existing
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, internal, system_actor
 from superinsight.services.sync import log as sync_log
@@ -39,8 +40,7 @@ def end_failed(session: Session, actor: Actor, execution: SyncExecution, reason:
     """Failed, or partial if some batches were committed; then a retry if any are left."""
     status = "partial" if execution.records_read > 0 else "failed"
     finish_run(execution, status, reason)
-    job = session.get(SyncJob, execution.job_id)
-    assert job is not None
+    job = existing(session, SyncJob, execution.job_id)
     tally(job, execution)
     sync_log.record(
         session, actor, job.id, f"run.{status}", counts_of(execution) | {"error": reason}, execution.id

@@ -16,6 +16,7 @@ from superinsight.config import redact
 from superinsight.db import dialect
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource, SyncExecution, SyncJob
+from superinsight.db.rows import existing
 from superinsight.resources import Resources, current_resources
 from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.documents import writer as document_writer
@@ -84,11 +85,9 @@ def run_execution(resources: Resources, actor: Actor, execution_id: int) -> str:
     secrets: list[str] = []
     try:
         with resources.uow() as uow:
-            execution = uow.session.get(SyncExecution, execution_id)
-            assert execution is not None
+            execution = existing(uow.session, SyncExecution, execution_id)
             plan = plan_run(uow.session, actor, execution)
-            source = uow.session.get(DataSource, plan.source_id)
-            assert source is not None
+            source = existing(uow.session, DataSource, plan.source_id)
             secrets = list(connections.saved_secret_values(resources, source))
             connector = connections.connector_for(resources, source)
             sync_log.record(
@@ -150,8 +149,7 @@ def _run_batches(
             counts = write_batch(uow.session, plan.target, batch.staged, batch.payload)
             counts.skipped += batch.duplicates
             if plan.target.mode.incremental:
-                job = uow.session.get(SyncJob, plan.job_id)
-                assert job is not None
+                job = existing(uow.session, SyncJob, plan.job_id)
                 job.cursor_value = cursor.dumps(batch.last.position)
                 execution.cursor_end = job.cursor_value
             read += batch.records
@@ -198,8 +196,7 @@ def _succeeded(resources: Resources, actor: Actor, plan: Plan, seconds: float) -
             removed = remove_missing(uow.session, plan.source_id, plan.job_id, plan.target.now)
         finish_run(execution, "succeeded")
         refresh_statistics(uow.session, execution.records_inserted)
-        job = uow.session.get(SyncJob, plan.job_id)
-        assert job is not None
+        job = existing(uow.session, SyncJob, plan.job_id)
         tally(job, execution)
         changed = execution.records_inserted + execution.records_updated + removed
         sync_log.record(
@@ -220,8 +217,7 @@ def _succeeded(resources: Resources, actor: Actor, plan: Plan, seconds: float) -
 def _end_run(resources: Resources, execution_id: int, end: Callable[[Session, SyncExecution], str]) -> str:
     """End a still-running run the way `end` says; a run someone else ended keeps its status."""
     with resources.uow() as uow:
-        execution = uow.session.get(SyncExecution, execution_id)
-        assert execution is not None
+        execution = existing(uow.session, SyncExecution, execution_id)
         if execution.status != "running":
             return execution.status
         status = end(uow.session, execution)
@@ -231,8 +227,7 @@ def _end_run(resources: Resources, execution_id: int, end: Callable[[Session, Sy
 
 def _end_cancelled(session: Session, actor: Actor, execution: SyncExecution) -> str:
     finish_run(execution, "cancelled")
-    job = session.get(SyncJob, execution.job_id)
-    assert job is not None
+    job = existing(session, SyncJob, execution.job_id)
     tally(job, execution)
     sync_log.record(session, actor, execution.job_id, "run.cancelled", counts_of(execution), execution.id)
     return "cancelled"

@@ -84,7 +84,8 @@ def _start_due_schedules(resources: Resources, now: datetime) -> int:
         ).all()
         starts = []
         for job in due:
-            assert job.schedule_cron is not None
+            if job.schedule_cron is None:  # the query asked for scheduled jobs only
+                continue
             job.next_scheduled_at = schedule.next_run(job.schedule_cron, job.timezone, now)
             starts.append((job.id, job.tenant_id))
         uow.commit()

@@ -49,8 +49,9 @@ def _settle_conflicts(session: Session, target: Target, counts: BatchCounts) -> 
     ).all()
     for row in found:
         document: Document = row[0]
+        if document.edited_at is None:  # the query asked for edited documents only
+            continue
         incoming = {name: row._mapping[STAGE.c[name]] for name in STAGE_COLUMNS}
-        assert document.edited_at is not None
         changed = aware(incoming["changed_at"]) if incoming["changed_at"] else target.now
         decision = conflicts.decide(target.strategy, changed, aware(document.edited_at))
         _record_conflict(session, target, document, incoming, decision)
