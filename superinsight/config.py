@@ -8,10 +8,14 @@ page; code that must display where a service lives uses `display_url`.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote_plus, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,10 +35,11 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = None
     redis_url: SecretStr | None = None
-    neo4j_uri: str | None = None
+    # Shown nowhere whole (a URI may carry a password); display_url shows where it points.
+    neo4j_uri: str | None = Field(default=None, repr=False)
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
-    label_studio_url: str | None = None
+    label_studio_url: str | None = Field(default=None, repr=False)
     label_studio_api_key: SecretStr | None = None
     secret_key: SecretStr | None = None
     cache_ttl_seconds: int = Field(default=300, ge=0)
@@ -95,8 +100,12 @@ class Settings(BaseSettings):
             if secret is not None
         ]
         for url in (self.database_url, self.redis_url):
-            if url is not None and (password := url_password(url.get_secret_value())):
-                values.append(password)
+            if url is not None:
+                values.extend(url_secrets(url.get_secret_value()))
+                values.append(url_password(url.get_secret_value()) or "")
+        for plain in (self.neo4j_uri, self.label_studio_url):
+            if plain:
+                values.extend(url_secrets(plain))
         return [value for value in values if value]
 
     @property
@@ -104,7 +113,8 @@ class Settings(BaseSettings):
         return self.files_root if self.files_root is not None else self.data_dir / "imports"
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data dir, created readable only by its owner (it holds the store and the secret key)."""
+        private_dir(self.data_dir)
         return self.data_dir
 
     def effective_secret_key(self) -> str:
@@ -116,9 +126,12 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         key_file = self.ensure_data_dir() / "secret_key"
-        if not key_file.exists():
-            key_file.touch(mode=0o600)
-            key_file.write_text(secrets.token_urlsafe(48))
+        try:
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return key_file.read_text().strip()
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
         return key_file.read_text().strip()
 
 
@@ -136,6 +149,123 @@ def parse_networks(value: str) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+def private_dir(path: Path) -> Path:
+    """Create a folder (and missing parents) readable only by its owner; an existing one is left as it is."""
+    if not path.exists():
+        private_dir(path.parent)
+        path.mkdir(mode=0o700, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is cut by the umask
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create an empty file readable only by its owner, unless it exists (its mode is then kept)."""
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return path
+
+
+HIDDEN = "***"
+# A URL parameter whose name says it holds a secret (password, sslpassword, api_key,
+# access_token, X-Amz-Signature, client_secret, auth, sessionid...) is hidden like a password.
+_SECRET_NAME = re.compile(r"pass|pwd|secret|token|key|auth|sig|credential|session|cookie|bearer")
+
+
+def _secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(re.sub(r"[^a-z]", "", unquote_plus(name).lower())))
+
+
+def _hide_pairs(text: str, slot: str, found: list[tuple[str, str]]) -> str:
+    pieces = []
+    for index, piece in enumerate(text.split("&")):
+        name, equals, value = piece.partition("=")
+        if equals and value and value != HIDDEN and _secret_name(name):
+            found.append((f"{slot}.{index}", value))
+            piece = f"{name}={HIDDEN}"
+        pieces.append(piece)
+    return "&".join(pieces)
+
+
+def _url_parts(url: str) -> tuple[str, str, str, str | None, str | None]:
+    """(scheme://, authority, path, query, fragment) split by hand, so joining gives back the same text."""
+    urlsplit(url)  # raises ValueError for what is not a URL at all
+    scheme, sep, rest = url.partition("://")
+    head = scheme + sep if sep else ""
+    rest = rest if sep else url
+    rest, hash_mark, fragment = rest.partition("#")
+    rest, question, query = rest.partition("?")
+    cut = len(rest) if not sep else next((i for i, c in enumerate(rest) if c == "/"), len(rest))
+    return head, rest[:cut], rest[cut:], query if question else None, fragment if hash_mark else None
+
+
+def _join(head: str, authority: str, path: str, query: str | None, fragment: str | None) -> str:
+    return (
+        head
+        + authority
+        + path
+        + ("" if query is None else "?" + query)
+        + ("" if fragment is None else "#" + fragment)
+    )
+
+
+def hide_url_secrets(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """The URL with every secret in it replaced by `***`, and the secrets by where they were.
+
+    Secrets are: the password of the userinfo (all of it for HTTP, where a token often
+    stands alone before the `@`), and the value of each query or fragment parameter whose
+    name says it is one. Raises ValueError for what is not a URL.
+    """
+    head, authority, path, query, fragment = _url_parts(url)
+    found: list[tuple[str, str]] = []
+    userinfo, at, host = authority.rpartition("@")
+    if at and userinfo and userinfo != HIDDEN:
+        if head.lower().startswith("http"):
+            found.append(("userinfo", userinfo))
+            authority = f"{HIDDEN}@{host}"
+        elif ":" in userinfo:
+            user, _, password = userinfo.partition(":")
+            if password and password != HIDDEN:
+                found.append(("password", password))
+                authority = f"{user}:{HIDDEN}@{host}"
+    query = None if query is None else _hide_pairs(query, "query", found)
+    fragment = None if fragment is None else _hide_pairs(fragment, "fragment", found)
+    return _join(head, authority, path, query, fragment), found
+
+
+def restore_url_secrets(public: str, secrets: dict[str, str]) -> str:
+    """Put secrets taken out by `hide_url_secrets` back where their `***` stands."""
+    head, authority, path, query, fragment = _url_parts(public)
+    userinfo, at, host = authority.rpartition("@")
+    if at and userinfo == HIDDEN and "userinfo" in secrets:
+        authority = f"{secrets['userinfo']}@{host}"
+    elif at and userinfo.endswith(f":{HIDDEN}") and "password" in secrets:
+        authority = f"{userinfo[: -len(HIDDEN)]}{secrets['password']}@{host}"
+
+    def restore(text: str | None, slot: str) -> str | None:
+        if text is None:
+            return None
+        pieces = text.split("&")
+        for index, piece in enumerate(pieces):
+            name, equals, value = piece.partition("=")
+            if equals and value == HIDDEN and f"{slot}.{index}" in secrets:
+                pieces[index] = f"{name}={secrets[f'{slot}.{index}']}"
+        return "&".join(pieces)
+
+    return _join(head, authority, path, restore(query, "query"), restore(fragment, "fragment"))
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every secret inside a URL, as written and percent-decoded, to redact wherever the URL may show."""
+    try:
+        found = [value for _, value in hide_url_secrets(url)[1]]
+    except ValueError:
+        return [url]  # not a URL: the whole value is kept from view
+    decoded = [unquote_plus(value) for value in found]
+    with_user = [part.partition(":")[2] for part in found + decoded if ":" in part]
+    return [value for value in dict.fromkeys(found + decoded + with_user) if value]
+
+
 def url_password(url: str) -> str | None:
     """The password inside a connection URL, if it has one (to hide it wherever the URL may show)."""
     try:
@@ -146,14 +276,14 @@ def url_password(url: str) -> str | None:
 
 
 def display_url(url: str | SecretStr | None) -> str:
-    """A service address fit to show a person: scheme, host, port, database, no password."""
+    """A service address fit to show a person: scheme, host, port, database; no password, token or key."""
     if url is None:
         return "embedded"
     raw = url.get_secret_value() if isinstance(url, SecretStr) else url
     try:
-        return make_url(raw).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - any unparsable URL is shown only by its scheme
-        return raw.split("://", 1)[0] + "://…"
+        return hide_url_secrets(raw)[0]
+    except ValueError:
+        return raw.split("://", 1)[0][:20] + "://…"
 
 
 def redact(text: str, secrets_to_hide: list[str]) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from superinsight.config import private_file
 from superinsight.rules.extensions import regexp
 
 
@@ -35,6 +37,11 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def build_engine(url: str) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # The embedded store holds password hashes and encrypted credentials: owner only.
+            # SQLite gives its -wal and -shm files the database file's permissions.
+            private_file(Path(database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _tune_sqlite)
         return engine

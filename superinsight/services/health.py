@@ -62,12 +62,14 @@ def _jobs(resources: Resources) -> str:
 
 def _graph(resources: Resources) -> str:
     resources.graph.ping()
-    return resources.settings.neo4j_uri or "graph tables in the relational store"
+    uri = resources.settings.neo4j_uri
+    return display_url(uri) if uri else "graph tables in the relational store"
 
 
 def _labeling(resources: Resources) -> str:
     resources.annotator.ping()
-    return resources.settings.label_studio_url or ""
+    url = resources.settings.label_studio_url
+    return display_url(url) if url else ""
 
 
 CHECKS: dict[str, Callable[[Resources], str]] = {

@@ -15,7 +15,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from superinsight.config import HIDDEN, hide_url_secrets, restore_url_secrets, url_password, url_secrets
+
 _PURPOSE = b"superinsight data source credentials"
+# Secrets found in an HTTP source's URL (its userinfo, a `?api_key=`...) are kept with the
+# encrypted credentials under these keys; the stored and shown URL has `***` in their place.
+URL_SECRET = "url-secret:"  # noqa: S105 - a key prefix, not a secret
 
 
 class CredentialsError(ValueError):
@@ -45,3 +50,46 @@ def decrypt(secret_key: str, token: str | None) -> dict[str, str]:
             "the saved credentials cannot be decrypted; was SECRET_KEY changed? Enter them again"
         ) from None
     return {str(key): str(value) for key, value in raw.items()}
+
+
+def url_secrets_apart(
+    config: dict[str, Any], secrets: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A source's URL as stored keeps no secret: those in it move to the credentials (encrypted).
+
+    A URL sent back with its `***` keeps the saved secrets only when they are among
+    `secrets` (an edit that keeps the credentials); otherwise it must be typed whole.
+    """
+    url = config.get("url")
+    if not isinstance(url, str):
+        return config, secrets
+    try:
+        public, found = hide_url_secrets(url)
+    except ValueError:
+        return config, secrets  # the connector's address check says what is wrong with it
+    if found:
+        kept = {key: value for key, value in secrets.items() if not key.startswith(URL_SECRET)}
+        secrets = kept | {URL_SECRET + slot: value for slot, value in found}
+    if HIDDEN in public and not any(key.startswith(URL_SECRET) for key in secrets):
+        raise CredentialsError("type the URL whole again: the parts shown as *** are not saved for it")
+    return config | {"url": public}, secrets
+
+
+def url_with_secrets(
+    config: dict[str, Any], secrets: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What a connector gets: the URL whole again, and the URL's secrets not among the other credentials."""
+    parts = {key[len(URL_SECRET) :]: value for key, value in secrets.items() if key.startswith(URL_SECRET)}
+    if not parts or not isinstance(config.get("url"), str):
+        return config, secrets
+    rest = {key: value for key, value in secrets.items() if not key.startswith(URL_SECRET)}
+    return config | {"url": restore_url_secrets(config["url"], parts)}, rest
+
+
+def every_secret(secrets: dict[str, str]) -> list[str]:
+    """Each credential, and each secret inside one that is a URL, to redact from any message."""
+    values = list(secrets.values())
+    for value in secrets.values():
+        if "://" in value:
+            values += [*url_secrets(value), url_password(value) or ""]
+    return [value for value in dict.fromkeys(values) if value]

@@ -6,9 +6,18 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from superinsight.config import Settings, display_url, redact
+from superinsight.config import (
+    Settings,
+    display_url,
+    hide_url_secrets,
+    redact,
+    restore_url_secrets,
+    url_secrets,
+)
 from superinsight.logs import configure_logging
 from tests.conftest import make_settings
 
@@ -90,3 +99,108 @@ class TestSecretsStaySecret:
         err = capsys.readouterr().err
         assert "connecting to postgresql://app:***@db" in err
         assert PASSWORD not in err
+
+
+secret_values = st.text(
+    alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-_.~%+!$'()*,;"),
+    min_size=8,
+    max_size=30,
+).map(lambda v: "S3c" + v)  # never a piece of the rest of the URL
+secret_names = st.sampled_from(
+    [
+        "password",
+        "PASSWORD",
+        "Password",
+        "sslpassword",
+        "passwd",
+        "pwd",
+        "api_key",
+        "apikey",
+        "ApiKey",
+        "api-key",
+        "x-api-key",
+        "access_token",
+        "token",
+        "id_token",
+        "refresh_token",
+        "client_secret",
+        "secret",
+        "auth",
+        "authorization",
+        "X-Amz-Signature",
+        "sig",
+        "credential",
+        "sessionid",
+        "key",
+    ]
+)
+schemes = st.sampled_from(
+    ["postgresql", "postgresql+psycopg", "redis", "rediss", "https", "http", "mysql", "bolt"]
+)
+
+
+class TestSecretsInUrls:
+    @given(
+        scheme=schemes, name=secret_names, secret=secret_values, before=st.booleans(), fragment=st.booleans()
+    )
+    def test_a_secret_parameter_is_hidden_found_and_put_back(
+        self, scheme: str, name: str, secret: str, before: bool, fragment: bool
+    ) -> None:
+        params = [f"{name}={secret}", "page=2"] if before else ["page=2", f"{name}={secret}"]
+        url = f"{scheme}://host.example:1234/db" + ("#" if fragment else "?") + "&".join(params)
+        shown = display_url(url)
+        assert secret not in shown and f"{name}=***" in shown and "page=2" in shown
+        assert secret in url_secrets(url)
+        public, found = hide_url_secrets(url)
+        assert restore_url_secrets(public, dict(found)) == url
+
+    @given(scheme=schemes, user=st.sampled_from(["app", "u.s-er", ""]), secret=secret_values)
+    def test_a_password_in_the_userinfo_is_hidden(self, scheme: str, user: str, secret: str) -> None:
+        url = f"{scheme}://{user}:{secret}@host.example/x"
+        assert secret not in display_url(url)
+        assert secret in url_secrets(url)
+        public, found = hide_url_secrets(url)
+        assert restore_url_secrets(public, dict(found)) == url
+
+    @given(token=secret_values, scheme=st.sampled_from(["http", "https", "HTTPS"]))
+    def test_http_userinfo_is_a_secret_whole(self, token: str, scheme: str) -> None:
+        url = f"{scheme}://{token}@api.example/v1"
+        assert display_url(url) == f"{scheme}://***@api.example/v1"
+        assert token in url_secrets(url)
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "sqlite:////abs/path/workbench.db",
+            "sqlite:///relative.db",
+            "postgresql://app@db:5432/si?sslmode=require&application_name=wb",
+            "redis://cache:6379/0",
+            "https://api.example/v1/items?page=2&records=data",
+        ],
+    )
+    def test_an_address_without_secrets_is_shown_as_it_is(self, url: str) -> None:
+        assert display_url(url) == url
+        assert url_secrets(url) == []
+
+    def test_what_is_not_a_url_is_shown_by_its_scheme_only(self) -> None:
+        assert display_url(f"http://[::1/{PASSWORD}") == "http://…"
+        assert url_secrets(f"http://[::1/{PASSWORD}") == [f"http://[::1/{PASSWORD}"]
+
+    def test_a_sign_in_shows_no_token_in_its_repr(self) -> None:
+        from datetime import UTC, datetime
+
+        from superinsight.services.context import Actor
+        from superinsight.services.security.sign_in import SignIn
+
+        signed = SignIn("tok-" + PASSWORD, Actor("acme"), "a@b.example", datetime.now(UTC))
+        assert PASSWORD not in repr(signed)
+
+    def test_settings_show_no_address_secret_in_their_repr(self, tmp_path: Path) -> None:
+        settings = make_settings(
+            tmp_path,
+            f"postgresql://u@db/x?password={PASSWORD}",
+            neo4j_uri=f"bolt://u:{PASSWORD}@graph:7687",
+            label_studio_url=f"http://ls.example/?token={PASSWORD}",
+        )
+        assert PASSWORD not in repr(settings) and PASSWORD not in str(settings)
+        assert PASSWORD in settings.secret_values()

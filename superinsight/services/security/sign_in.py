@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,7 +30,7 @@ _DUMMY_HASH = passwords.HASHER.hash(secrets.token_urlsafe(32))
 class SignIn:
     """What the browser keeps: the session token (shown to nobody) and who signed in."""
 
-    token: str
+    token: str = field(repr=False)
     actor: Actor
     email: str
     expires_at: datetime
@@ -250,6 +250,7 @@ def sign_in_verified(resources: Resources, tenant_id: str, email: str, ip_addres
         return signed
 
 
+@internal("turns a session token into its actor: how every other check gets an actor at all")
 def resolve(resources: Resources, token: str, ip_address: str | None) -> Actor:
     """The actor behind a session token, or AuthenticationError if it expired or was revoked."""
     now = utcnow()

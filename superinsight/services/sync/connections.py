@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from superinsight.config import display_url, url_password
+from superinsight.config import display_url, redact
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource
 from superinsight.resources import Resources
@@ -40,7 +40,7 @@ class SourceDraft:
     name: str
     source_type: str
     config: dict[str, Any] = field(default_factory=dict)
-    credentials: dict[str, str] | None = None
+    credentials: dict[str, str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ def _connector(
     resources: Resources, tenant_id: str, source_type: str, config: dict[str, Any], secrets: dict[str, str]
 ) -> Connector:
     settings = resources.settings
+    hidden = vault.every_secret(secrets)
+    config, secrets = vault.url_with_secrets(config, secrets)
     try:
         return connect(
             source_type,
@@ -82,7 +84,7 @@ def _connector(
             workbench_url=settings.effective_database_url,
         )
     except SourceError as exc:
-        raise InvalidInputError(str(exc)) from None
+        raise InvalidInputError(redact(str(exc), hidden)) from None
 
 
 def _stored_config(draft: SourceDraft, secrets: dict[str, str]) -> dict[str, Any]:
@@ -90,6 +92,13 @@ def _stored_config(draft: SourceDraft, secrets: dict[str, str]) -> dict[str, Any
     if draft.source_type == "database" and secrets.get("url"):
         return draft.config | {"display_url": display_url(secrets["url"])}
     return draft.config
+
+
+def _apart(config: dict[str, Any], secrets: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    try:
+        return vault.url_secrets_apart(config, secrets)
+    except vault.CredentialsError as exc:
+        raise InvalidInputError(str(exc)) from None
 
 
 def _secret_key(resources: Resources) -> str:
@@ -100,7 +109,8 @@ def create_source(resources: Resources, actor: Actor, draft: SourceDraft) -> int
     require(actor, "sources.manage")
     require_whole_tenant(actor, "add data sources")
     draft = _checked(draft)
-    secrets = draft.credentials or {}
+    config, secrets = _apart(draft.config, draft.credentials or {})
+    draft = replace(draft, config=config)
     _connector(resources, actor.tenant_id, draft.source_type, draft.config, secrets)
     with resources.uow() as uow:
         taken = uow.session.scalar(
@@ -132,11 +142,7 @@ def _saved_secrets(resources: Resources, source: DataSource) -> dict[str, str]:
 @internal("used to redact secrets from messages; never returned to a page")
 def saved_secret_values(resources: Resources, source: DataSource) -> list[str]:
     """Every saved credential value, including a password inside a URL, to redact from messages."""
-    values = list(_saved_secrets(resources, source).values())
-    for value in list(values):
-        if "://" in value and (password := url_password(value)):
-            values.append(password)
-    return [value for value in values if value]
+    return vault.every_secret(_saved_secrets(resources, source))
 
 
 def _editable(session: Session, actor: Actor, source_id: int) -> DataSource:
@@ -172,13 +178,20 @@ def update_source(resources: Resources, actor: Actor, source_id: int, draft: Sou
         source = _editable(uow.session, actor, source_id)
         if draft.source_type != source.source_type:
             raise InvalidInputError("a source's type cannot change; add a new source instead")
-        secrets = draft.credentials if draft.credentials is not None else _saved_secrets(resources, source)
-        _keeps_destination(source, draft, secrets)
+        try:
+            saved = _saved_secrets(resources, source)
+        except InvalidInputError:
+            if draft.credentials is None:
+                raise
+            saved = {}  # unreadable (a changed SECRET_KEY): the typed credentials replace them
+        config, secrets = _apart(draft.config, draft.credentials if draft.credentials is not None else saved)
+        draft = replace(draft, config=config)
+        _keeps_destination(source, draft, saved)
         _connector(resources, actor.tenant_id, draft.source_type, draft.config, secrets)
         before = {"name": source.name, "config": source.connection_config}
         source.name = draft.name
         source.connection_config = _stored_config(draft, secrets)
-        if draft.credentials is not None:
+        if secrets != saved:
             source.encrypted_credentials = vault.encrypt(_secret_key(resources), secrets) if secrets else None
         audit.record(
             uow.session,
@@ -190,7 +203,7 @@ def update_source(resources: Resources, actor: Actor, source_id: int, draft: Sou
             after={
                 "name": draft.name,
                 "config": source.connection_config,
-                "credentials": "replaced" if draft.credentials is not None else "kept",
+                "credentials": "replaced" if secrets != saved else "kept",
             },
         )
         uow.commit()
