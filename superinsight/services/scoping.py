@@ -12,6 +12,12 @@ from superinsight.services.context import Actor, internal
 from superinsight.services.errors import NotFoundError
 
 
+@internal("a cache key made from the actor alone; it reads and changes nothing")
+def reach_key(actor: Actor) -> str:
+    """The actor's reach as part of a cache key: figures for a narrowed user are their own."""
+    return ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+
+
 @internal("builds a condition for a query inside a guarded call and reads nothing itself")
 def visible_sources(actor: Actor, source_column: Any) -> ColumnElement[bool]:
     """True for rows from sources the actor may see (every row when they are not narrowed)."""

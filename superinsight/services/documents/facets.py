@@ -21,6 +21,7 @@ from superinsight.services.documents.search import (
     filtered_documents,
 )
 from superinsight.services.documents.writer import documents_version
+from superinsight.services.scoping import reach_key
 
 TOP_TAGS = 15
 
@@ -40,7 +41,7 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
     check_query(query)
     with resources.uow() as uow:
         check_masked_filters(masker(resources, uow.session, actor), query)
-    scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+    scope = reach_key(actor)
     version = documents_version(resources, actor.tenant_id)
     key = f"facets:{actor.tenant_id}:{version}:{scope}:{query.fingerprint()}"
     if not refresh and (cached := resources.cache.get(key)) is not None:

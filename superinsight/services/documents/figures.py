@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, internal
 from superinsight.services.documents.writer import documents_version
+from superinsight.services.scoping import reach_key
 
 Figure = TypeVar("Figure")
 
@@ -27,7 +28,7 @@ def cached_for_documents(
     from_json: Callable[[Any], Figure],
 ) -> Figure:
     """`compute()`, or what it returned for the same documents and the same reach of the actor."""
-    scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+    scope = reach_key(actor)
     key = f"figures:{name}:{actor.tenant_id}:{scope}:{documents_version(resources, actor.tenant_id)}"
     if (cached := resources.cache.get(key)) is not None:
         return from_json(cached)

@@ -37,7 +37,9 @@ def notifications(
     )
     if actor.source_ids is not None:
         # Workspace-wide news (rule runs, quality drops) is about every source: only their own.
-        query = query.where(BusinessLogicNotification.user_id == actor.user_id, literal(actor.user_id is not None))
+        query = query.where(
+            BusinessLogicNotification.user_id == actor.user_id, literal(actor.user_id is not None)
+        )
     elif actor.user_id is not None:
         query = query.where(
             (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(None)

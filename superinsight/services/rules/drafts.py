@@ -16,7 +16,7 @@ from superinsight.services.context import Actor, require
 from superinsight.services.documents.writer import documents_version
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import has_nul
-from superinsight.services.scoping import visible_sources
+from superinsight.services.scoping import reach_key, visible_sources
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
 
 MAX_TAGS = 20
@@ -64,7 +64,7 @@ def draft_of(row: Any) -> RuleDraft:
 def field_catalog(resources: Resources, actor: Actor) -> FieldCatalog:
     """The metadata keys the tenant's documents actually have (cached: a full scan is not free)."""
     require(actor, "documents.view")
-    scope = ",".join(map(str, sorted(actor.source_ids))) if actor.source_ids is not None else "all"
+    scope = reach_key(actor)
     key = f"rules:metadata-keys:{actor.tenant_id}:{scope}:{documents_version(resources, actor.tenant_id)}"
     cached = resources.cache.get(key)
     if cached is None:
