@@ -13,12 +13,14 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import textwrap
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import superinsight.services as services
 
-GUARDS = {"require", "require_whole_tenant"}
+GUARDS = {"superinsight.services.context.require", "superinsight.services.context.require_whole_tenant"}
 
 
 def _service_functions(*, private: bool = False) -> dict[str, Callable[..., Any]]:
@@ -31,34 +33,42 @@ def _service_functions(*, private: bool = False) -> dict[str, Callable[..., Any]
     return found
 
 
-def _called_names(func: Callable[..., Any]) -> set[str]:
-    tree = ast.parse(inspect.getsource(inspect.unwrap(func)).lstrip())
+def _callees(func: Callable[..., Any]) -> set[str]:
+    """Qualified names of the functions `func` calls, resolved through its module's own names."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(func))))
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            target = node.func
-            names.add(target.id if isinstance(target, ast.Name) else getattr(target, "attr", ""))
+        if not isinstance(node, ast.Call):
+            continue
+        target, called = node.func, None
+        if isinstance(target, ast.Name):
+            called = func.__globals__.get(target.id)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            base = func.__globals__.get(target.value.id)
+            called = getattr(base, target.attr, None) if isinstance(base, ModuleType) else None
+        if inspect.isfunction(called):
+            names.add(f"{called.__module__}.{called.__name__}")
     return names
 
 
 def _guarded(functions: dict[str, Callable[..., Any]]) -> set[str]:
-    """Names of functions that check an actor, directly or through another such function (a fixpoint)."""
-    calls = {qualified: _called_names(func) for qualified, func in functions.items()}
-    guarded_names = set(GUARDS)
+    """Functions that check an actor, directly or through another such function (a fixpoint)."""
+    calls = {qualified: _callees(func) for qualified, func in functions.items()}
+    guarded = set(GUARDS)
     changed = True
     while changed:
         changed = False
-        for qualified, names in calls.items():
-            short = qualified.rsplit(".", 1)[1]
-            if short not in guarded_names and names & guarded_names:
-                guarded_names.add(short)
+        for qualified, callees in calls.items():
+            if qualified not in guarded and callees & guarded:
+                guarded.add(qualified)
                 changed = True
-    return guarded_names
+    return guarded
 
 
 def _reachable(func: Callable[..., Any]) -> bool:
+    """A page reaches services with resources and an actor; the CLI and workers with a tenant id."""
     parameters = inspect.signature(func).parameters
-    return ("resources" in parameters or "actor" in parameters) and "session" not in parameters
+    return bool({"resources", "actor", "tenant_id"} & set(parameters)) and "session" not in parameters
 
 
 def test_every_reachable_service_function_checks_its_actor_or_says_why_not() -> None:
@@ -69,7 +79,7 @@ def test_every_reachable_service_function_checks_its_actor_or_says_why_not() -> 
     unchecked = sorted(
         name
         for name, func in reachable.items()
-        if name.rsplit(".", 1)[1] not in guarded and not getattr(func, "__internal__", None)
+        if name not in guarded and not getattr(func, "__internal__", None)
     )
     assert unchecked == []
 
@@ -88,6 +98,6 @@ def test_the_listing_catches_a_function_that_checks_nothing() -> None:
     def unchecked(resources: object, actor: object) -> None:
         return None
 
-    functions = {"superinsight.services.example.unchecked": unchecked}
+    functions = {f"{unchecked.__module__}.unchecked": unchecked}
     assert _reachable(unchecked)
-    assert "unchecked" not in _guarded(functions)
+    assert f"{unchecked.__module__}.unchecked" not in _guarded(functions)
