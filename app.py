@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.errors import shown
+from ui.feedback import md
 from ui.session import authenticate, resources, sign_out
 from ui.status import show_badge
 
@@ -44,7 +45,7 @@ navigation = st.navigation(
     }
 )
 st.sidebar.markdown("**SuperInsight Workbench**")
-st.sidebar.caption(f"Signed in to {actor.tenant_id} as {actor.role}")
+st.sidebar.caption(f"Signed in to {md(actor.tenant_id)} as {actor.role}")
 if st.sidebar.button("Sign out"):
     sign_out()
     st.rerun()

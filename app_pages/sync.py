@@ -19,6 +19,7 @@ from superinsight.services.sync import job_views as sync_job_views
 from superinsight.services.sync import jobs as sync_jobs
 from superinsight.services.sync import runs as sync_runs
 from superinsight.services.sync.job_views import JobRow
+from ui.errors import shown
 from ui.feedback import header, md, refusals, section
 from ui.job_form import job_form
 from ui.pick import pick_many
@@ -78,37 +79,40 @@ def _job_card(actor: Actor, job: JobRow, watching: list[int]) -> None:
             watching.append(job.active_execution_id)
 
 
+def _poll(actor: Actor, watching: list[int]) -> None:
+    finished = []
+    for execution_id in list(watching):
+        run = sync_runs.get_run(resources(), actor, execution_id)
+        if run.status in ("queued", "running"):
+            label = "waiting for a worker…" if run.status == "queued" else _counts(run.counts) or "starting…"
+            if run.scheduled_for is not None:
+                label = f"retry {run.attempt} due at {run.scheduled_for:%H:%M:%S}"
+            st.progress(run.progress, text=f"Run #{run.id}: {label}")
+            if actor.can("sync.run") and st.button(
+                "Cancel", key=f"cancel_{run.id}", disabled=run.cancel_requested
+            ):
+                with refusals("Not cancelled"):
+                    sync_runs.cancel_run(resources(), actor, run.id)
+        else:
+            finished.append(run)
+    for run in finished:
+        watching.remove(run.id)
+        message = f"Run #{run.id} {run.status}: {_counts(run.counts) or 'nothing read'}"
+        if run.status == "succeeded":
+            st.session_state[FLASH] = message
+        else:
+            st.session_state[PROBLEM] = f"{message}. {md(run.error_message or '')}"
+    if finished:
+        st.rerun()
+
+
 def _progress(actor: Actor, watching: list[int]) -> None:
     """Runs being watched, polled every second until they end; then the page says how they went."""
 
     @st.fragment(run_every=1.0)
     def poll() -> None:
-        finished = []
-        for execution_id in list(watching):
-            run = sync_runs.get_run(resources(), actor, execution_id)
-            if run.status in ("queued", "running"):
-                label = (
-                    "waiting for a worker…" if run.status == "queued" else _counts(run.counts) or "starting…"
-                )
-                if run.scheduled_for is not None:
-                    label = f"retry {run.attempt} due at {run.scheduled_for:%H:%M:%S}"
-                st.progress(run.progress, text=f"Run #{run.id}: {label}")
-                if actor.can("sync.run") and st.button(
-                    "Cancel", key=f"cancel_{run.id}", disabled=run.cancel_requested
-                ):
-                    with refusals("Not cancelled"):
-                        sync_runs.cancel_run(resources(), actor, run.id)
-            else:
-                finished.append(run)
-        for run in finished:
-            watching.remove(run.id)
-            message = f"Run #{run.id} {run.status}: {_counts(run.counts) or 'nothing read'}"
-            if run.status == "succeeded":
-                st.session_state[FLASH] = message
-            else:
-                st.session_state[PROBLEM] = f"{message}. {md(run.error_message or '')}"
-        if finished:
-            st.rerun()
+        with shown():  # a fragment's own reruns happen outside app.py's guard
+            _poll(actor, watching)
 
     poll()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from superinsight.services.jobs import UnknownJobError, job_status
+from ui.errors import shown
 from ui.feedback import md
 from ui.session import resources
 
@@ -17,20 +18,25 @@ def track(key: str, success_message: str) -> None:
 
     @st.fragment(run_every=1.0)
     def _progress() -> None:
-        try:
-            status = job_status(resources(), job_id)
-        except UnknownJobError:
-            st.session_state.pop(key, None)
-            st.warning("That job is no longer known (the server restarted). Start it again if needed.")
-            return
-        if status.state == "failed":
-            st.session_state.pop(key, None)
-            st.error(f"The job failed: {md(status.error or 'no reason was recorded')}")
-        elif status.done:
-            st.session_state.pop(key, None)
-            st.success(success_message)
-            st.rerun()
-        else:
-            st.progress(status.progress, text=status.message or status.state.capitalize() + "…")
+        with shown():  # a fragment's own reruns happen outside app.py's guard
+            _show_status(key, job_id, success_message)
 
     _progress()
+
+
+def _show_status(key: str, job_id: str, success_message: str) -> None:
+    try:
+        status = job_status(resources(), job_id)
+    except UnknownJobError:
+        st.session_state.pop(key, None)
+        st.warning("That job is no longer known (the server restarted). Start it again if needed.")
+        return
+    if status.state == "failed":
+        st.session_state.pop(key, None)
+        st.error(f"The job failed: {md(status.error or 'no reason was recorded')}")
+    elif status.done:
+        st.session_state.pop(key, None)
+        st.success(success_message)
+        st.rerun()
+    else:
+        st.progress(status.progress, text=status.message or status.state.capitalize() + "…")
