@@ -63,7 +63,7 @@ def show() -> None:
     header("Overview", "What this workspace holds and how it is growing; the pages on the left go deeper.")
     actor = current_actor()
     with refusals(stop=True):
-        summary = overview.summary(resources().uow(), actor)
+        summary = overview.summary(resources(), actor)
     if DEMO_JOB in st.session_state:
         track(DEMO_JOB, "Demo data loaded.")
     if summary.empty:

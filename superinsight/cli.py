@@ -57,7 +57,7 @@ def seed_demo(
     """Load the demo workspace: two sources, documents with metadata and a few rules."""
     resources = _resources()
     _hand_over_demo_accounts(resources, tenant)
-    if if_empty and not overview.summary(resources.uow(), system_actor(tenant)).empty:
+    if if_empty and not overview.summary(resources, system_actor(tenant)).empty:
         typer.echo("The workbench already has data; demo not loaded.")
         return
     with typer.progressbar(length=100, label="Seeding demo") as bar:

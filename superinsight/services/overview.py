@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 
 from superinsight.db.models import BusinessRule, DataSource, Document, QualityIssue
-from superinsight.db.uow import UnitOfWork
+from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.scoping import visible_sources
 
@@ -24,8 +24,9 @@ class Summary:
         return self.documents == 0 and self.sources == 0
 
 
-def summary(uow: UnitOfWork, actor: Actor) -> Summary:
+def summary(resources: Resources, actor: Actor) -> Summary:
     require(actor, "documents.view")
+    uow = resources.uow()
     tenant = actor.tenant_id
 
     def count(

@@ -94,7 +94,7 @@ class TestListing:
         other = ensure_source(resources.uow(), MALLORY, "Tickets", "csv")
         document_writer.upsert_documents(resources, MALLORY, other, _docs(2, prefix="M"))
         assert {row.external_id for row in document_views.list_documents(resources, MALLORY)} == {"M0", "M1"}
-        assert overview.summary(resources.uow(), ALICE).documents == 4
+        assert overview.summary(resources, ALICE).documents == 4
         assert sum(n for _, _, n in document_views.documents_per_day(resources, MALLORY)) == 2
 
     def test_documents_per_day_is_kept_until_a_writer_moves_the_clock(
@@ -126,7 +126,7 @@ class TestSources:
     def test_bad_sources_are_refused(self, resources: Resources, name: str, kind: str) -> None:
         with pytest.raises(InvalidInputError):
             ensure_source(resources.uow(), ALICE, name, kind)
-        assert overview.summary(resources.uow(), ALICE).sources == 0
+        assert overview.summary(resources, ALICE).sources == 0
 
 
 class TestMasking:

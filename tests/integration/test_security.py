@@ -253,7 +253,7 @@ class TestSourceScope:
             "N2",
         }
         assert [s.name for s in sources.list_sources(resources, actor)] == ["North"]
-        summary = overview.summary(resources.uow(), actor)
+        summary = overview.summary(resources, actor)
         assert (summary.documents, summary.sources) == (3, 1)
         assert sum(count for _, _, count in document_views.documents_per_day(resources, actor)) == 3
         report = rule_testing.run_test(resources, actor, RuleDraft("t", {"==": [{"var": "title"}, "t"]}))

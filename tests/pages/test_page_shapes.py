@@ -32,7 +32,6 @@ class NoStore:
     """Stands for the resources: a page that reaches past its stubbed services fails here."""
 
     def uow(self) -> None:
-        # overview.summary takes a unit of work (see the report); the stub ignores it.
         return None
 
     def __getattr__(self, name: str) -> Any:
