@@ -31,9 +31,6 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 class NoStore:
     """Stands for the resources: a page that reaches past its stubbed services fails here."""
 
-    def uow(self) -> None:
-        return None
-
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"the page used resources().{name} instead of a stubbed service")
 
