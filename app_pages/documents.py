@@ -201,7 +201,8 @@ def upload(actor: Actor) -> None:
             return
         columns = {}
         if file.name.lower().endswith(".csv"):
-            header_row = file.getvalue().decode("utf-8-sig", errors="replace").splitlines()[0].split(",")
+            with refusals("That file cannot be read", stop=True):
+                header_row = uploads.csv_columns(file.name, file.getvalue())
             a, b, c = st.columns(3)
             columns = {
                 "id_column": a.selectbox("Id column", header_row, key="up_id"),

@@ -45,6 +45,14 @@ class TestParsing:
             (6, "has 5 fields, the header has 4"),
         ]
 
+    def test_the_columns_offered_are_read_as_the_import_reads_them(self) -> None:
+        data = b'id,"title, short",body\n1,"a, b",c\n'
+        assert uploads.csv_columns("x.csv", data) == ["id", "title, short", "body"]
+        parsed = uploads.parse(
+            "x.csv", data, id_column="id", title_column="title, short", content_column="body"
+        )
+        assert [doc.title for doc in parsed.documents] == ["a, b"]
+
     def test_jsonl_lines_become_documents(self) -> None:
         data = (
             b'{"id": 7, "title": "T", "content": "C", "metadata": {"a": 1}, "tags": ["x"]}\nnot json\n[1]\n'

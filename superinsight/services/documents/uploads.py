@@ -92,6 +92,11 @@ def _documents(
     return ParsedUpload(parsed, rejected)
 
 
+def csv_columns(name: str, data: bytes) -> list[str]:
+    """The column names of an uploaded CSV file, read as the import will read them (quotes included)."""
+    return next(csv.reader(io.StringIO(_text(name, data), newline="")), [])
+
+
 def parse_csv(
     name: str, data: bytes, *, id_column: str, title_column: str, content_column: str
 ) -> ParsedUpload:
