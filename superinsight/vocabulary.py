@@ -24,6 +24,7 @@ RULE_ACTIONS = ("flag", "tag", "quality_issue", "notify")
 ANALYSIS_STATUSES = ("running", "completed", "failed")
 NOTIFICATION_TYPES = ("new_pattern", "rule_change", "insight_generated", "quality_drop", "sync_failed")
 NOTIFICATION_STATUSES = ("unread", "read", "dismissed")
+RECEIPT_STATUSES = ("read", "dismissed")
 DELIVERY_METHODS = ("web", "email", "webhook")
 DATASET_CATEGORIES = (
     "finance",

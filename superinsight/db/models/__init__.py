@@ -11,6 +11,7 @@ from superinsight.db.models.business import (
     DataMaskingRule,
     DataQualityScore,
     IndustryDataset,
+    NotificationReceipt,
 )
 from superinsight.db.models.core import Annotation, AuditLog, BillingRecord, Document, QualityIssue, Task
 from superinsight.db.models.graph import GraphEdge, GraphNode
@@ -52,6 +53,7 @@ __all__ = [
     "GraphNode",
     "IndustryDataset",
     "IpWhitelist",
+    "NotificationReceipt",
     "Permission",
     "ProjectPermission",
     "QualityIssue",

@@ -18,6 +18,7 @@ from superinsight.vocabulary import (
     MASKING_METHODS,
     NOTIFICATION_STATUSES,
     NOTIFICATION_TYPES,
+    RECEIPT_STATUSES,
     RULE_ACTIONS,
     SCORE_SCOPES,
     SEVERITIES,
@@ -156,6 +157,20 @@ class BusinessLogicNotification(TenantMixin, CreatedMixin, Base):
     delivery_method: Mapped[str] = mapped_column(String(16), default="web")
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationReceipt(TenantMixin, Base):
+    """One user's reading of a notification: read or dismissed for them, whatever others did."""
+
+    __tablename__ = "notification_receipts"
+    __table_args__ = (one_of("status", RECEIPT_STATUSES),)
+
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("business_logic_notifications.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class IndustryDataset(TenantMixin, TimestampMixin, Base):

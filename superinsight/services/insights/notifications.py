@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, literal, select, true, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, true, update
+from sqlalchemy.orm import aliased
 
+from superinsight.db import dialect
 from superinsight.db.base import utcnow
-from superinsight.db.models import BusinessLogicNotification
+from superinsight.db.models import BusinessLogicNotification, NotificationReceipt
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
+from superinsight.vocabulary import RECEIPT_STATUSES
 
 
 @dataclass(frozen=True)
@@ -26,58 +29,89 @@ class NotificationRow:
     created_at: datetime
 
 
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    """The notifications shown to this actor: their own and, unless narrowed to some sources,
+    the workspace's (for nobody in particular)."""
+    own = BusinessLogicNotification.user_id == actor.user_id
+    if actor.source_ids is not None:
+        # Workspace-wide news (rule runs, quality drops) is about every source: only their own.
+        return and_(own, literal(actor.user_id is not None))
+    if actor.user_id is None:
+        return true()
+    return or_(own, BusinessLogicNotification.user_id.is_(None))
+
+
+def _status(actor: Actor) -> tuple[Any, Any]:
+    """The status column as this actor sees it, and the join that gives it.
+
+    A user's own reading is a receipt, so marking a workspace notification read or
+    dismissed changes it for them only; the CLI and jobs (no user) use the row's own.
+    """
+    receipt = aliased(NotificationReceipt)
+    joined = and_(receipt.notification_id == BusinessLogicNotification.id, receipt.user_id == actor.user_id)
+    if actor.user_id is None:
+        return BusinessLogicNotification.status, None
+    return func.coalesce(receipt.status, BusinessLogicNotification.status), (receipt, joined)
+
+
 def notifications(
     resources: Resources, actor: Actor, *, unread_only: bool = False, limit: int = 100
 ) -> list[NotificationRow]:
     """The tenant's notifications for this user, or for nobody in particular."""
     require(actor, "documents.view")
-    query = select(BusinessLogicNotification).where(
-        BusinessLogicNotification.tenant_id == actor.tenant_id,
-        BusinessLogicNotification.status != "dismissed",
+    status, join = _status(actor)
+    query = select(BusinessLogicNotification, status).where(
+        BusinessLogicNotification.tenant_id == actor.tenant_id, _visible(actor), status != "dismissed"
     )
-    if actor.source_ids is not None:
-        # Workspace-wide news (rule runs, quality drops) is about every source: only their own.
-        query = query.where(
-            BusinessLogicNotification.user_id == actor.user_id, literal(actor.user_id is not None)
-        )
-    elif actor.user_id is not None:
-        query = query.where(
-            (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(None)
-        )
+    if join is not None:
+        query = query.outerjoin(*join)
     if unread_only:
-        query = query.where(BusinessLogicNotification.status == "unread")
+        query = query.where(status == "unread")
     with resources.uow() as uow:
-        rows = uow.session.scalars(query.order_by(BusinessLogicNotification.id.desc()).limit(limit)).all()
+        rows = uow.session.execute(query.order_by(BusinessLogicNotification.id.desc()).limit(limit)).all()
         return [
-            NotificationRow(r.id, r.notification_type, r.title, r.message, r.status, r.created_at)
-            for r in rows
+            NotificationRow(r.id, r.notification_type, r.title, r.message, seen, r.created_at)
+            for r, seen in rows
         ]
 
 
 def mark_notifications(resources: Resources, actor: Actor, ids: Sequence[int], status: str) -> int:
-    """Mark notifications read or dismissed; returns how many changed."""
+    """Mark notifications read or dismissed for this user; returns how many changed."""
     require(actor, "documents.view")
-    if status not in ("read", "dismissed"):
+    if status not in RECEIPT_STATUSES:
         raise InvalidInputError("notifications can be marked read or dismissed")
-    stamp: dict[str, Any] = {"status": status, "read_at" if status == "read" else "dismissed_at": utcnow()}
-    if actor.source_ids is not None:
-        mine = BusinessLogicNotification.user_id == actor.user_id
-    elif actor.user_id is not None:
-        mine = (BusinessLogicNotification.user_id == actor.user_id) | BusinessLogicNotification.user_id.is_(
-            None
-        )
-    else:
-        mine = true()
+    current, join = _status(actor)
+    query = select(BusinessLogicNotification.id).where(
+        BusinessLogicNotification.tenant_id == actor.tenant_id,
+        _visible(actor),
+        BusinessLogicNotification.id.in_(list(ids)),
+        current != status,
+    )
+    if join is not None:
+        query = query.outerjoin(*join)
+    now = utcnow()
     with resources.uow() as uow:
-        result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
-            update(BusinessLogicNotification)
-            .where(
-                mine,
-                BusinessLogicNotification.tenant_id == actor.tenant_id,
-                BusinessLogicNotification.id.in_(list(ids)),
-                BusinessLogicNotification.status != status,
+        changing = list(uow.session.scalars(query))
+        if changing and actor.user_id is None:
+            stamp = {"status": status, "read_at" if status == "read" else "dismissed_at": now}
+            uow.session.execute(
+                update(BusinessLogicNotification)
+                .where(BusinessLogicNotification.id.in_(changing))
+                .values(**stamp)
             )
-            .values(**stamp)
-        )
+        elif changing:
+            statement = dialect.insert(uow.session, NotificationReceipt).values(
+                [
+                    {"tenant_id": actor.tenant_id, "notification_id": id_, "user_id": actor.user_id}
+                    | {"status": status, "at": now}
+                    for id_ in changing
+                ]
+            )
+            uow.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["notification_id", "user_id"],
+                    set_={"status": statement.excluded.status, "at": statement.excluded.at},
+                )
+            )
         uow.commit()
-        return int(result.rowcount or 0)
+        return len(changing)
