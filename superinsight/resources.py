@@ -6,6 +6,7 @@ services receive a `Resources` and never look at settings to choose a backend.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +26,7 @@ from superinsight.config import Settings, get_settings
 from superinsight.db.engine import build_engine, build_session_factory
 from superinsight.db.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 SERVICE_TIMEOUT_SECONDS = 3.0
 
 
@@ -44,7 +46,11 @@ class Resources:
     def close(self) -> None:
         """Release what `build_resources` opened: pooled connections, the Redis client, the Neo4j driver."""
         while self.closers:
-            self.closers.pop()()
+            closer = self.closers.pop()
+            try:
+                closer()
+            except Exception:
+                log.exception("closing %s failed", getattr(closer, "__qualname__", closer))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -103,14 +109,19 @@ def build_resources(settings: Settings) -> Resources:
     session_factory = build_session_factory(engine)
     redis_client = _redis(settings)
     closers: list[Callable[[], None]] = [engine.dispose]
-    if redis_client is not None:
+    jobs: JobQueue
+    if redis_client is None:
+        jobs = InProcessJobQueue()
+        closers.append(jobs.close)
+    else:
+        jobs = RQJobQueue(redis_client)
         closers.append(redis_client.close)
     return Resources(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         cache=MemoryCache() if redis_client is None else RedisCache(redis_client),
-        jobs=InProcessJobQueue() if redis_client is None else RQJobQueue(redis_client),
+        jobs=jobs,
         graph=_graph(settings, session_factory, closers),
         annotator=_annotator(settings),
         closers=closers,

@@ -104,6 +104,10 @@ class InProcessJobQueue:
     def ping(self) -> None:
         return None
 
+    def close(self) -> None:
+        """Stop taking jobs and let those running finish on their own threads."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
     def _update(self, job_id: str, status: JobStatus) -> None:
         """Record a job's status, forgetting the oldest ended jobs beyond the last KEPT_STATUSES."""
         with self._lock:
