@@ -53,6 +53,15 @@ class TestParsing:
         )
         assert [doc.title for doc in parsed.documents] == ["a, b"]
 
+    def test_a_tags_column_becomes_tags_and_a_row_without_a_title_is_listed(self) -> None:
+        data = b"id,title,body,tags,region\n1,First,a,vip; urgent,EU\n2,,b,,US\n3,Third,c,,US\n"
+        parsed = uploads.parse("t.csv", data, id_column="id", title_column="title", content_column="body")
+        assert [(d.external_id, d.tags, d.metadata) for d in parsed.documents] == [
+            ("1", ["vip", "urgent"], {"region": "EU"}),
+            ("3", [], {"region": "US"}),
+        ]
+        assert [(r.line, r.reason) for r in parsed.rejected] == [(3, "the title is empty")]
+
     def test_jsonl_lines_become_documents(self) -> None:
         data = (
             b'{"id": 7, "title": "T", "content": "C", "metadata": {"a": 1}, "tags": ["x"]}\nnot json\n[1]\n'

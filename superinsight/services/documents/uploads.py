@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -22,6 +23,8 @@ from superinsight.services.inputs import has_nul
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
 UPLOAD_SOURCE = "Uploads"
+TAGS_COLUMN = "tags"  # a CSV column of this name becomes the tags (comma or semicolon separated)
+_TAG_SEPARATORS = re.compile(r"[,;]")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 
 
@@ -106,11 +109,14 @@ def parse_csv(
     missing = [column for column in (id_column, title_column, content_column) if column not in header]
     if missing:
         raise InvalidInputError(f"{name} has no column {missing[0]!r}; its columns are {', '.join(header)}")
-    named = (id_column, title_column, content_column)
+    named = (id_column, title_column, content_column, TAGS_COLUMN)
 
     def to_document(row: Record) -> DocumentInput:
         meta = {key: value for key, value in row.items() if key not in named}
-        return DocumentInput(row[id_column].strip(), row[title_column], row[content_column], meta)
+        tags = [tag.strip() for tag in _TAG_SEPARATORS.split(row.get(TAGS_COLUMN) or "") if tag.strip()]
+        return _titled(
+            DocumentInput(row[id_column].strip(), row[title_column], row[content_column], meta, tags)
+        )
 
     return _documents(name, csv_lines(text, name, strict=False), to_document)
 
@@ -125,9 +131,18 @@ def _from_json(item: Record) -> DocumentInput:
         raise ValueError('"metadata" must be an object')
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise ValueError('"tags" must be a list of texts')
-    return DocumentInput(
-        str(external_id), str(item.get("title", "")), str(item.get("content", "")), metadata, tags
+    return _titled(
+        DocumentInput(
+            str(external_id), str(item.get("title", "")), str(item.get("content", "")), metadata, tags
+        )
     )
+
+
+def _titled(doc: DocumentInput) -> DocumentInput:
+    """A document to list and find needs a title; a row without one is listed with that reason."""
+    if not doc.title.strip():
+        raise ValueError("the title is empty")
+    return doc
 
 
 def parse_jsonl(name: str, data: bytes) -> ParsedUpload:
