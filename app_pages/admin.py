@@ -18,23 +18,9 @@ from superinsight.services.security import networks as allow_list
 from superinsight.services.security import users as accounts
 from superinsight.services.security.audit_log import AuditFilter
 from superinsight.vocabulary import ROLES
+from ui.errors import shown
 from ui.feedback import md
 from ui.session import current_actor, resources
-
-st.title("Admin")
-actor = current_actor()
-tabs = [
-    name
-    for name, allowed in (
-        ("Users", actor.can("users.manage")),
-        ("IP allow-list", actor.can("users.manage")),
-        ("Masking", actor.can("users.manage")),
-        ("Roles", True),
-        ("Audit log", actor.can("audit.view")),
-    )
-    if allowed
-]
-drawn = dict(zip(tabs, st.tabs(tabs), strict=True))
 
 
 def attempt(action: str, change: Callable[..., object], *args: object) -> None:
@@ -48,186 +34,217 @@ def attempt(action: str, change: Callable[..., object], *args: object) -> None:
         st.rerun()
 
 
-if "Users" in drawn:
-    with drawn["Users"]:
-        users = accounts.list_users(resources(), actor)
-        st.dataframe(
-            pd.DataFrame([u.__dict__ for u in users]).drop(columns=["id"]), hide_index=True, width="stretch"
+def show() -> None:
+    """The page: each part its own tab, each refusal or failure shown in place of a traceback."""
+    st.title("Admin")
+    actor = current_actor()
+    tabs = [
+        name
+        for name, allowed in (
+            ("Users", actor.can("users.manage")),
+            ("IP allow-list", actor.can("users.manage")),
+            ("Masking", actor.can("users.manage")),
+            ("Roles", True),
+            ("Audit log", actor.can("audit.view")),
         )
-        by_email = {u.email: u for u in users}
-        left, right = st.columns(2)
-        with left.form("change_user"):
-            st.markdown("**Change a user**")
-            email = st.selectbox("User", list(by_email))
-            role = st.selectbox("Role", ROLES)
-            active = st.checkbox("Active", value=True)
-            source_names = {s.name: s.id for s in sources.list_sources(resources(), actor)}
-            limited = st.multiselect(
-                "Limit to sources",
-                list(source_names),
-                placeholder="all sources",
-                help="Leave empty for access to every source.",
+        if allowed
+    ]
+    drawn = dict(zip(tabs, st.tabs(tabs), strict=True))
+
+    if "Users" in drawn:
+        with drawn["Users"]:
+            users = accounts.list_users(resources(), actor)
+            st.dataframe(
+                pd.DataFrame([u.__dict__ for u in users]).drop(columns=["id"]),
+                hide_index=True,
+                width="stretch",
             )
-            if st.form_submit_button("Apply") and email:
-                user = by_email[email]
-                if role != user.role:
-                    attempt("Role change", accounts.set_role, resources(), actor, user.id, role)
-                if limited != user.limited_to:
+            by_email = {u.email: u for u in users}
+            left, right = st.columns(2)
+            with left.form("change_user"):
+                st.markdown("**Change a user**")
+                email = st.selectbox("User", list(by_email))
+                role = st.selectbox("Role", ROLES)
+                active = st.checkbox("Active", value=True)
+                source_names = {s.name: s.id for s in sources.list_sources(resources(), actor)}
+                limited = st.multiselect(
+                    "Limit to sources",
+                    list(source_names),
+                    placeholder="all sources",
+                    help="Leave empty for access to every source.",
+                )
+                if st.form_submit_button("Apply") and email:
+                    user = by_email[email]
+                    if role != user.role:
+                        attempt("Role change", accounts.set_role, resources(), actor, user.id, role)
+                    if limited != user.limited_to:
+                        attempt(
+                            "Source access",
+                            accounts.limit_to_sources,
+                            resources(),
+                            actor,
+                            user.id,
+                            [source_names[name] for name in limited],
+                        )
+                    if active != user.is_active:
+                        attempt("Activation", accounts.set_user_active, resources(), actor, user.id, active)
+            with right.form("new_user", clear_on_submit=True):
+                st.markdown("**Add a user**")
+                new_email = st.text_input("Email")
+                new_role = st.selectbox("Role ", ROLES, index=ROLES.index("viewer"))
+                new_password = st.text_input(
+                    "Initial password",
+                    type="password",
+                    help=f"A password needs {passwords.POLICY}.",
+                )
+                if st.form_submit_button("Add"):
                     attempt(
-                        "Source access",
-                        accounts.limit_to_sources,
+                        "Adding the user",
+                        accounts.create_user,
                         resources(),
                         actor,
-                        user.id,
-                        [source_names[name] for name in limited],
+                        new_email,
+                        new_password,
+                        new_role,
                     )
-                if active != user.is_active:
-                    attempt("Activation", accounts.set_user_active, resources(), actor, user.id, active)
-        with right.form("new_user", clear_on_submit=True):
-            st.markdown("**Add a user**")
-            new_email = st.text_input("Email")
-            new_role = st.selectbox("Role ", ROLES, index=ROLES.index("viewer"))
-            new_password = st.text_input(
-                "Initial password",
-                type="password",
-                help=f"A password needs {passwords.POLICY}.",
-            )
-            if st.form_submit_button("Add"):
-                attempt(
-                    "Adding the user",
-                    accounts.create_user,
-                    resources(),
-                    actor,
-                    new_email,
-                    new_password,
-                    new_role,
+
+            with st.form("reset_password", clear_on_submit=True):
+                st.markdown("**Reset a password**")
+                st.caption(
+                    "The user must choose a new password at their next sign-in; their open sessions end. "
+                    f"A password needs {passwords.POLICY}."
                 )
+                reset_email = st.selectbox("User ", list(by_email))
+                reset_to = st.text_input("Temporary password", type="password")
+                if st.form_submit_button("Reset") and reset_email:
+                    attempt(
+                        "Password reset",
+                        accounts.reset_password,
+                        resources(),
+                        actor,
+                        by_email[reset_email].id,
+                        reset_to,
+                    )
 
-        with st.form("reset_password", clear_on_submit=True):
-            st.markdown("**Reset a password**")
-            st.caption(
-                "The user must choose a new password at their next sign-in; their open sessions end. "
-                f"A password needs {passwords.POLICY}."
-            )
-            reset_email = st.selectbox("User ", list(by_email))
-            reset_to = st.text_input("Temporary password", type="password")
-            if st.form_submit_button("Reset") and reset_email:
-                attempt(
-                    "Password reset",
-                    accounts.reset_password,
-                    resources(),
-                    actor,
-                    by_email[reset_email].id,
-                    reset_to,
+    if "IP allow-list" in drawn:
+        with drawn["IP allow-list"]:
+            networks = allow_list.list_networks(resources(), actor)
+            if networks:
+                st.caption("Only these addresses can sign in to this workspace.")
+                for network_id, cidr, description in networks:
+                    cidr_col, text_col, remove_col = st.columns([2, 4, 1])
+                    cidr_col.code(cidr, language=None)
+                    text_col.markdown(md(description) if description else "—")
+                    if remove_col.button("Remove", key=f"net_{network_id}"):
+                        attempt(
+                            "Removing the entry", allow_list.remove_network, resources(), actor, network_id
+                        )
+            else:
+                st.info(
+                    "No entries: every address may sign in. Add one to restrict sign-ins to your networks."
                 )
+            with st.form("add_network", clear_on_submit=True):
+                cidr = st.text_input("Address or network", placeholder="10.0.0.0/8")
+                description = st.text_input("What it is", placeholder="office VPN")
+                if st.form_submit_button("Add"):
+                    attempt(
+                        "Adding the network", allow_list.allow_network, resources(), actor, cidr, description
+                    )
 
-if "IP allow-list" in drawn:
-    with drawn["IP allow-list"]:
-        networks = allow_list.list_networks(resources(), actor)
-        if networks:
-            st.caption("Only these addresses can sign in to this workspace.")
-            for network_id, cidr, description in networks:
-                cidr_col, text_col, remove_col = st.columns([2, 4, 1])
-                cidr_col.code(cidr, language=None)
-                text_col.write(description or "—")
-                if remove_col.button("Remove", key=f"net_{network_id}"):
-                    attempt("Removing the entry", allow_list.remove_network, resources(), actor, network_id)
-        else:
-            st.info("No entries: every address may sign in. Add one to restrict sign-ins to your networks.")
-        with st.form("add_network", clear_on_submit=True):
-            cidr = st.text_input("Address or network", placeholder="10.0.0.0/8")
-            description = st.text_input("What it is", placeholder="office VPN")
-            if st.form_submit_button("Add"):
-                attempt("Adding the network", allow_list.allow_network, resources(), actor, cidr, description)
-
-if "Masking" in drawn:
-    with drawn["Masking"]:
-        existing = masking_rules.masking_rules(resources(), actor)
-        if existing:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "name": name,
-                            "field": r.field,
-                            "pattern": r.pattern,
-                            "method": r.method,
-                            "also shown to": ", ".join(sorted(r.unmasked_roles)),
-                        }
-                        for name, r in existing
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-        else:
-            st.info("No masking rules: every role with access to documents sees every value.")
-        with st.form("add_mask", clear_on_submit=True):
-            st.markdown("**Hide a field, or text matching a pattern, from roles without unmasked access**")
-            mask_name = st.text_input("Name", placeholder="Customer names")
-            target = st.radio("Hide", ["a field", "text matching a pattern"], horizontal=True)
-            spec = st.text_input("Field or pattern", placeholder="metadata.customer")
-            method = st.selectbox("How", masking.METHODS)
-            shown_to = st.multiselect("Still shown to", ROLES)
-            if st.form_submit_button("Add"):
-                rule = masking.MaskingRule(
-                    spec if target == "a field" else None,
-                    spec if target != "a field" else None,
-                    method,
-                    frozenset(shown_to),
+    if "Masking" in drawn:
+        with drawn["Masking"]:
+            existing = masking_rules.masking_rules(resources(), actor)
+            if existing:
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "name": name,
+                                "field": r.field,
+                                "pattern": r.pattern,
+                                "method": r.method,
+                                "also shown to": ", ".join(sorted(r.unmasked_roles)),
+                            }
+                            for name, r in existing
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
                 )
-                attempt(
-                    "Adding the masking rule",
-                    masking_rules.add_masking_rule,
-                    resources(),
-                    actor,
-                    mask_name,
-                    rule,
+            else:
+                st.info("No masking rules: every role with access to documents sees every value.")
+            with st.form("add_mask", clear_on_submit=True):
+                st.markdown(
+                    "**Hide a field, or text matching a pattern, from roles without unmasked access**"
                 )
+                mask_name = st.text_input("Name", placeholder="Customer names")
+                target = st.radio("Hide", ["a field", "text matching a pattern"], horizontal=True)
+                spec = st.text_input("Field or pattern", placeholder="metadata.customer")
+                method = st.selectbox("How", masking.METHODS)
+                shown_to = st.multiselect("Still shown to", ROLES)
+                if st.form_submit_button("Add"):
+                    rule = masking.MaskingRule(
+                        spec if target == "a field" else None,
+                        spec if target != "a field" else None,
+                        method,
+                        frozenset(shown_to),
+                    )
+                    attempt(
+                        "Adding the masking rule",
+                        masking_rules.add_masking_rule,
+                        resources(),
+                        actor,
+                        mask_name,
+                        rule,
+                    )
 
-with drawn["Roles"]:
-    granted = accounts.role_permissions(resources())
-    matrix = pd.DataFrame(
-        [
-            {
-                "permission": code,
-                "means": text,
-                **{role: code in granted.get(role, ()) for role in ROLES},
-            }
-            for code, text in PERMISSIONS.items()
-        ]
-    )
-    st.dataframe(
-        matrix,
-        hide_index=True,
-        width="stretch",
-        column_config={role: st.column_config.CheckboxColumn(role) for role in ROLES},
-    )
-
-if "Audit log" in drawn:
-    with drawn["Audit log"]:
-        a, b, c, d = st.columns(4)
-        filters = AuditFilter(
-            action=a.text_input("Action starts with", placeholder="rule.") or None,
-            user_email=b.text_input("User email") or None,
-            entity_type=c.text_input("Entity", placeholder="business_rule") or None,
-            since=datetime.combine(day, time.min, UTC)
-            if (day := d.date_input("Since", value=None))
-            else None,
+    with drawn["Roles"]:
+        granted = accounts.role_permissions(resources())
+        matrix = pd.DataFrame(
+            [
+                {
+                    "permission": code,
+                    "means": text,
+                    **{role: code in granted.get(role, ()) for role in ROLES},
+                }
+                for code, text in PERMISSIONS.items()
+            ]
         )
-        rows = audit_log.search(resources(), actor, filters)
-        if rows:
-            st.dataframe(
-                pd.DataFrame([r.__dict__ for r in rows]),
-                hide_index=True,
-                width="stretch",
-                column_config={"at": st.column_config.DatetimeColumn("at", format="YYYY-MM-DD HH:mm:ss")},
+        st.dataframe(
+            matrix,
+            hide_index=True,
+            width="stretch",
+            column_config={role: st.column_config.CheckboxColumn(role) for role in ROLES},
+        )
+
+    if "Audit log" in drawn:
+        with drawn["Audit log"]:
+            a, b, c, d = st.columns(4)
+            filters = AuditFilter(
+                action=a.text_input("Action starts with", placeholder="rule.") or None,
+                user_email=b.text_input("User email") or None,
+                entity_type=c.text_input("Entity", placeholder="business_rule") or None,
+                since=datetime.combine(day, time.min, UTC)
+                if (day := d.date_input("Since", value=None))
+                else None,
             )
-            st.download_button(
-                "Export as CSV",
-                data="".join(audit_log.export_csv(resources(), actor, filters)),
-                file_name="audit-log.csv",
-                mime="text/csv",
-            )
-        else:
-            st.info("No audit entries match these filters.")
+            rows = audit_log.search(resources(), actor, filters)
+            if rows:
+                st.dataframe(
+                    pd.DataFrame([r.__dict__ for r in rows]),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={"at": st.column_config.DatetimeColumn("at", format="YYYY-MM-DD HH:mm:ss")},
+                )
+                st.download_button(
+                    "Export as CSV",
+                    data="".join(audit_log.export_csv(resources(), actor, filters)),
+                    file_name="audit-log.csv",
+                    mime="text/csv",
+                )
+            else:
+                st.info("No audit entries match these filters.")
+
+
+with shown():
+    show()

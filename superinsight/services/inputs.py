@@ -38,9 +38,9 @@ def has_nul(value: Any) -> bool:
 
 def _text_problem(value: str) -> str | None:
     if "\x00" in value:
-        return "a NUL character"
+        return "contains a NUL character"
     if _SURROGATE.search(value):
-        return "a character that is not valid Unicode (a lone surrogate)"
+        return "contains a character that is not valid Unicode (a lone surrogate)"
     return None
 
 
@@ -50,7 +50,7 @@ def _first_problem(value: Any, max_depth: int, depth: int = 0) -> str | None:
         return _text_problem(value)
     if isinstance(value, Mapping | list | tuple):
         if depth >= max_depth:
-            return f"nesting deeper than {max_depth} levels"
+            return f"is nested deeper than {max_depth} levels"
         items = list(value.items()) if isinstance(value, Mapping) else list(enumerate(value))
         for key, item in items:
             problem = (_text_problem(key) if isinstance(key, str) else None) or _first_problem(
@@ -66,7 +66,7 @@ def text(value: str, what: str, max_length: int = 255) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be text")
     if problem := _text_problem(value):
-        raise InvalidInputError(f"{what} contains {problem}")
+        raise InvalidInputError(f"{what} {problem}")
     if len(value) > max_length:
         raise InvalidInputError(f"{what} is longer than {max_length} characters")
     return value
@@ -75,7 +75,7 @@ def text(value: str, what: str, max_length: int = 255) -> str:
 def structure(value: Any, what: str, max_depth: int = MAX_DEPTH) -> Any:
     """A JSON-like value (metadata, a rule body) every store can keep: no NUL, valid Unicode, not too deep."""
     if problem := _first_problem(value, max_depth):
-        raise InvalidInputError(f"{what} contains {problem}")
+        raise InvalidInputError(f"{what} {problem}")
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,260 @@ def test_uploads(workbench: Resources, name: str, data: bytes) -> None:
                 uploads.import_documents(workbench, ADMIN, parsed)
 
         _refused_or_done(workbench, parse_and_import)
+
+
+# Each class of bad input, in several spellings, against every service that takes it.
+# A refusal is a ServiceError that names the problem, on PostgreSQL and SQLite alike,
+# and nothing is written: counts of every table a refusal could touch are unchanged.
+
+NUL = ["\x00", "a\x00b", "\x00" * 3, "title\x00"]
+SURROGATES = ["\ud800", "a\udfffb", "\udbff\udc00x\ud800"]  # lone high, lone low, a pair of lone halves
+DEEP = 200
+
+
+def _nested(depth: int, leaf: Any = "x") -> Any:
+    value: Any = leaf
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+def _everything(resources: Resources) -> tuple[int, ...]:
+    from superinsight.db.models import DataSource, IpWhitelist, SyncJob
+
+    with resources.uow() as uow:
+        return tuple(
+            int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (AuditLog, BusinessRule, Document, User, DataSource, IpWhitelist, SyncJob)
+        )
+
+
+def _refused(resources: Resources, call: Callable[[], Any], *words: str) -> str:
+    """The call is refused with a ServiceError naming the problem, and nothing was written."""
+    before = _everything(resources)
+    with pytest.raises(ServiceError) as refused:
+        result = call()
+        if hasattr(result, "__next__"):
+            list(result)
+    message = str(refused.value)
+    assert not any(word in message.lower() for word in ("sqlalchemy", "psycopg", "sqlite3", "traceback"))
+    assert any(word in message for word in words), message
+    assert _everything(resources) == before
+    return message
+
+
+Call = Callable[[Resources, int], Any]
+
+
+def _text_calls(bad: str) -> dict[str, Call]:
+    """Every writer and filter that takes text, given the bad value in one place each."""
+    strong = "Quiet-Harbour-Lantern-92"
+    rule = {"==": [{"var": "title"}, "x"]}
+    return {
+        "document external id": lambda r, s: _upsert(r, s, DocumentInput(bad, "t", "c")),
+        "document title": lambda r, s: _upsert(r, s, DocumentInput("e1", bad, "c")),
+        "document content": lambda r, s: _upsert(r, s, DocumentInput("e1", "t", bad)),
+        "document metadata value": lambda r, s: _upsert(r, s, DocumentInput("e1", "t", "c", {"k": bad})),
+        "document metadata key": lambda r, s: _upsert(r, s, DocumentInput("e1", "t", "c", {bad: "v"})),
+        "document tag": lambda r, s: _upsert(r, s, DocumentInput("e1", "t", "c", {}, [bad])),
+        "rule name": lambda r, s: rule_commands.create_rule(r, ADMIN, RuleDraft(bad, rule)),
+        "rule value": lambda r, s: rule_commands.create_rule(
+            r, ADMIN, RuleDraft("r", {"==": [{"var": "title"}, bad]})
+        ),
+        "rule field": lambda r, s: rule_commands.create_rule(
+            r, ADMIN, RuleDraft("r", {"==": [{"var": bad}, "x"]})
+        ),
+        "rule description": lambda r, s: rule_commands.create_rule(
+            r, ADMIN, RuleDraft("r", rule, description=bad)
+        ),
+        "user email": lambda r, s: users.create_user(r, ADMIN, f"a{bad}@acme.example", strong, "viewer"),
+        "user password": lambda r, s: users.create_user(
+            r, ADMIN, "b@acme.example", f"Quiet-{bad}-Harbour-92", "viewer"
+        ),
+        "user full name": lambda r, s: users.create_user(
+            r, ADMIN, "c@acme.example", strong, "viewer", full_name=bad
+        ),
+        "allow-list description": lambda r, s: networks.allow_network(r, ADMIN, "10.0.0.0/8", bad),
+        "search text": lambda r, s: search.search(r, ADMIN, SearchQuery(text=bad)),
+        "search tag": lambda r, s: search.search(r, ADMIN, SearchQuery(tags=(bad,))),
+        "search metadata value": lambda r, s: search.search(r, ADMIN, SearchQuery(metadata=(("k", bad),))),
+        "audit action": lambda r, s: audit_log.search(r, ADMIN, AuditFilter(action=bad)),
+        "audit email": lambda r, s: audit_log.search(r, ADMIN, AuditFilter(user_email=bad)),
+        "audit entity": lambda r, s: audit_log.search(r, ADMIN, AuditFilter(entity_type=bad)),
+    }
+
+
+def _upsert(resources: Resources, source_id: int, doc: DocumentInput) -> Any:
+    return document_writer.upsert_documents(resources, ADMIN, source_id, [doc])
+
+
+TEXT_CALLS = list(_text_calls(""))
+# Refusals that need a change outside the security engineer's files (see the report of
+# the hostile-input work): strict, so the day they are fixed the marker must go.
+_RULE_TEXT = (
+    "services/rules/drafts.py checks rules with has_nul only: a lone surrogate in a rule's name, "
+    "description, field or value reaches the driver (UnicodeEncodeError) or is saved; "
+    "use inputs.structure(asdict(draft), 'the rule') there"
+)
+_RULE_DEPTH = (
+    "rule checks (services/rules/drafts.py / superinsight.rules validate_logic) do not refuse a body "
+    "nested deeper than jsonlogic.MAX_DEPTH (100): depth 200 is saved though the evaluator refuses it, "
+    "and at 2000 SQLite raises a raw OperationalError (expression tree too large)"
+)
+_DOC_DEPTH = (
+    "superinsight/documents/record.py check_document does not limit metadata nesting: depth 200 is "
+    "stored, and at 2000 canonical_json raises RecursionError; refuse deeper than inputs.MAX_DEPTH (32)"
+)
+_FILTERS = (
+    "services/documents/search.py check_query (used by search, facets and export) takes any number "
+    "of tags, sources and metadata filters; call inputs.values(...) on each (at most 100)"
+)
+OUTSIDE: dict[str, str] = {
+    **{case: _RULE_TEXT for case in ("rule name", "rule value", "rule field", "rule description")},
+    "deep rule body": _RULE_DEPTH,
+    "deep rule test": _RULE_DEPTH,
+    "deep document metadata": _DOC_DEPTH,
+    "deep upload": _DOC_DEPTH,
+    **{
+        f"many {case}": _FILTERS
+        for case in ("search tags", "search sources", "search metadata", "facets tags", "export tags")
+    },
+}
+
+
+def _outside(case: str) -> Any:
+    return (
+        pytest.param(case, marks=pytest.mark.xfail(reason=OUTSIDE[case], strict=True))
+        if case in OUTSIDE
+        else case
+    )
+
+
+@pytest.mark.parametrize("case", TEXT_CALLS)
+@pytest.mark.parametrize("bad", NUL, ids=lambda v: v.encode("unicode_escape").decode())
+def test_nul_is_refused_the_same_way_everywhere(workbench: Resources, case: str, bad: str) -> None:
+    source_id = sources.list_sources(workbench, ADMIN)[0].id
+    _refused(workbench, lambda: _text_calls(bad)[case](workbench, source_id), "NUL")
+
+
+@pytest.mark.parametrize("case", [_outside(c) for c in TEXT_CALLS])
+@pytest.mark.parametrize("bad", SURROGATES, ids=lambda v: v.encode("unicode_escape").decode())
+def test_lone_surrogates_are_refused_the_same_way_everywhere(
+    workbench: Resources, case: str, bad: str
+) -> None:
+    source_id = sources.list_sources(workbench, ADMIN)[0].id
+    _refused(workbench, lambda: _text_calls(bad)[case](workbench, source_id), "surrogate", "Unicode")
+
+
+# Values with a limit (a column's length, a form's); document content, metadata and tags
+# may be long, and a rule may compare with a long value.
+LIMITED = [
+    c
+    for c in TEXT_CALLS
+    if not c.startswith(("document content", "document metadata", "document tag", "rule value", "rule field"))
+]
+
+
+@pytest.mark.parametrize("case", [_outside(f"long {c}") for c in LIMITED])
+@pytest.mark.parametrize("length", [10_001, 100_000])
+def test_over_length_values_are_refused_with_their_limit(
+    workbench: Resources, case: str, length: int
+) -> None:
+    source_id = sources.list_sources(workbench, ADMIN)[0].id
+    _refused(
+        workbench,
+        lambda: _text_calls("x" * length)[case.removeprefix("long ")](workbench, source_id),
+        "longer",
+        "at most",
+        "characters",
+        "1 to",
+    )
+
+
+def _deep_calls(depth: int) -> dict[str, Call]:
+    return {
+        "document metadata": lambda r, s: _upsert(r, s, DocumentInput("e1", "t", "c", _nested(depth))),
+        "rule body": lambda r, s: rule_commands.create_rule(
+            r, ADMIN, RuleDraft("deep", {"!": [_nested(depth, {"var": "title"})]})
+        ),
+        "rule test": lambda r, s: rule_testing.run_test(
+            r, ADMIN, RuleDraft("deep", {"!": [_nested(depth, {"var": "title"})]})
+        ),
+        "upload": lambda r, s: uploads.import_documents(
+            r,
+            ADMIN,
+            uploads.parse(
+                "deep.jsonl",
+                json.dumps({"id": "1", "title": "t", "content": "c", "metadata": _nested(depth)}).encode(),
+            ),
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", [_outside(f"deep {c}") for c in _deep_calls(1)])
+@pytest.mark.parametrize("depth", [DEEP, 2000])
+def test_deep_nesting_is_refused_before_any_store_sees_it(
+    workbench: Resources, case: str, depth: int
+) -> None:
+    source_id = sources.list_sources(workbench, ADMIN)[0].id
+    call = _deep_calls(depth)[case.removeprefix("deep ")]
+    _refused(workbench, lambda: call(workbench, source_id), "deep", "nesting", "levels")
+
+
+def _many_calls(count: int) -> dict[str, Call]:
+    tags = tuple(f"t{i}" for i in range(count))
+    return {
+        "search tags": lambda r, s: search.search(r, ADMIN, SearchQuery(tags=tags)),
+        "search sources": lambda r, s: search.search(r, ADMIN, SearchQuery(source_ids=tuple(range(count)))),
+        "search metadata": lambda r, s: search.search(
+            r, ADMIN, SearchQuery(metadata=tuple((f"k{i}", "v") for i in range(count)))
+        ),
+        "facets tags": lambda r, s: facets.facets(r, ADMIN, SearchQuery(tags=tags)),
+        "export tags": lambda r, s: "".join(export.export(r, ADMIN, SearchQuery(tags=tags), "csv")),
+        "narrow a user": lambda r, s: users.limit_to_sources(r, ADMIN, 1, list(range(count))),
+    }
+
+
+@pytest.mark.parametrize("case", [_outside(f"many {c}") for c in _many_calls(1)])
+@pytest.mark.parametrize("count", [101, 40_000])
+def test_too_many_filter_values_are_refused_with_the_limit(
+    workbench: Resources, case: str, count: int
+) -> None:
+    source_id = sources.list_sources(workbench, ADMIN)[0].id
+    call = _many_calls(count)[case.removeprefix("many ")]
+    _refused(workbench, lambda: call(workbench, source_id), "at most")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("bad.jsonl", b'{"id": "1", "title": "t", "content": "\\u0000"}\n'),
+        ("bad.jsonl", b'{"id": "1", "title": "t", "content": "\\ud800"}\n'),
+        ("bad.jsonl", b'{"id": "' + b"x" * 5000 + b'", "title": "t", "content": "c"}\n'),
+        ("bad.jsonl", b'{"id": "1", "title": "t", "content": "c", "metadata": {"k": [1, 2]}}\n'),
+        ("bad.jsonl", b"[1, 2, 3]\n"),
+        ("bad.jsonl", b'{"id": "1"\n'),
+        ("bad.csv", b"id,title,body\n1,t,\x00\n"),
+        ("bad.csv", b"id,title,body\n" + b"x" * 5000 + b",t,c\n"),
+        ("bad\x00.csv", b"id,title,body\n1,t,c\n"),
+        ("bad\ud800.md", b"# hello"),
+        ("bad.md", b"\xff\xfe\x00\x00"),
+        ("bad.txt", b"\x00\x00"),
+        ("bad.csv", b"nothing,like,the columns\n1,t,c\n"),
+        ("bad.exe", b"MZ"),
+    ],
+)
+def test_a_refused_upload_leaves_nothing_behind(workbench: Resources, name: str, data: bytes) -> None:
+    fresh = build_resources(workbench.settings)  # a workspace with no Uploads source yet
+    try:
+        before = _everything(fresh)
+
+        def upload() -> None:
+            parsed = uploads.parse(name, data, id_column="id", title_column="title", content_column="body")
+            uploads.import_documents(fresh, ADMIN, parsed)
+
+        with pytest.raises(ServiceError):
+            upload()
+        assert _everything(fresh) == before
+    finally:
+        fresh.close()

@@ -101,3 +101,19 @@ def test_an_unexpected_error_shows_an_id_the_log_holds_and_no_traceback(
     assert "Error id" in shown and "hunter2" not in shown and "secret" not in shown
     error_id = shown.split("**")[1]
     assert any(error_id in record.getMessage() and record.exc_info for record in caplog.records)
+
+
+def test_a_failing_admin_service_shows_an_unexpected_error_id_not_a_traceback(
+    workbench_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from superinsight.services.security import users
+
+    at = _app("admin")
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("connection to postgresql://admin:hunter2@db failed")
+
+    monkeypatch.setattr(users, "list_users", broken)
+    at.switch_page("app_pages/admin.py").run()
+    assert not at.exception, at.exception
+    assert "Error id" in at.error[0].value and "hunter2" not in at.error[0].value

@@ -10,11 +10,20 @@ from sqlalchemy import select
 from superinsight.config import IPNetwork
 from superinsight.db.models import IpWhitelist
 from superinsight.resources import Resources
-from superinsight.services import audit
+from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import AuthenticationError, InvalidInputError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def normal_address(ip_address: str | None) -> str | None:
+    """An address in its one spelling (IPv4-mapped IPv6 as IPv4), or None when it is not one."""
+    try:
+        address = ipaddress.ip_address((ip_address or "").strip())
+    except ValueError:
+        return None
+    return str(getattr(address, "ipv4_mapped", None) or address)
 
 
 def client_address(
@@ -63,8 +72,9 @@ def check_ip(resources: Resources, tenant_id: str, ip_address: str | None) -> No
 
 def allow_network(resources: Resources, actor: Actor, cidr: str, description: str = "") -> None:
     require(actor, "users.manage")
+    description = inputs.text(description, "description", 255).strip()
     try:
-        network = ipaddress.ip_network(cidr.strip(), strict=False)
+        network = ipaddress.ip_network(inputs.text(cidr, "address or network", 64).strip(), strict=False)
     except ValueError:
         raise InvalidInputError(f"{cidr!r} is not an address or network such as 10.0.0.0/8") from None
     with resources.uow() as uow:

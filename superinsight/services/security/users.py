@@ -22,6 +22,7 @@ from superinsight.vocabulary import ROLES
 def limit_to_sources(resources: Resources, actor: Actor, user_id: int, source_ids: list[int]) -> None:
     """Narrow a user to these sources (an empty list gives back access to all of them)."""
     require(actor, "users.manage")
+    source_ids = inputs.values(source_ids, "sources a user is limited to")
     with resources.uow() as uow:
         user = _tenant_user(uow.session, actor, user_id)
         known = set(
@@ -59,7 +60,8 @@ def create_user(
     """A new account in the actor's tenant; only admins (users.manage) may create one."""
     require(actor, "users.manage")
     email = inputs.text(email, "email").strip().lower()
-    inputs.text(password, "password", 1000)
+    inputs.text(password, "password", passwords.MAX_PASSWORD_LENGTH)
+    full_name = inputs.text(full_name, "full name", 255).strip()
     if not EMAIL.match(email):
         raise InvalidInputError(f"{email!r} is not an email address")
     if role not in ROLES:
