@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -86,3 +87,20 @@ def test_the_user_list_shows_who_is_limited_to_which_sources(resources: Resource
     user = users.create_user(resources, ROOT, "n@acme.example", PASSWORD, "viewer")
     users.limit_to_sources(resources, ROOT, user, [north])
     assert {u.email: u.limited_to for u in users.list_users(resources, ROOT)} == {"n@acme.example": ["North"]}
+
+
+@pytest.mark.parametrize(
+    "name", [" =cmd|' /C calc'!A0", "\t+1+1", "\r\n@SUM(A1)", "\u00a0-2+3", "a;b", "a\tb", "x|y"]
+)
+def test_an_exported_audit_log_neutralises_formulas_and_quotes_separators(
+    resources: Resources, name: str
+) -> None:
+    rule_commands.create_rule(resources, ROOT, RuleDraft(name, {"==": [{"var": "title"}, "x"]}))
+    text = "".join(audit_log.export_csv(resources, ROOT, AuditFilter(action="rule.")))
+    (row,) = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert json.loads(row["after"])["name"] == name
+    for value in row.values():
+        assert not value.lstrip().startswith(("=", "+", "-", "@"))
+    for separator in (";", "\t", "|"):
+        if separator in name:
+            assert '"{' in text  # the cell holding it is quoted
