@@ -10,6 +10,7 @@ from superinsight.resources import Resources
 from superinsight.services.context import Actor
 from superinsight.services.errors import AuthenticationError
 from superinsight.services.security import networks, sign_in
+from ui.feedback import md
 
 TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
 ACTOR = "auth_actor"
@@ -25,7 +26,7 @@ def resources() -> Resources:
     try:
         prepared = _prepared_resources()
     except SchemaAheadError as exc:
-        st.error(f"The workbench cannot start: {exc}")
+        st.error(f"The workbench cannot start: {md(str(exc))}")
         st.stop()
         raise
     if runtime.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,25 @@ def test_a_failing_admin_service_shows_an_unexpected_error_id_not_a_traceback(
     at.switch_page("app_pages/admin.py").run()
     assert not at.exception, at.exception
     assert "Error id" in at.error[0].value and "hunter2" not in at.error[0].value
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "![x](http://evil.example/p.png)@acme.example",
+        "[click](javascript:alert(1))@acme.example",
+        "<img src=x onerror=alert(1)>@acme.example",
+        "`x` **bold** :red[alarm] $x^2$@acme.example",
+    ],
+)
+def test_what_someone_typed_is_shown_as_text_on_the_sign_in_page(workbench_env: Path, typed: str) -> None:
+    from ui.session import MESSAGE
+
+    _account("viewer")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state[MESSAGE] = f"{typed} has no account in this workspace; ask an admin to add you."
+    at.run()
+    assert not at.exception, at.exception
+    shown = at.info[0].value
+    assert typed.split("@")[0].replace("\\", "") in shown.replace("\\", "")  # all of it is there...
+    assert re.search(r"(?<!\\)[\[\]<>`*$_]", shown) is None, shown  # ...with nothing markdown reads
