@@ -224,7 +224,9 @@ def test_run_a_sync_job_with_one_click(page: Page, app_url: str, data_dir: Path,
     settle(page)
     expect(page.get_by_text("last run: succeeded")).to_be_visible()
     page.screenshot(path=artifacts / "sync-run.png", full_page=True)
-    page.get_by_role("tab", name="Runs and logs").click()
+    # The Sync page shows one section at a time, chosen with a segmented control.
+    page.get_by_text("Runs and logs", exact=True).click()
+    settle(page)
     page.wait_for_timeout(1500)
     expect(page.locator(".js-plotly-plot")).to_have_count(1)
     page.screenshot(path=artifacts / "sync-history.png", full_page=True)
