@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import stat
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import func, select
@@ -21,35 +18,17 @@ from superinsight.services.context import system_actor
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.sync import connections
 from tests.conftest import make_settings
+from tests.integration.local_http import RecordingApi, serving
 
 ADMIN = system_actor("acme")
 SECRET = "Zq9-very-secret-Xv7"
 
 
-class _Api(BaseHTTPRequestHandler):
-    seen: ClassVar[list[tuple[str, str | None]]] = []
-
-    def do_GET(self) -> None:
-        _Api.seen.append((self.path, self.headers.get("Authorization")))
-        body = json.dumps([{"id": 1, "title": "t"}]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def api() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-    _Api.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
+    RecordingApi.seen = []
+    with serving(RecordingApi) as port:
+        yield port
 
 
 @pytest.fixture
@@ -92,13 +71,13 @@ def test_a_secret_in_an_http_sources_query_is_kept_like_a_password(
     view = connections.view_source(res, ADMIN, source_id)
     assert SECRET not in repr(view) and shown in view.config["url"] and view.has_credentials
     connections.test_source(res, ADMIN, source_id)
-    assert SECRET in _Api.seen[-1][0]  # the endpoint still gets it
+    assert SECRET in RecordingApi.seen[-1][0]  # the endpoint still gets it
     # an edit that sends the shown URL back keeps the secret; nothing stored or audited holds it
     connections.update_source(
         res, ADMIN, source_id, connections.SourceDraft("API 2", "http_json", {"url": view.config["url"]})
     )
     connections.test_source(res, ADMIN, source_id)
-    assert SECRET in _Api.seen[-1][0]
+    assert SECRET in RecordingApi.seen[-1][0]
     assert SECRET not in _everything_stored(res)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +29,7 @@ from superinsight.sync.connectors import database as database_module
 from superinsight.sync.connectors import http as http_module
 from superinsight.sync.connectors.select_text import SelectTextError, check_select
 from tests.conftest import make_settings
+from tests.integration.local_http import RecordingApi, serving
 from tests.integration.test_sync import database_job, run_job
 
 ADMIN = role_actor("demo", "admin", user_id=None)
@@ -185,30 +185,11 @@ def test_what_the_check_accepts_never_holds_a_second_statement_for_postgresql(vi
 # Saved credentials go only where they were saved for -------------------------------------
 
 
-class _Api(BaseHTTPRequestHandler):
-    seen: ClassVar[list[tuple[str, str | None, str | None]]] = []
-
-    def do_GET(self) -> None:
-        self.seen.append((self.path, self.headers.get("Host"), self.headers.get("Authorization")))
-        body = json.dumps([{"id": 1, "title": "one"}]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def api() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-    _Api.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
+    RecordingApi.seen = []
+    with serving(RecordingApi) as port:
+        yield port
 
 
 def _saved(res: Resources, source_id: int) -> tuple[dict[str, Any], bytes | None]:
@@ -263,7 +244,7 @@ def test_other_changes_keep_the_saved_credentials(res: Resources, api: int, vict
         connections.SourceDraft("API renamed", "http_json", {"url": url, "records_path": ""}),
     )
     assert connections.test_source(res, ANALYST, http_id).startswith("reached; first page has 1 records")
-    assert _Api.seen[-1][2] == "Bearer admin"
+    assert RecordingApi.seen[-1][2] == "Bearer admin"
     db_id = connections.create_source(
         res, ADMIN, connections.SourceDraft("Shop", "database", {"table": "items"}, {"url": victim.url})
     )
@@ -299,7 +280,7 @@ def test_http_requests_go_to_the_address_the_check_resolved(
     draft = connections.SourceDraft("API", "http_json", {"url": f"http://rebind.test:{api}/items?scope=all"})
     assert connections.test_draft(res, ANALYST, draft).startswith("reached; first page has 1 records")
     assert rebinding == ["rebind.test"]
-    assert _Api.seen == [("/items?scope=all", f"rebind.test:{api}", None)]
+    assert RecordingApi.seen == [("/items?scope=all", f"rebind.test:{api}", None)]
 
 
 def test_database_connections_go_to_the_address_the_check_resolved(
@@ -402,16 +383,10 @@ def test_an_endpoint_page_over_the_cap_is_refused_saying_its_size(
 ) -> None:
     monkeypatch.setattr(http_module, "MAX_RESPONSE_BYTES", 1024 * 1024)
     monkeypatch.setattr(_Flood, "chunked", chunked)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flood)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        draft = connections.SourceDraft(
-            "Flood", "http_json", {"url": f"http://127.0.0.1:{server.server_address[1]}/"}
-        )
+    with serving(_Flood) as port:
+        draft = connections.SourceDraft("Flood", "http_json", {"url": f"http://127.0.0.1:{port}/"})
         with pytest.raises(InvalidInputError, match=f"{said}, more than the 1 MB a page may be"):
             connections.test_draft(res, ANALYST, draft)
-    finally:
-        server.shutdown()
 
 
 class _NextLink(BaseHTTPRequestHandler):
@@ -442,11 +417,8 @@ class _NextLink(BaseHTTPRequestHandler):
 def test_a_next_link_to_another_scheme_or_host_is_not_followed(
     res: Resources, link: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NextLink)
-    port = server.server_address[1]
-    monkeypatch.setattr(_NextLink, "link", link.format(port=port))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(_NextLink) as port:
+        monkeypatch.setattr(_NextLink, "link", link.format(port=port))
         config = {
             "url": f"http://127.0.0.1:{port}/items",
             "records_path": "items",
@@ -455,8 +427,6 @@ def test_a_next_link_to_another_scheme_or_host_is_not_followed(
         connector = connections.connector_for(res, _source(res, config))
         with pytest.raises(SourceError, match="another host or scheme"):
             list(connector.read(ReadSpec("id"), 10))
-    finally:
-        server.shutdown()
 
 
 def _source(res: Resources, config: dict[str, Any]) -> DataSource:
