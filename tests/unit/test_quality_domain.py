@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight import quality
+from superinsight import quality, quality_profile
 from superinsight.quality import CrossCheck, ExpectationError, Levels, alerts, overall, parse, percent, state
 
 
@@ -130,11 +130,11 @@ class TestSuggestions:
             {"region": ["EMEA", "NA"][i % 2], "n": i, "free": f"text {i}", "flag": True} for i in range(25)
         ]
         rows.append({"region": "", "n": 2.5, "flag": False})
-        fields = {profile.key: profile for profile in quality.profile(rows)}
+        fields = {profile.key: profile for profile in quality_profile.profile(rows)}
         assert fields["region"].present == 25 and fields["region"].values == ("EMEA", "NA")
         assert fields["free"].values is None, "too many distinct values to list"
         assert (fields["n"].low, fields["n"].high) == (0, 24)
-        suggested = quality.suggest(len(rows), list(fields.values()))
+        suggested = quality_profile.suggest(len(rows), list(fields.values()))
         assert suggested["required"] == ["flag", "n"]
         assert suggested["types"] == {"flag": "boolean", "free": "string", "n": "number", "region": "string"}
         assert suggested["ranges"] == {"n": [0, 24]}
@@ -142,7 +142,7 @@ class TestSuggestions:
         assert quality.parse(suggested), "a suggestion is always valid expectations"
 
     def test_nothing_to_suggest_for_no_documents(self) -> None:
-        assert quality.suggest(0, []) == {"required": [], "types": {}, "ranges": {}, "allowed": {}}
+        assert quality_profile.suggest(0, []) == {"required": [], "types": {}, "ranges": {}, "allowed": {}}
 
 
 class TestDimensionScores:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from superinsight import quality
+from superinsight import quality_profile
 from superinsight.db.models import DataQualityScore, Document
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
@@ -81,7 +81,7 @@ PROFILE_SAMPLE = 20_000
 @dataclass(frozen=True)
 class Suggestion:
     documents: int
-    fields: list[quality.FieldProfile]
+    fields: list[quality_profile.FieldProfile]
     expectations: dict[str, Any]
 
 
@@ -103,5 +103,5 @@ def suggest_expectations(resources: Resources, actor: Actor, source_id: int) -> 
         # The profile quotes values (allowed lists, ranges): it sees them only as the actor may.
         mask = masker(resources, uow.session, actor)
         rows = [mask({"metadata": meta})["metadata"] for meta in rows]
-    fields = quality.profile(list(rows))
-    return Suggestion(len(rows), fields, quality.suggest(len(rows), fields))
+    fields = quality_profile.profile(list(rows))
+    return Suggestion(len(rows), fields, quality_profile.suggest(len(rows), fields))
