@@ -16,6 +16,14 @@ SEVERITIES = ("info", "warning", "error", "critical")
 ISSUE_STATUSES = ("open", "acknowledged", "resolved")
 DOCUMENT_SYNC_STATUSES = ("pending", "syncing", "synced", "conflict", "failed")
 TASK_STATUSES = ("pending", "in_progress", "completed", "skipped")
+LABEL_TEMPLATE_LABELS = {
+    "classification": "Text classification (the classes you type)",
+    "entities": "Named entities (the labels you type)",
+    "sentiment": "Sentiment (positive, neutral, negative)",
+    "custom": "Custom Label Studio XML config",
+}
+LABEL_TEMPLATES = tuple(LABEL_TEMPLATE_LABELS)
+LABEL_SELECTIONS = ("search", "rule")
 MASKING_METHODS = ("mask", "hash", "redact", "partial")
 SCORE_SCOPES = ("document", "source", "tenant")
 

@@ -1,0 +1,1 @@
+"""Labeling with Label Studio: pure parts (configs, labels, agreement)."""
