@@ -24,6 +24,7 @@ LABEL_TEMPLATE_LABELS = {
 }
 LABEL_TEMPLATES = tuple(LABEL_TEMPLATE_LABELS)
 LABEL_SELECTIONS = ("search", "rule")
+LABEL_PROJECT_STATUSES = ("importing", "ready", "failed")
 MASKING_METHODS = ("mask", "hash", "redact", "partial")
 SCORE_SCOPES = ("document", "source", "tenant")
 

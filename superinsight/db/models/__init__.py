@@ -15,6 +15,7 @@ from superinsight.db.models.business import (
 )
 from superinsight.db.models.core import Annotation, AuditLog, BillingRecord, Document, QualityIssue, Task
 from superinsight.db.models.graph import GraphEdge, GraphNode
+from superinsight.db.models.labeling import LabelingProject
 from superinsight.db.models.security import (
     IpWhitelist,
     Permission,
@@ -53,6 +54,7 @@ __all__ = [
     "GraphNode",
     "IndustryDataset",
     "IpWhitelist",
+    "LabelingProject",
     "NotificationReceipt",
     "Permission",
     "ProjectPermission",

@@ -115,6 +115,12 @@ class BillingRecord(TenantMixin, CreatedMixin, Base):
     period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     item: Mapped[str] = mapped_column(String(64))
+    # Annotation billing: whose work in which project, and the time Label Studio measured.
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("labeling_projects.id", ondelete="CASCADE"), index=True
+    )
+    annotator: Mapped[str | None] = mapped_column(String(255))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     quantity: Mapped[int] = mapped_column(BigInteger, default=0)
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal(0))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
