@@ -84,3 +84,18 @@ TRANSFORMATION_TYPES = (
     "template",
     "computed",
 )
+
+# Lineage and entity graph ----------------------------------------------------------------------
+GRAPH_NODE_TYPE_LABELS = {
+    "DataSource": "Data source",
+    "SyncJob": "Sync job",
+    "Transformation": "Transformation step",
+    "Document": "Document",
+    "Rule": "Business rule",
+    "QualityIssue": "Quality issue",
+    "Insight": "Insight",
+    "Entity": "Entity",
+}
+# What changed, waiting in the graph backlog: a sync run, a rule applied, an issue triaged,
+# a source's issues filed by scoring.
+GRAPH_CHANGES = ("run", "rule", "issue", "source_issues")
