@@ -12,4 +12,4 @@ RUN pip install --no-cache-dir --no-deps -e . && useradd --create-home workbench
 USER workbench
 
 EXPOSE 8501
-CMD ["sh", "-c", "superinsight migrate && streamlit run app.py --server.port 8501 --server.address 0.0.0.0"]
+CMD ["sh", "-c", "superinsight migrate && streamlit run serve.py --server.port 8501 --server.address 0.0.0.0"]

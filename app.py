@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.cookie import hand_over
 from ui.errors import shown
 from ui.feedback import md
 from ui.session import authenticate, resources, sign_out
@@ -17,6 +18,7 @@ if actor is None:
     # Every address shows the sign-in form (not "page not found"), and signing in
     # then opens the page that was asked for.
     addresses = ["documents", "sources", "sync", "rules", "insights", "quality", "health", "admin"]
+    hand_over()  # a sign-out or a refused cookie: the browser clears it
     st.navigation(
         [st.Page("app_pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
         + [st.Page("app_pages/sign_in.py", title="Sign in", url_path=address) for address in addresses],
@@ -50,5 +52,7 @@ if st.sidebar.button("Sign out"):
     sign_out()
     st.rerun()
 show_badge()
+with st.sidebar:
+    hand_over()  # a new sign-in: the browser keeps it in the cookie
 with shown():  # an unexpected error on any page: a message and an error id the log holds, no traceback
     navigation.run()

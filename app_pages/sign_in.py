@@ -8,7 +8,7 @@ from superinsight.services.errors import PasswordChangeRequiredError, ServiceErr
 from superinsight.services.security import passwords, sign_in, users
 from ui.errors import shown
 from ui.feedback import md
-from ui.session import MESSAGE, TOKEN, client_address, resources, single_sign_on
+from ui.session import MESSAGE, client_address, resources, signed_in, single_sign_on
 
 MUST_CHANGE = "sign_in_must_change_password"
 
@@ -28,14 +28,14 @@ if single_sign_on():
 if submitted:
     with shown():
         try:
-            signed_in = sign_in.sign_in(resources(), workspace.strip(), email, password, client_address())
+            signed = sign_in.sign_in(resources(), workspace.strip(), email, password, client_address())
         except PasswordChangeRequiredError as exc:
             st.session_state[MUST_CHANGE] = (workspace.strip(), email)
             st.warning(md(str(exc)))
         except ServiceError as exc:
             st.error(md(str(exc)))
         else:
-            st.session_state[TOKEN] = signed_in.token
+            signed_in(signed)
             st.rerun()
 
 must_change = st.session_state.get(MUST_CHANGE)
@@ -55,7 +55,7 @@ with st.expander("Change your password", expanded=must_change is not None):
                 st.error("The two new passwords differ; nothing was changed.")
             else:
                 try:
-                    signed_in = sign_in.sign_in(
+                    signed = sign_in.sign_in(
                         resources(),
                         change_workspace.strip(),
                         change_email,
@@ -67,7 +67,7 @@ with st.expander("Change your password", expanded=must_change is not None):
                     st.error(f"Not changed: {md(str(exc))}")
                 else:
                     st.session_state.pop(MUST_CHANGE, None)
-                    st.session_state[TOKEN] = signed_in.token
+                    signed_in(signed)
                     st.rerun()
 
 if not users.has_users(resources(), workspace.strip() or resources().settings.default_tenant):

@@ -10,6 +10,7 @@ from superinsight.resources import Resources
 from superinsight.services.context import Actor
 from superinsight.services.errors import AuthenticationError
 from superinsight.services.security import networks, sign_in
+from ui import cookie
 from ui.feedback import md
 
 TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
@@ -77,13 +78,19 @@ def _from_identity_provider() -> str | None:
         st.session_state[MESSAGE] = str(exc)
         st.logout()
         return None
-    st.session_state[TOKEN] = signed.token
+    signed_in(signed)
     return signed.token
+
+
+def signed_in(signed: sign_in.SignIn) -> None:
+    """Keep a new sign-in for this browser session, and in the cookie for reloads and other tabs."""
+    st.session_state[TOKEN] = signed.token
+    cookie.remember(signed.token, signed.expires_at)
 
 
 def authenticate() -> Actor | None:
     """Check this browser's session once per run; None means show the sign-in page."""
-    token = st.session_state.get(TOKEN) or _from_identity_provider()
+    token = st.session_state.get(TOKEN) or cookie.cookie_token() or _from_identity_provider()
     st.session_state.pop(ACTOR, None)
     if not token:
         return None
@@ -92,7 +99,9 @@ def authenticate() -> Actor | None:
     except AuthenticationError as exc:
         st.session_state.pop(TOKEN, None)
         st.session_state[MESSAGE] = str(exc)
+        cookie.forget()
         return None
+    st.session_state[TOKEN] = token
     st.session_state[ACTOR] = actor
     return actor
 
@@ -107,9 +116,11 @@ def current_actor() -> Actor:
 
 
 def sign_out() -> None:
+    """End the session on the server and have the browser clear its cookie: every tab is signed out."""
     token = st.session_state.pop(TOKEN, None)
     if token:
         sign_in.sign_out(resources(), token)
     st.session_state.pop(ACTOR, None)
+    cookie.forget()
     if single_sign_on() and st.user.get("is_logged_in"):
         st.logout()

@@ -40,7 +40,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app_url(data_dir: Path) -> Iterator[str]:
-    """The app as a user runs it: embedded defaults, demo data, `streamlit run app.py`."""
+    """The app as a user runs it: embedded defaults, demo data, `streamlit run serve.py`."""
     env = {**os.environ, "DATA_DIR": str(data_dir)}
     subprocess.run(
         [sys.executable, "-m", "superinsight.cli", "seed-demo", "--documents", "600"],
@@ -58,7 +58,7 @@ def app_url(data_dir: Path) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            "serve.py",
             "--server.headless",
             "true",
             "--server.port",
@@ -139,6 +139,34 @@ def test_a_deep_link_on_a_fresh_server_asks_for_sign_in(page: Page, app_url: str
     expect(page.get_by_role("heading", name="Sign in to SuperInsight")).to_be_visible()
     expect(page.get_by_text("Business rules")).to_have_count(0)
     page.screenshot(path=artifacts / "sign-in.png", full_page=True)
+
+
+def test_a_sign_in_lasts_across_reloads_and_tabs_until_sign_out(
+    page: Page, app_url: str, data_dir: Path, artifacts: Path
+) -> None:
+    page.goto(app_url)
+    sign_in(page, data_dir, role="viewer")
+    [kept] = [cookie for cookie in page.context.cookies() if cookie["name"] == "superinsight_session"]
+    assert kept["httpOnly"] and kept["sameSite"] == "Strict" and kept["value"] not in page.url
+    page.reload()
+    settle(page)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    tab = page.context.new_page()
+    tab.goto(f"{app_url}/health")
+    settle(tab)
+    expect(tab.get_by_role("heading", name="System health")).to_be_visible()
+    tab.screenshot(path=artifacts / "signed-in-new-tab.png", full_page=True)
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Sign in to SuperInsight")).to_be_visible()
+    page.reload()
+    settle(page)
+    expect(page.get_by_role("heading", name="Sign in to SuperInsight")).to_be_visible()
+    assert [c for c in page.context.cookies() if c["name"] == "superinsight_session"] == []
+    tab.reload()  # the session ended on the server: the other tab is signed out too
+    settle(tab)
+    expect(tab.get_by_role("heading", name="Sign in to SuperInsight")).to_be_visible()
+    page.screenshot(path=artifacts / "signed-out-after-reload.png", full_page=True)
 
 
 def test_overview_shows_the_demo_workbench(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
