@@ -66,6 +66,9 @@ def jsonl_lines(text: str) -> Iterator[Line]:
         except json.JSONDecodeError as exc:
             yield Line(number, problem=f"is not JSON ({exc.msg}, column {exc.colno})")
             continue
+        except RecursionError:  # the decoder recurses once per level and has no depth limit of its own
+            yield Line(number, problem="is nested too deep to read (hundreds of levels)")
+            continue
         if isinstance(value, dict):
             yield Line(number, value)
         else:

@@ -17,6 +17,9 @@ from typing import Any
 
 MAX_EXTERNAL_ID = 255
 MAX_TITLE = 1000
+MAX_NESTING = 32
+"""How deep JSON a person or a file supplies may nest: deeper is a mistake or an attack, and
+spelling it (canonical JSON, a store's JSON functions) recurses once per level."""
 
 _CANONICAL = json.JSONEncoder(
     sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
@@ -71,6 +74,19 @@ def hash_parts(title: str, content: str, metadata_json: str, tags_json: str) -> 
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels ({} is one level), found without recursing."""
+    level: list[Any] = [value]
+    for _ in range(limit):
+        level = [
+            item
+            for container in level
+            if isinstance(container, dict | list | tuple)
+            for item in (container.values() if isinstance(container, dict) else container)
+        ]
+    return any(isinstance(item, dict | list | tuple) for item in level)
+
+
 def _list_in(value: Any, path: str) -> str | None:
     """The first place a metadata value holds a list, if any."""
     if isinstance(value, list):
@@ -106,6 +122,8 @@ def check_document(
     labels belong in tags). A caller that has spelled metadata and tags as JSON
     already passes that text, which is searched faster than the values.
     """
+    if nested_deeper_than(doc.metadata, MAX_NESTING):
+        raise DocumentProblem("metadata", f"metadata is nested deeper than {MAX_NESTING} levels")
     try:
         parts = {
             "external_id": doc.external_id,

@@ -12,28 +12,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from superinsight.documents.record import MAX_NESTING
 from superinsight.services.errors import InvalidInputError
 
-MAX_DEPTH = 32
+MAX_DEPTH = MAX_NESTING
 MAX_ITEMS = 10_000
 MAX_FILTER_VALUES = 100
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def has_nul(value: Any) -> bool:
-    """A NUL character anywhere in a value, its keys or its items (no store keeps one)."""
-    stack = [value]  # a stack, not recursion: any depth is looked at without a RecursionError
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
 
 
 def _text_problem(value: str) -> str | None:
@@ -72,9 +57,14 @@ def text(value: str, what: str, max_length: int = 255) -> str:
     return value
 
 
+def unstorable(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
+    """What keeps a JSON-like value out of the stores (a NUL, a lone surrogate, nesting too deep), or None."""
+    return _first_problem(value, max_depth)
+
+
 def structure(value: Any, what: str, max_depth: int = MAX_DEPTH) -> Any:
     """A JSON-like value (metadata, a rule body) every store can keep: no NUL, valid Unicode, not too deep."""
-    if problem := _first_problem(value, max_depth):
+    if problem := unstorable(value, max_depth):
         raise InvalidInputError(f"{what} {problem}")
     return value
 

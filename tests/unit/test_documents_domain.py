@@ -11,16 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from superinsight.documents.record import (
+    MAX_NESTING,
     DocumentInput,
     DocumentProblem,
     canonical_json,
     check_document,
     content_hash,
     json_has_nul,
+    nested_deeper_than,
 )
 from superinsight.services.documents.writer import validate
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.inputs import has_nul
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
 metadata = st.dictionaries(st.text(max_size=10), json_scalars, max_size=5)
@@ -97,9 +98,47 @@ json_values = st.recursive(
 )
 
 
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
 @given(json_values)
 def test_a_nul_is_found_in_json_text_exactly_when_the_value_holds_one(value: object) -> None:
-    assert json_has_nul(canonical_json(value)) == has_nul(value)
+    assert json_has_nul(canonical_json(value)) == _holds_nul(value)
+
+
+@given(json_values, st.integers(0, 8))
+def test_nesting_is_measured_as_the_deepest_chain_of_containers(value: object, limit: int) -> None:
+    assert nested_deeper_than(value, limit) == (_depth(value) > limit)
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 2000, 100_000])
+def test_metadata_nested_too_deep_is_refused_before_it_is_spelled_as_json(depth: int) -> None:
+    metadata: dict[str, object] = {}
+    for _ in range(depth - 1):
+        metadata = {"k": metadata}
+    with pytest.raises(DocumentProblem, match=f"deeper than {MAX_NESTING} levels"):
+        check_document(DocumentInput("e", "t", "c", metadata))
+
+
+def test_metadata_nested_exactly_to_the_limit_is_kept() -> None:
+    metadata: dict[str, object] = {"leaf": 1}
+    for _ in range(MAX_NESTING - 1):
+        metadata = {"k": metadata}
+    check_document(DocumentInput("e", "t", "c", metadata))
+    assert canonical_json(metadata).count("{") == MAX_NESTING
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,9 @@ class SearchPage:
 
 def check_query(query: SearchQuery) -> None:
     inputs.text(query.text, "search text", 500)
-    for key, value in query.metadata:
+    inputs.values(query.source_ids, "sources")
+    inputs.values(query.tags, "tags")
+    for key, value in inputs.values(query.metadata, "metadata filters"):
         if not METADATA_KEY.match(key):
             raise InvalidInputError(f"metadata field {key!r} may only use letters, digits and _")
         inputs.text(value, f"value for {key}", 500)

@@ -18,7 +18,7 @@ from superinsight.services.documents import sources
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.writer import UpsertCounts
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.inputs import has_nul
+from superinsight.services.inputs import unstorable
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -163,8 +163,8 @@ def parse_text(name: str, data: bytes) -> ParsedUpload:
 
 def parse(name: str, data: bytes, **csv_columns: str) -> ParsedUpload:
     suffix = PurePath(name).suffix.lower()
-    if has_nul(name):
-        raise InvalidInputError("the file name contains a NUL character")
+    if problem := unstorable(name):
+        raise InvalidInputError(f"the file name {problem}")
     if suffix == ".csv":
         return parse_csv(name, data, **csv_columns)
     if suffix in (".jsonl", ".ndjson"):
@@ -179,6 +179,7 @@ def import_documents(resources: Resources, actor: Actor, parsed: ParsedUpload) -
     require(actor, "documents.edit")
     if not parsed.documents:
         raise InvalidInputError("there is nothing to import")
+    document_writer.validate(parsed.documents)  # before the Uploads source is made for a refused file
     source_id = sources.ensure_upload_source(resources, actor, UPLOAD_SOURCE)
     return document_writer.upsert_documents(
         resources, actor, source_id, parsed.documents, batch_size=len(parsed.documents)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import select, true
@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from superinsight.db import dialect
 from superinsight.db.models import Document
 from superinsight.resources import Resources
-from superinsight.rules.validation import FieldCatalog, RuleValidationError, validate_rule
+from superinsight.rules.validation import MAX_DEPTH, FieldCatalog, RuleValidationError, validate_rule
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.writer import documents_version
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.inputs import has_nul
+from superinsight.services.inputs import unstorable
 from superinsight.services.scoping import reach_key, visible_sources
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
 
@@ -90,8 +90,11 @@ def _metadata_keys(session: Session, actor: Actor) -> set[str]:
 
 def check_draft(draft: RuleDraft, catalog: FieldCatalog) -> None:
     problems: list[str] = []
-    if has_nul(asdict(draft)):
-        raise RuleInputError(["the rule contains a NUL character; remove it"])
+    # Each level of a condition is an operation and its list of arguments: two levels of
+    # nesting, and the draft and its body two more. Deeper than that is refused before the
+    # evaluator, the SQL compiler or a store sees it.
+    if problem := unstorable([getattr(draft, name) for name in DRAFT_FIELDS], max_depth=2 * MAX_DEPTH + 4):
+        raise RuleInputError([f"the rule {problem}; remove it"])
     if not draft.name.strip() or len(draft.name) > 255:
         problems.append("name: give the rule a name of 1 to 255 characters")
     if len(draft.description) > 10_000:

@@ -16,7 +16,7 @@ from superinsight.services import audit
 from superinsight.services.context import Actor, internal, require, require_whole_tenant
 from superinsight.services.documents.sources import add_source
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.inputs import has_nul
+from superinsight.services.inputs import unstorable
 from superinsight.services.scoping import visible_source, visible_sources
 from superinsight.sync import credentials as vault
 from superinsight.sync.connectors import Connector, SourceError, connect
@@ -61,8 +61,8 @@ def _checked(draft: SourceDraft) -> SourceDraft:
         raise InvalidInputError("a source name must be 1 to 255 characters")
     if draft.source_type not in SYNCED_SOURCE_TYPES:
         raise InvalidInputError(f"source type must be one of {', '.join(SYNCED_SOURCE_TYPES)}")
-    if has_nul((name, draft.config, draft.credentials or {})):
-        raise InvalidInputError("the source settings contain a NUL character")
+    if problem := unstorable([name, draft.config, draft.credentials or {}]):
+        raise InvalidInputError(f"the source settings: a value {problem}")
     allowed = CONFIG_KEYS[draft.source_type]
     config = {key: value for key, value in draft.config.items() if key in allowed and value not in (None, "")}
     return SourceDraft(name, draft.source_type, config, draft.credentials)

@@ -14,7 +14,7 @@ from superinsight.db.models import SyncJob, SyncRule, TransformationRule
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.inputs import has_nul
+from superinsight.services.inputs import unstorable
 from superinsight.services.scoping import visible_row, visible_source
 from superinsight.services.sync import connections
 from superinsight.services.sync import log as sync_log
@@ -51,8 +51,8 @@ def _checked(draft: JobDraft) -> JobDraft:
     name = draft.name.strip()
     if not name or len(name) > 255:
         raise InvalidInputError("a job name must be 1 to 255 characters")
-    if has_nul((name, draft.field_mapping, draft.steps, draft.cursor_field or "")):
-        raise InvalidInputError("the job settings contain a NUL character")
+    if problem := unstorable([name, draft.field_mapping, draft.steps, draft.cursor_field or ""]):
+        raise InvalidInputError(f"the job settings: a value {problem}")
     try:
         chosen = mode(draft.mode)
         checked_mapping = mapping.check(draft.field_mapping)
