@@ -22,6 +22,26 @@ class LabelStudioError(RuntimeError):
     """Label Studio answered, but not with what the workbench asked for."""
 
 
+# What a call to a connected Label Studio may raise besides the two errors above.
+CALL_ERRORS: tuple[type[Exception], ...] = (ApiError, httpx.HTTPError)
+
+
+def failure_message(exc: Exception) -> str:
+    """What went wrong, in words that name the problem (never the key itself)."""
+    if isinstance(exc, ApiError) and exc.status_code in (401, 403):
+        return (
+            f"Label Studio refused the API key (HTTP {exc.status_code}): set LABEL_STUDIO_API_KEY to a "
+            "legacy API token from Account & Settings"
+        )
+    if isinstance(exc, ApiError):
+        return f"Label Studio refused the request (HTTP {exc.status_code}): {str(exc.body)[:300]}"
+    if isinstance(exc, httpx.HTTPError):
+        return (
+            f"Label Studio could not be reached ({type(exc).__name__}); check LABEL_STUDIO_URL and the server"
+        )
+    return str(exc)
+
+
 class Annotator(Protocol):
     backend: str
 
@@ -34,6 +54,12 @@ class Annotator(Protocol):
     def export_tasks(self, project_id: int) -> list[dict[str, Any]]: ...
 
     def delete_project(self, project_id: int) -> None: ...
+
+    def project_url(self, project_id: int) -> str: ...
+
+    def task_counts(self, project_id: int) -> tuple[int, int]: ...
+
+    def user_emails(self) -> dict[int, str]: ...
 
 
 class NotConnected:
@@ -52,6 +78,15 @@ class NotConnected:
         raise LabelStudioNotConnectedError()
 
     def delete_project(self, project_id: int) -> None:
+        raise LabelStudioNotConnectedError()
+
+    def project_url(self, project_id: int) -> str:
+        raise LabelStudioNotConnectedError()
+
+    def task_counts(self, project_id: int) -> tuple[int, int]:
+        raise LabelStudioNotConnectedError()
+
+    def user_emails(self) -> dict[int, str]:
         raise LabelStudioNotConnectedError()
 
 
@@ -103,3 +138,16 @@ class LabelStudioAnnotator:
 
     def delete_project(self, project_id: int) -> None:
         self._client.projects.delete(id=project_id)
+
+    def project_url(self, project_id: int) -> str:
+        """Where an annotator opens the project's tasks."""
+        return f"{self._base_url}/projects/{project_id}/data"
+
+    def task_counts(self, project_id: int) -> tuple[int, int]:
+        """(tasks, tasks with at least one annotation), as Label Studio counts them."""
+        project = self._client.projects.get(id=project_id)
+        return int(project.task_number or 0), int(project.num_tasks_with_annotations or 0)
+
+    def user_emails(self) -> dict[int, str]:
+        """Label Studio user ids (an annotation's `completed_by`) to their emails."""
+        return {int(user.id): str(user.email) for user in self._client.users.list() if user.id is not None}

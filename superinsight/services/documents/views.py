@@ -18,6 +18,7 @@ from superinsight.db.models import (
     QualityIssue,
     SyncJob,
 )
+from superinsight.labeling.labels import label_names
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.figures import cached_for_documents
@@ -89,19 +90,6 @@ class AnnotationView:
     created_at: datetime
 
 
-def _labels(result: list[Any]) -> list[str]:
-    """The label names in a Label Studio annotation result, in order, without repeats."""
-    found: list[str] = []
-    for region in result:
-        value = region.get("value", {}) if isinstance(region, dict) else {}
-        for key in ("choices", "labels", "rectanglelabels", "taxonomy"):
-            for label in value.get(key, []) or []:
-                text = label if isinstance(label, str) else "/".join(map(str, label))
-                if text not in found:
-                    found.append(text)
-    return found
-
-
 def _lineage(
     session: Session, document: Document, source: str | None, rules: list[str], issues: int, annotations: int
 ) -> list[tuple[str, str]]:
@@ -161,7 +149,7 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
             )
         ).all()
         annotations = [
-            AnnotationView(row.completed_by, _labels(row.result), row.created_at)
+            AnnotationView(row.completed_by, label_names(row.result), row.created_at)
             for row in uow.session.scalars(
                 select(Annotation).where(Annotation.document_id == document.id).order_by(Annotation.id)
             )

@@ -1,0 +1,58 @@
+"""Reaching Label Studio: its state for the page, and its failures as messages that name the problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from superinsight.adapters.labelstudio import (
+    CALL_ERRORS,
+    LabelStudioError,
+    LabelStudioNotConnectedError,
+    failure_message,
+)
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, internal, require
+from superinsight.services.errors import ServiceError
+
+HOW_TO_CONNECT = (
+    "Set LABEL_STUDIO_URL (e.g. http://localhost:8080) and LABEL_STUDIO_API_KEY (a legacy API token "
+    "from Label Studio's Account & Settings) in the environment or .env, then restart the workbench."
+)
+
+
+class LabelingUnavailableError(ServiceError):
+    """Label Studio is not configured, not reachable, or refused the call; the message says which."""
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    connected: bool
+    message: str
+
+
+@contextmanager
+@internal("turns Label Studio's failures into messages inside guarded calls; checks and reads nothing")
+def reaching_label_studio() -> Iterator[None]:
+    try:
+        yield
+    except LabelStudioNotConnectedError as exc:
+        raise LabelingUnavailableError(str(exc)) from None
+    except LabelStudioError as exc:
+        raise LabelingUnavailableError(failure_message(exc)) from None
+    except CALL_ERRORS as exc:
+        raise LabelingUnavailableError(failure_message(exc)) from None
+
+
+def connection_state(resources: Resources, actor: Actor) -> ConnectionState:
+    """Whether Label Studio answers with the configured key, and if not, what to do about it."""
+    require(actor, "labeling.launch")
+    if resources.annotator.backend == "none":
+        return ConnectionState(False, f"Label Studio is not connected. {HOW_TO_CONNECT}")
+    try:
+        with reaching_label_studio():
+            resources.annotator.ping()
+    except LabelingUnavailableError as exc:
+        return ConnectionState(False, str(exc))
+    return ConnectionState(True, "Label Studio is connected.")
