@@ -9,6 +9,7 @@ import streamlit as st
 from superinsight.services.context import Actor
 from superinsight.services.insights import notifications
 from superinsight.services.insights import views as insights
+from ui.charts import as_text
 from ui.feedback import header, md, refusals
 from ui.session import current_actor, resources
 
@@ -22,6 +23,7 @@ def match_rates(actor: Actor) -> None:
         )
         return
     frame = pd.DataFrame([p.__dict__ for p in points])
+    frame["rule"] = as_text(frame["rule"])
     figure = px.line(
         frame,
         x="at",

@@ -10,6 +10,7 @@ from superinsight.services import overview
 from superinsight.services.context import Actor
 from superinsight.services.demo import seed as demo
 from superinsight.services.documents import views as document_views
+from ui.charts import as_text
 from ui.feedback import header, refusals
 from ui.jobs import track
 from ui.session import current_actor, resources
@@ -53,7 +54,11 @@ def arrivals(actor: Actor) -> None:
         st.caption("No documents have arrived yet.")
         return
     figure = px.area(
-        per_day, x="day", y="documents", color="source", labels={"day": "", "documents": "documents"}
+        per_day.assign(source=as_text(per_day["source"])),
+        x="day",
+        y="documents",
+        color="source",
+        labels={"day": "", "documents": "documents"},
     )
     figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend_title_text="")
     st.plotly_chart(figure, width="stretch")

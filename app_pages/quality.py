@@ -19,7 +19,7 @@ from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
-from ui.feedback import header, refusals, section
+from ui.feedback import header, md, refusals, section
 from ui.jobs import track
 from ui.pick import pick_many
 from ui.session import current_actor, resources
@@ -68,7 +68,7 @@ def score_cards(actor: Actor) -> None:
             else now.overall - before.overall
         )
         columns[position % len(columns)].metric(
-            now.source,
+            md(now.source),
             "—" if now.overall is None else f"{now.overall:.1f}",
             delta=None if delta is None else f"{delta:+.1f}",
             help=f"{now.documents:,} documents scored",

@@ -7,6 +7,7 @@ The real-workbench layer (test_pages.py and friends) checks the services behind 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -249,6 +250,57 @@ class TestInsights:
         assert "Apply to all documents" in page.at.info[0].value
         assert "Your inbox is empty" in page.texts("caption")
         assert not page.labels()
+
+
+HOSTILE_NAME = "<a href='https://evil.example'>Refunds</a> & <b>co</b>"
+
+
+def _legend(page: Page) -> list[str]:
+    """The names of the traces of every plotly chart on the page, as plotly receives them."""
+    return [
+        trace["name"]
+        for chart in page.at.get("plotly_chart")
+        for trace in json.loads(chart.proto.spec)["data"]
+    ]
+
+
+class TestNamesInCharts:
+    """Plotly reads a small HTML dialect in legends and hovers: typed names must arrive escaped."""
+
+    def test_a_source_name_with_tags_is_a_legend_entry_not_a_link(self, stubs: Stubs) -> None:
+        _overview(stubs, 120)
+        stubs.returns(
+            "superinsight.services.documents.views.documents_per_day",
+            [(date(2026, 11, 29), HOSTILE_NAME, 3)],
+        )
+        legend = _legend(open_page(stubs, "overview", "viewer"))
+        assert legend == [
+            "&lt;a href='https://evil.example'&gt;Refunds&lt;/a&gt; &amp; &lt;b&gt;co&lt;/b&gt;"
+        ]
+
+    def test_a_rule_name_with_tags_is_a_legend_entry_not_a_link(self, stubs: Stubs) -> None:
+        from superinsight.services.insights.views import RatePoint
+
+        _insights(stubs)
+        stubs.returns(
+            "superinsight.services.insights.views.match_rates",
+            [RatePoint(HOSTILE_NAME, NOW, 12, 0.1, "pass")],
+        )
+        legend = _legend(open_page(stubs, "insights", "viewer"))
+        assert legend == [
+            "&lt;a href='https://evil.example'&gt;Refunds&lt;/a&gt; &amp; &lt;b&gt;co&lt;/b&gt;"
+        ]
+
+    def test_a_source_name_on_a_score_card_is_text(self, stubs: Stubs) -> None:
+        from superinsight.services.quality.views import SourceScore
+
+        _quality(stubs)
+        score = SourceScore(
+            1, "**Support** [desk](http://evil.example)", 60, 90.0, 80.0, 100.0, 95.0, 70.0, 88.0, NOW
+        )
+        stubs.returns("superinsight.services.quality.views.latest", [(score, None)])
+        page = open_page(stubs, "quality", "viewer")
+        assert [m.label for m in page.at.metric] == [r"\*\*Support\*\* \[desk\](http\://evil.example)"]
 
 
 # --- Documents --------------------------------------------------------------------------------
