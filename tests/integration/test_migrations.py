@@ -111,3 +111,14 @@ def test_postgresql_documents_have_a_full_text_index(pg_url: str) -> None:
     engine.dispose()
     assert "USING gin" in definition
     assert "ix_documents_search_vector" in plan
+
+
+@pytest.mark.postgres_only
+def test_the_workbench_talks_to_postgresql_without_jit(pg_url: str) -> None:
+    """JIT compiling cost the workbench's short queries more than it saved (issue 18)."""
+    engine = build_engine(pg_url)
+    with engine.connect() as connection:
+        server_default = connection.scalar(text("SELECT boot_val FROM pg_settings WHERE name = 'jit'"))
+        ours = connection.scalar(text("SHOW jit"))
+    engine.dispose()
+    assert (server_default, ours) == ("on", "off")
