@@ -151,3 +151,17 @@ def template_config(template: str, classes: list[str] | None = None, custom: str
     else:
         config = custom
     return check_label_config(config)
+
+
+def verdict_prediction(template: str, classes: list[str]) -> list[dict[str, object]] | None:
+    """A rule's verdict as a pre-annotation: its matches get the first class (or "positive").
+
+    Only choice templates have a single answer a rule can propose; None for the others.
+    """
+    if template == "classification" and classes:
+        name, choice = "label", classes[0]
+    elif template == "sentiment":
+        name, choice = "sentiment", "positive"
+    else:
+        return None
+    return [{"from_name": name, "to_name": TEXT_KEY, "type": "choices", "value": {"choices": [choice]}}]
