@@ -53,16 +53,8 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
             from_cache=True,
         )
     with resources.uow() as uow:
-        matching = filtered_documents(uow.session, actor, query, select(Document.id)).subquery()
-        by_source = uow.session.execute(
-            select(func.coalesce(DataSource.name, "uploads"), func.count())
-            .select_from(Document)
-            .join(matching, matching.c.id == Document.id)
-            .outerjoin(DataSource, DataSource.id == Document.source_id)
-            .group_by(DataSource.name)
-            .order_by(func.count().desc())
-        ).all()
-        tags = uow.session.execute(_tag_counts(uow.session, matching)).all()
+        by_source = uow.session.execute(_source_counts(uow.session, actor, query)).all()
+        tags = uow.session.execute(_tag_counts(uow.session, actor, query)).all()
     computed = Facets(
         total=sum(count for _, count in by_source),
         by_source=[(name, count) for name, count in by_source],
@@ -82,13 +74,25 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
     return computed
 
 
-def _tag_counts(session: Session, matching: Any) -> Select[Any]:
-    tag = dialect.json_array_texts(session, Document.tags)
+# The matching rows are grouped where they are filtered: joining documents to a subquery
+# of their own matching ids read every match twice (issue 18).
+
+
+def _source_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
+    counted = select(func.coalesce(DataSource.name, "uploads"), func.count()).select_from(Document)
+    counted = counted.outerjoin(DataSource, DataSource.id == Document.source_id)
     return (
-        select(tag.c.value, func.count())
-        .select_from(Document)
-        .join(matching, matching.c.id == Document.id)
-        .join(tag, true())
+        filtered_documents(session, actor, query, counted)
+        .group_by(DataSource.name)
+        .order_by(func.count().desc())
+    )
+
+
+def _tag_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
+    tag = dialect.json_array_texts(session, Document.tags)
+    counted = select(tag.c.value, func.count()).select_from(Document).join(tag, true())
+    return (
+        filtered_documents(session, actor, query, counted)
         .group_by(tag.c.value)
         .order_by(func.count().desc(), tag.c.value)
         .limit(TOP_TAGS)
