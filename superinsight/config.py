@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         default=True,
         description="After a sync changes documents, queue quality scoring, rules and lineage.",
     )
+    graph_follow_ups: bool = Field(
+        default=True,
+        description=(
+            "After a change the graph shows (a sync, a rule applied, issues filed or triaged), queue the "
+            "graph backlog's drain at once; off, the scheduler's round catches up."
+        ),
+    )
     trusted_proxies: str = Field(
         default="",
         description=(

@@ -19,9 +19,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from superinsight.adapters.cache import Cache, MemoryCache, RedisCache
-from superinsight.adapters.graph import GraphStore, Neo4jGraph, RelationalGraph
+from superinsight.adapters.graph import GraphStore
 from superinsight.adapters.jobs import InProcessJobQueue, JobQueue, RQJobQueue
 from superinsight.adapters.labelstudio import Annotator, LabelStudioAnnotator, NotConnected
+from superinsight.adapters.neo4j_graph import Neo4jGraph
+from superinsight.adapters.relational_graph import RelationalGraph
 from superinsight.config import Settings, get_settings
 from superinsight.db.engine import build_engine, build_session_factory
 from superinsight.db.uow import UnitOfWork

@@ -8,7 +8,9 @@ from pathlib import Path
 import neo4j
 import pytest
 
-from superinsight.adapters.graph import Edge, GraphInputError, GraphStore, Neo4jGraph, Node, NodeRef
+from superinsight.adapters.graph import GraphStore, GraphUnavailableError
+from superinsight.adapters.neo4j_graph import Neo4jGraph
+from superinsight.lineage.values import Edge, GraphInputError, Node, NodeRef
 from superinsight.resources import build_resources
 from tests.conftest import make_settings
 
@@ -77,3 +79,13 @@ class TestLineage:
 
     def test_ping_answers(self, graph: GraphStore) -> None:
         graph.ping()
+
+
+def test_a_stopped_neo4j_is_reported_as_unavailable_and_nothing_hangs() -> None:
+    driver = neo4j.GraphDatabase.driver("bolt://127.0.0.1:9", auth=("neo4j", ""), connection_timeout=1)
+    stopped = Neo4jGraph(driver)
+    with pytest.raises(GraphUnavailableError):
+        stopped.ping()
+    with pytest.raises(GraphUnavailableError):
+        stopped.expand("acme", [SOURCE], None, None, 10)
+    driver.close()

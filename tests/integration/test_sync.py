@@ -815,10 +815,10 @@ class TestFollowUps:
                     break
                 time.sleep(0.1)
             assert scored and len(matched) == 5
-            from superinsight.adapters.graph import NodeRef
+            from superinsight.lineage.values import NodeRef
 
             deadline = time.monotonic() + 30
-            while len(res.graph.downstream("demo", NodeRef("Source", str(source_id)), 1)) < 10:
+            while len(res.graph.downstream("demo", NodeRef("DataSource", str(source_id)), 2)) < 11:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
         finally:

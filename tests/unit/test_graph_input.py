@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.adapters.graph import GraphInputError, check_depth, check_name, check_properties
+from superinsight.lineage.values import GraphInputError, check_depth, check_name, check_properties
 
 
 @given(st.text(max_size=80))

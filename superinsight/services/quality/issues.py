@@ -17,6 +17,7 @@ from superinsight.services import audit
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.scoping import visible_source, visible_sources
 from superinsight.vocabulary import ISSUE_STATUSES
 
@@ -281,5 +282,8 @@ def triage(
         audit.record(
             uow.session, actor, "quality_issue.triage", "quality_issue", None, after={"ids": ids, **changes}
         )
+        for issue_id in ids:
+            graph_backlog.note(uow.session, actor.tenant_id, "issue", issue_id)
         uow.commit()
+    graph_backlog.drain_soon(resources, actor.tenant_id)
     return len(ids)

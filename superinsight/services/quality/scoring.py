@@ -17,6 +17,7 @@ from superinsight.resources import Resources, current_resources
 from superinsight.rules.sqlfuncs import json_number, json_switch, json_text
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.documents import sources
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality.issues import Check
 from superinsight.services.quality.settings import quality_source
@@ -172,6 +173,7 @@ def score_source(
         )
         if file_issues:
             quality_issues.file(uow.session, actor.tenant_id, source_id, found, now)
+            graph_backlog.note(uow.session, actor.tenant_id, "source_issues", source_id)
             _notify_drops(
                 uow.session,
                 actor.tenant_id,
@@ -181,6 +183,8 @@ def score_source(
                 expectations,
             )
         uow.commit()
+    if file_issues:
+        graph_backlog.drain_soon(resources, actor.tenant_id)
     return result
 
 

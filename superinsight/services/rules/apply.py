@@ -29,6 +29,7 @@ from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.documents.writer import bump_version
 from superinsight.services.errors import NotFoundError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.rules.findings import learn_from_run, notify_run
 from superinsight.services.rules.matching import document_data, document_fields
@@ -181,7 +182,9 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
                 {"rule_id": rule.id, "run_id": run_id},
             )
         learn_from_run(uow.session, rule, summary, previous)
+        graph_backlog.note(uow.session, actor.tenant_id, "rule", rule_id)
         uow.commit()
+    graph_backlog.drain_soon(resources, actor.tenant_id)
     # Tags and "matched by this rule" filters changed: figures cached for the documents are stale.
     bump_version(resources, actor.tenant_id)
     report_progress(1.0, f"{matched:,} of {total:,} documents matched")

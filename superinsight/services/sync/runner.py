@@ -21,6 +21,7 @@ from superinsight.resources import Resources, current_resources
 from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.sync import connections
 from superinsight.services.sync import follow_ups as sync_follow_ups
 from superinsight.services.sync import log as sync_log
@@ -207,6 +208,8 @@ def _succeeded(resources: Resources, actor: Actor, plan: Plan, seconds: float) -
             counts_of(execution) | {"removed": removed, "seconds": round(seconds, 3)},
             plan.execution_id,
         )
+        if changed:
+            graph_backlog.note(uow.session, actor.tenant_id, "run", plan.execution_id)
         uow.commit()
     document_writer.bump_version(resources, actor.tenant_id)
     if changed:

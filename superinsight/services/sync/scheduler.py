@@ -14,6 +14,7 @@ from superinsight.db.models import SyncExecution, SyncJob
 from superinsight.resources import Resources
 from superinsight.services.context import internal, system_actor
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.sync.run_state import reap_stale
 from superinsight.services.sync.runs import enqueue_run, start_run
 from superinsight.sync import schedule
@@ -23,12 +24,13 @@ log = logging.getLogger(__name__)
 
 @internal("the scheduler's round, for every tenant: runs what guarded users scheduled")
 def tick(resources: Resources, now: datetime | None = None) -> dict[str, int]:
-    """Housekeeping a scheduler runs every few seconds: reap the dead, start due retries and schedules."""
+    """Housekeeping every few seconds: reap the dead, start due retries and schedules, catch the graph up."""
     now = now or utcnow()
     reaped = reap_stale(resources, now)
     retried = _dispatch_due_retries(resources, now)
     scheduled = _start_due_schedules(resources, now)
-    return {"reaped": reaped, "retried": retried, "scheduled": scheduled}
+    graph = graph_backlog.catch_up_stale(resources)
+    return {"reaped": reaped, "retried": retried, "scheduled": scheduled, "graph": graph}
 
 
 @internal("the scheduler's loop, for every tenant: runs what guarded users scheduled")

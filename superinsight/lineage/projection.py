@@ -1,0 +1,205 @@
+"""What the workbench looks like as a graph: nodes and edges decided from its rows, nothing read or written.
+
+DataSource -[:FEEDS]-> SyncJob -[:APPLIES {position}]-> Transformation
+SyncJob -[:PRODUCED {run, version}]-> Document -[:HAS_ISSUE]-> QualityIssue
+Rule -[:MATCHED {version}]-> Document -[:MENTIONS]-> Entity
+Insight -[:ABOUT]-> Rule
+
+Keys are the rows' ids (an entity's key is its field and its value, folded), so
+projecting a row twice lands on the same node. Nodes that belong to a data source
+carry its id in `source_id` (an uploaded document, which has none, carries
+`SOURCELESS`): a user narrowed to some sources sees only theirs. Labels from
+labeling (Document -[:LABELLED_IN]-> LabelingProject, entities from
+named-entity labels) join here once labeling records them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from superinsight.lineage.values import SOURCE_PROPERTY, Edge, Node, NodeRef, Scalar
+from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
+
+SOURCE, JOB, STEP, DOCUMENT = "DataSource", "SyncJob", "Transformation", "Document"
+RULE, ISSUE, INSIGHT, ENTITY = "Rule", "QualityIssue", "Insight", "Entity"
+LABELS = tuple(GRAPH_NODE_TYPE_LABELS)
+FEEDS, APPLIES, PRODUCED, MATCHED = "FEEDS", "APPLIES", "PRODUCED", "MATCHED"
+HAS_ISSUE, ABOUT, MENTIONS = "HAS_ISSUE", "ABOUT", "MENTIONS"
+# An uploaded document belongs to no source: only users who see every source see it.
+SOURCELESS = -1
+NAME_LENGTH = 200
+KEY_LENGTH = 255
+ENTITIES_PER_FIELD = 20
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    id: int
+    name: str
+    source_type: str
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: int
+    source_id: int
+    name: str
+    mode: str
+
+
+@dataclass(frozen=True)
+class StepRow:
+    id: int
+    job_id: int
+    source_id: int
+    position: int
+    transformation_type: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    source_id: int | None
+    job_id: int | None
+    run_id: int | None
+    version: int
+    title: str
+    external_id: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    id: int
+    name: str
+    version: int
+    severity: str
+    action: str
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    id: int
+    document_id: int | None
+    source_id: int | None
+    check_name: str
+    severity: str
+    status: str
+
+
+@dataclass(frozen=True)
+class InsightRow:
+    id: int
+    rule_id: int | None
+    title: str
+    insight_type: str
+
+
+@dataclass
+class Projection:
+    """Nodes and edges to merge; edges name their ends, so a node may come in a later batch."""
+
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+    def add(self, other: Projection) -> Projection:
+        self.nodes += other.nodes
+        self.edges += other.edges
+        return self
+
+
+def ref(label: str, row_id: int | str) -> NodeRef:
+    return NodeRef(label, str(row_id))
+
+
+def _sourced(source_id: int | None, **properties: Scalar) -> dict[str, Scalar]:
+    """A node's properties, with the source it belongs to."""
+    return properties | {SOURCE_PROPERTY: SOURCELESS if source_id is None else source_id}
+
+
+def source(row: SourceRow) -> Projection:
+    node = Node(ref(SOURCE, row.id), _sourced(row.id, name=row.name[:NAME_LENGTH], type=row.source_type))
+    return Projection([node])
+
+
+def job(row: JobRow, steps: Sequence[StepRow] = ()) -> Projection:
+    here = ref(JOB, row.id)
+    projection = Projection(
+        [Node(here, _sourced(row.source_id, name=row.name[:NAME_LENGTH], mode=row.mode))],
+        [Edge(ref(SOURCE, row.source_id), here, FEEDS)],
+    )
+    for step in steps:
+        name = f"{step.position}. {step.transformation_type}"
+        projection.nodes.append(Node(ref(STEP, step.id), _sourced(step.source_id, name=name)))
+        projection.edges.append(Edge(here, ref(STEP, step.id), APPLIES, {"position": step.position}))
+    return projection
+
+
+def entity_values(value: Any) -> list[str]:
+    """The entity names a metadata value holds: a scalar, or the scalars of a list; blanks dropped."""
+    values = value if isinstance(value, list) else [value]
+    names = [
+        " ".join(str(v).split())
+        for v in values
+        if isinstance(v, str | int | float) and not isinstance(v, bool)
+    ]
+    return list(dict.fromkeys(name for name in names if name))[:ENTITIES_PER_FIELD]
+
+
+def entity(field_name: str, name: str) -> Node:
+    """An entity is its field and its name, case and spacing folded: "ACME  Corp" is "acme corp"."""
+    key = f"{field_name}:{name.casefold()}"[:KEY_LENGTH]
+    return Node(NodeRef(ENTITY, key), {"name": name[:NAME_LENGTH], "field": field_name})
+
+
+def document(row: DocumentRow, entity_fields: Iterable[str] = ()) -> Projection:
+    here = ref(DOCUMENT, row.id)
+    properties = _sourced(
+        row.source_id,
+        name=row.title[:NAME_LENGTH],
+        external_id=row.external_id[:NAME_LENGTH],
+        version=row.version,
+    )
+    projection = Projection([Node(here, properties)])
+    if row.job_id is not None:
+        produced: dict[str, Scalar] = {"version": row.version, "run": row.run_id}
+        projection.edges.append(Edge(ref(JOB, row.job_id), here, PRODUCED, produced))
+    for field_name in entity_fields:
+        for name in entity_values(row.metadata.get(field_name)):
+            node = entity(field_name, name)
+            projection.nodes.append(node)
+            projection.edges.append(Edge(here, node.ref, MENTIONS))
+    return projection
+
+
+def rule(row: RuleRow) -> Projection:
+    properties: dict[str, Scalar] = {"name": row.name[:NAME_LENGTH], "version": row.version}
+    return Projection(
+        [Node(ref(RULE, row.id), properties | {"severity": row.severity, "action": row.action})]
+    )
+
+
+def matches(rule_id: int, version: int, document_ids: Iterable[int]) -> Projection:
+    here = ref(RULE, rule_id)
+    return Projection(
+        edges=[Edge(here, ref(DOCUMENT, d), MATCHED, {"version": version}) for d in document_ids]
+    )
+
+
+def issue(row: IssueRow) -> Projection:
+    here = ref(ISSUE, row.id)
+    properties: dict[str, Scalar] = {"name": row.check_name[:NAME_LENGTH], "severity": row.severity}
+    projection = Projection([Node(here, _sourced(row.source_id, status=row.status, **properties))])
+    if row.document_id is not None:
+        projection.edges.append(Edge(ref(DOCUMENT, row.document_id), here, HAS_ISSUE))
+    return projection
+
+
+def insight(row: InsightRow) -> Projection:
+    here = ref(INSIGHT, row.id)
+    projection = Projection([Node(here, {"name": row.title[:NAME_LENGTH], "type": row.insight_type})])
+    if row.rule_id is not None:
+        projection.edges.append(Edge(here, ref(RULE, row.rule_id), ABOUT))
+    return projection

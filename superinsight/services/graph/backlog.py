@@ -1,0 +1,110 @@
+"""The graph backlog: changes noted with the change itself, projected later, in order, exactly once in effect.
+
+A service that changes what the graph shows notes it (`note`) in its own unit of
+work, so the note commits or vanishes with the change. `drain` projects notes in
+id order and deletes each batch only after its projection has landed: a stopped
+graph store leaves the backlog as it was (nothing lost), and a batch projected
+twice (a drain that died after writing, before deleting) merges onto the same
+nodes and edges (nothing duplicated).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from superinsight.db.base import utcnow
+from superinsight.db.models.graph import GraphBacklog
+from superinsight.resources import Resources, current_resources
+from superinsight.services.context import Actor, internal, require
+from superinsight.services.graph import project
+
+log = logging.getLogger(__name__)
+DRAIN_BATCH = 100
+STALE = timedelta(seconds=30)
+PROJECTORS = {
+    "run": project.project_run,
+    "rule": project.project_rule,
+    "issue": project.project_issue,
+    "source_issues": project.project_source_issues,
+}
+
+
+@internal("adds a note to a guarded caller's own unit of work for its own tenant")
+def note(session: Session, tenant_id: str, kind: str, ref_id: int) -> None:
+    session.add(GraphBacklog(tenant_id=tenant_id, kind=kind, ref_id=ref_id))
+
+
+@internal("queues the drain of a tenant's backlog after a guarded change of that tenant")
+def drain_soon(resources: Resources, tenant_id: str) -> str | None:
+    """Queue a drain now (unless settings leave it to the scheduler's round); returns the job id."""
+    if not resources.settings.graph_follow_ups:
+        return None
+    with resources.active():
+        return resources.jobs.enqueue(drain_job, tenant_id)
+
+
+@internal("a job queued after a guarded change, for the tenant that made it")
+def drain_job(tenant_id: str) -> int:
+    return drain(current_resources(), tenant_id)
+
+
+@internal("projects what guarded services noted for this tenant; reads and writes only that tenant's graph")
+def drain(resources: Resources, tenant_id: str) -> int:
+    """Project the tenant's backlog in order; returns how many notes were handled."""
+    handled = 0
+    while True:
+        with resources.uow() as uow:
+            notes = uow.session.execute(
+                select(GraphBacklog.id, GraphBacklog.kind, GraphBacklog.ref_id)
+                .where(GraphBacklog.tenant_id == tenant_id)
+                .order_by(GraphBacklog.id)
+                .limit(DRAIN_BATCH)
+            ).all()
+        if not notes:
+            return handled
+        for kind, ref_id in dict.fromkeys((kind, ref_id) for _, kind, ref_id in notes):
+            PROJECTORS[kind](resources, tenant_id, ref_id)
+        with resources.uow() as uow:
+            uow.session.execute(delete(GraphBacklog).where(GraphBacklog.id.in_([row[0] for row in notes])))
+            uow.commit()
+        handled += len(notes)
+
+
+def pending(resources: Resources, actor: Actor) -> int:
+    """How many changes wait to reach the graph (more than none while it is down)."""
+    require(actor, "documents.view")
+    with resources.uow() as uow:
+        count = uow.session.scalar(
+            select(func.count()).select_from(GraphBacklog).where(GraphBacklog.tenant_id == actor.tenant_id)
+        )
+        return int(count or 0)
+
+
+def catch_up(resources: Resources, actor: Actor) -> int:
+    """Project what waits now (after the graph store came back); returns how many notes were handled."""
+    require(actor, "sources.manage")
+    return drain(resources, actor.tenant_id)
+
+
+@internal("the scheduler's round, for every tenant: finishes projections guarded changes noted")
+def catch_up_stale(resources: Resources) -> int:
+    """Queue a drain for each tenant whose notes waited too long (the store was down), if it answers now."""
+    with resources.uow() as uow:
+        tenants = uow.session.scalars(
+            select(GraphBacklog.tenant_id).where(GraphBacklog.created_at < utcnow() - STALE).distinct()
+        ).all()
+    if not tenants:
+        return 0
+    try:
+        resources.graph.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure of the probe means still down; the next round asks again
+        log.info("graph store still unreachable, %d tenant(s) wait: %s", len(tenants), exc)
+        return 0
+    with resources.active():
+        for tenant_id in tenants:
+            resources.jobs.enqueue(drain_job, tenant_id)
+    return len(tenants)

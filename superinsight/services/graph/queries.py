@@ -1,0 +1,214 @@
+"""The questions analysts ask of the graph, with the same answers on Neo4j and on the graph tables.
+
+Every walk is bounded: a depth of at most `MAX_DEPTH` hops, at most `MAX_NODES`
+nodes shown and `HOP_LIMIT` links read per hop, so a question about a hub answers
+in bounded time and says it stopped short. A user narrowed to some sources walks
+only through their sources' nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from superinsight.lineage import walks
+from superinsight.lineage.projection import (
+    ABOUT,
+    APPLIES,
+    DOCUMENT,
+    ENTITY,
+    FEEDS,
+    HAS_ISSUE,
+    INSIGHT,
+    ISSUE,
+    JOB,
+    MATCHED,
+    MENTIONS,
+    PRODUCED,
+    RULE,
+    SOURCE,
+    STEP,
+)
+from superinsight.lineage.values import Edge, Hop, Node, NodeRef, Scalar
+from superinsight.resources import Resources
+from superinsight.services import inputs
+from superinsight.services.context import Actor, require
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.graph.reach import answering, sees, shown, visible_start
+
+MAX_DEPTH = 4
+MAX_NODES = 300
+HOP_LIMIT = 2_000
+PATH_DEPTH = 8
+PATH_NODES = 5_000
+IMPACT_DEPTH = 3
+SEARCH_READ = 200
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    center: Node
+    nodes: list[Node]
+    edges: list[Edge]
+    depth_of: dict[NodeRef, int]
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a document came from and what it has been through, each part in a stable order."""
+
+    document: Node
+    sources: list[Node] = field(default_factory=list)
+    runs: list[tuple[Node, dict[str, Scalar]]] = field(default_factory=list)
+    steps: list[Node] = field(default_factory=list)
+    rules: list[tuple[Node, dict[str, Scalar]]] = field(default_factory=list)
+    insights: list[Node] = field(default_factory=list)
+    issues: list[Node] = field(default_factory=list)
+    entities: list[Node] = field(default_factory=list)
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Impact:
+    start: Node
+    counts: dict[str, int]
+
+
+def _expander(resources: Resources, actor: Actor) -> walks.Expand:
+    def expand(refs: Sequence[NodeRef], rel_types: Sequence[str] | None) -> list[Hop]:
+        return resources.graph.expand(actor.tenant_id, refs, rel_types, actor.source_ids, HOP_LIMIT)
+
+    return expand
+
+
+def _start(resources: Resources, actor: Actor, ref: NodeRef) -> Node:
+    found = resources.graph.nodes(actor.tenant_id, [ref])
+    node = visible_start(actor, found[0] if found else None, f"{ref.label} {ref.key}")
+    if node.ref.label == ENTITY and actor.source_ids is not None:
+        # An entity belongs to no source: a narrowed user sees it only through a document of theirs.
+        visible_start(actor, node if _expander(resources, actor)([ref], [MENTIONS]) else None, "that entity")
+    return node
+
+
+def _kept(display: Callable[[Node], Node | None], nodes: Sequence[Node]) -> dict[NodeRef, Node]:
+    return {node.ref: shown for node in nodes if (shown := display(node)) is not None}
+
+
+def neighbourhood(resources: Resources, actor: Actor, ref: NodeRef, depth: int) -> Neighbourhood:
+    """Everything within `depth` hops of a node, either way, nearest first."""
+    require(actor, "documents.view")
+    if not 1 <= depth <= MAX_DEPTH:
+        raise InvalidInputError(f"depth must be between 1 and {MAX_DEPTH}")
+    with answering(resources):
+        start = _start(resources, actor, ref)
+        graph = walks.neighbourhood(start, _expander(resources, actor), depth, MAX_NODES, HOP_LIMIT)
+    display = shown(resources, actor)
+    nodes = _kept(display, list(graph.nodes.values()))
+    center = nodes.get(start.ref)
+    if center is None:
+        raise InvalidInputError("that entity is hidden by a masking rule")
+    edges = [e for e in graph.edges.values() if e.source in nodes and e.target in nodes]
+    depth_of = {ref: level for ref, level in graph.depth_of.items() if ref in nodes}
+    return Neighbourhood(center, list(nodes.values()), edges, depth_of, graph.truncated)
+
+
+def lineage(resources: Resources, actor: Actor, document_id: int) -> Lineage:
+    """A document's source, runs and steps, the rules that matched it and their insights, issues, entities."""
+    require(actor, "documents.view")
+    expand = _expander(resources, actor)
+    with answering(resources):
+        document = _start(resources, actor, NodeRef(DOCUMENT, str(document_id)))
+        near = expand([document.ref], None)
+        further = [hop.other.ref for hop in near if hop.other.ref.label in (JOB, RULE)]
+        far = expand(further, [FEEDS, APPLIES, ABOUT]) if further else []
+    display = shown(resources, actor)
+    nodes = _kept(display, [hop.other for hop in near + far])
+
+    def of(hops: list[Hop], label: str, rel_type: str) -> list[Hop]:
+        return [
+            h
+            for h in hops
+            if h.other.ref.label == label and h.edge.rel_type == rel_type and h.other.ref in nodes
+        ]
+
+    return Lineage(
+        document=display(document) or document,
+        sources=[nodes[h.other.ref] for h in of(far, SOURCE, FEEDS)],
+        runs=[(nodes[h.other.ref], h.edge.properties) for h in of(near, JOB, PRODUCED)],
+        steps=sorted(
+            (nodes[h.other.ref] for h in of(far, STEP, APPLIES)), key=lambda n: str(n.properties.get("name"))
+        ),
+        rules=[(nodes[h.other.ref], h.edge.properties) for h in of(near, RULE, MATCHED)],
+        insights=[nodes[h.other.ref] for h in of(far, INSIGHT, ABOUT)],
+        issues=[nodes[h.other.ref] for h in of(near, ISSUE, HAS_ISSUE)],
+        entities=[nodes[h.other.ref] for h in of(near, ENTITY, MENTIONS)],
+        truncated=len(near) >= HOP_LIMIT or len(far) >= HOP_LIMIT,
+    )
+
+
+def impact(resources: Resources, actor: Actor, ref: NodeRef) -> Impact:
+    """What depends on a source, job or rule: how many nodes of each type lie downstream, and its insights."""
+    require(actor, "documents.view")
+    if ref.label not in (SOURCE, JOB, RULE):
+        raise InvalidInputError("impact is for a data source, a sync job or a rule")
+    with answering(resources):
+        start = _start(resources, actor, ref)
+        counts = resources.graph.reach_counts(actor.tenant_id, ref, IMPACT_DEPTH, actor.source_ids)
+        if ref.label == RULE:
+            about = [h for h in _expander(resources, actor)([ref], [ABOUT]) if h.edge.target == ref]
+            if about:
+                counts[INSIGHT] = len(about)
+    return Impact(start, counts)
+
+
+def shortest_path(resources: Resources, actor: Actor, start: NodeRef, goal: NodeRef) -> list[Node] | None:
+    """The nodes of a shortest path between two nodes (both ends included), None if none is near enough."""
+    require(actor, "documents.view")
+    with answering(resources):
+        first, last = _start(resources, actor, start), _start(resources, actor, goal)
+        try:
+            hops = walks.shortest_path(
+                first.ref, last.ref, _expander(resources, actor), PATH_DEPTH, PATH_NODES, HOP_LIMIT
+            )
+        except walks.TooBigError as exc:
+            raise InvalidInputError(f"too big to answer: {exc}") from None
+    if hops is None:
+        return None
+    nodes = _kept(shown(resources, actor), [first, *(hop.other for hop in hops)])
+    if len(nodes) != len(hops) + 1:
+        raise InvalidInputError("the path passes through an entity a masking rule hides")
+    return list(nodes.values())
+
+
+def co_occurring(
+    resources: Resources, actor: Actor, entity: NodeRef, limit: int = 10
+) -> list[tuple[Node, int]]:
+    """The entities mentioned most often in the same documents as this one, with how many documents."""
+    require(actor, "documents.view")
+    if entity.label != ENTITY:
+        raise InvalidInputError("co-occurrence is for an entity")
+    if not 1 <= limit <= 100:
+        raise InvalidInputError("ask for 1 to 100 entities")
+    with answering(resources):
+        _start(resources, actor, entity)
+        found = resources.graph.co_occurring(actor.tenant_id, entity, actor.source_ids, limit)
+    display = shown(resources, actor)
+    return [(node, count) for other, count in found if (node := display(other)) is not None]
+
+
+def search(resources: Resources, actor: Actor, text: str, limit: int = 20) -> list[Node]:
+    """Nodes whose name holds the text (or whose key is it): what the page's search box offers."""
+    require(actor, "documents.view")
+    wanted = inputs.text(text, "the search", 200).strip()
+    if not wanted:
+        return []
+    with answering(resources):
+        found = [
+            node for node in resources.graph.find(actor.tenant_id, wanted, SEARCH_READ) if sees(actor, node)
+        ]
+        if actor.source_ids is not None:
+            expand = _expander(resources, actor)
+            found = [n for n in found if n.ref.label != ENTITY or expand([n.ref], [MENTIONS])]
+    display = shown(resources, actor)
+    return [node for node in map(display, found) if node is not None][:limit]

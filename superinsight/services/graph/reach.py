@@ -1,0 +1,73 @@
+"""What of the graph an actor may see: their sources' nodes, document text and entities as masking allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from superinsight.adapters.graph import GraphUnavailableError
+from superinsight.lineage.projection import DOCUMENT, ENTITY
+from superinsight.lineage.values import SOURCE_PROPERTY, Node
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, internal
+from superinsight.services.documents.masking import Masker, masker
+from superinsight.services.errors import NotFoundError, ServiceError
+
+
+class GraphDownError(ServiceError):
+    """The graph store does not answer; the rest of the workbench works and changes wait in the backlog."""
+
+
+@internal("turns a store's failure into a message inside guarded queries; reads nothing itself")
+@contextmanager
+def answering(resources: Resources) -> Iterator[None]:
+    """A stopped graph store becomes a message a page shows, not an error id."""
+    try:
+        yield
+    except GraphUnavailableError as exc:
+        store = "Neo4j" if resources.graph.backend == "neo4j" else "the graph store"
+        raise GraphDownError(
+            f"{store} does not answer, so the graph cannot be shown now; the rest of the workbench works, "
+            "and changes wait in the backlog until it is back"
+        ) from exc
+
+
+@internal("decides on a node a guarded query already read; reads nothing itself")
+def sees(actor: Actor, node: Node) -> bool:
+    """A source's nodes are the actor's if the source is; rules, insights, entities are reached via them."""
+    source_id = node.properties.get(SOURCE_PROPERTY)
+    return source_id is None or actor.sees_source(int(source_id))
+
+
+@internal("builds the display of nodes for a guarded query that already checked its actor")
+def shown(resources: Resources, actor: Actor) -> Callable[[Node], Node | None]:
+    """A node as the actor may see it: document names masked, entities masking would change hidden."""
+    with resources.uow() as uow:
+        mask = masker(resources, uow.session, actor)
+    return lambda node: _shown(mask, node)
+
+
+def _shown(mask: Masker, node: Node) -> Node | None:
+    if not mask.active:
+        return node
+    properties = dict(node.properties)
+    name = str(properties.get("name") or "")
+    if node.ref.label == DOCUMENT:
+        properties["name"] = mask.value("title", name)
+        properties["external_id"] = mask.value("external_id", str(properties.get("external_id") or ""))
+    if node.ref.label == ENTITY:
+        field = str(properties.get("field") or "")
+        # An entity's key spells its value: one that masking would change is not shown at all.
+        if mask.hides_metadata(field) or mask.value("metadata", {field: name}).get(field) != name:
+            return None
+    return replace(node, properties=properties)
+
+
+@internal("checks a start node for a guarded query that already checked its actor")
+def visible_start(actor: Actor, node: Node | None, what: str) -> Node:
+    if node is None or not sees(actor, node):
+        raise NotFoundError(
+            f"{what} is not in the graph (yet): a sync, a rule applied or a rebuild puts it there"
+        )
+    return node

@@ -1,0 +1,337 @@
+"""The graph services on Neo4j and on the embedded graph tables: projection, backlog, questions, reach.
+
+Every test runs against SQLite's and PostgreSQL's graph tables and a real Neo4j,
+with the same assertions, so the answers agree. Each test works in a tenant of
+its own (the Neo4j server is shared by the session).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from superinsight.db.models import AuditLog, BusinessInsight, Document, QualityIssue
+from superinsight.db.models.graph import GraphBacklog
+from superinsight.lineage.values import NodeRef
+from superinsight.resources import Resources, build_resources
+from superinsight.services.context import Actor, role_actor
+from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from superinsight.services.graph import backlog, queries, settings
+from superinsight.services.quality import issues as quality_issues
+from superinsight.services.rules import apply as rule_apply
+from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import drafts as rule_drafts
+from superinsight.services.sync import connections
+from superinsight.services.sync import jobs as sync_jobs
+from superinsight.services.sync import runs as sync_runs
+from tests.conftest import make_settings
+
+MAPPING = {"external_id": "id", "title": "title", "content": "body", "metadata.*": ""}
+RECORDS = [
+    {"id": 1, "title": "Invoice ACME", "body": "x", "customer": "ACME", "vendor": "Globex"},
+    {"id": 2, "title": "Refund acme", "body": "x", "customer": "acme ", "vendor": "Initech"},
+    {"id": 3, "title": "Order Umbrella", "body": "x", "customer": "Umbrella", "vendor": "Globex"},
+    {"id": 4, "title": "Note Umbrella", "body": "x", "customer": "Umbrella"},
+]
+ACME, UMBRELLA = NodeRef("Entity", "customer:acme"), NodeRef("Entity", "customer:umbrella")
+GLOBEX, INITECH = NodeRef("Entity", "vendor:globex"), NodeRef("Entity", "vendor:initech")
+
+
+def build(request: pytest.FixtureRequest, tmp_path: Path, **overrides: object) -> Resources:
+    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
+    if request.param == "neo4j":
+        overrides.setdefault("neo4j_uri", request.getfixturevalue("neo4j_uri"))
+    values = {
+        "files_root": tmp_path / "files",
+        "sync_follow_ups": False,
+        "graph_follow_ups": False,
+    } | overrides
+    return build_resources(make_settings(tmp_path, url, **values))
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "neo4j"])
+def res(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Resources]:
+    built = build(request, tmp_path)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def analyst() -> Actor:
+    return role_actor(f"g{uuid.uuid4().hex[:10]}", "analyst")
+
+
+def finish(res: Resources, job_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while not res.jobs.status(job_id).done:
+        assert time.monotonic() < deadline, "job did not finish"
+        time.sleep(0.05)
+    assert res.jobs.status(job_id).state == "finished", res.jobs.status(job_id).error
+
+
+def sync(res: Resources, actor: Actor, name: str, records: list[dict[str, object]]) -> tuple[int, int, int]:
+    """A JSON Lines source synced once; returns (source id, job id, run id)."""
+    folder = res.settings.effective_files_root / actor.tenant_id
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    source_id = connections.create_source(
+        res, actor, connections.SourceDraft(name, "jsonl", {"path": f"{name}.jsonl"})
+    )
+    draft = sync_jobs.JobDraft(
+        f"{name} job", source_id, "full_refresh_append", MAPPING, [{"type": "trim", "field": "title"}]
+    )
+    job_id = sync_jobs.create_job(res, actor, draft)
+    run_id = sync_runs.start_run(res, actor, job_id)
+    deadline = time.monotonic() + 60
+    while sync_runs.get_run(res, actor, run_id).status in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert sync_runs.get_run(res, actor, run_id).status == "succeeded"
+    return source_id, job_id, run_id
+
+
+def doc_id(res: Resources, actor: Actor, external_id: str, source_id: int) -> int:
+    with res.uow() as uow:
+        found = uow.session.scalar(
+            select(Document.id).where(
+                Document.tenant_id == actor.tenant_id,
+                Document.external_id == external_id,
+                Document.source_id == source_id,
+            )
+        )
+    assert found is not None
+    return found
+
+
+def waiting(res: Resources, actor: Actor) -> list[tuple[str, int]]:
+    with res.uow() as uow:
+        rows = uow.session.execute(
+            select(GraphBacklog.kind, GraphBacklog.ref_id)
+            .where(GraphBacklog.tenant_id == actor.tenant_id)
+            .order_by(GraphBacklog.id)
+        )
+        return [(kind, ref_id) for kind, ref_id in rows]
+
+
+@dataclass
+class World:
+    source_id: int
+    job_id: int
+    run_id: int
+    rule_id: int
+    insight_id: int
+    docs: dict[str, str]
+
+
+def world(res: Resources, actor: Actor) -> World:
+    """Entities marked, a source synced, a rule applied that files issues, all drained into the graph."""
+    finish(res, settings.set_entity_fields(res, actor, ["customer", "vendor"]))
+    source_id, job_id, run_id = sync(res, actor, "Events", RECORDS)
+    rule = rule_commands.create_rule(
+        res,
+        actor,
+        rule_drafts.RuleDraft(
+            "Globex", {"==": [{"var": "metadata.vendor"}, "Globex"]}, action="quality_issue"
+        ),
+    )
+    with res.uow() as uow:
+        insight = BusinessInsight(
+            tenant_id=actor.tenant_id, rule_id=rule.id, insight_type="spike", title="Globex up"
+        )
+        uow.session.add(insight)
+        uow.commit()
+        insight_id = insight.id
+    rule_apply.apply_rule(res, actor, rule.id, rule_apply.new_run(res, actor, rule.id))
+    assert waiting(res, actor) == [("run", run_id), ("rule", rule.id)]
+    backlog.drain(res, actor.tenant_id)
+    docs = {str(r["id"]): str(doc_id(res, actor, str(r["id"]), source_id)) for r in RECORDS}
+    return World(source_id, job_id, run_id, rule.id, insight_id, docs)
+
+
+def names(nodes: list[object]) -> list[str]:
+    return [str(node.properties["name"]) for node in nodes]  # type: ignore[attr-defined]
+
+
+class TestProjection:
+    def test_a_sync_and_a_rule_apply_are_noted_then_drained_into_the_graph(
+        self, res: Resources, analyst: Actor
+    ) -> None:
+        w = world(res, analyst)
+        assert waiting(res, analyst) == []
+        below = res.graph.downstream(analyst.tenant_id, NodeRef("DataSource", str(w.source_id)), 3)
+        assert NodeRef("SyncJob", str(w.job_id)) in below
+        assert {NodeRef("Document", d) for d in w.docs.values()} <= below
+        assert {ACME, UMBRELLA, GLOBEX, INITECH} <= below
+        assert len([ref for ref in below if ref.label == "Transformation"]) == 1
+        matched = res.graph.downstream(analyst.tenant_id, NodeRef("Rule", str(w.rule_id)), 1)
+        assert matched == {NodeRef("Document", w.docs["1"]), NodeRef("Document", w.docs["3"])}
+
+    def test_draining_again_and_rebuilding_add_no_node_or_edge(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        size = res.graph.size(analyst.tenant_id)
+        assert size[0] > 10 and size[1] > 10
+        with res.uow() as uow:
+            for kind, ref_id in [("run", w.run_id), ("rule", w.rule_id), ("source_issues", w.source_id)]:
+                backlog.note(uow.session, analyst.tenant_id, kind, ref_id)
+            uow.commit()
+        assert backlog.drain(res, analyst.tenant_id) == 3
+        assert res.graph.size(analyst.tenant_id) == size
+        finish(res, settings.start_rebuild(res, analyst))
+        assert res.graph.size(analyst.tenant_id) == size
+
+    def test_triage_is_noted_and_the_issue_node_follows(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        with res.uow() as uow:
+            issue_id = uow.session.scalar(
+                select(QualityIssue.id).where(QualityIssue.document_id == int(w.docs["3"]))
+            )
+        assert issue_id is not None
+        quality_issues.triage(res, analyst, [issue_id], status="resolved")
+        assert ("issue", issue_id) in waiting(res, analyst)
+        backlog.drain(res, analyst.tenant_id)
+        lineage = queries.lineage(res, analyst, int(w.docs["3"]))
+        assert [(issue.ref.key, issue.properties["status"]) for issue in lineage.issues] == [
+            (str(issue_id), "resolved")
+        ]
+
+
+class TestQuestions:
+    def test_lineage_of_a_document(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        lineage = queries.lineage(res, analyst, int(w.docs["1"]))
+        assert lineage.document.properties["name"] == "Invoice ACME"
+        assert names(lineage.sources) == ["Events"]
+        assert [(n.properties["name"], props) for n, props in lineage.runs] == [
+            ("Events job", {"run": w.run_id, "version": 1})
+        ]
+        assert names(lineage.steps) == ["1. trim"]
+        assert [(n.properties["name"], props) for n, props in lineage.rules] == [("Globex", {"version": 1})]
+        assert names(lineage.insights) == ["Globex up"]
+        assert [issue.properties["status"] for issue in lineage.issues] == ["open"]
+        assert [e.ref for e in lineage.entities] == [ACME, GLOBEX]
+        assert not lineage.truncated
+
+    def test_impact_of_a_source_a_job_and_a_rule_with_counts(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        source = queries.impact(res, analyst, NodeRef("DataSource", str(w.source_id)))
+        assert source.counts == {
+            "SyncJob": 1,
+            "Transformation": 1,
+            "Document": 4,
+            "Entity": 4,
+            "QualityIssue": 2,
+        }
+        job = queries.impact(res, analyst, NodeRef("SyncJob", str(w.job_id)))
+        assert job.counts == {"Transformation": 1, "Document": 4, "Entity": 4, "QualityIssue": 2}
+        rule = queries.impact(res, analyst, NodeRef("Rule", str(w.rule_id)))
+        assert rule.counts == {"Document": 2, "Entity": 3, "QualityIssue": 2, "Insight": 1}
+        with pytest.raises(InvalidInputError, match="impact is for"):
+            queries.impact(res, analyst, ACME)
+
+    def test_neighbourhood_of_an_entity_by_depth(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        one = queries.neighbourhood(res, analyst, ACME, 1)
+        assert {n.ref for n in one.nodes} == {
+            ACME,
+            NodeRef("Document", w.docs["1"]),
+            NodeRef("Document", w.docs["2"]),
+        }
+        assert {(e.source, e.target, e.rel_type) for e in one.edges} == {
+            (NodeRef("Document", w.docs["1"]), ACME, "MENTIONS"),
+            (NodeRef("Document", w.docs["2"]), ACME, "MENTIONS"),
+        }
+        two = queries.neighbourhood(res, analyst, ACME, 2)
+        assert {GLOBEX, INITECH, NodeRef("SyncJob", str(w.job_id)), NodeRef("Rule", str(w.rule_id))} <= {
+            n.ref for n in two.nodes
+        }
+        assert two.depth_of[GLOBEX] == 2 and not two.truncated
+        with pytest.raises(InvalidInputError, match="depth must be between 1 and 4"):
+            queries.neighbourhood(res, analyst, ACME, 5)
+
+    def test_a_neighbourhood_too_big_is_cut_and_says_so(
+        self, res: Resources, analyst: Actor, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world(res, analyst)
+        monkeypatch.setattr(queries, "MAX_NODES", 4)
+        cut = queries.neighbourhood(res, analyst, ACME, 3)
+        assert cut.truncated and len(cut.nodes) == 4
+
+    def test_shortest_path_between_two_entities(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        path = queries.shortest_path(res, analyst, ACME, UMBRELLA)
+        assert path is not None
+        # Of the paths of four hops, the first in sorted order: through the rule that matched both.
+        assert [n.ref for n in path] == [
+            ACME,
+            NodeRef("Document", w.docs["1"]),
+            NodeRef("Rule", str(w.rule_id)),
+            NodeRef("Document", w.docs["3"]),
+            UMBRELLA,
+        ]
+        same = queries.shortest_path(res, analyst, ACME, ACME)
+        assert same is not None and [n.ref for n in same] == [ACME]
+
+    def test_entities_that_co_occur_most(self, res: Resources, analyst: Actor) -> None:
+        world(res, analyst)
+        found = queries.co_occurring(res, analyst, GLOBEX)
+        assert [(n.ref, count) for n, count in found] == [(ACME, 1), (UMBRELLA, 1)]
+        assert [(n.ref, c) for n, c in queries.co_occurring(res, analyst, UMBRELLA)] == [(GLOBEX, 1)]
+
+    def test_search_finds_documents_and_entities_by_name(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        found = {n.ref for n in queries.search(res, analyst, "acme")}
+        assert found == {ACME, NodeRef("Document", w.docs["1"]), NodeRef("Document", w.docs["2"])}
+        with pytest.raises(InvalidInputError):
+            queries.search(res, analyst, "acme\x00")
+
+
+class TestReach:
+    def test_a_narrowed_user_sees_only_what_their_sources_reach(self, res: Resources, analyst: Actor) -> None:
+        w = world(res, analyst)
+        other_source, _, _ = sync(
+            res, analyst, "Other", [{"id": 9, "title": "Secret ACME", "customer": "ACME"}]
+        )
+        backlog.drain(res, analyst.tenant_id)
+        secret = NodeRef("Document", str(doc_id(res, analyst, "9", other_source)))
+        assert secret in {n.ref for n in queries.neighbourhood(res, analyst, ACME, 1).nodes}
+        narrowed = Actor(
+            analyst.tenant_id, None, "analyst", None, analyst.permissions, frozenset({w.source_id})
+        )
+        assert secret not in {n.ref for n in queries.neighbourhood(res, narrowed, ACME, 1).nodes}
+        assert secret not in {n.ref for n in queries.search(res, narrowed, "secret")}
+        with pytest.raises(NotFoundError):
+            queries.lineage(res, narrowed, int(secret.key))
+        with pytest.raises(NotFoundError):
+            queries.impact(res, narrowed, NodeRef("DataSource", str(other_source)))
+        assert queries.impact(res, narrowed, NodeRef("Rule", str(w.rule_id))).counts["Document"] == 2
+        only_theirs = Actor(
+            analyst.tenant_id, None, "analyst", None, analyst.permissions, frozenset({other_source})
+        )
+        with pytest.raises(NotFoundError):
+            queries.neighbourhood(res, only_theirs, GLOBEX, 1)
+
+    def test_who_may_mark_entity_fields_and_rebuild(self, res: Resources, analyst: Actor) -> None:
+        viewer = role_actor(analyst.tenant_id, "viewer")
+        narrowed = Actor(analyst.tenant_id, None, "analyst", None, analyst.permissions, frozenset({1}))
+        for actor in (viewer, narrowed):
+            with pytest.raises(PermissionDeniedError):
+                settings.set_entity_fields(res, actor, ["customer"])
+            with pytest.raises(PermissionDeniedError):
+                settings.start_rebuild(res, actor)
+        with pytest.raises(InvalidInputError):
+            settings.set_entity_fields(res, analyst, ["customer", "bad\x00field"])
+        assert settings.entity_fields(res, analyst) == []
+        with res.uow() as uow:
+            audits = uow.session.scalar(
+                select(func.count()).where(
+                    AuditLog.tenant_id == analyst.tenant_id, AuditLog.entity_type == "graph"
+                )
+            )
+        assert audits == 0
