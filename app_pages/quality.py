@@ -67,12 +67,23 @@ def score_cards(actor: Actor) -> None:
             if before is None or now.overall is None or before.overall is None
             else now.overall - before.overall
         )
+        unchanged = delta is not None and round(delta, 1) == 0
         columns[position % len(columns)].metric(
             md(now.source),
             "—" if now.overall is None else f"{now.overall:.1f}",
-            delta=None if delta is None else f"{delta:+.1f}",
-            help=f"{now.documents:,} documents scored",
+            delta=None if delta is None else "no change" if unchanged else f"{delta:+.1f}",
+            delta_color="off" if unchanged else "normal",
+            help=_drivers(now),
         )
+
+
+def _drivers(score: quality_views.SourceScore) -> str:
+    """What the overall score is made of, weakest dimension first: what to look at."""
+    measured = sorted(
+        ((getattr(score, d), d) for d in DIMENSIONS if getattr(score, d) is not None), key=lambda p: p[0]
+    )
+    parts = ", ".join(f"{dimension} {value:.1f}" for value, dimension in measured)
+    return f"{score.documents:,} documents scored. Weighted from: {parts or 'no dimension measured yet'}."
 
 
 def trend(actor: Actor, source_id: int) -> None:
@@ -96,17 +107,31 @@ def trend(actor: Actor, source_id: int) -> None:
         y="score",
         color="dimension",
         markers=True,
-        labels={"computed_at": "", "score": "score (0-100)", "dimension": ""},
+        title="Scores over time",
+        labels={"computed_at": "scored at", "score": "score (0-100)", "dimension": ""},
     )
     figure.update_yaxes(range=[0, 100])
-    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    figure.update_xaxes(tickformat="%d %b %Y\n%H:%M", hoverformat="%d %b %Y %H:%M")
+    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     st.plotly_chart(figure, width="stretch")
     last = points[-1]
-    st.bar_chart(
-        pd.DataFrame({"score": {d: getattr(last, d) for d in DIMENSIONS if getattr(last, d) is not None}}),
-        horizontal=True,
-        height=180,
+    latest = pd.DataFrame(
+        [(d, getattr(last, d)) for d in DIMENSIONS if getattr(last, d) is not None],
+        columns=["dimension", "score"],
     )
+    bars = px.bar(
+        latest,
+        x="score",
+        y="dimension",
+        orientation="h",
+        text="score",
+        title="Latest score per dimension",
+        labels={"score": "score (0-100)", "dimension": ""},
+    )
+    bars.update_xaxes(range=[0, 100])
+    bars.update_traces(texttemplate="%{x:.1f}", textposition="inside")
+    bars.update_layout(height=60 + 34 * len(latest), margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    st.plotly_chart(bars, width="stretch")
 
 
 def _triage(actor: Actor, listed: list[quality_issues.IssueRow]) -> None:

@@ -325,6 +325,7 @@ def _documents(stubs: Stubs, *, hits: int = 2) -> None:
         ),
     )
     stubs.returns(f"{documents}.facets.facets", Facets(hits, [("Support desk", hits)], [], NOW))
+    stubs.returns(f"{documents}.edits.edit_history", [])
     stubs.returns(
         f"{documents}.views.get_document",
         DocumentDetail(
@@ -343,7 +344,9 @@ def _documents(stubs: Stubs, *, hits: int = 2) -> None:
 
 class TestDocuments:
     @by_role(*ROLES)
-    def test_everyone_searches_and_exports_only_editors_upload(self, stubs: Stubs, role: str) -> None:
+    def test_everyone_searches_and_exports_only_editors_upload_and_edit(
+        self, stubs: Stubs, role: str
+    ) -> None:
         _documents(stubs)
         page = open_page(stubs, "documents", role)
         starts_with_a_header(page, "Documents")
@@ -351,6 +354,7 @@ class TestDocuments:
         assert {"Export results as CSV", "Export results as JSON Lines"} <= page.labels("download_button")
         may_upload = role in ("admin", "analyst")
         assert any(e.label == "Upload files as documents" for e in page.at.expander) == may_upload
+        assert any(e.label == "Edit this document" for e in page.at.expander) == may_upload
         assert "superinsight.services.documents.export.export" not in page.calls, "exported only on a click"
 
     def test_an_open_document_shows_its_title_and_lineage_as_text(self, stubs: Stubs) -> None:
@@ -683,6 +687,28 @@ class TestQuality:
         assert ("Apply to 0 issue(s)" in page.labels()) == may_triage
         assert bool(page.at.segmented_control) == may_triage, "readers have only one section: no selector"
         assert not SETTINGS_READS & set(page.calls), "settings are read only when their section is open"
+
+    def test_an_unchanged_score_reads_neutral_and_says_what_drives_it(self, stubs: Stubs) -> None:
+        from superinsight.services.quality.views import SourceScore
+
+        _quality(stubs)
+        now = SourceScore(1, "Support desk", 60, 90.0, None, 2.9, None, None, 40.0, NOW)
+        stubs.returns("superinsight.services.quality.views.latest", [(now, replace(now, computed_at=NOW))])
+        page = open_page(stubs, "quality", "viewer")
+        card = page.at.metric[0]
+        gray = 2  # streamlit.proto.Metric_pb2.Metric.MetricColor.GRAY
+        assert (card.proto.delta, card.proto.color) == ("no change", gray)
+        assert card.proto.help.startswith(
+            "60 documents scored. Weighted from: uniqueness 2.9, completeness 90.0"
+        )
+
+    def test_every_chart_has_a_title(self, stubs: Stubs) -> None:
+        _quality(stubs)
+        page = open_page(stubs, "quality", "viewer")
+        titles = [
+            json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in page.at.get("plotly_chart")
+        ]
+        assert titles == ["Scores over time", "Latest score per dimension"]
 
     @by_role("admin", "analyst")
     def test_checks_and_weights_are_read_only_when_chosen(self, stubs: Stubs, role: str) -> None:
