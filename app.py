@@ -17,7 +17,17 @@ actor = authenticate()
 if actor is None:
     # Every address shows the sign-in form (not "page not found"), and signing in
     # then opens the page that was asked for.
-    addresses = ["documents", "sources", "sync", "rules", "insights", "quality", "health", "admin"]
+    addresses = [
+        "documents",
+        "sources",
+        "sync",
+        "rules",
+        "labeling",
+        "insights",
+        "quality",
+        "health",
+        "admin",
+    ]
     hand_over()  # a sign-out or a refused cookie: the browser clears it
     st.navigation(
         [st.Page("app_pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
@@ -35,6 +45,8 @@ workbench = [
     st.Page("app_pages/insights.py", title="Insights", icon="💡"),
     st.Page("app_pages/quality.py", title="Data quality", icon="✅"),
 ]
+if actor.can("labeling.launch"):
+    workbench.insert(5, st.Page("app_pages/labeling.py", title="Labeling", icon="🏷️"))
 navigation = st.navigation(
     {
         "Workbench": workbench if actor.can("documents.view") else workbench[:1],

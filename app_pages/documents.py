@@ -15,6 +15,7 @@ from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.feedback import header, md, refusals
+from ui.send_to_labeling import send_button
 from ui.session import current_actor, resources
 
 LINEAGE_ICONS = {
@@ -265,6 +266,7 @@ def show() -> None:
         results(page, cursors)
         detail(actor, page)
         downloads(actor, query)
+        send_button(actor, {"kind": "search"}, "doc_send_to_labeling")
     if actor.can("documents.edit") and actor.source_ids is None:  # uploads add to the whole workspace
         upload(actor)
 

@@ -24,6 +24,7 @@ from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
 from ui.feedback import header, md, refusals
 from ui.jobs import track
 from ui.rule_form import current_builder, draw_builder, init_state
+from ui.send_to_labeling import send_button
 from ui.session import current_actor, resources
 
 NEW = "+ New rule"
@@ -253,6 +254,12 @@ def actions(actor: Actor, selected: RuleView | None, current: RuleDraft | None) 
             rule_commands.delete_rule(resources(), actor, selected.id)
             st.session_state["rule_choice_next"] = NEW
             st.rerun()
+    send_button(
+        actor,
+        {"kind": "rule", "rule_id": selected.id},
+        "rule_send_to_labeling",
+        "Send matches to Label Studio",
+    )
 
 
 def editor(actor: Actor, selected: RuleView | None) -> None:

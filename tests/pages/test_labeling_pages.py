@@ -1,0 +1,150 @@
+"""The Labeling page for each role, connected and not, stubbed; and in the real app's navigation."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from superinsight.services.labeling.connection import ConnectionState
+from superinsight.services.labeling.views import BillingRow, ProjectView
+from tests.pages.test_page_shapes import Stubs, by_role, open_page, starts_with_a_header
+from tests.pages.test_page_shapes import stubs as stubs  # the fixture, shared
+from tests.pages.test_pages import TIMEOUT, _app, _seed
+
+VIEWS = "superinsight.services.labeling.views"
+LAUNCH = "superinsight.services.labeling.launch"
+CONNECTED = ConnectionState(True, "Label Studio is connected.")
+NOT_CONNECTED = ConnectionState(False, "Label Studio is not connected. Set LABEL_STUDIO_URL and restart.")
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+PROJECT = ProjectView(
+    7, "Refund triage", "classification", "ready", None, 50, 20, "http://ls/projects/3/data", {"ann@x": 20}
+)
+
+
+def _labeling(stubs: Stubs, state: ConnectionState, projects: list[ProjectView] | None = None) -> None:
+    stubs.returns("superinsight.services.labeling.connection.connection_state", state)
+    stubs.returns(f"{VIEWS}.list_projects", [PROJECT] if projects is None else projects)
+    stubs.returns(f"{VIEWS}.billing_summary", [BillingRow("Refund triage", "ann@x", 20, 61.5, NOW, NOW)])
+    stubs.returns("superinsight.services.rules.views.list_rules", [])
+
+
+def _parts(page: Any) -> list[str]:
+    controls = page.at.segmented_control
+    return list(controls[0].options) if controls else []
+
+
+class TestLabelingPage:
+    @by_role("admin", "analyst", "annotator")
+    def test_not_connected_says_how_and_lists_projects_without_actions(self, stubs: Stubs, role: str) -> None:
+        _labeling(stubs, NOT_CONNECTED)
+        page = open_page(stubs, "labeling", role)
+        starts_with_a_header(page, "Labeling")
+        assert "LABEL\\_STUDIO\\_URL" in page.at.info[0].value
+        assert "Launch a project" not in _parts(page)
+        assert "Pull annotations" not in page.labels()
+        assert page.at.progress[0].value == 40  # 20 of 50
+        assert ("Billing" in _parts(page)) == (role == "admin")
+
+    @by_role("admin", "analyst", "annotator")
+    def test_connected_shows_progress_links_and_actions(self, stubs: Stubs, role: str) -> None:
+        _labeling(stubs, CONNECTED)
+        page = open_page(stubs, "labeling", role)
+        assert _parts(page)[:2] == ["Projects", "Launch a project"]
+        assert page.at.link_button[0].proto.url == "http://ls/projects/3/data"
+        assert {"Pull annotations", "Add new matches"} <= page.labels()
+        assert "ann@x 20" in page.texts("caption")
+
+    def test_a_viewer_is_told_the_page_is_not_theirs(self, stubs: Stubs) -> None:
+        _labeling(stubs, CONNECTED)
+        page = open_page(stubs, "labeling", "viewer")
+        assert "does not work with Label Studio" in page.at.warning[0].value
+        assert f"{VIEWS}.list_projects" not in page.calls
+
+    def test_a_failed_project_offers_a_retry(self, stubs: Stubs) -> None:
+        failed = ProjectView(8, "Half way", "sentiment", "failed", "HTTP 500 (20 sent)", 50, 0, None)
+        _labeling(stubs, CONNECTED, [failed])
+        stubs.returns(f"{LAUNCH}.add_to_project", (0, "job-1"))
+        page = open_page(stubs, "labeling", "analyst")
+        assert "Sending stopped: HTTP 500 (20 sent)" in page.at.error[0].value
+        next(b for b in page.at.button if b.label == "Retry sending").click()
+        page.run()
+        assert f"{LAUNCH}.add_to_project" in page.calls
+
+    def test_a_rule_carried_over_opens_the_launch_form_and_launches_it(self, stubs: Stubs) -> None:
+        from superinsight.services.rules.drafts import RuleDraft
+        from superinsight.services.rules.views import RuleSummary, RuleView
+
+        _labeling(stubs, CONNECTED)
+        rule = RuleView(3, 1, True, RuleDraft("Refunds", {"in": ["refund", {"var": "content"}]}), NOW)
+        stubs.returns(
+            "superinsight.services.rules.views.list_rules", [RuleSummary(rule, None, None, None, [])]
+        )
+        launched: list[Any] = []
+        stubs.returns(f"{LAUNCH}.launch", lambda _r, _a, request: launched.append(request) or (11, "job-2"))
+        page = open_page(stubs, "labeling", "analyst", {"labeling_selection": {"kind": "rule", "rule_id": 3}})
+        assert page.at.segmented_control[0].value == "Launch a project"
+        assert page.at.radio[0].value == "A rule's matches"
+        page.at.text_input(key="labeling_title").input("Check refunds")
+        page.at.text_input(key="labeling_classes").input("refund, other")
+        page.at.button(key="labeling_launch").click()
+        page.run()
+        assert launched[0].selection.rule_id == 3 and launched[0].classes == ("refund", "other")
+        assert "Project 11 created" in page.at.success[0].value
+
+    def test_a_refused_launch_says_why(self, stubs: Stubs) -> None:
+        from superinsight.services.errors import InvalidInputError
+
+        _labeling(stubs, CONNECTED)
+        stubs.raises(f"{LAUNCH}.launch", InvalidInputError("label config: <script> is not one of the tags"))
+        page = open_page(stubs, "labeling", "analyst", {"labeling_selection": {"kind": "search"}})
+        page.at.button(key="labeling_launch").click()
+        page.run()
+        assert "Not launched: label config: <script>" in page.at.error[0].value.replace("\\", "")
+
+    def test_an_admin_exports_billing(self, stubs: Stubs) -> None:
+        _labeling(stubs, CONNECTED)
+        page = open_page(stubs, "labeling", "admin", {"labeling_part": "Billing"})
+        assert list(page.at.dataframe[0].value["annotator"]) == ["ann@x"]
+        assert any(b.label == "Export billing as CSV" for b in page.at.get("download_button"))
+
+
+class TestInTheApp:
+    def test_annotators_find_the_page_and_viewers_do_not(self, workbench_env: Path) -> None:
+        at = _app("annotator")
+        at.switch_page("app_pages/labeling.py").run()
+        assert not at.exception, at.exception
+        assert "Label Studio is not connected" in at.info[0].value
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            _app("viewer").switch_page("app_pages/labeling.py")
+
+    def test_connected_an_analyst_launches_from_documents_and_pulls(
+        self, workbench_env: Path, label_studio: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        url, token = label_studio
+        monkeypatch.setenv("LABEL_STUDIO_URL", url)
+        monkeypatch.setenv("LABEL_STUDIO_API_KEY", token)
+        _seed(20)
+        at = _app("analyst")
+        at.switch_page("app_pages/documents.py").run()
+        at.text_input(key="doc_search").input("refund").run()
+        at.button(key="doc_send_to_labeling").click().run()
+        assert not at.exception, at.exception
+        assert at.title[0].value == "Labeling"
+        at.switch_page("app_pages/labeling.py")  # AppTest reruns the page it was told, not st.switch_page's
+        assert at.segmented_control(key="labeling_part").value == "Launch a project"
+        assert "Search: refund" in "\n".join(c.value for c in at.caption)
+        at.text_input(key="labeling_title").input("From the search")
+        at.selectbox(key="labeling_tpl").select("sentiment")
+        at.button(key="labeling_launch").click().run()
+        deadline = time.monotonic() + TIMEOUT
+        while "labeling_job" in at.session_state and time.monotonic() < deadline:
+            time.sleep(0.3)
+            at.run()
+        assert not at.exception, at.exception
+        at.segmented_control(key="labeling_part").set_value("Projects").run()
+        assert at.link_button[0].proto.url.startswith(url)
+        assert "0 of" in at.progress[0].proto.text
