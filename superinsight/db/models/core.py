@@ -49,6 +49,8 @@ class Document(TenantMixin, TimestampMixin, Base):
     content: Mapped[str] = mapped_column(Text, default="")
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     tags: Mapped[list[Any]] = mapped_column(default=list)
+    # Label name -> how many pulled annotations gave it (recomputed by each labeling pull).
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     content_hash: Mapped[str] = mapped_column(String(64))
     sync_status: Mapped[str] = mapped_column(String(16), default="synced")
     sync_version: Mapped[int] = mapped_column(Integer, default=1)
