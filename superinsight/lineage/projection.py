@@ -166,11 +166,14 @@ def document(row: DocumentRow, entity_fields: Iterable[str] = ()) -> Projection:
     if row.job_id is not None:
         produced: dict[str, Scalar] = {"version": row.version, "run": row.run_id}
         projection.edges.append(Edge(ref(JOB, row.job_id), here, PRODUCED, produced))
+    mentioned: set[NodeRef] = set()
     for field_name in entity_fields:
         for name in entity_values(row.metadata.get(field_name)):
             node = entity(field_name, name)
-            projection.nodes.append(node)
-            projection.edges.append(Edge(here, node.ref, MENTIONS))
+            if node.ref not in mentioned:  # "Globex" and "globex" are one entity, mentioned once
+                mentioned.add(node.ref)
+                projection.nodes.append(node)
+                projection.edges.append(Edge(here, node.ref, MENTIONS))
     return projection
 
 

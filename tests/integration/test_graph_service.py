@@ -7,16 +7,24 @@ its own (the Neo4j server is shared by the session).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import neo4j
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from superinsight.adapters.graph import GraphUnavailableError
+from superinsight.adapters.neo4j_graph import Neo4jGraph
 from superinsight.db.models import AuditLog, BusinessInsight, Document, QualityIssue
 from superinsight.db.models.graph import GraphBacklog
 from superinsight.lineage.values import NodeRef
@@ -24,6 +32,7 @@ from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
 from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from superinsight.services.graph import backlog, queries, settings
+from superinsight.services.graph.reach import GraphDownError
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
@@ -31,6 +40,7 @@ from superinsight.services.rules import drafts as rule_drafts
 from superinsight.services.sync import connections
 from superinsight.services.sync import jobs as sync_jobs
 from superinsight.services.sync import runs as sync_runs
+from superinsight.services.sync import scheduler as sync_scheduler
 from tests.conftest import make_settings
 
 MAPPING = {"external_id": "id", "title": "title", "content": "body", "metadata.*": ""}
@@ -335,3 +345,100 @@ class TestReach:
                 )
             )
         assert audits == 0
+
+
+class Relay:
+    """A loopback TCP relay to Neo4j that can be stopped and started: Neo4j going away, as the app sees it."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._open: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def start(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        for sock in [self._listener, *self._open]:
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+        self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            self._open += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+
+def test_neo4j_stopped_during_a_sync_loses_nothing_and_catches_up_without_duplicates(
+    tmp_path: Path, analyst: Actor, sqlite_url: str, neo4j_uri: str
+) -> None:
+    address = urlsplit(neo4j_uri)
+    relay = Relay((address.hostname or "127.0.0.1", address.port or 7687))
+    relay.start()
+    res = build_resources(
+        make_settings(tmp_path, sqlite_url, files_root=tmp_path / "files", sync_follow_ups=False)
+    )
+    driver = neo4j.GraphDatabase.driver(
+        f"bolt://127.0.0.1:{relay.port}",
+        auth=("neo4j", ""),
+        connection_timeout=1,
+        max_transaction_retry_time=1,
+    )
+    res.graph = Neo4jGraph(driver)
+    try:
+        finish(res, settings.set_entity_fields(res, analyst, ["customer"]))
+        sync(res, analyst, "Events", RECORDS[:2])
+        backlog.drain(res, analyst.tenant_id)
+        before = res.graph.size(analyst.tenant_id)
+
+        relay.stop()
+        later_source, _, later_run = sync(res, analyst, "Later", RECORDS[2:])
+        with pytest.raises(GraphUnavailableError):
+            backlog.drain(res, analyst.tenant_id)
+        assert waiting(res, analyst) == [("run", later_run)], "the change waits, nothing lost"
+        with pytest.raises(GraphDownError, match="Neo4j does not answer"):
+            queries.neighbourhood(res, analyst, ACME, 1)
+
+        relay.start()
+        with res.uow() as uow:  # as if it had waited past the scheduler's patience
+            uow.session.execute(update(GraphBacklog).values(created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+            uow.commit()
+        assert sync_scheduler.tick(res)["graph"] == 1
+        deadline = time.monotonic() + 30
+        while waiting(res, analyst):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        below = res.graph.downstream(analyst.tenant_id, NodeRef("DataSource", str(later_source)), 2)
+        assert len([ref for ref in below if ref.label == "Document"]) == 2
+        caught_up = res.graph.size(analyst.tenant_id)
+        assert caught_up[0] > before[0]
+        with res.uow() as uow:
+            backlog.note(uow.session, analyst.tenant_id, "run", later_run)
+            uow.commit()
+        backlog.drain(res, analyst.tenant_id)
+        assert res.graph.size(analyst.tenant_id) == caught_up, "projected twice, merged once"
+    finally:
+        relay.stop()
+        res.close()
+        driver.close()
