@@ -79,8 +79,12 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
 
 
 def _source_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
-    counted = select(func.coalesce(DataSource.name, "uploads"), func.count()).select_from(Document)
-    counted = counted.outerjoin(DataSource, DataSource.id == Document.source_id)
+    source_name: Any = func.coalesce(DataSource.name, "uploads")
+    counted: Select[Any] = (
+        select(source_name, func.count())
+        .select_from(Document)
+        .outerjoin(DataSource, DataSource.id == Document.source_id)
+    )
     return (
         filtered_documents(session, actor, query, counted)
         .group_by(DataSource.name)
@@ -90,7 +94,7 @@ def _source_counts(session: Session, actor: Actor, query: SearchQuery) -> Select
 
 def _tag_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
     tag = dialect.json_array_texts(session, Document.tags)
-    counted = select(tag.c.value, func.count()).select_from(Document).join(tag, true())
+    counted: Select[Any] = select(tag.c.value, func.count()).select_from(Document).join(tag, true())
     return (
         filtered_documents(session, actor, query, counted)
         .group_by(tag.c.value)
