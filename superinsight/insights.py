@@ -7,7 +7,7 @@ numbers from the database and stores what this module finds.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,15 +135,22 @@ def value_counts(metadata: Sequence[Mapping[str, Any]]) -> Counter[tuple[str, An
     return counts
 
 
-def patterns(matched: Sequence[Mapping[str, Any]], overall: Sequence[Mapping[str, Any]]) -> list[Pattern]:
+def patterns(
+    matched: Sequence[Mapping[str, Any]],
+    overall: Sequence[Mapping[str, Any]],
+    tested: Collection[str] = (),
+) -> list[Pattern]:
     """Values common among the matches (support) and rarer elsewhere (lift), strongest first.
 
     A value every document has (support and base rate both 100%) has a lift of 1
-    and is never a finding: it says nothing about the rule.
+    and is never a finding: it says nothing about the rule. Nor is a value of a field
+    the rule `tested`: the matches have it because the rule asked for it.
     """
     if not matched:
         return []
     inside, everywhere = value_counts(matched), value_counts(overall)
+    for key, value in [pair for pair in inside if pair[0] in tested]:
+        del inside[key, value]
     found = []
     for (key, value), count in inside.most_common(TOP_VALUES):
         support = count / len(matched)

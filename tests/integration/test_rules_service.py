@@ -28,6 +28,7 @@ from superinsight.services.documents import views as document_views
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.insights import views as insight_views
 from superinsight.services.jobs import job_status
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
@@ -286,6 +287,27 @@ class TestApply:
         assert "rule_never_matches" in insights
         assert {"insight_generated", "rule_change"} <= notes
         assert any("metadata.region = NA" in pattern for pattern in patterns)
+
+    def test_a_finding_that_recurs_is_one_card_and_stays_acknowledged(self, resources: Resources) -> None:
+        _seed(resources)
+        never = rule_commands.create_rule(
+            resources, ACME, RuleDraft("Never", {"==": [{"var": "title"}, "nothing"]})
+        )
+        _apply(resources, never.id)
+        (card,) = insight_views.insights(resources, ACME)
+        insight_views.acknowledge(resources, ACME, card.id)
+        _apply(resources, never.id)
+        _apply(resources, never.id)
+        assert insight_views.insights(resources, ACME) == []
+        (kept,) = insight_views.insights(resources, ACME, include_acknowledged=True)
+        assert (kept.id, kept.acknowledged) == (card.id, True)
+        with resources.uow() as uow:
+            told = uow.session.scalar(
+                select(func.count())
+                .select_from(BusinessLogicNotification)
+                .where(BusinessLogicNotification.notification_type == "insight_generated")
+            )
+        assert told == 1
 
     def test_a_shift_in_match_rate_becomes_an_insight(self, resources: Resources) -> None:
         source = _seed(resources)

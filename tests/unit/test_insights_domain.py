@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from superinsight import insights
+from superinsight.rules.fields import fields_read
 
 
 def _run(matched: int, total: int, outcome: str = "pass") -> dict[str, Any]:
@@ -60,6 +61,40 @@ def test_a_value_common_among_matches_and_rare_elsewhere_is_a_pattern() -> None:
 def test_a_value_every_document_has_is_never_a_pattern() -> None:
     everyone = [{"kind": "ticket", "n": n} for n in range(50)]
     assert insights.patterns(everyone[:10], everyone) == []
+
+
+def test_a_value_of_a_field_the_rule_tests_is_the_rule_restated_not_a_pattern() -> None:
+    matched = [{"region": "EU", "channel": "web"}] * 10
+    overall = matched + [{"region": "US", "channel": "phone"}] * 30
+    assert {p.key for p in insights.patterns(matched, overall)} == {"metadata.region", "metadata.channel"}
+    (kept,) = insights.patterns(
+        matched, overall, tested=fields_read({"==": [{"var": "metadata.region"}, "EU"]})
+    )
+    assert kept.key == "metadata.channel"
+
+
+@pytest.mark.parametrize(
+    ("logic", "fields"),
+    [
+        ({"==": [{"var": "metadata.region"}, "EU"]}, {"metadata.region"}),
+        ({"and": [{"var": "title"}, {"!": {"var": ["content", ""]}}]}, {"title", "content"}),
+        ({"some": [{"var": "tags"}, {"==": [{"var": ""}, "vip"]}]}, {"tags"}),
+        ({"map": [{"var": "metadata.items"}, {"var": "price"}]}, {"metadata.items"}),
+        ({"in": ["x", {"var": {"cat": ["metadata.", "k"]}}]}, set()),
+        (True, set()),
+        ({"var": ""}, set()),
+    ],
+)
+def test_the_fields_a_rule_reads_are_its_vars_outside_item_scopes(logic: Any, fields: set[str]) -> None:
+    assert fields_read(logic) == fields
+
+
+@given(st.lists(st.sampled_from(["title", "content", "metadata.a", "metadata.b", "tags"]), max_size=6))
+def test_every_field_compared_at_any_depth_is_read(names: list[str]) -> None:
+    logic: Any = {"and": [{"==": [{"var": name}, 1]} for name in names]}
+    for _ in range(len(names)):
+        logic = {"or": [logic, {"!": logic}]}
+    assert fields_read(logic) == set(names)
 
 
 metas = st.lists(

@@ -17,6 +17,7 @@ from superinsight.db.models import (
     BusinessRuleApplication,
     Document,
 )
+from superinsight.rules.fields import fields_read
 
 PATTERN_SAMPLE = 2000
 
@@ -37,6 +38,23 @@ def notify_run(
 
 
 def _store(session: Session, rule: BusinessRule, finding: insights.Finding) -> None:
+    """Keep a finding; one the rule already has (same kind and title) is refreshed, not repeated.
+
+    A rule that still matches nothing, or still overlaps another, finds the same thing on
+    every run: a new card and notification each time would undo an acknowledgement.
+    """
+    impact = round(min(max(finding.impact, 0.0), 1.0), 3)
+    known = session.scalar(
+        select(BusinessInsight).where(
+            BusinessInsight.rule_id == rule.id,
+            BusinessInsight.insight_type == finding.kind,
+            BusinessInsight.title == finding.title,
+        )
+    )
+    if known is not None:
+        known.description, known.impact_score = finding.description, impact
+        known.recommendations, known.data_points = finding.recommendations, finding.data_points
+        return
     session.add(
         BusinessInsight(
             tenant_id=rule.tenant_id,
@@ -44,7 +62,7 @@ def _store(session: Session, rule: BusinessRule, finding: insights.Finding) -> N
             insight_type=finding.kind,
             title=finding.title,
             description=finding.description,
-            impact_score=round(min(max(finding.impact, 0.0), 1.0), 3),
+            impact_score=impact,
             recommendations=finding.recommendations,
             data_points=finding.data_points,
         )
@@ -120,7 +138,7 @@ def _store_patterns(session: Session, rule: BusinessRule) -> None:
     ).all()
     session.query(BusinessPattern).filter(BusinessPattern.rule_id == rule.id).delete()
     now = utcnow()
-    for pattern in insights.patterns(matched_meta, overall_meta):
+    for pattern in insights.patterns(matched_meta, overall_meta, fields_read(rule.body)):
         session.add(
             BusinessPattern(
                 tenant_id=rule.tenant_id,

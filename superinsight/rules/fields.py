@@ -1,0 +1,37 @@
+"""Which document fields a rule's condition reads.
+
+A pattern among a rule's matches on a field the rule itself tests is the rule restated
+("100% of matches have region = EMEA" for a rule on region = EMEA), not a finding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from superinsight.rules.jsonlogic import is_logic, operator_of
+from superinsight.rules.validation import SCOPED
+
+
+def fields_read(logic: Any) -> frozenset[str]:
+    """The document fields named by `var` outside the scope of map/filter/all/some/none/reduce.
+
+    Inside those operators' later arguments `var` names a field of the current item, not
+    of the document.
+    """
+    found: set[str] = set()
+    stack: list[Any] = [logic]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not is_logic(node):
+            continue
+        operator = operator_of(node)
+        args = node[operator] if isinstance(node[operator], list) else [node[operator]]
+        if operator == "var":
+            if args and isinstance(args[0], str) and args[0]:
+                found.add(args[0])
+            continue
+        stack.extend(args[:1] if operator in SCOPED else args)
+    return frozenset(found)
