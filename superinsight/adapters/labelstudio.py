@@ -47,6 +47,8 @@ class Annotator(Protocol):
 
     def ping(self) -> None: ...
 
+    def version(self) -> str: ...
+
     def create_project(self, title: str, label_config: str) -> int: ...
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]: ...
@@ -66,6 +68,9 @@ class NotConnected:
     backend = "none"
 
     def ping(self) -> None:
+        raise LabelStudioNotConnectedError()
+
+    def version(self) -> str:
         raise LabelStudioNotConnectedError()
 
     def create_project(self, title: str, label_config: str) -> int:
@@ -108,6 +113,10 @@ class LabelStudioAnnotator:
             self._client.projects.list(page_size=1)
         except ApiError as exc:
             raise LabelStudioError(f"the API key was refused (HTTP {exc.status_code})") from None
+
+    def version(self) -> str:
+        """The server's release, which an operator compares with what the workbench was tested against."""
+        return str(self._client.versions.get().release or "unknown")
 
     def create_project(self, title: str, label_config: str) -> int:
         project = self._client.projects.create(title=title, label_config=label_config)

@@ -297,3 +297,8 @@ class Neo4jGraph:
     def ping(self) -> None:
         with _reachable():
             self._driver.verify_connectivity()
+
+    def version(self) -> str:
+        """The server's agent string (`Neo4j/5.26.0`), for the health page."""
+        with _reachable():
+            return str(self._driver.get_server_info().agent)

@@ -303,6 +303,10 @@ class RelationalGraph:
         with self._session_factory() as session:
             session.execute(select(GraphNode.id).limit(1))
 
+    def version(self) -> str:
+        """No server of its own: the tables live in the relational store."""
+        return "graph tables"
+
     @staticmethod
     def _node_ids(session: Session, tenant_id: str, refs: set[NodeRef]) -> dict[NodeRef, int]:
         found: dict[NodeRef, int] = {}
