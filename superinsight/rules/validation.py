@@ -79,7 +79,8 @@ class FieldCatalog:
     text: frozenset[str] = frozenset({"title", "content", "external_id"})
     numbers: frozenset[str] = frozenset({"source_id"})
     lists: frozenset[str] = frozenset({"tags"})
-    objects: frozenset[str] = frozenset({"metadata"})
+    # labels: label name -> how many annotations gave it (pulled from Label Studio).
+    objects: frozenset[str] = frozenset({"metadata", "labels"})
     metadata_keys: frozenset[str] | None = None
 
     def kind(self, path: str) -> str | None:
@@ -184,7 +185,11 @@ class _Checker:
             bad = [key for key in keys if not METADATA_KEY.match(key)]
             if bad:
                 self.problem(where, f"field name {bad[0]!r} may only use letters, digits and _")
-            elif self.catalog.metadata_keys is not None and keys[0] not in self.catalog.metadata_keys:
+            elif (
+                path.startswith("metadata.")
+                and self.catalog.metadata_keys is not None
+                and keys[0] not in self.catalog.metadata_keys
+            ):
                 self.problem(where, self._unknown_field(path))
 
     def _unknown_field(self, path: str) -> str:

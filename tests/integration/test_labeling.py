@@ -30,6 +30,7 @@ from superinsight.services.labeling.connection import LabelingUnavailableError, 
 from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
 from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules.drafts import RuleDraft
 from tests.conftest import make_settings
 
@@ -137,6 +138,10 @@ class TestLaunchAndPull:
         assert _count(connected, Annotation) == 3
         assert document_views.get_document(connected, ACME, first).annotations[0].labels == ["refund"]
         assert labeling_views.document_labels(connected, ACME, second) == ["other"]
+        labelled_refund = RuleDraft("Labelled refund", {">=": [{"var": "labels.refund"}, 1]})
+        report = rule_testing.run_test(connected, ACME, labelled_refund)
+        assert (report.matched, report.engine) == (2, "database")
+        assert {sample.document_id for sample in report.samples} == {first, third}
 
         client.annotations.update(
             id=edited,
@@ -148,6 +153,7 @@ class TestLaunchAndPull:
             0, 1, 0, 2
         )
         assert labeling_views.document_labels(connected, ACME, first) == ["other"]
+        assert rule_testing.run_test(connected, ACME, labelled_refund).matched == 1
         assert _count(connected, Annotation) == 3
 
         [billed] = labeling_views.billing_summary(connected, ADMIN)

@@ -93,6 +93,8 @@ FIELDS = [
     "metadata.b",
     "metadata.c",
     "metadata.c.x",
+    "labels.refund",
+    "labels.spam",
     "unknown",
 ]
 COMPARE = ["==", "!=", "===", "!==", "<", "<=", ">", ">="]
@@ -107,6 +109,8 @@ documents = st.lists(
             "has_source": st.booleans(),
             "tags": st.lists(st.sampled_from(["vip", "bug", "1"]), unique=True, max_size=3),
             "metadata": st.dictionaries(st.sampled_from(["a", "b", "c"]), metadata_values, max_size=3),
+            # Pulled labels: label name -> how many annotations gave it.
+            "labels": st.dictionaries(st.sampled_from(["refund", "spam"]), st.integers(1, 3), max_size=2),
         }
     ),
     min_size=1,
@@ -208,6 +212,7 @@ def _load(engine: Engine, docs: list[dict[str, Any]]) -> dict[int, dict[str, Any
                     content=doc["content"],
                     meta=doc["metadata"],
                     tags=doc["tags"],
+                    labels=doc.get("labels", {}),
                     content_hash="h",
                 )
             )
@@ -218,6 +223,7 @@ def _load(engine: Engine, docs: list[dict[str, Any]]) -> dict[int, dict[str, Any
                 "source_id": source_id,
                 "tags": doc["tags"],
                 "metadata": doc["metadata"],
+                "labels": doc.get("labels", {}),
             }
     return data
 
@@ -290,3 +296,31 @@ def test_numeric_text_and_json_numbers_read_exactly_as_float_does(engine: Engine
                     )
                 expected = {doc_id for doc_id, doc in data.items() if truthy(WORKBENCH.apply(rule, doc))}
                 assert in_sql == expected, rule
+
+
+LABEL_RULES = [
+    {">=": [{"var": "labels.refund"}, 2]},
+    {"!!": [{"var": "labels.spam"}]},
+    {"!": [{"var": "labels.refund"}]},
+    {"==": [{"var": "labels.refund"}, "1"]},
+    {"and": [{"var": "labels.refund"}, {"in": ["vip", {"var": "tags"}]}]},
+    {"missing": ["labels.spam"]},
+]
+
+
+@pytest.mark.parametrize("rule", LABEL_RULES)
+def test_rules_on_pulled_labels_match_the_same_documents(engine: Engine, rule: dict[str, Any]) -> None:
+    blank = {"title": "t", "content": "", "has_source": True, "metadata": {}}
+    docs = [
+        {**blank, "tags": ["vip"], "labels": {"refund": 2}},
+        {**blank, "tags": [], "labels": {"refund": 1, "spam": 1}},
+        {**blank, "tags": ["vip"], "labels": {}},
+        {**blank, "tags": [], "labels": {"spam": 3}},
+    ]
+    data = _load(engine, docs)
+    condition = to_sql(rule, document_fields())
+    with engine.connect() as connection:
+        matched_in_sql = set(connection.scalars(select(Document.id).where(condition)))
+    expected = {doc_id for doc_id, doc in data.items() if truthy(WORKBENCH.apply(rule, doc))}
+    assert matched_in_sql == expected
+    assert 0 < len(expected) < len(docs), "each rule splits the documents, so agreement is not vacuous"

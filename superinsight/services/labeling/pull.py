@@ -8,6 +8,7 @@ recomputed from the pulled annotations, so they always match them.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import aware, utcnow
-from superinsight.db.models import Annotation, BillingRecord, Task
+from superinsight.db.models import Annotation, BillingRecord, Document, Task
+from superinsight.labeling.labels import label_names
 from superinsight.resources import Resources, current_resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, system_actor
@@ -88,6 +90,20 @@ def _bill(session: Session, actor: Actor, project_id: int) -> None:
         )
 
 
+def _relabel(session: Session, project_id: int) -> None:
+    """Each of the project's documents: label name -> how many annotations (in any project) gave it."""
+    documents = select(Task.document_id).where(Task.project_id == project_id)
+    counts: dict[int, Counter[str]] = {}
+    for doc_id, result in session.execute(
+        select(Annotation.document_id, Annotation.result).where(Annotation.document_id.in_(documents))
+    ):
+        counts.setdefault(doc_id, Counter()).update(label_names(result))
+    for document in session.scalars(select(Document).where(Document.id.in_(documents))):
+        labels = dict(sorted(counts.get(document.id, Counter()).items()))
+        if document.labels != labels:
+            document.labels = labels
+
+
 def pull_annotations(resources: Resources, actor: Actor, project_id: int) -> PullResult:
     require(actor, "labeling.launch")
     with resources.uow() as uow, reaching_label_studio():
@@ -147,6 +163,7 @@ def pull_annotations(resources: Resources, actor: Actor, project_id: int) -> Pul
             uow.session.delete(annotation)
         uow.session.flush()
         _bill(uow.session, actor, project_id)
+        _relabel(uow.session, project_id)
         project.last_pulled_at = utcnow()
         uow.commit()
     resources.cache.delete(progress_key(project_id))

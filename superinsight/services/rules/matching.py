@@ -10,14 +10,14 @@ from superinsight.rules.sql import FieldMap
 TEXT_FIELDS = ("title", "content", "external_id")
 NUMBER_FIELDS = ("source_id",)
 LIST_FIELDS = ("tags",)
-OBJECT_FIELDS = ("metadata",)
+OBJECT_FIELDS = ("metadata", "labels")
 
 
 def document_fields() -> FieldMap:
     return FieldMap(
         text={"title": Document.title, "content": Document.content, "external_id": Document.external_id},
         numbers={"source_id": Document.source_id},
-        json_objects={"metadata": Document.meta},
+        json_objects={"metadata": Document.meta, "labels": Document.labels},
         string_arrays={"tags": Document.tags},
     )
 
@@ -31,4 +31,5 @@ def document_data(document: Document) -> dict[str, Any]:
         "source_id": document.source_id,
         "tags": document.tags,
         "metadata": document.meta,
+        "labels": document.labels,
     }
