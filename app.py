@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from superinsight.services.insights import notifications
 from ui.cookie import hand_over
 from ui.errors import shown
 from ui.feedback import md
@@ -60,6 +61,9 @@ navigation = st.navigation(
 )
 st.sidebar.markdown("**SuperInsight Workbench**")
 st.sidebar.caption(f"Signed in to {md(actor.tenant_id)} as {actor.role}")
+if actor.can("documents.view"):
+    unread = notifications.unread_count(resources(), actor)
+    st.sidebar.page_link("app_pages/insights.py", label=f"Inbox: {unread:,} unread", icon="📬")
 if st.sidebar.button("Sign out"):
     sign_out()
     st.rerun()

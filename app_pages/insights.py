@@ -9,8 +9,9 @@ import streamlit as st
 from superinsight.services.context import Actor
 from superinsight.services.insights import notifications
 from superinsight.services.insights import views as insights
+from superinsight.vocabulary import NOTIFICATION_TYPE_LABELS
 from ui.charts import as_text
-from ui.feedback import header, md, refusals
+from ui.feedback import header, md, plural, refusals
 from ui.session import current_actor, resources
 
 
@@ -84,21 +85,40 @@ def inbox(actor: Actor) -> None:
     if not listed:
         st.caption("Your inbox is empty. Rule runs and quality drops that concern you arrive here.")
         return
-    unread = [n.id for n in listed if n.status == "unread"]
-    st.dataframe(
-        pd.DataFrame([n.__dict__ for n in listed]).drop(columns=["id"]),
+    unread = sum(n.status == "unread" for n in listed)
+    st.caption(
+        f"{unread:,} unread of {len(listed):,}. Select rows to mark only those; "
+        "with none selected, the buttons act on all."
+    )
+    table = pd.DataFrame(
+        {
+            "kind": [NOTIFICATION_TYPE_LABELS.get(n.kind, n.kind.replace("_", " ")) for n in listed],
+            "title": [n.title for n in listed],
+            "message": [n.message for n in listed],
+            "status": [n.status for n in listed],
+            "when": [n.created_at for n in listed],
+        }
+    )
+    picked = st.dataframe(
+        table,
         hide_index=True,
         width="stretch",
-        column_config={"created_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm")},
+        key="inbox_table",
+        on_select="rerun",
+        selection_mode="multi-row",
+        column_config={"when": st.column_config.DatetimeColumn("when", format="D MMM YYYY, HH:mm")},
     )
+    rows = picked.selection.rows if picked is not None else []
+    chosen = [listed[row] for row in rows] or listed
+    to_read = [n.id for n in chosen if n.status == "unread"]
     mark, dismiss = st.columns(2)
-    if mark.button(f"Mark {len(unread)} unread as read", disabled=not unread):
+    if mark.button(f"Mark {plural(len(to_read), 'notification')} read", disabled=not to_read):
         with refusals("Nothing changed"):
-            notifications.mark_notifications(resources(), actor, unread, "read")
+            notifications.mark_notifications(resources(), actor, to_read, "read")
             st.rerun()
-    if dismiss.button("Dismiss all"):
+    if dismiss.button(f"Dismiss {plural(len(chosen), 'notification')}"):
         with refusals("Nothing changed"):
-            notifications.mark_notifications(resources(), actor, [n.id for n in listed], "dismissed")
+            notifications.mark_notifications(resources(), actor, [n.id for n in chosen], "dismissed")
             st.rerun()
 
 

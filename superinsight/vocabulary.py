@@ -31,7 +31,14 @@ SCORE_SCOPES = ("document", "source", "tenant")
 # Rules, insights, notifications ----------------------------------------------------------------
 RULE_ACTIONS = ("flag", "tag", "quality_issue", "notify")
 ANALYSIS_STATUSES = ("running", "completed", "failed")
-NOTIFICATION_TYPES = ("new_pattern", "rule_change", "insight_generated", "quality_drop", "sync_failed")
+NOTIFICATION_TYPE_LABELS = {
+    "new_pattern": "New pattern",
+    "rule_change": "Rule outcome",
+    "insight_generated": "New insight",
+    "quality_drop": "Quality drop",
+    "sync_failed": "Sync failed",
+}
+NOTIFICATION_TYPES = tuple(NOTIFICATION_TYPE_LABELS)
 NOTIFICATION_STATUSES = ("unread", "read", "dismissed")
 RECEIPT_STATUSES = ("read", "dismissed")
 DELIVERY_METHODS = ("web", "email", "webhook")

@@ -6,6 +6,7 @@
 - `section` is a selector for the parts of a page whose content costs a query:
   unlike `st.tabs`, only the chosen part runs.
 - `md` escapes text a person typed (titles, names, ids) before it goes into markdown.
+- `plural` says a count with the noun that agrees with it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def md(text: object) -> str:
     return _LINE_START.sub(
         lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), escaped
     )
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 row', '2 rows', '1,200 documents': the count and the noun that agrees with it."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def header(title: str, caption: str) -> None:

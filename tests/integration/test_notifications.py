@@ -37,11 +37,13 @@ def test_a_workspace_notification_read_or_dismissed_by_one_user_stays_for_the_ot
         )
         uow.commit()
     ids = {row.title: row.id for row in notifications.notifications(resources, ann)}
+    assert (notifications.unread_count(resources, ann), notifications.unread_count(resources, bob)) == (3, 2)
     assert notifications.mark_notifications(resources, ann, [ids["Drop"]], "dismissed") == 1
     assert notifications.mark_notifications(resources, ann, [ids["Run"], ids["Ann's"]], "read") == 2
     assert notifications.mark_notifications(resources, ann, [ids["Run"]], "read") == 0
     assert _shown(resources, ann) == {"Run": "read", "Ann's": "read"}
     assert _shown(resources, ann, unread_only=True) == {}
     assert _shown(resources, bob) == {"Drop": "unread", "Run": "unread"}
+    assert (notifications.unread_count(resources, ann), notifications.unread_count(resources, bob)) == (0, 2)
     assert notifications.mark_notifications(resources, bob, [ids["Ann's"]], "dismissed") == 0
     assert _shown(resources, ann)["Ann's"] == "read"

@@ -236,7 +236,7 @@ class TestInsights:
         starts_with_a_header(page, "Insights")
         assert page.at.get("plotly_chart")
         assert ("Acknowledge" in page.labels()) == (role in ("admin", "analyst"))
-        assert {"Mark 1 unread as read", "Dismiss all"} <= page.labels()
+        assert {"Mark 1 notification read", "Dismiss 1 notification"} <= page.labels()
 
     def test_titles_are_shown_as_text_not_markdown(self, stubs: Stubs) -> None:
         _insights(stubs)

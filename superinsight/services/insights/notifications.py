@@ -75,6 +75,21 @@ def notifications(
         ]
 
 
+def unread_count(resources: Resources, actor: Actor) -> int:
+    """How many notifications this user has not read: the sidebar's inbox figure."""
+    require(actor, "documents.view")
+    status, join = _status(actor)
+    query = (
+        select(func.count())
+        .select_from(BusinessLogicNotification)
+        .where(BusinessLogicNotification.tenant_id == actor.tenant_id, _visible(actor), status == "unread")
+    )
+    if join is not None:
+        query = query.outerjoin(*join)
+    with resources.uow() as uow:
+        return int(uow.session.scalar(query) or 0)
+
+
 def mark_notifications(resources: Resources, actor: Actor, ids: Sequence[int], status: str) -> int:
     """Mark notifications read or dismissed for this user; returns how many changed."""
     require(actor, "documents.view")
