@@ -14,8 +14,8 @@ from superinsight.services.documents import export, facets, search, sources, upl
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
+from ui.document_edit import edit_form, history
 from ui.feedback import header, md, refusals
-from ui.send_to_labeling import send_button
 from ui.session import current_actor, resources
 
 LINEAGE_ICONS = {
@@ -159,6 +159,9 @@ def detail(actor: Actor, page: SearchPage) -> None:
     st.markdown(
         "**Lineage** " + " → ".join(f"{LINEAGE_ICONS[kind]} {md(text)}" for kind, text in document.lineage)
     )
+    history(actor, document.id)
+    if actor.can("documents.edit"):
+        edit_form(actor, document)
     if document.annotations:
         st.dataframe(
             pd.DataFrame(
@@ -266,7 +269,6 @@ def show() -> None:
         results(page, cursors)
         detail(actor, page)
         downloads(actor, query)
-        send_button(actor, {"kind": "search"}, "doc_send_to_labeling")
     if actor.can("documents.edit") and actor.source_ids is None:  # uploads add to the whole workspace
         upload(actor)
 

@@ -169,6 +169,61 @@ def test_a_sign_in_lasts_across_reloads_and_tabs_until_sign_out(
     page.screenshot(path=artifacts / "signed-out-after-reload.png", full_page=True)
 
 
+# A source and an "Ask me" job of the test's own, synced once: the edit's conflict needs a re-sync.
+_CONFLICT_SETUP = """
+import sys, time
+from superinsight.bootstrap import bootstrap
+from superinsight.services.context import system_actor
+from superinsight.services.sync import connections, jobs, runs
+resources, actor, name = bootstrap(), system_actor("demo"), sys.argv[1]
+draft = connections.SourceDraft(name, "csv", {"path": name + ".csv"})
+source = connections.create_source(resources, actor, draft)
+mapping = {"external_id": "id", "title": "title", "content": "body"}
+job = jobs.create_job(resources, actor, jobs.JobDraft(name, source, "full_refresh_overwrite", mapping,
+                      conflict_resolution="manual"))
+run = runs.start_run(resources, actor, job)
+while runs.get_run(resources, actor, run).status in ("queued", "running"):
+    time.sleep(0.1)
+"""
+
+
+def test_an_edited_document_changed_at_its_source_waits_as_a_conflict(
+    page: Page, app_url: str, data_dir: Path, artifacts: Path
+) -> None:
+    name = "Okapi leads"
+    csv = data_dir / "imports" / "demo" / f"{name}.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    csv.write_text("id,title,body\nOK-1,Okapi sighting,An okapi at the gate\n")
+    env = {**os.environ, "DATA_DIR": str(data_dir), "SYNC_FOLLOW_UPS": "false"}
+    subprocess.run([sys.executable, "-c", _CONFLICT_SETUP, name], cwd=ROOT, env=env, check=True, timeout=120)
+    page.goto(app_url)
+    sign_in(page, data_dir)
+    page.get_by_role("link", name="Documents").click()
+    settle(page)
+    page.get_by_role("textbox", name="Search").fill("okapi")
+    page.get_by_role("textbox", name="Search").press("Enter")
+    settle(page)
+    page.get_by_text("Edit this document").click()
+    page.get_by_role("textbox", name="Title").fill("Okapi sighting, confirmed by phone")
+    page.get_by_role("button", name="Save changes").click()
+    settle(page)
+    expect(page.get_by_text("Saved:")).to_be_visible()
+    expect(page.locator("strong", has_text="Okapi sighting, confirmed by phone")).to_be_visible()
+    page.screenshot(path=artifacts / "document-edited.png", full_page=True)
+    csv.write_text("id,title,body\nOK-1,Okapi sighting (updated),An okapi at the north gate\n")
+    page.get_by_role("link", name="Sync").click()
+    settle(page)
+    row = page.locator('[data-testid="stHorizontalBlock"]', has_text=name).last
+    row.get_by_role("button", name="Run now").click()
+    expect(page.get_by_text("1 conflicts", exact=False).first).to_be_visible(timeout=60_000)
+    settle(page)
+    expect(page.get_by_text("1 conflict(s) wait for you.")).to_be_visible()
+    page.get_by_role("button", name="Open conflicts").click()
+    settle(page)
+    expect(page.locator("[role=gridcell]", has_text="OK-1")).to_have_count(1)
+    page.screenshot(path=artifacts / "sync-conflict.png", full_page=True)
+
+
 def test_overview_shows_the_demo_workbench(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
     page.goto(app_url)
     sign_in(page, data_dir)

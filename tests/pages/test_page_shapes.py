@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import ui.document_edit
 import ui.job_form
 import ui.jobs
 import ui.session
@@ -82,7 +83,7 @@ class Stubs:
 def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
     monkeypatch.chdir(ROOT)
     store = NoStore()
-    for module in (ui.session, ui.jobs, ui.job_form, ui.status):
+    for module in (ui.session, ui.jobs, ui.job_form, ui.status, ui.document_edit):
         # Imported above, before any patching: a module first imported now would keep the stub.
         monkeypatch.setattr(module, "resources", lambda: store)
     yield Stubs(monkeypatch)

@@ -1,0 +1,81 @@
+"""The Documents page per role: an analyst edits a document in its detail; others are not offered it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from superinsight.resources import get_resources
+from superinsight.services.context import role_actor
+from superinsight.services.documents import edits
+from superinsight.services.documents import views as document_views
+from tests.pages.test_pages import _app, _seed
+
+
+def _opened(role: str) -> tuple[AppTest, int]:
+    """The Documents page with its first document open in the detail."""
+    at = _app(role)
+    at.switch_page("app_pages/documents.py").run()
+    assert not at.exception, at.exception
+    first = int(at.dataframe[0].value["id"].iloc[0])
+    at.selectbox(key="open_doc").select(first).run()
+    return at, first
+
+
+def _save(at: AppTest, document_id: int, **values: str) -> None:
+    for name, value in values.items():
+        widget = at.text_area if name in ("content", "metadata") else at.text_input
+        widget(key=f"edit_{name}_{document_id}").input(value)
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception, at.exception
+
+
+class TestEditingADocument:
+    def test_an_analyst_edits_title_tags_and_metadata_and_sees_them_at_once(
+        self, workbench_env: Path
+    ) -> None:
+        _seed(20)
+        at, document_id = _opened("analyst")
+        before = document_views.get_document(get_resources(), role_actor("demo", "analyst"), document_id)
+        _save(
+            at,
+            document_id,
+            title="Checked by an analyst",
+            tags="reviewed, vip",
+            metadata='{"region": "EU", "owner": "kim"}',
+        )
+        assert "Saved" in at.success[0].value
+        assert any("Checked by an analyst" in m.value for m in at.markdown)
+        after = document_views.get_document(get_resources(), role_actor("demo", "analyst"), document_id)
+        assert (after.title, after.tags, after.metadata) == (
+            "Checked by an analyst",
+            ["reviewed", "vip"],
+            {"region": "EU", "owner": "kim"},
+        )
+        assert after.content == before.content
+        assert any("Edited 1 time in the workbench" in c.value for c in at.caption)
+        [version] = edits.edit_history(get_resources(), role_actor("demo", "analyst"), document_id)
+        assert version.by == "analyst@pages.example"
+
+    @pytest.mark.parametrize(
+        ("metadata", "message"),
+        [("{not json", "not JSON"), ('["a list"]', "JSON object"), ('{"a": [1]}', "a list")],
+    )
+    def test_bad_metadata_is_refused_and_nothing_is_saved(
+        self, workbench_env: Path, metadata: str, message: str
+    ) -> None:
+        _seed(20)
+        at, document_id = _opened("analyst")
+        _save(at, document_id, title="Not to be kept", metadata=metadata)
+        assert message in at.error[0].value and "Not saved" in at.error[0].value
+        assert edits.edit_history(get_resources(), role_actor("demo", "analyst"), document_id) == []
+
+    @pytest.mark.parametrize("role", ["viewer", "annotator"])
+    def test_who_may_not_edit_is_not_offered_the_form(self, workbench_env: Path, role: str) -> None:
+        _seed(20)
+        at, _ = _opened(role)
+        assert at.json, "the detail is shown"
+        assert not [e for e in at.expander if e.label == "Edit this document"]
+        assert not [b for b in at.button if b.label == "Save changes"]
