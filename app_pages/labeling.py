@@ -15,6 +15,7 @@ from superinsight.services.context import Actor
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.labeling import launch as labeling_launch
 from superinsight.services.labeling import pull as labeling_pull
+from superinsight.services.labeling import quality as labeling_quality
 from superinsight.services.labeling import views as labeling_views
 from superinsight.services.labeling.connection import connection_state
 from superinsight.services.labeling.launch import LaunchRequest
@@ -45,6 +46,12 @@ def project_card(actor: Actor, project: ProjectView, connected: bool) -> None:
             st.caption(
                 "Annotations pulled: "
                 + ", ".join(f"{md(who)} {n}" for who, n in project.per_annotator.items())
+            )
+        agreed = labeling_quality.project_agreement(resources(), actor, project.id)
+        if agreed.alpha is not None:
+            st.caption(
+                f"Agreement between {agreed.annotators} annotators (Krippendorff's alpha): "
+                f"{agreed.alpha:.2f} over {agreed.items} task(s) labelled more than once"
             )
         if project.status == "importing":
             st.caption("Documents are being sent to Label Studio…")

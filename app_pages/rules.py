@@ -12,6 +12,7 @@ import streamlit as st
 from superinsight.rules.builder import BuilderError, to_json_logic
 from superinsight.services.context import Actor
 from superinsight.services.documents import sources
+from superinsight.services.labeling import quality as labeling_quality
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import drafts as rule_drafts
@@ -23,13 +24,14 @@ from superinsight.services.rules.views import RuleSummary, RuleView
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
 from ui.feedback import header, md, refusals
 from ui.jobs import track
+from ui.open_document import document_table
 from ui.rule_form import current_builder, draw_builder, init_state
 from ui.send_to_labeling import send_button
 from ui.session import current_actor, resources
 
 NEW = "+ New rule"
 APPLY_JOB = "rule_apply_job"
-MATCHES, HISTORY = "Matched documents", "Version history"
+MATCHES, HISTORY, LABELS = "Matched documents", "Version history", "Against human labels"
 OUTCOME_ICONS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "⛔ fail", None: "—"}
 
 
@@ -275,7 +277,13 @@ def matches(actor: Actor, rule: RuleView) -> None:
     found = rule_views.matched_documents(resources(), actor, rule.id)
     st.caption(f"Documents matched by version {rule.version} (newest {len(found)})")
     if found:
-        st.dataframe(pd.DataFrame([m.__dict__ for m in found]), hide_index=True, width="stretch")
+        document_table(
+            pd.DataFrame([m.__dict__ for m in found]),
+            [m.id for m in found],
+            f"rule_matches_{rule.id}",
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.info("None stored yet: Apply to all documents records this version's matches.")
 
@@ -299,13 +307,38 @@ def history(actor: Actor, rule: RuleView) -> None:
         )
 
 
+def against_labels(actor: Actor, rule: RuleView) -> None:
+    """Precision and recall against what annotators labelled, and the documents they disagree on."""
+    labels = labeling_quality.label_names_in_use(resources(), actor)
+    if not labels:
+        st.info("No labels pulled yet: send the rule's matches to Label Studio, then pull the annotations.")
+        return
+    label = st.selectbox("The label that means the rule should match", labels, key="rule_vs_label")
+    score = labeling_quality.rule_against_labels(resources(), actor, rule.id, str(label))
+    precision, recall, compared = st.columns(3)
+    precision.metric("Precision", "—" if score.precision is None else f"{score.precision:.0%}")
+    recall.metric("Recall", "—" if score.recall is None else f"{score.recall:.0%}")
+    compared.metric(
+        "Labelled documents",
+        f"{score.true_positives + score.false_positives + score.false_negatives + score.true_negatives:,}",
+    )
+    disagreements = [{"document": d, "why": "labelled, not matched"} for d in score.missed] + [
+        {"document": d, "why": "matched, not labelled"} for d in score.wrongly_matched
+    ]
+    if disagreements:
+        st.caption("Where the rule and the annotators disagree (open them on the Documents page):")
+        st.dataframe(pd.DataFrame(disagreements), hide_index=True, width="stretch")
+
+
 def details(actor: Actor, rule: RuleView) -> None:
     """What the rule matched, or its versions: read only when asked for."""
-    chosen = st.segmented_control("More about this rule", [MATCHES, HISTORY], key="rule_more")
+    chosen = st.segmented_control("More about this rule", [MATCHES, HISTORY, LABELS], key="rule_more")
     if chosen == MATCHES:
         matches(actor, rule)
     elif chosen == HISTORY:
         history(actor, rule)
+    elif chosen == LABELS:
+        against_labels(actor, rule)
 
 
 def show() -> None:

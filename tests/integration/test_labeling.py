@@ -25,6 +25,7 @@ from superinsight.services.jobs import job_status
 from superinsight.services.labeling import launch as labeling_launch
 from superinsight.services.labeling import pull as labeling_pull
 from superinsight.services.labeling import push as labeling_push
+from superinsight.services.labeling import quality as labeling_quality
 from superinsight.services.labeling import views as labeling_views
 from superinsight.services.labeling.connection import LabelingUnavailableError, connection_state
 from superinsight.services.labeling.launch import LaunchRequest
@@ -142,6 +143,17 @@ class TestLaunchAndPull:
         report = rule_testing.run_test(connected, ACME, labelled_refund)
         assert (report.matched, report.engine) == (2, "database")
         assert {sample.document_id for sample in report.samples} == {first, third}
+        # By hand: the rule (content has "refund") matches the first only; humans said refund to first
+        # and third, other to second: 1 true positive, 1 missed (third), 1 true negative.
+        rule = rule_commands.create_rule(connected, ACME, RuleDraft("Refunds", REFUND))
+        score = labeling_quality.rule_against_labels(connected, ACME, rule.id, "refund")
+        assert (score.precision, score.recall, score.missed, score.wrongly_matched) == (
+            1.0,
+            0.5,
+            (third,),
+            (),
+        )
+        assert labeling_quality.label_names_in_use(connected, ACME) == ["other", "refund"]
 
         client.annotations.update(
             id=edited,
@@ -212,6 +224,42 @@ class TestLaunchAndPull:
                 for p in (first, second)
             }
         assert len(documents[first]) == 10 and documents[first] == documents[second]
+
+
+class TestAgreement:
+    def test_two_annotators_agreement_matches_a_hand_count(
+        self, connected_sqlite: Resources, client: LabelStudio
+    ) -> None:
+        _seed(connected_sqlite, n=5)
+        request = LaunchRequest("Twice", "classification", Selection(), ("refund", "other"))
+        project_id = _launch(connected_sqlite, request)
+        with connected_sqlite.uow() as uow:
+            tasks = sorted(uow.session.scalars(select(Task.labelstudio_task_id)))
+        users = {user.email: user.id for user in client.users.list()}
+        second = users.get("second@example.com") or client.users.create(email="second@example.com").id
+        answers = [("refund", "refund"), ("other", "other"), ("refund", "other")]
+        for task_id, (mine, theirs) in zip(tasks[:3], answers, strict=True):
+            _annotate(client, task_id, mine, 1.0)
+            client.annotations.create(
+                id=task_id,
+                result=[
+                    {
+                        "from_name": "label",
+                        "to_name": "text",
+                        "type": "choices",
+                        "value": {"choices": [theirs]},
+                    }
+                ],
+                completed_by=second,
+            )
+        labeling_pull.pull_annotations(connected_sqlite, ACME, project_id)
+        # Coincidences: refund-refund 2, other-other 2, refund-other 1 each way; n 6, 3 of each:
+        # alpha = 1 - (6 - 1) * 2 / (2 * 3 * 3).
+        result = labeling_quality.project_agreement(connected_sqlite, ACME, project_id)
+        assert (result.annotators, result.items) == (2, 3)
+        assert result.alpha == pytest.approx(1 - 5 * 2 / 18, abs=1e-4)
+        billed = {row.annotator: row.items for row in labeling_views.billing_summary(connected_sqlite, ADMIN)}
+        assert billed == {"admin@example.com": 3, "second@example.com": 3}
 
 
 class TestRetriesAndExtensions:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from superinsight.labeling.agreement import Agreement
 from superinsight.services.labeling.connection import ConnectionState
 from superinsight.services.labeling.views import BillingRow, ProjectView
-from tests.pages.test_page_shapes import Stubs, by_role, open_page, starts_with_a_header
+from tests.pages.test_page_shapes import Stubs, _rules, by_role, open_page, starts_with_a_header
 from tests.pages.test_page_shapes import stubs as stubs  # the fixture, shared
 from tests.pages.test_pages import TIMEOUT, _app, _seed
 
@@ -30,6 +31,7 @@ def _labeling(stubs: Stubs, state: ConnectionState, projects: list[ProjectView] 
     stubs.returns(f"{VIEWS}.list_projects", [PROJECT] if projects is None else projects)
     stubs.returns(f"{VIEWS}.billing_summary", [BillingRow("Refund triage", "ann@x", 20, 61.5, NOW, NOW)])
     stubs.returns("superinsight.services.rules.views.list_rules", [])
+    stubs.returns("superinsight.services.labeling.quality.project_agreement", Agreement(0.72, 2, 14))
 
 
 def _parts(page: Any) -> list[str]:
@@ -57,6 +59,7 @@ class TestLabelingPage:
         assert page.at.link_button[0].proto.url == "http://ls/projects/3/data"
         assert {"Pull annotations", "Add new matches"} <= page.labels()
         assert "ann@x 20" in page.texts("caption")
+        assert "(Krippendorff's alpha): 0.72 over 14 task(s)" in page.texts("caption")
 
     def test_a_viewer_is_told_the_page_is_not_theirs(self, stubs: Stubs) -> None:
         _labeling(stubs, CONNECTED)
@@ -110,6 +113,32 @@ class TestLabelingPage:
         page = open_page(stubs, "labeling", "admin", {"labeling_part": "Billing"})
         assert list(page.at.dataframe[0].value["annotator"]) == ["ann@x"]
         assert any(b.label == "Export billing as CSV" for b in page.at.get("download_button"))
+
+
+class TestRuleAgainstLabels:
+    @by_role("admin", "analyst", "annotator", "viewer")
+    def test_precision_recall_and_disagreements_are_shown_when_chosen(self, stubs: Stubs, role: str) -> None:
+        from superinsight.labeling.agreement import rule_score
+
+        _rules(stubs)
+        stubs.returns("superinsight.services.labeling.quality.label_names_in_use", ["other", "refund"])
+        score = rule_score([True, True, False], [True, False, True], [11, 12, 13])
+        stubs.returns("superinsight.services.labeling.quality.rule_against_labels", score)
+        page = open_page(stubs, "rules", role)
+        if role in ("admin", "analyst"):
+            page.at.selectbox(key="rule_choice").select("Refunds")
+            page.run()
+        assert "superinsight.services.labeling.quality.rule_against_labels" not in page.calls
+        page.at.segmented_control(key="rule_more").set_value("Against human labels")
+        page.run()
+        figures = {m.label: m.value for m in page.at.metric}
+        assert (figures["Precision"], figures["Recall"], figures["Labelled documents"]) == ("50%", "50%", "3")
+        rows = page.at.dataframe[-1].value
+        assert rows.to_dict("records") == [
+            {"document": 13, "why": "labelled, not matched"},
+            {"document": 12, "why": "matched, not labelled"},
+        ]
+        assert ("Send matches to Label Studio" in page.labels()) == (role in ("admin", "analyst"))
 
 
 class TestInTheApp:
