@@ -16,6 +16,7 @@ from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.document_edit import edit_form, history
 from ui.feedback import header, md, refusals
+from ui.open_document import HINT, clicked, open_here, opened
 from ui.session import current_actor, resources
 
 LINEAGE_ICONS = {
@@ -114,8 +115,12 @@ def nothing_found(actor: Actor, query: SearchQuery, first_page: bool) -> None:
 
 
 def results(page: SearchPage, cursors: list[str | None]) -> None:
-    st.dataframe(
+    """The page of hits; clicking a row opens that document below (and names it in the address)."""
+    st.caption(HINT)
+    chosen = clicked(
         pd.DataFrame([hit.__dict__ for hit in page.hits]),
+        [hit.id for hit in page.hits],
+        f"doc_table_{len(cursors)}",
         hide_index=True,
         width="stretch",
         column_config={
@@ -126,6 +131,8 @@ def results(page: SearchPage, cursors: list[str | None]) -> None:
             "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
         },
     )
+    if chosen is not None:
+        open_here(chosen)
     left, middle, right = st.columns([1, 2, 1])
     if left.button("← Previous", disabled=len(cursors) == 1):
         cursors.pop()
@@ -136,12 +143,9 @@ def results(page: SearchPage, cursors: list[str | None]) -> None:
         st.rerun()
 
 
-def detail(actor: Actor, page: SearchPage) -> None:
-    """The chosen document: content, metadata, open issues, lineage and annotations."""
-    titles = {hit.id: hit.title for hit in page.hits}
-    chosen = st.selectbox(
-        "Open", list(titles), format_func=lambda doc_id: f"#{doc_id} · {titles[doc_id]}", key="open_doc"
-    )
+def detail(actor: Actor) -> None:
+    """The open document (a clicked row, or a link): content, metadata, issues, lineage, annotations."""
+    chosen = opened()
     if chosen is None:
         return
     document = None
@@ -267,7 +271,7 @@ def show() -> None:
         nothing_found(actor, query, len(cursors) == 1)
     else:
         results(page, cursors)
-        detail(actor, page)
+        detail(actor)
         downloads(actor, query)
     if actor.can("documents.edit") and actor.source_ids is None:  # uploads add to the whole workspace
         upload(actor)

@@ -21,6 +21,7 @@ from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
 from ui.feedback import header, md, refusals, section
 from ui.jobs import track
+from ui.open_document import document_table
 from ui.pick import pick_many
 from ui.session import current_actor, resources
 
@@ -167,7 +168,7 @@ def failing(actor: Actor, source_id: int) -> None:
     if not listed:
         st.info(f"No {status} {dimension} issues.")
         return
-    st.dataframe(
+    document_table(
         pd.DataFrame(
             [
                 {
@@ -181,6 +182,8 @@ def failing(actor: Actor, source_id: int) -> None:
                 for row in listed
             ]
         ),
+        [row.document_id for row in listed],
+        f"quality_issues_{source_id}_{dimension}_{status}",
         hide_index=True,
         width="stretch",
     )

@@ -22,6 +22,7 @@ from superinsight.services.sync.job_views import JobRow
 from ui.errors import shown
 from ui.feedback import header, md, refusals, section
 from ui.job_form import job_form
+from ui.open_document import document_table
 from ui.pick import pick_many
 from ui.session import current_actor, resources
 
@@ -234,9 +235,9 @@ def conflicts_section(actor: Actor) -> None:
         return
     st.caption(
         "A document was edited here and its record also changed at the source. "
-        "Pick rows, then keep one side for all of them."
+        "Pick conflicts below, then keep one side for all of them."
     )
-    st.dataframe(
+    document_table(
         pd.DataFrame(
             [
                 {
@@ -250,6 +251,8 @@ def conflicts_section(actor: Actor) -> None:
                 for row in conflicts
             ]
         ),
+        [row.document_id for row in conflicts],
+        "conflicts_table",
         hide_index=True,
         width="stretch",
     )

@@ -1,4 +1,5 @@
-"""The Documents page per role: an analyst edits a document in its detail; others are not offered it."""
+"""The Documents page per role: an analyst edits a document in its detail (others are not offered it);
+a row of documents anywhere opens that document."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from superinsight.resources import get_resources
 from superinsight.services.context import role_actor
-from superinsight.services.documents import edits
+from superinsight.services.documents import edits, sources
 from superinsight.services.documents import views as document_views
+from superinsight.services.rules import views as rule_views
 from tests.pages.test_pages import _app, _seed
 
 
@@ -20,7 +22,8 @@ def _opened(role: str) -> tuple[AppTest, int]:
     at.switch_page("app_pages/documents.py").run()
     assert not at.exception, at.exception
     first = int(at.dataframe[0].value["id"].iloc[0])
-    at.selectbox(key="open_doc").select(first).run()
+    at.session_state["doc_table_1"] = {"selection": {"rows": [0], "columns": [], "cells": []}}  # a click
+    at.run()
     return at, first
 
 
@@ -79,3 +82,44 @@ class TestEditingADocument:
         assert at.json, "the detail is shown"
         assert not [e for e in at.expander if e.label == "Edit this document"]
         assert not [b for b in at.button if b.label == "Save changes"]
+
+
+CLICK_FIRST = {"selection": {"rows": [0], "columns": [], "cells": []}}
+
+
+def _click_first_row(at: AppTest, key: str, table: int = 0) -> None:
+    """A click on the first row of the table drawn with `key`: it opens that row's document."""
+    titles = at.dataframe[table].value.iloc[0].astype(str).tolist()
+    at.session_state[key] = CLICK_FIRST
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Documents", "the click went to the Documents page"
+    opened = int(at.query_params["document"])
+    shown = document_views.get_document(get_resources(), role_actor("demo", "admin"), opened)
+    assert shown.title in titles and any(shown.title in m.value for m in at.markdown)
+
+
+class TestARowOpensItsDocument:
+    def test_a_rule_s_matched_document(self, workbench_env: Path) -> None:
+        _seed(60)
+        viewer = role_actor("demo", "viewer")
+        matched = next(s.rule for s in rule_views.list_rules(get_resources(), viewer) if s.last_matched)
+        at = _app("viewer")
+        at.switch_page("app_pages/rules.py").run()
+        at.selectbox(key="rule_choice").select(matched.draft.name).run()
+        at.segmented_control(key="rule_more").set_value("Matched documents").run()
+        _click_first_row(at, f"rule_matches_{matched.id}", table=1)
+
+    def test_a_quality_issue(self, workbench_env: Path) -> None:
+        _seed(60)
+        at = _app("analyst")
+        at.switch_page("app_pages/quality.py").run()
+        source_ids = {
+            s.name: s.id for s in sources.list_sources(get_resources(), role_actor("demo", "analyst"))
+        }
+        source_id = source_ids[at.selectbox(key="quality_source").value]
+        dimension, status = (
+            at.radio(key="quality_dimension").value,
+            at.selectbox(key="quality_issue_status").value,
+        )
+        _click_first_row(at, f"quality_issues_{source_id}_{dimension}_{status}")

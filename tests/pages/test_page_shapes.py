@@ -307,6 +307,9 @@ class TestNamesInCharts:
 # --- Documents --------------------------------------------------------------------------------
 
 
+CLICKED_FIRST_ROW = {"doc_table_1": {"selection": {"rows": [0], "columns": [], "cells": []}}}
+
+
 def _documents(stubs: Stubs, *, hits: int = 2) -> None:
     from superinsight.services.documents.facets import Facets
     from superinsight.services.documents.search import Hit, SearchPage
@@ -349,7 +352,7 @@ class TestDocuments:
         self, stubs: Stubs, role: str
     ) -> None:
         _documents(stubs)
-        page = open_page(stubs, "documents", role)
+        page = open_page(stubs, "documents", role, CLICKED_FIRST_ROW)
         starts_with_a_header(page, "Documents")
         assert len(page.at.dataframe[0].value) == 2
         assert {"Export results as CSV", "Export results as JSON Lines"} <= page.labels("download_button")
@@ -361,6 +364,8 @@ class TestDocuments:
     def test_an_open_document_shows_its_title_and_lineage_as_text(self, stubs: Stubs) -> None:
         _documents(stubs)
         page = open_page(stubs, "documents", "viewer")
+        assert "superinsight.services.documents.views.get_document" not in page.calls, "none open yet"
+        page = open_page(stubs, "documents", "viewer", CLICKED_FIRST_ROW)
         shown = page.texts("markdown")
         assert r"Ticket \*0\*" in shown and r"\[Refunds\](http\://x)" in shown
         assert r"\`T-0\`" in page.texts("caption")

@@ -196,10 +196,15 @@ class TestMaskedDocuments:
         viewer.switch_page("app_pages/documents.py").run()
         assert not viewer.exception, viewer.exception
         assert all(value.startswith("•") for value in viewer.dataframe[0].value["external_id"])
+        first = str(viewer.dataframe[0].value["id"].iloc[0])
+        viewer.query_params["document"] = first
+        viewer.run()
         assert '"customer":"[redacted]"' in viewer.json[0].value.replace(" ", "")
         analyst = _app("analyst")
         analyst.switch_page("app_pages/documents.py").run()
         assert all(value.startswith(("TCK-", "CTR-")) for value in analyst.dataframe[0].value["external_id"])
+        analyst.query_params["document"] = first
+        analyst.run()
         assert "[redacted]" not in analyst.json[0].value
 
 
@@ -216,8 +221,10 @@ class TestDocumentSearch:
         assert all("«" in snippet for snippet in results["snippet"])
         at.sidebar.multiselect(key="doc_sources").select("Support desk").run()
         assert set(at.dataframe[0].value["source"]) == {"Support desk"}
-        first = int(at.dataframe[0].value["id"].iloc[0])
-        at.selectbox(key="open_doc").select(first).run()
+        second = int(at.dataframe[0].value["id"].iloc[1])
+        at.session_state["doc_table_1"] = {"selection": {"rows": [1], "columns": [], "cells": []}}  # a click
+        at.run()
+        assert at.query_params["document"] == str(second), "the open document is named in the address"
         assert "customer" in at.json[0].value
 
     def test_nothing_matching_says_so(self, workbench_env: Path) -> None:

@@ -116,6 +116,12 @@ class TestSyncPage:
         while (run := sync_runs.get_run(resources, ANALYST, execution)).status in ("queued", "running"):
             time.sleep(0.05)
         assert run.counts["conflicts"] == 2, run
+        clicked = _open("app_pages/sync.py")
+        clicked.button(key="open_conflicts").click().run()
+        clicked.session_state["conflicts_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+        clicked.run()  # a click on a conflict's row opens its document
+        assert clicked.title[0].value == "Documents"
+        assert clicked.query_params["document"] in (str(listed["1"]), str(listed["2"]))
         at = _open("app_pages/sync.py")
         assert "2 conflict(s) wait for you" in at.warning[0].value
         at.button(key="open_conflicts").click().run()
