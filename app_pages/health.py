@@ -1,40 +1,47 @@
-"""Every service behind the workbench: up or not, how fast, and what to do about it."""
+"""Every service behind the workbench: up or not, which version, how fast, what it is doing."""
 
 from __future__ import annotations
 
 import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-from superinsight.services.health import ServiceHealth, check_services
-from ui.feedback import header
-from ui.session import resources
+from superinsight.services.health.probes import ServiceHealth
+from superinsight.services.health.queue import FailedJobRow, retry_job
+from superinsight.services.health.report import HealthReport, health_report
+from ui.feedback import header, md, refusals
+from ui.session import current_actor, resources
 from ui.status import ICONS
 
 
 def verdict(results: list[ServiceHealth]) -> None:
-    down = [item for item in results if item.state == "down"]
+    down = [item.name for item in results if item.state == "down"]
+    degraded = [item.name for item in results if item.state == "degraded"]
     if down:
         st.error(
-            f"{len(down)} service(s) down: {', '.join(item.name for item in down)}. "
-            "The detail column says what failed; Re-check once it is fixed."
+            f"{len(down)} service(s) down: {', '.join(down)}. "
+            "The last column says what failed; Re-check once it is fixed."
         )
+    elif degraded:
+        st.warning(f"Answering, but not ready: {', '.join(degraded)}. The last column says what to do.")
     else:
         st.success("Every configured service is answering.")
 
 
-def table(results: list[ServiceHealth]) -> None:
-    frame = pd.DataFrame(
-        [
-            {
-                "service": f"{ICONS[item.state]} {item.name}",
-                "state": item.state,
-                "backend": item.backend,
-                "latency (ms)": item.latency_ms,
-                "detail": item.detail,
-            }
-            for item in results
-        ]
-    )
+def table(report: HealthReport) -> None:
+    rows = [
+        {
+            "service": f"{ICONS[item.state]} {item.name}",
+            "state": item.state,
+            "backend": f"{item.backend} (embedded default)" if item.embedded else item.backend,
+            "version": item.version,
+            "latency (ms)": item.latency_ms,
+            **({"address": item.address} if report.shows_addresses else {}),
+            "doing / detail": item.detail,
+        }
+        for item in report.services
+    ]
+    frame = pd.DataFrame(rows)
     st.dataframe(
         frame,
         hide_index=True,
@@ -46,9 +53,59 @@ def table(results: list[ServiceHealth]) -> None:
                 min_value=0,
                 max_value=max([1000.0, *frame["latency (ms)"].fillna(0)]),
             ),
-            "detail": st.column_config.TextColumn("detail", width="large"),
+            "doing / detail": st.column_config.TextColumn("doing / detail", width="large"),
         },
     )
+
+
+def facts(report: HealthReport) -> None:
+    """What each service reports about itself, one line per fact."""
+    for item in report.services:
+        lines = [f"- {md(label)}: {md(value)}" for label, value in item.facts]
+        if item.name == "graph":
+            waiting = "unknown (the database did not answer)" if report.backlog is None else report.backlog
+            lines.append(f"- changes waiting to be projected: {waiting}")
+        if lines:
+            with st.expander(f"{ICONS[item.state]} {item.name}"):
+                st.markdown("\n".join(lines))
+
+
+def failed_jobs(jobs: list[FailedJobRow] | None) -> None:
+    st.subheader("Jobs failed in the last 24 hours")
+    if jobs is None:
+        st.warning("The job queue did not answer in time, so failed jobs are not listed.")
+        return
+    if not jobs:
+        st.caption("No job of your workspace failed in the last 24 hours.")
+        return
+    for job in jobs:
+        when = f"{job.ended_at:%d %b %H:%M} UTC" if job.ended_at else "unknown time"
+        left, right = st.columns([5, 1])
+        left.markdown(f"**{md(job.job)}** · {when}  \n{md(job.error) or 'no error text'}")
+        if job.may_retry and right.button("Retry", key=f"retry_{job.id}"):
+            with refusals("Not retried") as outcome:
+                retry_job(resources(), current_actor(), job.id)
+            if outcome.ok:
+                st.success(f"{md(job.job)} is queued again.")
+
+
+def latency_chart(report: HealthReport) -> None:
+    if not report.history:
+        return
+    frame = pd.DataFrame([point.__dict__ for point in report.history])
+    figure = px.line(
+        frame,
+        x="at",
+        y="latency_ms",
+        color="service",
+        markers=True,
+        title="Probe latency per check",
+        labels={"at": "checked at (UTC)", "latency_ms": "latency (ms)", "service": "service"},
+    )
+    figure.update_xaxes(tickformat="%d %b\n%H:%M:%S", hoverformat="%d %b %Y %H:%M:%S")
+    figure.update_yaxes(rangemode="tozero")
+    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    st.plotly_chart(figure, width="stretch")
 
 
 def show() -> None:
@@ -58,9 +115,12 @@ def show() -> None:
     )
     if st.button("Re-check"):
         st.rerun()
-    results = check_services(resources())
-    verdict(results)
-    table(results)
+    report = health_report(resources(), current_actor())
+    verdict(report.services)
+    table(report)
+    facts(report)
+    failed_jobs(report.failed_jobs)
+    latency_chart(report)
 
 
 show()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -155,8 +157,16 @@ def scheduler(
 def health(
     only: Annotated[list[str] | None, typer.Option(help="Check just these services (repeatable).")] = None,
     strict: Annotated[bool, typer.Option(help="Fail on 'degraded' too, not only on 'down'.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="One JSON document on stdout, for scripts and container health checks."),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds to wait for every service; one not answered by then is down."),
+    ] = 3.0,
 ) -> None:
-    """One line per service with its state and latency; non-zero exit if any is down."""
+    """One line per service with its state, version and latency; non-zero exit if any is down."""
     unknown = set(only or ()) - set(health_service.CHECKS)
     if unknown:
         typer.secho(
@@ -166,13 +176,19 @@ def health(
             err=True,
         )
         raise typer.Exit(2)
-    results = health_service.check_services(_resources(migrate_on_start=False), only or None)
-    for item in results:
+    results = health_service.check_services(_resources(migrate_on_start=False), only or None, timeout)
+    failed = any(item.failing or (strict and item.state == "degraded") for item in results)
+    if as_json:
+        services = [
+            {**asdict(item), "facts": dict(item.facts), "embedded": item.embedded} for item in results
+        ]
+        typer.echo(json.dumps({"ok": not failed, "services": services}, indent=2))
+    for item in [] if as_json else results:
         latency = "—" if item.latency_ms is None else f"{item.latency_ms:.1f} ms"
         colour = {"up": typer.colors.GREEN, "down": typer.colors.RED}.get(item.state, typer.colors.YELLOW)
-        line = f"{item.name:<9} {item.state:<15} {item.backend:<13} {latency:>10}  {item.detail}"
-        typer.secho(line, fg=colour)
-    if any(item.failing or (strict and item.state == "degraded") for item in results):
+        line = f"{item.name:<9} {item.state:<15} {item.backend:<13} {latency:>10}  {item.version:<22}"
+        typer.secho(f"{line} {item.detail}", fg=colour)
+    if failed:
         raise typer.Exit(1)
 
 

@@ -29,6 +29,8 @@ class Cache(Protocol):
 
     def ping(self) -> None: ...
 
+    def info(self) -> dict[str, Any]: ...
+
 
 class MemoryCache:
     """Per-process cache; fine for one Streamlit server with in-process jobs."""
@@ -84,6 +86,11 @@ class MemoryCache:
     def ping(self) -> None:
         return None
 
+    def info(self) -> dict[str, Any]:
+        """What the health page shows of it: how many keys it holds."""
+        with self._lock:
+            return {"keys": len(self._items)}
+
 
 class RedisCache:
     backend = "redis"
@@ -107,3 +114,7 @@ class RedisCache:
 
     def ping(self) -> None:
         self._client.ping()
+
+    def info(self) -> dict[str, Any]:
+        """Redis's own INFO (version, memory, evictions...), for the health page."""
+        return dict(self._client.info())

@@ -15,3 +15,8 @@ def write_marker(path: str, text: str) -> None:
 
 def fail(message: str) -> None:
     raise RuntimeError(message)
+
+
+def fail_for(tenant_id: str, message: str) -> None:
+    """A job of `tenant_id` (workbench jobs take their tenant first) that fails with `message`."""
+    raise RuntimeError(message)

@@ -1,0 +1,245 @@
+"""One probe per service: is it answering, how fast, which version, and what is it doing?
+
+Every probe runs on its own thread under one deadline (`bounded`), so a service
+that hangs is named as down when the deadline passes while the others report.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Literal
+
+from sqlalchemy import Engine, text
+
+from superinsight.adapters.labelstudio import LabelStudioError, LabelStudioNotConnectedError
+from superinsight.config import display_url, redact
+from superinsight.db import migrate
+from superinsight.resources import Resources
+from superinsight.services.context import internal
+from superinsight.services.health import bounded
+
+State = Literal["up", "degraded", "down", "not configured"]
+PAGE_TIMEOUT_SECONDS = 0.8
+EMBEDDED_BACKENDS = frozenset({"sqlite", "memory", "in-process", "relational"})
+Facts = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    """A service as its probe found it. `address` and `facts` may name hosts and files: see `report`."""
+
+    name: str
+    backend: str
+    state: State
+    latency_ms: float | None
+    detail: str
+    version: str = ""
+    facts: Facts = ()
+    address: str = ""
+
+    @property
+    def failing(self) -> bool:
+        return self.state == "down"
+
+    @property
+    def embedded(self) -> bool:
+        """The no-setup stand-in (SQLite, in-process cache and jobs, graph tables), not a server."""
+        return self.backend in EMBEDDED_BACKENDS
+
+
+@dataclass(frozen=True)
+class Finding:
+    detail: str
+    version: str = ""
+    facts: Facts = ()
+
+
+class DegradedError(Exception):
+    """The service answered but cannot do its work yet; carries what the probe found."""
+
+    def __init__(self, message: str, finding: Finding | None = None) -> None:
+        super().__init__(message)
+        self.finding = finding
+
+
+def _size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+_newest: dict[str, str] = {}
+
+
+def _head(engine: Engine) -> str:
+    """The newest revision of this code's migrations, read from disk once per process (50 ms a time)."""
+    if "head" not in _newest:
+        _newest["head"] = migrate.head_revision(engine)
+    return _newest["head"]
+
+
+def _database(resources: Resources) -> Finding:
+    engine = resources.engine
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            version, in_use, most, size = connection.execute(
+                text(
+                    "SELECT current_setting('server_version'), "
+                    "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()), "
+                    "current_setting('max_connections'), pg_database_size(current_database())"
+                )
+            ).one()
+            version, connections = f"PostgreSQL {version}", f"{in_use} in use of {most}"
+        else:
+            pages = connection.execute(text("PRAGMA page_count")).scalar_one()
+            size = pages * connection.execute(text("PRAGMA page_size")).scalar_one()
+            version, connections = f"SQLite {sqlite3.sqlite_version}", "a file, no server"
+    current, head = migrate.current_revision(engine), _head(engine)
+    facts = (("schema", f"{current} (newest: {head})"), ("connections", connections), ("size", _size(size)))
+    finding = Finding(f"{connections}, {_size(size)}", version, facts)
+    if current != head:
+        raise DegradedError(
+            f"schema {current or 'empty'} is behind {head}: run `superinsight migrate`", finding
+        )
+    return finding
+
+
+def _cache(resources: Resources) -> Finding:
+    info = resources.cache.info()
+    if resources.cache.backend == "memory":
+        return Finding(f"a map in the app process, {info['keys']} keys", "", (("keys", str(info["keys"])),))
+    limit = info.get("maxmemory_human", "0B") if info.get("maxmemory") else "no limit"
+    memory = f"{info.get('used_memory_human', '?')} of {limit}"
+    facts = (
+        ("memory", memory),
+        ("evictions", str(info.get("evicted_keys", 0))),
+        ("clients", str(info.get("connected_clients", "?"))),
+    )
+    return Finding(
+        f"{memory} memory, {info.get('evicted_keys', 0)} evictions", f"Redis {info['redis_version']}", facts
+    )
+
+
+def _jobs(resources: Resources) -> Finding:
+    jobs = resources.jobs
+    jobs.ping()
+    depths, workers = jobs.depths(), jobs.workers()
+    facts = tuple((f"waiting in {queue}", str(depth)) for queue, depth in depths.items()) + tuple(
+        (f"worker {w.name}", f"{w.state}: {w.running}" if w.running else w.state) for w in workers
+    )
+    busy = sum(1 for w in workers if w.running)
+    finding = Finding(
+        f"{len(workers)} worker(s), {busy} busy, {sum(depths.values())} waiting", jobs.version, facts
+    )
+    if not workers:
+        raise DegradedError("no worker is running: start one with `superinsight worker`", finding)
+    return finding
+
+
+def _graph(resources: Resources) -> Finding:
+    resources.graph.ping()
+    if resources.graph.backend == "relational":
+        return Finding("graph tables in the relational store", resources.graph.version())
+    return Finding("answering over Bolt", resources.graph.version())
+
+
+def _labeling(resources: Resources) -> Finding:
+    version = f"Label Studio {resources.annotator.version()}"
+    try:
+        resources.annotator.ping()
+    except LabelStudioError as exc:
+        raise DegradedError(str(exc), Finding("", version, (("token", "refused"),))) from None
+    return Finding("answering, the API key is accepted", version, (("token", "valid"),))
+
+
+CHECKS: dict[str, Callable[[Resources], Finding]] = {
+    "database": _database,
+    "cache": _cache,
+    "jobs": _jobs,
+    "graph": _graph,
+    "labeling": _labeling,
+}
+
+
+def _address(resources: Resources, name: str) -> str:
+    settings = resources.settings
+    return {
+        "database": display_url(settings.effective_database_url),
+        "cache": display_url(settings.redis_url) if settings.redis_url else "",
+        "jobs": display_url(settings.redis_url) if settings.redis_url else "",
+        "graph": display_url(settings.neo4j_uri) if settings.neo4j_uri else "",
+        "labeling": display_url(settings.label_studio_url) if settings.label_studio_url else "",
+    }[name]
+
+
+def _backend(resources: Resources, name: str) -> str:
+    return {
+        "database": resources.engine.dialect.name,
+        "cache": resources.cache.backend,
+        "jobs": resources.jobs.backend,
+        "graph": resources.graph.backend,
+        "labeling": resources.annotator.backend,
+    }[name]
+
+
+def _probe(resources: Resources, name: str) -> ServiceHealth:
+    """Run one probe and time it; whatever it raises becomes the service's state."""
+    started = time.perf_counter()
+    finding: Finding = Finding("")
+    state: State = "up"
+    try:
+        finding = CHECKS[name](resources)
+    except LabelStudioNotConnectedError as exc:
+        return ServiceHealth(name, "", "not configured", None, str(exc))
+    except DegradedError as exc:
+        state, finding = "degraded", replace(exc.finding or finding, detail=str(exc))
+    except Exception as exc:  # noqa: BLE001 - any failure of a probe means the service is down
+        state, finding = "down", Finding(f"{type(exc).__name__}: {exc}".strip())
+    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    return ServiceHealth(name, "", state, latency_ms, finding.detail, finding.version, finding.facts)
+
+
+def _safe(resources: Resources, item: ServiceHealth) -> ServiceHealth:
+    """First line only, every configured secret masked, with the backend and address filled in."""
+    secrets = resources.settings.secret_values()
+    first = item.detail.splitlines()[0] if item.detail else ""
+    return replace(
+        item,
+        backend=_backend(resources, item.name),
+        detail=redact(first, secrets),
+        facts=tuple((label, redact(value, secrets)) for label, value in item.facts),
+        address=_address(resources, item.name),
+    )
+
+
+@internal("service probes show no workspace data; the health page and `superinsight health` call them")
+def check_services(
+    resources: Resources, names: Sequence[str] | None = None, timeout: float = PAGE_TIMEOUT_SECONDS
+) -> list[ServiceHealth]:
+    """All probes at once under one deadline: the answer takes as long as the slowest, at most `timeout`."""
+    chosen = [name for name in CHECKS if names is None or name in names]
+    deadline = time.monotonic() + timeout
+    running = {
+        name: bounded.start((id(resources), name), partial(_probe, resources, name)) for name in chosen
+    }
+    results = []
+    for name, future in running.items():
+        try:
+            item = bounded.result(future, deadline, name)
+        except bounded.NoAnswerError:
+            item = ServiceHealth(
+                name, "", "down", None, f"no answer within {timeout:g} s (it accepts no work or hangs)"
+            )
+        results.append(_safe(resources, item))
+    return results
+
+
+@internal("service probes show no workspace data; the health page and `superinsight health` call them")
+def check_one(resources: Resources, name: str, timeout: float = PAGE_TIMEOUT_SECONDS) -> ServiceHealth:
+    return check_services(resources, [name], timeout)[0]
