@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 import yaml
+from typer.core import TyperGroup
 
 from superinsight.config import Settings
 
@@ -57,3 +60,29 @@ def test_the_app_migrates_before_serving(compose: dict[str, Any]) -> None:
 def test_workbench_environment_names_are_real_settings(compose: dict[str, Any]) -> None:
     environment = compose["services"]["app"]["environment"]
     assert {key.lower() for key in environment} <= set(Settings.model_fields)
+
+
+def _health_command(service: dict[str, Any]) -> list[str]:
+    """The `superinsight health ...` words of a service's health check, in exec or shell form."""
+    test = service["healthcheck"]["test"]
+    words = test[1:] if test[0] == "CMD" else shlex.split(test[1])
+    start = words.index("superinsight")
+    end = next((i for i in range(start, len(words)) if words[i] in ("&&", ">", "||", ";")), len(words))
+    return words[start + 1 : end]
+
+
+@pytest.mark.parametrize("name", ["app", "worker", "scheduler"])
+def test_workbench_health_checks_run_the_health_command_as_it_parses(
+    compose: dict[str, Any], name: str
+) -> None:
+    from superinsight import cli
+    from superinsight.services.health import CHECKS
+
+    words = _health_command(compose["services"][name])
+    assert words[:2] == ["health", "--json"]
+    command = typer.main.get_command(cli.app)
+    assert isinstance(command, TyperGroup)
+    options = command.commands["health"].make_context("health", words[1:]).params  # refuses unknown options
+    assert options["only"] and set(options["only"]) <= set(CHECKS)
+    compose_timeout = float(compose["services"][name]["healthcheck"]["timeout"].removesuffix("s"))
+    assert options["timeout"] < compose_timeout / 2  # room for the process to start before compose gives up
