@@ -26,6 +26,7 @@ if actor is None:
         "labeling",
         "insights",
         "quality",
+        "graph",
         "health",
         "admin",
     ]
@@ -45,6 +46,7 @@ workbench = [
     st.Page("app_pages/rules.py", title="Business rules", icon="🧭"),
     st.Page("app_pages/insights.py", title="Insights", icon="💡"),
     st.Page("app_pages/quality.py", title="Data quality", icon="✅"),
+    st.Page("app_pages/graph.py", title="Lineage & graph", icon="🕸️"),
 ]
 if actor.can("labeling.launch"):
     workbench.insert(5, st.Page("app_pages/labeling.py", title="Labeling", icon="🏷️"))

@@ -163,6 +163,8 @@ def detail(actor: Actor) -> None:
     st.markdown(
         "**Lineage** " + " → ".join(f"{LINEAGE_ICONS[kind]} {md(text)}" for kind, text in document.lineage)
     )
+    if st.button("🕸️ Open its lineage graph", key="doc_graph"):
+        st.switch_page("app_pages/graph.py", query_params={"node": f"Document:{document.id}"})
     history(actor, document.id)
     if actor.can("documents.edit"):
         edit_form(actor, document)

@@ -2,6 +2,7 @@
 
 DataSource -[:FEEDS]-> SyncJob -[:APPLIES {position}]-> Transformation
 SyncJob -[:PRODUCED {run, version}]-> Document -[:HAS_ISSUE]-> QualityIssue
+DataSource -[:HOLDS]-> Document (uploaded into the source, no job between)
 Rule -[:MATCHED {version}]-> Document -[:MENTIONS]-> Entity
 Insight -[:ABOUT]-> Rule
 
@@ -26,7 +27,7 @@ SOURCE, JOB, STEP, DOCUMENT = "DataSource", "SyncJob", "Transformation", "Docume
 RULE, ISSUE, INSIGHT, ENTITY = "Rule", "QualityIssue", "Insight", "Entity"
 LABELS = tuple(GRAPH_NODE_TYPE_LABELS)
 FEEDS, APPLIES, PRODUCED, MATCHED = "FEEDS", "APPLIES", "PRODUCED", "MATCHED"
-HAS_ISSUE, ABOUT, MENTIONS = "HAS_ISSUE", "ABOUT", "MENTIONS"
+HAS_ISSUE, ABOUT, MENTIONS, HOLDS = "HAS_ISSUE", "ABOUT", "MENTIONS", "HOLDS"
 # An uploaded document belongs to no source: only users who see every source see it.
 SOURCELESS = -1
 NAME_LENGTH = 200
@@ -166,6 +167,8 @@ def document(row: DocumentRow, entity_fields: Iterable[str] = ()) -> Projection:
     if row.job_id is not None:
         produced: dict[str, Scalar] = {"version": row.version, "run": row.run_id}
         projection.edges.append(Edge(ref(JOB, row.job_id), here, PRODUCED, produced))
+    elif row.source_id is not None:
+        projection.edges.append(Edge(ref(SOURCE, row.source_id), here, HOLDS))
     mentioned: set[NodeRef] = set()
     for field_name in entity_fields:
         for name in entity_values(row.metadata.get(field_name)):

@@ -41,10 +41,14 @@ class TestProjection:
             (doc, NodeRef("Entity", "vendor:4"), "MENTIONS", {}),
         ]
 
-    def test_an_upload_belongs_to_no_source_and_has_no_producer(self) -> None:
+    def test_an_upload_without_a_source_belongs_to_none_and_has_no_producer(self) -> None:
         projected = shape.document(_doc(source_id=None, job_id=None, run_id=None))
         assert projected.nodes[0].properties["source_id"] == shape.SOURCELESS
         assert projected.edges == []
+
+    def test_a_document_uploaded_into_a_source_is_held_by_it(self) -> None:
+        projected = shape.document(_doc(job_id=None, run_id=None))
+        assert projected.edges == [Edge(NodeRef("DataSource", "3"), NodeRef("Document", "7"), "HOLDS")]
 
     def test_jobs_feed_from_their_source_and_apply_their_steps_in_order(self) -> None:
         projected = shape.job(

@@ -1,8 +1,10 @@
 """Projecting workbench rows into the graph store: read in batches, decide with `lineage.projection`, merge.
 
 Each projector takes what one backlog note names (a sync run, a rule, an issue,
-a source's issues) and merges its current state; `rebuild` clears the tenant's
-graph and projects everything. All are idempotent: projecting twice changes nothing.
+a source's issues) and merges its current state, with the documents its edges
+reach (so an uploaded document a rule matched arrives whole, with its source);
+`rebuild` clears the tenant's graph and projects everything. All are idempotent:
+projecting twice changes nothing.
 """
 
 from __future__ import annotations
@@ -174,7 +176,9 @@ def _rules(resources: Resources, tenant_id: str, *where: ColumnElement[bool]) ->
                 BusinessRuleApplication.rule_version == rule.version,
             )
             for rows in _batches(uow.session, matched, BusinessRuleApplication.document_id):
-                _write(resources, tenant_id, shape.matches(rule.id, rule.version, [row[0] for row in rows]))
+                ids = [row[0] for row in rows]
+                _documents(resources, tenant_id, Document.id.in_(ids))
+                _write(resources, tenant_id, shape.matches(rule.id, rule.version, ids))
 
 
 @internal("projects a rule a guarded apply just ran, for that rule's tenant")
@@ -194,6 +198,7 @@ def _issues(resources: Resources, tenant_id: str, *where: ColumnElement[bool]) -
     ).where(QualityIssue.tenant_id == tenant_id, *where)
     with resources.uow() as uow:
         for rows in _batches(uow.session, query, QualityIssue.id):
+            _documents(resources, tenant_id, Document.id.in_({row.document_id for row in rows} - {None}))
             projection = Projection()
             for row in rows:
                 projection.add(shape.issue(shape.IssueRow(*row)))

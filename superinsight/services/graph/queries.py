@@ -19,6 +19,7 @@ from superinsight.lineage.projection import (
     ENTITY,
     FEEDS,
     HAS_ISSUE,
+    HOLDS,
     INSIGHT,
     ISSUE,
     JOB,
@@ -134,7 +135,7 @@ def lineage(resources: Resources, actor: Actor, document_id: int) -> Lineage:
 
     return Lineage(
         document=display(document) or document,
-        sources=[nodes[h.other.ref] for h in of(far, SOURCE, FEEDS)],
+        sources=[nodes[h.other.ref] for h in of(far, SOURCE, FEEDS) + of(near, SOURCE, HOLDS)],
         runs=[(nodes[h.other.ref], h.edge.properties) for h in of(near, JOB, PRODUCED)],
         steps=sorted(
             (nodes[h.other.ref] for h in of(far, STEP, APPLIES)), key=lambda n: str(n.properties.get("name"))

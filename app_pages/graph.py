@@ -1,0 +1,230 @@
+"""Lineage & graph: pick a document, rule, source, job or entity; see its neighbourhood, lineage, impact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from superinsight.lineage.values import NodeRef
+from superinsight.services.context import Actor
+from superinsight.services.graph import backlog, queries
+from superinsight.services.graph import settings as graph_settings
+from superinsight.services.rules.drafts import field_catalog
+from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
+from ui.feedback import header, md, refusals
+from ui.graph_view import network, node_name, node_title, ref_of, ref_text
+from ui.session import current_actor, resources
+
+FOCUS = "graph_focus"
+ASKED = "graph_asked"
+PICKED = "graph_picked"
+# Where a node type opens in its own page.
+PAGES = {
+    "Document": "app_pages/documents.py",
+    "Rule": "app_pages/rules.py",
+    "DataSource": "app_pages/sources.py",
+    "SyncJob": "app_pages/sync.py",
+    "QualityIssue": "app_pages/quality.py",
+    "Insight": "app_pages/insights.py",
+}
+
+
+def focus() -> NodeRef | None:
+    """The node looked at: a click on the network, a search pick, or the address (`?node=Document:12`)."""
+    asked = st.query_params.get("node")
+    if asked and asked != st.session_state.get(ASKED):  # a link from another page (the document's lineage)
+        st.session_state[ASKED] = st.session_state[FOCUS] = asked
+    return ref_of(str(st.session_state.get(FOCUS) or ""))
+
+
+def recentre(ref: NodeRef) -> None:
+    st.session_state[ASKED] = st.session_state[FOCUS] = st.query_params["node"] = ref_text(ref)
+
+
+def open_button(label: str, node_type: str, key: str) -> None:
+    """A button to the page a node type lives on (a link would need the page registered where it is drawn)."""
+    if node_type in PAGES and st.button(label, key=key):
+        st.switch_page(PAGES[node_type])
+
+
+def search(actor: Actor) -> None:
+    text = st.text_input(
+        "Find a document, rule, source, job or entity",
+        placeholder="a name or part of it, e.g. acme",
+        key="graph_search",
+    )
+    if not text:
+        return
+    found = []
+    with refusals():
+        found = queries.search(resources(), actor, text)
+    if not found:
+        st.caption("Nothing in the graph by that name.")
+        return
+    titles = {ref_text(node.ref): node_title(node) for node in found}
+    picked = st.selectbox(
+        "Matches", list(titles), format_func=titles.__getitem__, index=None, key="graph_pick"
+    )
+    if picked and picked != st.session_state.get(PICKED):  # a new pick, not the one still shown
+        st.session_state[PICKED] = picked
+        recentre(NodeRef(*picked.split(":", 1)))
+        st.rerun()
+
+
+def clicked_node(event: Any) -> NodeRef | None:
+    """The node a click on the network picked (its point carries the node's address)."""
+    points = list(event["selection"]["points"]) if event and "selection" in event else []
+    data = points[0].get("customdata") if points else None
+    return ref_of(str(data[0] if isinstance(data, list) and data else data or ""))
+
+
+def neighbourhood(actor: Actor, ref: NodeRef) -> None:
+    depth = st.slider("Depth", 1, queries.MAX_DEPTH, 1, key="graph_depth", help="Hops out from the centre")
+    graph = None
+    with refusals():
+        graph = queries.neighbourhood(resources(), actor, ref, depth)
+    if graph is None:
+        return
+    center = graph.center
+    st.markdown(f"### {md(node_title(center))}")
+    noun = GRAPH_NODE_TYPE_LABELS[center.ref.label].lower()
+    open_button(f"Open the {noun}s page", center.ref.label, "graph_open")
+    if graph.truncated:
+        st.warning(
+            f"Too big to draw whole: showing the nearest {len(graph.nodes):,} nodes. Lower the depth "
+            "or re-centre on a node further out."
+        )
+    # A chart of its own per centre and depth: a click made on an earlier centre is not replayed.
+    event = st.plotly_chart(
+        network(graph), on_select="rerun", selection_mode="points", key=f"graph_chart_{ref_text(ref)}_{depth}"
+    )
+    clicked = clicked_node(event)
+    if clicked is not None and clicked != ref:
+        recentre(clicked)
+        st.rerun()
+    st.caption(f"{len(graph.nodes):,} nodes, {len(graph.edges):,} links. Click a node to re-centre on it.")
+
+
+def lineage(actor: Actor, document_id: int) -> None:
+    found = None
+    with refusals():
+        found = queries.lineage(resources(), actor, document_id)
+    if found is None:
+        return
+    st.markdown("#### Lineage")
+    lines = [f"- 🔌 from source **{md(node_name(s))}**" for s in found.sources]
+    lines += [
+        f"- 🔄 written by job **{md(node_name(job))}** "
+        f"(run {md(props.get('run'))}, version {md(props.get('version'))})"
+        for job, props in found.runs
+    ]
+    lines += [f"- ⚙️ step {md(node_name(step))}" for step in found.steps]
+    lines += [
+        f"- 🧭 matched by rule **{md(node_name(r))}** (version {md(p.get('version'))})"
+        for r, p in found.rules
+    ]
+    lines += [f"- 💡 insight about that rule: {md(node_name(i))}" for i in found.insights]
+    lines += [f"- ✅ issue {md(node_name(i))} ({md(i.properties.get('status'))})" for i in found.issues]
+    lines += [f"- 🏷️ mentions {md(node_title(e))}" for e in found.entities]
+    st.markdown("\n".join(lines) if lines else "Nothing else is known about this document yet.")
+
+
+def impact(actor: Actor, ref: NodeRef) -> None:
+    found = None
+    with refusals():
+        found = queries.impact(resources(), actor, ref)
+    if found is None:
+        return
+    st.markdown("#### Impact: what depends on it")
+    if not found.counts:
+        st.caption("Nothing depends on it yet.")
+        return
+    columns = st.columns(len(found.counts))
+    for column, (label, count) in zip(columns, sorted(found.counts.items()), strict=True):
+        column.metric(GRAPH_NODE_TYPE_LABELS.get(label, label), f"{count:,}")
+        with column:
+            open_button("Open", label, f"graph_open_{label}")
+
+
+def entity(actor: Actor, ref: NodeRef) -> None:
+    st.markdown("#### Mentioned together with")
+    together = []
+    with refusals():
+        together = queries.co_occurring(resources(), actor, ref)
+    if not together:
+        st.caption("No other entity shares a document with this one.")
+    for node, count in together:
+        st.markdown(f"- {md(node_title(node))}: {count:,} document(s)")
+    other = st.text_input("Shortest path to another entity", placeholder="its name", key="graph_path_to")
+    if not other:
+        return
+    with refusals():
+        targets = [n for n in queries.search(resources(), actor, other) if n.ref.label == "Entity"]
+        if not targets:
+            st.caption("No entity by that name.")
+            return
+        path = queries.shortest_path(resources(), actor, ref, targets[0].ref)
+        if path is None:
+            st.info(f"No path to {md(node_title(targets[0]))} within {queries.PATH_DEPTH} hops.")
+            return
+        st.markdown(" → ".join(md(node_title(node)) for node in path))
+
+
+def manage(actor: Actor) -> None:
+    """Entity fields, rebuild and catch-up: for those who manage sources."""
+    if not actor.can("sources.manage") or actor.source_ids is not None:
+        return
+    with st.expander("Entities and rebuilding"):
+        marked = graph_settings.entity_fields(resources(), actor)
+        keys = sorted(field_catalog(resources(), actor).metadata_keys or set()) or marked
+        chosen = st.multiselect(
+            "Metadata fields whose values are entities",
+            sorted({*keys, *marked}),
+            default=marked,
+            key="graph_fields",
+        )
+        if st.button("Save and rebuild the graph", key="graph_save_fields"):
+            with refusals("Not saved"):
+                graph_settings.set_entity_fields(resources(), actor, chosen)
+                st.success("Saved: the graph is being rebuilt in the background.")
+        if st.button("Rebuild the graph", key="graph_rebuild"):
+            with refusals("Not started"):
+                graph_settings.start_rebuild(resources(), actor)
+                st.success("The graph is being rebuilt in the background.")
+
+
+def waiting(actor: Actor) -> None:
+    pending = backlog.pending(resources(), actor)
+    if not pending:
+        return
+    st.info(f"{pending:,} change(s) wait to reach the graph; they are projected as soon as it answers.")
+    if actor.can("sources.manage") and st.button("Catch up now", key="graph_catch_up"):
+        with refusals("Still waiting"):
+            backlog.catch_up(resources(), actor)
+            st.rerun()
+
+
+def show() -> None:
+    header(
+        "Lineage & graph",
+        "Where documents come from and what depends on what: find a node, follow its links, see its lineage.",
+    )
+    actor = current_actor()
+    waiting(actor)
+    search(actor)
+    ref = focus()
+    if ref is None:
+        st.caption("Search for something above, or open a document's lineage from the Documents page.")
+    else:
+        neighbourhood(actor, ref)
+        if ref.label == "Document" and ref.key.isdigit():
+            lineage(actor, int(ref.key))
+        if ref.label in ("DataSource", "SyncJob", "Rule"):
+            impact(actor, ref)
+        if ref.label == "Entity":
+            entity(actor, ref)
+    manage(actor)
+
+
+show()

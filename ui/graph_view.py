@@ -1,0 +1,110 @@
+"""The graph drawn: a neighbourhood as a plotly network, nodes in rings by distance, one colour per type."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import plotly.graph_objects as go
+
+from superinsight.lineage.values import Node, NodeRef
+from superinsight.services.graph.queries import Neighbourhood
+from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
+
+COLOURS = {
+    "DataSource": "#1f77b4",
+    "SyncJob": "#17becf",
+    "Transformation": "#9edae5",
+    "Document": "#7f7f7f",
+    "Rule": "#ff7f0e",
+    "QualityIssue": "#d62728",
+    "Insight": "#bcbd22",
+    "Entity": "#2ca02c",
+}
+
+
+def ref_text(ref: NodeRef) -> str:
+    """A node as the page's address spells it: `Label:key` (an entity's key holds a colon itself)."""
+    return f"{ref.label}:{ref.key}"
+
+
+def ref_of(text: str) -> NodeRef | None:
+    label, colon, key = text.partition(":")
+    return NodeRef(label, key) if colon and label in GRAPH_NODE_TYPE_LABELS and key else None
+
+
+def node_name(node: Node) -> str:
+    return str(node.properties.get("name") or node.ref.key)
+
+
+def node_title(node: Node) -> str:
+    return f"{GRAPH_NODE_TYPE_LABELS.get(node.ref.label, node.ref.label)} · {node_name(node)}"
+
+
+def _positions(graph: Neighbourhood) -> dict[NodeRef, tuple[float, float]]:
+    """The centre in the middle, each further hop on a wider ring, a ring's nodes spread by type then name."""
+    rings: dict[int, list[Node]] = defaultdict(list)
+    for node in graph.nodes:
+        rings[graph.depth_of.get(node.ref, 0)].append(node)
+    placed: dict[NodeRef, tuple[float, float]] = {}
+    for level, nodes in rings.items():
+        nodes.sort(key=lambda node: (node.ref.label, node_name(node), node.ref.key))
+        for index, node in enumerate(nodes):
+            angle = 2 * math.pi * index / len(nodes) + level * 0.4
+            placed[node.ref] = (level * math.cos(angle), level * math.sin(angle))
+    return placed
+
+
+def network(graph: Neighbourhood) -> go.Figure:
+    """One trace of edges, then one trace per node type (the legend); a point carries its node's address."""
+    at = _positions(graph)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for edge in graph.edges:
+        (x0, y0), (x1, y1) = at[edge.source], at[edge.target]
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+    figure = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"width": 1, "color": "#c7c7c7"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    by_type: dict[str, list[Node]] = defaultdict(list)
+    for node in graph.nodes:
+        by_type[node.ref.label].append(node)
+    for label in GRAPH_NODE_TYPE_LABELS:
+        nodes = by_type.get(label, [])
+        if not nodes:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=[at[n.ref][0] for n in nodes],
+                y=[at[n.ref][1] for n in nodes],
+                mode="markers+text",
+                name=GRAPH_NODE_TYPE_LABELS[label],
+                text=[node_name(n)[:24] for n in nodes],
+                textposition="top center",
+                hovertext=[node_title(n) for n in nodes],
+                hoverinfo="text",
+                customdata=[ref_text(n.ref) for n in nodes],
+                marker={
+                    "size": [22 if n.ref == graph.center.ref else 12 for n in nodes],
+                    "color": COLOURS.get(label, "#333333"),
+                    "line": {"width": 1, "color": "#ffffff"},
+                },
+            )
+        )
+    figure.update_layout(
+        height=520,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        legend={"orientation": "h", "y": -0.05},
+        clickmode="event+select",
+    )
+    return figure
