@@ -142,7 +142,7 @@ class TestSourcesPage:
         at.selectbox(key="source_type").select("csv").run()
         inputs = {widget.label: widget for widget in at.text_input}
         inputs["Name"].input("Tickets")
-        inputs["File"].input("tickets.csv")
+        inputs["…or a file already in the folder"].input("tickets.csv")
         next(button for button in at.button if button.label == "Test connection").click().run()
         assert "tickets.csv: 50 records" in at.success[0].value
         next(button for button in at.button if button.label == "Save source").click().run()
@@ -155,7 +155,7 @@ class TestSourcesPage:
         at.selectbox(key="source_type").select("csv").run()
         inputs = {widget.label: widget for widget in at.text_input}
         inputs["Name"].input("Secrets")
-        inputs["File"].input("../../etc/passwd")
+        inputs["…or a file already in the folder"].input("../../etc/passwd")
         next(button for button in at.button if button.label == "Save source").click().run()
         assert "Not saved" in at.error[0].value and "inside the files folder" in at.error[0].value
         assert connections.synced_sources(get_resources(), ANALYST) == []
