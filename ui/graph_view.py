@@ -11,6 +11,8 @@ from superinsight.lineage.values import Node, NodeRef
 from superinsight.services.graph.queries import Neighbourhood
 from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
 
+# Beyond this many nodes the names overlap into noise: they show on hover only.
+LABELLED_UP_TO = 40
 COLOURS = {
     "DataSource": "#1f77b4",
     "SyncJob": "#17becf",
@@ -85,7 +87,7 @@ def network(graph: Neighbourhood) -> go.Figure:
             go.Scatter(
                 x=[at[n.ref][0] for n in nodes],
                 y=[at[n.ref][1] for n in nodes],
-                mode="markers+text",
+                mode="markers+text" if len(graph.nodes) <= LABELLED_UP_TO else "markers",
                 name=GRAPH_NODE_TYPE_LABELS[label],
                 text=[node_name(n)[:24] for n in nodes],
                 textposition="top center",

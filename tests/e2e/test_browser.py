@@ -323,3 +323,48 @@ def test_run_a_sync_job_with_one_click(page: Page, app_url: str, data_dir: Path,
     page.wait_for_timeout(1500)
     expect(page.locator(".js-plotly-plot")).to_have_count(1)
     page.screenshot(path=artifacts / "sync-history.png", full_page=True)
+
+
+_GRAPH_SETUP = """
+import time
+from superinsight.bootstrap import bootstrap
+from superinsight.services.context import system_actor
+from superinsight.services.graph import settings
+resources = bootstrap()
+job = settings.set_entity_fields(resources, system_actor("demo"), ["customer"])
+while not resources.jobs.status(job).done:
+    time.sleep(0.1)
+assert resources.jobs.status(job).state == "finished", resources.jobs.status(job).error
+"""
+
+
+def test_a_documents_lineage_opens_from_its_detail_and_a_click_re_centres_the_graph(
+    page: Page, app_url: str, data_dir: Path, artifacts: Path
+) -> None:
+    env = {**os.environ, "DATA_DIR": str(data_dir)}
+    subprocess.run([sys.executable, "-c", _GRAPH_SETUP], cwd=ROOT, env=env, check=True, timeout=300)
+    page.goto(app_url)
+    sign_in(page, data_dir)
+    page.get_by_role("link", name="Documents").click()
+    settle(page)
+    click_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)
+    page.get_by_role("button", name="Open its lineage graph").click()
+    settle(page)
+    expect(page.get_by_role("heading", name="Lineage & graph")).to_be_visible()
+    assert "node=Document" in page.url, "the graph page is opened on the document"
+    centre = page.locator('[data-testid="stMain"] h3').first
+    expect(centre).to_contain_text("Document ·")
+    expect(page.get_by_text("from source", exact=False)).to_be_visible()
+    expect(page.get_by_text("mentions Entity", exact=False).first).to_be_visible()
+    page.screenshot(path=artifacts / "graph-lineage.png", full_page=True)
+
+    entity = page.locator(".js-plotly-plot .scatterlayer .trace").last.locator("path.point").first
+    entity.scroll_into_view_if_needed()
+    box = entity.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    settle(page)
+    expect(centre).to_contain_text("Entity ·")
+    assert "node=Entity" in page.url
+    expect(page.get_by_text("Mentioned together with")).to_be_visible()
+    page.screenshot(path=artifacts / "graph-recentred.png", full_page=True)
