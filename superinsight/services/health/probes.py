@@ -23,7 +23,7 @@ from superinsight.services.context import internal
 from superinsight.services.health import bounded
 
 State = Literal["up", "degraded", "down", "not configured"]
-PAGE_TIMEOUT_SECONDS = 0.8
+PAGE_TIMEOUT_SECONDS = 0.5
 EMBEDDED_BACKENDS = frozenset({"sqlite", "memory", "in-process", "relational"})
 Facts = tuple[tuple[str, str], ...]
 
