@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, time
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +21,7 @@ from superinsight.services.security import users as accounts
 from superinsight.services.security.audit_log import AuditFilter
 from superinsight.vocabulary import ROLES
 from ui.errors import shown
-from ui.feedback import md
+from ui.feedback import header, md
 from ui.session import current_actor, resources
 
 
@@ -36,8 +38,13 @@ def attempt(action: str, change: Callable[..., object], *args: object) -> None:
 
 def show() -> None:
     """The page: each part its own tab, each refusal or failure shown in place of a traceback."""
-    st.title("Admin")
     actor = current_actor()
+    header(
+        "Admin",
+        "Manage accounts, the IP allow-list and masking; see what each role may do; read the audit log."
+        if actor.can("users.manage")
+        else "See what each role may do and read the audit log.",
+    )
     tabs = [
         name
         for name, allowed in (
@@ -231,7 +238,12 @@ def show() -> None:
             rows = audit_log.search(resources(), actor, filters)
             if rows:
                 st.dataframe(
-                    pd.DataFrame([r.__dict__ for r in rows]),
+                    pd.DataFrame(
+                        [
+                            r.__dict__ | {"before": _readable(r.before), "after": _readable(r.after)}
+                            for r in rows
+                        ],
+                    ),
                     hide_index=True,
                     width="stretch",
                     column_config={"at": st.column_config.DatetimeColumn("at", format="YYYY-MM-DD HH:mm:ss")},
@@ -244,6 +256,16 @@ def show() -> None:
                 )
             else:
                 st.info("No audit entries match these filters.")
+
+
+def _readable(fields: dict[str, Any] | None) -> str:
+    """An entry's before/after as 'field: value' pairs a person reads (and one type per column)."""
+    if not fields:
+        return ""
+    return " · ".join(
+        f"{name}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)}"
+        for name, value in fields.items()
+    )
 
 
 with shown():

@@ -37,12 +37,27 @@ def empty_workspace(actor: Actor) -> None:
             st.rerun()
 
 
+# Each figure, and the page that explains it.
+EXPLAINED_BY = {
+    "Documents": ("app_pages/documents.py", "Browse the documents"),
+    "Data sources": ("app_pages/sources.py", "See the sources"),
+    "Active rules": ("app_pages/rules.py", "See the rules"),
+    "Open quality issues": ("app_pages/quality.py", "See the issues"),
+}
+
+
 def figures(summary: overview.Summary) -> None:
-    cols = st.columns(4)
-    cols[0].metric("Documents", f"{summary.documents:,}")
-    cols[1].metric("Data sources", summary.sources)
-    cols[2].metric("Active rules", summary.active_rules)
-    cols[3].metric("Open quality issues", summary.open_issues)
+    """The workspace's figures, each with a link to the page that explains it."""
+    values = [
+        f"{summary.documents:,}",
+        f"{summary.sources:,}",
+        f"{summary.active_rules:,}",
+        f"{summary.open_issues:,}",
+    ]
+    for column, (label, (page, link)), value in zip(st.columns(4), EXPLAINED_BY.items(), values, strict=True):
+        column.metric(label, value)
+        if column.button(f"{link} →", key=f"overview_to_{page}", type="tertiary"):
+            st.switch_page(page)
 
 
 def arrivals(actor: Actor) -> None:

@@ -7,12 +7,16 @@ import streamlit as st
 from superinsight.services.errors import PasswordChangeRequiredError, ServiceError
 from superinsight.services.security import passwords, sign_in, users
 from ui.errors import shown
-from ui.feedback import md
+from ui.feedback import header, md
 from ui.session import MESSAGE, client_address, resources, signed_in, single_sign_on
 
 MUST_CHANGE = "sign_in_must_change_password"
 
-st.title("Sign in to SuperInsight")
+header(
+    "Sign in to SuperInsight",
+    "Sign in with your workspace account; it stays signed in on this browser until you sign out or it "
+    "expires. You can also change your password here.",
+)
 if message := st.session_state.pop(MESSAGE, None):
     st.info(md(message))
 

@@ -123,3 +123,26 @@ class TestARowOpensItsDocument:
             at.selectbox(key="quality_issue_status").value,
         )
         _click_first_row(at, f"quality_issues_{source_id}_{dimension}_{status}")
+
+
+class TestOverviewFigures:
+    @pytest.mark.parametrize(
+        ("figure", "title"),
+        [
+            ("Documents", "Documents"),
+            ("Data sources", "Data sources"),
+            ("Active rules", "Business rules"),
+            ("Open quality issues", "Data quality"),
+        ],
+    )
+    def test_each_figure_opens_the_page_that_explains_it(
+        self, workbench_env: Path, figure: str, title: str
+    ) -> None:
+        _seed(20)
+        at = _app("viewer")
+        figures = [m.label for m in at.metric]
+        links = [b for b in at.button if b.label.endswith("→")]
+        assert len(links) == len(figures) == 4
+        links[figures.index(figure)].click().run()
+        assert not at.exception, at.exception
+        assert at.title[0].value == title
