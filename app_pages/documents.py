@@ -15,8 +15,9 @@ from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.document_edit import edit_form, history
-from ui.feedback import header, md, refusals
+from ui.feedback import header, md, plural, refusals
 from ui.open_document import HINT, clicked, open_here, opened
+from ui.send_to_labeling import send_button
 from ui.session import current_actor, resources
 
 LINEAGE_ICONS = {
@@ -114,7 +115,7 @@ def nothing_found(actor: Actor, query: SearchQuery, first_page: bool) -> None:
         st.info("Nothing matches. Try fewer words or filters.")
 
 
-def results(page: SearchPage, cursors: list[str | None]) -> None:
+def results(page: SearchPage, cursors: list[str | None], total: int) -> None:
     """The page of hits; clicking a row opens that document below (and names it in the address)."""
     st.caption(HINT)
     chosen = clicked(
@@ -137,7 +138,9 @@ def results(page: SearchPage, cursors: list[str | None]) -> None:
     if left.button("← Previous", disabled=len(cursors) == 1):
         cursors.pop()
         st.rerun()
-    middle.caption(f"Page {len(cursors)}")
+    middle.caption(
+        f"Page {len(cursors):,} of {max(1, -(-total // PAGE_SIZE)):,} · {plural(total, 'document')}"
+    )
     if right.button("Next →", disabled=page.next_cursor is None):
         cursors.append(page.next_cursor)
         st.rerun()
@@ -225,7 +228,8 @@ def upload(actor: Actor) -> None:
             }
         with refusals("Nothing was imported", stop=True):
             parsed = uploads.parse(file.name, file.getvalue(), **columns)
-        st.caption(f"{len(parsed.documents):,} documents ready, {len(parsed.rejected):,} rows rejected.")
+        ready, rejected = plural(len(parsed.documents), "document"), plural(len(parsed.rejected), "row")
+        st.caption(f"{ready} ready, {rejected} rejected.")
         st.dataframe(
             pd.DataFrame(
                 [
@@ -272,9 +276,10 @@ def show() -> None:
     if not page.hits:
         nothing_found(actor, query, len(cursors) == 1)
     else:
-        results(page, cursors)
+        results(page, cursors, counted.total)
         detail(actor)
         downloads(actor, query)
+        send_button(actor, {"kind": "search"}, "doc_send_to_labeling")
     if actor.can("documents.edit") and actor.source_ids is None:  # uploads add to the whole workspace
         upload(actor)
 

@@ -29,6 +29,7 @@ from ui.send_to_labeling import SELECTION
 from ui.session import current_actor, resources
 
 JOB = "labeling_job"
+FLASH = "labeling_flash"  # what the last action did, said after the rerun that starts following its job
 PROJECTS, LAUNCH, BILLING = "Projects", "Launch a project", "Billing"
 SEARCH, RULE = "The current Documents search", "A rule's matches"
 
@@ -63,13 +64,16 @@ def project_card(actor: Actor, project: ProjectView, connected: bool) -> None:
         if pull.button("Pull annotations", key=f"labeling_pull_{project.id}"):
             with refusals("Not pulled"):
                 st.session_state[JOB] = labeling_pull.start_pull(resources(), actor, project.id)
+                st.session_state[FLASH] = f"Pulling the annotations of {project.title}…"
+                st.rerun()
         retry = project.status == "failed"
         if more.button("Retry sending" if retry else "Add new matches", key=f"labeling_more_{project.id}"):
             with refusals("Nothing was sent"):
                 added, st.session_state[JOB] = labeling_launch.add_to_project(
                     resources(), actor, project.id, new_matches=not retry
                 )
-                st.toast(f"{added:,} new document(s) added")
+                st.session_state[FLASH] = f"{added:,} new document(s) added; sending what is not there yet…"
+                st.rerun()
 
 
 def projects(actor: Actor, connected: bool) -> None:
@@ -137,7 +141,10 @@ def launch_form(actor: Actor) -> None:
                 resources(), actor, LaunchRequest(title, str(template), selection, classes, custom)
             )
             st.session_state.pop(SELECTION, None)
-            st.success(f"Project {project_id} created; its documents are being sent to Label Studio.")
+            st.session_state[FLASH] = (
+                f"Project {project_id} created; its documents are being sent to Label Studio."
+            )
+            st.rerun()
 
 
 def billing(actor: Actor) -> None:
@@ -170,6 +177,8 @@ def show() -> None:
     parts += [BILLING] if actor.can("audit.view") else []
     carried = st.session_state.get(SELECTION) and LAUNCH in parts
     part = section("Part", parts, key="labeling_part", default=LAUNCH if carried else None)
+    if FLASH in st.session_state:
+        st.success(md(st.session_state.pop(FLASH)))
     track(JOB, "Done: the project's figures below are up to date.")
     if part == PROJECTS:
         projects(actor, state.connected)

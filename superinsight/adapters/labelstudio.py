@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Protocol
 
 import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
+from label_studio_sdk.core.request_options import RequestOptions
+
+EXPORT_SECONDS = 600
 
 
 class LabelStudioNotConnectedError(RuntimeError):
@@ -135,11 +139,34 @@ class LabelStudioAnnotator:
         return [int(task_id) for task_id in task_ids]
 
     def export_tasks(self, project_id: int) -> list[dict[str, Any]]:
-        """Every task with its annotations, as Label Studio's JSON export gives them."""
-        chunks = self._client.projects.exports.download_sync(
-            id=project_id, export_type="JSON", download_all_tasks=True
-        )
-        payload = b"".join(chunks)
+        """Every task with its annotations, through an export snapshot (create, poll, download, delete).
+
+        A snapshot is built by Label Studio at its own pace, so a large project is not one
+        request racing the client's timeout; the slow steps get EXPORT_SECONDS.
+        """
+        slow = RequestOptions(timeout_in_seconds=EXPORT_SECONDS)
+        exports = self._client.projects.exports
+        snapshot = exports.create(id=project_id, title="workbench pull", request_options=slow)
+        if snapshot.id is None:
+            raise LabelStudioError("Label Studio created an export without an id")
+        try:
+            deadline = time.monotonic() + EXPORT_SECONDS
+            while (status := exports.get(id=project_id, export_pk=snapshot.id).status) not in (
+                "completed",
+                "failed",
+            ):
+                if time.monotonic() > deadline:
+                    raise LabelStudioError(f"the export was not ready after {EXPORT_SECONDS} s")
+                time.sleep(0.5)
+            if status == "failed":
+                raise LabelStudioError("Label Studio could not build the export")
+            payload = b"".join(
+                exports.download(
+                    id=project_id, export_pk=snapshot.id, export_type="JSON", request_options=slow
+                )
+            )
+        finally:
+            exports.delete(id=project_id, export_pk=snapshot.id)
         exported = json.loads(payload)
         if not isinstance(exported, list):
             raise LabelStudioError("the JSON export was not a list of tasks")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from superinsight.adapters.jobs import JobStatus
 from superinsight.labeling.agreement import Agreement
 from superinsight.services.labeling.connection import ConnectionState
 from superinsight.services.labeling.views import BillingRow, ProjectView
@@ -32,6 +33,7 @@ def _labeling(stubs: Stubs, state: ConnectionState, projects: list[ProjectView] 
     stubs.returns(f"{VIEWS}.billing_summary", [BillingRow("Refund triage", "ann@x", 20, 61.5, NOW, NOW)])
     stubs.returns("superinsight.services.rules.views.list_rules", [])
     stubs.returns("superinsight.services.labeling.quality.project_agreement", Agreement(0.72, 2, 14))
+    stubs.returns("ui.jobs.job_status", JobStatus("job-1", "running", 0.5, "25 of 50 documents sent"))
 
 
 def _parts(page: Any) -> list[str]:
@@ -76,6 +78,8 @@ class TestLabelingPage:
         next(b for b in page.at.button if b.label == "Retry sending").click()
         page.run()
         assert f"{LAUNCH}.add_to_project" in page.calls
+        assert "0 new document(s) added" in page.at.success[0].value
+        assert page.at.progress[0].proto.text == "25 of 50 documents sent", "the job is followed"
 
     def test_a_rule_carried_over_opens_the_launch_form_and_launches_it(self, stubs: Stubs) -> None:
         from superinsight.services.rules.drafts import RuleDraft
