@@ -259,6 +259,11 @@ def test_system_health_lists_every_service(page: Page, app_url: str, data_dir: P
     page.goto(f"{app_url}/health")
     sign_in(page, data_dir, role="viewer")
     expect(page.get_by_text("Every configured service is answering.")).to_be_visible()
+    page.locator('[data-testid="stExpander"] summary').first.click()  # the database's facts
+    expect(page.get_by_text("schema:")).to_be_visible()
+    expect(page.get_by_text("No job of your workspace failed in the last 24 hours.")).to_be_visible()
+    expect(page.locator('[data-testid="stPlotlyChart"] .gtitle')).to_have_text("Probe latency per check")
+    settle(page)
     page.screenshot(path=artifacts / "health.png", full_page=True)
 
 
