@@ -174,6 +174,10 @@ class TestAdminPage:
         assert [tab.label for tab in at.tabs] == ["Users", "IP allow-list", "Masking", "Roles", "Audit log"]
         assert "admin@pages.example" in list(at.dataframe[0].value["email"])
         assert any(button.label == "Export as CSV" for button in at.get("download_button"))
+        audit = at.dataframe[-1].value
+        created = audit[audit["action"] == "user.create"]
+        assert "email: admin@pages.example · role: admin" in list(created["after"]), "fields a person reads"
+        assert set(map(type, audit["before"])) == {str}, "one type per column: no pyarrow conversion error"
 
     def test_an_analyst_has_no_admin_page(self, workbench_env: Path) -> None:
         at = _app("analyst")
@@ -267,7 +271,7 @@ class TestQualityPage:
         at.selectbox(key="issues_new_status").select("acknowledged").run()
         at.button(key="issues_apply").click().run()
         assert not at.exception, at.exception
-        assert f"{failing} issue(s) now acknowledged." in at.success[0].value
+        assert f"{failing} issue{'' if failing == 1 else 's'} now acknowledged." in at.success[0].value
 
     def test_suggested_checks_are_accepted_with_one_click(self, workbench_env: Path) -> None:
         _seed(60)
