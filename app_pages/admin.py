@@ -21,7 +21,7 @@ from superinsight.services.security import users as accounts
 from superinsight.services.security.audit_log import AuditFilter
 from superinsight.vocabulary import ROLES
 from ui.errors import shown
-from ui.feedback import md
+from ui.feedback import header, md
 from ui.session import current_actor, resources
 
 
@@ -38,8 +38,13 @@ def attempt(action: str, change: Callable[..., object], *args: object) -> None:
 
 def show() -> None:
     """The page: each part its own tab, each refusal or failure shown in place of a traceback."""
-    st.title("Admin")
     actor = current_actor()
+    header(
+        "Admin",
+        "Manage accounts, the IP allow-list and masking; see what each role may do; read the audit log."
+        if actor.can("users.manage")
+        else "See what each role may do and read the audit log.",
+    )
     tabs = [
         name
         for name, allowed in (
