@@ -37,6 +37,9 @@ class GraphStore(Protocol):
 
     def delete_nodes(self, tenant_id: str, refs: Sequence[NodeRef]) -> None: ...
 
+    def prune_edges(self, tenant_id: str, source: NodeRef, rel_type: str, keep: tuple[str, int]) -> None:
+        """Remove `source`'s outgoing edges of this type whose property `keep[0]` is not `keep[1]`."""
+
     def clear(self, tenant_id: str) -> None: ...
 
     def downstream(self, tenant_id: str, start: NodeRef, depth: int = 3) -> set[NodeRef]: ...

@@ -176,6 +176,28 @@ class Neo4jGraph:
             ]
         )
 
+    def prune_edges(self, tenant_id: str, source: NodeRef, rel_type: str, keep: tuple[str, int]) -> None:
+        label, kind, name = (
+            check_name("label", source.label),
+            check_name("type", rel_type),
+            check_name("key", keep[0]),
+        )
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            record = tx.run(
+                f"MATCH (:`{label}` {{tenant_id: $tenant, key: $key}})-[r:`{kind}`]->() "
+                f"WHERE r.`{name}` IS NULL OR r.`{name}` <> $value WITH r LIMIT 10000 "
+                "DELETE r RETURN count(*) AS n",
+                tenant=tenant_id,
+                key=source.key,
+                value=keep[1],
+            ).single()
+            return int(record["n"]) if record else 0
+
+        with _reachable(), self._driver.session(database=self._database) as session:
+            while session.execute_write(work):
+                pass
+
     def clear(self, tenant_id: str) -> None:
         """The tenant's whole graph, ten thousand nodes per transaction."""
 

@@ -142,6 +142,18 @@ class RelationalGraph:
                 delete(GraphNode).where(GraphNode.tenant_id == tenant_id, _among(GraphNode, refs))
             )
 
+    def prune_edges(self, tenant_id: str, source: NodeRef, rel_type: str, keep: tuple[str, int]) -> None:
+        kept = GraphEdge.properties[check_name("key", keep[0])].as_integer()
+        with self._session_factory.begin() as session:
+            source_id = self._node_ids(session, tenant_id, {source}).get(source)
+            session.execute(
+                delete(GraphEdge).where(
+                    GraphEdge.source_node_id == source_id,
+                    GraphEdge.rel_type == check_name("type", rel_type),
+                    or_(kept.is_(None), kept != keep[1]),
+                )
+            )
+
     def clear(self, tenant_id: str) -> None:
         with self._session_factory.begin() as session:
             session.execute(delete(GraphEdge).where(GraphEdge.tenant_id == tenant_id))

@@ -28,8 +28,10 @@ from superinsight.adapters.neo4j_graph import Neo4jGraph
 from superinsight.db.models import AuditLog, BusinessInsight, Document, QualityIssue
 from superinsight.db.models.graph import GraphBacklog
 from superinsight.lineage.values import NodeRef
+from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
+from superinsight.services.documents import masking as masking_rules
 from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from superinsight.services.graph import backlog, queries, settings
 from superinsight.services.graph.reach import GraphDownError
@@ -196,6 +198,23 @@ class TestProjection:
         finish(res, settings.start_rebuild(res, analyst))
         assert res.graph.size(analyst.tenant_id) == size
 
+    def test_a_new_rule_version_replaces_the_old_matches_and_a_deleted_rule_leaves(
+        self, res: Resources, analyst: Actor
+    ) -> None:
+        w = world(res, analyst)
+        rule = NodeRef("Rule", str(w.rule_id))
+        draft = rule_drafts.RuleDraft(
+            "Globex", {"==": [{"var": "metadata.vendor"}, "Initech"]}, action="flag"
+        )
+        rule_commands.update_rule(res, analyst, w.rule_id, draft)
+        rule_apply.apply_rule(res, analyst, w.rule_id, rule_apply.new_run(res, analyst, w.rule_id))
+        backlog.drain(res, analyst.tenant_id)
+        assert res.graph.downstream(analyst.tenant_id, rule, 1) == {NodeRef("Document", w.docs["2"])}
+        rule_commands.delete_rule(res, analyst, w.rule_id)
+        assert waiting(res, analyst) == [("rule", w.rule_id)]
+        backlog.drain(res, analyst.tenant_id)
+        assert res.graph.nodes(analyst.tenant_id, [rule]) == []
+
     def test_triage_is_noted_and_the_issue_node_follows(self, res: Resources, analyst: Actor) -> None:
         w = world(res, analyst)
         with res.uow() as uow:
@@ -326,6 +345,30 @@ class TestReach:
         )
         with pytest.raises(NotFoundError):
             queries.neighbourhood(res, only_theirs, GLOBEX, 1)
+
+    def test_a_masked_user_sees_titles_masked_and_no_masked_entity(
+        self, res: Resources, analyst: Actor
+    ) -> None:
+        w = world(res, analyst)
+        admin = role_actor(analyst.tenant_id, "admin")
+        masking_rules.add_masking_rule(res, admin, "titles", MaskingRule("title", None, "redact"))
+        masking_rules.add_masking_rule(
+            res, admin, "customers", MaskingRule("metadata.customer", None, "mask")
+        )
+        viewer = role_actor(analyst.tenant_id, "viewer")
+        lineage = queries.lineage(res, viewer, int(w.docs["1"]))
+        assert "Invoice" not in str(lineage.document.properties["name"])
+        assert [e.ref for e in lineage.entities] == [GLOBEX], (
+            "the masked customer is not shown, not even its key"
+        )
+        shown = {n.ref for n in queries.neighbourhood(res, viewer, GLOBEX, 2).nodes}
+        assert ACME not in shown and UMBRELLA not in shown and NodeRef("Document", w.docs["1"]) in shown
+        assert queries.co_occurring(res, viewer, GLOBEX) == []
+        assert queries.search(res, viewer, "Invoice") == [], "a search does not reveal a masked title"
+        assert NodeRef("Document", w.docs["1"]) in {n.ref for n in queries.search(res, analyst, "Invoice")}
+        with pytest.raises(InvalidInputError, match="hidden by a masking rule"):
+            queries.neighbourhood(res, viewer, ACME, 1)
+        assert [n.ref for n, _ in queries.co_occurring(res, analyst, GLOBEX)] == [ACME, UMBRELLA]
 
     def test_who_may_mark_entity_fields_and_rebuild(self, res: Resources, analyst: Actor) -> None:
         viewer = role_actor(analyst.tenant_id, "viewer")

@@ -179,10 +179,21 @@ def _rules(resources: Resources, tenant_id: str, *where: ColumnElement[bool]) ->
                 ids = [row[0] for row in rows]
                 _documents(resources, tenant_id, Document.id.in_(ids))
                 _write(resources, tenant_id, shape.matches(rule.id, rule.version, ids))
+            # What an earlier version matched and this one does not is no longer a match.
+            resources.graph.prune_edges(
+                tenant_id, shape.ref(shape.RULE, rule.id), shape.MATCHED, ("version", rule.version)
+            )
 
 
-@internal("projects a rule a guarded apply just ran, for that rule's tenant")
+@internal("projects a rule a guarded apply just ran (or a guarded delete removed), for that rule's tenant")
 def project_rule(resources: Resources, tenant_id: str, rule_id: int) -> None:
+    with resources.uow() as uow:
+        exists = uow.session.scalar(
+            select(BusinessRule.id).where(BusinessRule.id == rule_id, BusinessRule.tenant_id == tenant_id)
+        )
+    if exists is None:
+        resources.graph.delete_nodes(tenant_id, [shape.ref(shape.RULE, rule_id)])
+        return
     _rules(resources, tenant_id, BusinessRule.id == rule_id)
     _issues(resources, tenant_id, QualityIssue.rule_id == rule_id)
 

@@ -212,4 +212,9 @@ def search(resources: Resources, actor: Actor, text: str, limit: int = 20) -> li
             expand = _expander(resources, actor)
             found = [n for n in found if n.ref.label != ENTITY or expand([n.ref], [MENTIONS])]
     display = shown(resources, actor)
-    return [node for node in map(display, found) if node is not None][:limit]
+    # Matched again on what the actor sees: a search must not reveal a name that masking hides.
+    visible = [node for node in map(display, found) if node is not None]
+    lowered = wanted.lower()
+    return [
+        n for n in visible if lowered in str(n.properties.get("name") or "").lower() or n.ref.key == wanted
+    ][:limit]

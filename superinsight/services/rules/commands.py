@@ -11,6 +11,7 @@ from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.rules.drafts import (
     RuleDraft,
     RuleInputError,
@@ -118,4 +119,6 @@ def delete_rule(resources: Resources, actor: Actor, rule_id: int) -> None:
             uow.session, actor, "rule.delete", "business_rule", rule.id, before=asdict(rule_view(rule).draft)
         )
         uow.session.delete(rule)
+        graph_backlog.note(uow.session, actor.tenant_id, "rule", rule_id)
         uow.commit()
+    graph_backlog.drain_soon(resources, actor.tenant_id)
