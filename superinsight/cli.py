@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from superinsight.adapters import metrics
 from superinsight.bootstrap import SchemaAheadError, bootstrap
 from superinsight.config import display_url
 from superinsight.db import migrate as schema
@@ -113,8 +114,14 @@ def create_admin(
     typer.echo(f"Admin {email.strip().lower()} created in workspace {tenant}.")
 
 
+MetricsPort = Annotated[int, typer.Option(min=0, max=65535, help="Serve Prometheus metrics here (0: none).")]
+
+
 @app.command()
-def worker(burst: Annotated[bool, typer.Option(help="Exit once the queue is empty.")] = False) -> None:
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit once the queue is empty.")] = False,
+    metrics_port: MetricsPort = 0,
+) -> None:
     """Run background jobs from the Redis queue (needs REDIS_URL)."""
     from superinsight.adapters.jobs import RQJobQueue
 
@@ -129,6 +136,8 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit once the queue is empt
         raise typer.Exit(2)
     import rq
 
+    if metrics_port:
+        metrics.serve(metrics_port, resources.jobs.depths)
     rq.Worker([resources.jobs.queue], connection=resources.jobs.queue.connection).work(burst=burst)
 
 
@@ -136,6 +145,7 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit once the queue is empt
 def scheduler(
     once: Annotated[bool, typer.Option(help="Do one round and exit (for cron or tests).")] = False,
     interval: Annotated[float, typer.Option(min=1.0, help="Seconds between rounds.")] = 10.0,
+    metrics_port: MetricsPort = 0,
 ) -> None:
     """Start scheduled syncs and due retries, and fail runs whose worker died (no heartbeat)."""
     import threading
@@ -146,7 +156,12 @@ def scheduler(
         typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
         return
 
+    if metrics_port:
+        metrics.serve(metrics_port, resources.jobs.depths)
+
     def report(done: dict[str, int]) -> None:
+        if metrics_port:  # each round also probes the services, for their latency metrics
+            health_service.check_services(resources)
         if any(done.values()):
             typer.echo(", ".join(f"{what}: {count}" for what, count in done.items()))
 

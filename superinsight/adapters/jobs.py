@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -25,6 +26,8 @@ import rq
 from rq.job import Job
 from rq.job import JobStatus as RQJobStatus
 from rq.registry import FailedJobRegistry
+
+from superinsight.adapters import metrics
 
 JobState = Literal["queued", "running", "finished", "failed", "cancelled"]
 ENDED_STATES = ("finished", "failed", "cancelled")
@@ -223,8 +226,14 @@ def run_with_progress(func: Callable[..., Any], *args: Any, **kwargs: Any) -> An
             job.meta.update(progress=fraction, message=message)
             job.save_meta()  # type: ignore[no-untyped-call]
 
-    with _reporting_to(reporter):
-        return func(*args, **kwargs)
+    started, outcome = time.perf_counter(), "failed"
+    try:
+        with _reporting_to(reporter):
+            result = func(*args, **kwargs)
+        outcome = "finished"
+        return result
+    finally:
+        metrics.record_job(function_name(func), outcome, time.perf_counter() - started)
 
 
 _RQ_STATES: dict[RQJobStatus, JobState] = {

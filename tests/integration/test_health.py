@@ -8,7 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -341,3 +343,62 @@ class TestHealthJson:
         for item in answer["services"]:
             assert (item["state"], item["detail"][:18]) == ("down", "no answer within 1")
         assert "pw-xyz-123" not in json.dumps(answer)
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return str(response.read().decode())
+
+
+@contextmanager
+def _serving(command: str, port: int, env: dict[str, str], cwd: Path) -> Iterator[None]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "superinsight.cli", command, "--metrics-port", str(port)],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class TestMetrics:
+    def test_the_worker_counts_jobs_by_kind_and_outcome_across_its_forked_work_horses(
+        self, redis_url: str, sqlite_url: str, built: Callable[..., Resources], tmp_path: Path
+    ) -> None:
+        resources = built(sqlite_url, redis_url=SecretStr(redis_url))
+        ok = resources.jobs.enqueue(jobs_for_tests.write_marker, str(tmp_path / "m.txt"), "x")
+        bad = resources.jobs.enqueue(jobs_for_tests.fail_for, "demo", "boom")
+        port = free_port()
+        env = {"REDIS_URL": redis_url, "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data")}
+        with _serving("worker", port, env, Path.cwd()):
+            wait_until(
+                lambda: {resources.jobs.status(j).state for j in (ok, bad)} == {"finished", "failed"},
+                60,
+                "jobs",
+            )
+            wait_until(lambda: 'outcome="failed"' in _scrape(port), 30, "the metrics endpoint")
+            text = _scrape(port)
+        kinds = "tests.integration.jobs_for_tests"
+        assert f'superinsight_jobs_total{{kind="{kinds}.write_marker",outcome="finished"}} 1.0' in text
+        assert f'superinsight_jobs_total{{kind="{kinds}.fail_for",outcome="failed"}} 1.0' in text
+        assert (
+            f'superinsight_job_duration_seconds_count{{kind="{kinds}.fail_for",outcome="failed"}} 1.0' in text
+        )
+        assert 'superinsight_queue_depth{queue="superinsight"} 0.0' in text
+
+    def test_the_scheduler_probes_each_round_and_serves_the_latencies(
+        self, redis_url: str, sqlite_url: str, tmp_path: Path
+    ) -> None:
+        port = free_port()
+        env = {"REDIS_URL": redis_url, "DATABASE_URL": sqlite_url, "DATA_DIR": str(tmp_path / "data")}
+        with _serving("scheduler", port, env, Path.cwd()):
+            wait_until(lambda: "superinsight_probe_latency_seconds_count" in _scrape(port), 60, "a round")
+            text = _scrape(port)
+        assert 'superinsight_probe_latency_seconds_count{service="database",state="up"} 1.0' in text
+        assert 'superinsight_probe_latency_seconds_count{service="cache",state="up"} 1.0' in text
+        assert 'superinsight_queue_depth{queue="superinsight"} 0.0' in text

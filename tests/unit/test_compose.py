@@ -86,3 +86,18 @@ def test_workbench_health_checks_run_the_health_command_as_it_parses(
     assert options["only"] and set(options["only"]) <= set(CHECKS)
     compose_timeout = float(compose["services"][name]["healthcheck"]["timeout"].removesuffix("s"))
     assert options["timeout"] < compose_timeout / 2  # room for the process to start before compose gives up
+
+
+@pytest.mark.parametrize("name", ["worker", "scheduler"])
+def test_worker_and_scheduler_serve_metrics_on_the_port_they_expose(
+    compose: dict[str, Any], name: str
+) -> None:
+    from superinsight import cli
+
+    service = compose["services"][name]
+    assert service["command"][:2] == ["superinsight", name]
+    command = typer.main.get_command(cli.app)
+    assert isinstance(command, TyperGroup)
+    options = command.commands[name].make_context(name, service["command"][2:]).params
+    assert options["metrics_port"] and [str(options["metrics_port"])] == service["expose"]
+    assert "ports" not in service  # scaled workers would fight over one host port

@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlalchemy import Engine, text
 
+from superinsight.adapters import metrics
 from superinsight.adapters.labelstudio import LabelStudioError, LabelStudioNotConnectedError
 from superinsight.config import display_url, redact
 from superinsight.db import migrate
@@ -237,6 +238,7 @@ def check_services(
                 name, "", "down", None, f"no answer within {timeout:g} s (it accepts no work or hangs)"
             )
         results.append(_safe(resources, item))
+        metrics.record_probe(name, item.state, None if item.latency_ms is None else item.latency_ms / 1000)
     return results
 
 
