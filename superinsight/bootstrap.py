@@ -15,6 +15,7 @@ from superinsight.config import get_settings
 from superinsight.db import migrate
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
+from superinsight.services.graph import settings as graph_settings
 from superinsight.services.sync.scheduler import tick_forever
 
 SCHEDULER_INTERVAL_SECONDS = 15.0
@@ -35,10 +36,14 @@ def bootstrap(*, migrate_on_start: bool | None = None) -> Resources:
 
 @lru_cache(maxsize=8)
 def _prepare(resources: Resources, migrate_now: bool) -> None:
-    """Once per set of resources: logging that redacts their secrets, then the schema."""
+    """Once per set of resources: logging that redacts their secrets, the schema, the graph's constraints."""
     configure_logging(resources.settings)
     if migrate_now:
         migrate.upgrade(resources.engine)
+    # Off the start-up path: a stopped Neo4j must not hold the app (its driver retries for 30 s).
+    threading.Thread(
+        target=graph_settings.prepare_store, args=(resources,), name="graph-schema", daemon=True
+    ).start()
 
 
 _scheduler_lock = threading.Lock()

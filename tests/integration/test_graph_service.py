@@ -27,6 +27,7 @@ from superinsight.adapters.graph import GraphUnavailableError
 from superinsight.adapters.neo4j_graph import Neo4jGraph
 from superinsight.db.models import AuditLog, BusinessInsight, Document, QualityIssue
 from superinsight.db.models.graph import GraphBacklog
+from superinsight.lineage.projection import LABELS
 from superinsight.lineage.values import NodeRef
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
@@ -485,3 +486,21 @@ def test_neo4j_stopped_during_a_sync_loses_nothing_and_catches_up_without_duplic
         relay.stop()
         res.close()
         driver.close()
+
+
+def test_start_up_creates_a_uniqueness_constraint_per_label_that_neo4j_enforces(
+    tmp_path: Path, sqlite_url: str, neo4j_uri: str
+) -> None:
+    res = build_resources(make_settings(tmp_path, sqlite_url, neo4j_uri=neo4j_uri))
+    try:
+        settings.prepare_store(res)
+        with neo4j.GraphDatabase.driver(neo4j_uri, auth=("neo4j", "")) as driver, driver.session() as session:
+            names = {record["name"] for record in session.run("SHOW CONSTRAINTS")}
+            assert {f"graph_{label.lower()}_key" for label in LABELS} <= names
+            tenant = f"u{uuid.uuid4().hex[:8]}"
+            session.run("CREATE (:Document {tenant_id: $t, key: '1'})", t=tenant).consume()
+            with pytest.raises(neo4j.exceptions.ConstraintError):
+                session.run("CREATE (:Document {tenant_id: $t, key: '1'})", t=tenant).consume()
+            session.run("MATCH (n {tenant_id: $t}) DELETE n", t=tenant).consume()
+    finally:
+        res.close()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from sqlalchemy import delete
 
 from superinsight.db.models.graph import GraphEntityField
+from superinsight.lineage.projection import LABELS
 from superinsight.resources import Resources, current_resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, internal, require, require_whole_tenant
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.graph import project
 
+log = logging.getLogger(__name__)
 MAX_ENTITY_FIELDS = 20
 
 
@@ -63,6 +66,15 @@ def start_rebuild(resources: Resources, actor: Actor) -> str:
 def _enqueue_rebuild(resources: Resources, actor: Actor) -> str:
     with resources.active():
         return resources.jobs.enqueue(rebuild_job, actor.tenant_id)
+
+
+@internal("creates the graph store's constraints at start-up; reads and writes no workspace's data")
+def prepare_store(resources: Resources) -> None:
+    """The uniqueness constraints MERGE relies on, before the first write (a stopped store: logged)."""
+    try:
+        resources.graph.ensure_schema(LABELS)
+    except Exception as exc:  # noqa: BLE001 - start-up goes on; the first write creates them instead
+        log.warning("graph constraints not created at start-up (%s); the first projection creates them", exc)
 
 
 @internal("a job queued by a guarded rebuild for the tenant that asked")
