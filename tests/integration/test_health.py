@@ -64,7 +64,7 @@ def built(tmp_path: Path) -> Iterator[Callable[..., Resources]]:
 def test_embedded_defaults_are_up_and_reported_as_embedded(
     sqlite_url: str, built: Callable[..., Resources]
 ) -> None:
-    results = {item.name: item for item in check_services(built(sqlite_url))}
+    results = {item.name: item for item in check_services(built(sqlite_url), timeout=5.0)}
     assert _states(list(results.values())) == {
         "database": "up",
         "cache": "up",
