@@ -12,7 +12,7 @@ from label_studio_sdk import LabelStudio
 from sqlalchemy import func, select
 
 from superinsight.adapters.labelstudio import LabelStudioAnnotator
-from superinsight.db.models import Annotation, AuditLog, BillingRecord, LabelingProject, Task
+from superinsight.db.models import Annotation, AuditLog, BillingRecord, Document, LabelingProject, Task
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
@@ -28,6 +28,7 @@ from superinsight.services.labeling import push as labeling_push
 from superinsight.services.labeling import quality as labeling_quality
 from superinsight.services.labeling import views as labeling_views
 from superinsight.services.labeling.connection import LabelingUnavailableError, connection_state
+from superinsight.services.labeling.filters import labelled_with
 from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
 from superinsight.services.rules import commands as rule_commands
@@ -154,6 +155,12 @@ class TestLaunchAndPull:
             (),
         )
         assert labeling_quality.label_names_in_use(connected, ACME) == ["other", "refund"]
+        with connected.uow() as uow:
+            labelled = select(Document.id).where(labelled_with(["refund", "nothing_like_it"]))
+            assert set(uow.session.scalars(labelled)) == {first, third}
+            assert set(uow.session.scalars(select(Document.id).where(labelled_with([])))) == set()
+        with pytest.raises(InvalidInputError, match="letters, digits and _"):
+            labelled_with(["x' OR 1=1 --"])
 
         client.annotations.update(
             id=edited,
@@ -260,6 +267,30 @@ class TestAgreement:
         assert result.alpha == pytest.approx(1 - 5 * 2 / 18, abs=1e-4)
         billed = {row.annotator: row.items for row in labeling_views.billing_summary(connected_sqlite, ADMIN)}
         assert billed == {"admin@example.com": 3, "second@example.com": 3}
+
+
+class TestEntities:
+    def test_entity_labels_are_listed_per_document_for_the_graph(
+        self, connected_sqlite: Resources, client: LabelStudio
+    ) -> None:
+        _seed(connected_sqlite, n=3)
+        project_id = _launch(
+            connected_sqlite, LaunchRequest("People", "entities", Selection(), ("PERSON", "ORG"))
+        )
+        with connected_sqlite.uow() as uow:
+            rows = uow.session.execute(select(Task.document_id, Task.labelstudio_task_id))
+            tasks = {doc_id: task_id for doc_id, task_id in rows}
+        first = min(tasks)
+        region = {"start": 0, "end": 3, "text": "ref", "labels": ["ORG"]}
+        client.annotations.create(
+            id=tasks[first],
+            result=[{"from_name": "entities", "to_name": "text", "type": "labels", "value": region}],
+        )
+        labeling_pull.pull_annotations(connected_sqlite, ACME, project_id)
+        listed = labeling_views.project_documents(connected_sqlite, ACME, project_id)
+        assert listed == [(doc_id, ["ORG: ref"] if doc_id == first else []) for doc_id in sorted(tasks)]
+        with pytest.raises(NotFoundError):
+            labeling_views.project_documents(connected_sqlite, EVIL, project_id)
 
 
 class TestRetriesAndExtensions:
