@@ -10,12 +10,18 @@ from typing import Any
 import pytest
 
 from superinsight.adapters.jobs import JobStatus
+from superinsight.db import migrate
+from superinsight.documents.record import DocumentInput
 from superinsight.labeling.agreement import Agreement
+from superinsight.resources import get_resources
+from superinsight.services.context import system_actor
+from superinsight.services.documents.sources import ensure_source
+from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.labeling.connection import ConnectionState
 from superinsight.services.labeling.views import BillingRow, ProjectView
 from tests.pages.test_page_shapes import Stubs, _rules, by_role, open_page, starts_with_a_header
 from tests.pages.test_page_shapes import stubs as stubs  # the fixture, shared
-from tests.pages.test_pages import TIMEOUT, _app, _seed
+from tests.pages.test_pages import TIMEOUT, _app
 
 VIEWS = "superinsight.services.labeling.views"
 LAUNCH = "superinsight.services.labeling.launch"
@@ -145,6 +151,15 @@ class TestRuleAgainstLabels:
         assert ("Send matches to Label Studio" in page.labels()) == (role in ("admin", "analyst"))
 
 
+def _documents(contents: list[str]) -> None:
+    """A few documents in the demo workspace, written as an upload would (no demo rules to apply)."""
+    resources = get_resources()
+    migrate.upgrade(resources.engine)
+    source = ensure_source(resources.uow(), system_actor(), "Tickets", "database")
+    records = [DocumentInput(f"T{i}", f"Ticket {i}", text, {}) for i, text in enumerate(contents)]
+    upsert_documents(resources, system_actor(), source, records)
+
+
 class TestInTheApp:
     def test_annotators_find_the_page_and_viewers_do_not(self, workbench_env: Path) -> None:
         at = _app("annotator")
@@ -160,7 +175,7 @@ class TestInTheApp:
         url, token = label_studio
         monkeypatch.setenv("LABEL_STUDIO_URL", url)
         monkeypatch.setenv("LABEL_STUDIO_API_KEY", token)
-        _seed(20)
+        _documents(["refund please", "refund now", "all good"])
         at = _app("analyst")
         at.switch_page("app_pages/documents.py").run()
         at.text_input(key="doc_search").input("refund").run()
