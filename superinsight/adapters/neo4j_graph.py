@@ -116,11 +116,13 @@ class Neo4jGraph:
         self._constrained.update(missing)
 
     def merge_nodes(self, tenant_id: str, nodes: Sequence[Node]) -> None:
-        by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_key: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # a node named twice: merged once
         for node in nodes:
-            by_label[check_name("label", node.ref.label)].append(
-                {"key": node.ref.key, "properties": check_properties(node.properties)}
-            )
+            by_key[check_name("label", node.ref.label)][node.ref.key] = {
+                "key": node.ref.key,
+                "properties": check_properties(node.properties),
+            }
+        by_label = {label: list(rows.values()) for label, rows in by_key.items()}
         self.ensure_schema(list(by_label))
         self._write(
             [
@@ -135,20 +137,22 @@ class Neo4jGraph:
         )
 
     def merge_edges(self, tenant_id: str, edges: Sequence[Edge]) -> None:
-        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        # Edges without properties get a statement without SET: with one, Cypher plans an Eager step
+        # (every row of the batch read and held before any is written). Repeats are sent once.
+        unique: dict[tuple[str, str, str, bool], dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
         for edge in edges:
             shape = (
                 check_name("label", edge.source.label),
                 check_name("relationship type", edge.rel_type),
                 check_name("label", edge.target.label),
+                bool(check_properties(edge.properties)),
             )
-            groups[shape].append(
-                {
-                    "source": edge.source.key,
-                    "target": edge.target.key,
-                    "properties": check_properties(edge.properties),
-                }
-            )
+            unique[shape][(edge.source.key, edge.target.key)] = {
+                "source": edge.source.key,
+                "target": edge.target.key,
+                "properties": edge.properties,
+            }
+        groups = {shape: list(rows.values()) for shape, rows in unique.items()}
         self.ensure_schema(sorted({label for shape in groups for label in (shape[0], shape[2])}))
         self._write(
             [
@@ -156,10 +160,11 @@ class Neo4jGraph:
                     f"UNWIND $rows AS row "
                     f"MERGE (a:`{source_label}` {{tenant_id: $tenant, key: row.source}}) "
                     f"MERGE (b:`{target_label}` {{tenant_id: $tenant, key: row.target}}) "
-                    f"MERGE (a)-[r:`{rel_type}`]->(b) SET r += row.properties",
+                    f"MERGE (a)-[r:`{rel_type}`]->(b)"
+                    + (" SET r += row.properties" if with_properties else ""),
                     {"rows": chunk, "tenant": tenant_id},
                 )
-                for (source_label, rel_type, target_label), rows in groups.items()
+                for (source_label, rel_type, target_label, with_properties), rows in groups.items()
                 for chunk in _chunks(rows)
             ]
         )
