@@ -19,7 +19,7 @@ from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
-from ui.feedback import header, md, refusals, section
+from ui.feedback import header, md, plural, refusals, section
 from ui.jobs import track
 from ui.open_document import document_table
 from ui.pick import pick_many
@@ -140,10 +140,10 @@ def _triage(actor: Actor, listed: list[quality_issues.IssueRow]) -> None:
     picked = pick_many(labels, "Issues", "issues")
     left, right = st.columns(2)
     new_status = left.selectbox("Set status to", quality_issues.STATUSES, key="issues_new_status")
-    if right.button(f"Apply to {len(picked)} issue(s)", disabled=not picked, key="issues_apply"):
+    if right.button(f"Apply to {plural(len(picked), 'issue')}", disabled=not picked, key="issues_apply"):
         with refusals("Nothing changed"):
             changed = quality_issues.triage(resources(), actor, picked, status=new_status)
-            st.session_state[FLASH] = f"{changed} issue(s) now {new_status}."
+            st.session_state[FLASH] = f"{plural(changed, 'issue')} now {new_status}."
             st.rerun()
 
 

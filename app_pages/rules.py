@@ -22,7 +22,7 @@ from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.rules.testing import RuleTestReport
 from superinsight.services.rules.views import RuleSummary, RuleView
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
-from ui.feedback import header, md, refusals
+from ui.feedback import header, md, plural, refusals
 from ui.jobs import track
 from ui.open_document import document_table
 from ui.rule_form import current_builder, draw_builder, init_state
@@ -290,7 +290,7 @@ def matches(actor: Actor, rule: RuleView) -> None:
 
 def history(actor: Actor, rule: RuleView) -> None:
     saved = rule_views.versions(resources(), actor, rule.id)
-    st.caption(f"{len(saved)} version(s)")
+    st.caption(plural(len(saved), "version"))
     st.dataframe(
         pd.DataFrame([{"version": v, "saved": at, "name": d.name} for v, at, d in saved]),
         hide_index=True,

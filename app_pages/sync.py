@@ -20,7 +20,7 @@ from superinsight.services.sync import jobs as sync_jobs
 from superinsight.services.sync import runs as sync_runs
 from superinsight.services.sync.job_views import JobRow
 from ui.errors import shown
-from ui.feedback import header, md, refusals, section
+from ui.feedback import header, md, plural, refusals, section
 from ui.job_form import job_form
 from ui.open_document import document_table
 from ui.pick import pick_many
@@ -278,7 +278,7 @@ def conflicts_section(actor: Actor) -> None:
         if column.button(f"{label} ({len(selected)})", disabled=not selected, key=f"keep_{keep}"):
             with refusals("Nothing resolved"):
                 count = sync_conflicts.resolve(resources(), actor, selected, keep)  # type: ignore[arg-type]
-                st.session_state[FLASH] = f"Resolved {count} conflict(s)."
+                st.session_state[FLASH] = f"Resolved {plural(count, 'conflict')}."
                 st.rerun()
 
 
@@ -296,7 +296,7 @@ def show() -> None:
     sections = [JOBS, RUNS, *([EDIT] if actor.can("sources.manage") else []), CONFLICTS]
     if pending and st.session_state.get(SECTION) != CONFLICTS:
         left, right = st.columns([4, 1], vertical_alignment="center")
-        left.warning(f"{pending} conflict(s) wait for you.")
+        left.warning(f"{plural(pending, 'conflict')} {'waits' if pending == 1 else 'wait'} for you.")
         right.button("Open conflicts", key="open_conflicts", on_click=_open_conflicts)
     if st.session_state.get(SECTION) not in (None, *sections):
         st.session_state.pop(SECTION)

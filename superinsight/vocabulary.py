@@ -106,3 +106,9 @@ GRAPH_NODE_TYPE_LABELS = {
 # What changed, waiting in the graph backlog: a sync run, a rule applied, an issue triaged,
 # a source's issues filed by scoring.
 GRAPH_CHANGES = ("run", "rule", "issue", "source_issues")
+
+
+# Counts ----------------------------------------------------------------------------------------
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 row', '2 rows', '1,200 documents': a count and the noun that agrees with it, said once."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"

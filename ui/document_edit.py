@@ -16,7 +16,7 @@ from superinsight.services.context import Actor
 from superinsight.services.documents import edits
 from superinsight.services.documents.views import DocumentDetail
 from superinsight.services.errors import ServiceError
-from ui.feedback import md, refusal_text
+from ui.feedback import md, plural, refusal_text
 from ui.session import resources
 
 OUTCOME = "document_edit_outcome"
@@ -59,7 +59,7 @@ def history(actor: Actor, document_id: int) -> None:
     versions = edits.edit_history(resources(), actor, document_id)
     if versions:
         st.caption(
-            f"Edited {len(versions)} time{'' if len(versions) == 1 else 's'} in the workbench; latest: "
+            f"Edited {plural(len(versions), 'time')} in the workbench; latest: "
             + ", ".join(
                 f"{v.at:%Y-%m-%d %H:%M} UTC by {md(v.by or 'someone')} ({', '.join(v.fields)})"
                 for v in versions[:3]

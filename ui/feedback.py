@@ -20,6 +20,7 @@ from typing import TypeVar
 import streamlit as st
 
 from superinsight.services.errors import ServiceError
+from superinsight.vocabulary import plural as plural  # the one plural helper; pages import it from here
 
 T = TypeVar("T")
 
@@ -34,11 +35,6 @@ def md(text: object) -> str:
     return _LINE_START.sub(
         lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), escaped
     )
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """'1 row', '2 rows', '1,200 documents': the count and the noun that agrees with it."""
-    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def header(title: str, caption: str) -> None:

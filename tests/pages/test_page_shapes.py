@@ -633,7 +633,7 @@ class TestSync:
     def test_conflicts_are_announced_and_only_resolvers_may_resolve(self, stubs: Stubs, role: str) -> None:
         _sync(stubs, pending=2)
         page = open_page(stubs, "sync", role)
-        assert "2 conflict(s) wait for you" in page.at.warning[0].value
+        assert "2 conflicts wait for you" in page.at.warning[0].value
         page.at.button(key="open_conflicts").click()
         page.run()
         assert not page.at.warning, "the announcement goes once the conflicts are open"
@@ -800,7 +800,7 @@ class TestQuality:
         assert len(page.at.dataframe[0].value) == 2
         may_triage = role in ("admin", "analyst")
         assert ("Score every source now" in page.labels()) == may_triage
-        assert ("Apply to 0 issue(s)" in page.labels()) == may_triage
+        assert ("Apply to 0 issues" in page.labels()) == may_triage
         assert bool(page.at.segmented_control) == may_triage, "readers have only one section: no selector"
         assert not SETTINGS_READS & set(page.calls), "settings are read only when their section is open"
 
@@ -904,7 +904,7 @@ class TestNarrowedUser:
         _quality(stubs)
         page = open_page(stubs, "quality", "analyst", narrowed=True)
         assert "Score every source now" not in page.labels()
-        assert "Apply to 0 issue(s)" in page.labels()
+        assert "Apply to 0 issues" in page.labels()
 
     def test_a_rule_is_tested_and_saved_but_not_applied_to_everything(self, stubs: Stubs) -> None:
         _rules(stubs)

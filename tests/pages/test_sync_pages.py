@@ -123,13 +123,13 @@ class TestSyncPage:
         assert clicked.title[0].value == "Documents"
         assert clicked.query_params["document"] in (str(listed["1"]), str(listed["2"]))
         at = _open("app_pages/sync.py")
-        assert "2 conflict(s) wait for you" in at.warning[0].value
+        assert "2 conflicts wait for you" in at.warning[0].value
         at.button(key="open_conflicts").click().run()
         assert at.segmented_control(key="sync_section").value == "Conflicts"
         at.checkbox(key="conflicts_all").check().run()
         at.button(key="keep_workbench").click().run()
         assert not at.exception, at.exception
-        assert "Resolved 2 conflict(s)." in at.success[0].value
+        assert "Resolved 2 conflicts." in at.success[0].value
         assert sync_conflicts.pending_count(resources, ANALYST) == 0
         titles = {row.external_id: row.title for row in document_views.list_documents(resources, ANALYST)}
         assert (titles["1"], titles["3"]) == ("Edited 1", "Ticket 3 v2")

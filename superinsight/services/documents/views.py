@@ -25,6 +25,7 @@ from superinsight.services.documents.figures import cached_for_documents
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import NotFoundError
 from superinsight.services.scoping import visible_sources
+from superinsight.vocabulary import plural
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,9 @@ def _lineage(
         steps.append(("conflict", "waits for a conflict to be resolved on the Sync page"))
     steps += [("rule", name) for name in rules]
     if issues:
-        steps.append(("quality", f"{issues} open issue(s)"))
+        steps.append(("quality", plural(issues, "open issue")))
     if annotations:
-        steps.append(("labeling", f"{annotations} annotation(s) from Label Studio"))
+        steps.append(("labeling", f"{plural(annotations, 'annotation')} from Label Studio"))
     return steps
 
 
