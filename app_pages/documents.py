@@ -15,7 +15,7 @@ from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.document_edit import edit_form, history
-from ui.feedback import header, md, plural, refusals
+from ui.feedback import header, highlighted, md, plural, refusals
 from ui.open_document import HINT, clicked, open_here, opened
 from ui.send_to_labeling import send_button
 from ui.session import current_actor, resources
@@ -146,7 +146,7 @@ def results(page: SearchPage, cursors: list[str | None], total: int) -> None:
         st.rerun()
 
 
-def detail(actor: Actor) -> None:
+def detail(actor: Actor, page: SearchPage) -> None:
     """The open document (a clicked row, or a link): content, metadata, issues, lineage, annotations."""
     chosen = opened()
     if chosen is None:
@@ -157,6 +157,8 @@ def detail(actor: Actor) -> None:
     if document is None:
         return
     st.markdown(f"**{md(document.title)}**")
+    if snippet := next((hit.snippet for hit in page.hits if hit.id == chosen and hit.snippet), None):
+        st.markdown(f"Why it matched: {highlighted(snippet)}")
     st.caption(f"{md(document.external_id)} from {md(document.source or 'an upload')}")
     body, meta = st.columns([3, 2])
     body.text_area("Content", document.content, height=180, disabled=True)
@@ -277,7 +279,7 @@ def show() -> None:
         nothing_found(actor, query, len(cursors) == 1)
     else:
         results(page, cursors, counted.total)
-        detail(actor)
+        detail(actor, page)
         downloads(actor, query)
         send_button(actor, {"kind": "search"}, "doc_send_to_labeling")
     if actor.can("documents.edit") and actor.source_ids is None:  # uploads add to the whole workspace

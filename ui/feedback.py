@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from superinsight.documents.snippets import MARK_END, MARK_START
 from superinsight.services.errors import ServiceError
 from superinsight.vocabulary import plural as plural  # the one plural helper; pages import it from here
 
@@ -35,6 +36,11 @@ def md(text: object) -> str:
     return _LINE_START.sub(
         lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), escaped
     )
+
+
+def highlighted(snippet: str) -> str:
+    """A search snippet as markdown: its «marked» words highlighted, everything else literal text."""
+    return md(snippet).replace(MARK_START, ":orange-background[").replace(MARK_END, "]")
 
 
 def header(title: str, caption: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules.drafts import RuleInputError
-from ui.feedback import md, refusal_text
+from ui.feedback import highlighted, md, refusal_text
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("overview", "documents", "sources", "sync", "rules", "insights", "quality", "health")
@@ -56,3 +56,15 @@ def test_a_page_module_only_defines_and_calls_show(page: str) -> None:
         and not (isinstance(node, ast.Assign | ast.AnnAssign) and not isinstance(node.value, ast.Call))
     ]
     assert [ast.unparse(node) for node in statements] == ["show()"]
+
+
+@pytest.mark.parametrize(
+    ("snippet", "shown"),
+    [
+        ("a «refund» was asked", "a :orange-background[refund] was asked"),
+        ("«x]» and [y](http://e)", r":orange-background[x\]] and \[y\](http\://e)"),
+        ("no match here", "no match here"),
+    ],
+)
+def test_a_snippet_s_marks_become_highlights_and_the_rest_stays_text(snippet: str, shown: str) -> None:
+    assert highlighted(snippet) == shown
