@@ -7,9 +7,10 @@ writers use and SQLite replaces with batched inserts.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Engine, func, text
@@ -78,7 +79,10 @@ def time_limited(session: Session, seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        raw.set_progress_handler(None, 0)
+        # A commit inside the block hands the connection back to the pool, which closes
+        # it when it was one beyond the pool's size: a closed connection has no handler left.
+        with suppress(sqlite3.ProgrammingError):
+            raw.set_progress_handler(None, 0)
 
 
 def timed_out(exc: BaseException) -> bool:

@@ -132,14 +132,16 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
         condition, engine = None, "row by row"
     matched = 0
     for start in range(low, high + 1, APPLY_BATCH):
-        # A batch that cannot finish in BATCH_SECONDS fails the run with that reason.
-        with resources.uow() as uow, dialect.time_limited(uow.session, BATCH_SECONDS):
-            in_batch = [
-                Document.tenant_id == actor.tenant_id,
-                Document.id >= start,
-                Document.id < start + APPLY_BATCH,
-            ]
-            matched += _record_batch(uow.session, actor, rule_id, version, run_id, body, condition, in_batch)
+        # A batch past BATCH_SECONDS fails the run; the limit ends before the commit frees the connection.
+        in_batch = [
+            Document.tenant_id == actor.tenant_id,
+            Document.id.between(start, start + APPLY_BATCH - 1),
+        ]
+        with resources.uow() as uow:
+            with dialect.time_limited(uow.session, BATCH_SECONDS):
+                matched += _record_batch(
+                    uow.session, actor, rule_id, version, run_id, body, condition, in_batch
+                )
             uow.commit()
         report_progress((start + APPLY_BATCH - low) / max(high + 1 - low, 1), f"{matched:,} matched so far")
     with resources.uow() as uow:
