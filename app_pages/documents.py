@@ -58,6 +58,12 @@ def ask(actor: Actor) -> SearchQuery:
         source_ids = {s.name: s.id for s in sources.list_sources(resources(), actor)}
         chosen_sources = st.multiselect("Sources", list(source_ids), key="doc_sources")
         tags = st.text_input("Any of these tags", placeholder="vip, billing", key="doc_tags")
+        labels = st.text_input(
+            "Any of these labels",
+            placeholder="refund, complaint",
+            key="doc_labels",
+            help="Labels annotators gave in Label Studio, once pulled on the Labeling page",
+        )
         field = st.text_input("Metadata field", placeholder="region", key="doc_field")
         value = st.text_input("equals", key="doc_value")
         dates = st.date_input("Created between", value=[], key="doc_dates")
@@ -71,6 +77,7 @@ def ask(actor: Actor) -> SearchQuery:
         text=text,
         source_ids=tuple(source_ids[name] for name in chosen_sources),
         tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
+        labels=tuple(label.strip() for label in labels.split(",") if label.strip()),
         metadata=((field.strip(), value),) if field.strip() else (),
         created_from=dates[0] if len(dates) > 0 else None,
         created_to=dates[1] if len(dates) > 1 else None,

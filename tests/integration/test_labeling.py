@@ -12,10 +12,11 @@ from label_studio_sdk import LabelStudio
 from sqlalchemy import func, select
 
 from superinsight.adapters.labelstudio import LabelStudioAnnotator
-from superinsight.db.models import Annotation, AuditLog, BillingRecord, Document, LabelingProject, Task
+from superinsight.db.models import Annotation, AuditLog, BillingRecord, LabelingProject, Task
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
+from superinsight.services.documents import search
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.documents.sources import ensure_source
@@ -28,7 +29,6 @@ from superinsight.services.labeling import push as labeling_push
 from superinsight.services.labeling import quality as labeling_quality
 from superinsight.services.labeling import views as labeling_views
 from superinsight.services.labeling.connection import LabelingUnavailableError, connection_state
-from superinsight.services.labeling.filters import labelled_with
 from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
 from superinsight.services.rules import commands as rule_commands
@@ -155,12 +155,10 @@ class TestLaunchAndPull:
             (),
         )
         assert labeling_quality.label_names_in_use(connected, ACME) == ["other", "refund"]
-        with connected.uow() as uow:
-            labelled = select(Document.id).where(labelled_with(["refund", "nothing_like_it"]))
-            assert set(uow.session.scalars(labelled)) == {first, third}
-            assert set(uow.session.scalars(select(Document.id).where(labelled_with([])))) == set()
+        labelled = search.search(connected, ACME, SearchQuery(labels=("refund", "nothing_like_it")))
+        assert {hit.id for hit in labelled.hits} == {first, third}
         with pytest.raises(InvalidInputError, match="letters, digits and _"):
-            labelled_with(["x' OR 1=1 --"])
+            search.search(connected, ACME, SearchQuery(labels=("x' OR 1=1 --",)))
 
         client.annotations.update(
             id=edited,

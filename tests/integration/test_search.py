@@ -6,9 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from superinsight.db.base import utcnow
+from superinsight.db.models import Document
 from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
@@ -126,12 +127,40 @@ class TestFilters:
         hits = search.search(resources, ANALYST, SearchQuery(rule_id=rule.id), limit=50).hits
         assert {hit.external_id for hit in hits} == {f"T{i}" for i in range(0, 30, 5)}
 
+    def test_labels_annotators_gave(self, resources: Resources, corpus: dict) -> None:
+        """`documents.labels` counts the pulled annotations per label; any of the asked ones matches."""
+        given = {
+            "T1": {"refund": 2},
+            "T2": {"refund": 0, "login": 1},
+            "T3": {"login": 1},
+            "C0": {"refund": 1},
+        }
+        with resources.uow() as uow:
+            for external_id, labels in given.items():
+                uow.session.execute(
+                    update(Document).where(Document.external_id == external_id).values(labels=labels)
+                )
+            uow.commit()
+
+        def found(*labels: str) -> set[str]:
+            return {
+                hit.external_id for hit in search.search(resources, ANALYST, SearchQuery(labels=labels)).hits
+            }
+
+        assert found("refund") == {"T1", "C0"}, "a label counted 0 times was taken back"
+        assert found("refund", "login") == {"T1", "T2", "T3", "C0"}
+        assert found("nobody_gave_this") == set()
+        assert facets.facets(resources, ANALYST, SearchQuery(labels=("login",))).total == 2
+
     @pytest.mark.parametrize(
         ("query", "message"),
         [
             (SearchQuery(text="x" * 501), "longer than 500"),
             (SearchQuery(metadata=(("a b", "x"),)), "letters, digits"),
             (SearchQuery(text="\x00"), "NUL"),
+            (SearchQuery(labels=("x' OR 1=1 --",)), "labels of letters, digits and _"),
+            (SearchQuery(labels=("a.b",)), "labels of letters, digits and _"),
+            (SearchQuery(labels=tuple(f"l{n}" for n in range(101))), "at most 100"),
         ],
     )
     def test_bad_queries_are_refused(self, resources: Resources, query: SearchQuery, message: str) -> None:

@@ -19,7 +19,7 @@ from superinsight.db.models import BusinessRule, BusinessRuleApplication, DataSo
 from superinsight.documents.snippets import snippet as make_snippet
 from superinsight.resources import Resources
 from superinsight.rules.sql import METADATA_KEY
-from superinsight.rules.sqlfuncs import json_array_has_text, json_text
+from superinsight.rules.sqlfuncs import json_array_has_text, json_number, json_text
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import Masker, masker
@@ -48,6 +48,7 @@ class SearchQuery:
     created_to: date | None = None
     metadata: tuple[tuple[str, str], ...] = ()
     tags: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # any of these labels, given by annotators in Label Studio
     rule_id: int | None = None
     quality_band: QualityBand | None = None
     sort: Sort = "relevance"
@@ -97,6 +98,9 @@ def check_query(query: SearchQuery) -> None:
         inputs.text(value, f"value for {key}", 500)
     for tag in query.tags:
         inputs.text(tag, "tag", 100)
+    for label in inputs.values(query.labels, "labels"):
+        if not isinstance(label, str) or not METADATA_KEY.match(label):
+            raise InvalidInputError(f"label {str(label)[:40]!r}: filter on labels of letters, digits and _")
     if query.created_from and query.created_to and query.created_from > query.created_to:
         raise InvalidInputError("the date range ends before it starts")
     if query.sort not in ("relevance", "newest", "oldest"):
@@ -120,6 +124,9 @@ def filtered_documents(session: Session, actor: Actor, query: SearchQuery, base:
         conditions.append(json_text(Document.meta, (key,)) == value)
     if query.tags:
         conditions.append(or_(*(json_array_has_text(Document.tags, literal(tag)) for tag in query.tags)))
+    if query.labels:
+        # `labels` counts the annotations that gave each label (pulled from Label Studio).
+        conditions.append(or_(*(json_number(Document.labels, (label,)) > 0 for label in query.labels)))
     if query.rule_id is not None:
         current = (
             select(BusinessRule.version)
