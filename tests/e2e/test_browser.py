@@ -356,6 +356,10 @@ def test_a_documents_lineage_opens_from_its_detail_and_a_click_re_centres_the_gr
     sign_in(page, data_dir)
     page.get_by_role("link", name="Documents").click()
     settle(page)
+    # A demo support ticket (it names a customer), whatever other tests have added since.
+    page.get_by_role("textbox", name="Search").fill("customer reports affects")
+    page.get_by_role("textbox", name="Search").press("Enter")
+    settle(page)
     click_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)
     page.get_by_role("button", name="Open its lineage graph").click()
     settle(page)
