@@ -241,7 +241,10 @@ class TestAgreement:
         with connected_sqlite.uow() as uow:
             tasks = sorted(uow.session.scalars(select(Task.labelstudio_task_id)))
         users = {user.email: user.id for user in client.users.list()}
-        second = users.get("second@example.com") or client.users.create(email="second@example.com").id
+        second = (
+            users.get("second@example.com")
+            or client.users.create(username="second", email="second@example.com").id
+        )
         answers = [("refund", "refund"), ("other", "other"), ("refund", "other")]
         for task_id, (mine, theirs) in zip(tasks[:3], answers, strict=True):
             _annotate(client, task_id, mine, 1.0)

@@ -187,6 +187,8 @@ EXEMPT = {
     # Returns to the scoring service, never to a page; and what the caller has just saved.
     "quality_source": "internal",
     "set_expectations": "the caller's own input",
+    # Project names, annotators' emails, counts and seconds: no document's text.
+    "billing_csv": "billing figures",
 }
 
 
