@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from sqlalchemy import Engine, func, text
+from psycopg.errors import UniqueViolation
+from sqlalchemy import Engine, Table, false, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -40,6 +41,21 @@ def json_object_entries(session: Session, column: Any) -> Any:
     return entries(column).table_valued("key", "value")
 
 
+def write_first(session: Session, table: Any) -> None:
+    """Make the transaction's first touch of the database a write (SQLite), before it reads anything.
+
+    In WAL mode a transaction that read and then finds another connection
+    committed since cannot write at all: SQLite answers "database is locked" at
+    once rather than waiting. A write statement that changes nothing takes the
+    write lock first (waiting its turn), so what the transaction reads next is current.
+    PostgreSQL's row locks need no such care.
+    """
+    if not is_postgresql(session):
+        columns: Table = getattr(table, "__table__", table)
+        key = next(iter(columns.primary_key))
+        session.execute(update(columns).where(false()).values({key: key}))
+
+
 def analyze(session: Session, table: str) -> None:
     """Refresh the planner's statistics after a bulk load (SQLite plans without them)."""
     if is_postgresql(session):
@@ -57,6 +73,16 @@ def copy_rows(session: Session, statement: str, payload: bytes) -> None:
     """Stream a COPY ... FROM STDIN payload over the session's own connection (PostgreSQL only)."""
     with _driver_connection(session).cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(payload)
+
+
+def copy_rows_unless_duplicate(session: Session, statement: str, payload: bytes) -> bool:
+    """`copy_rows` in a savepoint; False (and nothing written) if a row hit a unique key."""
+    try:
+        with session.begin_nested():
+            copy_rows(session, statement, payload)
+    except UniqueViolation:
+        return False
+    return True
 
 
 @contextmanager

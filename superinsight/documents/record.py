@@ -114,8 +114,8 @@ def _unreadable(parts: dict[str, str]) -> tuple[str, str] | None:
 
 def check_document(
     doc: DocumentInput, *, metadata_json: str | None = None, tags_json: str | None = None
-) -> None:
-    """Refuse a record that could not be stored or matched exactly by rules.
+) -> tuple[str, str]:
+    """Refuse a record that could not be stored or matched exactly by rules; its metadata and tags as JSON.
 
     Metadata holds scalars and nested objects, not lists: rules compare metadata
     inside the database, and a list has no single value to compare (lists of
@@ -142,3 +142,4 @@ def check_document(
         raise DocumentProblem("external_id", f"external id must be 1 to {MAX_EXTERNAL_ID} characters")
     if len(doc.title) > MAX_TITLE:
         raise DocumentProblem("title", f"title is longer than {MAX_TITLE} characters")
+    return parts["metadata"], parts["tags"]

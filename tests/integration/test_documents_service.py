@@ -15,7 +15,7 @@ from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.sources import ensure_source, list_sources
-from superinsight.services.documents.writer import UpsertCounts
+from superinsight.services.documents.staging import WriteCounts
 from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
 ALICE = role_actor("acme", "analyst")
@@ -40,14 +40,14 @@ class TestUpsert:
     def test_first_load_inserts_then_reload_changes_nothing(self, resources: Resources, source: int) -> None:
         first = document_writer.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
         again = document_writer.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
-        assert first == UpsertCounts(inserted=25)
-        assert again == UpsertCounts(unchanged=25)
+        assert first == WriteCounts(inserted=25)
+        assert again == WriteCounts(unchanged=25)
         assert _count(resources, Document) == 25
 
     def test_changed_documents_are_updated_in_place(self, resources: Resources, source: int) -> None:
         document_writer.upsert_documents(resources, ALICE, source, _docs(5))
         changed = _docs(3, body="new") + _docs(5)[3:]
-        assert document_writer.upsert_documents(resources, ALICE, source, changed) == UpsertCounts(
+        assert document_writer.upsert_documents(resources, ALICE, source, changed) == WriteCounts(
             updated=3, unchanged=2
         )
         with resources.uow() as uow:

@@ -23,7 +23,8 @@ from superinsight.services.demo.data import (
     ticket_records,
 )
 from superinsight.services.documents.sources import ensure_source
-from superinsight.services.documents.writer import UpsertCounts, upsert_documents
+from superinsight.services.documents.staging import WriteCounts
+from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
 from superinsight.services.rules import apply as rule_apply
@@ -39,7 +40,7 @@ from superinsight.sync.connectors.files import tenant_folder
 @dataclass(frozen=True)
 class DemoResult:
     sources: int
-    documents: UpsertCounts
+    documents: WriteCounts
     rules: int
 
 
@@ -84,7 +85,7 @@ def seed_demo(
     contracts = ensure_source(resources.uow(), actor, "Contracts DB", "upload", {"demo": True})
     quality_settings.set_expectations(resources, actor, support, SUPPORT_EXPECTATIONS)
     quality_settings.set_expectations(resources, actor, contracts, CONTRACT_EXPECTATIONS)
-    counts = UpsertCounts()
+    counts = WriteCounts()
     rules_before = len(rule_views.list_rules(resources, actor))
     for stage in range(STAGES):
         stage_counts = upsert_documents(

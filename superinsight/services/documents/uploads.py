@@ -16,7 +16,7 @@ from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents import sources
 from superinsight.services.documents import writer as document_writer
-from superinsight.services.documents.writer import UpsertCounts
+from superinsight.services.documents.staging import WriteCounts
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.inputs import unstorable
 
@@ -174,7 +174,7 @@ def parse(name: str, data: bytes, **csv_columns: str) -> ParsedUpload:
     raise InvalidInputError(f"{name}: upload .csv, .jsonl, .txt or .md files")
 
 
-def import_documents(resources: Resources, actor: Actor, parsed: ParsedUpload) -> UpsertCounts:
+def import_documents(resources: Resources, actor: Actor, parsed: ParsedUpload) -> WriteCounts:
     """Store what parsing accepted, in the tenant's Uploads source."""
     require(actor, "documents.edit")
     if not parsed.documents:

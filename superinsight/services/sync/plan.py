@@ -12,8 +12,8 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import Document, SyncExecution
 from superinsight.documents import record as document_record
 from superinsight.services.context import Actor
+from superinsight.services.documents.staging import StagedRecord, Target, copy_payload, stage
 from superinsight.services.sync.jobs import load_draft_from, tenant_job
-from superinsight.services.sync.staging import StagedRecord, Target, copy_payload
 from superinsight.sync import cursor, mapping, transforms
 from superinsight.sync.connectors import ReadSpec, SourceRecord
 from superinsight.sync.modes import mode
@@ -75,23 +75,11 @@ def prepare(plan: Plan, batch: list[SourceRecord], key: bytes) -> tuple[list[Sta
     for record in batch:
         try:
             mapped = plan.mapper(transforms.apply_steps(plan.steps, record.data, key))
-            metadata_json = document_record.canonical_json(mapped.metadata)
-            tags_json = document_record.canonical_json(mapped.tags)
-            document_record.check_document(mapped, metadata_json=metadata_json, tags_json=tags_json)
-        except (RecordError, ValueError) as exc:  # a DocumentProblem, or JSON that cannot be spelled
+            staged = stage(mapped, record.changed_at)
+        except (RecordError, ValueError) as exc:  # a DocumentProblem names the field and the reason
             errors.append(str(exc))
             continue
-        by_id[mapped.external_id] = StagedRecord(
-            mapped.external_id,
-            mapped.title,
-            mapped.content,
-            mapped.metadata,
-            mapped.tags,
-            document_record.hash_parts(mapped.title, mapped.content, metadata_json, tags_json),
-            record.changed_at,
-            metadata_json,
-            tags_json,
-        )
+        by_id[mapped.external_id] = staged
     duplicates = len(batch) - len(errors) - len(by_id)
     return list(by_id.values()), errors, duplicates
 

@@ -20,6 +20,8 @@ from superinsight.db.rows import existing
 from superinsight.resources import Resources, current_resources
 from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.documents import writer as document_writer
+from superinsight.services.documents.batch_writer import refresh_statistics, remove_missing, write_batch
+from superinsight.services.documents.staging import WriteCounts
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.sync import connections
@@ -28,8 +30,6 @@ from superinsight.services.sync import log as sync_log
 from superinsight.services.sync.job_views import counts_of
 from superinsight.services.sync.plan import Plan, plan_run, prepared
 from superinsight.services.sync.run_state import end_failed, finish_run, tally
-from superinsight.services.sync.staging import BatchCounts
-from superinsight.services.sync.writer import refresh_statistics, remove_missing, write_batch
 from superinsight.sync import cursor
 from superinsight.sync.connectors import SourceError, SourceRecord
 from superinsight.sync.pipeline import prefetch
@@ -179,7 +179,7 @@ def _run_batches(
         report_progress(execution.progress, f"{read:,} records read")
 
 
-def _add_counts(execution: SyncExecution, counts: BatchCounts, read: int, errors: int) -> None:
+def _add_counts(execution: SyncExecution, counts: WriteCounts, read: int, errors: int) -> None:
     execution.records_read += read
     execution.records_inserted += counts.inserted
     execution.records_updated += counts.updated

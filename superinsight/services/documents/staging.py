@@ -1,13 +1,16 @@
-"""A batch on its way in: staged records, COPY payloads, and the staging table they land in."""
+"""A batch on its way into documents: staged records, COPY payloads, and the staging table they land in.
+
+Every writer (a sync run, an upload, the demo) stages its records here, so one
+path decides what is new, what changed and what a conflict is.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from psycopg.errors import UniqueViolation
 from sqlalchemy import (
     Column,
     DateTime,
@@ -21,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
 from superinsight.db.base import JSONType
+from superinsight.documents import record as document_record
+from superinsight.documents.record import DocumentInput
 from superinsight.sync.modes import Mode
 
 _stage_metadata = MetaData()
@@ -34,6 +39,7 @@ STAGE = Table(
     Column("tags", JSONType),
     Column("content_hash", String(64)),
     Column("changed_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True)),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
@@ -68,8 +74,28 @@ class StagedRecord(NamedTuple):
     tags: list[str]
     content_hash: str
     changed_at: datetime | None = None
+    """When the source changed the record (decides conflicts); None when it does not say."""
+    created_at: datetime | None = None
+    """The document's own date; None dates it when it is first written."""
     metadata_json: str = "{}"
     tags_json: str = "[]"
+
+
+def stage(doc: DocumentInput, changed_at: datetime | None = None) -> StagedRecord:
+    """Check a record (raising `DocumentProblem`) and spell its JSON once, for the hash and the COPY alike."""
+    metadata_json, tags_json = document_record.check_document(doc)
+    return StagedRecord(
+        doc.external_id,
+        doc.title,
+        doc.content,
+        doc.metadata,
+        doc.tags,
+        document_record.hash_parts(doc.title, doc.content, metadata_json, tags_json),
+        changed_at,
+        doc.created_at,
+        metadata_json,
+        tags_json,
+    )
 
 
 @dataclass(frozen=True)
@@ -78,29 +104,38 @@ class Target:
 
     tenant_id: str
     source_id: int
-    job_id: int
-    execution_id: int
+    job_id: int | None
+    """The sync job writing, None for a person's upload or the demo."""
+    execution_id: int | None
     mode: Mode
-    strategy: str
+    strategy: str | None
+    """How a sync settles a document edited here whose record changed at the source; None when the
+    writer is a person replacing documents (an upload), whose new version is the decision."""
     now: datetime
     fresh: bool = False
     """The source had no documents when the run began: batches COPY straight into documents."""
 
 
 @dataclass
-class BatchCounts:
+class WriteCounts:
+    """What writing did to documents: a batch's counts, or the sum of a whole import's."""
+
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
     conflicts: int = 0
 
+    def __add__(self, other: WriteCounts) -> WriteCounts:
+        pairs = zip(astuple(self), astuple(other), strict=True)
+        return WriteCounts(*(mine + theirs for mine, theirs in pairs))
+
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_field(value: str | None) -> str:
-    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+def _copy_time(value: datetime | None) -> str:
+    return "\\N" if value is None else value.isoformat()
 
 
 def copy_payload(records: Sequence[StagedRecord], target: Target, postgres: bool) -> bytes | None:
@@ -115,18 +150,19 @@ def copy_payload(records: Sequence[StagedRecord], target: Target, postgres: bool
     escape = _COPY_ESCAPES
     if target.fresh:
         now = target.now.isoformat()
-        head = f"{_copy_field(target.tenant_id)}\t{target.source_id}\t"
-        tail = f"\tsynced\t1\t{target.job_id}\t{now}\t{now}\t{now}"
+        head = f"{target.tenant_id.translate(escape)}\t{target.source_id}\t"
+        job = "\\N" if target.job_id is None else target.job_id
         lines = [
             f"{head}{r.external_id.translate(escape)}\t{r.title.translate(escape)}\t{r.content.translate(escape)}"
-            f"\t{r.metadata_json.translate(escape)}\t{r.tags_json.translate(escape)}\t{r.content_hash}{tail}"
+            f"\t{r.metadata_json.translate(escape)}\t{r.tags_json.translate(escape)}\t{r.content_hash}"
+            f"\tsynced\t1\t{job}\t{now}\t{r.created_at.isoformat() if r.created_at else now}\t{now}"
             for r in records
         ]
     else:
         lines = [
             f"{r.external_id.translate(escape)}\t{r.title.translate(escape)}\t{r.content.translate(escape)}"
             f"\t{r.metadata_json.translate(escape)}\t{r.tags_json.translate(escape)}\t{r.content_hash}"
-            f"\t{_copy_field(r.changed_at.isoformat() if r.changed_at else None)}"
+            f"\t{_copy_time(r.changed_at)}\t{_copy_time(r.created_at)}"
             for r in records
         ]
     lines.append("")
@@ -135,12 +171,9 @@ def copy_payload(records: Sequence[StagedRecord], target: Target, postgres: bool
 
 def copy_into_documents(session: Session, payload: bytes) -> bool:
     """COPY a fresh source's batch straight into documents; False if some record was there already."""
-    try:
-        with session.begin_nested():
-            dialect.copy_rows(session, f"COPY documents ({', '.join(DIRECT_COLUMNS)}) FROM STDIN", payload)
-    except UniqueViolation:
-        return False
-    return True
+    return dialect.copy_rows_unless_duplicate(
+        session, f"COPY documents ({', '.join(DIRECT_COLUMNS)}) FROM STDIN", payload
+    )
 
 
 def load_stage(session: Session, records: Sequence[StagedRecord], payload: bytes | None) -> None:

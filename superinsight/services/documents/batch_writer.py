@@ -1,4 +1,9 @@
-"""Writing a staged batch into documents: conflicts settled by strategy, one upsert, counts."""
+"""The one write path into documents: a staged batch, conflicts settled by strategy, one upsert, counts.
+
+Sync runs, uploads and the demo all write through `write_batch`; on PostgreSQL a
+batch reaches the database by COPY (straight into documents for a source that had
+none), elsewhere by batched inserts into the same staging table.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     and_,
     case,
     delete,
@@ -22,13 +28,13 @@ from sqlalchemy.orm import Session
 from superinsight.db import dialect
 from superinsight.db.base import aware
 from superinsight.db.models import DataConflict, Document
-from superinsight.services.sync.staging import (
+from superinsight.services.documents.staging import (
     DIRECT_COLUMNS,
     STAGE,
     STAGE_COLUMNS,
-    BatchCounts,
     StagedRecord,
     Target,
+    WriteCounts,
     copy_into_documents,
     copy_payload,
     load_stage,
@@ -40,8 +46,11 @@ def _joined(source_id: int) -> Any:
     return and_(Document.source_id == source_id, Document.external_id == STAGE.c.external_id)
 
 
-def _settle_conflicts(session: Session, target: Target, counts: BatchCounts) -> None:
+def _settle_conflicts(session: Session, target: Target, counts: WriteCounts) -> None:
     """Documents edited here whose record also changed at the source, each decided by the job's strategy."""
+    if target.strategy is None:
+        return
+    strategy = target.strategy
     found = session.execute(
         select(Document, *STAGE.c)
         .join(STAGE, _joined(target.source_id))
@@ -53,8 +62,8 @@ def _settle_conflicts(session: Session, target: Target, counts: BatchCounts) -> 
             continue
         incoming = {name: row._mapping[STAGE.c[name]] for name in STAGE_COLUMNS}
         changed = aware(incoming["changed_at"]) if incoming["changed_at"] else target.now
-        decision = conflicts.decide(target.strategy, changed, aware(document.edited_at))
-        _record_conflict(session, target, document, incoming, decision)
+        decision = conflicts.decide(strategy, changed, aware(document.edited_at))
+        _record_conflict(session, target, document, incoming, strategy, decision)
         counts.conflicts += 1
         if decision == "take_source":
             continue
@@ -77,7 +86,12 @@ def _version(document: Document) -> dict[str, Any]:
 
 
 def _record_conflict(
-    session: Session, target: Target, document: Document, incoming: dict[str, Any], decision: str
+    session: Session,
+    target: Target,
+    document: Document,
+    incoming: dict[str, Any],
+    strategy: str,
+    decision: str,
 ) -> None:
     """Keep both versions; a document already waiting for a person gets its source side refreshed."""
     source_version = {
@@ -104,14 +118,14 @@ def _record_conflict(
             conflict_type="content",
             source_version=source_version,
             workbench_version=_version(document),
-            resolution_strategy=target.strategy,
+            resolution_strategy=strategy,
             status="pending" if decision == "ask" else "auto_resolved",
             resolved_at=None if decision == "ask" else target.now,
         )
     )
 
 
-def _count(session: Session, target: Target, counts: BatchCounts) -> None:
+def _count(session: Session, target: Target, counts: WriteCounts) -> None:
     new, changed, total = session.execute(
         select(
             func.coalesce(func.sum(case((Document.id.is_(None), 1), else_=0)), 0),
@@ -149,9 +163,9 @@ def _upsert(session: Session, target: Target) -> None:
         STAGE.c.content_hash,
         literal("synced"),
         literal(1),
-        literal(target.job_id),
+        literal(target.job_id, BigInteger),
         literal(target.now),
-        literal(target.now),
+        func.coalesce(STAGE.c.created_at, literal(target.now)),
         literal(target.now),
     ).where(true())
     statement = dialect.insert(session, Document).from_select(
@@ -198,11 +212,16 @@ def _touch_unchanged(session: Session, target: Target) -> None:
 
 def write_batch(
     session: Session, target: Target, records: Sequence[StagedRecord], payload: bytes | None = None
-) -> BatchCounts:
-    """Write one batch; `payload` is `copy_payload(records, target, dialect)` if the caller built it."""
-    counts = BatchCounts()
+) -> WriteCounts:
+    """Write one batch of records with distinct external ids, in the caller's transaction.
+
+    `payload` is `copy_payload(records, target, dialect)` if the caller built it
+    (a sync builds it on another thread). A document's own date is kept on update.
+    """
+    counts = WriteCounts()
     if not records:
         return counts
+    dialect.write_first(session, Document)
     postgres = dialect.is_postgresql(session)
     if payload is None:
         payload = copy_payload(records, target, postgres)
