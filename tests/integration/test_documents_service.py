@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import delete, func, select
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from superinsight.db.base import aware
 from superinsight.db.models import AuditLog, Document
 from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
@@ -56,6 +59,33 @@ class TestUpsert:
             }
         assert contents["D0"] == "new 0"
         assert contents["D4"] == "text 4"
+
+    def test_a_documents_own_date_is_kept_and_an_update_does_not_move_it(
+        self, resources: Resources, source: int
+    ) -> None:
+        dated = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+        first = [DocumentInput("old", "Old", "a", created_at=dated), DocumentInput("undated", "New", "b")]
+        document_writer.upsert_documents(resources, ALICE, source, first)  # into an empty source: COPY
+        document_writer.upsert_documents(resources, ALICE, source, [DocumentInput("old", "Old", "changed")])
+        with resources.uow() as uow:
+            rows = uow.session.execute(select(Document.external_id, Document.created_at)).tuples()
+            dates = {external_id: created for external_id, created in rows}
+        assert aware(dates["old"]) == dated
+        assert aware(dates["undated"]) > dated, "a record without a date is dated when first written"
+
+    def test_an_import_replaces_a_workbench_edit_and_counts_a_new_version(
+        self, resources: Resources, source: int
+    ) -> None:
+        document_writer.upsert_documents(resources, ALICE, source, _docs(1))
+        with resources.uow() as uow:
+            uow.session.execute(update(Document).values(edited_at=func.now()))
+            uow.commit()
+        counts = document_writer.upsert_documents(resources, ALICE, source, _docs(1, body="imported"))
+        assert counts == WriteCounts(updated=1)
+        with resources.uow() as uow:
+            columns = select(Document.content, Document.edited_at, Document.sync_version)
+            row = uow.session.execute(columns).one()
+        assert tuple(row) == ("imported 0", None, 2)
 
     def test_a_bad_batch_writes_nothing_of_itself(self, resources: Resources, source: int) -> None:
         bad = [*_docs(3), DocumentInput("D1", "dup", "dup")]
