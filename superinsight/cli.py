@@ -11,8 +11,8 @@ import typer
 
 from superinsight.adapters import metrics
 from superinsight.bootstrap import SchemaAheadError, bootstrap
-from superinsight.config import display_url
 from superinsight.db import migrate as schema
+from superinsight.redaction import display_url
 from superinsight.resources import Resources
 from superinsight.services import health as health_service
 from superinsight.services import overview
