@@ -123,7 +123,7 @@ def worker(
     metrics_port: MetricsPort = 0,
 ) -> None:
     """Run background jobs from the Redis queue (needs REDIS_URL)."""
-    from superinsight.adapters.jobs import RQJobQueue
+    from superinsight.adapters.rq_jobs import RQJobQueue
 
     resources = _resources()
     if not isinstance(resources.jobs, RQJobQueue):
