@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import SQLColumnExpression, and_, case, false, func, literal, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from superinsight.rules import sqlfuncs
+from superinsight.rules import sqlfuncs, sqljson
 from superinsight.rules.extensions import ISO_DATE, WORKBENCH, PatternError, ascii_lower, check_pattern
 from superinsight.rules.jsonlogic import RuleError, is_logic, operator_of
 from superinsight.rules.jsvalues import (
@@ -292,9 +292,9 @@ class Compiler:
         return Value(
             # Every kind is possible; the switch tests which one a row holds.
             kinds=dict.fromkeys(KINDS, true()),
-            text=sqlfuncs.json_text(column, keys),
-            number=sqlfuncs.json_number(column, keys),
-            switch=lambda branches: sqlfuncs.json_switch(column, keys, branches),
+            text=sqljson.json_text(column, keys),
+            number=sqljson.json_number(column, keys),
+            switch=lambda branches: sqljson.json_switch(column, keys, branches),
         )
 
     # Conditions ------------------------------------------------------------
