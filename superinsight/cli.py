@@ -11,8 +11,8 @@ import typer
 
 from superinsight.adapters import metrics
 from superinsight.bootstrap import SchemaAheadError, bootstrap
-from superinsight.config import display_url
 from superinsight.db import migrate as schema
+from superinsight.redaction import display_url
 from superinsight.resources import Resources
 from superinsight.services import health as health_service
 from superinsight.services import overview
@@ -123,7 +123,7 @@ def worker(
     metrics_port: MetricsPort = 0,
 ) -> None:
     """Run background jobs from the Redis queue (needs REDIS_URL)."""
-    from superinsight.adapters.jobs import RQJobQueue
+    from superinsight.adapters.rq_jobs import RQJobQueue
 
     resources = _resources()
     if not isinstance(resources.jobs, RQJobQueue):

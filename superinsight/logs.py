@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from superinsight.config import Settings, redact
+from superinsight.config import Settings
+from superinsight.redaction import redact
 
 
 class RedactingFilter(logging.Filter):

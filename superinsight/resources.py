@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from superinsight.adapters.cache import Cache, MemoryCache, RedisCache
 from superinsight.adapters.graph import GraphStore
-from superinsight.adapters.jobs import InProcessJobQueue, JobQueue, RQJobQueue
+from superinsight.adapters.inprocess_jobs import InProcessJobQueue
+from superinsight.adapters.jobs import JobQueue
 from superinsight.adapters.labelstudio import Annotator, LabelStudioAnnotator, NotConnected
 from superinsight.adapters.neo4j_graph import Neo4jGraph
 from superinsight.adapters.relational_graph import RelationalGraph
+from superinsight.adapters.rq_jobs import RQJobQueue
 from superinsight.config import Settings, get_settings
 from superinsight.db.engine import build_engine, build_session_factory
 from superinsight.db.uow import UnitOfWork

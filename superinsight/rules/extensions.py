@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from superinsight.rules.jsonlogic import Evaluator, Operation
+from superinsight.rules.jsonlogic import Evaluator
+from superinsight.rules.operations import Operation
 from superinsight.rules.regex import MAX_PATTERN_LENGTH, PatternError, check_pattern, regexp, search
 
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")

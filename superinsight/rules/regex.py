@@ -165,6 +165,11 @@ class _Parser:
             raise self.fail("a pattern cannot hold the NUL character")
         return char
 
+    def range_dash(self) -> bool:
+        """The next character is a - between two characters, not one just before the closing ]."""
+        following = self.pattern[self.position + 1 : self.position + 2]
+        return self.peek() == "-" and following not in ("", "]")
+
     def parse_class(self) -> None:
         if self.peek() == "^":
             self.take()
@@ -182,11 +187,7 @@ class _Parser:
                 raise self.fail("- inside a class must be written \\- unless it joins a range like a-z")
             start = self.parse_class_char()
             items += 1
-            if (
-                self.peek() == "-"
-                and self.position + 1 < len(self.pattern)
-                and self.pattern[self.position + 1] != "]"
-            ):
+            if self.range_dash():
                 self.take()
                 if self.peek() == "\\":
                     raise self.fail("a range ends with a letter or digit, like a-z")
@@ -198,11 +199,7 @@ class _Parser:
                     raise self.fail(
                         f"the range {start}-{end} is not portable: ranges go up within a-z, A-Z or 0-9"
                     )
-                if (
-                    self.peek() == "-"
-                    and self.position + 1 < len(self.pattern)
-                    and self.pattern[self.position + 1] != "]"
-                ):
+                if self.range_dash():
                     raise self.fail("a range cannot continue with another - (like a-c-e); write \\-")
             elif self.peek() == "-":
                 raise self.fail("- inside a class must be written \\- unless it joins a range like a-z")

@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from superinsight.config import HIDDEN, hide_url_secrets, restore_url_secrets, url_password, url_secrets
+from superinsight.redaction import HIDDEN, hide_url_secrets, restore_url_secrets, url_password, url_secrets
 
 _PURPOSE = b"superinsight data source credentials"
 # Secrets found in an HTTP source's URL (its userinfo, a `?api_key=`...) are kept with the

@@ -20,7 +20,9 @@ import rq
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from superinsight.adapters.jobs import InProcessJobQueue, RQJobQueue, function_name
+from superinsight.adapters.inprocess_jobs import InProcessJobQueue
+from superinsight.adapters.jobs import function_name
+from superinsight.adapters.rq_jobs import RQJobQueue
 from superinsight.db.models import AuditLog
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor

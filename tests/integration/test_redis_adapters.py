@@ -12,7 +12,8 @@ import pytest
 import redis
 
 from superinsight.adapters.cache import RedisCache
-from superinsight.adapters.jobs import JobStatus, RQJobQueue, UnknownJobError
+from superinsight.adapters.jobs import JobStatus, UnknownJobError
+from superinsight.adapters.rq_jobs import RQJobQueue
 from tests.integration import jobs_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]

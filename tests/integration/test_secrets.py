@@ -133,8 +133,8 @@ def test_reprs_hold_no_secret() -> None:
 def test_the_health_page_and_the_log_never_show_the_database_url_secrets(
     tmp_path: Path, url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from superinsight.config import display_url
     from superinsight.logs import configure_logging
+    from superinsight.redaction import display_url
 
     settings = make_settings(tmp_path, url, redis_url=f"redis://:{SECRET}x@cache:6379/0?token={SECRET}y")
     assert SECRET not in repr(settings) and SECRET not in display_url(settings.database_url)

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from superinsight.adapters import jobs as jobs_module
+from superinsight.adapters import inprocess_jobs
 from superinsight.adapters.cache import MemoryCache
-from superinsight.adapters.jobs import InProcessJobQueue, JobStatus, UnknownJobError, report_progress
+from superinsight.adapters.inprocess_jobs import InProcessJobQueue
+from superinsight.adapters.jobs import JobStatus, UnknownJobError, report_progress
 
 
 def wait_done(queue: InProcessJobQueue, job_id: str, timeout: float = 5) -> JobStatus:
@@ -107,7 +108,7 @@ class TestInProcessJobs:
 def test_the_in_process_queue_forgets_the_oldest_ended_jobs_never_waiting_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(jobs_module, "KEPT_STATUSES", 5)
+    monkeypatch.setattr(inprocess_jobs, "KEPT_STATUSES", 5)
     queue = InProcessJobQueue(max_workers=1)
     gate = threading.Event()
     first = queue.enqueue(_steps, gate)

@@ -10,15 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from superinsight.config import (
-    Settings,
-    display_url,
-    hide_url_secrets,
-    redact,
-    restore_url_secrets,
-    url_secrets,
-)
+from superinsight.config import Settings
 from superinsight.logs import configure_logging
+from superinsight.redaction import display_url, hide_url_secrets, redact, restore_url_secrets, url_secrets
 from tests.conftest import make_settings
 
 PASSWORD = "s3cr3t-Pa55"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from superinsight.rules.extensions import WORKBENCH
-from superinsight.rules.jsonlogic import OPERATIONS
+from superinsight.rules.operations import OPERATIONS
 from superinsight.rules.validation import (
     ARITY,
     MAX_DEPTH,

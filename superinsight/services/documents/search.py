@@ -19,7 +19,8 @@ from superinsight.db.models import BusinessRule, BusinessRuleApplication, DataSo
 from superinsight.documents.snippets import snippet as make_snippet
 from superinsight.resources import Resources
 from superinsight.rules.sql import METADATA_KEY
-from superinsight.rules.sqlfuncs import json_array_has_text, json_number, json_text
+from superinsight.rules.sqlfuncs import json_array_has_text
+from superinsight.rules.sqljson import json_number, json_text
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import Masker, masker

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, text
 
 from superinsight.adapters import metrics
 from superinsight.adapters.labelstudio import LabelStudioError, LabelStudioNotConnectedError
-from superinsight.config import display_url, redact
 from superinsight.db import migrate
+from superinsight.redaction import display_url, redact
 from superinsight.resources import Resources
 from superinsight.services.context import internal
 from superinsight.services.health import bounded

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
-from superinsight.config import redact
+from superinsight.redaction import redact
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.graph import backlog

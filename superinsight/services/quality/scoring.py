@@ -14,7 +14,7 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import BusinessLogicNotification, DataQualityScore, Document
 from superinsight.quality import DIMENSIONS, Expectations
 from superinsight.resources import Resources, current_resources
-from superinsight.rules.sqlfuncs import json_number, json_switch, json_text
+from superinsight.rules.sqljson import json_number, json_switch, json_text
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
 from superinsight.services.documents import sources
 from superinsight.services.graph import backlog as graph_backlog

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from superinsight.config import display_url, redact
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource
+from superinsight.redaction import display_url, redact
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, internal, require, require_whole_tenant

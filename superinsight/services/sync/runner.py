@@ -12,11 +12,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from superinsight.adapters.jobs import report_progress
-from superinsight.config import redact
 from superinsight.db import dialect
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource, SyncExecution, SyncJob
 from superinsight.db.rows import existing
+from superinsight.redaction import redact
 from superinsight.resources import Resources, current_resources
 from superinsight.services.context import Actor, require, system_actor
 from superinsight.services.documents import writer as document_writer

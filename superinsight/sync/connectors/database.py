@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Select
 
-from superinsight.config import redact, url_password
+from superinsight.redaction import redact, url_password
 from superinsight.sync.connectors.address import Target
 from superinsight.sync.connectors.base import ReadSpec, SourceError, SourceRecord, changed_at, position_of
 from superinsight.sync.connectors.select_text import SelectTextError, check_select

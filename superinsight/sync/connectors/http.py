@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from superinsight.config import redact
+from superinsight.redaction import redact
 from superinsight.sync.connectors.address import Target
 from superinsight.sync.connectors.base import (
     ReadSpec,

@@ -1,0 +1,135 @@
+"""Secrets kept out of sight in URLs and text; apart from settings, as logs and stored credentials need it."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_plus, urlsplit
+
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+
+HIDDEN = "***"
+# A URL parameter whose name says it holds a secret (password, sslpassword, api_key,
+# access_token, X-Amz-Signature, client_secret, auth, sessionid...) is hidden like a password.
+_SECRET_NAME = re.compile(r"pass|pwd|secret|token|key|auth|sig|credential|session|cookie|bearer")
+
+
+def _secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(re.sub(r"[^a-z]", "", unquote_plus(name).lower())))
+
+
+def _hide_pairs(text: str, slot: str, found: list[tuple[str, str]]) -> str:
+    pieces = []
+    for index, piece in enumerate(text.split("&")):
+        name, equals, value = piece.partition("=")
+        if equals and value and value != HIDDEN and _secret_name(name):
+            found.append((f"{slot}.{index}", value))
+            piece = f"{name}={HIDDEN}"
+        pieces.append(piece)
+    return "&".join(pieces)
+
+
+def _url_parts(url: str) -> tuple[str, str, str, str | None, str | None]:
+    """(scheme://, authority, path, query, fragment) split by hand, so joining gives back the same text."""
+    urlsplit(url)  # raises ValueError for what is not a URL at all
+    scheme, sep, rest = url.partition("://")
+    head = scheme + sep if sep else ""
+    rest = rest if sep else url
+    rest, hash_mark, fragment = rest.partition("#")
+    rest, question, query = rest.partition("?")
+    cut = len(rest) if not sep else next((i for i, c in enumerate(rest) if c == "/"), len(rest))
+    return head, rest[:cut], rest[cut:], query if question else None, fragment if hash_mark else None
+
+
+def _join(head: str, authority: str, path: str, query: str | None, fragment: str | None) -> str:
+    return (
+        head
+        + authority
+        + path
+        + ("" if query is None else "?" + query)
+        + ("" if fragment is None else "#" + fragment)
+    )
+
+
+def hide_url_secrets(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """The URL with every secret in it replaced by `***`, and the secrets by where they were.
+
+    Secrets are: the password of the userinfo (all of it for HTTP, where a token often
+    stands alone before the `@`), and the value of each query or fragment parameter whose
+    name says it is one. Raises ValueError for what is not a URL.
+    """
+    head, authority, path, query, fragment = _url_parts(url)
+    found: list[tuple[str, str]] = []
+    userinfo, at, host = authority.rpartition("@")
+    if at and userinfo and userinfo != HIDDEN:
+        if head.lower().startswith("http"):
+            found.append(("userinfo", userinfo))
+            authority = f"{HIDDEN}@{host}"
+        elif ":" in userinfo:
+            user, _, password = userinfo.partition(":")
+            if password and password != HIDDEN:
+                found.append(("password", password))
+                authority = f"{user}:{HIDDEN}@{host}"
+    query = None if query is None else _hide_pairs(query, "query", found)
+    fragment = None if fragment is None else _hide_pairs(fragment, "fragment", found)
+    return _join(head, authority, path, query, fragment), found
+
+
+def restore_url_secrets(public: str, secrets: dict[str, str]) -> str:
+    """Put secrets taken out by `hide_url_secrets` back where their `***` stands."""
+    head, authority, path, query, fragment = _url_parts(public)
+    userinfo, at, host = authority.rpartition("@")
+    if at and userinfo == HIDDEN and "userinfo" in secrets:
+        authority = f"{secrets['userinfo']}@{host}"
+    elif at and userinfo.endswith(f":{HIDDEN}") and "password" in secrets:
+        authority = f"{userinfo[: -len(HIDDEN)]}{secrets['password']}@{host}"
+
+    def restore(text: str | None, slot: str) -> str | None:
+        if text is None:
+            return None
+        pieces = text.split("&")
+        for index, piece in enumerate(pieces):
+            name, equals, value = piece.partition("=")
+            if equals and value == HIDDEN and f"{slot}.{index}" in secrets:
+                pieces[index] = f"{name}={secrets[f'{slot}.{index}']}"
+        return "&".join(pieces)
+
+    return _join(head, authority, path, restore(query, "query"), restore(fragment, "fragment"))
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every secret inside a URL, as written and percent-decoded, to redact wherever the URL may show."""
+    try:
+        found = [value for _, value in hide_url_secrets(url)[1]]
+    except ValueError:
+        return [url]  # not a URL: the whole value is kept from view
+    decoded = [unquote_plus(value) for value in found]
+    with_user = [part.partition(":")[2] for part in found + decoded if ":" in part]
+    return [value for value in dict.fromkeys(found + decoded + with_user) if value]
+
+
+def url_password(url: str) -> str | None:
+    """The password inside a connection URL, if it has one (to hide it wherever the URL may show)."""
+    try:
+        password = make_url(url).password
+    except Exception:  # noqa: BLE001 - an unparsable URL has no password to find
+        return None
+    return str(password) if password else None
+
+
+def display_url(url: str | SecretStr | None) -> str:
+    """A service address fit to show a person: scheme, host, port, database; no password, token or key."""
+    if url is None:
+        return "embedded"
+    raw = url.get_secret_value() if isinstance(url, SecretStr) else url
+    try:
+        return hide_url_secrets(raw)[0]
+    except ValueError:
+        return raw.split("://", 1)[0][:20] + "://…"
+
+
+def redact(text: str, secrets_to_hide: list[str]) -> str:
+    """Text safe to print or log: any secret value in it becomes `***`."""
+    for secret in sorted(secrets_to_hide, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
