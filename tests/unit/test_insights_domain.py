@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from superinsight import insights
@@ -108,6 +108,7 @@ metas = st.lists(
 def test_every_pattern_clears_both_thresholds_and_counts_its_support_exactly() -> None:
     compared = []
 
+    @settings(max_examples=300)
     @given(metas, metas)
     def check(matched: list[dict[str, Any]], others: list[dict[str, Any]]) -> None:
         for pattern in insights.patterns(matched, matched + others):
