@@ -51,7 +51,12 @@ def ask(actor: Actor) -> SearchQuery:
         "Search", placeholder="words that must all appear, e.g. refund duplicate", key="doc_search"
     )
     sort = st.segmented_control(
-        "Sort", ["relevance", "newest", "oldest"], default="relevance", key="doc_sort"
+        "Sort",
+        ["relevance", "newest", "oldest"],
+        default="relevance",
+        key="doc_sort",
+        help="Newest and oldest go by each document's own date (the created column), "
+        "which a sync takes from the field its mapping names as the document date.",
     )
     with st.sidebar:
         st.markdown("**Filters**")

@@ -140,6 +140,13 @@ def job_form(actor: Actor, sources: dict[str, int], existing: tuple[int, sync_jo
     }
     chosen["content"] = _pick("Content", fields, mapping.get("content"), f"{prefix}_content", left)
     chosen["tags"] = _pick("Tags", fields, mapping.get("tags"), f"{prefix}_tags", right)
+    chosen["created_at"] = _pick(
+        "Document date (ISO dates; newest-first sorts by it)",
+        fields,
+        mapping.get("created_at"),
+        f"{prefix}_date",
+        left,
+    )
     keep_rest = st.checkbox(
         "Keep every other field as metadata",
         value=(not draft) or "metadata.*" in mapping,

@@ -58,15 +58,19 @@ def corpus(resources: Resources) -> dict[str, int]:
     return {"tickets": tickets, "contracts": contracts}
 
 
-def _all_ids(resources: Resources, query: SearchQuery, limit: int = 4) -> list[int]:
-    ids: list[int] = []
+def _all_hits(resources: Resources, query: SearchQuery, limit: int = 4) -> list[search.Hit]:
+    hits: list[search.Hit] = []
     cursor = None
     while True:
         page = search.search(resources, ANALYST, query, cursor=cursor, limit=limit)
-        ids.extend(hit.id for hit in page.hits)
+        hits.extend(page.hits)
         if page.next_cursor is None:
-            return ids
+            return hits
         cursor = page.next_cursor
+
+
+def _all_ids(resources: Resources, query: SearchQuery, limit: int = 4) -> list[int]:
+    return [hit.id for hit in _all_hits(resources, query, limit)]
 
 
 class TestFullText:
@@ -189,6 +193,28 @@ class TestPaging:
         whole = [hit.id for hit in search.search(resources, ANALYST, query, limit=200).hits]
         assert paged == whole
         assert len(set(paged)) == len(paged)
+
+    def test_newest_and_oldest_go_by_each_documents_own_date(
+        self, resources: Resources, corpus: dict
+    ) -> None:
+        # Tickets are dated 0..29 days ago and were written first; contracts carry no date,
+        # so they are dated when written (after the tickets) and share that moment.
+        newest = [hit.external_id for hit in _all_hits(resources, SearchQuery(sort="newest"))]
+        assert newest == [f"C{i}" for i in range(4, -1, -1)] + [f"T{i}" for i in range(30)]
+        oldest = [hit.external_id for hit in _all_hits(resources, SearchQuery(sort="oldest"))]
+        assert oldest == newest[::-1]
+
+    @pytest.mark.parametrize("sort", ["newest", "oldest"])
+    def test_a_page_link_of_another_kind_is_refused(
+        self, resources: Resources, corpus: dict, sort: str
+    ) -> None:
+        ranked = search.search(resources, ANALYST, SearchQuery(text="ticket"), limit=2).next_cursor
+        dated = search.search(resources, ANALYST, SearchQuery(sort="newest"), limit=2).next_cursor
+        assert ranked is not None and dated is not None
+        with pytest.raises(InvalidInputError, match="page link"):
+            search.search(resources, ANALYST, SearchQuery(sort=sort), cursor=ranked)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError, match="page link"):
+            search.search(resources, ANALYST, SearchQuery(text="ticket"), cursor=dated)
 
 
 class TestWhoSeesWhat:

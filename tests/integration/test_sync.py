@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from superinsight.db.base import aware
 from superinsight.db.models import DataSource, Document, SyncExecution, SyncJob
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
@@ -466,6 +467,28 @@ class TestFiles:
         assert run.status == "failed"
         assert "line 1501 has 2 fields" in (run.error_message or "")
         assert docs(res) == {}
+
+    def test_a_mapped_date_field_dates_the_documents_and_a_bad_date_is_a_logged_record_error(
+        self, res: Resources, analyst: Actor, files: Path
+    ) -> None:
+        rows = [("1", "2025-01-31"), ("2", "2025-06-01T08:30:00+02:00"), ("3", "next week"), ("4", "")]
+        (files / "dated.csv").write_text(
+            "id,title,body,opened\n" + "".join(f"{n},T{n},B,{d}\n" for n, d in rows)
+        )
+        source_id = connections.create_source(
+            res, analyst, connections.SourceDraft("Dated", "csv", {"path": "dated.csv"})
+        )
+        mapping = MAPPING | {"created_at": "opened"}
+        job_id = sync_jobs.create_job(
+            res, analyst, sync_jobs.JobDraft("Dated", source_id, "full_refresh_overwrite", mapping)
+        )
+        run = run_job(res, analyst, job_id)
+        assert (run.counts["inserted"], run.counts["errors"]) == (3, 1)
+        dates = {external_id: aware(doc.created_at) for external_id, doc in docs(res).items()}
+        assert dates["1"] == datetime(2025, 1, 31, tzinfo=UTC)
+        assert dates["2"] == datetime(2025, 6, 1, 6, 30, tzinfo=UTC)
+        assert dates["4"] > datetime(2026, 1, 1, tzinfo=UTC), "no date at the source: dated when synced"
+        assert "3" not in dates
 
     def test_jsonl_incremental_by_modified_time_resumes_on_the_next_change(
         self, res: Resources, analyst: Actor, files: Path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -168,6 +168,41 @@ class TestMapping:
     def test_a_record_without_its_key_is_an_error(self) -> None:
         with pytest.raises(transforms.RecordError, match="external id is empty"):
             mapping.apply({"external_id": "id"}, {"id": None})
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            (datetime(2026, 3, 4, 5, 6), datetime(2026, 3, 4, 5, 6, tzinfo=UTC)),  # naive: read as UTC
+            (
+                datetime(2026, 3, 4, 7, 6, tzinfo=timezone(timedelta(hours=2))),
+                datetime(2026, 3, 4, 5, 6, tzinfo=UTC),
+            ),
+            (date(2026, 3, 4), datetime(2026, 3, 4, tzinfo=UTC)),
+            ("2026-03-04", datetime(2026, 3, 4, tzinfo=UTC)),
+            ("2026-03-04 05:06:00", datetime(2026, 3, 4, 5, 6, tzinfo=UTC)),
+            (" 2026-03-04T05:06:00Z ", datetime(2026, 3, 4, 5, 6, tzinfo=UTC)),
+            ("2026-03-04T07:06:00+02:00", datetime(2026, 3, 4, 5, 6, tzinfo=UTC)),
+            (None, None),
+            ("", None),
+        ],
+    )
+    def test_a_source_field_dates_the_document(self, value: object, expected: datetime | None) -> None:
+        mapped = mapping.apply(
+            mapping.check({"external_id": "id", "created_at": "opened"}), {"id": 1, "opened": value}
+        )
+        assert mapped.created_at == expected
+
+    @pytest.mark.parametrize("value", ["yesterday", "04/03/2026", "2026-13-01", 1700000000, True])
+    def test_a_date_that_is_not_one_is_a_record_error_naming_the_field(self, value: object) -> None:
+        with pytest.raises(transforms.RecordError, match=r"^opened: .* is not a date"):
+            mapping.apply({"external_id": "id", "created_at": "opened"}, {"id": 1, "opened": value})
+
+    def test_the_date_field_is_not_copied_into_metadata_twice(self) -> None:
+        mapped = mapping.apply(
+            {"external_id": "id", "created_at": "opened", "metadata.*": ""},
+            {"id": 1, "opened": "2026-03-04", "x": 1},
+        )
+        assert mapped.metadata == {"x": 1}
 
 
 values = st.one_of(

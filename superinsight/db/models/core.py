@@ -32,6 +32,8 @@ class Document(TenantMixin, TimestampMixin, Base):
         UniqueConstraint("source_id", "external_id"),
         one_of("sync_status", DOCUMENT_SYNC_STATUSES),
         Index("ix_documents_tenant_id_id", "tenant_id", "id"),
+        # "Newest" and "oldest" pages walk the documents' own dates (keyset on date, id).
+        Index("ix_documents_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         # Only edited documents can conflict with a sync; this keeps finding them cheap.
         Index(
             "ix_documents_source_id_edited",

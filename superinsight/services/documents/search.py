@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -23,6 +21,7 @@ from superinsight.rules.sqlfuncs import json_array_has_text
 from superinsight.rules.sqljson import json_number, json_text
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
+from superinsight.services.documents import keyset
 from superinsight.services.documents.masking import Masker, masker
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.scoping import visible_sources
@@ -150,20 +149,6 @@ def filtered_documents(session: Session, actor: Actor, query: SearchQuery, base:
     return narrowed
 
 
-def _encode(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
-
-
-def _decode(cursor: str) -> list[Any]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error):
-        raise InvalidInputError("that page link is not valid; start the search again") from None
-    if not (isinstance(values, list) and len(values) == 2 and isinstance(values[1], int)):
-        raise InvalidInputError("that page link is not valid; start the search again")
-    return values
-
-
 def search(
     resources: Resources, actor: Actor, query: SearchQuery, *, cursor: str | None = None, limit: int = 50
 ) -> SearchPage:
@@ -224,19 +209,10 @@ def search(
         else:
             base = select(*columns, score).outerjoin(DataSource, DataSource.id == Document.source_id)
             statement = filtered_documents(uow.session, actor, query, base)
-        oldest_first = query.sort == "oldest"
+        ranking = score if by_relevance else None
         if cursor is not None:
-            last_score, last_id = _decode(cursor)
-            if by_relevance:
-                statement = statement.where(
-                    or_(score < last_score, and_(score == last_score, Document.id < last_id))
-                )
-            else:
-                statement = statement.where(Document.id > last_id if oldest_first else Document.id < last_id)
-        if by_relevance:
-            statement = statement.order_by(score.desc(), Document.id.desc())
-        else:
-            statement = statement.order_by(Document.id.asc() if oldest_first else Document.id.desc())
+            statement = statement.where(keyset.after(cursor, ranking, query.sort == "oldest"))
+        statement = statement.order_by(*keyset.order(ranking, query.sort == "oldest"))
         rows = uow.session.execute(statement.limit(limit + 1)).all()
     hits = []
     searched = words(query.text)
@@ -250,7 +226,7 @@ def search(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = _encode([float(last[7]) if by_relevance else 0, last[0]])
+        next_cursor = keyset.next_cursor(last[7] if by_relevance else None, last[6], last[0])
     return SearchPage(hits, next_cursor, ranked_newest_only)
 
 
