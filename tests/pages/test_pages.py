@@ -264,7 +264,7 @@ class TestQualityPage:
         assert not at.exception, at.exception
         dimensions = at.radio(key="quality_dimension")
         assert dimensions.options, "some dimension has failing documents"
-        table = at.dataframe[0].value
+        table = at.dataframe[1].value  # after the table of what drives the score
         assert len(table) > 0 and set(table["status"]) == {"open"}
         failing = len(table)
         at.checkbox(key="issues_all").check().run()
