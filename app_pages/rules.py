@@ -21,7 +21,7 @@ from superinsight.services.rules import views as rule_views
 from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.rules.testing import RuleTestReport
 from superinsight.services.rules.views import RuleSummary, RuleView
-from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
+from superinsight.vocabulary import RULE_ACTIONS, RULE_OUTCOME_LABELS, SEVERITIES
 from ui.feedback import header, md, plural, refusals
 from ui.jobs import track
 from ui.open_document import document_table
@@ -32,7 +32,19 @@ from ui.session import current_actor, resources
 NEW = "+ New rule"
 APPLY_JOB = "rule_apply_job"
 MATCHES, HISTORY, LABELS = "Matched documents", "Version history", "Against human labels"
-OUTCOME_ICONS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "⛔ fail", None: "—"}
+NOT_APPLIED = "not applied yet"
+
+
+def last_run(summary: RuleSummary) -> dict[str, str]:
+    """The latest apply as text a reader can take in: never None, and 'not applied yet' until one ran."""
+    if summary.last_applied is None or summary.last_matched is None:
+        return {"matched": "—", "match rate": "—", "outcome": "—", "last applied": NOT_APPLIED}
+    return {
+        "matched": f"{summary.last_matched:,}",
+        "match rate": "—" if summary.last_rate is None else f"{summary.last_rate:.1%}",
+        "outcome": RULE_OUTCOME_LABELS.get(summary.last_outcome, str(summary.last_outcome)),
+        "last applied": f"{summary.last_applied:%Y-%m-%d %H:%M}",
+    }
 
 
 def rule_table(summaries: list[RuleSummary], may_edit: bool) -> None:
@@ -52,9 +64,7 @@ def rule_table(summaries: list[RuleSummary], may_edit: bool) -> None:
                     "severity": s.rule.draft.severity,
                     "action": s.rule.draft.action,
                     "version": s.rule.version,
-                    "matched": s.last_matched,
-                    "match rate": s.last_rate,
-                    "outcome": OUTCOME_ICONS[s.last_outcome],
+                    **last_run(s),
                     "trend": s.match_history,
                 }
                 for s in summaries
@@ -64,9 +74,6 @@ def rule_table(summaries: list[RuleSummary], may_edit: bool) -> None:
         width="stretch",
         column_config={
             "active": st.column_config.CheckboxColumn("active"),
-            "match rate": st.column_config.ProgressColumn(
-                "match rate", format="percent", min_value=0, max_value=1
-            ),
             "trend": st.column_config.LineChartColumn("matches per run"),
         },
     )
@@ -193,7 +200,13 @@ def show_report(report: RuleTestReport) -> None:
     cols = st.columns(4)
     cols[0].metric("Matched", f"{report.matched:,}", help=f"of {report.total:,} documents")
     cols[1].metric("Match rate", f"{report.rate:.1%}")
-    cols[2].metric("Outcome", OUTCOME_ICONS[report.outcome])
+    cols[2].metric(
+        "Outcome",
+        RULE_OUTCOME_LABELS[report.outcome],
+        help="Set pass / warn / fail thresholds to judge the matches"
+        if report.outcome is None
+        else "From the rule's pass / warn / fail thresholds",
+    )
     cols[3].metric("Ran", report.engine, help=f"{report.elapsed_ms} ms")
     if report.gained is not None:
         st.caption(

@@ -38,6 +38,7 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
     matched = int(figures["Matched"].replace(",", ""))
     assert matched > 0
     assert figures["Ran"] == "database"
+    assert figures["Outcome"] == "no thresholds", "no warning for a rule that sets none"
     assert at.expander, "sample matches with their reasons"
 
     at.multiselect(key="rule_test_sources").select("Contracts DB")
@@ -57,7 +58,8 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
         at.run()
     assert not at.exception, at.exception
     row = at.dataframe[0].value.set_index("name").loc["EMEA contracts"]
-    assert row["matched"] == matched
+    assert row["matched"] == f"{matched:,}"
+    assert row["outcome"] == "no thresholds", "matching is what a rule without thresholds is for"
     at.segmented_control(key="rule_more").set_value("Matched documents").run()
     assert any(c.value.startswith("Documents matched by version 1 (newest") for c in at.caption)
 
