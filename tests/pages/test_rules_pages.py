@@ -99,3 +99,31 @@ def test_a_json_rule_is_edited_as_json(workbench_env: Path) -> None:
     assert {metric.label: metric.value for metric in at.metric}["Ran"] == "row by row"
     at.text_area(key="rule_new_json").input("{not json").run()
     assert "not valid JSON" in at.warning[0].value
+
+
+def test_a_saved_rule_reopens_as_the_groups_it_was_saved_with(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("Refund words")
+    _by_label(at.selectbox, "Field").select("title")
+    _by_label(at.selectbox, "Operator").select("contains")
+    _by_label(at.text_input, "Value").input("refund")
+    at.run()
+    next(button for button in at.button if button.label == "+ Condition").click().run()
+    fields = [box for box in at.selectbox if box.label == "Field"]
+    fields[1].select("content")
+    [box for box in at.selectbox if box.label == "Operator"][1].select("contains")
+    [box for box in at.text_input if box.label == "Value"][1].input("chargeback")
+    _by_label(at.radio, "Group 1: documents where").set_value("any")
+    at.run()
+    at.button(key="rule_save").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="rule_choice").value == "Refund words"
+
+    # Reopened from what was stored: one group, "any", both conditions, not the JSON editor.
+    assert not [toggle for toggle in at.toggle if toggle.value], "opened in the form, not as JSON"
+    assert [radio.label for radio in at.radio if radio.label.startswith("Group")] == [
+        "Group 1: documents where"
+    ]
+    assert _by_label(at.radio, "Group 1: documents where").value == "any"
+    assert [box.value for box in at.text_input if box.label == "Value"] == ["refund", "chargeback"]
