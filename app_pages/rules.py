@@ -152,7 +152,7 @@ def settings(prefix: str, saved: RuleDraft | None) -> Settings:
     return Settings(name, description, severity, action, tags, mostly_pct, warn_after, error_after)
 
 
-def condition(actor: Actor, prefix: str) -> dict[str, Any] | None:
+def condition(actor: Actor, prefix: str, source_names: dict[int, str]) -> dict[str, Any] | None:
     """The condition from the builder or the JSON editor; None (with a warning) while it is incomplete."""
     st.subheader("Condition")
     catalog_fields = rule_drafts.field_catalog(resources(), actor)
@@ -168,7 +168,7 @@ def condition(actor: Actor, prefix: str) -> dict[str, Any] | None:
         except json.JSONDecodeError as exc:
             problem = f"that is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
     else:
-        draw_builder(prefix, fields)
+        draw_builder(prefix, fields, source_names)
         try:
             body = to_json_logic(current_builder(prefix))
         except BuilderError as exc:
@@ -218,9 +218,11 @@ def show_report(report: RuleTestReport) -> None:
             st.code("\n".join(sample.reasons), language=None)
 
 
-def actions(actor: Actor, selected: RuleView | None, current: RuleDraft | None) -> None:
+def actions(
+    actor: Actor, selected: RuleView | None, current: RuleDraft | None, source_names: dict[int, str]
+) -> None:
     """Test on some sources, save, and for a saved rule apply, enable or disable, delete."""
-    source_ids = {source.name: source.id for source in sources.list_sources(resources(), actor)}
+    source_ids = {name: source_id for source_id, name in source_names.items()}
     test_sources = st.multiselect(
         "Test on documents from", list(source_ids), placeholder="all sources", key="rule_test_sources"
     )
@@ -282,8 +284,9 @@ def editor(actor: Actor, selected: RuleView | None) -> None:
     saved = selected.draft if selected else None
     init_state(prefix, saved.body if saved else None)
     chosen = settings(prefix, saved)
-    body = condition(actor, prefix)
-    actions(actor, selected, draft_of(chosen, body))
+    source_names = {source.id: source.name for source in sources.list_sources(resources(), actor)}
+    body = condition(actor, prefix, source_names)
+    actions(actor, selected, draft_of(chosen, body), source_names)
 
 
 def matches(actor: Actor, rule: RuleView) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -9,6 +10,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from superinsight.resources import get_resources
+from superinsight.services.context import role_actor
+from superinsight.services.documents import sources
 from tests.pages.test_pages import TIMEOUT, _app, _seed
 
 
@@ -127,3 +131,23 @@ def test_a_saved_rule_reopens_as_the_groups_it_was_saved_with(workbench_env: Pat
     ]
     assert _by_label(at.radio, "Group 1: documents where").value == "any"
     assert [box.value for box in at.text_input if box.label == "Value"] == ["refund", "chargeback"]
+
+
+def test_a_source_is_picked_by_name_and_the_rule_keeps_its_id(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("From contracts")
+    field = _by_label(at.selectbox, "Field")
+    assert "source (by name)" in field.options
+    field.select("source_id").run()
+    _by_label(at.selectbox, "Operator").select("equals").run()
+    source = _by_label(at.selectbox, "Source")
+    names = {s.name: s.id for s in sources.list_sources(get_resources(), role_actor("demo", "admin"))}
+    assert set(source.options) == set(names), "sources are offered by name, not by id"
+    source.select(str(names["Contracts DB"])).run()
+    assert not at.exception, at.exception
+    assert json.loads(at.code[0].value) == {"==": [{"var": "source_id"}, names["Contracts DB"]]}
+    at.button(key="rule_save").click().run()
+    assert not at.exception, at.exception
+    assert _by_label(at.selectbox, "Source").value == str(names["Contracts DB"])
+    assert "Contracts DB" in _by_label(at.selectbox, "Source").options
