@@ -281,6 +281,9 @@ class TestQualityPage:
         at.button(key="quality_profile").click().run()
         assert not at.exception, at.exception
         assert any("Profiled the newest" in caption.value for caption in at.caption)
+        profile = next(frame.value for frame in at.dataframe if "field" in frame.value.columns)
+        assert {"customer", "region"} <= set(profile["field"]) and not profile.isna().any().any()
+        assert {"present", "types", "values", "range"} <= set(profile.columns)
         at.button(key="quality_accept").click().run()
         assert not at.exception, at.exception
         assert "Checks saved" in at.success[0].value

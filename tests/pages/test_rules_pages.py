@@ -90,6 +90,21 @@ def test_a_refused_rule_says_why_and_saves_nothing(workbench_env: Path) -> None:
     assert "Broken" not in list(at.dataframe[0].value["name"])
 
 
+def test_testing_a_refused_rule_says_it_was_not_tested_and_why(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("Broken")
+    _by_label(at.selectbox, "Field").select("title")
+    _by_label(at.selectbox, "Operator").select("greater than")
+    _by_label(at.text_input, "Value").input("5")
+    at.run()
+    at.button(key="rule_test").click().run()
+    (error,) = at.error
+    assert error.value.startswith("Not tested")
+    assert "text field is compared with a number" in error.value
+    assert "saved" not in error.value, "a test saves nothing, so it has nothing to say about saving"
+
+
 def test_a_json_rule_is_edited_as_json(workbench_env: Path) -> None:
     _seed(60)
     at = _open_rules()
