@@ -53,8 +53,9 @@ def scoring(actor: Actor) -> None:
     track(SCORING_JOB, "Scores updated.")
 
 
-def score_cards(actor: Actor) -> None:
-    cards = quality_views.latest(resources(), actor)
+def score_cards(actor: Actor, choices: dict[str, int]) -> None:
+    """A tile per source in the order of their names; one not scored yet keeps its place, with "—"."""
+    cards = {now.source_id: (now, before) for now, before in quality_views.latest(resources(), actor)}
     if not cards:
         st.info(
             f"No scores yet. Say what a source's documents should hold under “{CHECKS}” below, "
@@ -63,8 +64,12 @@ def score_cards(actor: Actor) -> None:
             else "No scores yet. Scores appear once an analyst scores the sources."
         )
         return
-    columns = st.columns(min(len(cards), 4))
-    for position, (now, before) in enumerate(cards):
+    columns = st.columns(min(len(choices), 4))
+    for position, (name, source_id) in enumerate(choices.items()):
+        if source_id not in cards:
+            columns[position % len(columns)].metric(md(name), "—", help="Not scored yet.")
+            continue
+        now, before = cards[source_id]
         delta = (
             None
             if before is None or now.overall is None or before.overall is None
@@ -278,8 +283,8 @@ def show() -> None:
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
     scoring(actor)
-    score_cards(actor)
     choices = {s.name: s.id for s in sources.list_sources(resources(), actor)}
+    score_cards(actor, choices)
     if not choices:
         st.caption("Quality is scored per data source; once one exists it can be chosen here.")
         return

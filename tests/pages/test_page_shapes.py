@@ -824,6 +824,19 @@ class TestQuality:
         )
         assert any("info x0.1, warning x0.5, error x1" in c.value for c in page.at.caption)
 
+    def test_score_tiles_keep_the_sources_order_scored_or_not(self, stubs: Stubs) -> None:
+        from superinsight.services.documents.sources import SourceRow
+
+        _quality(stubs)
+        stubs.returns(
+            "superinsight.services.documents.sources.list_sources",
+            [SourceRow(2, "Billing", "csv", "active"), SourceRow(1, "Support desk", "csv", "active")],
+        )
+        page = open_page(stubs, "quality", "viewer")
+        tiles = [(metric.label, metric.value, metric.proto.help) for metric in page.at.metric]
+        assert tiles[0] == ("Billing", "—", "Not scored yet.")
+        assert tiles[1][:2] == ("Support desk", "88.0")
+
     def test_the_drivers_list_every_dimension_in_its_place_and_why_one_is_missing(self, stubs: Stubs) -> None:
         from superinsight.services.quality.views import SourceScore
 
