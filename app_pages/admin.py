@@ -240,12 +240,19 @@ def show() -> None:
                 st.dataframe(
                     pd.DataFrame(
                         [
-                            r.__dict__ | {"before": _readable(r.before), "after": _readable(r.after)}
+                            r.__dict__
+                            | {
+                                # No user: the workbench itself acted (the demo, a scheduled job).
+                                "user": r.user or "system",
+                                "before": _readable(r.before),
+                                "after": _readable(r.after),
+                            }
                             for r in rows
                         ],
                     ),
                     hide_index=True,
                     width="stretch",
+                    placeholder="—",
                     column_config={"at": st.column_config.DatetimeColumn("at", format="YYYY-MM-DD HH:mm:ss")},
                 )
                 st.download_button(

@@ -46,6 +46,7 @@ def table(report: HealthReport) -> None:
         frame,
         hide_index=True,
         width="stretch",
+        placeholder="—",  # a service not probed has no latency (not "None")
         column_config={
             "latency (ms)": st.column_config.ProgressColumn(
                 "latency (ms)",

@@ -9,7 +9,7 @@ import streamlit as st
 from superinsight.services.context import Actor
 from superinsight.services.insights import notifications
 from superinsight.services.insights import views as insights
-from superinsight.vocabulary import NOTIFICATION_TYPE_LABELS
+from superinsight.vocabulary import NOTIFICATION_TYPE_LABELS, RULE_OUTCOME_LABELS
 from ui.charts import as_text
 from ui.feedback import header, md, plural, refusals
 from ui.session import current_actor, resources
@@ -24,6 +24,7 @@ def match_rates(actor: Actor) -> None:
         )
         return
     frame = pd.DataFrame([p.__dict__ for p in points])
+    frame["outcome"] = [RULE_OUTCOME_LABELS.get(p.outcome, str(p.outcome)) for p in points]
     frame["rule"] = as_text(frame["rule"])
     figure = px.line(
         frame,

@@ -19,6 +19,7 @@ from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
+from ui import quality_drivers
 from ui.feedback import header, md, plural, refusals, section
 from ui.jobs import track
 from ui.open_document import document_table
@@ -29,6 +30,7 @@ SCORING_JOB = "quality_scoring_job"
 FLASH = "quality_flash"
 SUGGESTION = "quality_suggestion"
 FAILING, CHECKS, WEIGHTS = "Failing documents", "Expected checks", "Weights"
+COLOURS = dict(zip([*DIMENSIONS, "overall"], px.colors.qualitative.Plotly, strict=False))
 EXAMPLE = (
     'For example {"required": ["customer"], "types": {"amount": "number"}, '
     '"ranges": {"amount": [0, 1000000]}, "allowed": {"region": ["EMEA", "NA"]}, '
@@ -51,8 +53,9 @@ def scoring(actor: Actor) -> None:
     track(SCORING_JOB, "Scores updated.")
 
 
-def score_cards(actor: Actor) -> None:
-    cards = quality_views.latest(resources(), actor)
+def score_cards(actor: Actor, choices: dict[str, int]) -> None:
+    """A tile per source in the order of their names; one not scored yet keeps its place, with "—"."""
+    cards = {now.source_id: (now, before) for now, before in quality_views.latest(resources(), actor)}
     if not cards:
         st.info(
             f"No scores yet. Say what a source's documents should hold under “{CHECKS}” below, "
@@ -61,8 +64,12 @@ def score_cards(actor: Actor) -> None:
             else "No scores yet. Scores appear once an analyst scores the sources."
         )
         return
-    columns = st.columns(min(len(cards), 4))
-    for position, (now, before) in enumerate(cards):
+    columns = st.columns(min(len(choices), 4))
+    for position, (name, source_id) in enumerate(choices.items()):
+        if source_id not in cards:
+            columns[position % len(columns)].metric(md(name), "—", help="Not scored yet.")
+            continue
+        now, before = cards[source_id]
         delta = (
             None
             if before is None or now.overall is None or before.overall is None
@@ -74,17 +81,9 @@ def score_cards(actor: Actor) -> None:
             "—" if now.overall is None else f"{now.overall:.1f}",
             delta=None if delta is None else "no change" if unchanged else f"{delta:+.1f}",
             delta_color="off" if unchanged else "normal",
-            help=_drivers(now),
+            help=quality_drivers.summary(now),
         )
-
-
-def _drivers(score: quality_views.SourceScore) -> str:
-    """What the overall score is made of, weakest dimension first: what to look at."""
-    measured = sorted(
-        ((getattr(score, d), d) for d in DIMENSIONS if getattr(score, d) is not None), key=lambda p: p[0]
-    )
-    parts = ", ".join(f"{dimension} {value:.1f}" for value, dimension in measured)
-    return f"{score.documents:,} documents scored. Weighted from: {parts or 'no dimension measured yet'}."
+    st.caption(quality_drivers.arithmetic())
 
 
 def trend(actor: Actor, source_id: int) -> None:
@@ -110,6 +109,9 @@ def trend(actor: Actor, source_id: int) -> None:
         markers=True,
         title="Scores over time",
         labels={"computed_at": "scored at", "score": "score (0-100)", "dimension": ""},
+        # Each dimension keeps its colour and place when another starts or stops being measured.
+        category_orders={"dimension": [*DIMENSIONS, "overall"]},
+        color_discrete_map=COLOURS,
     )
     figure.update_yaxes(range=[0, 100])
     figure.update_xaxes(tickformat="%d %b %Y\n%H:%M", hoverformat="%d %b %Y %H:%M")
@@ -128,11 +130,18 @@ def trend(actor: Actor, source_id: int) -> None:
         text="score",
         title="Latest score per dimension",
         labels={"score": "score (0-100)", "dimension": ""},
+        color="dimension",
+        color_discrete_map=COLOURS,
     )
     bars.update_xaxes(range=[0, 100])
+    # Every dimension in its fixed place, top to bottom, measured or not.
+    bars.update_yaxes(categoryorder="array", categoryarray=list(reversed(DIMENSIONS)))
     bars.update_traces(texttemplate="%{x:.1f}", textposition="inside")
-    bars.update_layout(height=60 + 34 * len(latest), margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    bars.update_layout(
+        height=60 + 34 * len(DIMENSIONS), margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False
+    )
     st.plotly_chart(bars, width="stretch")
+    quality_drivers.table(last)
 
 
 def _triage(actor: Actor, listed: list[quality_issues.IssueRow]) -> None:
@@ -274,8 +283,8 @@ def show() -> None:
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
     scoring(actor)
-    score_cards(actor)
     choices = {s.name: s.id for s in sources.list_sources(resources(), actor)}
+    score_cards(actor, choices)
     if not choices:
         st.caption("Quality is scored per data source; once one exists it can be chosen here.")
         return

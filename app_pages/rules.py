@@ -21,7 +21,7 @@ from superinsight.services.rules import views as rule_views
 from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.rules.testing import RuleTestReport
 from superinsight.services.rules.views import RuleSummary, RuleView
-from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
+from superinsight.vocabulary import RULE_ACTIONS, RULE_OUTCOME_LABELS, SEVERITIES
 from ui.feedback import header, md, plural, refusals
 from ui.jobs import track
 from ui.open_document import document_table
@@ -32,7 +32,19 @@ from ui.session import current_actor, resources
 NEW = "+ New rule"
 APPLY_JOB = "rule_apply_job"
 MATCHES, HISTORY, LABELS = "Matched documents", "Version history", "Against human labels"
-OUTCOME_ICONS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "⛔ fail", None: "—"}
+NOT_APPLIED = "not applied yet"
+
+
+def last_run(summary: RuleSummary) -> dict[str, str]:
+    """The latest apply as text a reader can take in: never None, and 'not applied yet' until one ran."""
+    if summary.last_applied is None or summary.last_matched is None:
+        return {"matched": "—", "match rate": "—", "outcome": "—", "last applied": NOT_APPLIED}
+    return {
+        "matched": f"{summary.last_matched:,}",
+        "match rate": "—" if summary.last_rate is None else f"{summary.last_rate:.1%}",
+        "outcome": RULE_OUTCOME_LABELS.get(summary.last_outcome, str(summary.last_outcome)),
+        "last applied": f"{summary.last_applied:%Y-%m-%d %H:%M}",
+    }
 
 
 def rule_table(summaries: list[RuleSummary], may_edit: bool) -> None:
@@ -52,9 +64,7 @@ def rule_table(summaries: list[RuleSummary], may_edit: bool) -> None:
                     "severity": s.rule.draft.severity,
                     "action": s.rule.draft.action,
                     "version": s.rule.version,
-                    "matched": s.last_matched,
-                    "match rate": s.last_rate,
-                    "outcome": OUTCOME_ICONS[s.last_outcome],
+                    **last_run(s),
                     "trend": s.match_history,
                 }
                 for s in summaries
@@ -64,9 +74,6 @@ def rule_table(summaries: list[RuleSummary], may_edit: bool) -> None:
         width="stretch",
         column_config={
             "active": st.column_config.CheckboxColumn("active"),
-            "match rate": st.column_config.ProgressColumn(
-                "match rate", format="percent", min_value=0, max_value=1
-            ),
             "trend": st.column_config.LineChartColumn("matches per run"),
         },
     )
@@ -145,7 +152,7 @@ def settings(prefix: str, saved: RuleDraft | None) -> Settings:
     return Settings(name, description, severity, action, tags, mostly_pct, warn_after, error_after)
 
 
-def condition(actor: Actor, prefix: str) -> dict[str, Any] | None:
+def condition(actor: Actor, prefix: str, source_names: dict[int, str]) -> dict[str, Any] | None:
     """The condition from the builder or the JSON editor; None (with a warning) while it is incomplete."""
     st.subheader("Condition")
     catalog_fields = rule_drafts.field_catalog(resources(), actor)
@@ -161,7 +168,7 @@ def condition(actor: Actor, prefix: str) -> dict[str, Any] | None:
         except json.JSONDecodeError as exc:
             problem = f"that is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
     else:
-        draw_builder(prefix, fields)
+        draw_builder(prefix, fields, source_names)
         try:
             body = to_json_logic(current_builder(prefix))
         except BuilderError as exc:
@@ -193,7 +200,13 @@ def show_report(report: RuleTestReport) -> None:
     cols = st.columns(4)
     cols[0].metric("Matched", f"{report.matched:,}", help=f"of {report.total:,} documents")
     cols[1].metric("Match rate", f"{report.rate:.1%}")
-    cols[2].metric("Outcome", OUTCOME_ICONS[report.outcome])
+    cols[2].metric(
+        "Outcome",
+        RULE_OUTCOME_LABELS[report.outcome],
+        help="Set pass / warn / fail thresholds to judge the matches"
+        if report.outcome is None
+        else "From the rule's pass / warn / fail thresholds",
+    )
     cols[3].metric("Ran", report.engine, help=f"{report.elapsed_ms} ms")
     if report.gained is not None:
         st.caption(
@@ -205,9 +218,11 @@ def show_report(report: RuleTestReport) -> None:
             st.code("\n".join(sample.reasons), language=None)
 
 
-def actions(actor: Actor, selected: RuleView | None, current: RuleDraft | None) -> None:
+def actions(
+    actor: Actor, selected: RuleView | None, current: RuleDraft | None, source_names: dict[int, str]
+) -> None:
     """Test on some sources, save, and for a saved rule apply, enable or disable, delete."""
-    source_ids = {source.name: source.id for source in sources.list_sources(resources(), actor)}
+    source_ids = {name: source_id for source_id, name in source_names.items()}
     test_sources = st.multiselect(
         "Test on documents from", list(source_ids), placeholder="all sources", key="rule_test_sources"
     )
@@ -269,8 +284,9 @@ def editor(actor: Actor, selected: RuleView | None) -> None:
     saved = selected.draft if selected else None
     init_state(prefix, saved.body if saved else None)
     chosen = settings(prefix, saved)
-    body = condition(actor, prefix)
-    actions(actor, selected, draft_of(chosen, body))
+    source_names = {source.id: source.name for source in sources.list_sources(resources(), actor)}
+    body = condition(actor, prefix, source_names)
+    actions(actor, selected, draft_of(chosen, body), source_names)
 
 
 def matches(actor: Actor, rule: RuleView) -> None:

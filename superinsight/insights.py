@@ -11,6 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from superinsight.vocabulary import VERDICTS
+
 MIN_SUPPORT = 0.5
 MIN_LIFT = 1.5
 RATE_SHIFT = 0.05
@@ -73,8 +75,9 @@ def from_run(
                 [dict(summary)],
             )
         )
+    # A rule without thresholds has no verdict (None): matching documents is all it does.
     if previous is None:
-        if summary["outcome"] != "pass":
+        if summary["outcome"] in VERDICTS:
             news.append(
                 News(
                     "rule_change",
@@ -96,7 +99,7 @@ def from_run(
                 [dict(previous), dict(summary)],
             )
         )
-    if previous["outcome"] == "pass" and summary["outcome"] != "pass":
+    if previous["outcome"] in ("pass", None) and summary["outcome"] in VERDICTS:
         news.append(
             News(
                 "quality_drop",

@@ -272,14 +272,74 @@ def parse_weights(raw: Mapping[str, Any]) -> dict[str, float]:
     return weights
 
 
-def overall(scores: Mapping[str, float | None], weights: Mapping[str, float] | None = None) -> float | None:
-    """Weighted mean of the dimensions that could be scored (weights default to equal)."""
+# How much of a dimension's shortfall counts against the overall score, by the severity of its
+# checks' issues: an error's failures count in full, a warning's at half, an info's at a tenth.
+# A source whose every document repeats another (uniqueness, info) so loses at most 10 points of
+# the overall score, where missing required fields (warning) cost up to 50. Critical counts as
+# error: nothing costs more than every point a dimension's weight holds.
+SEVERITY_WEIGHTS: dict[str, float] = {"info": 0.1, "warning": 0.5, "error": 1.0, "critical": 1.0}
+# The severity of each dimension's checks: the issues scoring files carry it, and the score weighs it.
+DIMENSION_SEVERITY: dict[str, str] = {
+    "completeness": "warning",
+    "validity": "warning",
+    "uniqueness": "info",
+    "consistency": "warning",
+    "timeliness": "info",
+}
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One measured dimension's part in the overall score: what the page shows as its cause."""
+
+    dimension: str
+    score: float  # 0-100: the share of its checks the documents pass
+    severity: str
+    counts: float  # SEVERITY_WEIGHTS of that severity
+    share: float  # the dimension's weight over the weights of every measured dimension
+    lost: float  # points the overall score loses to it: share x counts x (100 - score)
+
+
+def drivers(
+    scores: Mapping[str, float | None],
+    weights: Mapping[str, float] | None = None,
+    severities: Mapping[str, str] = DIMENSION_SEVERITY,
+) -> list[Driver]:
+    """Each dimension that could be scored and counts (weight above 0), with the points it costs.
+
+    A name without a severity counts in full, as an error does.
+    """
     weights = weights or {}
-    scored = [(score, float(weights.get(name, 1.0))) for name, score in scores.items() if score is not None]
-    total = sum(weight for _, weight in scored)
-    if not scored or total <= 0:
+    measured = [
+        (name, score, float(weights.get(name, 1.0)))
+        for name, score in scores.items()
+        if score is not None and float(weights.get(name, 1.0)) > 0
+    ]
+    total = sum(weight for _, _, weight in measured)
+    found = []
+    for name, score, weight in measured:
+        severity = severities.get(name, "error")
+        counts = SEVERITY_WEIGHTS[severity]
+        found.append(
+            Driver(name, score, severity, counts, weight / total, weight / total * counts * (100 - score))
+        )
+    return found
+
+
+def overall(
+    scores: Mapping[str, float | None],
+    weights: Mapping[str, float] | None = None,
+    severities: Mapping[str, str] = DIMENSION_SEVERITY,
+) -> float | None:
+    """100 less every measured dimension's shortfall, weighed by its weight and its severity.
+
+    With every dimension at severity error this is the weighted mean of the scores; a
+    lighter severity makes the same failures cost less. None when nothing could be scored.
+    """
+    found = drivers(scores, weights, severities)
+    if not found:
         return None
-    return round(sum(score * weight for score, weight in scored) / total, 2)
+    return round(min(100.0, max(0.0, 100.0 - sum(driver.lost for driver in found))), 2)
 
 
 def percent(part: int, whole: int) -> float | None:

@@ -30,6 +30,14 @@ SCORE_SCOPES = ("document", "source", "tenant")
 
 # Rules, insights, notifications ----------------------------------------------------------------
 RULE_ACTIONS = ("flag", "tag", "quality_issue", "notify")
+# A rule's verdict on a test or run; None when it sets no thresholds (nothing to pass or fail).
+RULE_OUTCOME_LABELS: dict[str | None, str] = {
+    "pass": "✅ pass",
+    "warn": "⚠️ warn",
+    "fail": "⛔ fail",
+    None: "no thresholds",
+}
+VERDICTS = ("warn", "fail")
 ANALYSIS_STATUSES = ("running", "completed", "failed")
 NOTIFICATION_TYPE_LABELS = {
     "new_pattern": "New pattern",

@@ -15,6 +15,9 @@ import streamlit as st
 from superinsight.rules.builder import OPERATORS, Builder, Condition, Group, from_json_logic
 
 JOINS = {"all": "all of", "any": "any of"}
+SOURCE_FIELD = "source_id"
+# Operators whose value is one source: it is chosen by name (the rule stores its id).
+BY_SOURCE_NAME = ("equals", "does not equal")
 
 
 def _new_condition(field: str = "", operator: str = "equals", value: str = "") -> dict[str, Any]:
@@ -39,7 +42,30 @@ def init_state(prefix: str, body: dict[str, Any] | None) -> None:
     st.session_state[f"{prefix}_json"] = json.dumps(body or {}, indent=2)
 
 
-def _condition_row(prefix: str, group: dict[str, Any], condition: dict[str, Any], fields: list[str]) -> bool:
+def _source_value(column: Any, key: str, current: str, sources: dict[int, str]) -> str:
+    """A source chosen by its name; the condition keeps its id, as the rule compares ids."""
+    ids = [str(source_id) for source_id in sources]
+    if current.isdigit() and current not in ids:
+        ids.insert(0, current)  # a saved id no longer listed stays as it was, and says so
+    if not ids:
+        column.caption("no data source yet")
+        return ""
+    return str(
+        column.selectbox(
+            "Source",
+            ids,
+            index=ids.index(current) if current in ids else 0,
+            format_func=lambda value: (
+                sources.get(int(value), f"source #{value} (not found)") if value.isdigit() else value
+            ),
+            key=f"{key}_source",
+        )
+    )
+
+
+def _condition_row(
+    prefix: str, group: dict[str, Any], condition: dict[str, Any], fields: list[str], sources: dict[int, str]
+) -> bool:
     """Draw one condition; returns True when its remove button was pressed."""
     key = f"{prefix}_{condition['id']}"
     field_col, op_col, value_col, remove_col = st.columns([3, 2, 3, 1], vertical_alignment="bottom")
@@ -50,6 +76,7 @@ def _condition_row(prefix: str, group: dict[str, Any], condition: dict[str, Any]
         "Field",
         options,
         index=options.index(condition["field"]) if condition["field"] in options else 0,
+        format_func=lambda name: "source (by name)" if name == SOURCE_FIELD else name,
         key=f"{key}_field",
     )
     operators = list(OPERATORS)
@@ -59,6 +86,8 @@ def _condition_row(prefix: str, group: dict[str, Any], condition: dict[str, Any]
     if OPERATORS[condition["operator"]][1] == "none":
         condition["value"] = ""
         value_col.caption("no value needed")
+    elif condition["field"] == SOURCE_FIELD and condition["operator"] in BY_SOURCE_NAME:
+        condition["value"] = _source_value(value_col, key, condition["value"], sources)
     else:
         condition["value"] = value_col.text_input(
             "Value",
@@ -69,7 +98,8 @@ def _condition_row(prefix: str, group: dict[str, Any], condition: dict[str, Any]
     return remove_col.button("✕", key=f"{key}_remove", help="Remove this condition")
 
 
-def draw_builder(prefix: str, fields: list[str]) -> None:
+def draw_builder(prefix: str, fields: list[str], sources: dict[int, str]) -> None:
+    """The groups and their conditions; `sources` (id to name) lets a source be picked by name."""
     state = st.session_state[prefix]
     if len(state["groups"]) > 1:
         state["join"] = st.radio(
@@ -91,7 +121,7 @@ def draw_builder(prefix: str, fields: list[str]) -> None:
                 key=f"{prefix}_{group['id']}_join",
             )
             for condition in list(group["conditions"]):
-                if _condition_row(prefix, group, condition, fields):
+                if _condition_row(prefix, group, condition, fields, sources):
                     group["conditions"].remove(condition)
                     if not group["conditions"]:
                         state["groups"].remove(group)

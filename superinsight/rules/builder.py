@@ -135,8 +135,15 @@ def _condition_from(node: Any) -> Condition:
     if not isinstance(args, list) or len(args) != 2:
         raise BuilderError("not a form condition")
     left, right = args
-    if json_op == "in" and isinstance(right, dict) and right.get("var") == "tags" and isinstance(left, str):
-        return Condition("tags", "has tag", left)
+    if (
+        json_op == "in"
+        and isinstance(left, str)
+        and isinstance(right, dict)
+        and set(right) == {"var"}
+        and isinstance(right["var"], str)
+    ):
+        # The form offers "has tag" on any field, so any field reads back as it was written.
+        return Condition(right["var"], "has tag", left)
     if not (isinstance(left, dict) and set(left) == {"var"} and isinstance(left["var"], str)):
         raise BuilderError("not a form condition")
     if (
@@ -168,9 +175,29 @@ def _group_from(node: Any) -> Group:
     return Group("all", (_condition_from(node),))
 
 
-def from_json_logic(body: Any) -> Builder | None:
-    """The form's structure for this rule, or None when it only fits the JSON editor."""
+def _one_group(body: Any) -> Builder | None:
+    """An and/or of plain conditions: the form's one group of several conditions.
+
+    The same JSON also comes from several one-condition groups under the same join, which
+    mean exactly what one group means; reading it as one group is what the form saves most
+    (conditions added to the first group), and saving it again gives the same JSON.
+    """
     try:
+        group = _group_from(body)
+    except BuilderError:
+        return None
+    return Builder("all", (group,)) if len(group.conditions) > 1 else None
+
+
+def from_json_logic(body: Any) -> Builder | None:
+    """The form's structure for this rule, or None when it only fits the JSON editor.
+
+    Groups come back as they were saved: a group of several conditions stays one group,
+    and groups under an all/any keep their own joins.
+    """
+    try:
+        if (single := _one_group(body)) is not None and to_json_logic(single) == body:
+            return single
         if isinstance(body, dict) and len(body) == 1 and next(iter(body)) in ("and", "or"):
             ((op, parts),) = body.items()
             if isinstance(parts, list) and parts:

@@ -68,7 +68,10 @@ def test_scores_match_the_answers_worked_out_by_hand(resources: Resources, sourc
     # timeliness: created within 30 days -> rows 0, 1, 3
     assert score.timeliness == 60.0
     assert score.consistency is None
-    assert score.overall == round((70 + 60 + 80 + 60) / 4, 2)
+    # overall: 100 less each quarter's shortfall at its severity's weight: completeness and
+    # validity are warnings (half of 30 and of 40 count), uniqueness and timeliness info (a
+    # tenth of 20 and of 40) -> 100 - (15 + 20 + 2 + 4) / 4
+    assert score.overall == 89.75
 
 
 def test_the_same_checks_in_pandas_give_the_same_counts(resources: Resources, source: int) -> None:
@@ -220,7 +223,7 @@ def test_a_score_falling_past_a_threshold_notifies_once(resources: Resources, so
     assert [(note.notification_type, note.title) for note in notes] == [
         ("quality_drop", "CRM: overall fell below its warn level")
     ]
-    assert "67.5" in notes[0].message
+    assert "89.8" in notes[0].message  # 89.75, under the warn level of 90
 
 
 def test_a_single_check_can_have_its_own_threshold(resources: Resources, source: int) -> None:
@@ -272,11 +275,24 @@ def test_weights_per_source_decide_the_overall_score(resources: Resources, sourc
     quality_settings.set_weights(resources, ADMIN, source, {"completeness": 3, "uniqueness": 0})
     assert quality_settings.weights(resources, ADMIN, source)["validity"] == 1.0
     score = quality_scoring.score_source(resources, ADMIN, source, now=NOW)
-    # completeness 70 x3, validity 60, timeliness 60; uniqueness weighs nothing
-    assert score.overall == round((70 * 3 + 60 + 60) / 5, 2)
+    # completeness 70 x3 (warning: 15 points of 30 count), validity 60 (warning: 20 of 40),
+    # timeliness 60 (info: 4 of 40); uniqueness weighs nothing -> 100 - (3 * 15 + 20 + 4) / 5
+    assert score.overall == 86.2
     with pytest.raises(InvalidInputError, match="from 0 to 10"):
         quality_settings.set_weights(resources, ADMIN, source, {"validity": 11})
     with pytest.raises(InvalidInputError, match="not one of"):
         quality_settings.set_weights(resources, ADMIN, source, {"speed": 1})
     with pytest.raises(PermissionDeniedError):
         quality_settings.set_weights(resources, role_actor("acme", "viewer"), source, {"validity": 2})
+
+
+def test_duplicates_are_info_and_cost_the_score_a_tenth_of_what_they_miss(resources: Resources) -> None:
+    source_id = ensure_source(resources.uow(), ADMIN, "Echo", "csv")
+    docs = [DocumentInput(f"E{i}", "same", "same", {}) for i in range(10)]
+    document_writer.upsert_documents(resources, ADMIN, source_id, docs)
+    score = quality_scoring.score_source(resources, ADMIN, source_id, now=NOW)
+    # 9 of 10 repeat the first: uniqueness 10, and at info a tenth of the 90 missing points counts
+    assert (score.uniqueness, score.overall) == (10.0, 91.0)
+    assert {row.severity for row in quality_issues.issues(resources, ADMIN, source_id)} == {"info"}
+    (driver,) = quality_views.history(resources, ADMIN, source_id)[-1].drivers
+    assert (driver.dimension, driver.severity, round(driver.lost, 2)) == ("uniqueness", "info", 9.0)

@@ -160,6 +160,22 @@ class TestBeforeSaving:
             rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE, mostly=0.9)).outcome == "fail"
         )
 
+    def test_a_rule_without_thresholds_has_no_verdict_and_its_run_no_warning(
+        self, resources: Resources
+    ) -> None:
+        _seed(resources)
+        draft = RuleDraft("Plain", HIGH_VALUE)
+        report = rule_testing.run_test(resources, ACME, draft)
+        assert report.matched > 0 and report.outcome is None
+        rule = rule_commands.create_rule(resources, ACME, draft)
+        assert _apply(resources, rule.id).outcome is None
+        with resources.uow() as uow:
+            titles = list(uow.session.scalars(select(BusinessLogicNotification.title)))
+        assert not any("warns" in title for title in titles), titles
+        (summary,) = [s for s in rule_views.list_rules(resources, ACME) if s.rule.id == rule.id]
+        assert (summary.last_outcome, summary.last_matched) == (None, report.matched)
+        assert summary.last_applied is not None
+
     def test_a_source_filter_narrows_the_test(self, resources: Resources) -> None:
         _seed(resources)
         other = ensure_source(resources.uow(), ACME, "Other", "csv")

@@ -122,7 +122,8 @@ class TestARowOpensItsDocument:
             at.radio(key="quality_dimension").value,
             at.selectbox(key="quality_issue_status").value,
         )
-        _click_first_row(at, f"quality_issues_{source_id}_{dimension}_{status}")
+        # The first table says what drives the source's score; the second lists its failing documents.
+        _click_first_row(at, f"quality_issues_{source_id}_{dimension}_{status}", table=1)
 
 
 class TestOverviewFigures:

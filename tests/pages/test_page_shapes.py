@@ -22,6 +22,7 @@ import ui.job_form
 import ui.jobs
 import ui.session
 import ui.status
+from superinsight.quality import DIMENSIONS
 from superinsight.services.context import role_actor
 from superinsight.services.errors import InvalidInputError
 
@@ -797,7 +798,8 @@ class TestQuality:
         starts_with_a_header(page, "Data quality")
         assert {m.label for m in page.at.metric} == {"Support desk"}
         assert page.at.get("plotly_chart")
-        assert len(page.at.dataframe[0].value) == 2
+        assert len(page.at.dataframe[0].value) == len(DIMENSIONS), "what drives the score"
+        assert len(page.at.dataframe[1].value) == 2, "the failing documents"
         may_triage = role in ("admin", "analyst")
         assert ("Score every source now" in page.labels()) == may_triage
         assert ("Apply to 0 issues" in page.labels()) == may_triage
@@ -808,15 +810,58 @@ class TestQuality:
         from superinsight.services.quality.views import SourceScore
 
         _quality(stubs)
-        now = SourceScore(1, "Support desk", 60, 90.0, None, 2.9, None, None, 40.0, NOW)
+        now = SourceScore(1, "Support desk", 60, 90.0, None, 2.9, None, None, 92.6, NOW)
         stubs.returns("superinsight.services.quality.views.latest", [(now, replace(now, computed_at=NOW))])
         page = open_page(stubs, "quality", "viewer")
         card = page.at.metric[0]
         gray = 2  # streamlit.proto.Metric_pb2.Metric.MetricColor.GRAY
         assert (card.proto.delta, card.proto.color) == ("no change", gray)
-        assert card.proto.help.startswith(
-            "60 documents scored. Weighted from: uniqueness 2.9, completeness 90.0"
+        # Each holds half the weight: uniqueness (info) costs 0.5 x 0.1 x 97.1 = 4.9 points,
+        # completeness (warning) 0.5 x 0.5 x 10 = 2.5; the costliest first.
+        assert card.proto.help == (
+            "60 documents scored. Lost to: uniqueness 2.9 (info x0.1) -4.9, "
+            "completeness 90.0 (warning x0.5) -2.5."
         )
+        assert any("info x0.1, warning x0.5, error x1" in c.value for c in page.at.caption)
+
+    def test_score_tiles_keep_the_sources_order_scored_or_not(self, stubs: Stubs) -> None:
+        from superinsight.services.documents.sources import SourceRow
+
+        _quality(stubs)
+        stubs.returns(
+            "superinsight.services.documents.sources.list_sources",
+            [SourceRow(2, "Billing", "csv", "active"), SourceRow(1, "Support desk", "csv", "active")],
+        )
+        page = open_page(stubs, "quality", "viewer")
+        tiles = [(metric.label, metric.value, metric.proto.help) for metric in page.at.metric]
+        assert tiles[0] == ("Billing", "—", "Not scored yet.")
+        assert tiles[1][:2] == ("Support desk", "88.0")
+
+    def test_the_drivers_list_every_dimension_in_its_place_and_why_one_is_missing(self, stubs: Stubs) -> None:
+        from superinsight.services.quality.views import SourceScore
+
+        _quality(stubs)
+        without = SourceScore(1, "Support desk", 60, 90.0, None, 2.9, None, None, 92.6, NOW)
+        stubs.returns("superinsight.services.quality.views.history", [without])
+        page = open_page(stubs, "quality", "viewer")
+        table = page.at.dataframe[0].value
+        assert list(table["dimension"]) == list(DIMENSIONS)
+        rows = table.set_index("dimension")
+        assert rows.loc["consistency", "note"] == "not measured: no consistency checks"
+        assert (rows.loc["uniqueness", "severity counts"], rows.loc["uniqueness", "points lost"]) == (
+            "info x0.1",
+            "-4.9",
+        )
+        assert not table.isna().any().any() and "None" not in table.to_string()
+        bars = json.loads(page.at.get("plotly_chart")[1].proto.spec)["layout"]["yaxis"]["categoryarray"]
+        assert bars == list(reversed(DIMENSIONS)), "every dimension keeps its place, top to bottom"
+
+        with_checks = replace(without, consistency=75.0)
+        stubs.returns("superinsight.services.quality.views.history", [with_checks])
+        page = open_page(stubs, "quality", "viewer")
+        rows = page.at.dataframe[0].value.set_index("dimension")
+        assert list(rows.index) == list(DIMENSIONS)
+        assert (rows.loc["consistency", "score"], rows.loc["consistency", "note"]) == ("75.0", "")
 
     def test_every_chart_has_a_title(self, stubs: Stubs) -> None:
         _quality(stubs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -9,6 +10,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from superinsight.resources import get_resources
+from superinsight.services.context import role_actor
+from superinsight.services.documents import sources
 from tests.pages.test_pages import TIMEOUT, _app, _seed
 
 
@@ -38,6 +42,7 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
     matched = int(figures["Matched"].replace(",", ""))
     assert matched > 0
     assert figures["Ran"] == "database"
+    assert figures["Outcome"] == "no thresholds", "no warning for a rule that sets none"
     assert at.expander, "sample matches with their reasons"
 
     at.multiselect(key="rule_test_sources").select("Contracts DB")
@@ -57,7 +62,8 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
         at.run()
     assert not at.exception, at.exception
     row = at.dataframe[0].value.set_index("name").loc["EMEA contracts"]
-    assert row["matched"] == matched
+    assert row["matched"] == f"{matched:,}"
+    assert row["outcome"] == "no thresholds", "matching is what a rule without thresholds is for"
     at.segmented_control(key="rule_more").set_value("Matched documents").run()
     assert any(c.value.startswith("Documents matched by version 1 (newest") for c in at.caption)
 
@@ -84,6 +90,21 @@ def test_a_refused_rule_says_why_and_saves_nothing(workbench_env: Path) -> None:
     assert "Broken" not in list(at.dataframe[0].value["name"])
 
 
+def test_testing_a_refused_rule_says_it_was_not_tested_and_why(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("Broken")
+    _by_label(at.selectbox, "Field").select("title")
+    _by_label(at.selectbox, "Operator").select("greater than")
+    _by_label(at.text_input, "Value").input("5")
+    at.run()
+    at.button(key="rule_test").click().run()
+    (error,) = at.error
+    assert error.value.startswith("Not tested")
+    assert "text field is compared with a number" in error.value
+    assert "saved" not in error.value, "a test saves nothing, so it has nothing to say about saving"
+
+
 def test_a_json_rule_is_edited_as_json(workbench_env: Path) -> None:
     _seed(60)
     at = _open_rules()
@@ -97,3 +118,51 @@ def test_a_json_rule_is_edited_as_json(workbench_env: Path) -> None:
     assert {metric.label: metric.value for metric in at.metric}["Ran"] == "row by row"
     at.text_area(key="rule_new_json").input("{not json").run()
     assert "not valid JSON" in at.warning[0].value
+
+
+def test_a_saved_rule_reopens_as_the_groups_it_was_saved_with(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("Refund words")
+    _by_label(at.selectbox, "Field").select("title")
+    _by_label(at.selectbox, "Operator").select("contains")
+    _by_label(at.text_input, "Value").input("refund")
+    at.run()
+    next(button for button in at.button if button.label == "+ Condition").click().run()
+    fields = [box for box in at.selectbox if box.label == "Field"]
+    fields[1].select("content")
+    [box for box in at.selectbox if box.label == "Operator"][1].select("contains")
+    [box for box in at.text_input if box.label == "Value"][1].input("chargeback")
+    _by_label(at.radio, "Group 1: documents where").set_value("any")
+    at.run()
+    at.button(key="rule_save").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="rule_choice").value == "Refund words"
+
+    # Reopened from what was stored: one group, "any", both conditions, not the JSON editor.
+    assert not [toggle for toggle in at.toggle if toggle.value], "opened in the form, not as JSON"
+    assert [radio.label for radio in at.radio if radio.label.startswith("Group")] == [
+        "Group 1: documents where"
+    ]
+    assert _by_label(at.radio, "Group 1: documents where").value == "any"
+    assert [box.value for box in at.text_input if box.label == "Value"] == ["refund", "chargeback"]
+
+
+def test_a_source_is_picked_by_name_and_the_rule_keeps_its_id(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("From contracts")
+    field = _by_label(at.selectbox, "Field")
+    assert "source (by name)" in field.options
+    field.select("source_id").run()
+    _by_label(at.selectbox, "Operator").select("equals").run()
+    source = _by_label(at.selectbox, "Source")
+    names = {s.name: s.id for s in sources.list_sources(get_resources(), role_actor("demo", "admin"))}
+    assert set(source.options) == set(names), "sources are offered by name, not by id"
+    source.select(str(names["Contracts DB"])).run()
+    assert not at.exception, at.exception
+    assert json.loads(at.code[0].value) == {"==": [{"var": "source_id"}, names["Contracts DB"]]}
+    at.button(key="rule_save").click().run()
+    assert not at.exception, at.exception
+    assert _by_label(at.selectbox, "Source").value == str(names["Contracts DB"])
+    assert "Contracts DB" in _by_label(at.selectbox, "Source").options

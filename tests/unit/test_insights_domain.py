@@ -12,7 +12,7 @@ from superinsight import insights
 from superinsight.rules.fields import fields_read
 
 
-def _run(matched: int, total: int, outcome: str = "pass") -> dict[str, Any]:
+def _run(matched: int, total: int, outcome: str | None = "pass") -> dict[str, Any]:
     return {"matched": matched, "total": total, "rate": matched / total if total else 0.0, "outcome": outcome}
 
 
@@ -41,6 +41,14 @@ class TestFromRun:
             "quality_drop"
         ]
         assert insights.from_run("R", _run(9, 10, "warn"), _run(9, 10, "warn"))[1] == []
+
+    def test_a_rule_without_thresholds_is_never_news_for_matching(self) -> None:
+        assert insights.from_run("R", _run(9, 10, None), None)[1] == []
+        assert insights.from_run("R", _run(9, 10, None), _run(1, 10, None))[1] == []
+        # thresholds added later: failing them is news
+        assert [n.kind for n in insights.from_run("R", _run(9, 10, "fail"), _run(9, 10, None))[1]] == [
+            "quality_drop"
+        ]
 
 
 def test_overlaps_name_rules_sharing_four_fifths_of_the_matches() -> None:

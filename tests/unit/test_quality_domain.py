@@ -1,4 +1,4 @@
-"""Expectations are read strictly, and dimension scores combine as a weighted mean."""
+"""Expectations are read strictly, and dimension scores combine as a weighted mean of their shortfalls."""
 
 from __future__ import annotations
 
@@ -46,10 +46,22 @@ def test_malformed_expectations_say_where(raw: dict[str, Any], message: str) -> 
         parse(raw)
 
 
-def test_overall_is_a_weighted_mean_of_what_was_scored() -> None:
-    assert overall({"completeness": 80.0, "validity": 60.0, "timeliness": None}) == 70.0
-    assert overall({"completeness": 80.0, "validity": 60.0}, {"completeness": 3}) == 75.0
+ALL_ERRORS = dict.fromkeys(quality.DIMENSIONS, "error")
+
+
+def test_overall_is_a_weighted_mean_of_what_was_scored_when_every_failure_is_an_error() -> None:
+    scores = {"completeness": 80.0, "validity": 60.0, "timeliness": None}
+    assert overall(scores, severities=ALL_ERRORS) == 70.0
+    assert overall({"completeness": 80.0, "validity": 60.0}, {"completeness": 3}, ALL_ERRORS) == 75.0
     assert overall({"completeness": None}) is None
+
+
+def test_overall_weighs_each_shortfall_by_its_severity() -> None:
+    # completeness and validity are warnings: each misses 20 and 40 points, half of which count,
+    # each dimension holding half the weight -> 100 - (0.5 * 0.5 * 20 + 0.5 * 0.5 * 40) = 85
+    assert overall({"completeness": 80.0, "validity": 60.0, "timeliness": None}) == 85.0
+    # completeness weighs 3 of 4: 100 - (0.75 * 0.5 * 20 + 0.25 * 0.5 * 40) = 87.5
+    assert overall({"completeness": 80.0, "validity": 60.0}, {"completeness": 3}) == 87.5
 
 
 @given(
@@ -59,6 +71,7 @@ def test_overall_is_a_weighted_mean_of_what_was_scored() -> None:
 def test_overall_stays_between_the_lowest_and_highest_score(
     scores: dict[str, float | None], weights: dict[str, float]
 ) -> None:
+    # Names without a severity count in full, so this is the plain weighted mean.
     result = overall(scores, weights)
     present = [score for score in scores.values() if score is not None]
     if not present:

@@ -107,18 +107,52 @@ conditions = st.one_of(
     st.builds(Condition, fields, st.just("is one of"), st.sampled_from(["a, b", "EMEA"])),
 )
 groups = st.builds(
-    Group, st.sampled_from(["all", "any"]), st.lists(conditions, min_size=2, max_size=3).map(tuple)
+    Group, st.sampled_from(["all", "any"]), st.lists(conditions, min_size=1, max_size=3).map(tuple)
 )
 builders = st.builds(
-    Builder, st.sampled_from(["all", "any"]), st.lists(groups, min_size=2, max_size=3).map(tuple)
+    Builder, st.sampled_from(["all", "any"]), st.lists(groups, min_size=1, max_size=3).map(tuple)
 )
+
+
+def _as_saved(builder: Builder) -> Builder:
+    """The form as it reopens: a join between one thing means nothing, so it reads as "all",
+    and one-condition groups under one join are that join's single group (the same JSON)."""
+    joined = tuple(
+        group if len(group.conditions) > 1 else Group("all", group.conditions) for group in builder.groups
+    )
+    if len(joined) == 1:
+        return Builder("all", joined)
+    if all(len(group.conditions) == 1 for group in joined):
+        return Builder("all", (Group(builder.join, tuple(g.conditions[0] for g in joined)),))
+    return Builder(builder.join, joined)
 
 
 @given(builders)
-def test_form_rules_round_trip_and_validate(builder: Builder) -> None:
+def test_form_rules_reopen_as_the_groups_they_were_saved_with(builder: Builder) -> None:
     rule = to_json_logic(builder)
     validate_rule(rule)
-    assert from_json_logic(rule) == builder
+    reopened = from_json_logic(rule)
+    assert reopened == _as_saved(builder)
+    assert reopened is not None and to_json_logic(reopened) == rule
+
+
+def test_one_group_of_several_conditions_reopens_as_one_group() -> None:
+    # issue 17: it reopened as one group per condition
+    saved = Builder(
+        "all",
+        (
+            Group(
+                "any",
+                (Condition("title", "contains", "refund"), Condition("title", "contains", "chargeback")),
+            ),
+        ),
+    )
+    assert from_json_logic(to_json_logic(saved)) == saved
+
+
+def test_has_tag_on_any_field_reopens_in_the_form() -> None:
+    saved = Builder("all", (Group("all", (Condition("metadata.labels", "has tag", "vip"),)),))
+    assert from_json_logic(to_json_logic(saved)) == saved
 
 
 def test_every_form_operator_is_a_known_json_logic_operator() -> None:

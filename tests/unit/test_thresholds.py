@@ -12,8 +12,6 @@ from superinsight.rules.thresholds import outcome
 @pytest.mark.parametrize(
     ("failures", "total", "kwargs", "expected"),
     [
-        (0, 100, {}, "pass"),
-        (1, 100, {}, "warn"),
         (5, 100, {"mostly": 0.95}, "pass"),
         (6, 100, {"mostly": 0.95}, "fail"),
         (10, 100, {"warn_after": 10}, "pass"),
@@ -46,6 +44,12 @@ def test_more_failures_never_improve_the_outcome(failures: int, mostly: float) -
         order[outcome(failures, 500, mostly=mostly)]
         <= order[outcome(min(failures + 1, 500), 500, mostly=mostly)]
     )
+
+
+@given(st.integers(0, 1000))
+def test_a_rule_without_thresholds_has_no_verdict_however_much_it_matches(failures: int) -> None:
+    # Matching documents is what such a rule is for: no warning (issue 17), no pass either.
+    assert outcome(failures, 1000) is None
 
 
 def test_impossible_counts_are_refused() -> None:

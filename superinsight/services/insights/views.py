@@ -27,7 +27,7 @@ class RatePoint:
     at: datetime
     matched: int
     rate: float
-    outcome: str
+    outcome: str | None
 
 
 @dataclass(frozen=True)

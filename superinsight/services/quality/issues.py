@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import Document, QualityIssue, User
+from superinsight.quality import DIMENSION_SEVERITY
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
@@ -60,7 +61,8 @@ def duplicate_check(source_id: int) -> Check:
         .subquery()
     )
     repeats = select(numbered.c.id).where(numbered.c.position > 1)
-    return Check(DUPLICATE, "uniqueness", "info", Document.id.not_in(repeats), Document.id.in_(repeats))
+    severity = DIMENSION_SEVERITY["uniqueness"]
+    return Check(DUPLICATE, "uniqueness", severity, Document.id.not_in(repeats), Document.id.in_(repeats))
 
 
 def _unresolved() -> ColumnElement[bool]:

@@ -62,41 +62,34 @@ def _consistent(check: quality.CrossCheck) -> ColumnElement[bool]:
     )
 
 
+def _check(label: str, dimension: str, passes: ColumnElement[bool]) -> Check:
+    """A check whose issues carry its dimension's severity, the one the overall score weighs."""
+    return Check(CHECK_PREFIX + label, dimension, quality.DIMENSION_SEVERITY[dimension], passes)
+
+
 def checks(expectations: Expectations, fresh_after: datetime | None) -> list[Check]:
     """Every check the expectations ask for (a missing value breaks only `required`)."""
     found = [
-        Check(CHECK_PREFIX + quality.label_required(key), "completeness", "warning", _present(key))
-        for key in expectations.required
+        _check(quality.label_required(key), "completeness", _present(key)) for key in expectations.required
     ]
     for key, kind in expectations.types.items():
         passes = json_switch(Document.meta, (key,), {**dict.fromkeys(KINDS[kind], true()), "null": true()})
-        found.append(Check(CHECK_PREFIX + quality.label_type(key, kind), "validity", "warning", passes))
+        found.append(_check(quality.label_type(key, kind), "validity", passes))
     for key, (low, high) in expectations.ranges.items():
         number = json_number(Document.meta, (key,))
         bounds = [number >= low] if low is not None else []
         bounds += [number <= high] if high is not None else []
         passes = json_switch(Document.meta, (key,), {"number": and_(true(), *bounds), "null": true()})
-        found.append(Check(CHECK_PREFIX + quality.label_range(key, low, high), "validity", "warning", passes))
+        found.append(_check(quality.label_range(key, low, high), "validity", passes))
     for key, values in expectations.allowed.items():
         passes = json_switch(
             Document.meta, (key,), {"string": json_text(Document.meta, (key,)).in_(values), "null": true()}
         )
-        found.append(
-            Check(f"{CHECK_PREFIX}{key} is one of the allowed values", "validity", "warning", passes)
-        )
-    found += [
-        Check(f"{CHECK_PREFIX}{check.name}", "consistency", "warning", _consistent(check))
-        for check in expectations.consistency
-    ]
+        found.append(_check(quality.label_allowed(key), "validity", passes))
+    found += [_check(check.name, "consistency", _consistent(check)) for check in expectations.consistency]
     if fresh_after is not None:
-        found.append(
-            Check(
-                CHECK_PREFIX + quality.label_fresh(expectations.freshness_days or 0),
-                "timeliness",
-                "info",
-                Document.created_at >= fresh_after,
-            )
-        )
+        label = quality.label_fresh(expectations.freshness_days or 0)
+        found.append(_check(label, "timeliness", Document.created_at >= fresh_after))
     return found
 
 
@@ -150,8 +143,15 @@ def score_source(
         }
         tally = quality.Tally(total, distinct, valid, consistent, fresh, tuple(present))
         scores = quality.dimension_scores(tally, expectations)
+        used = {dimension: weights.get(dimension, 1.0) for dimension in DIMENSIONS}
         result = SourceScore(
-            source_id, name, total, **scores, overall=quality.overall(scores, weights), computed_at=now
+            source_id,
+            name,
+            total,
+            **scores,
+            overall=quality.overall(scores, used),
+            computed_at=now,
+            weights=used,
         )
         previous = _latest_scores(uow.session, actor.tenant_id, source_id)
         uow.session.add(
@@ -168,6 +168,8 @@ def score_source(
                     "validity_checks": expectations.validity_checks,
                     "consistency_checks": len(expectations.consistency),
                     "checks": rates,
+                    # The weights this overall was computed with, so its drivers add up to it later.
+                    "weights": used,
                 },
             )
         )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from superinsight import quality_profile
+from superinsight import quality, quality_profile
 from superinsight.db.models import DataQualityScore, Document
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
@@ -30,6 +30,13 @@ class SourceScore:
     timeliness: float | None
     overall: float | None
     computed_at: datetime
+    weights: dict[str, float] = field(default_factory=dict)
+    """The dimension weights its overall was computed with (empty for scores from before they were kept)."""
+
+    @property
+    def drivers(self) -> list[quality.Driver]:
+        """What the overall score is made of: each measured dimension and the points it costs."""
+        return quality.drivers({name: getattr(self, name) for name in quality.DIMENSIONS}, self.weights)
 
 
 def history(resources: Resources, actor: Actor, source_id: int, limit: int = 100) -> list[SourceScore]:
@@ -59,6 +66,7 @@ def history(resources: Resources, actor: Actor, source_id: int, limit: int = 100
                 r.timeliness,
                 r.overall,
                 r.computed_at,
+                {name: float(weight) for name, weight in (r.details.get("weights") or {}).items()},
             )
             for r in reversed(rows)
         ]

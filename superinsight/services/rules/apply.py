@@ -44,7 +44,7 @@ class ApplyResult:
     analysis_id: int
     matched: int
     total: int
-    outcome: str
+    outcome: str | None
     engine: str
 
 

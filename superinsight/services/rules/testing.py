@@ -46,7 +46,7 @@ class RuleTestReport:
     matched: int
     engine: str
     samples: list[Sample]
-    outcome: Outcome
+    outcome: Outcome | None  # None: the rule sets no thresholds, so nothing to pass or fail
     elapsed_ms: int
     gained: int | None = None
     lost: int | None = None
@@ -162,7 +162,7 @@ def run_test(
     )
 
 
-def _outcome(draft: RuleDraft, matched: int, total: int) -> Outcome:
+def _outcome(draft: RuleDraft, matched: int, total: int) -> Outcome | None:
     return outcome(
         matched, total, mostly=draft.mostly, warn_after=draft.warn_after, error_after=draft.error_after
     )

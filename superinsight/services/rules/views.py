@@ -21,6 +21,7 @@ from superinsight.db.models import (
 )
 from superinsight.db.uow import UnitOfWork
 from superinsight.resources import Resources
+from superinsight.rules.thresholds import outcome
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import NotFoundError
@@ -42,8 +43,9 @@ class RuleSummary:
     rule: RuleView
     last_matched: int | None
     last_rate: float | None
-    last_outcome: str | None
+    last_outcome: str | None  # None: never applied, or no thresholds to judge it by
     match_history: list[int] = field(default_factory=list)
+    last_applied: datetime | None = None  # None: never applied
 
 
 # Reading --------------------------------------------------------------------
@@ -81,7 +83,11 @@ def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[Ru
             select(BusinessRule).where(BusinessRule.tenant_id == actor.tenant_id).order_by(BusinessRule.name)
         ).all()
         runs = uow.session.execute(
-            select(BusinessLogicAnalysisHistory.rule_id, BusinessLogicAnalysisHistory.results_summary)
+            select(
+                BusinessLogicAnalysisHistory.rule_id,
+                BusinessLogicAnalysisHistory.results_summary,
+                BusinessLogicAnalysisHistory.completed_at,
+            )
             .where(
                 BusinessLogicAnalysisHistory.tenant_id == actor.tenant_id,
                 BusinessLogicAnalysisHistory.analysis_type == "apply",
@@ -89,10 +95,11 @@ def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[Ru
             )
             .order_by(BusinessLogicAnalysisHistory.id)
         ).all()
+        applied = {rule_id: at for rule_id, _, at in runs}
         if actor.source_ids is not None:
             runs = _runs_within_reach(uow.session, actor, rules)
     by_rule: dict[int, list[dict[str, Any]]] = {}
-    for rule_id, summary in runs:
+    for rule_id, summary, *_ in runs:
         by_rule.setdefault(rule_id, []).append(summary)
     summaries = []
     for rule in rules:
@@ -105,6 +112,7 @@ def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[Ru
                 last_rate=last["rate"] if last else None,
                 last_outcome=last["outcome"] if last else None,
                 match_history=[run["matched"] for run in past],
+                last_applied=applied.get(rule.id),
             )
         )
     return summaries
@@ -165,7 +173,14 @@ def _runs_within_reach(session: Session, actor: Actor, rules: Sequence[BusinessR
             {
                 "matched": counted.get(rule.id, 0),
                 "rate": counted.get(rule.id, 0) / total if total else 0.0,
-                "outcome": None,
+                # The rule's thresholds judge the user's slice as a run judges every document.
+                "outcome": outcome(
+                    min(counted.get(rule.id, 0), total),
+                    total,
+                    mostly=rule.mostly,
+                    warn_after=rule.warn_after,
+                    error_after=rule.error_after,
+                ),
             },
         )
         for rule in rules
