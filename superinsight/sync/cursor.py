@@ -65,9 +65,25 @@ def loads(text: str | None) -> Cursor | None:
         ) from None
 
 
-def describe(cursor: Cursor | None) -> str:
-    """The cursor as a person reads it in a run's history."""
+def _shown(value: Value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def describe(cursor: Cursor | None, cursor_field: str | None = None, key_field: str = "key") -> str:
+    """The cursor as a person reads it in a run's history: what each part is, not a bare pair.
+
+    A file source has no cursor field: its cursor is the file's modified time and
+    a line (or, in a folder, a file); a source read by its key alone keeps only the key.
+    """
     if cursor is None:
         return "from the start"
-    shown = cursor.value.isoformat() if isinstance(cursor.value, (datetime, date)) else str(cursor.value)
-    return shown if cursor.key is None else f"{shown} (key {cursor.key})"
+    if cursor_field is None and cursor.key is None:
+        return f"{key_field} {_shown(cursor.value)}"
+    if cursor_field is None:
+        place = f"line {cursor.key}" if isinstance(cursor.key, int) else f"file {cursor.key}"
+        return f"modified {_shown(cursor.value)}, {place}"
+    return f"{cursor_field} {_shown(cursor.value)}, {key_field} {_shown(cursor.key)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import drafts as rule_drafts
 from superinsight.services.rules import views as rule_views
 from superinsight.services.sync import conflicts as sync_conflicts
-from superinsight.services.sync import connections
+from superinsight.services.sync import connections, job_views
 from superinsight.services.sync import jobs as sync_jobs
 from superinsight.services.sync import runner as sync_runner
 from superinsight.services.sync import runs as sync_runs
@@ -513,6 +514,10 @@ class TestFiles:
             ),
         )
         assert run_job(res, analyst, job_id).counts["inserted"] == 5
+        [listed] = [job for job in job_views.list_jobs(res, analyst) if job.id == job_id]
+        assert listed.cursor is not None and re.fullmatch(
+            r"modified \d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?, line 5", listed.cursor
+        )
         assert run_job(res, analyst, job_id).counts["read"] == 0
         with path.open("a") as handle:
             handle.write(json.dumps({"id": 6, "title": "E6", "body": "x"}) + "\n")

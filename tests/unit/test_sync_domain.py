@@ -225,6 +225,29 @@ class TestCursor:
         assert cursor.loads(cursor.dumps(None)) is None
         assert cursor.describe(None) == "from the start"
 
+    @pytest.mark.parametrize(
+        ("saved", "cursor_field", "shown"),
+        [
+            (
+                Cursor(datetime(2026, 11, 30, 14, 2, tzinfo=UTC), 240),
+                None,
+                "modified 2026-11-30 14:02, line 240",
+            ),
+            (
+                Cursor(datetime(2026, 11, 30, 14, 2, 9, tzinfo=UTC), "notes/a.md"),
+                None,
+                "modified 2026-11-30 14:02:09, file notes/a.md",
+            ),
+            (Cursor(1234), None, "ticket_id 1234"),
+            (Cursor(date(2026, 11, 30), 7), "updated_on", "updated_on 2026-11-30, ticket_id 7"),
+            (Cursor("2026-11-30T14:02", "A-7"), "changed", "changed 2026-11-30T14:02, ticket_id A-7"),
+        ],
+    )
+    def test_a_cursor_reads_as_what_its_parts_are(
+        self, saved: Cursor, cursor_field: str | None, shown: str
+    ) -> None:
+        assert cursor.describe(saved, cursor_field, "ticket_id") == shown
+
     def test_a_damaged_cursor_says_how_to_recover(self) -> None:
         with pytest.raises(ValueError, match="reset the job's cursor"):
             cursor.loads("{not json")

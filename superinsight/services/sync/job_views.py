@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from superinsight.db.models import DataSource, SyncExecution, SyncJob
+from superinsight.db.models import DataSource, SyncExecution, SyncJob, SyncRule
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
@@ -60,9 +60,15 @@ def list_jobs(resources: Resources, actor: Actor) -> list[JobRow]:
         .group_by(SyncExecution.job_id)
         .subquery()
     )
+    key_field = (
+        select(SyncRule.source_field)
+        .where(SyncRule.job_id == SyncJob.id, SyncRule.target_field == "external_id")
+        .limit(1)
+        .scalar_subquery()
+    )
     with resources.uow() as uow:
         rows = uow.session.execute(
-            select(SyncJob, DataSource.name, DataSource.source_type, SyncExecution)
+            select(SyncJob, DataSource.name, DataSource.source_type, SyncExecution, key_field)
             .join(DataSource, DataSource.id == SyncJob.source_id)
             .outerjoin(latest, latest.c.job_id == SyncJob.id)
             .outerjoin(SyncExecution, SyncExecution.id == latest.c.execution_id)
@@ -70,7 +76,7 @@ def list_jobs(resources: Resources, actor: Actor) -> list[JobRow]:
             .order_by(SyncJob.name)
         ).all()
         result = []
-        for job, source, source_type, execution in rows:
+        for job, source, source_type, execution, key in rows:
             active = execution is not None and execution.status in ("queued", "running")
             result.append(
                 JobRow(
@@ -82,7 +88,9 @@ def list_jobs(resources: Resources, actor: Actor) -> list[JobRow]:
                     status=job.status,
                     schedule_cron=job.schedule_cron,
                     next_scheduled_at=job.next_scheduled_at,
-                    cursor=describe(loads(job.cursor_value)) if MODES[job.mode].incremental else None,
+                    cursor=describe(loads(job.cursor_value), job.cursor_field, key or "key")
+                    if MODES[job.mode].incremental
+                    else None,
                     last_status=execution.status if execution is not None else None,
                     last_finished_at=execution.finished_at if execution is not None else None,
                     last_counts=counts_of(execution) if execution is not None else {},

@@ -96,7 +96,10 @@ def run_execution(resources: Resources, actor: Actor, execution_id: int) -> str:
                 actor,
                 plan.job_id,
                 "run.start",
-                {"attempt": plan.attempt, "from": cursor.describe(plan.spec.since)},
+                {
+                    "attempt": plan.attempt,
+                    "from": cursor.describe(plan.spec.since, plan.spec.cursor_field, plan.spec.key_field),
+                },
                 execution_id,
             )
             uow.commit()
