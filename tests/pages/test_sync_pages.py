@@ -84,6 +84,17 @@ class TestSyncPage:
         at.segmented_control(key="sync_section").set_value("Runs and logs").run()
         assert at.get("plotly_chart"), "the duration chart of the run history"
 
+    def test_a_double_clicks_second_press_starts_nothing_and_says_nothing_wrong(self, files: Path) -> None:
+        job_id = _job()
+        at = _open("app_pages/sync.py")
+        assert not at.button(key=f"run_{job_id}").disabled
+        # The first press is handled while the browser still shows the button enabled ...
+        first = sync_runs.queue_run(get_resources(), ANALYST, job_id)  # queued, not handed to a worker
+        at.button(key=f"run_{job_id}").click().run()  # ... so the second press arrives as a click too
+        assert not at.exception and not at.error, [item.value for item in at.error]
+        assert [run.id for run in sync_runs.runs(get_resources(), ANALYST, job_id)] == [first]
+        assert at.button(key=f"run_{job_id}").disabled
+
     def test_a_failed_run_says_why(self, files: Path) -> None:
         _job()
         (files / "tickets.csv").write_text("id,title,body,team\n1,only,three\n")
