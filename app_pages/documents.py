@@ -15,7 +15,7 @@ from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.document_edit import edit_form, history
-from ui.feedback import header, highlighted, md, plural, refusals
+from ui.feedback import header, highlighted, md, plural, refusals, unmarked
 from ui.open_document import HINT, clicked, open_here, opened
 from ui.send_to_labeling import send_button
 from ui.session import current_actor, resources
@@ -129,9 +129,9 @@ def nothing_found(actor: Actor, query: SearchQuery, first_page: bool) -> None:
 
 def results(page: SearchPage, cursors: list[str | None], total: int) -> None:
     """The page of hits; clicking a row opens that document below (and names it in the address)."""
-    st.caption(HINT)
+    st.caption(f"{HINT} Its matched words are highlighted there." if page.hits[0].snippet else HINT)
     chosen = clicked(
-        pd.DataFrame([hit.__dict__ for hit in page.hits]),
+        pd.DataFrame([hit.__dict__ | {"snippet": unmarked(hit.snippet)} for hit in page.hits]),
         [hit.id for hit in page.hits],
         f"doc_table_{len(cursors)}",
         hide_index=True,

@@ -43,6 +43,11 @@ def highlighted(snippet: str) -> str:
     return md(snippet).replace(MARK_START, ":orange-background[").replace(MARK_END, "]")
 
 
+def unmarked(snippet: str) -> str:
+    """A snippet for a table cell, which cannot highlight: its marks dropped rather than shown as « »."""
+    return snippet.replace(MARK_START, "").replace(MARK_END, "")
+
+
 def header(title: str, caption: str) -> None:
     """The page's title and one line on what can be done here."""
     st.title(title)

@@ -9,7 +9,7 @@ import pytest
 
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules.drafts import RuleInputError
-from ui.feedback import highlighted, md, refusal_text
+from ui.feedback import highlighted, md, refusal_text, unmarked
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("overview", "documents", "sources", "sync", "rules", "insights", "quality", "health")
@@ -68,3 +68,7 @@ def test_a_page_module_only_defines_and_calls_show(page: str) -> None:
 )
 def test_a_snippet_s_marks_become_highlights_and_the_rest_stays_text(snippet: str, shown: str) -> None:
     assert highlighted(snippet) == shown
+
+
+def test_a_table_cell_shows_a_snippet_without_its_marks() -> None:
+    assert unmarked("a «refund» and «refunds»") == "a refund and refunds"
