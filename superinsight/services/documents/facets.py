@@ -13,6 +13,7 @@ from superinsight.db import dialect
 from superinsight.db.models import DataSource, Document
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.figures import cached_for_documents
 from superinsight.services.documents.masking import masker
 from superinsight.services.documents.search import (
     SearchQuery,
@@ -20,8 +21,6 @@ from superinsight.services.documents.search import (
     check_query,
     filtered_documents,
 )
-from superinsight.services.documents.writer import documents_version
-from superinsight.services.scoping import reach_key
 
 TOP_TAGS = 15
 
@@ -41,37 +40,40 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
     check_query(query)
     with resources.uow() as uow:
         check_masked_filters(masker(resources, uow.session, actor), query)
-    scope = reach_key(actor)
-    version = documents_version(resources, actor.tenant_id)
-    key = f"facets:{actor.tenant_id}:{version}:{scope}:{query.fingerprint()}"
-    if not refresh and (cached := resources.cache.get(key)) is not None:
+
+    def compute() -> Facets:
+        with resources.uow() as uow:
+            by_source = uow.session.execute(_source_counts(uow.session, actor, query)).all()
+            tags = uow.session.execute(_tag_counts(uow.session, actor, query)).all()
         return Facets(
-            cached["total"],
-            [(name, count) for name, count in cached["by_source"]],
-            [(tag, count) for tag, count in cached["by_tag"]],
-            datetime.fromisoformat(cached["at"]),
-            from_cache=True,
+            total=sum(count for _, count in by_source),
+            by_source=[(name, count) for name, count in by_source],
+            by_tag=[(tag, count) for tag, count in tags],
+            computed_at=datetime.now(UTC),
         )
-    with resources.uow() as uow:
-        by_source = uow.session.execute(_source_counts(uow.session, actor, query)).all()
-        tags = uow.session.execute(_tag_counts(uow.session, actor, query)).all()
-    computed = Facets(
-        total=sum(count for _, count in by_source),
-        by_source=[(name, count) for name, count in by_source],
-        by_tag=[(tag, count) for tag, count in tags],
-        computed_at=datetime.now(UTC),
+
+    return cached_for_documents(
+        resources, actor, f"facets:{query.fingerprint()}", compute, _to_json, _from_json, refresh=refresh
     )
-    resources.cache.set(
-        key,
-        {
-            "total": computed.total,
-            "by_source": computed.by_source,
-            "by_tag": computed.by_tag,
-            "at": computed.computed_at.isoformat(),
-        },
-        resources.settings.cache_ttl_seconds,
+
+
+def _to_json(facets: Facets) -> dict[str, Any]:
+    return {
+        "total": facets.total,
+        "by_source": facets.by_source,
+        "by_tag": facets.by_tag,
+        "at": facets.computed_at.isoformat(),
+    }
+
+
+def _from_json(cached: dict[str, Any]) -> Facets:
+    return Facets(
+        cached["total"],
+        [(name, count) for name, count in cached["by_source"]],
+        [(tag, count) for tag, count in cached["by_tag"]],
+        datetime.fromisoformat(cached["at"]),
+        from_cache=True,
     )
-    return computed
 
 
 # The matching rows are grouped where they are filtered: joining documents to a subquery

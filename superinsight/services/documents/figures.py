@@ -26,11 +26,16 @@ def cached_for_documents(
     compute: Callable[[], Figure],
     to_json: Callable[[Figure], Any],
     from_json: Callable[[Any], Figure],
+    *,
+    refresh: bool = False,
 ) -> Figure:
-    """`compute()`, or what it returned for the same documents and the same reach of the actor."""
+    """`compute()`, or what it returned for the same documents and the same reach of the actor.
+
+    `refresh` computes again whatever is cached (a person asked for it).
+    """
     scope = reach_key(actor)
     key = f"figures:{name}:{actor.tenant_id}:{scope}:{documents_version(resources, actor.tenant_id)}"
-    if (cached := resources.cache.get(key)) is not None:
+    if not refresh and (cached := resources.cache.get(key)) is not None:
         return from_json(cached)
     figure = compute()
     resources.cache.set(key, to_json(figure), resources.settings.cache_ttl_seconds)
