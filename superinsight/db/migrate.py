@@ -13,13 +13,13 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-# What the migrations create for full-text search that has no model: SQLite's FTS5
-# index (and its shadow tables), PostgreSQL's stored search vector and its index.
-# Autogenerate must not offer to drop them.
+# What the migrations create for one store only, which has no model: SQLite's FTS5
+# index (and its shadow tables), PostgreSQL's stored search vector and its index,
+# and PostgreSQL's GIN index on tags. Autogenerate must not offer to drop them.
 UNMODELLED = {
     "table": ("documents_fts",),
     "column": ("search_vector",),
-    "index": ("ix_documents_search_vector",),
+    "index": ("ix_documents_search_vector", "ix_documents_tags"),
 }
 
 

@@ -114,6 +114,20 @@ def test_postgresql_documents_have_a_full_text_index(pg_url: str) -> None:
 
 
 @pytest.mark.postgres_only
+def test_postgresql_answers_the_tag_filter_from_an_index(pg_url: str) -> None:
+    engine = build_engine(pg_url)
+    with engine.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))  # an empty table would be scanned anyway
+        plan = "\n".join(
+            connection.scalars(
+                text("EXPLAIN SELECT id FROM documents WHERE tags @> jsonb_build_array(CAST('vip' AS text))")
+            )
+        )
+    engine.dispose()
+    assert "ix_documents_tags" in plan
+
+
+@pytest.mark.postgres_only
 def test_the_workbench_talks_to_postgresql_without_jit(pg_url: str) -> None:
     """JIT compiling cost the workbench's short queries more than it saved (issue 18)."""
     engine = build_engine(pg_url)
