@@ -169,7 +169,8 @@ class Evaluator:
             # As json-logic-js does: the options go through `missing` as a rule of their own.
             need, options = [*values, None, None][:2]
             missing = self._apply({"missing": options}, data, budget, depth + 1)
-            assert isinstance(missing, list)
+            if not isinstance(missing, list):
+                raise RuleError("missing_some: its options did not give a list of missing fields")
             return [] if js_less_equal(need, _present_count(options, missing)) else missing
         if operator in DATA_OPERATIONS:
             return DATA_OPERATIONS[operator](data, values)

@@ -178,7 +178,7 @@ class _Checker:
             return
         kind = self.catalog.kind(path)
         if kind is None:
-            self.problem(where, self._unknown_field(path))
+            self.problem(where, _unknown_field(path, self.catalog.names()))
             return
         if kind == "any":
             keys = path.split(".")[1:]
@@ -190,13 +190,7 @@ class _Checker:
                 and self.catalog.metadata_keys is not None
                 and keys[0] not in self.catalog.metadata_keys
             ):
-                self.problem(where, self._unknown_field(path))
-
-    def _unknown_field(self, path: str) -> str:
-        assert self.catalog is not None
-        close = difflib.get_close_matches(path, self.catalog.names(), n=1, cutoff=0.6)
-        hint = f" — did you mean {close[0]!r}?" if close else ""
-        return f"unknown field {path!r}{hint}"
+                self.problem(where, _unknown_field(path, self.catalog.names()))
 
     def field_kind(self, node: Any, scoped: bool) -> str | None:
         if scoped or self.catalog is None or not is_logic(node) or operator_of(node) != "var":
@@ -289,3 +283,9 @@ def validate_logic(logic: Any) -> None:
     """
     _check_size(logic)
     _run(logic, None)
+
+
+def _unknown_field(path: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(path, names, n=1, cutoff=0.6)
+    hint = f" — did you mean {close[0]!r}?" if close else ""
+    return f"unknown field {path!r}{hint}"
