@@ -176,6 +176,23 @@ class TestBeforeSaving:
         assert (summary.last_outcome, summary.last_matched) == (None, report.matched)
         assert summary.last_applied is not None
 
+    def test_the_rule_list_carries_each_rules_last_runs_only_oldest_first(self, resources: Resources) -> None:
+        source = _seed(resources)
+        high = rule_commands.create_rule(resources, ACME, RuleDraft("High", HIGH_VALUE))
+        other = rule_commands.create_rule(resources, ACME, RuleDraft("Other", HIGH_VALUE))
+        _apply(resources, other.id)
+        matched = []
+        for extra in range(5):  # one more high-value contract before each run
+            upsert_documents(
+                resources, ACME, source, [DocumentInput(f"X{extra}", "x", "x", {"amount": 9000})]
+            )
+            matched.append(_apply(resources, high.id).matched)
+        assert matched == sorted(matched) and len(set(matched)) == 5
+        summaries = {s.rule.draft.name: s for s in rule_views.list_rules(resources, ACME, history=3)}
+        assert summaries["High"].match_history == matched[-3:]
+        assert summaries["High"].last_matched == matched[-1]
+        assert len(summaries["Other"].match_history) == 1, "another rule's runs are its own"
+
     def test_a_source_filter_narrows_the_test(self, resources: Resources) -> None:
         _seed(resources)
         other = ensure_source(resources.uow(), ACME, "Other", "csv")

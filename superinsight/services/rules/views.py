@@ -82,18 +82,31 @@ def list_rules(resources: Resources, actor: Actor, history: int = 12) -> list[Ru
         rules = uow.session.scalars(
             select(BusinessRule).where(BusinessRule.tenant_id == actor.tenant_id).order_by(BusinessRule.name)
         ).all()
-        runs = uow.session.execute(
+        # Only each rule's last `history` runs are read: a tenant's apply history grows with every sync.
+        recent = (
             select(
                 BusinessLogicAnalysisHistory.rule_id,
                 BusinessLogicAnalysisHistory.results_summary,
                 BusinessLogicAnalysisHistory.completed_at,
+                BusinessLogicAnalysisHistory.id,
+                func.row_number()
+                .over(
+                    partition_by=BusinessLogicAnalysisHistory.rule_id,
+                    order_by=BusinessLogicAnalysisHistory.id.desc(),
+                )
+                .label("newness"),
             )
             .where(
                 BusinessLogicAnalysisHistory.tenant_id == actor.tenant_id,
                 BusinessLogicAnalysisHistory.analysis_type == "apply",
                 BusinessLogicAnalysisHistory.status == "completed",
             )
-            .order_by(BusinessLogicAnalysisHistory.id)
+            .subquery()
+        )
+        runs = uow.session.execute(
+            select(recent.c.rule_id, recent.c.results_summary, recent.c.completed_at)
+            .where(recent.c.newness <= history)
+            .order_by(recent.c.id)
         ).all()
         applied = {rule_id: at for rule_id, _, at in runs}
         if actor.source_ids is not None:
