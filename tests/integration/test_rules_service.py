@@ -138,6 +138,19 @@ class TestBeforeSaving:
         body = {">": [{"+": [{"var": "metadata.amount"}, 0]}, 1000]}
         report = rule_testing.run_test(resources, ACME, RuleDraft("t", body))
         assert (report.matched, report.engine) == (29, "row by row")
+        assert report.evaluated is None, "every document was read: the counts are exact"
+
+    def test_row_by_row_reads_only_the_newest_documents_and_says_so(
+        self, resources: Resources, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        _seed(resources)  # C0..C39, amount = 100 * i: C11..C39 are over 1000
+        monkeypatch.setattr(rule_testing, "ROW_BY_ROW_LIMIT", 10)
+        body = {">": [{"+": [{"var": "metadata.amount"}, 0]}, 1500]}  # no SQL form: C16..C39 match
+        report = rule_testing.run_test(resources, ACME, RuleDraft("t", body, mostly=0.3), sample_size=3)
+        assert (report.total, report.evaluated, report.matched) == (40, 10, 10), "the newest ten, C30..C39"
+        # Judged on what was read: none of the ten passes (of all forty 16 do, which mostly=0.3 accepts).
+        assert report.rate == 1.0 and report.outcome == "fail"
+        assert [sample.title for sample in report.samples] == ["Contract 39", "Contract 38", "Contract 37"]
 
     def test_compares_with_the_saved_version(self, resources: Resources) -> None:
         _seed(resources)
