@@ -101,18 +101,17 @@ def counts(counted: Facets) -> None:
     if not (counted.by_source or counted.by_tag):
         return
     left, right = st.columns(2)
-    if counted.by_source:
-        left.bar_chart(
-            pd.DataFrame(counted.by_source, columns=["source", "documents"]).set_index("source"),
-            horizontal=True,
-            height=160,
-        )
-    if counted.by_tag:
-        right.bar_chart(
-            pd.DataFrame(counted.by_tag, columns=["tag", "documents"]).set_index("tag"),
-            horizontal=True,
-            height=160,
-        )
+    for column, title, counts, label in (
+        (left, "Matching documents by source", counted.by_source, "source"),
+        (right, f"Most frequent tags (top {len(counted.by_tag)})", counted.by_tag, "tag"),
+    ):
+        if counts:
+            column.markdown(f"**{title}**")
+            column.bar_chart(
+                pd.DataFrame(counts, columns=[label, "documents"]).set_index(label),
+                horizontal=True,
+                height=60 + 24 * len(counts),  # every bar keeps room for its label
+            )
 
 
 def nothing_found(actor: Actor, query: SearchQuery, first_page: bool) -> None:
