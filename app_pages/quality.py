@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from superinsight.quality import DIMENSIONS
+from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.services.context import Actor
 from superinsight.services.documents import sources
 from superinsight.services.quality import issues as quality_issues

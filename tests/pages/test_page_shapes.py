@@ -22,7 +22,7 @@ import ui.job_form
 import ui.jobs
 import ui.session
 import ui.status
-from superinsight.quality import DIMENSIONS
+from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.services.context import role_actor
 from superinsight.services.errors import InvalidInputError
 
