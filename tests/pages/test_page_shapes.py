@@ -20,6 +20,8 @@ from streamlit.testing.v1 import AppTest
 import ui.document_edit
 import ui.job_form
 import ui.jobs
+import ui.rule_editor
+import ui.rule_test_panel
 import ui.session
 import ui.status
 from superinsight.quality.dimensions import DIMENSIONS
@@ -84,7 +86,15 @@ class Stubs:
 def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
     monkeypatch.chdir(ROOT)
     store = NoStore()
-    for module in (ui.session, ui.jobs, ui.job_form, ui.status, ui.document_edit):
+    for module in (
+        ui.session,
+        ui.jobs,
+        ui.job_form,
+        ui.status,
+        ui.document_edit,
+        ui.rule_editor,
+        ui.rule_test_panel,
+    ):
         # Imported above, before any patching: a module first imported now would keep the stub.
         monkeypatch.setattr(module, "resources", lambda: store)
     yield Stubs(monkeypatch)
