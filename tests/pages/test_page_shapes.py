@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.document_edit
+import ui.document_upload
 import ui.job_form
 import ui.jobs
 import ui.rule_editor
@@ -92,6 +93,7 @@ def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
         ui.job_form,
         ui.status,
         ui.document_edit,
+        ui.document_upload,
         ui.rule_editor,
         ui.rule_test_panel,
     ):
