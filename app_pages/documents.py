@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import cast
 
@@ -10,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from superinsight.services.context import Actor
-from superinsight.services.documents import export, facets, search, sources, uploads
+from superinsight.services.documents import export, facets, search, sources
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.document_edit import edit_form, history
+from ui.document_upload import upload
 from ui.feedback import header, highlighted, md, plural, refusals, unmarked
 from ui.open_document import HINT, clicked, open_here, opened
 from ui.send_to_labeling import send_button
@@ -214,55 +214,6 @@ def downloads(actor: Actor, query: SearchQuery) -> None:
         file_name="documents.jsonl",
         mime="application/x-ndjson",
     )
-
-
-def upload(actor: Actor) -> None:
-    with st.expander("Upload files as documents"):
-        file = st.file_uploader(
-            "CSV, JSON Lines, text or markdown",
-            type=["csv", "jsonl", "ndjson", "txt", "md"],
-            key="doc_upload",
-        )
-        if file is None:
-            return
-        columns = {}
-        if file.name.lower().endswith(".csv"):
-            with refusals("That file cannot be read", stop=True):
-                header_row = uploads.csv_columns(file.name, file.getvalue())
-            a, b, c = st.columns(3)
-            columns = {
-                "id_column": a.selectbox("Id column", header_row, key="up_id"),
-                "title_column": b.selectbox(
-                    "Title column", header_row, index=min(1, len(header_row) - 1), key="up_title"
-                ),
-                "content_column": c.selectbox(
-                    "Content column", header_row, index=min(2, len(header_row) - 1), key="up_content"
-                ),
-            }
-        with refusals("Nothing was imported", stop=True):
-            parsed = uploads.parse(file.name, file.getvalue(), **columns)
-        ready, rejected = plural(len(parsed.documents), "document"), plural(len(parsed.rejected), "row")
-        st.caption(f"{ready} ready, {rejected} rejected.")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {"id": d.external_id, "title": d.title, "metadata": json.dumps(d.metadata)}
-                    for d in parsed.documents[:20]
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        if parsed.rejected:
-            st.warning("Rejected rows (they will not be imported):")
-            st.dataframe(pd.DataFrame([r.__dict__ for r in parsed.rejected]), hide_index=True)
-        if st.button("Import", type="primary", disabled=not parsed.documents, key="up_import"):
-            with refusals("Nothing was imported"):
-                done = uploads.import_documents(resources(), actor, parsed)
-                st.success(
-                    f"Imported: {done.inserted:,} new, {done.updated:,} updated, "
-                    f"{done.unchanged:,} unchanged."
-                )
 
 
 def show() -> None:

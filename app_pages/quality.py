@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from superinsight.quality import DIMENSIONS
+from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.services.context import Actor
 from superinsight.services.documents import sources
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
-from ui import quality_drivers
+from ui import quality_drivers, quality_trend
 from ui.feedback import header, md, plural, refusals, section
 from ui.jobs import track
 from ui.open_document import document_table
@@ -30,7 +29,6 @@ SCORING_JOB = "quality_scoring_job"
 FLASH = "quality_flash"
 SUGGESTION = "quality_suggestion"
 FAILING, CHECKS, WEIGHTS = "Failing documents", "Expected checks", "Weights"
-COLOURS = dict(zip([*DIMENSIONS, "overall"], px.colors.qualitative.Plotly, strict=False))
 EXAMPLE = (
     'For example {"required": ["customer"], "types": {"amount": "number"}, '
     '"ranges": {"amount": [0, 1000000]}, "allowed": {"region": ["EMEA", "NA"]}, '
@@ -91,57 +89,7 @@ def trend(actor: Actor, source_id: int) -> None:
     if not points:
         st.caption("This source has not been scored yet.")
         return
-    frame = (
-        pd.DataFrame([p.__dict__ for p in points])
-        .melt(
-            id_vars=["computed_at"],
-            value_vars=[*DIMENSIONS, "overall"],
-            var_name="dimension",
-            value_name="score",
-        )
-        .dropna()
-    )
-    figure = px.line(
-        frame,
-        x="computed_at",
-        y="score",
-        color="dimension",
-        markers=True,
-        title="Scores over time",
-        labels={"computed_at": "scored at", "score": "score (0-100)", "dimension": ""},
-        # Each dimension keeps its colour and place when another starts or stops being measured.
-        category_orders={"dimension": [*DIMENSIONS, "overall"]},
-        color_discrete_map=COLOURS,
-    )
-    figure.update_yaxes(range=[0, 100])
-    figure.update_xaxes(tickformat="%d %b %Y\n%H:%M", hoverformat="%d %b %Y %H:%M")
-    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    st.plotly_chart(figure, width="stretch")
-    last = points[-1]
-    latest = pd.DataFrame(
-        [(d, getattr(last, d)) for d in DIMENSIONS if getattr(last, d) is not None],
-        columns=["dimension", "score"],
-    )
-    bars = px.bar(
-        latest,
-        x="score",
-        y="dimension",
-        orientation="h",
-        text="score",
-        title="Latest score per dimension",
-        labels={"score": "score (0-100)", "dimension": ""},
-        color="dimension",
-        color_discrete_map=COLOURS,
-    )
-    bars.update_xaxes(range=[0, 100])
-    # Every dimension in its fixed place, top to bottom, measured or not.
-    bars.update_yaxes(categoryorder="array", categoryarray=list(reversed(DIMENSIONS)))
-    bars.update_traces(texttemplate="%{x:.1f}", textposition="inside")
-    bars.update_layout(
-        height=60 + 34 * len(DIMENSIONS), margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False
-    )
-    st.plotly_chart(bars, width="stretch")
-    quality_drivers.table(last)
+    quality_trend.trend_charts(points)
 
 
 def _triage(actor: Actor, listed: list[quality_issues.IssueRow]) -> None:

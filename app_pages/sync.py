@@ -6,10 +6,7 @@ run history nor samples a source unless that section is chosen.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from superinsight.services.context import Actor
@@ -24,6 +21,7 @@ from ui.feedback import header, md, plural, refusals, section
 from ui.job_form import job_form
 from ui.open_document import document_table
 from ui.pick import pick_many
+from ui.run_history import log_table, run_table
 from ui.session import current_actor, resources
 
 FLASH = "sync_flash"
@@ -131,29 +129,6 @@ def jobs_section(actor: Actor, jobs: list[JobRow]) -> None:
         _job_card(actor, job, watching)
 
 
-def _duration_chart(frame: pd.DataFrame) -> None:
-    timed = frame.dropna(subset=["seconds"])
-    if timed.empty:
-        return
-    figure = px.bar(
-        timed.sort_values("run"),
-        x="run",
-        y="seconds",
-        color="status",
-        hover_data=["read", "inserted", "updated", "errors"],
-        labels={"run": "run #", "seconds": "duration (s)"},
-        color_discrete_map={
-            "succeeded": "#2e7d32",
-            "partial": "#ef6c00",
-            "failed": "#c62828",
-            "cancelled": "#757575",
-        },
-    )
-    figure.update_xaxes(type="category")
-    figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    st.plotly_chart(figure, width="stretch")
-
-
 def runs_section(actor: Actor, jobs: list[JobRow]) -> None:
     if not jobs:
         st.info("Runs appear here once a job exists and has run.")
@@ -164,35 +139,9 @@ def runs_section(actor: Actor, jobs: list[JobRow]) -> None:
     if not history:
         st.info(f"This job has not run yet. Press Run now under “{JOBS}”.")
     else:
-        frame = pd.DataFrame(
-            [
-                {
-                    "run": run.id,
-                    "status": run.status,
-                    "trigger": run.trigger,
-                    "attempt": run.attempt,
-                    "started": run.started_at,
-                    "seconds": None if run.duration_ms is None else run.duration_ms / 1000,
-                    **run.counts,
-                    "error": run.error_message or "",
-                }
-                for run in history
-            ]
-        )
-        _duration_chart(frame)
-        st.dataframe(frame, hide_index=True, width="stretch")
+        run_table(history)
         chosen_run = st.selectbox("Log of run", [run.id for run in history], key="log_run")
-        lines = sync_runs.run_log(resources(), actor, chosen_run)
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {"at": line.at, "event": line.action, "details": json.dumps(line.details, default=str)}
-                    for line in lines
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        log_table(sync_runs.run_log(resources(), actor, chosen_run))
     if st.toggle("Show the changes made to this job", key="history_changes"):
         changes = sync_runs.job_log(resources(), actor, job_id)
         for line in changes:

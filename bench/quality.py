@@ -25,7 +25,7 @@ from bench.common import measure, postgres, report, seeded_in
 from superinsight.config import Settings
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataSource
-from superinsight.quality import overall, percent
+from superinsight.quality.scores import overall, percent
 from superinsight.resources import build_resources
 from superinsight.services.context import system_actor
 from superinsight.services.quality import scoring as quality_scoring

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from superinsight.quality import KEY, TYPES
+from superinsight.quality.expectations import KEY, TYPES
 
 MAX_ALLOWED = 12
 SURE = 0.98

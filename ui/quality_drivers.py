@@ -1,6 +1,6 @@
 """Why a quality score is what it is: each dimension's part in it, said the same way everywhere.
 
-The overall score is 100 less what each dimension costs (see `superinsight.quality.overall`).
+The overall score is 100 less what each dimension costs (see `superinsight.quality.scores.overall`).
 A low score whose cause is a mild one (duplicates are info) must say so on the page, or a
 reader takes a 90 built from 2.9% unique documents, or a 2.9, at face value.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from superinsight.quality import DIMENSION_SEVERITY, DIMENSIONS, SEVERITY_WEIGHTS
+from superinsight.quality.dimensions import DIMENSION_SEVERITY, DIMENSIONS, SEVERITY_WEIGHTS
 from superinsight.services.quality.views import SourceScore
 
 # Why a dimension has no score: the expectations that would give it one were missing at scoring.

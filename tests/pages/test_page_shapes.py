@@ -18,11 +18,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.document_edit
+import ui.document_upload
 import ui.job_form
 import ui.jobs
+import ui.rule_editor
+import ui.rule_test_panel
 import ui.session
 import ui.status
-from superinsight.quality import DIMENSIONS
+from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.services.context import role_actor
 from superinsight.services.errors import InvalidInputError
 
@@ -84,7 +87,16 @@ class Stubs:
 def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
     monkeypatch.chdir(ROOT)
     store = NoStore()
-    for module in (ui.session, ui.jobs, ui.job_form, ui.status, ui.document_edit):
+    for module in (
+        ui.session,
+        ui.jobs,
+        ui.job_form,
+        ui.status,
+        ui.document_edit,
+        ui.document_upload,
+        ui.rule_editor,
+        ui.rule_test_panel,
+    ):
         # Imported above, before any patching: a module first imported now would keep the stub.
         monkeypatch.setattr(module, "resources", lambda: store)
     yield Stubs(monkeypatch)

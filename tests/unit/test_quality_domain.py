@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight import quality, quality_profile
-from superinsight.quality import CrossCheck, ExpectationError, Levels, alerts, overall, parse, percent, state
+from superinsight import quality_profile
+from superinsight.quality.dimensions import DIMENSIONS
+from superinsight.quality.expectations import CrossCheck, ExpectationError, parse
+from superinsight.quality.scores import Tally, dimension_scores, overall, percent
+from superinsight.quality.thresholds import Levels, alerts, state
 
 
 def test_expectations_parse() -> None:
@@ -46,7 +49,7 @@ def test_malformed_expectations_say_where(raw: dict[str, Any], message: str) -> 
         parse(raw)
 
 
-ALL_ERRORS = dict.fromkeys(quality.DIMENSIONS, "error")
+ALL_ERRORS = dict.fromkeys(DIMENSIONS, "error")
 
 
 def test_overall_is_a_weighted_mean_of_what_was_scored_when_every_failure_is_an_error() -> None:
@@ -87,7 +90,7 @@ def test_percent_of_nothing_is_unknown() -> None:
 
 class TestConsistencyAndThresholds:
     def test_cross_checks_and_levels_parse(self) -> None:
-        parsed = quality.parse(
+        parsed = parse(
             {
                 "consistency": [
                     {"when": "signed", "require": "signer"},
@@ -116,8 +119,8 @@ class TestConsistencyAndThresholds:
         ],
     )
     def test_bad_ones_are_refused_saying_where(self, raw: dict[str, object], message: str) -> None:
-        with pytest.raises(quality.ExpectationError, match=message):
-            quality.parse(raw)
+        with pytest.raises(ExpectationError, match=message):
+            parse(raw)
 
     @given(
         st.one_of(st.none(), st.floats(0, 100)),
@@ -152,7 +155,7 @@ class TestSuggestions:
         assert suggested["types"] == {"flag": "boolean", "free": "string", "n": "number", "region": "string"}
         assert suggested["ranges"] == {"n": [0, 24]}
         assert suggested["allowed"] == {"region": ["EMEA", "NA"]}
-        assert quality.parse(suggested), "a suggestion is always valid expectations"
+        assert parse(suggested), "a suggestion is always valid expectations"
 
     def test_nothing_to_suggest_for_no_documents(self) -> None:
         assert quality_profile.suggest(0, []) == {"required": [], "types": {}, "ranges": {}, "allowed": {}}
@@ -160,7 +163,7 @@ class TestSuggestions:
 
 class TestDimensionScores:
     def test_each_dimension_is_the_share_of_documents_that_pass_it(self) -> None:
-        expectations = quality.parse(
+        expectations = parse(
             {
                 "required": ["a", "b"],
                 "types": {"n": "number"},
@@ -168,8 +171,8 @@ class TestDimensionScores:
                 "consistency": [{"when": "a", "require": "b"}],
             }
         )
-        tally = quality.Tally(total=10, distinct=9, valid=5, consistent=8, fresh=2, present=(10, 6))
-        assert quality.dimension_scores(tally, expectations) == {
+        tally = Tally(total=10, distinct=9, valid=5, consistent=8, fresh=2, present=(10, 6))
+        assert dimension_scores(tally, expectations) == {
             "completeness": 80.0,
             "validity": 50.0,
             "uniqueness": 90.0,
@@ -178,8 +181,8 @@ class TestDimensionScores:
         }
 
     def test_a_dimension_with_nothing_to_measure_has_no_score(self) -> None:
-        tally = quality.Tally(total=4, distinct=4, valid=4, consistent=4, fresh=4)
-        assert quality.dimension_scores(tally, quality.parse({})) == {
+        tally = Tally(total=4, distinct=4, valid=4, consistent=4, fresh=4)
+        assert dimension_scores(tally, parse({})) == {
             "completeness": None,
             "validity": None,
             "uniqueness": 100.0,
@@ -198,11 +201,9 @@ class TestDimensionScores:
         self, counts: tuple[Any, ...]
     ) -> None:
         distinct, valid, consistent, fresh, present, total = counts
-        expectations = quality.parse(
-            {"required": [f"k{i}" for i in range(len(present))], "types": {"n": "number"}}
-        )
-        scores = quality.dimension_scores(
-            quality.Tally(total, distinct, valid, consistent, fresh, tuple(present)), expectations
+        expectations = parse({"required": [f"k{i}" for i in range(len(present))], "types": {"n": "number"}})
+        scores = dimension_scores(
+            Tally(total, distinct, valid, consistent, fresh, tuple(present)), expectations
         )
         for name in ("validity", "uniqueness") + (("completeness",) if present else ()):
             assert (scores[name] is None) == (total == 0)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.quality import DIMENSION_SEVERITY, DIMENSIONS, SEVERITY_WEIGHTS, drivers, overall
+from superinsight.quality.dimensions import DIMENSION_SEVERITY, DIMENSIONS, SEVERITY_WEIGHTS
+from superinsight.quality.scores import drivers, overall
 from superinsight.vocabulary import SEVERITIES
 
 scores = st.dictionaries(st.sampled_from(DIMENSIONS), st.floats(0, 100) | st.none())

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import Document, QualityIssue, User
-from superinsight.quality import DIMENSION_SEVERITY
+from superinsight.quality.dimensions import DIMENSION_SEVERITY
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require

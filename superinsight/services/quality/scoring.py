@@ -8,11 +8,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from superinsight import quality
 from superinsight.adapters.jobs import report_progress
 from superinsight.db.base import utcnow
 from superinsight.db.models import BusinessLogicNotification, DataQualityScore, Document
-from superinsight.quality import DIMENSIONS, Expectations
+from superinsight.quality.dimensions import DIMENSION_SEVERITY, DIMENSIONS
+from superinsight.quality.expectations import (
+    CrossCheck,
+    Expectations,
+    label_allowed,
+    label_fresh,
+    label_range,
+    label_required,
+    label_type,
+)
+from superinsight.quality.scores import Tally, dimension_scores, overall, percent
+from superinsight.quality.thresholds import alerts
 from superinsight.resources import Resources, current_resources
 from superinsight.rules.sqljson import json_number, json_switch, json_text
 from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
@@ -47,7 +57,7 @@ def _is(key: str, kinds: tuple[str, ...]) -> ColumnElement[bool]:
     return json_switch(Document.meta, (key,), dict.fromkeys(kinds, true()))
 
 
-def _consistent(check: quality.CrossCheck) -> ColumnElement[bool]:
+def _consistent(check: CrossCheck) -> ColumnElement[bool]:
     if check.kind == "requires":
         return or_(~_present(check.left), _present(check.right))
     numbers = and_(_is(check.left, ("number",)), _is(check.right, ("number",)))
@@ -64,31 +74,29 @@ def _consistent(check: quality.CrossCheck) -> ColumnElement[bool]:
 
 def _check(label: str, dimension: str, passes: ColumnElement[bool]) -> Check:
     """A check whose issues carry its dimension's severity, the one the overall score weighs."""
-    return Check(CHECK_PREFIX + label, dimension, quality.DIMENSION_SEVERITY[dimension], passes)
+    return Check(CHECK_PREFIX + label, dimension, DIMENSION_SEVERITY[dimension], passes)
 
 
 def checks(expectations: Expectations, fresh_after: datetime | None) -> list[Check]:
     """Every check the expectations ask for (a missing value breaks only `required`)."""
-    found = [
-        _check(quality.label_required(key), "completeness", _present(key)) for key in expectations.required
-    ]
+    found = [_check(label_required(key), "completeness", _present(key)) for key in expectations.required]
     for key, kind in expectations.types.items():
         passes = json_switch(Document.meta, (key,), {**dict.fromkeys(KINDS[kind], true()), "null": true()})
-        found.append(_check(quality.label_type(key, kind), "validity", passes))
+        found.append(_check(label_type(key, kind), "validity", passes))
     for key, (low, high) in expectations.ranges.items():
         number = json_number(Document.meta, (key,))
         bounds = [number >= low] if low is not None else []
         bounds += [number <= high] if high is not None else []
         passes = json_switch(Document.meta, (key,), {"number": and_(true(), *bounds), "null": true()})
-        found.append(_check(quality.label_range(key, low, high), "validity", passes))
+        found.append(_check(label_range(key, low, high), "validity", passes))
     for key, values in expectations.allowed.items():
         passes = json_switch(
             Document.meta, (key,), {"string": json_text(Document.meta, (key,)).in_(values), "null": true()}
         )
-        found.append(_check(quality.label_allowed(key), "validity", passes))
+        found.append(_check(label_allowed(key), "validity", passes))
     found += [_check(check.name, "consistency", _consistent(check)) for check in expectations.consistency]
     if fresh_after is not None:
-        label = quality.label_fresh(expectations.freshness_days or 0)
+        label = label_fresh(expectations.freshness_days or 0)
         found.append(_check(label, "timeliness", Document.created_at >= fresh_after))
     return found
 
@@ -138,18 +146,18 @@ def score_source(
         total, distinct, valid, consistent, fresh, *counted = (int(value or 0) for value in row)
         present, passing = counted[: len(required)], counted[len(required) :]
         rates = {
-            check.name.removeprefix(CHECK_PREFIX): quality.percent(count, total)
+            check.name.removeprefix(CHECK_PREFIX): percent(count, total)
             for check, count in zip(found, passing, strict=True)
         }
-        tally = quality.Tally(total, distinct, valid, consistent, fresh, tuple(present))
-        scores = quality.dimension_scores(tally, expectations)
+        tally = Tally(total, distinct, valid, consistent, fresh, tuple(present))
+        scores = dimension_scores(tally, expectations)
         used = {dimension: weights.get(dimension, 1.0) for dimension in DIMENSIONS}
         result = SourceScore(
             source_id,
             name,
             total,
             **scores,
-            overall=quality.overall(scores, used),
+            overall=overall(scores, used),
             computed_at=now,
             weights=used,
         )
@@ -216,7 +224,7 @@ def _notify_drops(
     now: dict[str, float | None],
     expectations: Expectations,
 ) -> None:
-    for alert in quality.alerts(before, now, expectations.thresholds):
+    for alert in alerts(before, now, expectations.thresholds):
         level = expectations.thresholds[alert.scope]
         line = level.fail if alert.state == "fail" else level.warn
         was = "" if alert.before is None else f" (was {alert.before:.1f})"

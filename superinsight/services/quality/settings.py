@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from superinsight import quality
-from superinsight.quality import DIMENSIONS, ExpectationError, Expectations
+from superinsight.quality.dimensions import DIMENSIONS
+from superinsight.quality.expectations import ExpectationError, Expectations, parse, parse_weights
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require
@@ -21,7 +21,7 @@ def quality_source(
     with resources.uow() as uow:
         source = visible_source(uow.session, actor, source_id)
         try:
-            expectations = quality.parse(source.expectations)
+            expectations = parse(source.expectations)
         except ExpectationError as exc:
             raise InvalidInputError(f"the expectations of {source.name} are broken: {exc}") from None
         return source.name, expectations, {k: float(v) for k, v in source.quality_weights.items()}
@@ -76,7 +76,7 @@ def set_expectations(resources: Resources, actor: Actor, source_id: int, raw: di
     """Store what the source's documents should look like; refused whole if any part is wrong."""
     require(actor, "sources.manage")
     try:
-        parsed = quality.parse(raw)
+        parsed = parse(raw)
     except ExpectationError as exc:
         raise InvalidInputError(str(exc)) from None
     _store_setting(resources, actor, source_id, "expectations", raw)
@@ -94,7 +94,7 @@ def weights(resources: Resources, actor: Actor, source_id: int) -> dict[str, flo
 def set_weights(resources: Resources, actor: Actor, source_id: int, raw: dict[str, Any]) -> dict[str, float]:
     require(actor, "sources.manage")
     try:
-        parsed = quality.parse_weights(raw)
+        parsed = parse_weights(raw)
     except ExpectationError as exc:
         raise InvalidInputError(str(exc)) from None
     _store_setting(resources, actor, source_id, "quality_weights", parsed)

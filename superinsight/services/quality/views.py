@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from superinsight import quality, quality_profile
+from superinsight import quality_profile
 from superinsight.db.models import DataQualityScore, Document
+from superinsight.quality import scores
+from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents import sources
@@ -34,9 +36,9 @@ class SourceScore:
     """The dimension weights its overall was computed with (empty for scores from before they were kept)."""
 
     @property
-    def drivers(self) -> list[quality.Driver]:
+    def drivers(self) -> list[scores.Driver]:
         """What the overall score is made of: each measured dimension and the points it costs."""
-        return quality.drivers({name: getattr(self, name) for name in quality.DIMENSIONS}, self.weights)
+        return scores.drivers({name: getattr(self, name) for name in DIMENSIONS}, self.weights)
 
 
 def history(resources: Resources, actor: Actor, source_id: int, limit: int = 100) -> list[SourceScore]:

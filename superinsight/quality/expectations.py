@@ -1,6 +1,8 @@
-"""What a source's documents are expected to look like, and how dimension scores combine.
+"""What a source's documents are expected to hold: its checks, their thresholds and its weights.
 
-Pure: expectations are read and checked here; the service turns them into SQL.
+Pure: the stored JSON is read here and anything malformed refused with where it is; each
+check's label is the name issues and thresholds call it by. The service turns the checks
+into SQL; `scores` turns what they counted into scores.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness")
+from superinsight.quality.dimensions import DIMENSIONS
+from superinsight.quality.thresholds import Levels
+
 TYPES = ("number", "string", "boolean")
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 FieldType = Literal["number", "string", "boolean"]
@@ -39,14 +43,6 @@ class CrossCheck:
         return (
             f"{self.left} requires {self.right}" if self.kind == "requires" else f"{self.left} ≤ {self.right}"
         )
-
-
-@dataclass(frozen=True)
-class Levels:
-    """Below `warn` a score is a warning, below `fail` a failure (0-100)."""
-
-    warn: float | None = None
-    fail: float | None = None
 
 
 @dataclass(frozen=True)
@@ -214,46 +210,6 @@ def _thresholds(raw: Any, checks: list[str]) -> dict[str, Levels]:
     return parsed
 
 
-State = Literal["ok", "warn", "fail"]
-_SEVERITY: dict[State, int] = {"ok": 0, "warn": 1, "fail": 2}
-
-
-def state(score: float | None, levels: Levels) -> State:
-    if score is None:
-        return "ok"
-    if levels.fail is not None and score < levels.fail:
-        return "fail"
-    if levels.warn is not None and score < levels.warn:
-        return "warn"
-    return "ok"
-
-
-@dataclass(frozen=True)
-class Alert:
-    scope: str
-    state: State
-    before: float | None
-    now: float
-
-
-def alerts(
-    before: Mapping[str, float | None] | None,
-    now: Mapping[str, float | None],
-    thresholds: Mapping[str, Levels],
-) -> list[Alert]:
-    """Scores that crossed a threshold downwards since the previous run (or start below one)."""
-    raised = []
-    for scope, levels in thresholds.items():
-        current = now.get(scope)
-        if current is None:
-            continue
-        previous = before.get(scope) if before else None
-        worse = state(current, levels)
-        if _SEVERITY[worse] > _SEVERITY[state(previous, levels)]:
-            raised.append(Alert(scope, worse, previous, current))
-    return raised
-
-
 MAX_WEIGHT = 10.0
 
 
@@ -270,101 +226,3 @@ def parse_weights(raw: Mapping[str, Any]) -> dict[str, float]:
     if weights and not any(weights.values()) and len(weights) == len(DIMENSIONS):
         raise ExpectationError("weights: at least one dimension must count")
     return weights
-
-
-# How much of a dimension's shortfall counts against the overall score, by the severity of its
-# checks' issues: an error's failures count in full, a warning's at half, an info's at a tenth.
-# A source whose every document repeats another (uniqueness, info) so loses at most 10 points of
-# the overall score, where missing required fields (warning) cost up to 50. Critical counts as
-# error: nothing costs more than every point a dimension's weight holds.
-SEVERITY_WEIGHTS: dict[str, float] = {"info": 0.1, "warning": 0.5, "error": 1.0, "critical": 1.0}
-# The severity of each dimension's checks: the issues scoring files carry it, and the score weighs it.
-DIMENSION_SEVERITY: dict[str, str] = {
-    "completeness": "warning",
-    "validity": "warning",
-    "uniqueness": "info",
-    "consistency": "warning",
-    "timeliness": "info",
-}
-
-
-@dataclass(frozen=True)
-class Driver:
-    """One measured dimension's part in the overall score: what the page shows as its cause."""
-
-    dimension: str
-    score: float  # 0-100: the share of its checks the documents pass
-    severity: str
-    counts: float  # SEVERITY_WEIGHTS of that severity
-    share: float  # the dimension's weight over the weights of every measured dimension
-    lost: float  # points the overall score loses to it: share x counts x (100 - score)
-
-
-def drivers(
-    scores: Mapping[str, float | None],
-    weights: Mapping[str, float] | None = None,
-    severities: Mapping[str, str] = DIMENSION_SEVERITY,
-) -> list[Driver]:
-    """Each dimension that could be scored and counts (weight above 0), with the points it costs.
-
-    A name without a severity counts in full, as an error does.
-    """
-    weights = weights or {}
-    measured = [
-        (name, score, float(weights.get(name, 1.0)))
-        for name, score in scores.items()
-        if score is not None and float(weights.get(name, 1.0)) > 0
-    ]
-    total = sum(weight for _, _, weight in measured)
-    found = []
-    for name, score, weight in measured:
-        severity = severities.get(name, "error")
-        counts = SEVERITY_WEIGHTS[severity]
-        found.append(
-            Driver(name, score, severity, counts, weight / total, weight / total * counts * (100 - score))
-        )
-    return found
-
-
-def overall(
-    scores: Mapping[str, float | None],
-    weights: Mapping[str, float] | None = None,
-    severities: Mapping[str, str] = DIMENSION_SEVERITY,
-) -> float | None:
-    """100 less every measured dimension's shortfall, weighed by its weight and its severity.
-
-    With every dimension at severity error this is the weighted mean of the scores; a
-    lighter severity makes the same failures cost less. None when nothing could be scored.
-    """
-    found = drivers(scores, weights, severities)
-    if not found:
-        return None
-    return round(min(100.0, max(0.0, 100.0 - sum(driver.lost for driver in found))), 2)
-
-
-def percent(part: int, whole: int) -> float | None:
-    return None if whole == 0 else round(100.0 * part / whole, 2)
-
-
-@dataclass(frozen=True)
-class Tally:
-    """What one pass over a source's documents counted, check by check."""
-
-    total: int
-    distinct: int  # documents whose title and text no other document repeats
-    valid: int  # documents passing every validity check
-    consistent: int  # documents passing every cross-field check
-    fresh: int  # documents new enough
-    present: tuple[int, ...] = ()  # per required field, the documents that have it
-
-
-def dimension_scores(tally: Tally, expectations: Expectations) -> dict[str, float | None]:
-    """Each dimension as a percentage, or None where the expectations give it nothing to measure."""
-    present = tally.present
-    return {
-        "completeness": percent(sum(present), tally.total * len(present)) if present else None,
-        "validity": percent(tally.valid, tally.total) if expectations.validity_checks else None,
-        "uniqueness": percent(tally.distinct, tally.total),
-        "consistency": percent(tally.consistent, tally.total) if expectations.consistency else None,
-        "timeliness": percent(tally.fresh, tally.total) if expectations.freshness_days else None,
-    }

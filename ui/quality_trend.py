@@ -1,0 +1,73 @@
+"""A source's scores over time: a line per dimension and the overall score, the latest score of
+each dimension as bars, and what the latest overall score is made of.
+
+Drawn by the Data quality page for the chosen source; it reads nothing itself, the page hands
+it the source's scored points. Each dimension keeps one colour and place in both charts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from superinsight.quality.dimensions import DIMENSIONS
+from superinsight.services.quality.views import SourceScore
+from ui import quality_drivers
+
+COLOURS = dict(zip([*DIMENSIONS, "overall"], px.colors.qualitative.Plotly, strict=False))
+
+
+def trend_charts(points: list[SourceScore]) -> None:
+    """The charts of `points` (oldest first, at least one) and the drivers of the last."""
+    frame = (
+        pd.DataFrame([p.__dict__ for p in points])
+        .melt(
+            id_vars=["computed_at"],
+            value_vars=[*DIMENSIONS, "overall"],
+            var_name="dimension",
+            value_name="score",
+        )
+        .dropna()
+    )
+    figure = px.line(
+        frame,
+        x="computed_at",
+        y="score",
+        color="dimension",
+        markers=True,
+        title="Scores over time",
+        labels={"computed_at": "scored at", "score": "score (0-100)", "dimension": ""},
+        # Each dimension keeps its colour and place when another starts or stops being measured.
+        category_orders={"dimension": [*DIMENSIONS, "overall"]},
+        color_discrete_map=COLOURS,
+    )
+    figure.update_yaxes(range=[0, 100])
+    figure.update_xaxes(tickformat="%d %b %Y\n%H:%M", hoverformat="%d %b %Y %H:%M")
+    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    st.plotly_chart(figure, width="stretch")
+    last = points[-1]
+    latest = pd.DataFrame(
+        [(d, getattr(last, d)) for d in DIMENSIONS if getattr(last, d) is not None],
+        columns=["dimension", "score"],
+    )
+    bars = px.bar(
+        latest,
+        x="score",
+        y="dimension",
+        orientation="h",
+        text="score",
+        title="Latest score per dimension",
+        labels={"score": "score (0-100)", "dimension": ""},
+        color="dimension",
+        color_discrete_map=COLOURS,
+    )
+    bars.update_xaxes(range=[0, 100])
+    # Every dimension in its fixed place, top to bottom, measured or not.
+    bars.update_yaxes(categoryorder="array", categoryarray=list(reversed(DIMENSIONS)))
+    bars.update_traces(texttemplate="%{x:.1f}", textposition="inside")
+    bars.update_layout(
+        height=60 + 34 * len(DIMENSIONS), margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False
+    )
+    st.plotly_chart(bars, width="stretch")
+    quality_drivers.table(last)
