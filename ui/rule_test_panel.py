@@ -46,8 +46,14 @@ def test_button(
 
 
 def report(found: RuleTestReport) -> None:
+    if found.evaluated is not None:
+        st.warning(
+            f"Estimated: this rule has no SQL form, so the test read the newest {found.evaluated:,} of "
+            f"{found.total:,} documents and counts among those. Applying the rule checks every document."
+        )
+    read = found.evaluated if found.evaluated is not None else found.total
     cols = st.columns(4)
-    cols[0].metric("Matched", f"{found.matched:,}", help=f"of {found.total:,} documents")
+    cols[0].metric("Matched", f"{found.matched:,}", help=f"of {read:,} documents read")
     cols[1].metric("Match rate", f"{found.rate:.1%}")
     cols[2].metric(
         "Outcome",

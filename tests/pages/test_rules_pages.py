@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from superinsight.resources import get_resources
 from superinsight.services.context import role_actor
 from superinsight.services.documents import sources
+from superinsight.services.rules import testing as rule_testing
 from tests.pages.test_pages import TIMEOUT, _app, _seed
 
 
@@ -105,8 +107,9 @@ def test_testing_a_refused_rule_says_it_was_not_tested_and_why(workbench_env: Pa
     assert "saved" not in error.value, "a test saves nothing, so it has nothing to say about saving"
 
 
-def test_a_json_rule_is_edited_as_json(workbench_env: Path) -> None:
+def test_a_json_rule_is_edited_as_json(workbench_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _seed(60)
+    monkeypatch.setattr(rule_testing, "ROW_BY_ROW_LIMIT", 10)  # the row-by-row test reads only the newest
     at = _open_rules()
     at.text_input(key="rule_new_name").input("Computed")
     at.toggle(key="rule_new_json_mode").set_value(True).run()
@@ -116,6 +119,7 @@ def test_a_json_rule_is_edited_as_json(workbench_env: Path) -> None:
     at.run()
     at.button(key="rule_test").click().run()
     assert {metric.label: metric.value for metric in at.metric}["Ran"] == "row by row"
+    assert "read the newest 10 of 60 documents" in at.warning[0].value, "an estimate says it is one"
     at.text_area(key="rule_new_json").input("{not json").run()
     assert "not valid JSON" in at.warning[0].value
 
