@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight import quality_profile
+from superinsight.quality import profile as quality_profile
 from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.quality.expectations import CrossCheck, ExpectationError, parse
 from superinsight.quality.scores import Tally, dimension_scores, overall, percent

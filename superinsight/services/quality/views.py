@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from superinsight import quality_profile
 from superinsight.db.models import DataQualityScore, Document
+from superinsight.quality import profile as quality_profile
 from superinsight.quality import scores
 from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.resources import Resources
