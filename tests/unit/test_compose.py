@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,40 @@ from typer.core import TyperGroup
 from superinsight.config import Settings
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+DEV_ENV = COMPOSE.with_name("compose.dev.env")
+SECRETS = {
+    "POSTGRES_PASSWORD",
+    "NEO4J_PASSWORD",
+    "LABEL_STUDIO_PASSWORD",
+    "LABEL_STUDIO_API_KEY",
+    "SECRET_KEY",
+}
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
     return loaded
+
+
+def test_no_secret_has_a_default_and_a_missing_one_is_named() -> None:
+    text = COMPOSE.read_text()
+    used = re.findall(r"\$\{([A-Z0-9_]+)([^}]*)\}", text)
+    assert {name for name, _ in used} >= SECRETS
+    for name, rest in used:
+        if name in SECRETS:
+            assert rest.startswith(":?") and name in rest, (
+                f"{name} must be required, with its name in the message"
+            )
+    assert not any(f"${{{name}:-" in text for name in SECRETS)
+
+
+def test_the_development_env_file_supplies_exactly_the_secrets() -> None:
+    lines = [line for line in DEV_ENV.read_text().splitlines() if line and not line.startswith("#")]
+    values = dict(line.split("=", 1) for line in lines)
+    assert set(values) == SECRETS
+    assert all(values.values())
+    assert re.fullmatch(r"[0-9a-f]{40}", values["LABEL_STUDIO_API_KEY"]), "Label Studio's legacy token format"
 
 
 def test_runs_every_service_of_the_design(compose: dict[str, Any]) -> None:
