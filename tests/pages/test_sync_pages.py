@@ -103,6 +103,21 @@ class TestSyncPage:
         _wait_for(at, lambda: bool(at.error))
         assert "line 2 has 3 fields" in at.error[0].value
 
+    def test_picking_a_source_in_the_job_form_stays_on_the_form(self, files: Path) -> None:
+        (files / "events.csv").write_text("event_id,label,opened\n1,First,2026-03-04\n")
+        _job()
+        connections.create_source(
+            get_resources(), ANALYST, connections.SourceDraft("Events", "csv", {"path": "events.csv"})
+        )
+        at = _open("app_pages/sync.py")
+        at.segmented_control(key="sync_section").set_value("Create or edit a job").run()
+        at.selectbox(key="job_source").select("Events").run()
+        assert not at.exception, at.exception
+        assert at.segmented_control(key="sync_section").value == "Create or edit a job"
+        assert at.selectbox(key="job_source").value == "Events"
+        date_picker = next(box for box in at.selectbox if box.label.startswith("Document date"))
+        assert {"event_id", "label", "opened"} <= set(date_picker.options), "the picked source's fields"
+
     def test_a_viewer_sees_jobs_but_no_run_button(self, files: Path) -> None:
         _job()
         at = _open("app_pages/sync.py", "viewer")
