@@ -138,7 +138,7 @@ def results(page: SearchPage, cursors: list[str | None], total: int) -> None:
         column_config={
             "id": st.column_config.NumberColumn("id", format="%d"),
             "title": st.column_config.TextColumn("title", width="medium"),
-            "snippet": st.column_config.TextColumn("why it matched", width="large"),
+            "snippet": st.column_config.TextColumn("why it matched", width="medium"),
             "tags": st.column_config.ListColumn("tags"),
             "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
         },
