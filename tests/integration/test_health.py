@@ -19,10 +19,12 @@ import pytest
 import rq
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from superinsight.adapters.inprocess_jobs import InProcessJobQueue
 from superinsight.adapters.jobs import function_name
 from superinsight.adapters.rq_jobs import RQJobQueue
+from superinsight.db.engine import CONNECT_TIMEOUT_SECONDS
 from superinsight.db.models import AuditLog
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor
@@ -175,6 +177,25 @@ def test_a_blackholed_service_is_named_down_within_the_timeout_while_the_others_
         assert results[hung].detail.startswith("no answer within 0.5 s"), results[hung].detail
     answering = {other: item.state for other, item in results.items() if other not in {name, *dependants}}
     assert set(answering.values()) <= {"up", "not configured"} and answering
+
+
+def test_a_blackholed_database_is_given_up_on_after_the_connect_timeout(
+    blackhole: int, built: Callable[..., Resources]
+) -> None:
+    """A page's query, and a probe given more time than that, fail in seconds instead of hanging."""
+    resources = built(f"postgresql://app:pw@127.0.0.1:{blackhole}/x")
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="timeout"), resources.engine.connect():
+        pass
+    assert CONNECT_TIMEOUT_SECONDS - 0.5 < time.monotonic() - started < CONNECT_TIMEOUT_SECONDS + 2
+    started = time.monotonic()
+    (database,) = check_services(resources, ["database"], timeout=CONNECT_TIMEOUT_SECONDS + 5)
+    assert time.monotonic() - started < CONNECT_TIMEOUT_SECONDS + 2
+    assert (
+        database.state == "down"
+        and "timeout" in database.detail
+        and "no answer within" not in database.detail
+    )
 
 
 def test_the_page_report_with_the_cache_blackholed_comes_back_within_the_timeout(
