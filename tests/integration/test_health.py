@@ -323,11 +323,15 @@ def test_addresses_and_paths_only_for_admins(sqlite_url: str, built: Callable[..
     assert without_paths("see http://host/a/b and 3/4") == "see http://host/a/b and 3/4"
 
 
+# The code beside these tests, whatever checkout an editable install of the package points at.
+HERE = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
 def _health_json(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "superinsight.cli", "health", "--json", *args],
         cwd=cwd,
-        env={**os.environ, **env},
+        env={**os.environ, **HERE, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -342,7 +346,8 @@ class TestHealthJson:
         assert code == 1 and answer["ok"] is False  # health never migrates: the graph tables are missing
         assert [item["state"] for item in answer["services"][::3]] == ["degraded", "down"]  # database, graph
         migrate = [sys.executable, "-m", "superinsight.cli", "migrate"]
-        subprocess.run(migrate, cwd=tmp_path, env={**os.environ, **env}, check=True, capture_output=True)
+        run_env = {**os.environ, **HERE, **env}
+        subprocess.run(migrate, cwd=tmp_path, env=run_env, check=True, capture_output=True)
         code, answer = _health_json(env=env, cwd=tmp_path)
         assert code == 0 and answer["ok"] is True
         services = {item["name"]: item for item in answer["services"]}
