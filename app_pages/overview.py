@@ -1,4 +1,4 @@
-"""Landing page: what is in the workbench, and how it is growing."""
+"""Landing page: what needs a person today, what is in the workbench, and how it is growing."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from superinsight.services import overview
+from superinsight.services import attention, overview
 from superinsight.services.context import Actor
 from superinsight.services.demo import seed as demo
 from superinsight.services.documents import views as document_views
 from ui.charts import as_text
-from ui.feedback import header, refusals
+from ui.feedback import header, plural, refusals
 from ui.jobs import track
 from ui.session import current_actor, resources
 
@@ -60,6 +60,44 @@ def figures(summary: overview.Summary) -> None:
             st.switch_page(page)
 
 
+# Each kind of item that can wait on someone: the page where they act on it, its icon, and
+# what a line says (the noun for one, for several, and what is wrong with them).
+NEEDS = {
+    "sync_runs": (
+        "app_pages/sync.py",
+        "🔄",
+        "sync job",
+        "sync jobs",
+        "whose latest run failed or stopped part way",
+    ),
+    "conflicts": (
+        "app_pages/sync.py",
+        "⚖️",
+        "sync conflict",
+        "sync conflicts",
+        "waiting for you to choose a version",
+    ),
+    "quality": ("app_pages/quality.py", "✅", "source", "sources", "scoring below a quality threshold"),
+    "insights": ("app_pages/insights.py", "💡", "new insight", "new insights", "not acknowledged yet"),
+    "labeling": ("app_pages/labeling.py", "🏷️", "labeling project", "labeling projects", "never pulled back"),
+}
+
+
+def needs_attention(actor: Actor) -> None:
+    """What waits on this person today, each line a count and a link to where they act on it."""
+    st.subheader("Needs your attention")
+    with refusals():
+        today = attention.attention(resources(), actor)
+        if not today.may_act:
+            st.caption("Your role reads the workbench; nothing here waits on you.")
+        elif not today.items:
+            st.success("Nothing needs your attention today.")
+        for item in today.items:
+            page, icon, noun, nouns, what = NEEDS[item.kind]
+            # Only counts and fixed words: no text anyone typed goes into the link's markdown.
+            st.page_link(page, label=f"{plural(item.count, noun, nouns)} {what}", icon=icon)
+
+
 def arrivals(actor: Actor) -> None:
     st.subheader("Documents arriving per day")
     per_day = pd.DataFrame(
@@ -80,7 +118,11 @@ def arrivals(actor: Actor) -> None:
 
 
 def show() -> None:
-    header("Overview", "What this workspace holds and how it is growing; the pages on the left go deeper.")
+    header(
+        "Overview",
+        "What needs you today, what this workspace holds and how it is growing; "
+        "the pages on the left go deeper.",
+    )
     actor = current_actor()
     with refusals(stop=True):
         summary = overview.summary(resources(), actor)
@@ -89,6 +131,7 @@ def show() -> None:
     if summary.empty:
         empty_workspace(actor)
         return
+    needs_attention(actor)
     figures(summary)
     arrivals(actor)
 

@@ -16,7 +16,6 @@ from superinsight.db import migrate
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
 from superinsight.services.graph import settings as graph_settings
-from superinsight.services.sync.scheduler import tick_forever
 
 SCHEDULER_INTERVAL_SECONDS = 15.0
 SchemaAheadError = migrate.SchemaAheadError
@@ -57,6 +56,10 @@ def start_in_process_scheduler(resources: Resources) -> threading.Event | None:
     to a real queue, whose `superinsight scheduler` process does this instead.
     """
     global _scheduler
+    # Imported when a process ticks: the sync machinery is half a second of start-up that the
+    # CLI's other commands (`superinsight health` every few seconds in compose) do not use.
+    from superinsight.services.sync.scheduler import tick_forever
+
     if resources.jobs.backend != "in-process":
         return None
     with _scheduler_lock:

@@ -15,13 +15,12 @@ from superinsight.db import migrate as schema
 from superinsight.redaction import display_url
 from superinsight.resources import Resources
 from superinsight.services import health as health_service
-from superinsight.services import overview
 from superinsight.services.context import DEMO_TENANT, system_actor
-from superinsight.services.demo import seed as demo
-from superinsight.services.demo.seed import seed_demo as seed_demo_service
 from superinsight.services.errors import ServiceError
-from superinsight.services.security import users
-from superinsight.services.sync import scheduler as sync_scheduler
+
+# What only some commands need is imported inside them: `superinsight health` runs as a
+# container's health check every few seconds and should start in a fraction of a second,
+# not load the demo, the password checker and the sync scheduler it never uses.
 
 app = typer.Typer(help="SuperInsight Workbench command line.", no_args_is_help=True, add_completion=False)
 
@@ -58,6 +57,9 @@ def seed_demo(
     ] = False,
 ) -> None:
     """Load the demo workspace: two sources, documents with metadata and a few rules."""
+    from superinsight.services import overview
+    from superinsight.services.demo.seed import seed_demo as seed_demo_service
+
     resources = _resources()
     _hand_over_demo_accounts(resources, tenant)
     if if_empty and not overview.summary(resources, system_actor(tenant)).empty:
@@ -82,6 +84,8 @@ def seed_demo(
 
 def _hand_over_demo_accounts(resources: Resources, tenant: str) -> None:
     """Create the demo's accounts once and put their passwords in a file only this user can read."""
+    from superinsight.services.demo import seed as demo
+
     accounts = demo.ensure_demo_users(resources, system_actor(tenant))
     if not accounts:
         return
@@ -101,6 +105,8 @@ def create_admin(
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
 ) -> None:
     """Create an admin account (the first one of a workspace, or another)."""
+    from superinsight.services.security import users
+
     resources = _resources()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -149,6 +155,8 @@ def scheduler(
 ) -> None:
     """Start scheduled syncs and due retries, and fail runs whose worker died (no heartbeat)."""
     import threading
+
+    from superinsight.services.sync import scheduler as sync_scheduler
 
     resources = _resources()
     if once:

@@ -13,7 +13,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import neo4j
 import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +22,6 @@ from superinsight.adapters.graph import GraphStore
 from superinsight.adapters.inprocess_jobs import InProcessJobQueue
 from superinsight.adapters.jobs import JobQueue
 from superinsight.adapters.labelstudio import Annotator, LabelStudioAnnotator, NotConnected
-from superinsight.adapters.neo4j_graph import Neo4jGraph
 from superinsight.adapters.relational_graph import RelationalGraph
 from superinsight.adapters.rq_jobs import RQJobQueue
 from superinsight.config import Settings, get_settings
@@ -89,6 +87,12 @@ def _graph(
 ) -> GraphStore:
     if settings.neo4j_uri is None:
         return RelationalGraph(session_factory)
+    # Imported only when Neo4j is configured: the driver (and the pandas it loads) is over a
+    # second of start-up that `superinsight health` and the embedded workbench never use.
+    import neo4j
+
+    from superinsight.adapters.neo4j_graph import Neo4jGraph
+
     password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
     driver = neo4j.GraphDatabase.driver(
         settings.neo4j_uri,

@@ -7,7 +7,6 @@ import time
 from typing import Any, Protocol
 
 import httpx
-from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.core.request_options import RequestOptions
 
@@ -103,6 +102,10 @@ class LabelStudioAnnotator:
     backend = "label-studio"
 
     def __init__(self, base_url: str, api_key: str, timeout_seconds: float = 30.0) -> None:
+        # The client is imported here, when Label Studio is configured: it loads the SDK's every
+        # module (about 2 s), which a workbench without Label Studio and `superinsight health` skip.
+        from label_studio_sdk import LabelStudio
+
         self._base_url = base_url.rstrip("/")
         self._client = LabelStudio(  # type: ignore[no-untyped-call]
             base_url=self._base_url, api_key=api_key, timeout=timeout_seconds

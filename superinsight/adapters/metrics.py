@@ -34,26 +34,53 @@ class _QueueDepth:
         yield family
 
 
-def serve(port: int, depths: Callable[[], dict[str, int]]) -> None:
-    """Start the `/metrics` endpoint on `port` (all interfaces) and start recording."""
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="superinsight-metrics-"))
-    from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
+def instruments(registry: Any = None) -> dict[str, Any]:
+    """The counters and histograms the processes record into (in `registry`, else the client's own)."""
+    from prometheus_client import REGISTRY, Counter, Histogram
 
-    _metrics.update(
-        jobs=Counter("superinsight_jobs", "Jobs run, by kind and outcome", ["kind", "outcome"]),
+    registry = REGISTRY if registry is None else registry
+    return dict(
+        jobs=Counter(
+            "superinsight_jobs", "Jobs run, by kind and outcome", ["kind", "outcome"], registry=registry
+        ),
         durations=Histogram(
             "superinsight_job_duration_seconds",
             "How long jobs ran, by kind and outcome (a rule's apply is kind rules.apply.apply_rule_job)",
             ["kind", "outcome"],
             buckets=DURATION_BUCKETS,
+            registry=registry,
         ),
         probes=Histogram(
             "superinsight_probe_latency_seconds",
             "Service probe latency, by service and the state it found",
             ["service", "state"],
             buckets=PROBE_BUCKETS,
+            registry=registry,
+        ),
+        # Counted from what a run's batches committed, once the run has ended and its outcome
+        # (succeeded, partial, failed, cancelled) is known: rows read by runs that failed
+        # part way are told apart from those of runs that succeeded.
+        rows_read=Counter(
+            "superinsight_sync_rows_read",
+            "Source records read by sync runs' committed batches, by the run's outcome",
+            ["outcome"],
+            registry=registry,
+        ),
+        rows_written=Counter(
+            "superinsight_sync_rows_written",
+            "Documents inserted or updated by sync runs' committed batches, by the run's outcome",
+            ["outcome", "write"],
+            registry=registry,
         ),
     )
+
+
+def serve(port: int, depths: Callable[[], dict[str, int]]) -> None:
+    """Start the `/metrics` endpoint on `port` (all interfaces) and start recording."""
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="superinsight-metrics-"))
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    _metrics.update(instruments())
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     registry.register(_QueueDepth(depths))
@@ -75,3 +102,11 @@ def record_probe(service: str, state: str, seconds: float | None) -> None:
     """A service probe's latency (a probe that got no answer counts at +Inf)."""
     if _metrics:
         _metrics["probes"].labels(service, state).observe(float("inf") if seconds is None else seconds)
+
+
+def record_sync_rows(outcome: str, read: int, inserted: int, updated: int) -> None:
+    """An ended sync run's committed rows, under the status it ended with."""
+    if _metrics:
+        _metrics["rows_read"].labels(outcome).inc(read)
+        _metrics["rows_written"].labels(outcome, "inserted").inc(inserted)
+        _metrics["rows_written"].labels(outcome, "updated").inc(updated)

@@ -34,6 +34,24 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Seconds to wait for PostgreSQL to answer a new connection. Without one, psycopg waits
+# about 130 s on a server that accepts the connection and never answers (a blackholed
+# database), holding a page, or a health probe's thread, that long. Three seconds is the
+# health command's probe deadline; psycopg counts anything under 2 as 2. A DATABASE_URL
+# may set its own (`?connect_timeout=10` for a slow link).
+CONNECT_TIMEOUT_SECONDS = 3
+
+
+def postgres_connect_args(url: str) -> dict[str, Any]:
+    """What every PostgreSQL connection is opened with, beyond the URL's own parameters."""
+    # JIT compiling pays off for long analytic queries; the workbench's are short, and JIT
+    # added 150-470 ms to several of them at a million documents (issue 18).
+    args: dict[str, Any] = {"options": "-c jit=off"}
+    if "connect_timeout" not in make_url(url).query:
+        args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return args
+
+
 def build_engine(url: str) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
@@ -45,10 +63,8 @@ def build_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    # JIT compiling pays off for long analytic queries; the workbench's are short, and JIT
-    # added 150-470 ms to several of them at a million documents (issue 18).
     return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"options": "-c jit=off"}
+        url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=postgres_connect_args(url)
     )
 
 

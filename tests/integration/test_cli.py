@@ -11,12 +11,16 @@ import pytest
 
 from tests.servers import free_port
 
+ROOT = Path(__file__).resolve().parents[2]
+# The code beside these tests, whatever checkout an editable install of the package points at.
+HERE = {"PYTHONPATH": str(ROOT)}
+
 
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "superinsight.cli", *args],
         cwd=cwd,
-        env={**os.environ, **env},
+        env={**os.environ, **HERE, **env},
         capture_output=True,
         text=True,
         timeout=180,
@@ -40,6 +44,32 @@ class TestHealthCommand:
         cache_line = next(line for line in result.stdout.splitlines() if line.startswith("cache"))
         assert "down" in cache_line
         assert "pw-xyz-123" not in result.stdout + result.stderr
+
+
+# Modules of a second or more to import that the health command never uses with the embedded
+# defaults: compose runs it as a health check every few seconds.
+NOT_FOR_HEALTH = ("neo4j", "pandas", "plotly", "streamlit", "label_studio_sdk.client", "krippendorff")
+LOADED = f"""
+import sys
+from typer.testing import CliRunner
+from superinsight.cli import app
+result = CliRunner().invoke(app, ["health", "--json"])
+assert result.exit_code in (0, 1), result.output
+print(" ".join(name for name in {NOT_FOR_HEALTH!r} if name in sys.modules))
+"""
+
+
+def test_the_health_command_imports_nothing_heavy_it_does_not_use(tmp_path: Path) -> None:
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOADED],
+        cwd=tmp_path,
+        env={**os.environ, **HERE},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == []
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])

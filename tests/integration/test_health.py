@@ -19,10 +19,12 @@ import pytest
 import rq
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from superinsight.adapters.inprocess_jobs import InProcessJobQueue
 from superinsight.adapters.jobs import function_name
 from superinsight.adapters.rq_jobs import RQJobQueue
+from superinsight.db.engine import CONNECT_TIMEOUT_SECONDS
 from superinsight.db.models import AuditLog
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor
@@ -177,6 +179,25 @@ def test_a_blackholed_service_is_named_down_within_the_timeout_while_the_others_
     assert set(answering.values()) <= {"up", "not configured"} and answering
 
 
+def test_a_blackholed_database_is_given_up_on_after_the_connect_timeout(
+    blackhole: int, built: Callable[..., Resources]
+) -> None:
+    """A page's query, and a probe given more time than that, fail in seconds instead of hanging."""
+    resources = built(f"postgresql://app:pw@127.0.0.1:{blackhole}/x")
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="timeout"), resources.engine.connect():
+        pass
+    assert CONNECT_TIMEOUT_SECONDS - 0.5 < time.monotonic() - started < CONNECT_TIMEOUT_SECONDS + 2
+    started = time.monotonic()
+    (database,) = check_services(resources, ["database"], timeout=CONNECT_TIMEOUT_SECONDS + 5)
+    assert time.monotonic() - started < CONNECT_TIMEOUT_SECONDS + 2
+    assert (
+        database.state == "down"
+        and "timeout" in database.detail
+        and "no answer within" not in database.detail
+    )
+
+
 def test_the_page_report_with_the_cache_blackholed_comes_back_within_the_timeout(
     blackhole: int, sqlite_url: str, built: Callable[..., Resources]
 ) -> None:
@@ -302,11 +323,15 @@ def test_addresses_and_paths_only_for_admins(sqlite_url: str, built: Callable[..
     assert without_paths("see http://host/a/b and 3/4") == "see http://host/a/b and 3/4"
 
 
+# The code beside these tests, whatever checkout an editable install of the package points at.
+HERE = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
 def _health_json(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "superinsight.cli", "health", "--json", *args],
         cwd=cwd,
-        env={**os.environ, **env},
+        env={**os.environ, **HERE, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -321,7 +346,8 @@ class TestHealthJson:
         assert code == 1 and answer["ok"] is False  # health never migrates: the graph tables are missing
         assert [item["state"] for item in answer["services"][::3]] == ["degraded", "down"]  # database, graph
         migrate = [sys.executable, "-m", "superinsight.cli", "migrate"]
-        subprocess.run(migrate, cwd=tmp_path, env={**os.environ, **env}, check=True, capture_output=True)
+        run_env = {**os.environ, **HERE, **env}
+        subprocess.run(migrate, cwd=tmp_path, env=run_env, check=True, capture_output=True)
         code, answer = _health_json(env=env, cwd=tmp_path)
         assert code == 0 and answer["ok"] is True
         services = {item["name"]: item for item in answer["services"]}

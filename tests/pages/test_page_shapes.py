@@ -117,6 +117,20 @@ def open_page(
     return shown.run()
 
 
+def open_in_app(stubs: Stubs, role: str) -> Page:
+    """The landing page drawn through app.py's navigation, as `role` signed in sees it.
+
+    st.page_link only finds pages that app.py's navigation lists, so a page with links is
+    run under app.py: its sign-in, inbox figure and status badge are stubbed like the rest.
+    """
+    actor = role_actor("demo", role, user_id=1)
+    stubs.monkeypatch.setattr("ui.session.authenticate", lambda: actor)
+    stubs.monkeypatch.setattr("ui.session.current_actor", lambda: actor)
+    stubs.monkeypatch.setattr("ui.status.show_badge", lambda: None)
+    stubs.returns("superinsight.services.insights.notifications.unread_count", 0)
+    return Page(AppTest.from_file(str(ROOT / "app.py"), default_timeout=10), stubs.calls).run()
+
+
 def by_role(*roles: str) -> pytest.MarkDecorator:
     return pytest.mark.parametrize("role", roles)
 
@@ -129,8 +143,17 @@ def starts_with_a_header(page: Page, title: str) -> None:
 # --- Overview ---------------------------------------------------------------------------------
 
 
-def _overview(stubs: Stubs, documents: int) -> None:
+def _overview(stubs: Stubs, documents: int, waiting: dict[str, int] | None = None) -> None:
+    """The overview's services; `waiting`: what the attention list holds for whoever may act on it."""
+    from superinsight.services import attention
     from superinsight.services.overview import Summary
+
+    def needs(resources: Any, actor: Any) -> attention.Attention:
+        kinds = [kind for kind, needed in attention.ACTS_ON.items() if all(map(actor.can, needed))]
+        items = [attention.Item(kind, count) for kind, count in (waiting or {}).items() if kind in kinds]
+        return attention.Attention(items, bool(kinds))
+
+    stubs.returns("superinsight.services.attention.attention", needs)
 
     stubs.returns(
         "superinsight.services.overview.summary",
@@ -140,6 +163,22 @@ def _overview(stubs: Stubs, documents: int) -> None:
         "superinsight.services.documents.views.documents_per_day",
         [(date(2026, 11, 29), "Support desk", documents)] if documents else [],
     )
+
+
+WAITING = {"sync_runs": 1, "conflicts": 12, "quality": 2, "insights": 1, "labeling": 3}
+LINKS = {
+    "sync_runs": ("1 sync job whose latest run failed or stopped part way", "sync"),
+    "conflicts": ("12 sync conflicts waiting for you to choose a version", "sync"),
+    "quality": ("2 sources scoring below a quality threshold", "quality"),
+    "insights": ("1 new insight not acknowledged yet", "insights"),
+    "labeling": ("3 labeling projects never pulled back", "labeling"),
+}
+ROLE_SEES = {
+    "admin": set(LINKS),
+    "analyst": set(LINKS),
+    "annotator": {"labeling"},
+    "viewer": set(),
+}
 
 
 class TestOverview:
@@ -161,6 +200,31 @@ class TestOverview:
         assert "Your workbench is empty" in page.at.info[0].value
         assert ("Load demo data" in page.labels()) == (role == "admin")
         assert "superinsight.services.documents.views.documents_per_day" not in page.calls
+
+    @by_role(*ROLES)
+    def test_what_needs_attention_links_to_where_the_role_acts_on_it(self, stubs: Stubs, role: str) -> None:
+        _overview(stubs, 120, WAITING)
+        page = open_in_app(stubs, role)
+        links = {link.value: link.proto.page for link in page.at.main.page_link}
+        assert links == {label: target for kind, (label, target) in LINKS.items() if kind in ROLE_SEES[role]}
+        assert "superinsight.services.attention.attention" in page.calls
+        if role == "viewer":
+            assert "Your role reads the workbench; nothing here waits on you." in page.texts("caption")
+        assert not page.at.success
+
+    @by_role("admin", "analyst", "annotator")
+    def test_nothing_waiting_says_so(self, stubs: Stubs, role: str) -> None:
+        _overview(stubs, 120)
+        page = open_in_app(stubs, role)
+        assert page.at.success[0].value == "Nothing needs your attention today."
+        assert not page.at.main.page_link
+
+    def test_a_refused_attention_list_says_why_and_the_figures_still_show(self, stubs: Stubs) -> None:
+        _overview(stubs, 120)
+        stubs.raises("superinsight.services.attention.attention", InvalidInputError("not now"))
+        page = open_page(stubs, "overview", "analyst")
+        assert "not now" in page.at.error[0].value
+        assert {m.label: m.value for m in page.at.metric}["Documents"] == "120"
 
     def test_a_refused_demo_says_why(self, stubs: Stubs) -> None:
         _overview(stubs, 0)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from superinsight.db import migrate
-from superinsight.db.models import QualityIssue, User
+from superinsight.db.models import QualityIssue, SyncExecution, SyncJob, User
 from superinsight.masking import MaskingRule
 from superinsight.resources import get_resources
 from superinsight.services.context import system_actor
@@ -87,6 +87,30 @@ class TestOverview:
             "Open quality issues": str(open_issues),
         }
         assert at.get("plotly_chart")
+
+    @pytest.mark.parametrize("role", ["admin", "analyst", "annotator", "viewer"])
+    def test_says_what_needs_the_signed_in_role_with_links_to_act_on_it(
+        self, workbench_env: Path, role: str
+    ) -> None:
+        _seed(120)
+        with get_resources().uow() as uow:  # the demo's first job: its latest run failed
+            job = uow.session.scalars(select(SyncJob).order_by(SyncJob.id)).first()
+            assert job is not None
+            uow.session.add(SyncExecution(tenant_id="demo", job_id=job.id, status="failed"))
+            uow.commit()
+        at = _app(role)
+        links = {link.value: link.proto.page for link in at.main.page_link}
+        if role in ("admin", "analyst"):
+            assert links == {
+                "1 sync job whose latest run failed or stopped part way": "sync",
+                "3 new insights not acknowledged yet": "insights",
+            }
+        elif role == "annotator":
+            assert links == {}
+            assert at.success[0].value == "Nothing needs your attention today."
+        else:
+            assert links == {}
+            assert any("nothing here waits on you" in caption.value for caption in at.caption)
 
 
 class TestDocuments:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from superinsight.adapters import metrics
 from superinsight.db.base import aware, utcnow
 from superinsight.db.models import SyncExecution, SyncJob
 from superinsight.db.rows import existing
@@ -24,6 +25,19 @@ def finish_run(execution: SyncExecution, status: str, error: str | None = None) 
     execution.error_message = error
     if execution.started_at is not None:
         execution.duration_ms = int((now - aware(execution.started_at)).total_seconds() * 1000)
+
+
+def count_rows(execution: SyncExecution) -> None:
+    """Add an ended run's rows to the metrics, once its end is committed.
+
+    The run's counts are what its batches committed (each batch adds to them in its own
+    transaction), so a run that failed part way counts the rows it did write, under
+    `partial`. Called by whoever ended the run: the worker that ran it, or the scheduler
+    that failed it after its worker died (which therefore never counted it).
+    """
+    metrics.record_sync_rows(
+        execution.status, execution.records_read, execution.records_inserted, execution.records_updated
+    )
 
 
 def tally(job: SyncJob, execution: SyncExecution) -> None:
@@ -100,6 +114,8 @@ def reap_stale(resources: Resources, now: datetime | None = None) -> int:
                 SyncExecution.heartbeat_at < now - timedelta(seconds=timeout),
             )
         ).all()
-        reaped = sum(fail_if_stale(uow.session, execution, timeout, now) for execution in stale)
+        reaped = [execution for execution in stale if fail_if_stale(uow.session, execution, timeout, now)]
         uow.commit()
-    return reaped
+    for execution in reaped:
+        count_rows(execution)
+    return len(reaped)

@@ -29,7 +29,7 @@ from superinsight.services.sync import follow_ups as sync_follow_ups
 from superinsight.services.sync import log as sync_log
 from superinsight.services.sync.job_views import counts_of
 from superinsight.services.sync.plan import Plan, plan_run, prepared
-from superinsight.services.sync.run_state import end_failed, finish_run, tally
+from superinsight.services.sync.run_state import count_rows, end_failed, finish_run, tally
 from superinsight.sync import cursor
 from superinsight.sync.connectors import SourceError, SourceRecord
 from superinsight.sync.pipeline import prefetch
@@ -214,6 +214,7 @@ def _succeeded(resources: Resources, actor: Actor, plan: Plan, seconds: float) -
         if changed:
             graph_backlog.note(uow.session, actor.tenant_id, "run", plan.execution_id)
         uow.commit()
+    count_rows(execution)
     document_writer.bump_version(resources, actor.tenant_id)
     if changed:
         sync_follow_ups.enqueue_after_sync(resources, actor, plan.source_id)
@@ -228,6 +229,7 @@ def _end_run(resources: Resources, execution_id: int, end: Callable[[Session, Sy
             return execution.status
         status = end(uow.session, execution)
         uow.commit()
+    count_rows(execution)
     return status
 
 
