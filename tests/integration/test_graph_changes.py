@@ -1,0 +1,218 @@
+"""Labeling, uploads and source deletions reach the graph incrementally, on Neo4j and on the graph tables.
+
+The same assertions run on SQLite's and PostgreSQL's graph tables and on a real
+Neo4j (the `res` fixture of test_graph_service). Label Studio is stood in for by
+an in-memory annotator here (tests/integration/test_labeling.py uses the real
+one); what is under test is what launch and pull note, and what the graph makes
+of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from superinsight.lineage.values import NodeRef
+from superinsight.masking import MaskingRule
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, role_actor
+from superinsight.services.documents import masking as masking_rules
+from superinsight.services.documents.search import SearchQuery
+from superinsight.services.errors import NotFoundError
+from superinsight.services.graph import backlog, queries, settings
+from superinsight.services.labeling import launch as labeling_launch
+from superinsight.services.labeling import pull as labeling_pull
+from superinsight.services.labeling.launch import LaunchRequest
+from superinsight.services.labeling.selection import Selection
+from tests.integration.test_graph_service import (  # noqa: F401 - fixtures used by name
+    ACME,
+    analyst,
+    doc_id,
+    finish,
+    res,
+    sync,
+    waiting,
+    world,
+)
+
+
+class FakeLabelStudio:
+    """Label Studio as launch, push and pull use it: projects, tasks, and annotations set by the test."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[int, dict[str, Any]] = {}
+        self.annotations: dict[int, list[dict[str, Any]]] = {}
+        self.projects = 0
+
+    def ping(self) -> None:
+        return None
+
+    def version(self) -> str:
+        return "fake"
+
+    def create_project(self, title: str, label_config: str) -> int:
+        self.projects += 1
+        return self.projects
+
+    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+        created = []
+        for task in tasks:
+            task_id = len(self.tasks) + 1
+            self.tasks[task_id] = {"project": project_id, "data": task["data"]}
+            created.append(task_id)
+        return created
+
+    def export_tasks(self, project_id: int) -> list[dict[str, Any]]:
+        return [
+            {"id": task_id, "data": task["data"], "annotations": self.annotations.get(task_id, [])}
+            for task_id, task in self.tasks.items()
+            if task["project"] == project_id
+        ]
+
+    def delete_project(self, project_id: int) -> None:
+        return None
+
+    def project_url(self, project_id: int) -> str:
+        return f"http://label-studio.invalid/projects/{project_id}"
+
+    def task_counts(self, project_id: int) -> tuple[int, int]:
+        return len(self.export_tasks(project_id)), 0
+
+    def user_emails(self) -> dict[int, str]:
+        return {}
+
+    def mark(self, document_id: int, spans: list[tuple[str, str]], annotation_id: int = 1) -> None:
+        """One annotation on the document's task, marking these (label, text) spans."""
+        task_id = next(t for t, task in self.tasks.items() if task["data"]["document_id"] == document_id)
+        result = [
+            {
+                "from_name": "entities",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": 0, "end": len(text), "text": text, "labels": [label]},
+            }
+            for label, text in spans
+        ]
+        self.annotations[task_id] = [{"id": annotation_id, "result": result, "completed_by": 1}]
+
+
+@pytest.fixture
+def studio(res: Resources) -> FakeLabelStudio:  # noqa: F811 - the imported fixture, by name
+    fake = FakeLabelStudio()
+    res.annotator = fake
+    return fake
+
+
+def launch(res: Resources, actor: Actor, title: str, source_ids: tuple[int, ...] = ()) -> int:  # noqa: F811
+    request = LaunchRequest(
+        title, "entities", Selection(SearchQuery(source_ids=source_ids)), ("PERSON", "ORG")
+    )
+    project_id, job_id = labeling_launch.launch(res, actor, request)
+    finish(res, job_id)
+    return project_id
+
+
+def names(nodes: list[Any]) -> list[str]:
+    return [str(node.properties["name"]) for node in nodes]
+
+
+COYOTE = NodeRef("Entity", "labelled:PERSON:wile e. coyote")
+
+
+class TestLabelling:
+    def test_a_launch_links_its_documents_and_a_pull_adds_the_entities_annotators_marked(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+        studio: FakeLabelStudio,
+    ) -> None:
+        w = world(res, analyst)
+        project_id = launch(res, analyst, "People")
+        assert waiting(res, analyst) == [("labeling", project_id)]
+        backlog.drain(res, analyst.tenant_id)
+        first = int(w.docs["1"])
+        lineage = queries.lineage(res, analyst, first)
+        assert names(lineage.projects) == ["People"]
+        assert lineage.projects[0].properties["labelstudio_id"] == 1
+        project = NodeRef("LabelingProject", str(project_id))
+        assert queries.impact(res, analyst, project).counts == {"Document": 4}
+
+        studio.mark(first, [("PERSON", "  Wile   E. Coyote "), ("PERSON", "wile e. coyote"), ("ORG", " ")])
+        labeling_pull.pull_annotations(res, analyst, project_id)
+        assert waiting(res, analyst) == [("labeling", project_id)]
+        backlog.drain(res, analyst.tenant_id)
+        entities = queries.lineage(res, analyst, first).entities
+        assert [e.ref for e in entities] == [ACME, COYOTE, NodeRef("Entity", "vendor:globex")]
+        coyote = entities[1].properties
+        assert (coyote["name"], coyote["field"]) == ("Wile E. Coyote", "PERSON")
+
+        size = res.graph.size(analyst.tenant_id)
+        with res.uow() as uow:
+            backlog.note(uow.session, analyst.tenant_id, "labeling", project_id)
+            uow.commit()
+        backlog.drain(res, analyst.tenant_id)
+        assert res.graph.size(analyst.tenant_id) == size, "projected twice, merged once"
+        finish(res, settings.start_rebuild(res, analyst))
+        assert res.graph.size(analyst.tenant_id) == size, "a rebuild gives the same graph"
+
+        studio.annotations.clear()  # the annotation deleted in Label Studio
+        labeling_pull.pull_annotations(res, analyst, project_id)
+        backlog.drain(res, analyst.tenant_id)
+        assert COYOTE not in [e.ref for e in queries.lineage(res, analyst, first).entities]
+        assert res.graph.nodes(analyst.tenant_id, [COYOTE]) == [], "no document mentions it any more"
+        assert labeling_pull.pull_annotations(res, analyst, project_id).added == 0
+        assert waiting(res, analyst) == [], "a pull that changed nothing notes nothing"
+
+    def test_a_narrowed_user_sees_a_project_only_when_all_its_documents_are_theirs(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+        studio: FakeLabelStudio,
+    ) -> None:
+        w = world(res, analyst)
+        other_source, _, _ = sync(res, analyst, "Other", [{"id": 9, "title": "Secret", "customer": "Road"}])
+        theirs = launch(res, analyst, "Events only", (w.source_id,))
+        mixed = launch(res, analyst, "Everything")
+        secret = doc_id(res, analyst, "9", other_source)
+        studio.mark(secret, [("PERSON", "Road Runner")])
+        labeling_pull.pull_annotations(res, analyst, mixed)
+        backlog.drain(res, analyst.tenant_id)
+        runner = NodeRef("Entity", "labelled:PERSON:road runner")
+        assert runner in [e.ref for e in queries.lineage(res, analyst, secret).entities]
+
+        narrowed = Actor(
+            analyst.tenant_id, None, "analyst", None, analyst.permissions, frozenset({w.source_id})
+        )
+        assert names(queries.lineage(res, narrowed, int(w.docs["1"])).projects) == ["Events only"]
+        assert queries.impact(res, narrowed, NodeRef("LabelingProject", str(theirs))).counts == {
+            "Document": 4
+        }
+        for hidden in (NodeRef("LabelingProject", str(mixed)), runner):
+            with pytest.raises(NotFoundError):
+                queries.neighbourhood(res, narrowed, hidden, 1)
+        assert queries.search(res, narrowed, "Everything") == []
+        assert queries.search(res, narrowed, "road") == []
+        near = {
+            n.ref for n in queries.neighbourhood(res, narrowed, NodeRef("Document", w.docs["1"]), 2).nodes
+        }
+        assert NodeRef("Document", str(secret)) not in near, "nothing through another source"
+
+    def test_a_span_is_hidden_where_the_text_is_masked(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+        studio: FakeLabelStudio,
+    ) -> None:
+        w = world(res, analyst)
+        project_id = launch(res, analyst, "People")
+        studio.mark(int(w.docs["1"]), [("PERSON", "Wile E. Coyote")])
+        labeling_pull.pull_annotations(res, analyst, project_id)
+        backlog.drain(res, analyst.tenant_id)
+        admin = role_actor(analyst.tenant_id, "admin")
+        masking_rules.add_masking_rule(res, admin, "text", MaskingRule("content", None, "redact"))
+        viewer = role_actor(analyst.tenant_id, "viewer")
+        assert COYOTE not in [e.ref for e in queries.lineage(res, viewer, int(w.docs["1"])).entities]
+        assert ACME in [e.ref for e in queries.lineage(res, viewer, int(w.docs["1"])).entities]
+        assert queries.search(res, viewer, "coyote") == []
+        assert COYOTE in [n.ref for n in queries.search(res, analyst, "coyote")]
