@@ -9,24 +9,30 @@ of it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from superinsight.documents.record import DocumentInput
 from superinsight.lineage.values import NodeRef
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import masking as masking_rules
+from superinsight.services.documents import uploads
 from superinsight.services.documents.search import SearchQuery
+from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.errors import NotFoundError
 from superinsight.services.graph import backlog, queries, settings
 from superinsight.services.labeling import launch as labeling_launch
 from superinsight.services.labeling import pull as labeling_pull
 from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
+from superinsight.services.sync import catalogue
 from tests.integration.test_graph_service import (  # noqa: F401 - fixtures used by name
     ACME,
+    UMBRELLA,
     analyst,
     doc_id,
     finish,
@@ -216,3 +222,102 @@ class TestLabelling:
         assert ACME in [e.ref for e in queries.lineage(res, viewer, int(w.docs["1"])).entities]
         assert queries.search(res, viewer, "coyote") == []
         assert COYOTE in [n.ref for n in queries.search(res, analyst, "coyote")]
+
+
+def jsonl(*records: dict[str, Any]) -> uploads.ParsedUpload:
+    data = "".join(json.dumps(record) + "\n" for record in records).encode()
+    return uploads.parse_jsonl("upload.jsonl", data)
+
+
+class TestUploadsAndDeletions:
+    def test_an_upload_is_noted_with_its_write_and_drained_without_duplicates(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+    ) -> None:
+        finish(res, settings.set_entity_fields(res, analyst, ["customer"]))
+        first = {"external_id": "u1", "title": "Uploaded ACME", "metadata": {"customer": "ACME"}}
+        second = {"external_id": "u2", "title": "Uploaded Umbrella", "metadata": {"customer": "Umbrella"}}
+        uploads.import_documents(res, analyst, jsonl(first, second))
+        notes = waiting(res, analyst)
+        assert [kind for kind, _ in notes] == ["document", "document"]
+        backlog.drain(res, analyst.tenant_id)
+        u1, u2 = (NodeRef("Document", str(ref_id)) for _, ref_id in notes)
+        lineage = queries.lineage(res, analyst, int(u1.key))
+        assert names(lineage.sources) == ["Uploads"]
+        assert [e.ref for e in lineage.entities] == [ACME]
+
+        uploads.import_documents(res, analyst, jsonl(first, second))
+        assert waiting(res, analyst) == [], "an unchanged record is not written, so not noted"
+        moved = {**second, "metadata": {"customer": "ACME"}}
+        uploads.import_documents(res, analyst, jsonl(first, moved))
+        assert waiting(res, analyst) == [("document", int(u2.key))]
+        backlog.drain(res, analyst.tenant_id)
+        assert [e.ref for e in queries.lineage(res, analyst, int(u2.key)).entities] == [ACME]
+        assert res.graph.nodes(analyst.tenant_id, [UMBRELLA]) == [], "no document mentions it any more"
+        size = res.graph.size(analyst.tenant_id)
+        finish(res, settings.start_rebuild(res, analyst))
+        assert res.graph.size(analyst.tenant_id) == size, "incremental and rebuilt graphs agree"
+
+    def test_batches_of_one_import_each_note_their_own_documents(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+    ) -> None:
+        source_id = uploads.sources.ensure_upload_source(res, analyst, "Uploads")
+        records = [DocumentInput(f"d{i}", f"Doc {i}", "x") for i in range(7)]
+        upsert_documents(res, analyst, source_id, records, batch_size=3)
+        noted = [ref_id for _, ref_id in waiting(res, analyst)]
+        assert len(noted) == len(set(noted)) == 7
+        assert backlog.drain(res, analyst.tenant_id) == 7
+        below = res.graph.downstream(analyst.tenant_id, NodeRef("DataSource", str(source_id)), 1)
+        assert below == {NodeRef("Document", str(ref_id)) for ref_id in noted}
+
+    def test_a_deleted_source_takes_its_nodes_and_what_only_they_mentioned(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+    ) -> None:
+        w = world(res, analyst)
+        uploads.import_documents(
+            res, analyst, jsonl({"external_id": "u1", "title": "Kept", "metadata": {"customer": "Umbrella"}})
+        )
+        backlog.drain(res, analyst.tenant_id)
+        catalogue.delete_source(res, analyst, w.source_id, "Events")
+        assert waiting(res, analyst) == [("source", w.source_id)]
+        backlog.drain(res, analyst.tenant_id)
+        gone = [
+            NodeRef("DataSource", str(w.source_id)),
+            NodeRef("SyncJob", str(w.job_id)),
+            *(NodeRef("Document", d) for d in w.docs.values()),
+            ACME,
+        ]
+        assert res.graph.nodes(analyst.tenant_id, gone) == []
+        assert [n.ref for n in res.graph.nodes(analyst.tenant_id, [UMBRELLA])] == [UMBRELLA]
+        assert queries.impact(res, analyst, NodeRef("Rule", str(w.rule_id))).counts == {"Insight": 1}
+        size = res.graph.size(analyst.tenant_id)
+        finish(res, settings.start_rebuild(res, analyst))
+        assert res.graph.size(analyst.tenant_id) == size, "incremental and rebuilt graphs agree"
+
+    def test_a_narrowed_user_sees_no_upload(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+    ) -> None:
+        w = world(res, analyst)
+        uploads.import_documents(
+            res,
+            analyst,
+            jsonl({"external_id": "u1", "title": "Private ACME", "metadata": {"customer": "ACME"}}),
+        )
+        (_, upload_id), *_ = waiting(res, analyst)
+        backlog.drain(res, analyst.tenant_id)
+        narrowed = Actor(
+            analyst.tenant_id, None, "analyst", None, analyst.permissions, frozenset({w.source_id})
+        )
+        upload = NodeRef("Document", str(upload_id))
+        assert upload in {n.ref for n in queries.neighbourhood(res, analyst, ACME, 1).nodes}
+        assert upload not in {n.ref for n in queries.neighbourhood(res, narrowed, ACME, 1).nodes}
+        assert queries.search(res, narrowed, "Private") == []
+        with pytest.raises(NotFoundError):
+            queries.lineage(res, narrowed, upload_id)
