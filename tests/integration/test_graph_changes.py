@@ -10,6 +10,7 @@ of it.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -19,8 +20,8 @@ from superinsight.lineage.values import NodeRef
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, role_actor
+from superinsight.services.documents import edits, uploads
 from superinsight.services.documents import masking as masking_rules
-from superinsight.services.documents import uploads
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.errors import NotFoundError
@@ -29,9 +30,13 @@ from superinsight.services.labeling import launch as labeling_launch
 from superinsight.services.labeling import pull as labeling_pull
 from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
-from superinsight.services.sync import catalogue
+from superinsight.services.sync import catalogue, connections
+from superinsight.services.sync import jobs as sync_jobs
+from superinsight.services.sync import runs as sync_runs
 from tests.integration.test_graph_service import (  # noqa: F401 - fixtures used by name
     ACME,
+    MAPPING,
+    RECORDS,
     UMBRELLA,
     analyst,
     doc_id,
@@ -321,3 +326,69 @@ class TestUploadsAndDeletions:
         assert queries.search(res, narrowed, "Private") == []
         with pytest.raises(NotFoundError):
             queries.lineage(res, narrowed, upload_id)
+
+
+def run_once(res: Resources, actor: Actor, job_id: int) -> int:  # noqa: F811
+    run_id = sync_runs.start_run(res, actor, job_id)
+    deadline = time.monotonic() + 60
+    while sync_runs.get_run(res, actor, run_id).status in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert sync_runs.get_run(res, actor, run_id).status == "succeeded"
+    return run_id
+
+
+class TestEditsAndRemovals:
+    def test_an_edit_moves_the_documents_name_and_entities(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+    ) -> None:
+        w = world(res, analyst)
+        first = int(w.docs["1"])
+        metadata = {"customer": "Initrode", "vendor": "Globex"}
+        edits.edit_document(res, analyst, first, title="Invoice Initrode", metadata=metadata)
+        assert waiting(res, analyst) == [("document", first)]
+        backlog.drain(res, analyst.tenant_id)
+        lineage = queries.lineage(res, analyst, first)
+        assert lineage.document.properties["name"] == "Invoice Initrode"
+        assert [e.ref for e in lineage.entities] == [
+            NodeRef("Entity", "customer:initrode"),
+            NodeRef("Entity", "vendor:globex"),
+        ]
+        assert [n.ref for n in res.graph.nodes(analyst.tenant_id, [ACME])] == [ACME], "document 2's still"
+        edits.edit_document(res, analyst, first, content="only the text")
+        assert waiting(res, analyst) == [], "the graph shows no content"
+
+    def test_documents_an_overwrite_run_removes_leave_the_graph(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+    ) -> None:
+        finish(res, settings.set_entity_fields(res, analyst, ["customer"]))
+        folder = res.settings.effective_files_root / analyst.tenant_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "events.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+        draft = connections.SourceDraft("Events", "jsonl", {"path": "events.jsonl"})
+        source_id = connections.create_source(res, analyst, draft)
+        job = sync_jobs.JobDraft("Events job", source_id, "full_refresh_overwrite", MAPPING, [])
+        job_id = sync_jobs.create_job(res, analyst, job)
+        run_once(res, analyst, job_id)
+        backlog.drain(res, analyst.tenant_id)
+        umbrellas = [doc_id(res, analyst, str(i), source_id) for i in (3, 4)]
+
+        path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS[:3]))
+        second = run_once(res, analyst, job_id)
+        assert waiting(res, analyst) == [("document", umbrellas[1]), ("run", second)]
+        backlog.drain(res, analyst.tenant_id)
+        assert res.graph.nodes(analyst.tenant_id, [NodeRef("Document", str(umbrellas[1]))]) == []
+        assert [n.ref for n in res.graph.nodes(analyst.tenant_id, [UMBRELLA])] == [UMBRELLA]
+
+        path.write_text("".join(json.dumps(r) + "\n" for r in RECORDS[:2]))
+        run_once(res, analyst, job_id)
+        backlog.drain(res, analyst.tenant_id)
+        assert res.graph.nodes(analyst.tenant_id, [UMBRELLA]) == [], "no document mentions it any more"
+        size = res.graph.size(analyst.tenant_id)
+        finish(res, settings.start_rebuild(res, analyst))
+        assert res.graph.size(analyst.tenant_id) == size, "incremental and rebuilt graphs agree"

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from superinsight.db.base import utcnow
@@ -51,19 +51,23 @@ def note(session: Session, tenant_id: str, kind: str, ref_id: int) -> None:
 @internal("notes, in a guarded import's own unit of work, the documents it just wrote into a source")
 def note_written(session: Session, tenant_id: str, source_id: int, since: datetime) -> None:
     """One `document` note per document of the source written at or after `since` (this batch's
-    moment: unchanged documents keep their older one), in one INSERT ... SELECT."""
-    now = literal(utcnow(), GraphBacklog.created_at.type)
-    written = (
-        select(literal(tenant_id), literal("document"), Document.id, now)
-        .where(
-            Document.tenant_id == tenant_id,
-            Document.source_id == source_id,
-            Document.last_synced_at >= since,
-        )
-        .order_by(Document.id)
+    moment: unchanged documents keep their older one)."""
+    note_documents(
+        session,
+        Document.tenant_id == tenant_id,
+        Document.source_id == source_id,
+        Document.last_synced_at >= since,
     )
+
+
+@internal("notes, in a guarded writer's own unit of work, documents it is about to write or delete")
+def note_documents(session: Session, *where: ColumnElement[bool]) -> None:
+    """One `document` note per document `where` picks, in one INSERT ... SELECT (an import may
+    write a hundred thousand; a sync may remove as many)."""
+    now = literal(utcnow(), GraphBacklog.created_at.type)
+    picked = select(Document.tenant_id, literal("document"), Document.id, now).where(*where)
     columns = ["tenant_id", "kind", "ref_id", "created_at"]
-    session.execute(insert(GraphBacklog).from_select(columns, written))
+    session.execute(insert(GraphBacklog).from_select(columns, picked.order_by(Document.id)))
 
 
 def _in_order(notes: Sequence[tuple[str, int]]) -> Iterator[tuple[str, list[int]]]:
