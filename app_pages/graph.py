@@ -27,6 +27,7 @@ PAGES = {
     "SyncJob": "app_pages/sync.py",
     "QualityIssue": "app_pages/quality.py",
     "Insight": "app_pages/insights.py",
+    "LabelingProject": "app_pages/labeling.py",
 }
 
 
@@ -127,6 +128,7 @@ def lineage(actor: Actor, document_id: int) -> None:
     lines += [f"- 💡 insight about that rule: {md(node_name(i))}" for i in found.insights]
     lines += [f"- ✅ issue {md(node_name(i))} ({md(i.properties.get('status'))})" for i in found.issues]
     lines += [f"- 🏷️ mentions {md(node_title(e))}" for e in found.entities]
+    lines += [f"- 🖊️ sent for labeling in project **{md(node_name(p))}**" for p in found.projects]
     st.markdown("\n".join(lines) if lines else "Nothing else is known about this document yet.")
 
 
@@ -220,7 +222,7 @@ def show() -> None:
         neighbourhood(actor, ref)
         if ref.label == "Document" and ref.key.isdigit():
             lineage(actor, int(ref.key))
-        if ref.label in ("DataSource", "SyncJob", "Rule"):
+        if ref.label in ("DataSource", "SyncJob", "Rule", "LabelingProject"):
             impact(actor, ref)
         if ref.label == "Entity":
             entity(actor, ref)

@@ -110,10 +110,12 @@ GRAPH_NODE_TYPE_LABELS = {
     "QualityIssue": "Quality issue",
     "Insight": "Insight",
     "Entity": "Entity",
+    "LabelingProject": "Labeling project",
 }
 # What changed, waiting in the graph backlog: a sync run, a rule applied, an issue triaged,
-# a source's issues filed by scoring.
-GRAPH_CHANGES = ("run", "rule", "issue", "source_issues")
+# a source's issues filed by scoring, a labeling project launched, extended or pulled, a
+# document written by an import (or gone), a source created or deleted.
+GRAPH_CHANGES = ("run", "rule", "issue", "source_issues", "labeling", "document", "source")
 
 
 # Counts ----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ COLOURS = {
     "QualityIssue": "#d62728",
     "Insight": "#bcbd22",
     "Entity": "#2ca02c",
+    "LabelingProject": "#9467bd",
 }
 
 

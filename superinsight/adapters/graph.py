@@ -9,7 +9,7 @@ answers on either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Protocol
 
 from superinsight.lineage.values import Edge, Hop, Node, NodeRef
@@ -39,6 +39,16 @@ class GraphStore(Protocol):
 
     def prune_edges(self, tenant_id: str, source: NodeRef, rel_type: str, keep: tuple[str, int]) -> None:
         """Remove `source`'s outgoing edges of this type whose property `keep[0]` is not `keep[1]`."""
+
+    def keep_only(self, tenant_id: str, rel_type: str, kept: Mapping[NodeRef, Set[NodeRef]]) -> set[NodeRef]:
+        """Remove each named node's outgoing edges of this type to a node not in its set; returns
+        the nodes that lost an edge (what a document no longer mentions, say)."""
+
+    def delete_sourced(self, tenant_id: str, source_id: int) -> None:
+        """Remove every node that belongs to the source (carries its id), with its edges."""
+
+    def delete_orphans(self, tenant_id: str, label: str, keys: Sequence[str] | None) -> None:
+        """Remove the nodes of this label (of these keys, or any) that no edge touches any more."""
 
     def clear(self, tenant_id: str) -> None: ...
 

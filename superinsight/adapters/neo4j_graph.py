@@ -12,13 +12,13 @@ identifiers (`check_name`) before they are spliced in.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import neo4j
 
 from superinsight.adapters.neo4j_graph_reads import Neo4jGraphReads, by_label, reachable
-from superinsight.lineage.values import Edge, Node, NodeRef, check_name, check_properties
+from superinsight.lineage.values import SOURCE_PROPERTY, Edge, Node, NodeRef, check_name, check_properties
 
 BATCH = 5_000
 
@@ -149,17 +149,76 @@ class Neo4jGraph(Neo4jGraphReads):
             while session.execute_write(work):
                 pass
 
-    def clear(self, tenant_id: str) -> None:
-        """The tenant's whole graph, ten thousand nodes per transaction."""
+    def keep_only(self, tenant_id: str, rel_type: str, kept: Mapping[NodeRef, Set[NodeRef]]) -> set[NodeRef]:
+        kind = check_name("type", rel_type)
+        removed: set[NodeRef] = set()
+        for label, keys in by_label(list(kept)).items():
+            rows = [
+                {"key": key, "keep": [[r.label, r.key] for r in sorted(kept[NodeRef(label, key)])]}
+                for key in keys
+            ]
+
+            def work(
+                tx: neo4j.ManagedTransaction, chunk: list[dict[str, Any]], label: str = label
+            ) -> list[Any]:
+                return list(
+                    tx.run(
+                        f"UNWIND $rows AS row MATCH (a:`{label}` {{tenant_id: $tenant, key: row.key}})"
+                        f"-[r:`{kind}`]->(b) WHERE NOT [labels(b)[0], b.key] IN row.keep "
+                        "DELETE r RETURN DISTINCT labels(b)[0] AS label, b.key AS key",
+                        rows=chunk,
+                        tenant=tenant_id,
+                    )
+                )
+
+            with reachable(), self._driver.session(database=self._database) as session:
+                for chunk in _chunks(rows):
+                    records = session.execute_write(work, chunk)
+                    removed.update(NodeRef(record["label"], record["key"]) for record in records)
+        return removed
+
+    def _delete_until_none(self, query: str, **parameters: Any) -> None:
+        """Run a `... WITH n LIMIT 10000 ... DELETE ... RETURN count(*) AS n` until it deletes nothing."""
 
         def work(tx: neo4j.ManagedTransaction) -> int:
-            record = tx.run(
-                "MATCH (n) WHERE n.tenant_id = $tenant WITH n LIMIT 10000 "
-                "DETACH DELETE n RETURN count(*) AS n",
-                tenant=tenant_id,
-            ).single()
+            record = tx.run(query, parameters).single()
             return int(record["n"]) if record else 0
 
         with reachable(), self._driver.session(database=self._database) as session:
             while session.execute_write(work):
                 pass
+
+    def delete_sourced(self, tenant_id: str, source_id: int) -> None:
+        self._delete_until_none(
+            f"MATCH (n) WHERE n.tenant_id = $tenant AND n.`{SOURCE_PROPERTY}` = $source "
+            "WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n",
+            tenant=tenant_id,
+            source=source_id,
+        )
+
+    def delete_orphans(self, tenant_id: str, label: str, keys: Sequence[str] | None) -> None:
+        checked = check_name("label", label)
+        if keys is None:
+            self._delete_until_none(
+                f"MATCH (n:`{checked}`) WHERE n.tenant_id = $tenant AND NOT (n)--() "
+                "WITH n LIMIT 10000 DELETE n RETURN count(*) AS n",
+                tenant=tenant_id,
+            )
+            return
+        self._write(
+            [
+                (
+                    f"UNWIND $keys AS key MATCH (n:`{checked}` {{tenant_id: $tenant, key: key}}) "
+                    "WHERE NOT (n)--() DELETE n",
+                    {"keys": chunk, "tenant": tenant_id},
+                )
+                for chunk in (list(keys)[i : i + BATCH] for i in range(0, len(keys), BATCH))
+            ]
+        )
+
+    def clear(self, tenant_id: str) -> None:
+        """The tenant's whole graph, ten thousand nodes per transaction."""
+        self._delete_until_none(
+            "MATCH (n) WHERE n.tenant_id = $tenant WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n",
+            tenant=tenant_id,
+        )

@@ -8,18 +8,26 @@ same order, so the graph services behave alike on both. The reads are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from superinsight.adapters.relational_graph_reads import RelationalGraphReads, among
 from superinsight.db import dialect
 from superinsight.db.models import GraphEdge, GraphNode
-from superinsight.lineage.values import Edge, Node, NodeRef, check_name, check_properties
+from superinsight.lineage.values import SOURCE_PROPERTY, Edge, Node, NodeRef, check_name, check_properties
 
 _KEYS = ["tenant_id", "label", "key"]
+_CHUNK = 500  # keys per IN list: well inside SQLite's and PostgreSQL's bound-parameter limits
+
+
+def _untouched(node_id: Any) -> ColumnElement[bool]:
+    """No edge starts or ends at the node."""
+    return ~exists().where(GraphEdge.source_node_id == node_id) & ~exists().where(
+        GraphEdge.target_node_id == node_id
+    )
 
 
 def _upsert(
@@ -122,6 +130,55 @@ class RelationalGraph(RelationalGraphReads):
                     or_(kept.is_(None), kept != keep[1]),
                 )
             )
+
+    def keep_only(self, tenant_id: str, rel_type: str, kept: Mapping[NodeRef, Set[NodeRef]]) -> set[NodeRef]:
+        kind = check_name("type", rel_type)
+        target = aliased(GraphNode)
+        removed: set[NodeRef] = set()
+        refs = list(kept)
+        with self._session_factory.begin() as session:
+            for start in range(0, len(refs), _CHUNK):
+                ids = self._node_ids(session, tenant_id, set(refs[start : start + _CHUNK]))
+                by_id = {node_id: ref for ref, node_id in ids.items()}
+                rows = session.execute(
+                    select(GraphEdge.id, GraphEdge.source_node_id, target.label, target.key)
+                    .join(target, target.id == GraphEdge.target_node_id)
+                    .where(GraphEdge.source_node_id.in_(list(by_id)), GraphEdge.rel_type == kind)
+                ).all()
+                gone = [
+                    (edge_id, NodeRef(label, key))
+                    for edge_id, source_id, label, key in rows
+                    if NodeRef(label, key) not in kept[by_id[source_id]]
+                ]
+                for first in range(0, len(gone), _CHUNK):
+                    chunk = [edge_id for edge_id, _ in gone[first : first + _CHUNK]]
+                    session.execute(delete(GraphEdge).where(GraphEdge.id.in_(chunk)))
+                removed.update(ref for _, ref in gone)
+        return removed
+
+    def delete_sourced(self, tenant_id: str, source_id: int) -> None:
+        owned = select(GraphNode.id).where(
+            GraphNode.tenant_id == tenant_id, GraphNode.properties[SOURCE_PROPERTY].as_integer() == source_id
+        )
+        with self._session_factory.begin() as session:
+            session.execute(
+                delete(GraphEdge).where(
+                    or_(GraphEdge.source_node_id.in_(owned), GraphEdge.target_node_id.in_(owned))
+                )
+            )
+            session.execute(delete(GraphNode).where(GraphNode.id.in_(owned)))
+
+    def delete_orphans(self, tenant_id: str, label: str, keys: Sequence[str] | None) -> None:
+        base = [GraphNode.tenant_id == tenant_id, GraphNode.label == check_name("label", label)]
+        chunks = [None] if keys is None else [keys[i : i + _CHUNK] for i in range(0, len(keys), _CHUNK)]
+        with self._session_factory.begin() as session:
+            for chunk in chunks:
+                among_keys = [] if chunk is None else [GraphNode.key.in_(list(chunk))]
+                session.execute(
+                    delete(GraphNode)
+                    .where(*base, *among_keys, _untouched(GraphNode.id))
+                    .execution_options(synchronize_session=False)
+                )
 
     def clear(self, tenant_id: str) -> None:
         with self._session_factory.begin() as session:

@@ -26,16 +26,20 @@ def label_names(result: Any) -> list[str]:
     return found
 
 
-def entity_labels(result: Any) -> list[str]:
-    """Named entities marked in the text, as "LABEL: text", in order, without repeats."""
-    found: list[str] = []
+def entity_spans(result: Any) -> list[tuple[str, str]]:
+    """Named entities marked in the text, as (label, text) pairs, in order, without repeats."""
+    found: list[tuple[str, str]] = []
     for value in _values(result):
         labels = value.get("labels")
         text = value.get("text")
         if not isinstance(labels, list) or not isinstance(text, str):
             continue
         for label in labels:
-            entity = f"{label}: {text}"
-            if entity not in found:
-                found.append(entity)
+            if isinstance(label, str) and (label, text) not in found:
+                found.append((label, text))
     return found
+
+
+def entity_labels(result: Any) -> list[str]:
+    """Named entities marked in the text, as "LABEL: text", in order, without repeats."""
+    return [f"{label}: {text}" for label, text in entity_spans(result)]

@@ -5,13 +5,16 @@ SyncJob -[:PRODUCED {run, version}]-> Document -[:HAS_ISSUE]-> QualityIssue
 DataSource -[:HOLDS]-> Document (uploaded into the source, no job between)
 Rule -[:MATCHED {version}]-> Document -[:MENTIONS]-> Entity
 Insight -[:ABOUT]-> Rule
+Document -[:LABELLED_IN]-> LabelingProject
 
 Keys are the rows' ids (an entity's key is its field and its value, folded), so
 projecting a row twice lands on the same node. Nodes that belong to a data source
 carry its id in `source_id` (an uploaded document, which has none, carries
-`SOURCELESS`): a user narrowed to some sources sees only theirs. Labels from
-labeling (Document -[:LABELLED_IN]-> LabelingProject, entities from
-named-entity labels) join here once labeling records them.
+`SOURCELESS`): a user narrowed to some sources sees only theirs. A document
+mentions the values of the metadata fields marked as entities and the spans
+annotators marked with a named-entity label; the two are apart (a labelled
+entity's key starts `labelled:`), because a span is a piece of the document's
+text and is hidden wherever the text is masked.
 """
 
 from __future__ import annotations
@@ -25,14 +28,18 @@ from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
 
 SOURCE, JOB, STEP, DOCUMENT = "DataSource", "SyncJob", "Transformation", "Document"
 RULE, ISSUE, INSIGHT, ENTITY = "Rule", "QualityIssue", "Insight", "Entity"
+PROJECT = "LabelingProject"
 LABELS = tuple(GRAPH_NODE_TYPE_LABELS)
 FEEDS, APPLIES, PRODUCED, MATCHED = "FEEDS", "APPLIES", "PRODUCED", "MATCHED"
 HAS_ISSUE, ABOUT, MENTIONS, HOLDS = "HAS_ISSUE", "ABOUT", "MENTIONS", "HOLDS"
+LABELLED_IN = "LABELLED_IN"
 # An uploaded document belongs to no source: only users who see every source see it.
 SOURCELESS = -1
 NAME_LENGTH = 200
 KEY_LENGTH = 255
 ENTITIES_PER_FIELD = 20
+LABELLED_PER_DOCUMENT = 200
+LABELLED_PREFIX = "labelled:"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,16 @@ class DocumentRow:
     title: str
     external_id: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # (label, span text) pairs annotators marked in the document's text, in any project.
+    labelled: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    id: int
+    title: str
+    template: str
+    labelstudio_project_id: int | None
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,20 @@ def entity(field_name: str, name: str) -> Node:
     return Node(NodeRef(ENTITY, key), {"name": name[:NAME_LENGTH], "field": field_name})
 
 
+def labelled_entity(label: str, text: str) -> Node | None:
+    """A span marked with a named-entity label, folded like a metadata entity; None for a blank span."""
+    name = " ".join(text.split())
+    if not name or not label.strip():
+        return None
+    key = f"{LABELLED_PREFIX}{label}:{name.casefold()}"[:KEY_LENGTH]
+    return Node(NodeRef(ENTITY, key), {"name": name[:NAME_LENGTH], "field": label[:NAME_LENGTH]})
+
+
+def is_labelled(ref: NodeRef) -> bool:
+    """Whether an entity came from the document's text (masked with it) rather than from its metadata."""
+    return ref.label == ENTITY and ref.key.startswith(LABELLED_PREFIX)
+
+
 def document(row: DocumentRow, entity_fields: Iterable[str] = ()) -> Projection:
     here = ref(DOCUMENT, row.id)
     properties = _sourced(
@@ -169,15 +200,29 @@ def document(row: DocumentRow, entity_fields: Iterable[str] = ()) -> Projection:
         projection.edges.append(Edge(ref(JOB, row.job_id), here, PRODUCED, produced))
     elif row.source_id is not None:
         projection.edges.append(Edge(ref(SOURCE, row.source_id), here, HOLDS))
+    found = [entity(f, name) for f in entity_fields for name in entity_values(row.metadata.get(f))]
+    labelled = [labelled_entity(label, text) for label, text in row.labelled]
     mentioned: set[NodeRef] = set()
-    for field_name in entity_fields:
-        for name in entity_values(row.metadata.get(field_name)):
-            node = entity(field_name, name)
-            if node.ref not in mentioned:  # "Globex" and "globex" are one entity, mentioned once
-                mentioned.add(node.ref)
-                projection.nodes.append(node)
-                projection.edges.append(Edge(here, node.ref, MENTIONS))
+    for node in found + [n for n in labelled if n is not None][:LABELLED_PER_DOCUMENT]:
+        if node.ref not in mentioned:  # "Globex" and "globex" are one entity, mentioned once
+            mentioned.add(node.ref)
+            projection.nodes.append(node)
+            projection.edges.append(Edge(here, node.ref, MENTIONS))
     return projection
+
+
+def labeling_project(row: ProjectRow, source_ids: Iterable[int | None]) -> Projection:
+    """A project belongs to a source when all its documents do; else only whole-workspace users see it."""
+    sources = set(source_ids)
+    only = next(iter(sources)) if len(sources) == 1 else SOURCELESS
+    properties: dict[str, Scalar] = {"name": row.title[:NAME_LENGTH], "template": row.template}
+    properties["labelstudio_id"] = row.labelstudio_project_id
+    return Projection([Node(ref(PROJECT, row.id), _sourced(only, **properties))])
+
+
+def labelled_in(project_id: int, document_ids: Iterable[int]) -> Projection:
+    here = ref(PROJECT, project_id)
+    return Projection(edges=[Edge(ref(DOCUMENT, d), here, LABELLED_IN) for d in document_ids])
 
 
 def rule(row: RuleRow) -> Projection:

@@ -77,6 +77,38 @@ class TestLineage:
         graph.merge_edges("acme", [Edge(SOURCE, doc, "PRODUCED") for doc in docs])
         assert graph.downstream("acme", SOURCE, depth=1) == set(docs)
 
+    def test_keep_only_removes_the_other_edges_of_a_type_and_says_whose(self, graph: GraphStore) -> None:
+        _lineage(graph)
+        other = NodeRef("Rule", "low-value")
+        graph.merge_edges("acme", [Edge(DOC, other, "MATCHED"), Edge(DOC, INSIGHT, "CITED")])
+        assert graph.keep_only("acme", "MATCHED", {DOC: {RULE}, SOURCE: set()}) == {other}
+        assert graph.downstream("acme", DOC, depth=1) == {RULE, INSIGHT}
+        assert graph.keep_only("acme", "MATCHED", {DOC: {RULE}}) == set(), "again: nothing to remove"
+
+    def test_a_sources_nodes_go_and_orphans_only_when_untouched(self, graph: GraphStore) -> None:
+        owned = [NodeRef("Document", str(i)) for i in (1, 2)]
+        kept = NodeRef("Document", "3")
+        alone, shared = NodeRef("Entity", "x:alone"), NodeRef("Entity", "x:shared")
+        graph.merge_nodes(
+            "acme", [Node(ref, {"source_id": 7}) for ref in owned] + [Node(kept, {"source_id": 8})]
+        )
+        graph.merge_nodes("evil", [Node(owned[0], {"source_id": 7})])
+        graph.merge_edges(
+            "acme",
+            [
+                Edge(owned[0], alone, "MENTIONS"),
+                Edge(owned[1], shared, "MENTIONS"),
+                Edge(kept, shared, "MENTIONS"),
+            ],
+        )
+        graph.delete_sourced("acme", 7)
+        assert graph.nodes("acme", [*owned, kept]) == graph.nodes("acme", [kept])
+        assert [n.ref for n in graph.nodes("evil", owned)] == [owned[0]], "another tenant's stay"
+        graph.delete_orphans("acme", "Entity", [shared.key])
+        assert [n.ref for n in graph.nodes("acme", [alone, shared])] == [alone, shared]
+        graph.delete_orphans("acme", "Entity", None)
+        assert [n.ref for n in graph.nodes("acme", [alone, shared])] == [shared]
+
     def test_ping_answers(self, graph: GraphStore) -> None:
         graph.ping()
 

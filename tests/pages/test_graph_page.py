@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from superinsight.db.models import Annotation, DataSource, Document, LabelingProject, Task
 from superinsight.resources import get_resources
 from superinsight.services.context import system_actor
 from superinsight.services.graph import project
@@ -22,9 +25,36 @@ def _by_label(widgets: Any, label: str) -> Any:
     return next(widget for widget in widgets if widget.label == label)
 
 
+def _labeling_project() -> None:
+    """The Contracts DB documents sent for labeling, one with a person marked (as a pull leaves them)."""
+    with get_resources().uow() as uow:
+        source = uow.session.scalar(select(DataSource.id).where(DataSource.name == "Contracts DB"))
+        ids = list(uow.session.scalars(select(Document.id).where(Document.source_id == source)))
+        project = LabelingProject(
+            tenant_id="demo", title="Contract review", template="entities", label_config="<View/>"
+        )
+        uow.session.add(project)
+        uow.session.flush()
+        tasks = [Task(tenant_id="demo", project_id=project.id, document_id=doc_id) for doc_id in ids]
+        uow.session.add_all(tasks)
+        uow.session.flush()
+        span = {"labels": ["PERSON"], "text": "Ada Lovelace", "start": 0, "end": 12}
+        uow.session.add(
+            Annotation(
+                tenant_id="demo",
+                task_id=tasks[0].id,
+                document_id=ids[0],
+                labelstudio_annotation_id=1,
+                result=[{"type": "labels", "value": span}],
+            )
+        )
+        uow.commit()
+
+
 def _graph_workbench() -> None:
-    """The demo, with customers marked as entities and the graph rebuilt (the demo's sources are uploads)."""
+    """The demo, with customers marked as entities, a labeling project, and the graph rebuilt."""
     _seed(60)
+    _labeling_project()
     resources = get_resources()
     job = graph_settings.set_entity_fields(resources, system_actor(), ["customer"])
     deadline = time.monotonic() + TIMEOUT
@@ -62,19 +92,25 @@ def _walk_every_role() -> None:
         lineage = "\n".join(str(m.value) for m in at.markdown)
         assert "from source **Contracts DB**" in lineage
         assert "mentions Entity" in lineage
+        assert "sent for labeling in project **Contract review**" in lineage
+        legend = {trace.get("name"): trace["marker"]["color"] for trace in figure_of(at)["data"][1:]}
+        assert legend["Labeling project"] == "#9467bd", "the project drawn in a colour of its own"
 
         _by_label(at.slider, "Depth").set_value(2).run()
         assert not at.exception, at.exception
 
 
-def figures_keys(at: AppTest) -> list[str]:
-    """The node addresses the drawn network carries (what a click sends back)."""
+def figure_of(at: AppTest) -> dict[str, Any]:
+    """The drawn network as plotly's JSON."""
     chart = at.get("plotly_chart")[0]
     spec = chart.proto.spec if hasattr(chart, "proto") else chart.value
-    import json
+    figure: dict[str, Any] = json.loads(spec)
+    return figure
 
-    figure = json.loads(spec)
-    return [key for trace in figure["data"] for key in trace.get("customdata", []) or []]
+
+def figures_keys(at: AppTest) -> list[str]:
+    """The node addresses the drawn network carries (what a click sends back)."""
+    return [key for trace in figure_of(at)["data"] for key in trace.get("customdata", []) or []]
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from superinsight.labeling.agreement import agreement, rule_score
-from superinsight.labeling.labels import entity_labels, label_names
+from superinsight.labeling.labels import entity_labels, entity_spans, label_names
 
 
 def test_label_names_read_every_kind_of_result_once_in_order() -> None:
@@ -22,6 +22,7 @@ def test_label_names_read_every_kind_of_result_once_in_order() -> None:
     ]
     assert label_names(result) == ["refund", "urgent", "PERSON", "Billing/Refund"]
     assert entity_labels(result) == ["PERSON: Ada"]
+    assert entity_spans(result) == [("PERSON", "Ada")]
 
 
 @given(
@@ -35,6 +36,8 @@ def test_any_json_reads_as_a_list_of_text_without_raising(result: object) -> Non
     for read in (label_names, entity_labels):
         names = read(result)
         assert all(isinstance(name, str) for name in names) and len(names) == len(set(names))
+    spans = entity_spans(result)
+    assert all(isinstance(label, str) and isinstance(text, str) for label, text in spans)
 
 
 def test_agreement_by_hand() -> None:

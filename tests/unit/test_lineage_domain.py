@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from superinsight.lineage import projection as shape
 from superinsight.lineage import walks
 from superinsight.lineage.values import Edge, Hop, Node, NodeRef
+from superinsight.services.graph.backlog import _in_order
 
 
 def _doc(**overrides: object) -> shape.DocumentRow:
@@ -81,6 +82,34 @@ class TestProjection:
         node = shape.entity("customer", name)
         assert node.ref == shape.entity("customer", name.casefold()).ref
         assert len(node.ref.key) <= shape.KEY_LENGTH and node.ref.key.startswith("customer:")
+
+    def test_labelled_spans_are_entities_of_their_own_folded_like_metadata_ones(self) -> None:
+        spans = [("PERSON", " Ada  Lovelace "), ("PERSON", "ada lovelace"), ("ORG", "  "), ("ORG", "ACME")]
+        projected = shape.document(_doc(labelled=spans), ["customer"])
+        mentions = [(e.target.key, e.rel_type) for e in projected.edges if e.rel_type == "MENTIONS"]
+        assert mentions == [
+            ("customer:acme corp", "MENTIONS"),
+            ("labelled:PERSON:ada lovelace", "MENTIONS"),
+            ("labelled:ORG:acme", "MENTIONS"),
+        ], "a span is never the metadata entity of the same name: it is masked with the text"
+        ada = next(n for n in projected.nodes if n.ref.key == "labelled:PERSON:ada lovelace")
+        assert ada.properties == {"name": "Ada Lovelace", "field": "PERSON"}
+        assert shape.is_labelled(ada.ref) and not shape.is_labelled(NodeRef("Entity", "customer:acme corp"))
+
+    def test_a_labeling_project_belongs_to_its_documents_one_source_or_to_none(self) -> None:
+        row = shape.ProjectRow(5, "People", "entities", 12)
+        single = shape.labeling_project(row, [3, 3])
+        assert single.nodes == [
+            Node(
+                NodeRef("LabelingProject", "5"),
+                {"name": "People", "template": "entities", "labelstudio_id": 12, "source_id": 3},
+            )
+        ]
+        for sources in ([3, 4], [], [None]):
+            assert shape.labeling_project(row, sources).nodes[0].properties["source_id"] == shape.SOURCELESS
+        assert shape.labelled_in(5, [7]).edges == [
+            Edge(NodeRef("Document", "7"), NodeRef("LabelingProject", "5"), "LABELLED_IN")
+        ]
 
 
 Graph = list[tuple[int, int]]
@@ -161,3 +190,8 @@ class TestWalks:
             assert "more than 5 links" in str(exc)
         else:
             raise AssertionError("a hub over the hop limit must be refused")
+
+
+def test_the_backlog_keeps_its_order_and_hands_over_runs_of_one_kind_together() -> None:
+    notes = [("document", 1), ("document", 2), ("rule", 4), ("document", 1), ("document", 3), ("rule", 4)]
+    assert list(_in_order(notes)) == [("document", [1, 2]), ("rule", [4]), ("document", [3])]

@@ -39,6 +39,7 @@ from superinsight.services.documents.staging import (
     copy_payload,
     load_stage,
 )
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.sync import conflicts
 
 
@@ -255,14 +256,15 @@ def refresh_statistics(session: Session, inserted: int) -> None:
 
 
 def remove_missing(session: Session, source_id: int, job_id: int, started_at: datetime) -> int:
-    """After a full overwrite run: documents this job brought in that the source no longer has."""
-    result = session.execute(
-        delete(Document)
-        .where(
-            Document.source_id == source_id,
-            Document.sync_job_id == job_id,
-            Document.last_synced_at < started_at,
-        )
-        .execution_options(synchronize_session=False)
+    """After a full overwrite run: documents this job brought in that the source no longer has.
+
+    They are noted for the graph first, in the same transaction, so their nodes leave it too.
+    """
+    missing = (
+        Document.source_id == source_id,
+        Document.sync_job_id == job_id,
+        Document.last_synced_at < started_at,
     )
+    graph_backlog.note_documents(session, *missing)
+    result = session.execute(delete(Document).where(*missing).execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import Masker, masker
 from superinsight.services.documents.writer import bump_version
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.scoping import visible_row
 
 EDIT_ACTION = "document.edit"
@@ -117,8 +118,12 @@ def edit_document(
             before={name: before[name] for name in changed},
             after={name: after[name] for name in changed},
         )
+        if "title" in changed or "metadata" in changed:  # what the graph shows of it: name, entities
+            graph_backlog.note(uow.session, actor.tenant_id, "document", document.id)
         uow.commit()
     bump_version(resources, actor.tenant_id)
+    if "title" in changed or "metadata" in changed:
+        graph_backlog.drain_soon(resources, actor.tenant_id)
     return True
 
 

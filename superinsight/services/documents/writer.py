@@ -18,6 +18,7 @@ from superinsight.services.context import Actor, internal, require
 from superinsight.services.documents.batch_writer import write_batch
 from superinsight.services.documents.staging import StagedRecord, Target, WriteCounts, stage
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.scoping import visible_source
 from superinsight.sync.modes import MODES
 
@@ -76,6 +77,8 @@ def upsert_documents(
     Re-running with the same records changes nothing; a batch that fails
     validation is refused whole and earlier batches stay committed. The new
     version replaces a workbench edit: the person importing it decided so.
+    Each batch notes the documents it wrote in the graph backlog as it commits;
+    the drain is queued once the import is done.
     """
     require(actor, "documents.edit")
     total = WriteCounts()
@@ -93,7 +96,11 @@ def upsert_documents(
         for batch in _batches(records, batch_size):
             staged = validate(batch)
             fresh = uow.session.scalar(select(Document.id).where(Document.source_id == source_id).limit(1))
-            counts = write_batch(uow.session, replace(target, fresh=fresh is None), staged)
+            # A moment of its own per batch: the documents written at or after it are this batch's.
+            batch_target = replace(target, fresh=fresh is None, now=utcnow())
+            counts = write_batch(uow.session, batch_target, staged)
+            if counts.inserted or counts.updated:
+                graph_backlog.note_written(uow.session, actor.tenant_id, source_id, batch_target.now)
             audit.record(
                 uow.session,
                 actor,
@@ -105,4 +112,6 @@ def upsert_documents(
             uow.commit()
             bump_version(resources, actor.tenant_id)
             total += counts
+    if total.inserted or total.updated:
+        graph_backlog.drain_soon(resources, actor.tenant_id)
     return total

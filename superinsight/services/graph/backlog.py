@@ -5,37 +5,76 @@ work, so the note commits or vanishes with the change. `drain` projects notes in
 id order and deletes each batch only after its projection has landed: a stopped
 graph store leaves the backlog as it was (nothing lost), and a batch projected
 twice (a drain that died after writing, before deleting) merges onto the same
-nodes and edges (nothing duplicated).
+nodes and edges (nothing duplicated). Notes of a kind projected many at a time
+(`document`: an import notes every document it wrote) are handed over together
+when they follow one another, so the order of the backlog is kept.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import groupby
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from superinsight.db.base import utcnow
+from superinsight.db.models import Document
 from superinsight.db.models.graph import GraphBacklog
 from superinsight.resources import Resources, current_resources
 from superinsight.services.context import Actor, internal, require
-from superinsight.services.graph import project
+from superinsight.services.graph import imports, labelled, project
 
 log = logging.getLogger(__name__)
-DRAIN_BATCH = 100
+DRAIN_BATCH = 1000
 STALE = timedelta(seconds=30)
-PROJECTORS = {
+PROJECTORS: dict[str, Callable[[Resources, str, int], None]] = {
     "run": project.project_run,
     "rule": project.project_rule,
     "issue": project.project_issue,
     "source_issues": project.project_source_issues,
+    "labeling": labelled.project_labeling,
+    "source": imports.project_source,
+}
+MANY_AT_ONCE: dict[str, Callable[[Resources, str, Sequence[int]], None]] = {
+    "document": imports.project_documents,
 }
 
 
 @internal("adds a note to a guarded caller's own unit of work for its own tenant")
 def note(session: Session, tenant_id: str, kind: str, ref_id: int) -> None:
     session.add(GraphBacklog(tenant_id=tenant_id, kind=kind, ref_id=ref_id))
+
+
+@internal("notes, in a guarded import's own unit of work, the documents it just wrote into a source")
+def note_written(session: Session, tenant_id: str, source_id: int, since: datetime) -> None:
+    """One `document` note per document of the source written at or after `since` (this batch's
+    moment: unchanged documents keep their older one)."""
+    note_documents(
+        session,
+        Document.tenant_id == tenant_id,
+        Document.source_id == source_id,
+        Document.last_synced_at >= since,
+    )
+
+
+@internal("notes, in a guarded writer's own unit of work, documents it is about to write or delete")
+def note_documents(session: Session, *where: ColumnElement[bool]) -> None:
+    """One `document` note per document `where` picks, in one INSERT ... SELECT (an import may
+    write a hundred thousand; a sync may remove as many)."""
+    now = literal(utcnow(), GraphBacklog.created_at.type)
+    picked = select(Document.tenant_id, literal("document"), Document.id, now).where(*where)
+    columns = ["tenant_id", "kind", "ref_id", "created_at"]
+    session.execute(insert(GraphBacklog).from_select(columns, picked.order_by(Document.id)))
+
+
+def _in_order(notes: Sequence[tuple[str, int]]) -> Iterator[tuple[str, list[int]]]:
+    """Each note once (where it first came), and notes of one kind that follow one another together."""
+    unique = list(dict.fromkeys(notes))
+    for kind, run in groupby(unique, key=lambda pair: pair[0]):
+        yield kind, [ref_id for _, ref_id in run]
 
 
 @internal("queues the drain of a tenant's backlog after a guarded change of that tenant")
@@ -66,8 +105,12 @@ def drain(resources: Resources, tenant_id: str) -> int:
             ).all()
         if not notes:
             return handled
-        for kind, ref_id in dict.fromkeys((kind, ref_id) for _, kind, ref_id in notes):
-            PROJECTORS[kind](resources, tenant_id, ref_id)
+        for kind, ref_ids in _in_order([(kind, ref_id) for _, kind, ref_id in notes]):
+            if kind in MANY_AT_ONCE:
+                MANY_AT_ONCE[kind](resources, tenant_id, ref_ids)
+                continue
+            for ref_id in ref_ids:
+                PROJECTORS[kind](resources, tenant_id, ref_id)
         with resources.uow() as uow:
             uow.session.execute(delete(GraphBacklog).where(GraphBacklog.id.in_([row[0] for row in notes])))
             uow.commit()

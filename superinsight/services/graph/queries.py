@@ -23,9 +23,11 @@ from superinsight.lineage.projection import (
     INSIGHT,
     ISSUE,
     JOB,
+    LABELLED_IN,
     MATCHED,
     MENTIONS,
     PRODUCED,
+    PROJECT,
     RULE,
     SOURCE,
     STEP,
@@ -67,6 +69,7 @@ class Lineage:
     insights: list[Node] = field(default_factory=list)
     issues: list[Node] = field(default_factory=list)
     entities: list[Node] = field(default_factory=list)
+    projects: list[Node] = field(default_factory=list)
     truncated: bool = False
 
 
@@ -115,7 +118,8 @@ def neighbourhood(resources: Resources, actor: Actor, ref: NodeRef, depth: int) 
 
 
 def lineage(resources: Resources, actor: Actor, document_id: int) -> Lineage:
-    """A document's source, runs and steps, the rules that matched it and their insights, issues, entities."""
+    """A document's source, runs and steps, the rules that matched it and their insights, issues,
+    entities, and the labeling projects it was sent to."""
     require(actor, "documents.view")
     expand = _expander(resources, actor)
     with answering(resources):
@@ -144,17 +148,22 @@ def lineage(resources: Resources, actor: Actor, document_id: int) -> Lineage:
         insights=[nodes[h.other.ref] for h in of(far, INSIGHT, ABOUT)],
         issues=[nodes[h.other.ref] for h in of(near, ISSUE, HAS_ISSUE)],
         entities=[nodes[h.other.ref] for h in of(near, ENTITY, MENTIONS)],
+        projects=[nodes[h.other.ref] for h in of(near, PROJECT, LABELLED_IN)],
         truncated=len(near) >= HOP_LIMIT or len(far) >= HOP_LIMIT,
     )
 
 
 def impact(resources: Resources, actor: Actor, ref: NodeRef) -> Impact:
-    """What depends on a source, job or rule: how many nodes of each type lie downstream, and its insights."""
+    """What depends on a source, job or rule: how many nodes of each type lie downstream, and its insights;
+    for a labeling project, how many documents (of those the actor sees) were sent to it."""
     require(actor, "documents.view")
-    if ref.label not in (SOURCE, JOB, RULE):
-        raise InvalidInputError("impact is for a data source, a sync job or a rule")
+    if ref.label not in (SOURCE, JOB, RULE, PROJECT):
+        raise InvalidInputError("impact is for a data source, a sync job, a rule or a labeling project")
     with answering(resources):
         start = _start(resources, actor, ref)
+        if ref.label == PROJECT:
+            sent = _expander(resources, actor)([ref], [LABELLED_IN])
+            return Impact(start, {DOCUMENT: len(sent)} if sent else {})
         counts = resources.graph.reach_counts(actor.tenant_id, ref, IMPACT_DEPTH, actor.source_ids)
         if ref.label == RULE:
             about = [h for h in _expander(resources, actor)([ref], [ABOUT]) if h.edge.target == ref]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from superinsight.adapters.graph import GraphUnavailableError
-from superinsight.lineage.projection import DOCUMENT, ENTITY
+from superinsight.lineage.projection import DOCUMENT, ENTITY, is_labelled
 from superinsight.lineage.values import SOURCE_PROPERTY, Node
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, internal
@@ -42,7 +42,8 @@ def sees(actor: Actor, node: Node) -> bool:
 
 @internal("builds the display of nodes for a guarded query that already checked its actor")
 def shown(resources: Resources, actor: Actor) -> Callable[[Node], Node | None]:
-    """A node as the actor may see it: document names masked, entities masking would change hidden."""
+    """A node as the actor may see it: document names masked, entities masking would change hidden
+    (a metadata entity by its field's rules, one from a named-entity label by the content's)."""
     with resources.uow() as uow:
         mask = masker(resources, uow.session, actor)
     return lambda node: _shown(mask, node)
@@ -56,7 +57,11 @@ def _shown(mask: Masker, node: Node) -> Node | None:
     if node.ref.label == DOCUMENT:
         properties["name"] = mask.value("title", name)
         properties["external_id"] = mask.value("external_id", str(properties.get("external_id") or ""))
-    if node.ref.label == ENTITY:
+    if is_labelled(node.ref):
+        # A span annotators marked is a piece of the text: hidden wherever masking changes the text.
+        if mask.hides_field("content") or mask.value("content", name) != name:
+            return None
+    elif node.ref.label == ENTITY:
         field = str(properties.get("field") or "")
         # An entity's key spells its value: one that masking would change is not shown at all.
         if mask.hides_metadata(field) or mask.value("metadata", {field: name}).get(field) != name:

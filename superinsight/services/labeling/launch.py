@@ -1,7 +1,8 @@
 """Launching a Label Studio project from a selection, and adding to it later: audited, never half-written.
 
 The launch itself checks the config, reaches Label Studio, creates the project and
-records one `tasks` row per document (no Label Studio id yet) in one transaction;
+records one `tasks` row per document (no Label Studio id yet) and notes the project
+for the graph (LABELLED_IN) in one transaction;
 if anything fails, nothing is kept on either side. Sending the documents is a job
 (`push.py`), which can be retried: rows that already have a Label Studio id are
 never sent again.
@@ -22,6 +23,7 @@ from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.labeling.connection import reaching_label_studio
 from superinsight.services.labeling.projects import tenant_project
 from superinsight.services.labeling.push import push_tasks_job
@@ -108,6 +110,7 @@ def launch(resources: Resources, actor: Actor, request: LaunchRequest) -> tuple[
                     **project.selection,
                 },
             )
+            graph_backlog.note(uow.session, actor.tenant_id, "labeling", project.id)
             uow.commit()
         except BaseException:
             # Nothing half-written: the Label Studio project goes with our rolled-back rows.
@@ -115,6 +118,7 @@ def launch(resources: Resources, actor: Actor, request: LaunchRequest) -> tuple[
                 resources.annotator.delete_project(labelstudio_id)
             raise
         project_id = project.id
+    graph_backlog.drain_soon(resources, actor.tenant_id)
     return project_id, _enqueue_push(resources, actor, project_id)
 
 
@@ -140,5 +144,9 @@ def add_to_project(
         audit.record(
             uow.session, actor, "labeling.extend", "labeling_project", project.id, after={"added": added}
         )
+        if added:
+            graph_backlog.note(uow.session, actor.tenant_id, "labeling", project.id)
         uow.commit()
+    if added:
+        graph_backlog.drain_soon(resources, actor.tenant_id)
     return added, _enqueue_push(resources, actor, project_id)

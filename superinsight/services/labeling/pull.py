@@ -3,7 +3,9 @@
 A pull mirrors Label Studio: an annotation seen before is updated in place (found by
 task and Label Studio id), one deleted there is deleted here, and a second pull with
 nothing changed in Label Studio changes nothing. Billing rows per annotator are
-recomputed from the pulled annotations, so they always match them.
+recomputed from the pulled annotations, so they always match them. A pull that
+changed annotations notes the project in the graph backlog with them (entities
+from named-entity labels).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from superinsight.labeling.labels import label_names
 from superinsight.resources import Resources, current_resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, system_actor
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.labeling.connection import reaching_label_studio
 from superinsight.services.labeling.projects import progress_key, tenant_project
 
@@ -165,7 +168,11 @@ def pull_annotations(resources: Resources, actor: Actor, project_id: int) -> Pul
         _bill(uow.session, actor, project_id)
         _relabel(uow.session, project_id)
         project.last_pulled_at = utcnow()
+        if added or updated or gone:  # the entities annotators marked, for the graph
+            graph_backlog.note(uow.session, actor.tenant_id, "labeling", project_id)
         uow.commit()
     resources.cache.delete(progress_key(project_id))
+    if added or updated or gone:
+        graph_backlog.drain_soon(resources, actor.tenant_id)
     report_progress(1.0, f"{added} added, {updated} updated, {len(gone)} removed")
     return PullResult(added, updated, len(gone), unchanged)

@@ -24,6 +24,7 @@ from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant
 from superinsight.services.documents.writer import bump_version
 from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.inputs import text
 from superinsight.services.scoping import visible_sources
 from superinsight.sync.connectors.files import tenant_folder
@@ -95,7 +96,8 @@ def _tenant_source(session: Session, actor: Actor, source_id: int) -> DataSource
 def delete_source(resources: Resources, actor: Actor, source_id: int, typed_name: str) -> int:
     """Delete a source with its documents, sync jobs and their history; returns the documents removed.
 
-    The name must be typed back: one click must not remove thousands of documents.
+    The name must be typed back: one click must not remove thousands of documents. The graph
+    hears of it with the deletion (a `source` note), and drops the source's nodes when drained.
     """
     require(actor, "sources.manage")
     require_whole_tenant(actor, "delete a data source")
@@ -118,8 +120,10 @@ def delete_source(resources: Resources, actor: Actor, source_id: int, typed_name
             before={"name": source.name, "type": source.source_type, "documents": removed},
         )
         uow.session.delete(source)
+        graph_backlog.note(uow.session, actor.tenant_id, "source", source_id)
         uow.commit()
     bump_version(resources, actor.tenant_id)
+    graph_backlog.drain_soon(resources, actor.tenant_id)
     return removed
 
 
