@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from superinsight import quality
 from superinsight.db.models import (
     BusinessInsight,
     DataConflict,
@@ -25,6 +24,9 @@ from superinsight.db.models import (
     SyncExecution,
     SyncJob,
 )
+from superinsight.quality.dimensions import DIMENSIONS
+from superinsight.quality.expectations import ExpectationError, parse
+from superinsight.quality.thresholds import state
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.labeling.projects import within_reach
@@ -130,12 +132,12 @@ def _under_a_level(raw: dict[str, Any], score: DataQualityScore) -> bool:
     if not raw.get("thresholds"):
         return False
     try:
-        thresholds = quality.parse(raw).thresholds
-    except quality.ExpectationError:
+        thresholds = parse(raw).thresholds
+    except ExpectationError:
         return False  # the Data quality page names broken expectations; there is no level to be under
-    values: dict[str, Any] = {name: getattr(score, name) for name in (*quality.DIMENSIONS, "overall")}
+    values: dict[str, Any] = {name: getattr(score, name) for name in (*DIMENSIONS, "overall")}
     values |= dict(score.details.get("checks") or {})
-    return any(quality.state(values.get(scope), levels) != "ok" for scope, levels in thresholds.items())
+    return any(state(values.get(scope), levels) != "ok" for scope, levels in thresholds.items())
 
 
 def _new_insights(session: Session, actor: Actor) -> int:
