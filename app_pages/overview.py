@@ -99,7 +99,8 @@ def needs_attention(actor: Actor) -> None:
 
 
 def arrivals(actor: Actor) -> None:
-    st.subheader("Documents arriving per day")
+    st.subheader("Documents per day")
+    st.caption("By each document's own date (a sync's mapped date field, else the day it arrived).")
     per_day = pd.DataFrame(
         document_views.documents_per_day(resources(), actor), columns=["day", "source", "documents"]
     )
