@@ -117,6 +117,12 @@ def sign_in(page: Page, data_dir: Path, role: str = "analyst") -> None:
     settle(page)
 
 
+def go_to(page: Page, title: str) -> None:
+    """Open a page from the sidebar's navigation (other links, e.g. Overview's, may share its words)."""
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=title).click()
+    settle(page)
+
+
 def settle(page: Page) -> None:
     """Wait for Streamlit to finish the script run, and for canvases to paint.
 
@@ -220,8 +226,7 @@ def test_an_edited_document_changed_at_its_source_waits_as_a_conflict(
     subprocess.run([sys.executable, "-c", _CONFLICT_SETUP, name], cwd=ROOT, env=env, check=True, timeout=120)
     page.goto(app_url)
     sign_in(page, data_dir)
-    page.get_by_role("link", name="Documents").click()
-    settle(page)
+    go_to(page, "Documents")
     page.get_by_role("textbox", name="Search").fill("okapi")
     page.get_by_role("textbox", name="Search").press("Enter")
     settle(page)
@@ -235,8 +240,7 @@ def test_an_edited_document_changed_at_its_source_waits_as_a_conflict(
     expect(page.locator("strong", has_text="Okapi sighting, confirmed by phone")).to_be_visible()
     page.screenshot(path=artifacts / "document-edited.png", full_page=True)
     csv.write_text("id,title,body\nOK-1,Okapi sighting (updated),An okapi at the north gate\n")
-    page.get_by_role("link", name="Sync").click()
-    settle(page)
+    go_to(page, "Sync")
     row = page.locator('[data-testid="stHorizontalBlock"]', has_text=name).last
     row.get_by_role("button", name="Run now").click()
     expect(page.get_by_text("1 conflicts", exact=False).first).to_be_visible(timeout=60_000)
@@ -261,8 +265,7 @@ def test_overview_shows_the_demo_workbench(page: Page, app_url: str, data_dir: P
 def test_browse_documents_page_by_page(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
     page.goto(app_url)
     sign_in(page, data_dir)
-    page.get_by_role("link", name="Documents").click()
-    settle(page)
+    go_to(page, "Documents")
     expect(page.get_by_text("Page 1 of ")).to_be_visible()
     page.get_by_role("button", name="Next →").click()
     settle(page)
@@ -285,8 +288,7 @@ def test_system_health_lists_every_service(page: Page, app_url: str, data_dir: P
 def test_author_test_and_save_a_rule(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
     page.goto(app_url)
     sign_in(page, data_dir)
-    page.get_by_role("link", name="Business rules").click()
-    settle(page)
+    go_to(page, "Business rules")
     page.get_by_role("textbox", name="Name").fill("Content is exactly refund")
     page.get_by_role("textbox", name="Name").press("Tab")
     settle(page)
@@ -310,8 +312,7 @@ def test_upload_a_csv_and_find_its_rows(
     upload.write_text("id,title,body,region\nL1,Quokka lead,Met at the zebra fair,EMEA\nL1,dup,dup,NA\n")
     page.goto(app_url)
     sign_in(page, data_dir)
-    page.get_by_role("link", name="Documents").click()
-    settle(page)
+    go_to(page, "Documents")
     page.get_by_text("Upload files as documents").click()
     page.locator('input[type="file"]').set_input_files(str(upload))
     settle(page)
@@ -329,8 +330,7 @@ def test_upload_a_csv_and_find_its_rows(
 def test_run_a_sync_job_with_one_click(page: Page, app_url: str, data_dir: Path, artifacts: Path) -> None:
     page.goto(app_url)
     sign_in(page, data_dir)
-    page.get_by_role("link", name="Sync").click()
-    settle(page)
+    go_to(page, "Sync")
     job = page.locator('[data-testid="stHorizontalBlock"]', has_text="Partner tickets").last
     expect(job.get_by_text("last run: never")).to_be_visible()
     job.get_by_role("button", name="Run now").click()
@@ -367,8 +367,7 @@ def test_a_documents_lineage_opens_from_its_detail_and_a_click_re_centres_the_gr
     subprocess.run([sys.executable, "-c", _GRAPH_SETUP], cwd=ROOT, env=env, check=True, timeout=300)
     page.goto(app_url)
     sign_in(page, data_dir)
-    page.get_by_role("link", name="Documents").click()
-    settle(page)
+    go_to(page, "Documents")
     # A demo support ticket (it names a customer), whatever other tests have added since.
     page.get_by_role("textbox", name="Search").fill("customer reports affects")
     page.get_by_role("textbox", name="Search").press("Enter")

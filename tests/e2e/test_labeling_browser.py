@@ -17,7 +17,7 @@ import pytest
 from label_studio_sdk import LabelStudio
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_browser import ROOT, settle, sign_in
+from tests.e2e.test_browser import ROOT, go_to, settle, sign_in
 from tests.e2e.test_browser import browser as browser  # the fixtures, shared
 from tests.e2e.test_browser import page as page
 from tests.servers import free_port, wait_until
@@ -71,8 +71,7 @@ def test_launch_from_a_search_follow_progress_and_pull(
     url, data_dir = connected_app
     page.goto(url)
     sign_in(page, data_dir)
-    page.get_by_role("link", name="Documents").click()
-    settle(page)
+    go_to(page, "Documents")
     page.get_by_role("textbox", name="Search").fill("refund")
     page.keyboard.press("Enter")
     settle(page)
