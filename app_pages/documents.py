@@ -128,7 +128,8 @@ def nothing_found(actor: Actor, query: SearchQuery, first_page: bool) -> None:
 
 def results(page: SearchPage, cursors: list[str | None], total: int) -> None:
     """The page of hits; clicking a row opens that document below (and names it in the address)."""
-    st.caption(f"{HINT} Its matched words are highlighted there." if page.hits[0].snippet else HINT)
+    marked = any(hit.snippet != unmarked(hit.snippet) for hit in page.hits)
+    st.caption(f"{HINT} Its matched words are highlighted there." if marked else HINT)
     chosen = clicked(
         pd.DataFrame([hit.__dict__ | {"snippet": unmarked(hit.snippet)} for hit in page.hits]),
         [hit.id for hit in page.hits],
