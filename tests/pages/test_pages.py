@@ -251,6 +251,7 @@ class TestDocumentSearch:
         assert 0 < len(results) <= total
         assert all("refund" in snippet.lower() for snippet in results["snippet"])
         assert not any("«" in snippet or "»" in snippet for snippet in results["snippet"]), "no literal marks"
+        assert any("highlighted there" in caption.value for caption in at.caption)
         at.sidebar.multiselect(key="doc_sources").select("Support desk").run()
         assert set(at.dataframe[0].value["source"]) == {"Support desk"}
         second = int(at.dataframe[0].value["id"].iloc[1])
