@@ -8,10 +8,12 @@ element the item expects is visible.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
@@ -86,9 +88,10 @@ def clicked(page: Page, action: Callable[[], None], expected: Locator) -> float:
         page.wait_for_function(DONE, arg=before, timeout=120_000, polling=10)
         expected.first.wait_for(state="visible", timeout=120_000)
     except PlaywrightError as exc:
-        page.screenshot(path="bench-pages-failure.png", full_page=True)
+        shot = Path(tempfile.gettempdir()) / "bench-pages-failure.png"
+        page.screenshot(path=shot, full_page=True)
         state = page.evaluate("window.__si")
-        raise RuntimeError(f"not settled at {page.url} (runs before {before}, now {state}); see the png") from exc
+        raise RuntimeError(f"not settled at {page.url} (runs {before}, now {state}); see {shot}") from exc
     seconds = time.perf_counter() - started
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     return seconds
