@@ -10,7 +10,6 @@ of it.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -32,16 +31,18 @@ from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
 from superinsight.services.sync import catalogue, connections
 from superinsight.services.sync import jobs as sync_jobs
-from superinsight.services.sync import runs as sync_runs
 from tests.integration.test_graph_service import (  # noqa: F401 - fixtures used by name
     ACME,
     MAPPING,
     RECORDS,
     UMBRELLA,
+    agrees_with_rebuild,
     analyst,
     doc_id,
     finish,
+    names,
     res,
+    run_once,
     sync,
     waiting,
     world,
@@ -122,10 +123,6 @@ def launch(res: Resources, actor: Actor, title: str, source_ids: tuple[int, ...]
     project_id, job_id = labeling_launch.launch(res, actor, request)
     finish(res, job_id)
     return project_id
-
-
-def names(nodes: list[Any]) -> list[str]:
-    return [str(node.properties["name"]) for node in nodes]
 
 
 COYOTE = NodeRef("Entity", "labelled:PERSON:wile e. coyote")
@@ -260,9 +257,7 @@ class TestUploadsAndDeletions:
         backlog.drain(res, analyst.tenant_id)
         assert [e.ref for e in queries.lineage(res, analyst, int(u2.key)).entities] == [ACME]
         assert res.graph.nodes(analyst.tenant_id, [UMBRELLA]) == [], "no document mentions it any more"
-        size = res.graph.size(analyst.tenant_id)
-        finish(res, settings.start_rebuild(res, analyst))
-        assert res.graph.size(analyst.tenant_id) == size, "incremental and rebuilt graphs agree"
+        agrees_with_rebuild(res, analyst)
 
     def test_batches_of_one_import_each_note_their_own_documents(
         self,
@@ -300,9 +295,7 @@ class TestUploadsAndDeletions:
         assert res.graph.nodes(analyst.tenant_id, gone) == []
         assert [n.ref for n in res.graph.nodes(analyst.tenant_id, [UMBRELLA])] == [UMBRELLA]
         assert queries.impact(res, analyst, NodeRef("Rule", str(w.rule_id))).counts == {"Insight": 1}
-        size = res.graph.size(analyst.tenant_id)
-        finish(res, settings.start_rebuild(res, analyst))
-        assert res.graph.size(analyst.tenant_id) == size, "incremental and rebuilt graphs agree"
+        agrees_with_rebuild(res, analyst)
 
     def test_a_narrowed_user_sees_no_upload(
         self,
@@ -326,16 +319,6 @@ class TestUploadsAndDeletions:
         assert queries.search(res, narrowed, "Private") == []
         with pytest.raises(NotFoundError):
             queries.lineage(res, narrowed, upload_id)
-
-
-def run_once(res: Resources, actor: Actor, job_id: int) -> int:  # noqa: F811
-    run_id = sync_runs.start_run(res, actor, job_id)
-    deadline = time.monotonic() + 60
-    while sync_runs.get_run(res, actor, run_id).status in ("queued", "running"):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert sync_runs.get_run(res, actor, run_id).status == "succeeded"
-    return run_id
 
 
 class TestEditsAndRemovals:
@@ -389,6 +372,4 @@ class TestEditsAndRemovals:
         run_once(res, analyst, job_id)
         backlog.drain(res, analyst.tenant_id)
         assert res.graph.nodes(analyst.tenant_id, [UMBRELLA]) == [], "no document mentions it any more"
-        size = res.graph.size(analyst.tenant_id)
-        finish(res, settings.start_rebuild(res, analyst))
-        assert res.graph.size(analyst.tenant_id) == size, "incremental and rebuilt graphs agree"
+        agrees_with_rebuild(res, analyst)

@@ -101,13 +101,25 @@ def sync(res: Resources, actor: Actor, name: str, records: list[dict[str, object
         f"{name} job", source_id, "full_refresh_append", MAPPING, [{"type": "trim", "field": "title"}]
     )
     job_id = sync_jobs.create_job(res, actor, draft)
+    return source_id, job_id, run_once(res, actor, job_id)
+
+
+def run_once(res: Resources, actor: Actor, job_id: int) -> int:
+    """Run the job now and wait for it to succeed; its run's id."""
     run_id = sync_runs.start_run(res, actor, job_id)
     deadline = time.monotonic() + 60
     while sync_runs.get_run(res, actor, run_id).status in ("queued", "running"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert sync_runs.get_run(res, actor, run_id).status == "succeeded"
-    return source_id, job_id, run_id
+    return run_id
+
+
+def agrees_with_rebuild(res: Resources, actor: Actor) -> None:
+    """The graph built change by change is the one a full rebuild makes."""
+    size = res.graph.size(actor.tenant_id)
+    finish(res, settings.start_rebuild(res, actor))
+    assert res.graph.size(actor.tenant_id) == size, "incremental and rebuilt graphs agree"
 
 
 def doc_id(res: Resources, actor: Actor, external_id: str, source_id: int) -> int:
