@@ -16,10 +16,8 @@ from sqlalchemy.orm import Session
 
 from superinsight.db.models import (
     BusinessInsight,
-    DataConflict,
     DataQualityScore,
     DataSource,
-    Document,
     LabelingProject,
     SyncExecution,
     SyncJob,
@@ -31,6 +29,7 @@ from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.labeling.projects import within_reach
 from superinsight.services.scoping import visible_sources
+from superinsight.services.sync import conflicts as sync_conflicts
 
 # Each kind of item, and the permissions that acting on it takes (every one of them).
 ACTS_ON: dict[str, tuple[str, ...]] = {
@@ -79,21 +78,6 @@ def _failing_jobs(session: Session, actor: Actor) -> int:
             SyncJob.tenant_id == actor.tenant_id,
             visible_sources(actor, SyncJob.source_id),
             latest.in_(FAILED_RUN_STATES),
-        )
-    )
-    return int(session.scalar(query) or 0)
-
-
-def _pending_conflicts(session: Session, actor: Actor) -> int:
-    """Conflicts waiting for a person (ix_data_conflicts_tenant_id_status; each joins its document by key)."""
-    query = (
-        select(func.count())
-        .select_from(DataConflict)
-        .join(Document, Document.id == DataConflict.document_id)
-        .where(
-            DataConflict.tenant_id == actor.tenant_id,
-            DataConflict.status == "pending",
-            visible_sources(actor, Document.source_id),
         )
     )
     return int(session.scalar(query) or 0)
@@ -174,7 +158,7 @@ def _never_pulled(session: Session, actor: Actor) -> int:
 
 COUNTERS = {
     "sync_runs": _failing_jobs,
-    "conflicts": _pending_conflicts,
+    "conflicts": sync_conflicts.pending_in,
     "quality": _below_threshold,
     "insights": _new_insights,
     "labeling": _never_pulled,

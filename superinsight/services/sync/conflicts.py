@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import DataConflict, Document, SyncJob
 from superinsight.resources import Resources
 from superinsight.services import audit
-from superinsight.services.context import Actor, require
+from superinsight.services.context import Actor, internal, require
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
@@ -80,19 +81,23 @@ def list_conflicts(
 def pending_count(resources: Resources, actor: Actor) -> int:
     require(actor, "documents.view")
     with resources.uow() as uow:
-        return int(
-            uow.session.scalar(
-                select(func.count())
-                .select_from(DataConflict)
-                .join(Document, Document.id == DataConflict.document_id)
-                .where(
-                    DataConflict.tenant_id == actor.tenant_id,
-                    DataConflict.status == "pending",
-                    visible_sources(actor, Document.source_id),
-                )
-            )
-            or 0
+        return pending_in(uow.session, actor)
+
+
+@internal("counted for a caller that checked the actor's permission itself (the Overview's attention list)")
+def pending_in(session: Session, actor: Actor) -> int:
+    """Conflicts waiting for a person in the sources the actor sees (ix_data_conflicts_tenant_id_status)."""
+    query = (
+        select(func.count())
+        .select_from(DataConflict)
+        .join(Document, Document.id == DataConflict.document_id)
+        .where(
+            DataConflict.tenant_id == actor.tenant_id,
+            DataConflict.status == "pending",
+            visible_sources(actor, Document.source_id),
         )
+    )
+    return int(session.scalar(query) or 0)
 
 
 def resolve(resources: Resources, actor: Actor, conflict_ids: Sequence[int], keep: Choice) -> int:
