@@ -38,8 +38,9 @@ import redis
 from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, text
 
-from bench.pages_browser import CHROMIUM, CHROMIUM_ARGS, Account, one_round
+from bench.pages_browser import Account, one_round
 from bench.pages_setup import Servers, app, seed, servers, statements_engine
+from tests.servers import CHROMIUM, CHROMIUM_ARGS
 
 BIG, SMALL = "big", "small"
 STATEMENTS = """

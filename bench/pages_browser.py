@@ -18,17 +18,6 @@ from pathlib import Path
 from playwright.sync_api import Browser, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Counts finished script runs in the page; `load` changes when the page itself reloads.
 WATCH = """
 window.__si = {runs: 0, state: null, load: Math.random(), changed: 0};

@@ -21,6 +21,19 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+# Debian's Chromium, as the browser tests and bench/pages.py drive it (never `playwright install`).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 NEO4J_HARNESS = ROOT / "tests" / "neo4j_harness"
 LABEL_STUDIO_VENV = Path(
