@@ -35,6 +35,8 @@ CHROMIUM_ARGS = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
+THIS_CHECKOUT = {"PYTHONPATH": str(ROOT)}
+"""Environment for a CLI subprocess: this checkout's code, whatever the venv's editable install names."""
 NEO4J_HARNESS = ROOT / "tests" / "neo4j_harness"
 LABEL_STUDIO_VENV = Path(
     os.environ.get(

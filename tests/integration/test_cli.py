@@ -9,18 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
+from tests.servers import THIS_CHECKOUT, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # The code beside these tests, whatever checkout an editable install of the package points at.
-HERE = {"PYTHONPATH": str(ROOT)}
 
 
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "superinsight.cli", *args],
         cwd=cwd,
-        env={**os.environ, **HERE, **env},
+        env={**os.environ, **THIS_CHECKOUT, **env},
         capture_output=True,
         text=True,
         timeout=180,
@@ -63,7 +62,7 @@ def test_the_health_command_imports_nothing_heavy_it_does_not_use(tmp_path: Path
     loaded = subprocess.run(
         [sys.executable, "-c", LOADED],
         cwd=tmp_path,
-        env={**os.environ, **HERE},
+        env={**os.environ, **THIS_CHECKOUT},
         capture_output=True,
         text=True,
         timeout=120,

@@ -34,7 +34,7 @@ from superinsight.services.health.probes import ServiceHealth
 from superinsight.services.health.report import health_report, without_paths
 from tests.conftest import make_settings
 from tests.integration import jobs_for_tests
-from tests.servers import free_port, wait_until
+from tests.servers import THIS_CHECKOUT, free_port, wait_until
 
 SERVICES = ("database", "cache", "jobs", "graph", "labeling")
 
@@ -324,14 +324,13 @@ def test_addresses_and_paths_only_for_admins(sqlite_url: str, built: Callable[..
 
 
 # The code beside these tests, whatever checkout an editable install of the package points at.
-HERE = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
 def _health_json(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "superinsight.cli", "health", "--json", *args],
         cwd=cwd,
-        env={**os.environ, **HERE, **env},
+        env={**os.environ, **THIS_CHECKOUT, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -346,7 +345,7 @@ class TestHealthJson:
         assert code == 1 and answer["ok"] is False  # health never migrates: the graph tables are missing
         assert [item["state"] for item in answer["services"][::3]] == ["degraded", "down"]  # database, graph
         migrate = [sys.executable, "-m", "superinsight.cli", "migrate"]
-        run_env = {**os.environ, **HERE, **env}
+        run_env = {**os.environ, **THIS_CHECKOUT, **env}
         subprocess.run(migrate, cwd=tmp_path, env=run_env, check=True, capture_output=True)
         code, answer = _health_json(env=env, cwd=tmp_path)
         assert code == 0 and answer["ok"] is True
