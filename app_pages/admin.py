@@ -171,12 +171,20 @@ def show() -> None:
                                 "pattern": r.pattern,
                                 "method": r.method,
                                 "also shown to": ", ".join(sorted(r.unmasked_roles)),
+                                "text search": "off for the roles it binds"
+                                if r.pattern is not None and masking.sql_pattern(r.pattern) is None
+                                else "",
                             }
                             for name, r in existing
                         ]
                     ),
                     hide_index=True,
                     width="stretch",
+                )
+                st.caption(
+                    "A pattern is also taken out of what its roles' searches look at. One the database "
+                    "cannot apply (`\\b`, flags such as `(?i)`, Unicode classes) turns their text search "
+                    "off; write it with classes instead (`[0-9]{4}` rather than `\\b\\d{4}\\b`)."
                 )
             else:
                 st.info("No masking rules: every role with access to documents sees every value.")

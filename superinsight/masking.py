@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import re2  # type: ignore[import-untyped]
 
+from superinsight.rules.regex import ESCAPABLE, PatternError, check_pattern
+
 Method = Literal["mask", "hash", "redact", "partial"]
 METHODS: tuple[Method, ...] = ("mask", "hash", "redact", "partial")
 MAX_PATTERN = 300
@@ -57,15 +59,84 @@ def check_rule(rule: MaskingRule) -> MaskingRule:
 
 @lru_cache(maxsize=128)
 def _compiled(pattern: str) -> Any:
-    """The pattern on RE2, whose matching time is linear in the text: no pattern can stall a page."""
+    """The pattern on RE2, whose matching time is linear in the text: no pattern can stall a page.
+
+    Leftmost-longest, as POSIX and PostgreSQL read a pattern, so the spans hidden here
+    are the spans PostgreSQL strips before searching (see `sql_pattern`).
+    """
     options = re2.Options()
     options.log_errors = False
+    options.longest_match = True
     return re2.compile(pattern, options)
 
 
 def finds(pattern: str, text: str) -> bool:
     """Whether a masking pattern finds anything in the text."""
     return _compiled(pattern).search(text) is not None
+
+
+def strip(text: str, pattern: str) -> str:
+    """The text with what the pattern finds replaced by a space: what search may still look at."""
+    return str(_compiled(pattern).sub(" ", text))
+
+
+# RE2's shorthand classes as the explicit ASCII classes they stand for (RE2 reads them as
+# ASCII), and its control-character escapes as the characters themselves.
+_CLASS_ITEMS = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\t\n\f\r "}
+_CONTROLS = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v"}
+
+
+def sql_pattern(pattern: str) -> str | None:
+    """The pattern in the rule language's portable dialect, which PostgreSQL reads as RE2
+    does, or None when it cannot be said there (`\\b`, flags, Unicode classes…).
+
+    `.` becomes "anything but a line break", as RE2 reads it by default; with both
+    engines finding leftmost-longest spans, PostgreSQL's `regexp_replace` then hides
+    exactly the spans `apply` hides.
+    """
+    out: list[str] = []
+    in_class = False
+    position = 0
+    while position < len(pattern):
+        char, following = pattern[position], pattern[position + 1 : position + 2]
+        position += 1
+        if char == "\\":
+            position += 1
+            translated = _escape(following, in_class)
+            if translated is None:
+                return None
+            out.append(translated)
+        elif char == "." and not in_class:
+            out.append("[^\n]")
+        elif char == "-" and in_class and (out[-1] in ("[", "[^") or following == "]"):
+            out.append("\\-")  # a class's first or last `-` is itself; the dialect wants it escaped
+        elif char == "[" and not in_class:
+            in_class = True
+            out.append("[^" if following == "^" else "[")
+            position += following == "^"
+        else:
+            in_class = in_class and char != "]"
+            out.append(char)
+    try:
+        return check_pattern("".join(out))
+    except PatternError:
+        return None
+
+
+def _escape(escaped: str, in_class: bool) -> str | None:
+    """RE2's `\\x` in the portable dialect, or None when it has no spelling there."""
+    if escaped in ESCAPABLE:
+        return "\\" + escaped
+    if escaped and not escaped.isalnum() and escaped.isascii():
+        return escaped  # RE2 reads `\/`, `\@`… as the character itself
+    if escaped in _CONTROLS:
+        return _CONTROLS[escaped]
+    items = _CLASS_ITEMS.get(escaped.lower())
+    if items is None or (in_class and escaped.isupper()):
+        return None
+    if in_class:
+        return items
+    return f"[^{items}]" if escaped.isupper() else f"[{items}]"
 
 
 def hide(value: Any, method: Method, key: bytes) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superinsight.masking import MaskingRule, MaskingRuleError, apply, check_rule, hide
+from superinsight.masking import MaskingRule, MaskingRuleError, apply, check_rule, hide, sql_pattern, strip
 
 KEY = b"k" * 32
 DOC: dict[str, Any] = {
@@ -80,3 +80,38 @@ def test_a_pattern_that_backtracks_forever_elsewhere_masks_in_linear_time() -> N
     masked = apply({"content": "a" * 100_000 + "!"}, [rule], "viewer", False, b"k")
     assert time.perf_counter() - started < 1.0
     assert masked["content"].endswith("!")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "portable"),
+    [
+        (r"\d{4}-\d{4}", "[0-9]{4}-[0-9]{4}"),
+        (r"[\w.+-]+@x", r"[0-9A-Za-z_.+\-]+@x"),
+        (r"[-\d]", r"[\-0-9]"),
+        (r"a.b", "a[^\n]b"),
+        (r"\D\/\t", "[^0-9]/\t"),
+        (r"[^\s]+", "[^\t\n\f\r ]+"),
+        (EMAIL, r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"),
+    ],
+)
+def test_patterns_are_said_in_the_portable_dialect(pattern: str, portable: str) -> None:
+    assert sql_pattern(pattern) == portable
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"\bcard\b", "(?i)card", r"\p{L}+", r"[\D]", "a{,3}", r"(a)\1", "x\\", "[]a]", "(a+)+"]
+)
+def test_patterns_the_database_would_read_otherwise_have_no_translation(pattern: str) -> None:
+    assert sql_pattern(pattern) is None
+
+
+TRANSLATABLE = [r"\d{3}-\d{2}-\d{4}", EMAIL, r"a|ab|abc", r"x.y", r"[^\s]+@c", r"\D\d", r"(ab|a)(bc|c)?"]
+
+
+@given(pattern=st.sampled_from(TRANSLATABLE), text=st.text(alphabet="abcxy.-@ \n0123456789_Zé", max_size=40))
+def test_the_translation_hides_the_same_spans(pattern: str, text: str) -> None:
+    """Read by RE2 again, the portable form finds what the original finds (PostgreSQL's side is an
+    integration test: tests/integration/test_masked_search.py)."""
+    portable = sql_pattern(pattern)
+    assert portable is not None
+    assert strip(text, portable) == strip(text, pattern)

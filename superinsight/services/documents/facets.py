@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +16,7 @@ from superinsight.db.models import DataSource, Document
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.figures import cached_for_documents
-from superinsight.services.documents.masking import masker
+from superinsight.services.documents.masking import hidden_patterns, masker
 from superinsight.services.documents.search import (
     SearchQuery,
     check_masked_filters,
@@ -40,6 +42,9 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
     check_query(query)
     with resources.uow() as uow:
         check_masked_filters(masker(resources, uow.session, actor), query)
+        # A search blind to masked text counts differently for those it binds: their own figures.
+        hidden = hidden_patterns(uow.session, actor) if query.text.strip() else ()
+    blind = hashlib.sha256(json.dumps(hidden).encode()).hexdigest()[:16] if hidden else "all"
 
     def compute() -> Facets:
         with resources.uow() as uow:
@@ -53,7 +58,13 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
         )
 
     return cached_for_documents(
-        resources, actor, f"facets:{query.fingerprint()}", compute, _to_json, _from_json, refresh=refresh
+        resources,
+        actor,
+        f"facets:{query.fingerprint()}:{blind}",
+        compute,
+        _to_json,
+        _from_json,
+        refresh=refresh,
     )
 
 

@@ -68,15 +68,22 @@ class Masker:
         return any(rule.pattern is not None and masking.finds(rule.pattern, text) for rule in self.rules)
 
 
+def _binding(session: Session, actor: Actor) -> tuple[masking.MaskingRule, ...]:
+    if actor.can("documents.view_unmasked"):
+        return ()
+    return tuple(
+        rule for rule in _masking_rules(session, actor.tenant_id) if actor.role not in rule.unmasked_roles
+    )
+
+
 def masker(resources: Resources, session: Session, actor: Actor) -> Masker:
     """Masks documents for this actor; unmasked values never leave the service for a viewer."""
-    may_unmask = actor.can("documents.view_unmasked")
-    binding = tuple(
-        rule
-        for rule in _masking_rules(session, actor.tenant_id)
-        if not may_unmask and actor.role not in rule.unmasked_roles
-    )
-    return Masker(binding, actor.role, resources.settings.effective_secret_key().encode())
+    return Masker(_binding(session, actor), actor.role, resources.settings.effective_secret_key().encode())
+
+
+def hidden_patterns(session: Session, actor: Actor) -> tuple[str, ...]:
+    """The masking patterns whose finds this actor's searches must not look at."""
+    return tuple(rule.pattern for rule in _binding(session, actor) if rule.pattern is not None)
 
 
 def add_masking_rule(resources: Resources, actor: Actor, name: str, rule: masking.MaskingRule) -> None:

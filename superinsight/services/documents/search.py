@@ -12,6 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from superinsight import masking
 from superinsight.db.fulltext import FullText, words
 from superinsight.db.models import BusinessRule, BusinessRuleApplication, DataSource, Document, QualityIssue
 from superinsight.documents.snippets import snippet as make_snippet
@@ -22,7 +23,7 @@ from superinsight.rules.sqljson import json_number, json_text
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.documents import keyset
-from superinsight.services.documents.masking import Masker, masker
+from superinsight.services.documents.masking import Masker, hidden_patterns, masker
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.scoping import visible_sources
 
@@ -145,8 +146,23 @@ def filtered_documents(session: Session, actor: Actor, query: SearchQuery, base:
         conditions.append(_in_band(query.quality_band))
     narrowed = base.where(*conditions)
     if words(query.text):
-        narrowed = FullText(session.get_bind().dialect.name, query.text).narrow(narrowed)
+        narrowed = full_text(session, actor, query.text).narrow(narrowed)
     return narrowed
+
+
+def full_text(session: Session, actor: Actor, text: str) -> FullText:
+    """The search for these words as this actor may make it: blind to what masking hides from them.
+
+    A pattern PostgreSQL cannot read turns text search off on SQLite too, so a workspace
+    behaves the same on either store.
+    """
+    hidden = hidden_patterns(session, actor)
+    if any(masking.sql_pattern(pattern) is None for pattern in hidden):
+        raise PermissionDeniedError(
+            "text search is off for your role: a masking pattern uses what the database cannot "
+            "apply to search (such as \\b or flags); ask an admin to rewrite it"
+        )
+    return FullText(session.get_bind().dialect.name, text, hidden)
 
 
 def search(
@@ -157,18 +173,17 @@ def search(
     check_query(query)
     limit = min(max(limit, 1), MAX_PAGE)
     with resources.uow() as uow:
-        dialect = uow.session.get_bind().dialect.name
-        has_text = bool(words(query.text))
-        full_text = FullText(dialect, query.text) if has_text else None
-        score = full_text.score if full_text else literal(0.0)
         mask = masker(resources, uow.session, actor)
         check_masked_filters(mask, query)
+        has_text = bool(words(query.text))
+        matching = full_text(uow.session, actor, query.text) if has_text else None
+        score = matching.score if matching else literal(0.0)
         # Masked text is cut and marked only after masking (see documents.snippets).
         snippet = (
             Document.content
             if mask.active
-            else full_text.snippet
-            if full_text
+            else matching.snippet
+            if matching
             else func.substr(Document.content, 1, 160)
         )
         by_relevance = has_text and query.sort == "relevance"
@@ -182,7 +197,7 @@ def search(
             Document.created_at,
         ]
         # PostgreSQL ranks only the newest matches (see RANKED_MATCHES); SQLite's FTS5 ranks them all.
-        ranked_newest_only = by_relevance and full_text is not None and full_text.postgres
+        ranked_newest_only = by_relevance and matching is not None and matching.postgres
         if ranked_newest_only:
             # Rank only the newest matches: ranking reads each match's vector, and a word
             # found in a tenth of a million documents would otherwise cost a third of a second.
