@@ -11,13 +11,16 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
+from sqlalchemy import func as sql
+from sqlalchemy import select
 
 import superinsight.services as services
 from superinsight.db.base import utcnow
-from superinsight.db.models import BusinessPattern, DataConflict
+from superinsight.db.models import BusinessPattern, BusinessRule, BusinessRuleVersion, DataConflict
 from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
@@ -147,7 +150,7 @@ def _outputs(resources: Resources, ids: dict[str, int]) -> dict[str, Callable[[A
         "views.get_document": lambda a: views.get_document(resources, a, ids["document"]),
         "rule_views.matched_documents": lambda a: rule_views.matched_documents(resources, a, ids["rule"]),
         "rule_testing.run_test": lambda a: rule_testing.run_test(
-            resources, a, RuleDraft("cards", {"contains": [{"var": "content"}, "refund"]})
+            resources, a, RuleDraft("vip", {"in": ["vip", {"var": "tags"}]})
         ),
         "quality_issues.issues": lambda a: quality_issues.issues(resources, a, ids["source"]),
         "sync_conflicts.list_conflicts": lambda a: sync_conflicts.list_conflicts(resources, a),
@@ -226,6 +229,39 @@ def test_a_filter_on_a_masked_field_is_refused_and_counts_nothing(
     assert search.search(resources, VIEWER, SearchQuery(text="refund")).hits, "other words are still searched"
     with pytest.raises(PermissionDeniedError, match=r"metadata\.ssn is masked for your role"):
         rule_testing.run_test(resources, MASKED, RuleDraft("probe", {"in": ["45", {"var": "metadata.ssn"}]}))
+
+
+@pytest.mark.parametrize("field", ["content", "title", "external_id", "metadata.region"])
+def test_a_rule_cannot_count_fragments_of_what_a_pattern_hides(
+    resources: Resources, workspace: dict[str, int], field: str
+) -> None:
+    """Bound by the card pattern, a rule author may not read text at all: each fragment would count."""
+
+    def rules_written() -> tuple[int, int]:
+        with resources.uow() as uow:
+            return (
+                uow.session.scalar(select(sql.count()).select_from(BusinessRule)) or 0,
+                uow.session.scalar(select(sql.count()).select_from(BusinessRuleVersion)) or 0,
+            )
+
+    before = rules_written()
+    for fragment in ("4111", "2222-3333", CARD):
+        draft = RuleDraft(f"probe {fragment}", {"in": [fragment, {"var": field}]})
+        attempts: tuple[Callable[[], object], ...] = (
+            partial(rule_testing.run_test, resources, MASKED, draft),
+            partial(rule_commands.create_rule, resources, MASKED, draft),
+            partial(rule_commands.update_rule, resources, MASKED, workspace["rule"], draft),
+        )
+        for attempt in attempts:
+            with pytest.raises(PermissionDeniedError, match=f"{field} is masked for your role"):
+                attempt()
+    assert rules_written() == before
+    report = rule_testing.run_test(resources, ADMIN, RuleDraft("probe", {"in": ["4111", {"var": "content"}]}))
+    assert report.matched == 3, "the same test counts for one who may see the cards"
+    assert (
+        rule_testing.run_test(resources, MASKED, RuleDraft("vip", {"in": ["vip", {"var": "tags"}]})).matched
+        == 3
+    )
 
 
 def test_every_service_that_returns_document_text_is_covered_above() -> None:

@@ -63,6 +63,13 @@ class Masker:
             return self.hides_metadata(name.removeprefix("metadata.").split(".")[0])
         return any(rule.field == name for rule in self.rules)
 
+    def hides_from_counts(self, name: str) -> bool:
+        """Whether counting documents by a field could reveal what is masked: a field masked
+        whole, or any text field while a pattern binds (a fragment of what it hides would count)."""
+        binds_pattern = any(rule.pattern is not None for rule in self.rules)
+        text_field = name in masking.TEXT_FIELDS or name == "metadata" or name.startswith("metadata.")
+        return self.hides_field(name) or (binds_pattern and text_field)
+
     def looks_masked(self, text: str) -> bool:
         """Whether a searched word or filter value looks like what a masking pattern hides."""
         return any(rule.pattern is not None and masking.finds(rule.pattern, text) for rule in self.rules)

@@ -16,6 +16,7 @@ from superinsight.services.rules.drafts import (
     RuleDraft,
     RuleInputError,
     check_draft,
+    check_readable,
     draft_of,
     field_catalog,
     stored_values,
@@ -52,6 +53,7 @@ def _name_taken(uow: UnitOfWork, actor: Actor, name: str, except_id: int | None 
 def create_rule(resources: Resources, actor: Actor, draft: RuleDraft) -> RuleView:
     require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
+    check_readable(resources, actor, draft)
     with resources.uow() as uow:
         if _name_taken(uow, actor, draft.name.strip()):
             raise RuleInputError([f"name: a rule called {draft.name.strip()!r} already exists"])
@@ -69,6 +71,7 @@ def update_rule(resources: Resources, actor: Actor, rule_id: int, draft: RuleDra
     """Save an edit as the next version; saving what is already there changes nothing."""
     require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
+    check_readable(resources, actor, draft)
     with resources.uow() as uow:
         rule = tenant_rule(uow, actor, rule_id)
         before = rule_view(rule).draft

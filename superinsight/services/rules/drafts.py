@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from superinsight.db import dialect
 from superinsight.db.models import Document
 from superinsight.resources import Resources
+from superinsight.rules.fields import fields_read
 from superinsight.rules.validation import MAX_DEPTH, FieldCatalog, RuleValidationError, validate_rule
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.masking import masker
 from superinsight.services.documents.writer import documents_version
-from superinsight.services.errors import InvalidInputError
+from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.inputs import unstorable
 from superinsight.services.scoping import reach_key, visible_sources
 from superinsight.vocabulary import RULE_ACTIONS, SEVERITIES
@@ -86,6 +88,18 @@ def _metadata_keys(session: Session, actor: Actor) -> set[str]:
             .where(Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id))
         )
     )
+
+
+def check_readable(resources: Resources, actor: Actor, draft: RuleDraft) -> None:
+    """A rule's match counts over what masking hides from its author would reveal it,
+    one fragment at a time: refuse a condition that reads such a field, before it runs or is saved."""
+    with resources.uow() as uow:
+        mask = masker(resources, uow.session, actor)
+    masked = sorted(name for name in fields_read(draft.body) if mask.hides_from_counts(name))
+    if masked:
+        raise PermissionDeniedError(
+            f"{', '.join(masked)} is masked for your role, so your rules may not read it; ask an admin"
+        )
 
 
 def check_draft(draft: RuleDraft, catalog: FieldCatalog) -> None:

@@ -17,15 +17,14 @@ from superinsight.db.models import Document
 from superinsight.resources import Resources
 from superinsight.rules.explain import explain
 from superinsight.rules.extensions import WORKBENCH
-from superinsight.rules.fields import fields_read
 from superinsight.rules.jsonlogic import RuleError
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.services.context import Actor, require
-from superinsight.services.documents.masking import Masker, masker
-from superinsight.services.errors import InvalidInputError, PermissionDeniedError
-from superinsight.services.rules.drafts import RuleDraft, check_draft, field_catalog
+from superinsight.services.documents.masking import masker
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.rules.drafts import RuleDraft, check_draft, check_readable, field_catalog
 from superinsight.services.rules.matching import document_data, document_fields
 from superinsight.services.rules.views import tenant_rule
 from superinsight.services.scoping import visible_sources
@@ -106,13 +105,6 @@ def _answered_in_time(session: Session) -> Iterator[None]:
         raise InvalidInputError(f"the rule cannot be evaluated: {exc}") from None
 
 
-def _no_masked_fields(mask: Masker, body: Any) -> None:
-    """A test's counts over a masked field would reveal its values to one who may not see them."""
-    masked = sorted(name for name in fields_read(body) if mask.hides_field(name))
-    if masked:
-        raise PermissionDeniedError(f"{', '.join(masked)} is masked for your role, so a test may not read it")
-
-
 def run_test(
     resources: Resources,
     actor: Actor,
@@ -125,9 +117,9 @@ def run_test(
     """Run a draft over the documents without saving anything: counts, samples and why they matched."""
     require(actor, "rules.edit")
     check_draft(draft, field_catalog(resources, actor))
+    check_readable(resources, actor, draft)
     started = time.perf_counter()
     with resources.uow() as uow, _answered_in_time(uow.session):
-        _no_masked_fields(masker(resources, uow.session, actor), draft.body)
         previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
         scope = _scope(actor, source_ids)
         try:
