@@ -47,16 +47,26 @@ class Neo4jGraph(Neo4jGraphReads):
             session.execute_write(work)
 
     def ensure_schema(self, labels: Sequence[str]) -> None:
-        """One uniqueness constraint per label on (tenant_id, key): MERGE's index, and its guard."""
+        """Per label, a uniqueness constraint on (tenant_id, key) — MERGE's index, and its guard —
+        and an index on (tenant_id, source_id), which deleting a source's nodes looks up."""
         missing = [check_name("label", label) for label in labels if label not in self._constrained]
+        empty: dict[str, Any] = {}
         self._write(
             [
-                (
-                    f"CREATE CONSTRAINT graph_{label.lower()}_key IF NOT EXISTS "
-                    f"FOR (n:`{label}`) REQUIRE (n.tenant_id, n.key) IS UNIQUE",
-                    {},
-                )
+                statement
                 for label in missing
+                for statement in (
+                    (
+                        f"CREATE CONSTRAINT graph_{label.lower()}_key IF NOT EXISTS "
+                        f"FOR (n:`{label}`) REQUIRE (n.tenant_id, n.key) IS UNIQUE",
+                        empty,
+                    ),
+                    (
+                        f"CREATE INDEX graph_{label.lower()}_source IF NOT EXISTS "
+                        f"FOR (n:`{label}`) ON (n.tenant_id, n.`{SOURCE_PROPERTY}`)",
+                        empty,
+                    ),
+                )
             ]
         )
         self._constrained.update(missing)
@@ -189,12 +199,20 @@ class Neo4jGraph(Neo4jGraphReads):
                 pass
 
     def delete_sourced(self, tenant_id: str, source_id: int) -> None:
-        self._delete_until_none(
-            f"MATCH (n) WHERE n.tenant_id = $tenant AND n.`{SOURCE_PROPERTY}` = $source "
-            "WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n",
-            tenant=tenant_id,
-            source=source_id,
-        )
+        # Label by label, so each lookup is a seek on that label's source index, not a scan
+        # of every node in the database (Neo4j indexes belong to a label).
+        with reachable(), self._driver.session(database=self._database) as session:
+            labels = [
+                str(record["label"]) for record in session.run("CALL db.labels() YIELD label RETURN label")
+            ]
+        for label in labels:
+            self._delete_until_none(
+                f"MATCH (n:`{check_name('label', label)}`) "
+                f"WHERE n.tenant_id = $tenant AND n.`{SOURCE_PROPERTY}` = $source "
+                "WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n",
+                tenant=tenant_id,
+                source=source_id,
+            )
 
     def delete_orphans(self, tenant_id: str, label: str, keys: Sequence[str] | None) -> None:
         checked = check_name("label", label)

@@ -121,3 +121,30 @@ def test_a_stopped_neo4j_is_reported_as_unavailable_and_nothing_hangs() -> None:
     with pytest.raises(GraphUnavailableError):
         stopped.expand("acme", [SOURCE], None, None, 10)
     driver.close()
+
+
+def test_a_sources_nodes_are_found_by_index_not_by_scanning(neo4j_uri: str) -> None:
+    """Deleting a source looks its nodes up label by label; each label has a (tenant, source) index."""
+    driver = neo4j.GraphDatabase.driver(neo4j_uri, auth=("neo4j", ""))
+    graph = Neo4jGraph(driver)
+    graph.merge_nodes(
+        "acme", [Node(NodeRef(label, "1"), {"source_id": 7}) for label in ("Document", "SyncJob")]
+    )
+    with driver.session() as session:
+        session.run("CALL db.awaitIndexes(30)").consume()  # a new index is planned on once online
+        for label in ("Document", "SyncJob"):
+            plan = (
+                session.run(
+                    f"EXPLAIN MATCH (n:`{label}`) WHERE n.tenant_id = $tenant AND n.source_id = $source "
+                    "RETURN n",
+                    tenant="acme",
+                    source=7,
+                )
+                .consume()
+                .plan
+            )
+            assert plan is not None
+            assert "NodeIndexSeek" in str(plan), (label, plan)
+    graph.delete_sourced("acme", 7)
+    assert graph.nodes("acme", [NodeRef("Document", "1"), NodeRef("SyncJob", "1")]) == []
+    driver.close()
