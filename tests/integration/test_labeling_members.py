@@ -7,25 +7,21 @@ command starts, the others write projects as rows (membership needs no Label Stu
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 import pytest
 from label_studio_sdk import LabelStudio
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from superinsight.db.models import AuditLog, LabelingProject, LabelingProjectMember, Task
 from superinsight.documents.record import DocumentInput
-from superinsight.resources import Resources, build_resources
+from superinsight.resources import Resources
 from superinsight.services import attention
 from superinsight.services.context import Actor, role_actor, system_actor
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from superinsight.services.jobs import job_status
 from superinsight.services.labeling import launch as labeling_launch
 from superinsight.services.labeling import members
 from superinsight.services.labeling import pull as labeling_pull
@@ -34,7 +30,8 @@ from superinsight.services.labeling import views as labeling_views
 from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
 from superinsight.services.security import users
-from tests.conftest import make_settings
+from tests.integration.test_labeling import _count, _wait
+from tests.integration.test_labeling import connected as connected  # the fixture, shared
 
 TENANT, OTHER = "acme", "evil"
 SYSTEM = system_actor(TENANT)
@@ -94,11 +91,6 @@ def _project(resources: Resources, tenant: str, title: str) -> int:
         return project.id
 
 
-def _count(resources: Resources, model: Any, *where: Any) -> int:
-    with resources.uow() as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
 def _rows(resources: Resources) -> tuple[int, int]:
     """(membership rows, audit entries): what a refused call must leave as it was."""
     return _count(resources, LabelingProjectMember), _count(resources, AuditLog)
@@ -106,21 +98,6 @@ def _rows(resources: Resources) -> tuple[int, int]:
 
 def _titles(resources: Resources, actor: Actor) -> list[str]:
     return sorted(p.title for p in labeling_views.list_projects(resources, actor))
-
-
-def _wait(resources: Resources, job_id: str) -> None:
-    deadline = time.monotonic() + 120
-    while not (status := job_status(resources, job_id)).done and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert status.state == "finished", status.error
-
-
-@pytest.fixture
-def connected(db_url: str, tmp_path: Path, label_studio: tuple[str, str]) -> Iterator[Resources]:
-    url, token = label_studio
-    built = build_resources(make_settings(tmp_path, db_url, label_studio_url=url, label_studio_api_key=token))
-    yield built
-    built.close()
 
 
 class TestWithLabelStudio:
@@ -134,13 +111,11 @@ class TestWithLabelStudio:
         )
         request = LaunchRequest("Triage", "sentiment", Selection(), annotators=(people.member_id,))
         triage, job = labeling_launch.launch(connected, people.analyst, request)
-        _wait(connected, job)
-        _wait(
-            connected,
-            labeling_launch.launch(connected, people.admin, replace(request, title="Other", annotators=()))[
-                1
-            ],
+        assert _wait(connected, job) == "finished"
+        _, job = labeling_launch.launch(
+            connected, people.admin, replace(request, title="Other", annotators=())
         )
+        assert _wait(connected, job) == "finished"
         assert _count(connected, AuditLog, AuditLog.action == "labeling.member.add") == 1
 
         # The member: the project, its progress from Label Studio and its link; the Overview counts it.
@@ -164,7 +139,7 @@ class TestWithLabelStudio:
                 call()
         assert _count(connected, AuditLog) == audits
         # The member pulls their project; annotators neither launch nor send more.
-        _wait(connected, labeling_pull.start_pull(connected, people.member, triage))
+        assert _wait(connected, labeling_pull.start_pull(connected, people.member, triage)) == "finished"
         with pytest.raises(PermissionDeniedError, match="may not launch Label Studio projects"):
             labeling_launch.launch(connected, people.member, replace(request, annotators=()))
         with pytest.raises(PermissionDeniedError):
