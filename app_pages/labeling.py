@@ -14,11 +14,13 @@ import streamlit as st
 from superinsight.services.context import Actor
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.labeling import launch as labeling_launch
+from superinsight.services.labeling import members as labeling_members
 from superinsight.services.labeling import pull as labeling_pull
 from superinsight.services.labeling import quality as labeling_quality
 from superinsight.services.labeling import views as labeling_views
 from superinsight.services.labeling.connection import connection_state
 from superinsight.services.labeling.launch import LaunchRequest
+from superinsight.services.labeling.members import Annotator
 from superinsight.services.labeling.selection import Selection
 from superinsight.services.labeling.views import ProjectView
 from superinsight.services.rules import views as rule_views
@@ -32,9 +34,44 @@ JOB = "labeling_job"
 FLASH = "labeling_flash"  # what the last action did, said after the rerun that starts following its job
 PROJECTS, LAUNCH, BILLING = "Projects", "Launch a project", "Billing"
 SEARCH, RULE = "The current Documents search", "A rule's matches"
+MANAGE = "labeling.manage"
+NOT_A_MEMBER = (
+    "You are not an annotator of any labeling project yet: an admin must add you to a project "
+    "before it shows here."
+)
 
 
-def project_card(actor: Actor, project: ProjectView, connected: bool) -> None:
+def annotator_picker(label: str, choices: list[Annotator], chosen: list[Annotator], key: str) -> list[int]:
+    """A multiselect of annotators by user id, shown by name and email as plain text."""
+    names = {person.id: person.label for person in [*choices, *chosen]}
+    picked = st.multiselect(
+        label,
+        list(names),
+        default=[person.id for person in chosen],
+        format_func=lambda user_id: names[user_id],
+        key=key,
+        placeholder="No annotators" if names else "No annotator accounts in this workspace",
+    )
+    return [int(user_id) for user_id in picked]
+
+
+def annotators(actor: Actor, project: ProjectView, choices: list[Annotator]) -> None:
+    """Who annotates the project (they see it; other annotators do not), for those who manage projects."""
+    with st.expander("Annotators"):
+        chosen: list[Annotator] = []
+        with refusals():
+            chosen = labeling_members.project_annotators(resources(), actor, project.id)
+        picked = annotator_picker("Annotators", choices, chosen, f"labeling_members_{project.id}")
+        if st.button("Save annotators", key=f"labeling_members_save_{project.id}"):
+            with refusals("Annotators not saved"):
+                added, removed = labeling_members.set_annotators(resources(), actor, project.id, picked)
+                st.session_state[FLASH] = (
+                    f"Annotators of {project.title} saved: {added} added, {removed} removed."
+                )
+                st.rerun()
+
+
+def project_card(actor: Actor, project: ProjectView, connected: bool, choices: list[Annotator]) -> None:
     with st.container(border=True):
         title, link = st.columns([3, 1])
         title.markdown(f"**{md(project.title)}** · {md(LABEL_TEMPLATE_LABELS[project.template])}")
@@ -58,6 +95,9 @@ def project_card(actor: Actor, project: ProjectView, connected: bool) -> None:
             st.caption("Documents are being sent to Label Studio…")
         if project.status == "failed":
             st.error(f"Sending stopped: {md(project.error or 'no reason was recorded')}")
+        manages = actor.can(MANAGE)
+        if manages:
+            annotators(actor, project, choices)
         if not connected:
             return
         pull, more = st.columns(2)
@@ -67,7 +107,9 @@ def project_card(actor: Actor, project: ProjectView, connected: bool) -> None:
                 st.session_state[FLASH] = f"Pulling the annotations of {project.title}…"
                 st.rerun()
         retry = project.status == "failed"
-        if more.button("Retry sending" if retry else "Add new matches", key=f"labeling_more_{project.id}"):
+        if manages and more.button(
+            "Retry sending" if retry else "Add new matches", key=f"labeling_more_{project.id}"
+        ):
             with refusals("Nothing was sent"):
                 added, st.session_state[JOB] = labeling_launch.add_to_project(
                     resources(), actor, project.id, new_matches=not retry
@@ -80,10 +122,16 @@ def projects(actor: Actor, connected: bool) -> None:
     listed: list[ProjectView] = []
     with refusals():
         listed = labeling_views.list_projects(resources(), actor)
-    if not listed:
+    if not listed and not actor.can(MANAGE):
+        st.info(NOT_A_MEMBER)
+    elif not listed:
         st.info("No labeling projects yet." + (" Launch one from a search or a rule." if connected else ""))
+    choices: list[Annotator] = []
+    if listed and actor.can(MANAGE):
+        with refusals():
+            choices = labeling_members.annotator_choices(resources(), actor)
     for project in listed:
-        project_card(actor, project, connected)
+        project_card(actor, project, connected, choices)
 
 
 def selection_form(actor: Actor) -> Selection:
@@ -131,6 +179,12 @@ def launch_form(actor: Actor) -> None:
         classes = tuple(c.strip() for c in typed.split(",") if c.strip())
     if template == "custom":
         custom = st.text_area("Label Studio XML config", height=160, key="labeling_custom")
+    team = annotator_picker(
+        "Annotators (they see the project; admins and analysts see every project)",
+        labeling_members.annotator_choices(resources(), actor),
+        [],
+        "labeling_annotators",
+    )
     if selection.rule_id is not None and template in ("classification", "sentiment"):
         st.caption(
             "The rule's verdict is sent as a pre-annotation (the first class), for annotators to confirm."
@@ -138,7 +192,9 @@ def launch_form(actor: Actor) -> None:
     if st.button("Launch", type="primary", key="labeling_launch"):
         with refusals("Not launched"):
             project_id, st.session_state[JOB] = labeling_launch.launch(
-                resources(), actor, LaunchRequest(title, str(template), selection, classes, custom)
+                resources(),
+                actor,
+                LaunchRequest(title, str(template), selection, classes, custom, tuple(team)),
             )
             st.session_state.pop(SELECTION, None)
             st.session_state[FLASH] = (
@@ -173,7 +229,7 @@ def show() -> None:
     state = connection_state(resources(), actor)
     if not state.connected:
         st.info(md(state.message))
-    parts = [PROJECTS, LAUNCH] if state.connected else [PROJECTS]
+    parts = [PROJECTS, LAUNCH] if state.connected and actor.can(MANAGE) else [PROJECTS]
     parts += [BILLING] if actor.can("audit.view") else []
     carried = st.session_state.get(SELECTION) and LAUNCH in parts
     part = section("Part", parts, key="labeling_part", default=LAUNCH if carried else None)

@@ -15,6 +15,6 @@ def send_button(
     actor: Actor, selection: dict[str, Any], key: str, label: str = "Send to Label Studio"
 ) -> None:
     """A button that opens the Labeling page's launch form with `selection`; only for who may launch."""
-    if actor.can("labeling.launch") and st.button(label, key=key):
+    if actor.can("labeling.manage") and st.button(label, key=key):
         st.session_state[SELECTION] = selection
         st.switch_page("app_pages/labeling.py")

@@ -10,7 +10,9 @@ PERMISSIONS: dict[str, str] = {
     "rules.apply": "apply rules to all documents",
     "sync.run": "run sync jobs",
     "sources.manage": "add and change data sources",
-    "labeling.launch": "launch Label Studio projects and pull annotations",
+    # Annotators hold labeling.launch alone: they work on the projects they are members of.
+    "labeling.launch": "work on Label Studio projects: follow their progress and pull annotations",
+    "labeling.manage": "launch Label Studio projects, choose their annotators and see all of them",
     "quality.triage": "change the status of quality issues",
     "users.manage": "manage users, roles, permissions and the IP allow-list",
     "audit.view": "search and export the audit log",
@@ -29,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "sync.run",
             "sources.manage",
             "labeling.launch",
+            "labeling.manage",
             "quality.triage",
         }
     ),

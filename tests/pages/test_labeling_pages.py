@@ -18,6 +18,7 @@ from superinsight.services.context import system_actor
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.labeling.connection import ConnectionState
+from superinsight.services.labeling.members import Annotator
 from superinsight.services.labeling.views import BillingRow, ProjectView
 from tests.pages.test_page_shapes import Stubs, _rules, by_role, open_page, starts_with_a_header
 from tests.pages.test_page_shapes import stubs as stubs  # the fixture, shared
@@ -25,12 +26,15 @@ from tests.pages.test_pages import TIMEOUT, _app
 
 VIEWS = "superinsight.services.labeling.views"
 LAUNCH = "superinsight.services.labeling.launch"
+MEMBERS = "superinsight.services.labeling.members"
 CONNECTED = ConnectionState(True, "Label Studio is connected.")
 NOT_CONNECTED = ConnectionState(False, "Label Studio is not connected. Set LABEL_STUDIO_URL and restart.")
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 PROJECT = ProjectView(
     7, "Refund triage", "classification", "ready", None, 50, 20, "http://ls/projects/3/data", {"ann@x": 20}
 )
+ANN = Annotator(21, "ann@x", "Ann *Bold* [link](http://evil)")
+BEN = Annotator(22, "ben@x", "")
 
 
 def _labeling(stubs: Stubs, state: ConnectionState, projects: list[ProjectView] | None = None) -> None:
@@ -40,6 +44,8 @@ def _labeling(stubs: Stubs, state: ConnectionState, projects: list[ProjectView] 
     stubs.returns("superinsight.services.rules.views.list_rules", [])
     stubs.returns("superinsight.services.labeling.quality.project_agreement", Agreement(0.72, 2, 14))
     stubs.returns("ui.jobs.job_status", JobStatus("job-1", "running", 0.5, "25 of 50 documents sent"))
+    stubs.returns(f"{MEMBERS}.annotator_choices", [ANN, BEN])
+    stubs.returns(f"{MEMBERS}.project_annotators", [ANN])
 
 
 def _parts(page: Any) -> list[str]:
@@ -59,15 +65,69 @@ class TestLabelingPage:
         assert page.at.progress[0].value == 40  # 20 of 50
         assert ("Billing" in _parts(page)) == (role == "admin")
 
-    @by_role("admin", "analyst", "annotator")
+    @by_role("admin", "analyst")
     def test_connected_shows_progress_links_and_actions(self, stubs: Stubs, role: str) -> None:
         _labeling(stubs, CONNECTED)
         page = open_page(stubs, "labeling", role)
         assert _parts(page)[:2] == ["Projects", "Launch a project"]
         assert page.at.link_button[0].proto.url == "http://ls/projects/3/data"
-        assert {"Pull annotations", "Add new matches"} <= page.labels()
+        assert {"Pull annotations", "Add new matches", "Save annotators"} <= page.labels()
         assert "ann@x 20" in page.texts("caption")
         assert "(Krippendorff's alpha): 0.72 over 14 task(s)" in page.texts("caption")
+
+    def test_an_annotator_member_follows_and_pulls_but_neither_launches_nor_chooses(
+        self, stubs: Stubs
+    ) -> None:
+        _labeling(stubs, CONNECTED)
+        page = open_page(stubs, "labeling", "annotator")
+        assert _parts(page) == [], "only the projects: no part to choose"
+        assert page.at.link_button[0].proto.url == "http://ls/projects/3/data"
+        assert page.at.progress[0].value == 40
+        assert "Pull annotations" in page.labels()
+        assert not {"Add new matches", "Retry sending", "Save annotators"} & page.labels()
+        assert not page.at.multiselect and not page.at.expander
+        assert not {f"{MEMBERS}.annotator_choices", f"{MEMBERS}.project_annotators"} & set(page.calls)
+
+    def test_an_annotator_of_no_project_is_told_an_admin_must_add_them(self, stubs: Stubs) -> None:
+        _labeling(stubs, CONNECTED, [])
+        page = open_page(stubs, "labeling", "annotator")
+        assert "an admin must add you to a project" in page.at.info[0].value
+        assert "Launch one" not in page.texts("info")
+        assert not page.at.progress and "Pull annotations" not in page.labels()
+
+    def test_an_admin_chooses_a_projects_annotators_shown_as_plain_text(self, stubs: Stubs) -> None:
+        _labeling(stubs, CONNECTED)
+        saved: list[Any] = []
+        stubs.returns(
+            f"{MEMBERS}.set_annotators",
+            lambda _r, _a, project_id, user_ids: saved.append((project_id, user_ids)) or (1, 1),
+        )
+        page = open_page(stubs, "labeling", "admin")
+        picker = page.at.multiselect(key="labeling_members_7")
+        assert picker.options == ["Ann *Bold* [link](http://evil) (ann@x)", "ben@x"]
+        assert picker.value == [21]
+        picker.set_value([22])
+        page.at.button(key="labeling_members_save_7").click()
+        page.run()
+        assert saved == [(7, [22])]
+        assert page.at.success[0].value == "Annotators of Refund triage saved: 1 added, 1 removed."
+
+    def test_a_refused_choice_of_annotators_says_why(self, stubs: Stubs) -> None:
+        from superinsight.services.errors import InvalidInputError
+
+        _labeling(stubs, NOT_CONNECTED)
+        stubs.raises(
+            f"{MEMBERS}.set_annotators",
+            InvalidInputError(
+                "vic@x (viewer) does not work on labeling projects: give them the annotator role"
+            ),
+        )
+        page = open_page(stubs, "labeling", "analyst")
+        page.at.button(key="labeling_members_save_7").click()
+        page.run()
+        assert "Annotators not saved: vic@x (viewer) does not work" in page.at.error[0].value.replace(
+            "\\", ""
+        )
 
     def test_a_viewer_is_told_the_page_is_not_theirs(self, stubs: Stubs) -> None:
         _labeling(stubs, CONNECTED)
@@ -103,9 +163,11 @@ class TestLabelingPage:
         assert page.at.radio[0].value == "A rule's matches"
         page.at.text_input(key="labeling_title").input("Check refunds")
         page.at.text_input(key="labeling_classes").input("refund, other")
+        page.at.multiselect(key="labeling_annotators").set_value([22])
         page.at.button(key="labeling_launch").click()
         page.run()
         assert launched[0].selection.rule_id == 3 and launched[0].classes == ("refund", "other")
+        assert launched[0].annotators == (22,)
         assert "Project 11 created" in page.at.success[0].value
 
     def test_a_refused_launch_says_why(self, stubs: Stubs) -> None:

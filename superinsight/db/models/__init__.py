@@ -15,7 +15,7 @@ from superinsight.db.models.business import (
 )
 from superinsight.db.models.core import Annotation, AuditLog, BillingRecord, Document, QualityIssue, Task
 from superinsight.db.models.graph import GraphEdge, GraphNode
-from superinsight.db.models.labeling import LabelingProject
+from superinsight.db.models.labeling import LabelingProject, LabelingProjectMember
 from superinsight.db.models.security import (
     IpWhitelist,
     Permission,
@@ -55,6 +55,7 @@ __all__ = [
     "IndustryDataset",
     "IpWhitelist",
     "LabelingProject",
+    "LabelingProjectMember",
     "NotificationReceipt",
     "Permission",
     "ProjectPermission",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from superinsight.db.base import Base, BigIntPK, TenantMixin, TimestampMixin
+from superinsight.db.base import Base, BigIntPK, TenantMixin, TimestampMixin, utcnow
 from superinsight.db.models._checks import one_of
 from superinsight.vocabulary import LABEL_PROJECT_STATUSES, LABEL_TEMPLATES
 
@@ -31,3 +31,25 @@ class LabelingProject(TenantMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="importing")
     error: Mapped[str | None] = mapped_column(Text)
     last_pulled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LabelingProjectMember(Base):
+    """An annotator of a project: a user without `labeling.manage` sees only the projects they are one of.
+
+    Label Studio keeps its own members; the workbench does not read them: these rows
+    decide what the Labeling page and the Overview show an annotator.
+    """
+
+    __tablename__ = "labeling_project_members"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("labeling_projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )

@@ -18,7 +18,7 @@ RETRYABLE: dict[str, str] = {
     "superinsight.services.graph.backlog.drain_job": "sources.manage",
     "superinsight.services.graph.settings.rebuild_job": "sources.manage",
     "superinsight.services.quality.scoring.score_all_job": "quality.triage",
-    "superinsight.services.labeling.push.push_tasks_job": "labeling.launch",
+    "superinsight.services.labeling.push.push_tasks_job": "labeling.manage",
     "superinsight.services.labeling.pull.pull_job": "labeling.launch",
 }
 

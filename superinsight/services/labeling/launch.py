@@ -1,8 +1,9 @@
 """Launching a Label Studio project from a selection, and adding to it later: audited, never half-written.
 
 The launch itself checks the config, reaches Label Studio, creates the project and
-records one `tasks` row per document (no Label Studio id yet) and notes the project
-for the graph (LABELLED_IN) in one transaction;
+records one `tasks` row per document (no Label Studio id yet), makes the annotators
+named in the request its members and notes the project for the graph (LABELLED_IN)
+in one transaction;
 if anything fails, nothing is kept on either side. Sending the documents is a job
 (`push.py`), which can be retried: rows that already have a Label Studio id are
 never sent again.
@@ -25,7 +26,8 @@ from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.labeling.connection import reaching_label_studio
-from superinsight.services.labeling.projects import tenant_project
+from superinsight.services.labeling.members import check_annotators, enrol
+from superinsight.services.labeling.projects import MANAGE, tenant_project
 from superinsight.services.labeling.push import push_tasks_job
 from superinsight.services.labeling.selection import Selection, document_ids, selection_of
 
@@ -37,6 +39,8 @@ class LaunchRequest:
     selection: Selection
     classes: tuple[str, ...] = ()
     custom_config: str = ""
+    # User ids of the project's first annotators (more can be added later: members.py).
+    annotators: tuple[int, ...] = ()
 
 
 def _config(request: LaunchRequest) -> tuple[str, list[str]]:
@@ -69,8 +73,8 @@ def _enqueue_push(resources: Resources, actor: Actor, project_id: int) -> str:
 
 
 def launch(resources: Resources, actor: Actor, request: LaunchRequest) -> tuple[int, str]:
-    """Create the project and its task rows, then send the documents as a job: (project id, job id)."""
-    require(actor, "labeling.launch")
+    """Create the project, its tasks and members, then send the documents as a job: (project id, job id)."""
+    require(actor, MANAGE)
     title = inputs.text(request.title, "title", 255).strip()
     if not title:
         raise InvalidInputError("give the project a title")
@@ -78,6 +82,7 @@ def launch(resources: Resources, actor: Actor, request: LaunchRequest) -> tuple[
     with reaching_label_studio():
         resources.annotator.ping()
     with resources.uow() as uow:
+        annotators = check_annotators(uow.session, actor, request.annotators)
         ids = document_ids(uow.session, actor, masker(resources, uow.session, actor), request.selection)
         if not ids:
             raise InvalidInputError("the selection holds no documents: change the search, rule or sample")
@@ -97,6 +102,7 @@ def launch(resources: Resources, actor: Actor, request: LaunchRequest) -> tuple[
             uow.session.add(project)
             uow.session.flush()
             _record_tasks(uow.session, actor, project.id, ids)
+            enrol(uow.session, actor, project.id, annotators)
             audit.record(
                 uow.session,
                 actor,
@@ -129,7 +135,7 @@ def add_to_project(
 
     Returns (documents added, job id). A sample is not drawn again: new matches are all added.
     """
-    require(actor, "labeling.launch")
+    require(actor, MANAGE)
     with reaching_label_studio():
         resources.annotator.ping()
     with resources.uow() as uow:

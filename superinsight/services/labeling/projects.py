@@ -1,20 +1,43 @@
-"""Finding a project for an actor: the tenant's, and for a narrowed user only one within reach."""
+"""Finding a project for an actor: the tenant's, only a member's for an annotator, within a narrowed reach.
+
+`within_reach` is the one condition every read of labeling projects uses (the
+Labeling page's list, progress and links, pulls, agreement, the Overview's
+attention list), so who sees which project is decided here only.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.orm import Session
 
-from superinsight.db.models import Document, LabelingProject, Task
+from superinsight.db.models import Document, LabelingProject, LabelingProjectMember, Task
 from superinsight.services.context import Actor, internal
 from superinsight.services.errors import NotFoundError
 from superinsight.services.scoping import visible_sources
 
+MANAGE = "labeling.manage"
+
+
+def _member_of(actor: Actor) -> ColumnElement[bool]:
+    """True for the projects the actor was added to as an annotator."""
+    if actor.user_id is None:
+        return false()
+    return exists(
+        select(LabelingProjectMember.user_id).where(
+            LabelingProjectMember.tenant_id == actor.tenant_id,
+            LabelingProjectMember.project_id == LabelingProject.id,
+            LabelingProjectMember.user_id == actor.user_id,
+        )
+    )
+
 
 @internal("builds a condition for a query inside a guarded call and reads nothing itself")
 def within_reach(actor: Actor) -> ColumnElement[bool]:
-    """The actor's tenant's projects; a narrowed user's only when every document is within their reach."""
+    """The actor's tenant's projects: all of them for `labeling.manage`, else those they are a member of;
+    for a narrowed user only those whose every document is within their reach."""
     condition = LabelingProject.tenant_id == actor.tenant_id
+    if not actor.can(MANAGE):
+        condition = condition & _member_of(actor)
     if actor.source_ids is None:
         return condition
     outside = (
