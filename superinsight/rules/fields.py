@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from superinsight.rules.jsonlogic import is_logic, operator_of
-from superinsight.rules.validation import SCOPED
+from superinsight.rules.validation import in_item_scope
 
 
 def fields_read(logic: Any) -> frozenset[str]:
     """The document fields named by `var` outside the scope of map/filter/all/some/none/reduce.
 
-    Inside those operators' later arguments `var` names a field of the current item, not
-    of the document.
+    Inside those operators' logic `var` names a field of the current item, not of the
+    document; everything else (a collection, reduce's initial value, a `var`'s default)
+    reads the document.
     """
     found: set[str] = set()
     stack: list[Any] = [logic]
@@ -32,6 +33,7 @@ def fields_read(logic: Any) -> frozenset[str]:
         if operator == "var":
             if args and isinstance(args[0], str) and args[0]:
                 found.add(args[0])
+            stack.extend(args[1:])
             continue
-        stack.extend(args[:1] if operator in SCOPED else args)
+        stack.extend(arg for index, arg in enumerate(args) if not in_item_scope(operator, index))
     return frozenset(found)

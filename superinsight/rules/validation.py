@@ -66,6 +66,13 @@ ARITY: dict[str, tuple[int, int]] = {
     "date_after": (2, 2),
 }
 SCOPED = frozenset({"map", "filter", "all", "none", "some", "reduce"})
+
+
+def in_item_scope(operator: str, index: int) -> bool:
+    """Whether argument `index` (from 0) is evaluated against each item rather than the document:
+    the logic of map/filter/all/some/none/reduce. Their collection, and reduce's initial value
+    (its third argument), read the document like any other argument."""
+    return operator in SCOPED and index == 1
 RELATIONAL = frozenset({"<", "<=", ">", ">="})
 COMPARISONS = RELATIONAL | {"==", "!=", "===", "!=="}
 ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "min", "max"})
@@ -160,10 +167,13 @@ class _Checker:
             return
         if operator == "var":
             self.check_var(args, here, scoped)
+            # A default (the second argument) is evaluated like any argument, against the document.
+            for index, arg in enumerate(args[1:], start=2):
+                self.check(arg, [*here, str(index)], depth + 1, scoped)
             return
         self.check_types(operator, args, here, scoped)
         for index, arg in enumerate(args, start=1):
-            inner_scoped = scoped or (operator in SCOPED and index > 1)
+            inner_scoped = scoped or in_item_scope(operator, index - 1)
             self.check(arg, [*here, str(index)], depth + 1, inner_scoped)
 
     def check_var(self, args: list[Any], where: list[str], scoped: bool) -> None:

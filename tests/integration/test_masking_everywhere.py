@@ -12,6 +12,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
 from functools import partial
+from itertools import product
 from typing import Any
 
 import pytest
@@ -245,8 +246,14 @@ def test_a_rule_cannot_count_fragments_of_what_a_pattern_hides(
             )
 
     before = rules_written()
-    for fragment in ("4111", "2222-3333", CARD):
-        draft = RuleDraft(f"probe {fragment}", {"in": [fragment, {"var": field}]})
+    # The field read directly, as reduce's initial value, and as a var's default.
+    readers = (
+        lambda fragment: {"in": [fragment, {"var": field}]},
+        lambda fragment: {"in": [fragment, {"reduce": [[], {"var": "accumulator"}, {"var": field}]}]},
+        lambda fragment: {"in": [fragment, {"var": ["tags", {"var": field}]}]},
+    )
+    for fragment, reader in product(("4111", "2222-3333", CARD), readers):
+        draft = RuleDraft(f"probe {fragment}", reader(fragment))
         attempts: tuple[Callable[[], object], ...] = (
             partial(rule_testing.run_test, resources, MASKED, draft),
             partial(rule_commands.create_rule, resources, MASKED, draft),

@@ -89,6 +89,10 @@ def test_a_value_of_a_field_the_rule_tests_is_the_rule_restated_not_a_pattern() 
         ({"some": [{"var": "tags"}, {"==": [{"var": ""}, "vip"]}]}, {"tags"}),
         ({"map": [{"var": "metadata.items"}, {"var": "price"}]}, {"metadata.items"}),
         ({"in": ["x", {"var": {"cat": ["metadata.", "k"]}}]}, set()),
+        # reduce's initial value and a var's default are read from the document, not an item
+        ({"reduce": [[], {"var": "accumulator"}, {"var": "content"}]}, {"content"}),
+        ({"reduce": [{"var": "tags"}, {"cat": [{"var": "current"}]}, ""]}, {"tags"}),
+        ({"var": ["metadata.none", {"var": "metadata.ssn"}]}, {"metadata.none", "metadata.ssn"}),
         (True, set()),
         ({"var": ""}, set()),
     ],

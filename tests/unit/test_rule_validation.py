@@ -67,6 +67,11 @@ def test_sound_rules_pass(rule: Any) -> None:
         ({"contains": [{"var": "metadata"}, "x"]}, "contains works on text"),
         ({"==": [{"var": "title"}, "x"], "!": True}, "exactly one operator"),
         ({"==": [{"var": 3}, 1]}, "a field name must be text"),
+        # reduce's initial value and a var's default are read from the document: checked like any field
+        ({"reduce": [[], {"var": "accumulator"}, {"var": {"cat": ["con", "tent"]}}]}, "must be text"),
+        ({"reduce": [[], {"var": "accumulator"}, {"var": "titel"}]}, "unknown field 'titel'"),
+        ({"==": [{"var": ["metadata.amount", {"var": {"cat": ["ti", "tle"]}}]}, 1]}, "must be text"),
+        ({"==": [{"var": ["metadata.amount", {"var": "metadata.amout"}]}, 1]}, "unknown field"),
     ],
 )
 def test_bad_rules_point_at_the_problem(rule: Any, expected: str) -> None:

@@ -13,7 +13,7 @@ from superinsight.db.models import Document
 from superinsight.resources import Resources
 from superinsight.rules.fields import fields_read
 from superinsight.rules.validation import MAX_DEPTH, FieldCatalog, RuleValidationError, validate_rule
-from superinsight.services.context import Actor, require
+from superinsight.services.context import Actor, internal, require
 from superinsight.services.documents.masking import masker
 from superinsight.services.documents.writer import documents_version
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
@@ -90,6 +90,7 @@ def _metadata_keys(session: Session, actor: Actor) -> set[str]:
     )
 
 
+@internal("a check that run_test, create_rule and update_rule make after requiring rules.edit")
 def check_readable(resources: Resources, actor: Actor, draft: RuleDraft) -> None:
     """A rule's match counts over what masking hides from its author would reveal it,
     one fragment at a time: refuse a condition that reads such a field, before it runs or is saved."""
