@@ -23,6 +23,8 @@ Method = Literal["mask", "hash", "redact", "partial"]
 METHODS: tuple[Method, ...] = ("mask", "hash", "redact", "partial")
 MAX_PATTERN = 300
 TEXT_FIELDS = ("title", "content", "external_id")
+PATTERN_FIELDS = (*TEXT_FIELDS, "metadata", "tags")
+"""Where a pattern rule looks: every field of a document that holds text a person wrote."""
 
 
 class MaskingRuleError(ValueError):
@@ -167,10 +169,23 @@ def _hide_path(data: dict[str, Any], path: list[str], method: Method, key: bytes
 
 
 def _hide_pattern(value: Any, pattern: str, method: Method, key: bytes) -> Any:
+    """The value with what the pattern finds hidden wherever text can hold it: strings, the
+    items of lists, the keys and values of objects, and numbers (read as their digits)."""
     if isinstance(value, str):
         return _compiled(pattern).sub(lambda found: str(hide(found.group(0), method, key)), value)
     if isinstance(value, dict):
-        return {k: _hide_pattern(v, pattern, method, key) for k, v in value.items()}
+        hidden: dict[str, Any] = {}
+        for name, item in value.items():
+            shown, seen = _hide_pattern(name, pattern, method, key), 1
+            while shown in hidden:  # two keys hidden alike both stay: "[redacted]", "[redacted] (2)"
+                seen += 1
+                shown = f"{_hide_pattern(name, pattern, method, key)} ({seen})"
+            hidden[shown] = _hide_pattern(item, pattern, method, key)
+        return hidden
+    if isinstance(value, list | tuple):
+        return [_hide_pattern(item, pattern, method, key) for item in value]
+    if isinstance(value, int | float) and not isinstance(value, bool) and finds(pattern, str(value)):
+        return _hide_pattern(str(value), pattern, method, key)
     return value
 
 
@@ -185,7 +200,7 @@ def apply(
         if rule.field is not None:
             _hide_path(masked, rule.field.split("."), rule.method, key)
         elif rule.pattern is not None:
-            for name in (*TEXT_FIELDS, "metadata"):
+            for name in PATTERN_FIELDS:
                 if name in masked:
                     masked[name] = _hide_pattern(masked[name], rule.pattern, rule.method, key)
     return masked

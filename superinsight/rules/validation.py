@@ -73,6 +73,8 @@ def in_item_scope(operator: str, index: int) -> bool:
     the logic of map/filter/all/some/none/reduce. Their collection, and reduce's initial value
     (its third argument), read the document like any other argument."""
     return operator in SCOPED and index == 1
+
+
 RELATIONAL = frozenset({"<", "<=", ">", ">="})
 COMPARISONS = RELATIONAL | {"==", "!=", "===", "!=="}
 ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "min", "max"})

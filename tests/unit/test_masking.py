@@ -115,3 +115,30 @@ def test_the_translation_hides_the_same_spans(pattern: str, text: str) -> None:
     portable = sql_pattern(pattern)
     assert portable is not None
     assert strip(text, portable) == strip(text, pattern)
+
+
+def test_a_pattern_hides_its_finds_in_keys_lists_numbers_and_tags() -> None:
+    card = "4111-2222-3333-4444"
+    document = {
+        "title": "t",
+        "tags": ["vip", f"card {card}"],
+        "metadata": {card: 1, "also": {f"{card}!": "x"}, "n": 4111222233334444, "flag": True, "amount": 12},
+    }
+    rules = [MaskingRule(None, r"\d{4}-?\d{4}-?\d{4}-?\d{4}", "redact")]
+    masked = apply(document, rules, "viewer", False, KEY)
+    assert "4111" not in repr(masked)
+    assert masked["tags"] == ["vip", "card [redacted]"]
+    assert masked["metadata"] == {
+        "[redacted]": 1,
+        "also": {"[redacted]!": "x"},
+        "n": "[redacted]",
+        "flag": True,
+        "amount": 12,
+    }
+
+
+def test_keys_hidden_alike_both_stay() -> None:
+    masked = apply(
+        {"metadata": {"a1": 1, "a2": 2}}, [MaskingRule(None, "a[0-9]", "redact")], "viewer", False, KEY
+    )
+    assert masked["metadata"] == {"[redacted]": 1, "[redacted] (2)": 2}

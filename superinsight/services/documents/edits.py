@@ -41,8 +41,10 @@ def _unmasked(name: str, submitted: Any, stored: Any, mask: Masker) -> Any:
 def _metadata(submitted: dict[str, Any], stored: dict[str, Any], mask: Masker) -> dict[str, Any]:
     """Metadata key by key, so an edit to one field keeps the masked values of the others."""
     shown = mask.value("metadata", stored)
-    if not isinstance(shown, dict):  # the whole metadata is masked for this actor
-        return stored if submitted == shown else _unmasked("metadata", submitted, stored, mask)
+    if not isinstance(shown, dict) or shown.keys() != stored.keys():
+        # The whole metadata is masked for this actor, or a key's own name is: keep it as a whole.
+        whole: dict[str, Any] = _unmasked("metadata", submitted, stored, mask)
+        return whole
     kept: dict[str, Any] = {}
     for key in stored.keys() | submitted.keys():
         hidden = key in stored and shown.get(key) != stored[key]
@@ -89,7 +91,9 @@ def edit_document(
             document.title if title is None else _unmasked("title", title, document.title, mask),
             document.content if content is None else _unmasked("content", content, document.content, mask),
             document.meta if metadata is None else _metadata(metadata, document.meta, mask),
-            list(document.tags) if tags is None else _tags(tags),
+            list(document.tags)
+            if tags is None
+            else _unmasked("tags", _tags(tags), list(document.tags), mask),
         )
         try:
             check_document(edited)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,7 +41,8 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
     require(actor, "documents.view")
     check_query(query)
     with resources.uow() as uow:
-        check_masked_filters(masker(resources, uow.session, actor), query)
+        mask = masker(resources, uow.session, actor)
+        check_masked_filters(mask, query)
         # A search blind to masked text counts differently for those it binds: their own figures.
         hidden = hidden_patterns(uow.session, actor) if query.text.strip() else ()
     blind = hashlib.sha256(json.dumps(hidden).encode()).hexdigest()[:16] if hidden else "all"
@@ -57,7 +58,7 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
             computed_at=datetime.now(UTC),
         )
 
-    return cached_for_documents(
+    counted = cached_for_documents(
         resources,
         actor,
         f"facets:{query.fingerprint()}:{blind}",
@@ -66,6 +67,8 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
         _from_json,
         refresh=refresh,
     )
+    # Cached as counted, shown as this actor may see the tags.
+    return replace(counted, by_tag=mask.tag_counts(counted.by_tag)) if mask.active else counted
 
 
 def _to_json(facets: Facets) -> dict[str, Any]:

@@ -67,8 +67,16 @@ class Masker:
         """Whether counting documents by a field could reveal what is masked: a field masked
         whole, or any text field while a pattern binds (a fragment of what it hides would count)."""
         binds_pattern = any(rule.pattern is not None for rule in self.rules)
-        text_field = name in masking.TEXT_FIELDS or name == "metadata" or name.startswith("metadata.")
+        text_field = name in masking.PATTERN_FIELDS or name.startswith("metadata.")
         return self.hides_field(name) or (binds_pattern and text_field)
+
+    def tags(self, tags: list[str]) -> list[str]:
+        """A document's tags as this actor may see them."""
+        return list(self.value("tags", list(tags)))
+
+    def tag_counts(self, counts: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Counts by tag with the tags as this actor may see them (two hidden alike stay apart)."""
+        return list(self({"tags": dict(counts)})["tags"].items())
 
     def looks_masked(self, text: str) -> bool:
         """Whether a searched word or filter value looks like what a masking pattern hides."""

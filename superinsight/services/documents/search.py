@@ -236,7 +236,15 @@ def search(
         if mask.active:
             masked["content"] = make_snippet(masked["content"], searched)
         hits.append(
-            Hit(row[0], row[1], masked["external_id"], masked["title"], masked["content"], row[5], row[6])
+            Hit(
+                row[0],
+                row[1],
+                masked["external_id"],
+                masked["title"],
+                masked["content"],
+                mask.tags(row[5]),
+                row[6],
+            )
         )
     next_cursor = None
     if len(rows) > limit:
@@ -249,6 +257,7 @@ def check_masked_filters(mask: Masker, query: SearchQuery) -> None:
     """Refuse a search or filter whose hits and counts would reveal values masked for this actor."""
     hidden = sorted(
         {key for key, value in query.metadata if mask.hides_metadata(key) or mask.looks_masked(value)}
+        | ({"tags"} if any(map(mask.looks_masked, query.tags)) else set())
     )
     if hidden:
         raise PermissionDeniedError(

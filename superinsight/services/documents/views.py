@@ -64,7 +64,9 @@ def list_documents(
         rows = []
         for doc_id, source, external_id, title, tags, created_at in uow.session.execute(query):
             shown = mask({"title": title, "external_id": external_id})
-            rows.append(DocumentRow(doc_id, source, shown["external_id"], shown["title"], tags, created_at))
+            rows.append(
+                DocumentRow(doc_id, source, shown["external_id"], shown["title"], mask.tags(tags), created_at)
+            )
         return rows
 
 
@@ -133,6 +135,7 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
                 "content": document.content,
                 "external_id": document.external_id,
                 "metadata": document.meta,
+                "tags": list(document.tags),
             }
         )
         matched_rules = uow.session.scalars(
@@ -162,7 +165,7 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
             shown["title"],
             shown["content"],
             shown["metadata"],
-            list(document.tags),
+            shown["tags"],
             document.created_at,
             list(matched_rules),
             list(open_issues),
