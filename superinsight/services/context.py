@@ -27,6 +27,12 @@ def internal(reason: str) -> Callable[[Func], Func]:
     return mark
 
 
+def job_entry(queued_by: str) -> Callable[[Func], Func]:
+    """Mark what a worker runs: it takes ids, not an actor, and acts as the system actor, so
+    the check belongs to the one call that queues it (`queued_by`)."""
+    return internal(f"a job entry point, queued only by {queued_by}; the worker runs it as the system actor")
+
+
 @dataclass(frozen=True)
 class Actor:
     """A signed-in user (or the system), with what their role allows. Denies by default."""

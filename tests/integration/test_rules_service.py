@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -27,7 +28,7 @@ from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
-from superinsight.services.errors import InvalidInputError, NotFoundError
+from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from superinsight.services.insights import views as insight_views
 from superinsight.services.jobs import job_status
 from superinsight.services.rules import apply as rule_apply
@@ -243,6 +244,31 @@ class TestApply:
                 run = uow.session.get(BusinessLogicAnalysisHistory, run_id)
                 assert run is not None and run.status == "running", whose
         assert _count(resources, BusinessRuleApplication) == 0
+
+    def test_a_finished_run_is_not_run_again_and_a_narrowed_user_applies_nothing(
+        self, resources: Resources
+    ) -> None:
+        _seed(resources)
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("High value", HIGH_VALUE))
+        done = _apply(resources, rule.id)
+        narrowed = dataclasses.replace(ACME, source_ids=frozenset({1}))
+        pending = rule_apply.new_run(resources, ACME, rule.id)
+
+        def state() -> tuple[Any, ...]:
+            with resources.uow() as uow:
+                runs = uow.session.execute(
+                    select(
+                        BusinessLogicAnalysisHistory.status, BusinessLogicAnalysisHistory.results_summary
+                    ).order_by(BusinessLogicAnalysisHistory.id)
+                ).all()
+            return (_count(resources, BusinessRuleApplication), tuple(map(tuple, runs)))
+
+        before = state()
+        with pytest.raises(InvalidInputError, match=f"apply run {done.analysis_id} has completed"):
+            rule_apply.apply_rule(resources, ACME, rule.id, done.analysis_id)
+        with pytest.raises(PermissionDeniedError, match="every document"):
+            rule_apply.apply_rule(resources, narrowed, rule.id, pending)
+        assert state() == before
 
     def test_records_matches_and_is_safe_to_rerun(self, resources: Resources) -> None:
         _seed(resources)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -22,18 +23,20 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from superinsight.db.base import aware
-from superinsight.db.models import DataSource, Document, SyncExecution, SyncJob
+from superinsight.db.models import BusinessLogicAnalysisHistory, DataSource, Document, SyncExecution, SyncJob
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import edits as document_edits
 from superinsight.services.documents import views as document_views
-from superinsight.services.errors import InvalidInputError, PermissionDeniedError
+from superinsight.services.documents.sources import ensure_source
+from superinsight.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from superinsight.services.quality import views as quality_views
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import drafts as rule_drafts
 from superinsight.services.rules import views as rule_views
 from superinsight.services.sync import conflicts as sync_conflicts
 from superinsight.services.sync import connections, job_views
+from superinsight.services.sync import follow_ups as sync_follow_ups
 from superinsight.services.sync import jobs as sync_jobs
 from superinsight.services.sync import runner as sync_runner
 from superinsight.services.sync import runs as sync_runs
@@ -849,6 +852,30 @@ class TestFollowUps:
             while len(res.graph.downstream("demo", NodeRef("DataSource", str(source_id)), 2)) < 11:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
+        finally:
+            res.close()
+
+    def test_only_one_who_may_run_the_sources_syncs_queues_its_follow_ups(
+        self, db_url: str, tmp_path: Path, files: Path, analyst: Actor
+    ) -> None:
+        """They apply every rule as the system actor, so the caller is checked first."""
+        res = build_resources(_sync_settings(tmp_path, db_url, sync_follow_ups=True))
+        try:
+            source_id = ensure_source(res.uow(), analyst, "Files", "folder")
+            refused = {
+                "a viewer": (role_actor(analyst.tenant_id, "viewer"), PermissionDeniedError),
+                "another workspace": (role_actor("globex", "analyst"), NotFoundError),
+                "a user of other sources": (
+                    dataclasses.replace(analyst, source_ids=frozenset({source_id + 1})),
+                    NotFoundError,
+                ),
+            }
+            for who, (actor, error) in refused.items():
+                with pytest.raises(error):
+                    sync_follow_ups.enqueue_after_sync(res, actor, source_id)
+                with res.uow() as uow:
+                    runs = uow.session.scalar(select(func.count()).select_from(BusinessLogicAnalysisHistory))
+                assert runs == 0, who
         finally:
             res.close()
 

@@ -19,6 +19,9 @@ from types import ModuleType
 from typing import Any
 
 import superinsight.services as services
+from superinsight.resources import Resources
+from superinsight.services.context import Actor, system_actor
+from superinsight.services.rules import views as rule_views
 
 GUARDS = {"superinsight.services.context.require", "superinsight.services.context.require_whole_tenant"}
 
@@ -33,12 +36,31 @@ def _service_functions(*, private: bool = False) -> dict[str, Callable[..., Any]
     return found
 
 
+def _is_system_actor(node: ast.AST, bound: set[str]) -> bool:
+    """`system_actor(...)` itself, or a name the function bound to one."""
+    if isinstance(node, ast.Name):
+        return node.id in bound
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "system_actor"
+
+
 def _callees(func: Callable[..., Any]) -> set[str]:
-    """Qualified names of the functions `func` calls, resolved through its module's own names."""
+    """Qualified names of the functions `func` calls, resolved through its module's own names.
+
+    A call made as the system actor checks nothing about the caller, so it is not counted.
+    """
     tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(func))))
+    bound = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and _is_system_actor(node.value, set())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     names = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
+            continue
+        if any(_is_system_actor(arg, bound) for arg in [*node.args, *(kw.value for kw in node.keywords)]):
             continue
         target, called = node.func, None
         if isinstance(target, ast.Name):
@@ -101,3 +123,22 @@ def test_the_listing_catches_a_function_that_checks_nothing() -> None:
     functions = {f"{unchecked.__module__}.unchecked": unchecked}
     assert _reachable(unchecked)
     assert f"{unchecked.__module__}.unchecked" not in _guarded(functions)
+
+
+def test_a_guarded_call_made_as_the_system_actor_does_not_guard_its_caller() -> None:
+    def as_system(resources: Resources, actor: Actor) -> None:
+        system = system_actor(actor.tenant_id)
+        rule_views.list_rules(resources, system)
+
+    def inline(resources: Resources, actor: Actor) -> None:
+        rule_views.list_rules(resources, actor=system_actor(actor.tenant_id))
+
+    def as_caller(resources: Resources, actor: Actor) -> None:
+        rule_views.list_rules(resources, actor)
+
+    functions = _service_functions(private=True)
+    for probe in (as_system, inline, as_caller):
+        functions[f"{probe.__module__}.{probe.__name__}"] = probe
+    guarded = _guarded(functions)
+    assert f"{__name__}.as_caller" in guarded
+    assert f"{__name__}.as_system" not in guarded and f"{__name__}.inline" not in guarded

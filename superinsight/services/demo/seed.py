@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from superinsight.adapters.jobs import report_progress
 from superinsight.resources import Resources, current_resources
-from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
+from superinsight.services.context import Actor, job_entry, require, require_whole_tenant, system_actor
 from superinsight.services.demo.data import (
     COMPANIES,
     CONTRACT_EXPECTATIONS,
@@ -145,6 +145,7 @@ def _ensure_sync_example(resources: Resources, actor: Actor, rng: random.Random)
     )
 
 
+@job_entry("start_seed, after requiring workspace.manage")
 def seed_demo_job(tenant_id: str, documents: int = 5000) -> None:
     """The demo seed as a background job (importable, so an RQ worker can run it)."""
     seed_demo(current_resources(), system_actor(tenant_id), documents, on_progress=report_progress)

@@ -24,7 +24,7 @@ from superinsight.db.models import Annotation, BillingRecord, Document, Task
 from superinsight.labeling.labels import label_names
 from superinsight.resources import Resources, current_resources
 from superinsight.services import audit
-from superinsight.services.context import Actor, require, system_actor
+from superinsight.services.context import Actor, job_entry, require, system_actor
 from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.labeling.connection import reaching_label_studio
 from superinsight.services.labeling.projects import progress_key, tenant_project
@@ -51,6 +51,7 @@ def start_pull(resources: Resources, actor: Actor, project_id: int) -> str:
         return resources.jobs.enqueue(pull_job, actor.tenant_id, actor.user_id, project_id)
 
 
+@job_entry("the Pull call, after its labeling checks")
 def pull_job(tenant_id: str, user_id: int | None, project_id: int) -> PullResult:
     return pull_annotations(current_resources(), system_actor(tenant_id, user_id), project_id)
 

@@ -18,7 +18,7 @@ from superinsight.adapters.labelstudio import LabelStudioError
 from superinsight.db.models import Document, LabelingProject, Task
 from superinsight.labeling.config import TEXT_KEY, verdict_prediction
 from superinsight.resources import Resources, current_resources
-from superinsight.services.context import Actor, require, role_actor, system_actor
+from superinsight.services.context import Actor, job_entry, require, role_actor, system_actor
 from superinsight.services.documents.masking import Masker, masker
 from superinsight.services.labeling.connection import reaching_label_studio
 from superinsight.services.labeling.projects import tenant_project
@@ -27,6 +27,7 @@ from superinsight.services.permissions import ROLE_PERMISSIONS
 PUSH_BATCH = 1000
 
 
+@job_entry("launch and add-documents, after their labeling checks")
 def push_tasks_job(tenant_id: str, user_id: int | None, role: str, project_id: int) -> int:
     """The job a worker runs: documents are masked as the launching user's role sees them."""
     return push_tasks(current_resources(), system_actor(tenant_id, user_id), role, project_id)

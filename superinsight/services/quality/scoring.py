@@ -25,7 +25,7 @@ from superinsight.quality.scores import Tally, dimension_scores, overall, percen
 from superinsight.quality.thresholds import alerts
 from superinsight.resources import Resources, current_resources
 from superinsight.rules.sqljson import json_number, json_switch, json_text
-from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
+from superinsight.services.context import Actor, job_entry, require, require_whole_tenant, system_actor
 from superinsight.services.documents import sources
 from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.quality import issues as quality_issues
@@ -240,6 +240,7 @@ def _notify_drops(
         )
 
 
+@job_entry("start_scoring, after requiring quality.triage for the whole workspace")
 def score_all_job(tenant_id: str, user_id: int | None) -> None:
     """Score every source of the tenant (a background job; importable by name for RQ)."""
     resources = current_resources()
@@ -250,6 +251,7 @@ def score_all_job(tenant_id: str, user_id: int | None) -> None:
         report_progress(position / len(every), f"scored {source.name}")
 
 
+@job_entry("a sync's follow-ups, after the run's sync.run check")
 def score_source_job(tenant_id: str, user_id: int | None, source_id: int) -> None:
     """Score one source (a background job, e.g. after a sync changed its documents)."""
     score_source(current_resources(), system_actor(tenant_id, user_id), source_id)

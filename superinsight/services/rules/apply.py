@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from superinsight.adapters.jobs import report_progress
@@ -14,23 +14,20 @@ from superinsight.db import dialect
 from superinsight.db.base import utcnow
 from superinsight.db.models import (
     BusinessLogicAnalysisHistory,
-    BusinessRule,
     BusinessRuleApplication,
     Document,
-    QualityIssue,
 )
 from superinsight.resources import Resources, current_resources
-from superinsight.rules import sqlfuncs
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import outcome
 from superinsight.services import audit
-from superinsight.services.context import Actor, require, require_whole_tenant, system_actor
+from superinsight.services.context import Actor, job_entry, require, require_whole_tenant, system_actor
 from superinsight.services.documents.writer import bump_version
-from superinsight.services.errors import NotFoundError
+from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.graph import backlog as graph_backlog
-from superinsight.services.quality import issues as quality_issues
+from superinsight.services.rules import actions
 from superinsight.services.rules.findings import learn_from_run, notify_run
 from superinsight.services.rules.matching import document_data, document_fields
 from superinsight.services.rules.views import tenant_rule
@@ -76,6 +73,7 @@ def new_run(resources: Resources, actor: Actor, rule_id: int) -> int:
         return run.id
 
 
+@job_entry("start_apply, after requiring rules.apply")
 def apply_rule_job(tenant_id: str, user_id: int | None, rule_id: int, run_id: int) -> None:
     """The job a worker runs (importable by name, so RQ can find it)."""
     apply_rule(current_resources(), system_actor(tenant_id, user_id), rule_id, run_id)
@@ -95,9 +93,13 @@ def _run_of(session: Session, actor: Actor, rule_id: int, run_id: int) -> Busine
 
 
 def apply_rule(resources: Resources, actor: Actor, rule_id: int, run_id: int) -> ApplyResult:
+    """Carry out a run `new_run` recorded; a finished run is not run again (its counts stand)."""
     require(actor, "rules.apply")
+    require_whole_tenant(actor, "apply rules to every document")
     with resources.uow() as uow:
-        _run_of(uow.session, actor, rule_id, run_id)  # before anything: another's run is left alone
+        run = _run_of(uow.session, actor, rule_id, run_id)  # before anything: another's run is left alone
+        if run.status != "running":
+            raise InvalidInputError(f"apply run {run_id} has {run.status}; start a new run")
     started = time.perf_counter()
     try:
         result = _apply(resources, actor, rule_id, run_id, started)
@@ -163,9 +165,9 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
         run.execution_time_ms = int((time.perf_counter() - started) * 1000)
         rule.frequency = matched
         if rule.action == "quality_issue":
-            _raise_quality_issues(uow.session, rule, version)
+            actions.raise_quality_issues(uow.session, rule, version)
         if rule.action == "tag":
-            tagged = _tag_matches(uow.session, rule, version)
+            tagged = actions.tag_matches(uow.session, rule, version)
             audit.record(
                 uow.session,
                 actor,
@@ -254,47 +256,3 @@ def _previous_summary(session: Session, rule_id: int, run_id: int) -> dict[str, 
         .limit(1)
     )
     return summary
-
-
-def _raise_quality_issues(session: Session, rule: BusinessRule, version: int) -> None:
-    """One open issue per failing document; documents with an unresolved issue get no second one."""
-    already = select(QualityIssue.id).where(
-        QualityIssue.rule_id == rule.id,
-        QualityIssue.document_id == BusinessRuleApplication.document_id,
-        QualityIssue.status != "resolved",
-    )
-    failing = (
-        select(BusinessRuleApplication.document_id, Document.source_id)
-        .join(Document, Document.id == BusinessRuleApplication.document_id)
-        .where(
-            BusinessRuleApplication.rule_id == rule.id,
-            BusinessRuleApplication.rule_version == version,
-            ~already.exists(),
-        )
-    )
-    quality_issues.open_issues(
-        session,
-        rule.tenant_id,
-        failing,
-        check=rule.name,
-        dimension="validity",
-        severity=rule.severity,
-        description=rule.description,
-        now=utcnow(),
-        rule_id=rule.id,
-    )
-
-
-def _tag_matches(session: Session, rule: BusinessRule, version: int) -> int:
-    """Add the rule's name to the tags of every matched document that lacks it.
-
-    The content hash is left alone on purpose: it fingerprints what the source sent,
-    so a re-sync of an unchanged document keeps the tag.
-    """
-    matched = select(BusinessRuleApplication.document_id).where(
-        BusinessRuleApplication.rule_id == rule.id, BusinessRuleApplication.rule_version == version
-    )
-    untagged = [Document.id.in_(matched), ~sqlfuncs.json_array_has_text(Document.tags, literal(rule.name))]
-    appended = sqlfuncs.json_array_append(Document.tags, literal(rule.name))
-    result = session.execute(update(Document).where(*untagged).values(tags=appended))
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -18,7 +18,7 @@ from superinsight.db.models import DataSource, SyncExecution, SyncJob
 from superinsight.db.rows import existing
 from superinsight.redaction import redact
 from superinsight.resources import Resources, current_resources
-from superinsight.services.context import Actor, require, system_actor
+from superinsight.services.context import Actor, job_entry, require, system_actor
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.batch_writer import refresh_statistics, remove_missing, write_batch
 from superinsight.services.documents.staging import WriteCounts
@@ -44,6 +44,7 @@ class RunStopped(Exception):
     """The run was cancelled, or taken for dead and failed by `tick`; stop without writing more."""
 
 
+@job_entry("a Run-now or the scheduler, after requiring sync.run")
 def run_execution_job(tenant_id: str, user_id: int | None, execution_id: int) -> None:
     """What a worker runs (importable by name, so RQ finds it)."""
     run_execution(current_resources(), system_actor(tenant_id, user_id), execution_id)
