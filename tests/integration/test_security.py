@@ -402,6 +402,19 @@ class TestSignInCannotBeRacedOrProbed:
         assert _attempt(resources, emails[0], PASSWORD, "198.51.100.1") == "ok"
         assert _attempt(resources, emails[0], PASSWORD, "::ffff:198.51.100.1") == "ok"
 
+    def test_an_ipv6_host_is_throttled_by_its_64_not_address_by_address(self, resources: Resources) -> None:
+        emails = [_user(resources, email=f"v{i}@acme.example") for i in range(5)]
+        for i in range(sign_in.throttle.MAX_FAILED_PER_ADDRESS):
+            # a fresh address of the same /64 each time, spelled as people and proxies write them
+            address = f"2001:db8:0:1:{i:x}::{i + 1:x}" if i % 2 else f"2001:0DB8:0000:0001:0:0:{i:x}:1"
+            assert (
+                _attempt(resources, emails[i % 5], f"guess number {i}", address) == sign_in.WRONG_CREDENTIALS
+            )
+        assert _attempt(resources, emails[0], PASSWORD, "2001:db8:0:1:ffff::7").startswith("Too many")
+        assert _attempt(resources, emails[0], PASSWORD, "2001:db8:0:2::7") == "ok", (
+            "the next /64 is another host"
+        )
+
     def test_a_success_gives_back_its_try_to_the_address(self, resources: Resources) -> None:
         email = _user(resources)
         for _ in range(3 * sign_in.throttle.MAX_FAILED_PER_ADDRESS):

@@ -13,6 +13,7 @@ account count on `sign_in_throttles` rows.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime, timedelta
 
 from sqlalchemy import DateTime, and_, case, literal, or_, select, update
@@ -33,7 +34,17 @@ def _moment(value: datetime) -> object:
 
 
 def address_key(ip_address: str) -> str:
-    return f"address:{ip_address}"
+    """The throttled unit: an IPv4 address, or an IPv6 address's /64 — one host commonly holds a
+    whole /64 and could otherwise try from a fresh address each time."""
+    try:
+        parsed = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return f"address:{ip_address}"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
+            return f"address:{parsed.ipv4_mapped}"
+        return f"address:{ipaddress.IPv6Network((parsed, 64), strict=False)}"
+    return f"address:{parsed}"
 
 
 def email_key(email: str) -> str:
