@@ -18,7 +18,7 @@ from superinsight.documents.record import DocumentInput
 from superinsight.lineage.values import NodeRef
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources
-from superinsight.services.context import Actor, role_actor
+from superinsight.services.context import Actor, role_actor, system_actor
 from superinsight.services.documents import edits, uploads
 from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents.search import SearchQuery
@@ -26,9 +26,11 @@ from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.errors import NotFoundError
 from superinsight.services.graph import backlog, queries, settings
 from superinsight.services.labeling import launch as labeling_launch
+from superinsight.services.labeling import members
 from superinsight.services.labeling import pull as labeling_pull
 from superinsight.services.labeling.launch import LaunchRequest
 from superinsight.services.labeling.selection import Selection
+from superinsight.services.security import users
 from superinsight.services.sync import catalogue, connections
 from superinsight.services.sync import jobs as sync_jobs
 from tests.integration.test_graph_service import (  # noqa: F401 - fixtures used by name
@@ -126,6 +128,7 @@ def launch(res: Resources, actor: Actor, title: str, source_ids: tuple[int, ...]
 
 
 COYOTE = NodeRef("Entity", "labelled:PERSON:wile e. coyote")
+PASSWORD = "a long enough passphrase"
 
 
 class TestLabelling:
@@ -205,6 +208,35 @@ class TestLabelling:
             n.ref for n in queries.neighbourhood(res, narrowed, NodeRef("Document", w.docs["1"]), 2).nodes
         }
         assert NodeRef("Document", str(secret)) not in near, "nothing through another source"
+
+    def test_an_annotator_sees_in_the_graph_only_the_projects_they_are_a_member_of(
+        self,
+        res: Resources,  # noqa: F811
+        analyst: Actor,  # noqa: F811
+        studio: FakeLabelStudio,
+    ) -> None:
+        w = world(res, analyst)
+        theirs, other = launch(res, analyst, "Mine"), launch(res, analyst, "Not mine")
+        backlog.drain(res, analyst.tenant_id)
+        member = users.create_user(
+            res, system_actor(analyst.tenant_id), "ann@acme.example", PASSWORD, "annotator"
+        )
+        members.add_annotators(res, analyst, theirs, [member])
+        annotator = role_actor(analyst.tenant_id, "annotator", member)
+        first = int(w.docs["1"])
+        assert names(queries.lineage(res, analyst, first).projects) == ["Mine", "Not mine"]
+        assert names(queries.lineage(res, annotator, first).projects) == ["Mine"]
+        assert names(queries.lineage(res, role_actor(analyst.tenant_id, "viewer"), first).projects) == []
+        assert queries.impact(res, annotator, NodeRef("LabelingProject", str(theirs))).counts == {
+            "Document": 4
+        }
+        with pytest.raises(NotFoundError):
+            queries.impact(res, annotator, NodeRef("LabelingProject", str(other)))
+        with pytest.raises(NotFoundError):
+            queries.neighbourhood(res, annotator, NodeRef("LabelingProject", str(other)), 1)
+        assert names(queries.search(res, annotator, "mine")) == ["Mine"]
+        near = queries.neighbourhood(res, annotator, NodeRef("Document", w.docs["1"]), 1).nodes
+        assert NodeRef("LabelingProject", str(other)) not in {n.ref for n in near}
 
     def test_a_span_is_hidden_where_the_text_is_masked(
         self,

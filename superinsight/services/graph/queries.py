@@ -89,6 +89,8 @@ def _expander(resources: Resources, actor: Actor) -> walks.Expand:
 def _start(resources: Resources, actor: Actor, ref: NodeRef) -> Node:
     found = resources.graph.nodes(actor.tenant_id, [ref])
     node = visible_start(actor, found[0] if found else None, f"{ref.label} {ref.key}")
+    if ref.label == PROJECT:
+        visible_start(actor, node if shown(resources, actor)(node) else None, f"{ref.label} {ref.key}")
     if node.ref.label == ENTITY and actor.source_ids is not None:
         # An entity belongs to no source: a narrowed user sees it only through a document of theirs.
         visible_start(actor, node if _expander(resources, actor)([ref], [MENTIONS]) else None, "that entity")

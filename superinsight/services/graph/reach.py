@@ -7,12 +7,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from superinsight.adapters.graph import GraphUnavailableError
-from superinsight.lineage.projection import DOCUMENT, ENTITY, is_labelled
+from superinsight.lineage.projection import DOCUMENT, ENTITY, PROJECT, is_labelled
 from superinsight.lineage.values import SOURCE_PROPERTY, Node
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, internal
 from superinsight.services.documents.masking import Masker, masker
 from superinsight.services.errors import NotFoundError, ServiceError
+from superinsight.services.labeling import projects as labeling_projects
 
 
 class GraphDownError(ServiceError):
@@ -43,13 +44,17 @@ def sees(actor: Actor, node: Node) -> bool:
 @internal("builds the display of nodes for a guarded query that already checked its actor")
 def shown(resources: Resources, actor: Actor) -> Callable[[Node], Node | None]:
     """A node as the actor may see it: document names masked, entities masking would change hidden
-    (a metadata entity by its field's rules, one from a named-entity label by the content's)."""
+    (a metadata entity by its field's rules, one from a named-entity label by the content's), and
+    labeling projects only for those who may see them on the Labeling page."""
     with resources.uow() as uow:
         mask = masker(resources, uow.session, actor)
-    return lambda node: _shown(mask, node)
+        projects = labeling_projects.visible_ids(uow.session, actor)
+    return lambda node: _shown(mask, projects, node)
 
 
-def _shown(mask: Masker, node: Node) -> Node | None:
+def _shown(mask: Masker, projects: frozenset[int] | None, node: Node) -> Node | None:
+    if node.ref.label == PROJECT and projects is not None and int(node.ref.key) not in projects:
+        return None  # a labeling project is seen where the Labeling page shows it: by its members
     if not mask.active:
         return node
     properties = dict(node.properties)

@@ -48,6 +48,14 @@ def within_reach(actor: Actor) -> ColumnElement[bool]:
     return condition & ~exists(outside)
 
 
+@internal("called inside guarded calls (the graph's display of project nodes); applies the actor's reach")
+def visible_ids(session: Session, actor: Actor) -> frozenset[int] | None:
+    """The projects the actor may see, or None when that is every project of their tenant."""
+    if actor.can(MANAGE) and actor.source_ids is None:
+        return None
+    return frozenset(session.scalars(select(LabelingProject.id).where(within_reach(actor))))
+
+
 @internal("called inside guarded labeling calls; applies the actor's tenant and reach itself")
 def tenant_project(session: Session, actor: Actor, project_id: int) -> LabelingProject:
     project = session.scalar(
