@@ -8,8 +8,12 @@ from typing import Any
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV
 # injection guidance), also after leading blanks, which it skips: a leading apostrophe
-# makes the cell plain text. Full-width forms count too: some spreadsheets read them so.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# makes the cell plain text. Full-width and small forms count too: some spreadsheets read them so.
+FORMULA_STARTS = (
+    "=", "+", "-", "@", "\t", "\r", "\n",
+    "\uff1d", "\uff0b", "\uff0d", "\uff20",  # full-width = + - @
+    "\ufe66", "\ufe62", "\ufe63", "\ufe6b",  # small = + - @ (U+FE66, U+FE62, U+FE63, U+FE6B)
+)  # fmt: skip
 # Invisible characters a spreadsheet may skip before a formula, besides whitespace.
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u00ad"
 # What any spreadsheet may take for the end of a cell or a line (its list separator is

@@ -9,23 +9,48 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 HIDDEN = "***"
-# A URL parameter whose name says it holds a secret (password, sslpassword, api_key,
-# access_token, X-Amz-Signature, client_secret, auth, sessionid...) is hidden like a password.
-_SECRET_NAME = re.compile(r"pass|pwd|secret|token|key|auth|sig|credential|session|cookie|bearer")
+# What a URL parameter's name says when it holds a secret: the one word list. A name holding
+# a long word anywhere is secret (sslpassword, apikey, X-Amz-Signature, client_secret,
+# sessionid); a short word counts as a whole part of the name, parts split at `_`, `-`, `.`
+# and the like (pw, jwt, oauth_code, sid), so zipcode or spin stay readable.
+SECRET_WORDS = (
+    "pass", "pwd", "secret", "token", "key", "auth", "sig", "credential", "session", "cookie",
+    "bearer", "private", "signature", "hmac", "nonce", "ticket", "saml", "assertion",
+)  # fmt: skip
+SECRET_PARTS = ("pw", "jwt", "code", "otp", "pin", "sid", "ssid", "tan", "hash", "cred", "creds")
 
 
 def _secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(re.sub(r"[^a-z]", "", unquote_plus(name).lower())))
+    lowered = unquote_plus(name).lower()
+    letters = re.sub(r"[^a-z]", "", lowered)
+    return any(word in letters for word in SECRET_WORDS) or any(
+        part in SECRET_PARTS for part in re.split(r"[^a-z0-9]+", lowered)
+    )
+
+
+def _secret_start(piece: str) -> int | None:
+    """Where the secret in one `&`-separated parameter starts, or None.
+
+    The parameter is read in parts split at `;` too (some servers separate parameters so):
+    the secret is the value of the first part whose name says secret, or that part whole
+    when it has no value (`?a=1;TOKEN`), and everything after it.
+    """
+    offset = 0
+    for part in piece.split(";"):
+        name, equals, value = part.partition("=")
+        if _secret_name(name) and (value or not equals):
+            start = offset + len(name) + 1 if equals else offset
+            return start if piece[start:] != HIDDEN else None
+        offset += len(part) + 1
+    return None
 
 
 def _hide_pairs(text: str, slot: str, found: list[tuple[str, str]]) -> str:
-    pieces = []
-    for index, piece in enumerate(text.split("&")):
-        name, equals, value = piece.partition("=")
-        if equals and value and value != HIDDEN and _secret_name(name):
-            found.append((f"{slot}.{index}", value))
-            piece = f"{name}={HIDDEN}"
-        pieces.append(piece)
+    pieces = text.split("&")
+    for index, piece in enumerate(pieces):
+        if (start := _secret_start(piece)) is not None:
+            found.append((f"{slot}.{index}", piece[start:]))
+            pieces[index] = piece[:start] + HIDDEN
     return "&".join(pieces)
 
 
@@ -89,9 +114,8 @@ def restore_url_secrets(public: str, secrets: dict[str, str]) -> str:
             return None
         pieces = text.split("&")
         for index, piece in enumerate(pieces):
-            name, equals, value = piece.partition("=")
-            if equals and value == HIDDEN and f"{slot}.{index}" in secrets:
-                pieces[index] = f"{name}={secrets[f'{slot}.{index}']}"
+            if piece.endswith(HIDDEN) and f"{slot}.{index}" in secrets:
+                pieces[index] = piece[: -len(HIDDEN)] + secrets[f"{slot}.{index}"]
         return "&".join(pieces)
 
     return _join(head, authority, path, restore(query, "query"), restore(fragment, "fragment"))

@@ -27,14 +27,25 @@ T = TypeVar("T")
 
 # Everything markdown (and Streamlit's :color[...] / :emoji: directives and $math$) reads specially.
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~$&]|:(?=\S))")
-_LINE_START = re.compile(r"^(\s*)(?:([-+])|(\d+)\.)")
+# What starts a block at the start of a line: a bullet, an ordered list's `1.` or `1)`.
+_LINE_START = re.compile(r"^(?:([-+])|(\d+)([.)]))")
+# GitHub's autolink literals (`www.`, `scheme://`, `name@domain`) are found in the rendered text,
+# after backslash escapes are undone, so no escape stops them: an invisible word joiner inside
+# each trigger does, and the text still reads and wraps the same.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?<=www)(?=\.)|(?<=:)(?=//)|(?=@)", re.IGNORECASE)
 
 
 def md(text: object) -> str:
-    """`text` as literal characters inside markdown: no emphasis, links, HTML, math or directives."""
-    escaped = _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
+    """`text` as literal characters inside markdown: no emphasis, links, HTML, math or directives.
+
+    One line (a line break would start a new block), without the leading indentation
+    that would make it code; the text otherwise shows as typed.
+    """
+    line = " ".join(str(text).splitlines()).lstrip(" \t")
+    escaped = _MARKDOWN.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, line))
     return _LINE_START.sub(
-        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), escaped
+        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", escaped
     )
 
 

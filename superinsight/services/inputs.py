@@ -2,12 +2,14 @@
 
 Both stores must refuse the same things the same way, with a `ServiceError` that
 says what is wrong, before anything is written: PostgreSQL rejects a NUL in text and
-JSON and SQLite keeps it silently; neither can encode a lone surrogate; a column
-has a length. So every value a person or a file supplies is checked here first.
+JSON and SQLite keeps it silently; neither can encode a lone surrogate; PostgreSQL's
+JSON refuses NaN and Infinity and SQLite keeps them; a column has a length. So every
+value a person or a file supplies is checked here first.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -29,17 +31,22 @@ def _text_problem(value: str) -> str | None:
     return None
 
 
+_NOT_FINITE = "contains a number that is NaN or infinite, which JSON cannot hold"
+
+
 def _first_problem(value: Any, max_depth: int, depth: int = 0) -> str | None:
-    """What makes a value unstorable (a NUL, a lone surrogate, nesting too deep), or None."""
+    """What makes a value unstorable (a NUL, a lone surrogate, NaN, nesting too deep), or None."""
     if isinstance(value, str):
         return _text_problem(value)
+    if isinstance(value, float):
+        return None if math.isfinite(value) else _NOT_FINITE
     if isinstance(value, Mapping | list | tuple):
         if depth >= max_depth:
             return f"is nested deeper than {max_depth} levels"
         items = list(value.items()) if isinstance(value, Mapping) else list(enumerate(value))
         for key, item in items:
-            problem = (_text_problem(key) if isinstance(key, str) else None) or _first_problem(
-                item, max_depth, depth + 1
+            problem = (_first_problem(key, max_depth) if isinstance(key, str | float) else None) or (
+                _first_problem(item, max_depth, depth + 1)
             )
             if problem:
                 return problem
@@ -58,12 +65,14 @@ def text(value: str, what: str, max_length: int = 255) -> str:
 
 
 def unstorable(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
-    """What keeps a JSON-like value out of the stores (a NUL, a lone surrogate, nesting too deep), or None."""
+    """What keeps a JSON-like value out of the stores (a NUL, a lone surrogate, NaN or
+    Infinity, nesting too deep), or None."""
     return _first_problem(value, max_depth)
 
 
 def structure(value: Any, what: str, max_depth: int = MAX_DEPTH) -> Any:
-    """A JSON-like value (metadata, a rule body) every store can keep: no NUL, valid Unicode, not too deep."""
+    """A JSON-like value (metadata, a rule body) every store can keep: no NUL, valid Unicode,
+    finite numbers, not too deep."""
     if problem := unstorable(value, max_depth):
         raise InvalidInputError(f"{what} {problem}")
     return value

@@ -19,6 +19,7 @@ from superinsight.services.documents import export, facets, search, sources, upl
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.errors import AuthenticationError, ServiceError
+from superinsight.services.quality import settings as quality_settings
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules.drafts import RuleDraft
@@ -332,6 +333,85 @@ def test_deep_nesting_is_refused_before_any_store_sees_it(
     source_id = sources.list_sources(workbench, ADMIN)[0].id
     call = _deep_calls(depth)[case.removeprefix("deep ")]
     _refused(workbench, lambda: call(workbench, source_id), "deep", "nesting", "levels")
+
+
+NOT_FINITE = [float("nan"), float("inf"), float("-inf")]
+
+
+def _jsonl(metadata: str) -> bytes:
+    return ('{"id": "1", "title": "t", "content": "c", "metadata": ' + metadata + "}\n").encode()
+
+
+def _json_calls(bad: float) -> dict[str, Call]:
+    """Every place a person supplies JSON (a rule, a computed step, a source's or quality's
+    settings, metadata), given the non-finite number in one place each."""
+    condition = {"==": [{"var": "metadata.x"}, bad]}
+    step = {"type": "computed", "field": "total", "logic": {"+": [{"var": "price"}, bad]}}
+    pages = {"type": "page", "size": bad}
+    upload = f'{{"x": {"NaN" if bad != bad else "Infinity" if bad > 0 else "-Infinity"}}}'
+    return {
+        "rule body": lambda r, s: rule_commands.create_rule(r, ADMIN, RuleDraft("r", condition)),
+        "rule test": lambda r, s: rule_testing.run_test(r, ADMIN, RuleDraft("r", condition)),
+        "rule share": lambda r, s: rule_commands.create_rule(r, ADMIN, RuleDraft("r", condition, mostly=bad)),
+        "computed step": lambda r, s: sync_jobs.create_job(
+            r, ADMIN, JobDraft("j", s, mode="full_refresh_overwrite", steps=[step])
+        ),
+        "source settings": lambda r, s: connections.create_source(
+            r, ADMIN, SourceDraft("s", "csv", {"path": "items.csv", "delimiter": bad})
+        ),
+        "http page size": lambda r, s: connections.create_source(
+            r, ADMIN, SourceDraft("api", "http_json", {"url": "http://127.0.0.1:9/x", "pagination": pages})
+        ),
+        "http page size test": lambda r, s: connections.test_draft(
+            r, ADMIN, SourceDraft("api", "http_json", {"url": "http://127.0.0.1:9/x", "pagination": pages})
+        ),
+        "quality expectations": lambda r, s: quality_settings.set_expectations(
+            r, ADMIN, s, {"ranges": {"x": [bad, None]}}
+        ),
+        "document metadata": lambda r, s: _upsert(r, s, DocumentInput("e1", "t", "c", {"x": [bad]})),
+        "upload": lambda r, s: uploads.import_documents(r, ADMIN, uploads.parse("nan.jsonl", _jsonl(upload))),
+    }
+
+
+@pytest.mark.parametrize("case", list(_json_calls(0.0)))
+@pytest.mark.parametrize("bad", NOT_FINITE, ids=str)
+def test_nan_and_infinity_are_refused_the_same_way_everywhere(
+    workbench: Resources, case: str, bad: float
+) -> None:
+    source_id = sources.list_sources(workbench, ADMIN)[0].id
+    call = _json_calls(bad)[case]
+    _refused(workbench, lambda: call(workbench, source_id), "NaN or infinite", "pagination size", "numbers")
+
+
+@pytest.mark.parametrize(
+    ("pagination", "field"),
+    [
+        ({"type": "page", "size": "ten"}, "pagination size"),
+        ({"type": "page", "size": 0}, "pagination size"),
+        ({"type": "page", "size": True}, "pagination size"),
+        ({"type": "page", "size": 10.5}, "pagination size"),
+        ({"type": "offset", "start": -1}, "pagination start"),
+        ({"type": "offset", "start": "0"}, "pagination start"),
+        ({"type": "scroll"}, "pagination type"),
+        ({"type": "next", "path": 5}, "pagination path"),
+        ({"type": "page", "sise": 10}, "sise is not one of"),
+        ("page", "pagination: an object"),
+    ],
+)
+def test_bad_pagination_is_refused_naming_the_field(
+    workbench: Resources, pagination: Any, field: str
+) -> None:
+    draft = SourceDraft("api", "http_json", {"url": "http://127.0.0.1:9/x", "pagination": pagination})
+    assert field in _refused(workbench, lambda: connections.test_draft(workbench, ADMIN, draft), field)
+    _refused(workbench, lambda: connections.create_source(workbench, ADMIN, draft), field)
+
+
+def test_quality_settings_refuse_what_a_store_cannot_keep(workbench: Resources) -> None:
+    source_id = sources.list_sources(workbench, ADMIN)[0].id
+    allowed = {"allowed": {"region": ["EU\x00"]}}
+    _refused(
+        workbench, lambda: quality_settings.set_expectations(workbench, ADMIN, source_id, allowed), "NUL"
+    )
 
 
 def _many_calls(count: int) -> dict[str, Call]:

@@ -82,7 +82,8 @@ class TestParsing:
             ("x.csv", b"a,b\n1,2\n", "has no column 'id'"),
             ("x.exe", b"MZ", "upload .csv, .jsonl, .txt or .md"),
             ("x.jsonl", b"{oops\n[1]\n", "no line that is a document"),
-            ("x.txt", b"x" * (uploads.MAX_BYTES + 1), "larger than 20 MB"),
+            ("x.txt", b"x" * (uploads.MAX_BYTES + 1), "x.txt is 20.1 MB; the limit is 20 MB"),
+            ("x.txt", b"x" * (uploads.MAX_BYTES * 3 + 123), "x.txt is 60.1 MB; the limit is 20 MB"),
         ],
     )
     def test_unreadable_files_are_refused_whole(self, name: str, data: bytes, message: str) -> None:

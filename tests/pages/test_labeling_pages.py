@@ -23,6 +23,7 @@ from superinsight.services.labeling.views import BillingRow, ProjectView
 from tests.pages.test_page_shapes import Stubs, _rules, by_role, open_page, starts_with_a_header
 from tests.pages.test_page_shapes import stubs as stubs  # the fixture, shared
 from tests.pages.test_pages import TIMEOUT, _app
+from ui.feedback import WORD_JOINER
 
 VIEWS = "superinsight.services.labeling.views"
 LAUNCH = "superinsight.services.labeling.launch"
@@ -127,7 +128,7 @@ class TestLabelingPage:
         page.run()
         assert "Annotators not saved: vic@x (viewer) does not work" in page.at.error[0].value.replace(
             "\\", ""
-        )
+        ).replace(WORD_JOINER, "")
 
     def test_a_viewer_is_told_the_page_is_not_theirs(self, stubs: Stubs) -> None:
         _labeling(stubs, CONNECTED)

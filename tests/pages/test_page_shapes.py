@@ -28,6 +28,7 @@ import ui.status
 from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.services.context import role_actor
 from superinsight.services.errors import InvalidInputError
+from ui.feedback import WORD_JOINER
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("admin", "analyst", "annotator", "viewer")
@@ -58,7 +59,8 @@ class Page:
         return {widget.label for widget in getattr(self.at, kind)}
 
     def texts(self, kind: str) -> str:
-        return "\n".join(str(item.value) for item in getattr(self.at, kind))
+        """What the elements say, as a person reads it (without md's invisible word joiners)."""
+        return "\n".join(str(item.value) for item in getattr(self.at, kind)).replace(WORD_JOINER, "")
 
 
 class Stubs:
@@ -435,7 +437,8 @@ class TestNamesInCharts:
         )
         stubs.returns("superinsight.services.quality.views.latest", [(score, None)])
         page = open_page(stubs, "quality", "viewer")
-        assert [m.label for m in page.at.metric] == [r"\*\*Support\*\* \[desk\](http\://evil.example)"]
+        shown = "\\*\\*Support\\*\\* \\[desk\\](http\\:\u2060//evil.example)"  # no link: see md
+        assert [m.label for m in page.at.metric] == [shown]
 
 
 # --- Documents --------------------------------------------------------------------------------

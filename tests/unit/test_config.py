@@ -126,6 +126,23 @@ secret_names = st.sampled_from(
         "credential",
         "sessionid",
         "key",
+        "jwt",
+        "JWT",
+        "pw",
+        "code",
+        "oauth_code",
+        "passwd",
+        "signature",
+        "Signature",
+        "access-token",
+        "refresh.token",
+        "private_key",
+        "privateKey",
+        "session",
+        "sid",
+        "otp",
+        "hmac",
+        "X-Goog-Credential",
     ]
 )
 schemes = st.sampled_from(
@@ -147,6 +164,39 @@ class TestSecretsInUrls:
         assert secret in url_secrets(url)
         public, found = hide_url_secrets(url)
         assert restore_url_secrets(public, dict(found)) == url
+
+    @given(
+        scheme=schemes,
+        name=secret_names,
+        secret=secret_values,
+        separator=st.sampled_from(["&", ";"]),
+        bare=st.booleans(),
+        fragment=st.booleans(),
+    )
+    def test_a_secret_after_a_semicolon_or_without_a_value_is_hidden_and_put_back(
+        self, scheme: str, name: str, secret: str, separator: str, bare: bool, fragment: bool
+    ) -> None:
+        secret_part = name if bare else f"{name}={secret}"  # a bare part: a token standing alone
+        hidden = name if bare else secret
+        url = f"{scheme}://host.example/db" + ("#" if fragment else "?") + f"page=2{separator}{secret_part}"
+        shown = display_url(url)
+        assert shown.endswith(f"page=2{separator}" + ("***" if bare else f"{name}=***")), shown
+        assert hidden in url_secrets(url)
+        public, found = hide_url_secrets(url)
+        assert restore_url_secrets(public, dict(found)) == url
+
+    @pytest.mark.parametrize(
+        ("url", "shown"),
+        [
+            ("https://a.example/x?TOKEN", "https://a.example/x?***"),
+            ("https://a.example/x?a=1;api_key=S", "https://a.example/x?a=1;api_key=***"),
+            ("https://a.example/x?jwt=S&pw=S&code=S", "https://a.example/x?jwt=***&pw=***&code=***"),
+            ("https://a.example/x?zipcode=1&spin=2&page=3", "https://a.example/x?zipcode=1&spin=2&page=3"),
+            ("https://a.example/x?token=&page=3", "https://a.example/x?token=&page=3"),
+        ],
+    )
+    def test_secret_parameters_by_their_name_parts(self, url: str, shown: str) -> None:
+        assert display_url(url) == shown
 
     @given(scheme=schemes, user=st.sampled_from(["app", "u.s-er", ""]), secret=secret_values)
     def test_a_password_in_the_userinfo_is_hidden(self, scheme: str, user: str, secret: str) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from superinsight.exports import FORMULA_STARTS, SEPARATORS, csv_lines, quoted, safe_cell
 
-STARTS = ["=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20"]
+STARTS = ["=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\ufe66", "\ufe62", "\ufe63", "\ufe6b"]
 BLANKS = [
     "",
     " ",

@@ -64,6 +64,17 @@ def test_structures_are_refused_for_a_bad_character_at_any_place(bad: str, where
         inputs.structure(_nested(depth, leaf), "metadata")
 
 
+@given(
+    bad=st.sampled_from([float("nan"), float("inf"), float("-inf"), -float("nan")]),
+    where=st.sampled_from(["key", "value", "list", "top"]),
+    depth=st.integers(0, inputs.MAX_DEPTH - 2),
+)
+def test_structures_are_refused_for_a_number_json_cannot_hold(bad: float, where: str, depth: int) -> None:
+    leaf: Any = {bad: 1} if where == "key" else {"k": bad} if where == "value" else ["ok", 1e308, bad]
+    with pytest.raises(InvalidInputError, match="metadata contains a number that is NaN or infinite"):
+        inputs.structure(bad if where == "top" else _nested(depth, leaf), "metadata")
+
+
 def test_a_structure_within_the_limits_passes() -> None:
     value = _nested(inputs.MAX_DEPTH - 2, {"a": [1, "two", None, 3.5]})
     assert inputs.structure(value, "metadata") is value

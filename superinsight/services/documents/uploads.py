@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ class ParsedUpload:
 
 def _text(name: str, data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise InvalidInputError(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        size = math.ceil(len(data) / 1024 / 1024 * 10) / 10  # rounded up: never "20.0 MB" over 20
+        raise InvalidInputError(f"{name} is {size:,.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

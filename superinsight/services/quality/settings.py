@@ -11,6 +11,7 @@ from superinsight.services import audit
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.inputs import unstorable
 from superinsight.services.scoping import visible_source
 
 
@@ -57,6 +58,8 @@ def _store_setting(
     resources: Resources, actor: Actor, source_id: int, attribute: str, value: dict[str, Any]
 ) -> None:
     """Save one of the source's quality settings, with its audit entry (before and after)."""
+    if problem := unstorable(value):
+        raise InvalidInputError(f"the {attribute.replace('_', ' ')}: a value {problem}")
     with resources.uow() as uow:
         source = visible_source(uow.session, actor, source_id)
         audit.record(

@@ -21,6 +21,7 @@ from superinsight.services.scoping import visible_source, visible_sources
 from superinsight.sync import credentials as vault
 from superinsight.sync.connectors import Connector, SourceError, connect
 from superinsight.sync.connectors.files import tenant_folder
+from superinsight.sync.connectors.http import pagination_problem
 from superinsight.sync.transforms import Record
 from superinsight.vocabulary import SYNCED_SOURCE_TYPES
 
@@ -61,6 +62,8 @@ def _checked(draft: SourceDraft) -> SourceDraft:
         raise InvalidInputError("a source name must be 1 to 255 characters")
     if draft.source_type not in SYNCED_SOURCE_TYPES:
         raise InvalidInputError(f"source type must be one of {', '.join(SYNCED_SOURCE_TYPES)}")
+    if draft.source_type == "http_json" and (problem := pagination_problem(draft.config.get("pagination"))):
+        raise InvalidInputError(problem)  # before the check below, so a NaN page size names its field
     if problem := unstorable([name, draft.config, draft.credentials or {}]):
         raise InvalidInputError(f"the source settings: a value {problem}")
     allowed = CONFIG_KEYS[draft.source_type]

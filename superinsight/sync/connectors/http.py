@@ -34,6 +34,30 @@ PAGINATION_TYPES = ("none", "page", "offset", "next", "cursor")
 MAX_PAGES = 10_000
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 TIMEOUT_SECONDS = 30.0
+PAGINATION_TEXTS = ("param", "size_param", "path")
+PAGINATION_NUMBERS = {"size": (1, 10_000), "start": (0, 1_000_000_000)}  # each with its range
+
+
+def pagination_problem(pagination: Any) -> str | None:
+    """What is wrong with pagination settings, naming the field (a type that is not known, a
+    number that is not whole or out of range, a text that is not text), or None."""
+    if pagination in (None, ""):
+        return None
+    if not isinstance(pagination, dict):
+        return 'pagination: an object such as {"type": "page", "size": 100}'
+    known = ("type", *PAGINATION_TEXTS, *PAGINATION_NUMBERS)
+    if unknown := sorted(str(key) for key in pagination if key not in known):
+        return f"pagination: {', '.join(unknown)} is not one of {', '.join(known)}"
+    if pagination.get("type", "none") not in PAGINATION_TYPES:
+        return f"pagination type must be one of {', '.join(PAGINATION_TYPES)}"
+    for key, (low, high) in PAGINATION_NUMBERS.items():
+        value = pagination.get(key, low)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"pagination {key}: a whole number from {low:,} to {high:,}, not {value!r:.40}"
+    for key in PAGINATION_TEXTS:
+        if not isinstance(pagination.get(key, ""), str) or len(pagination.get(key, "")) > 255:
+            return f"pagination {key}: text of at most 255 characters"
+    return None
 
 
 def _check_status(response: httpx.Response) -> None:
@@ -81,9 +105,9 @@ class HttpJsonConnector:
         self._url = target.url
         self._target = target
         self._records_path = str(config.get("records_path") or "")
+        if problem := pagination_problem(config.get("pagination")):
+            raise SourceError(problem)
         self._pagination: dict[str, Any] = dict(config.get("pagination") or {"type": "none"})
-        if self._pagination.get("type", "none") not in PAGINATION_TYPES:
-            raise SourceError(f"pagination type must be one of {', '.join(PAGINATION_TYPES)}")
         self._headers = {name: value for name, value in credentials.items() if name.lower() != "url"}
         self._secrets = list(credentials.values())
 

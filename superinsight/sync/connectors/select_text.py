@@ -10,7 +10,10 @@ check knows about.
 Servers read quotes and comments differently (backslash escapes on or off,
 `#` comments and `/*! ... */` in MySQL, nested comments and dollar quotes in
 PostgreSQL), so the text is read every way a server might read it, and a word
-that is code in any reading counts.
+that is code in any reading counts. What no reading can see through is refused
+outright: PostgreSQL's `U&"..."` names and `U&'...'` strings, whose escapes spell
+a name the checker would have to decode (`U&"\0064blink_exec"` is `dblink_exec`),
+and row locks (`FOR SHARE`, `FOR KEY SHARE`, `FOR [NO KEY] UPDATE`), which write.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from dataclasses import dataclass
 MAX_QUERY = 20_000
 FIRST_WORDS = frozenset({"select", "with"})
 # Statements and clauses that change data, end a transaction or reach outside it, and
-# functions known to write or to act on other sessions. Matched as whole words in code.
+# functions known to write, to act on other sessions or to run a query given as text
+# (ts_stat, ts_rewrite). Matched as whole words in code.
 REFUSED_WORDS = frozenset(
     {
         "insert", "update", "delete", "merge", "upsert", "replace", "truncate", "drop", "create",
@@ -33,7 +37,7 @@ REFUSED_WORDS = frozenset(
         "lo_import", "lo_export", "lo_unlink", "lo_create", "lo_creat", "lo_put", "lo_from_bytea",
         "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile",
         "pg_promote", "pg_file_write", "pg_advisory_lock", "pg_advisory_xact_lock", "load_file",
-        "load_extension", "sys_exec", "sys_eval",
+        "load_extension", "sys_exec", "sys_eval", "ts_stat", "ts_rewrite",
     }
 )  # fmt: skip
 # Families of functions that act outside the statement: other connections, large objects,
@@ -43,10 +47,14 @@ REFUSED_PREFIXES = (
     "lo_from_bytea", "query_to_xml", "cursor_to_xml", "table_to_xml", "schema_to_xml", "database_to_xml",
     "pg_terminate", "pg_cancel", "pg_read", "pg_ls_", "pg_stat_file", "pg_file", "pg_advisory", "pg_notify",
     "pg_promote", "pg_reload", "pg_rotate", "pg_logical", "pg_replication", "pg_create", "pg_drop",
-    "pg_switch", "pg_backup", "pg_import", "set_config",
+    "pg_switch", "pg_backup", "pg_import", "set_config", "pg_try_advisory", "pg_signal", "pg_log_",
+    "pg_stat_reset",
 )  # fmt: skip
+# `FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`, `FOR KEY SHARE`: a SELECT that locks rows writes.
+_ROW_LOCK = re.compile(r"\bfor\s+(?:no\s+key\s+update|key\s+share|share|update)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-_DOLLAR_TAG = re.compile(r"\$([^\W\d]\w*)?\$")  # any letter, as PostgreSQL allows (not only ASCII)
+# PostgreSQL's rules: a tag or a name is ASCII letters, digits and `_`, and any non-ASCII character.
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*)?\$")
 
 
 class SelectTextError(ValueError):
@@ -111,7 +119,7 @@ def _comment_end(text: str, start: int, nested: bool) -> int:
 
 def _in_word(text: str, index: int) -> bool:
     """Whether the character before `index` belongs to a word (then `$` is part of a name)."""
-    return index > 0 and (text[index - 1].isalnum() or text[index - 1] in "_$")
+    return index > 0 and (text[index - 1].isalnum() or text[index - 1] in "_$" or text[index - 1] > "\x7f")
 
 
 def _e_prefixed(text: str, index: int) -> bool:
@@ -134,6 +142,11 @@ def _skip(text: str, index: int, reading: _Reading) -> tuple[int, str] | None:
     code (`"pg_terminate_backend"(1)` calls the function). None when nothing starts here.
     """
     char = text[index]
+    if char in "\"'" and index >= 2 and text[index - 2 : index] in ("U&", "u&"):
+        # U&"\0064blink_exec" names dblink_exec: escapes no reading decodes, and no need for them here.
+        raise SelectTextError(
+            "a source query may not use U&'...' or U&\"...\" escapes; write the characters themselves"
+        )
     if _line_comment(text, index, reading):
         newline = text.find("\n", index)
         return (len(text) if newline < 0 else newline), ""
@@ -191,6 +204,10 @@ def check_select(query: str) -> str:
         words = [word.lower() for word in _WORD.findall(code)]
         if not words or words[0] not in FIRST_WORDS:
             raise SelectTextError("a source query must start with SELECT or WITH")
+        if lock := _ROW_LOCK.search(code):
+            raise SelectTextError(
+                f"a source query only reads; it may not lock rows ({' '.join(lock.group(0).upper().split())})"
+            )
         refused = sorted(
             {word for word in words if word in REFUSED_WORDS or word.startswith(REFUSED_PREFIXES)}
         )
