@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import closing, suppress
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
@@ -436,3 +437,67 @@ def _source(res: Resources, config: dict[str, Any]) -> DataSource:
         assert source is not None
         uow.session.expunge(source)
         return source
+
+
+class SqliteVictim:
+    """The same attack on a SQLite file source (offered when internal targets are allowed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"
+        with sqlite3.connect(path) as connection:
+            connection.execute("CREATE TABLE items (id integer PRIMARY KEY, title text NOT NULL)")
+            connection.executemany("INSERT INTO items VALUES (?, ?)", [(n, f"item {n}") for n in range(1, 6)])
+
+    def state(self) -> tuple[int, list[str], int, bytes]:
+        """Rows, tables, the schema version and the file's bytes: anything a write would move."""
+        with closing(sqlite3.connect(self.path)) as connection:
+            rows = connection.execute("SELECT count(*) FROM items").fetchone()[0]
+            tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master ORDER BY 1")]
+            version = connection.execute("PRAGMA schema_version").fetchone()[0]
+        return int(rows), tables, int(version), self.path.read_bytes()
+
+
+SQLITE_WRITING_QUERIES = [
+    "SELECT 1; DELETE FROM items",
+    "SELECT * FROM items; COMMIT; DROP TABLE items",
+    "SELECT 1 --\n; DELETE FROM items",
+    "SELECT 1 /* */; CREATE TABLE made (x int)",
+    "PRAGMA query_only = OFF; DELETE FROM items",
+    "SELECT 1; ATTACH DATABASE 'other.db' AS other",
+    "SELECT 1; VACUUM INTO 'copy.db'",
+    "SELECT load_extension('evil')",
+    "REPLACE INTO items VALUES (1, 'x')",
+    "SELECT 'it''s'; DELETE FROM items",
+    "SELECT `x`; DELETE FROM items",
+    'SELECT [a];DELETE FROM items; SELECT "',
+]
+
+
+@pytest.mark.parametrize("query", SQLITE_WRITING_QUERIES)
+def test_a_sqlite_source_is_never_written_either(res: Resources, tmp_path: Path, query: str) -> None:
+    victim = SqliteVictim(tmp_path / "shop.db")
+    before, written = victim.state(), _written(res)
+    draft = connections.SourceDraft("Shop", "database", {"query": query}, {"url": victim.url})
+    with pytest.raises(InvalidInputError):
+        connections.test_draft(res, ANALYST, draft)
+    with pytest.raises(InvalidInputError):
+        connections.create_source(res, ANALYST, draft)
+    assert victim.state() == before
+    assert _written(res) == written
+
+
+@pytest.mark.parametrize(
+    "query", ["DELETE FROM items", "SELECT 1; DELETE FROM items", "CREATE TABLE made (x int)"]
+)
+def test_sqlite_refuses_the_write_even_when_the_text_check_is_bypassed(
+    res: Resources, tmp_path: Path, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """query_only, and sqlite3 running one statement, hold without the text check."""
+    monkeypatch.setattr(database_module, "check_select", lambda text: text.strip().rstrip(";"))
+    victim = SqliteVictim(tmp_path / "shop.db")
+    before = victim.state()
+    draft = connections.SourceDraft("Shop", "database", {"query": query}, {"url": victim.url})
+    with pytest.raises(InvalidInputError):
+        connections.test_draft(res, ANALYST, draft)
+    assert victim.state() == before
