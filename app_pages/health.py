@@ -9,6 +9,7 @@ import streamlit as st
 from superinsight.services.health.probes import ServiceHealth
 from superinsight.services.health.queue import FailedJobRow, retry_job
 from superinsight.services.health.report import HealthReport, health_report
+from ui.charts import readable_time_axis
 from ui.feedback import header, md, refusals
 from ui.session import current_actor, resources
 from ui.status import ICONS
@@ -103,7 +104,7 @@ def latency_chart(report: HealthReport) -> None:
         title="Probe latency per check",
         labels={"at": "checked at (UTC)", "latency_ms": "latency (ms)", "service": "service"},
     )
-    figure.update_xaxes(tickformat="%d %b\n%H:%M:%S", hoverformat="%d %b %Y %H:%M:%S")
+    readable_time_axis(figure, seconds=True)
     figure.update_yaxes(rangemode="tozero")
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     st.plotly_chart(figure, width="stretch")

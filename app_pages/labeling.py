@@ -25,7 +25,7 @@ from superinsight.services.labeling.selection import Selection
 from superinsight.services.labeling.views import ProjectView
 from superinsight.services.rules import views as rule_views
 from superinsight.vocabulary import LABEL_TEMPLATE_LABELS
-from ui.feedback import header, md, refusals, section
+from ui.feedback import header, md, refusals, said_once, section
 from ui.jobs import track
 from ui.send_to_labeling import SELECTION
 from ui.session import current_actor, resources
@@ -233,8 +233,7 @@ def show() -> None:
     parts += [BILLING] if actor.can("audit.view") else []
     carried = st.session_state.get(SELECTION) and LAUNCH in parts
     part = section("Part", parts, key="labeling_part", default=LAUNCH if carried else None)
-    if FLASH in st.session_state:
-        st.success(md(st.session_state.pop(FLASH)))
+    said_once(FLASH, escape=True)
     track(JOB, "Done: the project's figures below are up to date.")
     if part == PROJECTS:
         projects(actor, state.connected)

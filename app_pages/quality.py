@@ -19,7 +19,7 @@ from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
 from ui import quality_drivers, quality_trend
-from ui.feedback import header, md, plural, refusals, section
+from ui.feedback import header, md, plural, refusals, said_once, section
 from ui.jobs import track
 from ui.open_document import document_table
 from ui.pick import pick_many
@@ -228,8 +228,7 @@ def show() -> None:
         "A score per source and how it moves, the documents that fail a check"
         + (", and what each source is expected to hold." if may_manage else "."),
     )
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    said_once(FLASH)
     scoring(actor)
     choices = {s.name: s.id for s in sources.list_sources(resources(), actor)}
     score_cards(actor, choices)

@@ -12,7 +12,7 @@ import streamlit as st
 from superinsight.services.context import Actor
 from superinsight.services.sync import catalogue, connections
 from superinsight.vocabulary import SOURCE_TYPE_LABELS, SYNCED_SOURCE_TYPES
-from ui.feedback import header, md, plural, refusals
+from ui.feedback import header, md, plural, refusals, said_once
 from ui.session import current_actor, resources
 
 PAGINATION = {
@@ -264,8 +264,7 @@ def show() -> None:
         if actor.can("sources.manage")
         else "Where documents come from. Your role reads the list; analysts and admins add and change them.",
     )
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    said_once(FLASH)
     synced = connections.synced_sources(resources(), actor)
     rows = source_list(actor, synced)
     if actor.can("sources.manage"):

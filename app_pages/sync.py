@@ -17,7 +17,7 @@ from superinsight.services.sync import jobs as sync_jobs
 from superinsight.services.sync import runs as sync_runs
 from superinsight.services.sync.job_views import JobRow
 from ui.errors import shown
-from ui.feedback import header, md, plural, refusals, section
+from ui.feedback import header, md, plural, refusals, said_once, section
 from ui.job_form import job_form
 from ui.open_document import document_table
 from ui.pick import pick_many
@@ -239,8 +239,7 @@ def show() -> None:
         + ("create and edit jobs, " if actor.can("sources.manage") else "")
         + "settle conflicts.",
     )
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+    said_once(FLASH)
     pending = sync_conflicts.pending_count(resources(), actor)
     sections = [JOBS, RUNS, *([EDIT] if actor.can("sources.manage") else []), CONFLICTS]
     if pending and st.session_state.get(SECTION) != CONFLICTS:

@@ -1,4 +1,4 @@
-"""Names a person typed, made safe for plotly.
+"""What every chart shares: names a person typed made safe for plotly, time axes a person reads.
 
 Plotly draws legend entries, hover text and tick labels as a small HTML dialect
 (`<a href>`, `<b>`, `<br>`, `<span style>`), so a rule or source named with tags
@@ -11,8 +11,26 @@ from __future__ import annotations
 import html
 
 import pandas as pd
+from plotly.graph_objects import Figure
+
+DAY_MS = 86_400_000  # plotly measures a date axis's tick spacing in milliseconds
 
 
 def as_text(names: pd.Series) -> pd.Series:
     """The column's values as plotly shows them literally."""
     return names.map(lambda name: html.escape(str(name), quote=False))
+
+
+def readable_time_axis(figure: Figure, *, seconds: bool = False) -> None:
+    """Ticks that say the time, with the date beneath only where it changes, or days once the ticks
+    are a day apart. Plotly shows a tick format's second line only on the first tick and where it
+    differs from the tick before, so the finer unit goes first: "%d %b\n%H:%M" would repeat one
+    date on every tick and show the times once."""
+    fine = "%H:%M:%S" if seconds else "%H:%M"
+    figure.update_xaxes(
+        tickformatstops=[
+            {"dtickrange": [None, DAY_MS], "value": f"{fine}\n%d %b %Y"},
+            {"dtickrange": [DAY_MS, None], "value": "%d %b\n%Y"},
+        ],
+        hoverformat=f"%d %b %Y {fine}",
+    )

@@ -76,6 +76,19 @@ class Outcome:
         return self.refused is None
 
 
+def said_once(key: str, *, escape: bool = False) -> None:
+    """Show what the last action did (kept under `key` for the rerun it asked for), once.
+
+    Its slot is drawn on every run, shown or not: a message present for one run and gone
+    the next would shift every element after it, and Streamlit draws shifted elements as
+    new ones (an expander below, opened, would close at the next click).
+    """
+    slot = st.empty()
+    if key in st.session_state:
+        message = st.session_state.pop(key)
+        slot.success(md(message) if escape else message)
+
+
 def refusal_text(exc: ServiceError, prefix: str | None = None) -> str:
     """The message for a refusal: the prefix, then the service's problem or its list of problems."""
     problems = [str(p) for p in getattr(exc, "problems", None) or [str(exc)]]

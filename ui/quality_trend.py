@@ -14,6 +14,7 @@ import streamlit as st
 from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.services.quality.views import SourceScore
 from ui import quality_drivers
+from ui.charts import readable_time_axis
 
 COLOURS = dict(zip([*DIMENSIONS, "overall"], px.colors.qualitative.Plotly, strict=False))
 
@@ -43,7 +44,7 @@ def trend_charts(points: list[SourceScore]) -> None:
         color_discrete_map=COLOURS,
     )
     figure.update_yaxes(range=[0, 100])
-    figure.update_xaxes(tickformat="%d %b %Y\n%H:%M", hoverformat="%d %b %Y %H:%M")
+    readable_time_axis(figure)
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     st.plotly_chart(figure, width="stretch")
     last = points[-1]

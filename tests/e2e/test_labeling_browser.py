@@ -5,11 +5,7 @@ Screenshots land in test-artifacts/ (labeling-*.png).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +13,7 @@ import pytest
 from label_studio_sdk import LabelStudio
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_browser import ROOT, go_to, settle, sign_in
-from tests.e2e.test_browser import browser as browser  # the fixtures, shared
-from tests.e2e.test_browser import page as page
-from tests.servers import free_port, wait_until
+from tests.e2e.serving import go_to, serving, settle, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -32,37 +25,8 @@ def connected_app(
     """The app with Label Studio configured, over a small demo workspace: (url, data dir)."""
     data_dir = tmp_path_factory.mktemp("e2e-labeling") / "data"
     ls_url, token = label_studio
-    env = {**os.environ, "DATA_DIR": str(data_dir), "LABEL_STUDIO_URL": ls_url, "LABEL_STUDIO_API_KEY": token}
-    subprocess.run(
-        [sys.executable, "-m", "superinsight.cli", "seed-demo", "--documents", "200"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    port = free_port()
-    log = data_dir / "streamlit.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read() == b"ok"
-
-    try:
-        wait_until(healthy, 60, "streamlit", log)
+    with serving(data_dir, 200, LABEL_STUDIO_URL=ls_url, LABEL_STUDIO_API_KEY=token) as url:
         yield url, data_dir
-    finally:
-        process.terminate()
-        process.wait(20)
 
 
 def test_launch_from_a_search_follow_progress_and_pull(
