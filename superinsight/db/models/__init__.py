@@ -13,7 +13,15 @@ from superinsight.db.models.business import (
     IndustryDataset,
     NotificationReceipt,
 )
-from superinsight.db.models.core import Annotation, AuditLog, BillingRecord, Document, QualityIssue, Task
+from superinsight.db.models.core import (
+    Annotation,
+    AuditLog,
+    BillingRecord,
+    Document,
+    MetadataKeyKind,
+    QualityIssue,
+    Task,
+)
 from superinsight.db.models.graph import GraphEdge, GraphNode
 from superinsight.db.models.labeling import LabelingProject
 from superinsight.db.models.security import (
@@ -55,6 +63,7 @@ __all__ = [
     "IndustryDataset",
     "IpWhitelist",
     "LabelingProject",
+    "MetadataKeyKind",
     "NotificationReceipt",
     "Permission",
     "ProjectPermission",
