@@ -15,6 +15,9 @@ SCOPE_TYPES = ("source", "project")
 SEVERITIES = ("info", "warning", "error", "critical")
 ISSUE_STATUSES = ("open", "acknowledged", "resolved")
 DOCUMENT_SYNC_STATUSES = ("pending", "syncing", "synced", "conflict", "failed")
+# The JSON kinds a metadata value can hold, as the rule compiler tells them apart (a
+# boolean is its value: a key holding only true needs no branch for false).
+JSON_KINDS = ("number", "string", "true", "false", "null", "object", "array")
 TASK_STATUSES = ("pending", "in_progress", "completed", "skipped")
 LABEL_TEMPLATE_LABELS = {
     "classification": "Text classification (the classes you type)",

@@ -14,7 +14,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from psycopg.errors import UniqueViolation
-from sqlalchemy import Engine, Table, false, func, text, update
+from sqlalchemy import Engine, Table, Text, case, cast, false, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -39,6 +39,20 @@ def json_object_entries(session: Session, column: Any) -> Any:
     """A table-valued function of a JSON object column's entries, in `key` and `value` columns."""
     entries = func.jsonb_each if is_postgresql(session) else func.json_each
     return entries(column).table_valued("key", "value")
+
+
+def json_object_kinds(session: Session, column: Any) -> tuple[Any, Any]:
+    """A JSON object column's entries (a table-valued function with a `key` column) and each
+    one's kind in `vocabulary.JSON_KINDS`: a boolean is "true" or "false", not "boolean"."""
+    if is_postgresql(session):
+        entries = func.jsonb_each(column).table_valued("key", "value")
+        kind = func.jsonb_typeof(entries.c.value)
+        return entries, case((kind == "boolean", cast(entries.c.value, Text)), else_=kind)
+    items = func.json_each(column).table_valued("key", "type")
+    stored = items.c.type
+    return items, case(
+        (stored.in_(("integer", "real")), "number"), (stored == "text", "string"), else_=stored
+    )
 
 
 def write_first(session: Session, table: Any) -> None:

@@ -6,6 +6,8 @@ document and text in the next), so every comparison is compiled as a CASE over
 the value's kind (`sqlkinds`). Here a rule's fields and constants are read and
 each operator handed to `sqlops`, which compiles it. Whatever has no exact SQL
 form raises `NotExpressibleInSQLError`; the caller then evaluates row by row instead.
+Given the kinds each metadata key holds (`sqlknown.KeyKinds`), a metadata value gets
+branches only for those kinds, and often no CASE at all.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from superinsight.rules.sqlkinds import (
     sql_bool,
     truthy_value,
 )
+from superinsight.rules.sqlknown import KeyKinds, known_value
 from superinsight.rules.sqlops import BOOLEAN_OPERATORS, compile_operator
 
 METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -49,8 +52,9 @@ class FieldMap:
 
 
 class Compiler:
-    def __init__(self, fields: FieldMap) -> None:
+    def __init__(self, fields: FieldMap, known: KeyKinds | None = None) -> None:
         self.fields = fields
+        self.known = known
 
     # Operands --------------------------------------------------------------
 
@@ -95,13 +99,12 @@ class Compiler:
         if head in self.fields.string_arrays and not rest:
             return StringArray(self.fields.string_arrays[head])
         if head in self.fields.json_objects:
-            return self._json(self.fields.json_objects[head], rest)
+            return self._json(self.fields.json_objects[head], rest, head)
         if head in self.fields.text or head in self.fields.numbers or head in self.fields.string_arrays:
             raise NotExpressibleInSQLError(f"{head!r} has no parts to read with {path!r}")
         return Constant(None)
 
-    @staticmethod
-    def _json(column: SqlExpr, rest: str) -> Operand:
+    def _json(self, column: SqlExpr, rest: str, head: str) -> Operand:
         if not rest:
             return Constant({})
         keys = tuple(rest.split("."))
@@ -111,13 +114,16 @@ class Compiler:
         if "length" in keys[1:]:
             # On text, `length` is its length, not a field: SQL reads only fields.
             raise NotExpressibleInSQLError("reading 'length' inside a field has no SQL form")
-        return Value(
+        general = Value(
             # Every kind is possible; the switch tests which one a row holds.
             kinds=dict.fromkeys(KINDS, true()),
             text=sqljson.json_text(column, keys),
             number=sqljson.json_number(column, keys),
             switch=lambda branches: sqljson.json_switch(column, keys, branches),
         )
+        if self.known is None or head != self.known.field or len(keys) > 1:
+            return general
+        return known_value(column, keys[0], self.known, general)
 
     # Conditions ------------------------------------------------------------
 
@@ -141,10 +147,14 @@ class Compiler:
         return truthy_value(operand)
 
 
-def to_sql(rule: Any, columns: FieldMap) -> Condition:
-    """A boolean SQL expression true exactly where `truthy(evaluate(rule, document))`."""
-    return Compiler(columns).condition(rule)
+def to_sql(rule: Any, columns: FieldMap, known: KeyKinds | None = None) -> Condition:
+    """A boolean SQL expression true exactly where `truthy(evaluate(rule, document))`.
+
+    With `known`, each test of a metadata key runs the SQL for the kinds it holds while they
+    still hold (checked once per statement, `KeyKinds.unchanged`), and the general SQL otherwise.
+    """
+    return Compiler(columns, known).condition(rule)
 
 
 # The compiler's error is part of `to_sql`'s contract: its callers catch it from here.
-__all__ = ["METADATA_KEY", "Compiler", "FieldMap", "NotExpressibleInSQLError", "to_sql"]
+__all__ = ["METADATA_KEY", "Compiler", "FieldMap", "KeyKinds", "NotExpressibleInSQLError", "to_sql"]

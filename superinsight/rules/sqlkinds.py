@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import SQLColumnExpression, and_, false, func, literal, not_, or_, true
+from sqlalchemy import SQLColumnExpression, and_, case, false, func, literal, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from superinsight.rules import sqlfuncs
@@ -43,6 +43,16 @@ class Value:
     switch: Callable[[dict[str, Condition]], Condition] | None = None
     # For the result of a condition: the condition itself, so it is written once.
     boolean: Condition | None = None
+    # For a JSON value whose kinds are known (`sqlknown`): `number OP constant` on the number
+    # as stored, in place of reading it as a double first; the same value read without
+    # knowing its kinds, and SQL true while the kinds still hold (once per statement).
+    compare_number: Callable[[str, float], Condition] | None = None
+    general: Value | None = None
+    holds: Condition | None = None
+
+
+PerKind = Callable[[Value, str], Condition]
+"""A test's SQL for the rows where a value holds one kind."""
 
 
 def text_of(value: Value) -> SqlExpr:
@@ -101,9 +111,13 @@ def exact(condition: Condition) -> Condition:
     return func.coalesce(condition, false())
 
 
-def any_kind(value: Value, per_kind: Callable[[str], Condition]) -> Condition:
+def any_kind(value: Value, per_kind: PerKind) -> Condition:
+    if value.general is not None and value.holds is not None:
+        # A test of its own for each: the planner still orders a rule's tests by their cost.
+        known = replace(value, general=None, holds=None)
+        return case((value.holds, any_kind(known, per_kind)), else_=any_kind(value.general, per_kind))
     if value.boolean is not None:
-        when_true, when_false = per_kind("true"), per_kind("false")
+        when_true, when_false = per_kind(value, "true"), per_kind(value, "false")
         if when_true is when_false:
             return when_true
         if when_true is true() and when_false is false():
@@ -111,14 +125,24 @@ def any_kind(value: Value, per_kind: Callable[[str], Condition]) -> Condition:
         if when_true is false() and when_false is true():
             return not_(value.boolean)
     if value.switch is not None:
-        branches = {kind: condition for kind in value.kinds if (condition := per_kind(kind)) is not false()}
+        branches = {
+            kind: condition for kind in value.kinds if (condition := per_kind(value, kind)) is not false()
+        }
         return exact(value.switch(branches)) if branches else false()
     parts = []
     for kind, is_kind in value.kinds.items():
-        condition = per_kind(kind)
+        condition = per_kind(value, kind)
         if condition is not false():
             parts.append(exact(and_(is_kind, condition)))
     return or_(false(), *parts)
+
+
+def number_test(value: Value, op: str, number: float) -> Condition:
+    """`value OP number` where the value is a number ("===" is "==" there)."""
+    op = {"===": "==", "!==": "!="}.get(op, op)
+    if value.compare_number is not None:
+        return value.compare_number(op, number)
+    return SQL_COMPARE[op](number_of(value), number)
 
 
 def _parsed_number(text: SqlExpr) -> ColumnElement[Any]:
@@ -143,7 +167,7 @@ def compare_value(op: str, value: Value, constant: Any) -> Condition:
         raise NotExpressibleInSQLError("comparing a field with a list or an object has no SQL form")
     sql = SQL_COMPARE[op]
 
-    def per_kind(kind: str) -> Condition:
+    def per_kind(value: Value, kind: str) -> Condition:
         if kind in CONSTANT_OF_KIND:
             return sql_bool(COMPARISONS[op](CONSTANT_OF_KIND[kind], constant))
         if kind == "string":
@@ -160,26 +184,27 @@ def compare_value(op: str, value: Value, constant: Any) -> Condition:
                 if op != "!="
                 else not_(exact(_parsed_number(text) == number))
             )
-        number_value = number_of(value)
         if op in ("===", "!=="):
             same = isinstance(constant, int | float) and not isinstance(constant, bool)
-            return sql(number_value, js_number(constant)) if same else sql_bool(op == "!==")
+            return number_test(value, op, js_number(constant)) if same else sql_bool(op == "!==")
         if constant is None and op in ("==", "!="):
             return sql_bool(op == "!=")
         number = js_number(constant)
         if math.isnan(number):
             return sql_bool(op == "!=")
-        return sql(number_value, number)
+        return number_test(value, op, number)
 
     return any_kind(value, per_kind)
 
 
 def truthy_value(value: Value) -> Condition:
-    def per_kind(kind: str) -> Condition:
+    def per_kind(value: Value, kind: str) -> Condition:
         if kind in CONSTANT_OF_KIND:
             return sql_bool(truthy(CONSTANT_OF_KIND[kind]))
         if kind == "string":
             return text_of(value) != literal("")
+        if value.compare_number is not None:
+            return value.compare_number("!=", 0.0)
         return number_of(value) != literal(0)
 
     return any_kind(value, per_kind)
@@ -187,4 +212,4 @@ def truthy_value(value: Value) -> Condition:
 
 def text_test(value: Value, test: Callable[[SqlExpr], Condition]) -> Condition:
     """A test that only text can pass; every other kind fails it."""
-    return any_kind(value, lambda kind: test(text_of(value)) if kind == "string" else false())
+    return any_kind(value, lambda value, kind: test(text_of(value)) if kind == "string" else false())

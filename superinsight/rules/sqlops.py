@@ -164,9 +164,9 @@ def _is_missing(compiler: Compiler, key: str) -> Condition:
         return sql_bool(operand.value in (None, ""))
     if isinstance(operand, StringArray):
         return false()
-    value = operand
     return any_kind(
-        value, lambda kind: text_of(value) == literal("") if kind == "string" else sql_bool(kind == "null")
+        operand,
+        lambda value, kind: text_of(value) == literal("") if kind == "string" else sql_bool(kind == "null"),
     )
 
 

@@ -23,7 +23,14 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from superinsight.db.base import aware
-from superinsight.db.models import BusinessLogicAnalysisHistory, DataSource, Document, SyncExecution, SyncJob
+from superinsight.db.models import (
+    BusinessLogicAnalysisHistory,
+    DataSource,
+    Document,
+    MetadataKeyKind,
+    SyncExecution,
+    SyncJob,
+)
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents import edits as document_edits
@@ -216,6 +223,19 @@ class TestFullThenIncremental:
         assert len(stored) == 252
         assert stored["4"].title == "Changed 4"
         assert stored["4"].sync_version == 2
+
+    def test_a_run_records_the_kinds_its_metadata_holds(
+        self, res: Resources, analyst: Actor, source_db: SourceDB
+    ) -> None:
+        source_db.add(1, 150)  # two batches: a fresh source's COPY, then the staging table
+        source_db.execute("UPDATE items SET category = NULL WHERE id = 120")
+        job_id = database_job(res, analyst, source_db.url)
+        assert run_job(res, analyst, job_id).status == "succeeded"
+        with res.uow() as uow:
+            recorded = {
+                tuple(row) for row in uow.session.execute(select(MetadataKeyKind.key, MetadataKeyKind.kind))
+            }
+        assert recorded == {("category", "string"), ("category", "null"), ("updated_at", "string")}
 
         third = run_job(res, analyst, job_id)
         assert third.counts["read"] == 0

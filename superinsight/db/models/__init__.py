@@ -13,7 +13,15 @@ from superinsight.db.models.business import (
     IndustryDataset,
     NotificationReceipt,
 )
-from superinsight.db.models.core import Annotation, AuditLog, BillingRecord, Document, QualityIssue, Task
+from superinsight.db.models.core import (
+    Annotation,
+    AuditLog,
+    BillingRecord,
+    Document,
+    MetadataKeyKind,
+    QualityIssue,
+    Task,
+)
 from superinsight.db.models.graph import GraphEdge, GraphNode
 from superinsight.db.models.labeling import LabelingProject, LabelingProjectMember
 from superinsight.db.models.security import (
@@ -56,6 +64,7 @@ __all__ = [
     "IpWhitelist",
     "LabelingProject",
     "LabelingProjectMember",
+    "MetadataKeyKind",
     "NotificationReceipt",
     "Permission",
     "ProjectPermission",

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from superinsight.db.base import Base, BigIntPK, CreatedMixin, TenantMixin, TimestampMixin
 from superinsight.db.models._checks import one_of
-from superinsight.vocabulary import DOCUMENT_SYNC_STATUSES, ISSUE_STATUSES, SEVERITIES, TASK_STATUSES
+from superinsight.vocabulary import (
+    DOCUMENT_SYNC_STATUSES,
+    ISSUE_STATUSES,
+    JSON_KINDS,
+    SEVERITIES,
+    TASK_STATUSES,
+)
 
 
 class Document(TenantMixin, TimestampMixin, Base):
@@ -59,6 +65,26 @@ class Document(TenantMixin, TimestampMixin, Base):
     sync_job_id: Mapped[int | None] = mapped_column(ForeignKey("sync_jobs.id", ondelete="SET NULL"))
     last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MetadataKeyKind(Base):
+    """A metadata key some document of a source holds, and one JSON kind it held there.
+
+    Kept by the writers in the transaction that writes the documents, never by a scan:
+    the rule compiler leaves out the branches for kinds no document holds, and the rule
+    editor lists the keys. Only ever added to (an edit or delete leaves a row behind),
+    so it is a superset of what the documents hold, which is all either use needs.
+    """
+
+    __tablename__ = "metadata_key_kinds"
+    __table_args__ = (one_of("kind", JSON_KINDS),)
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("data_sources.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
 
 
 class Task(TenantMixin, TimestampMixin, Base):

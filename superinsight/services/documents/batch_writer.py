@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from superinsight.db import dialect
 from superinsight.db.base import aware
 from superinsight.db.models import DataConflict, Document
+from superinsight.services.documents import key_kinds
 from superinsight.services.documents.staging import (
     DIRECT_COLUMNS,
     STAGE,
@@ -227,8 +228,12 @@ def write_batch(
     if payload is None:
         payload = copy_payload(records, target, postgres)
     if target.fresh and payload is not None:
+        before = session.scalar(select(func.coalesce(func.max(Document.id), 0)))
         if copy_into_documents(session, payload):
             counts.inserted = len(records)
+            # The batch's rows are the source's rows past every id there was before the COPY.
+            new_rows = (Document.source_id == target.source_id, Document.id > before)
+            key_kinds.record(session, target.tenant_id, target.source_id, Document, Document.meta, *new_rows)
             return counts
         payload = copy_payload(records, replace(target, fresh=False), postgres)
     load_stage(session, records, payload)
@@ -238,6 +243,7 @@ def write_batch(
     if target.mode.deletes_missing:
         _touch_unchanged(session, target)
     _upsert(session, target)
+    key_kinds.record(session, target.tenant_id, target.source_id, STAGE, STAGE.c.metadata)
     return counts
 
 

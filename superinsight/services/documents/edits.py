@@ -14,6 +14,7 @@ from superinsight.documents.record import DocumentInput, DocumentProblem, check_
 from superinsight.resources import Resources
 from superinsight.services import audit, inputs
 from superinsight.services.context import Actor, require
+from superinsight.services.documents import key_kinds
 from superinsight.services.documents.masking import Masker, masker
 from superinsight.services.documents.writer import bump_version
 from superinsight.services.errors import InvalidInputError
@@ -113,6 +114,8 @@ def edit_document(
         document.tags = edited.tags
         document.edited_at = utcnow()
         changed = sorted(name for name in after if after[name] != before[name])
+        if "metadata" in changed:
+            key_kinds.record_document(uow.session, document)
         audit.record(
             uow.session,
             actor,

@@ -14,6 +14,7 @@ from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.key_kinds import known_kinds
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.labeling.projects import tenant_project
 from superinsight.services.rules.matching import document_data, document_fields
@@ -54,10 +55,12 @@ def label_names_in_use(resources: Resources, actor: Actor) -> list[str]:
         )
 
 
-def _matched(session: Session, body: dict[str, object], documents: list[Document]) -> set[int]:
+def _matched(
+    session: Session, tenant_id: str, body: dict[str, object], documents: list[Document]
+) -> set[int]:
     ids = [doc.id for doc in documents]
     try:
-        condition = to_sql(body, document_fields())
+        condition = to_sql(body, document_fields(), known_kinds(session, tenant_id))
     except NotExpressibleInSQLError:
         return {doc.id for doc in documents if truthy(WORKBENCH.apply(body, document_data(doc)))}
     return set(session.scalars(select(Document.id).where(Document.id.in_(ids), condition)))
@@ -84,7 +87,7 @@ def rule_against_labels(resources: Resources, actor: Actor, rule_id: int, label:
             )
             if doc.labels
         ]
-        matched = _matched(uow.session, body, documents)
+        matched = _matched(uow.session, actor.tenant_id, body, documents)
         return rule_score(
             [doc.id in matched for doc in documents],
             [bool(doc.labels.get(label)) for doc in documents],

@@ -15,6 +15,7 @@ from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.services.context import Actor, internal
+from superinsight.services.documents.key_kinds import known_kinds
 from superinsight.services.documents.masking import Masker
 from superinsight.services.documents.search import (
     SearchQuery,
@@ -70,7 +71,7 @@ def selection_of(stored: dict[str, Any]) -> Selection:
 def _rule_matches(session: Session, actor: Actor, body: dict[str, Any]) -> list[int]:
     scope = [Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id)]
     try:
-        condition = to_sql(body, document_fields())
+        condition = to_sql(body, document_fields(), known_kinds(session, actor.tenant_id))
     except NotExpressibleInSQLError:
         documents = session.scalars(
             select(Document).where(*scope).order_by(Document.id).execution_options(yield_per=STREAM_BATCH)

@@ -24,6 +24,7 @@ from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import outcome
 from superinsight.services import audit
 from superinsight.services.context import Actor, job_entry, require, require_whole_tenant, system_actor
+from superinsight.services.documents.key_kinds import known_kinds
 from superinsight.services.documents.writer import bump_version
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.graph import backlog as graph_backlog
@@ -121,14 +122,13 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
     with resources.uow() as uow:
         rule = tenant_rule(uow, actor, rule_id)
         body, version = rule.body, rule.version
-        bounds = uow.session.execute(
-            select(func.min(Document.id), func.max(Document.id), func.count()).where(
-                Document.tenant_id == actor.tenant_id
-            )
-        ).one()
+        of_tenant = Document.tenant_id == actor.tenant_id
+        extent = select(func.min(Document.id), func.max(Document.id), func.count()).where(of_tenant)
+        bounds = uow.session.execute(extent).one()
+        known = known_kinds(uow.session, actor.tenant_id)
     low, high, total = bounds[0] or 0, bounds[1] or -1, int(bounds[2])
     try:
-        condition = to_sql(body, document_fields())
+        condition = to_sql(body, document_fields(), known)
         engine = "database"
     except NotExpressibleInSQLError:
         condition, engine = None, "row by row"

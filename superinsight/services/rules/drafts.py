@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from superinsight.db import dialect
-from superinsight.db.models import Document
+from superinsight.db.models import MetadataKeyKind
 from superinsight.resources import Resources
 from superinsight.rules.fields import fields_read
 from superinsight.rules.validation import MAX_DEPTH, FieldCatalog, RuleValidationError, validate_rule
@@ -64,7 +63,7 @@ def draft_of(row: Any) -> RuleDraft:
 
 
 def field_catalog(resources: Resources, actor: Actor) -> FieldCatalog:
-    """The metadata keys the tenant's documents actually have (cached: a full scan is not free)."""
+    """The metadata keys the tenant's documents have (cached until the documents change)."""
     require(actor, "documents.view")
     scope = reach_key(actor)
     key = f"rules:metadata-keys:{actor.tenant_id}:{scope}:{documents_version(resources, actor.tenant_id)}"
@@ -77,15 +76,18 @@ def field_catalog(resources: Resources, actor: Actor) -> FieldCatalog:
 
 
 def _metadata_keys(session: Session, actor: Actor) -> set[str]:
-    """The metadata keys of the documents the actor may see (a narrowed user: their sources only)."""
-    entries = dialect.json_object_entries(session, Document.meta)
+    """The metadata keys of the documents the actor may see (a narrowed user: their sources only).
+
+    Read from what the writers record (`documents.key_kinds`), not by reading every document.
+    """
     return set(
         session.scalars(
-            select(entries.c.key)
+            select(MetadataKeyKind.key)
             .distinct()
-            .select_from(Document)
-            .join(entries, true())
-            .where(Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id))
+            .where(
+                MetadataKeyKind.tenant_id == actor.tenant_id,
+                visible_sources(actor, MetadataKeyKind.source_id),
+            )
         )
     )
 

@@ -19,9 +19,10 @@ from superinsight.rules.explain import explain
 from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsonlogic import RuleError
 from superinsight.rules.jsvalues import truthy
-from superinsight.rules.sql import NotExpressibleInSQLError, to_sql
+from superinsight.rules.sql import KeyKinds, NotExpressibleInSQLError, to_sql
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.key_kinds import known_kinds
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules.drafts import RuleDraft, check_draft, check_readable, field_catalog
@@ -123,7 +124,8 @@ def run_test(
         previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
         scope = _scope(actor, source_ids)
         try:
-            counts = _test_in_sql(uow.session, draft, previous, scope, sample_size)
+            known = known_kinds(uow.session, actor.tenant_id)
+            counts = _test_in_sql(uow.session, draft, previous, scope, sample_size, known)
         except NotExpressibleInSQLError:
             counts = _test_row_by_row(uow.session, draft, previous, scope, sample_size)
         mask = masker(resources, uow.session, actor)
@@ -161,11 +163,16 @@ class _TestCounts(NamedTuple):
 
 
 def _test_in_sql(
-    session: Session, draft: RuleDraft, previous: dict[str, Any] | None, scope: list[Any], sample_size: int
+    session: Session,
+    draft: RuleDraft,
+    previous: dict[str, Any] | None,
+    scope: list[Any],
+    sample_size: int,
+    known: KeyKinds,
 ) -> _TestCounts:
     fields = document_fields()
-    condition = to_sql(draft.body, fields)
-    old = to_sql(previous, fields) if previous is not None else None
+    condition = to_sql(draft.body, fields, known)
+    old = to_sql(previous, fields, known) if previous is not None else None
     # One pass over the documents for every count (FILTER works on both stores).
     counts = [func.count(), func.count().filter(condition)]
     if old is not None:

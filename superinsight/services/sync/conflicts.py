@@ -15,6 +15,7 @@ from superinsight.db.models import DataConflict, Document, SyncJob
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, internal, require
+from superinsight.services.documents import key_kinds
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
@@ -131,6 +132,7 @@ def resolve(resources: Resources, actor: Actor, conflict_ids: Sequence[int], kee
                 document.meta, document.tags = incoming["metadata"], incoming["tags"]
                 document.edited_at = None
                 document.sync_version += 1
+                key_kinds.record_document(uow.session, document)
             document.content_hash = incoming["content_hash"]
             document.sync_status = "synced"
             document.last_synced_at = now
