@@ -190,8 +190,10 @@ def document(row: DocumentRow, entity_fields: Iterable[str] = ()) -> Projection:
     here = ref(DOCUMENT, row.id)
     properties = _sourced(
         row.source_id,
-        name=row.title[:NAME_LENGTH],
-        external_id=row.external_id[:NAME_LENGTH],
+        # Whole, not cut to NAME_LENGTH: masking must see the value a pattern could find in it
+        # (a cut card number no longer matches); the columns bound their length.
+        name=row.title,
+        external_id=row.external_id,
         version=row.version,
     )
     projection = Projection([Node(here, properties)])

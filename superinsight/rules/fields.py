@@ -35,5 +35,13 @@ def fields_read(logic: Any) -> frozenset[str]:
                 found.add(args[0])
             stack.extend(args[1:])
             continue
+        if operator in ("missing", "missing_some"):
+            # They read the fields they name (whether each is there): ["metadata.ssn"], or
+            # missing_some's [count, ["a", "b"]].
+            names = args[1] if operator == "missing_some" and len(args) > 1 else args
+            listed = names if isinstance(names, list) else [names]
+            found.update(name for name in listed if isinstance(name, str) and name)
+            stack.extend(name for name in listed if not isinstance(name, str))
+            continue
         stack.extend(arg for index, arg in enumerate(args) if not in_item_scope(operator, index))
     return frozenset(found)

@@ -288,6 +288,20 @@ def test_a_rule_cannot_count_fragments_of_what_a_pattern_hides(
     )
 
 
+def test_a_rule_cannot_reach_a_masked_field_through_the_whole_object_or_missing(
+    resources: Resources, workspace: dict[str, int]
+) -> None:
+    probes = [
+        {"some": [[{"var": "metadata"}], {"starts_with": [{"var": "ssn"}, "123"]}]},
+        {"reduce": [[{"var": "metadata"}], {"var": "current.ssn"}, None]},
+        {"missing": ["metadata.ssn"]},
+        {"missing_some": [1, ["metadata.ssn", "title"]]},
+    ]
+    for body in probes:
+        with pytest.raises(PermissionDeniedError, match="is masked for your role"):
+            rule_testing.run_test(resources, MASKED, RuleDraft("probe", body))
+
+
 def test_every_service_that_returns_document_text_is_covered_above() -> None:
     carriers = ("Hit", "SearchPage", "DocumentRow", "DocumentDetail", "MatchedDocument", "RuleTestReport")
     carriers += (

@@ -93,6 +93,8 @@ def test_a_value_of_a_field_the_rule_tests_is_the_rule_restated_not_a_pattern() 
         ({"reduce": [[], {"var": "accumulator"}, {"var": "content"}]}, {"content"}),
         ({"reduce": [{"var": "tags"}, {"cat": [{"var": "current"}]}, ""]}, {"tags"}),
         ({"var": ["metadata.none", {"var": "metadata.ssn"}]}, {"metadata.none", "metadata.ssn"}),
+        ({"missing": ["metadata.ssn", "title"]}, {"metadata.ssn", "title"}),
+        ({"missing_some": [1, ["metadata.ssn", "content"]]}, {"metadata.ssn", "content"}),
         (True, set()),
         ({"var": ""}, set()),
     ],

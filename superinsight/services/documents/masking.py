@@ -58,9 +58,12 @@ class Masker:
         )
 
     def hides_field(self, name: str) -> bool:
-        """Whether a document field (`title`, `content`, `metadata.<key>`…) is masked whole for this actor."""
+        """Whether a document field (`title`, `content`, `metadata.<key>`…) is masked whole for this
+        actor; `metadata` itself is, when any of its keys is (reading the object reads them all)."""
         if name.startswith("metadata."):
             return self.hides_metadata(name.removeprefix("metadata.").split(".")[0])
+        if name == "metadata":
+            return any((rule.field or "").startswith("metadata") for rule in self.rules)
         return any(rule.field == name for rule in self.rules)
 
     def hides_from_counts(self, name: str) -> bool:

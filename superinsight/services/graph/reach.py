@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from superinsight.adapters.graph import GraphUnavailableError
-from superinsight.lineage.projection import DOCUMENT, ENTITY, PROJECT, is_labelled
+from superinsight.lineage.projection import DOCUMENT, ENTITY, NAME_LENGTH, PROJECT, is_labelled
 from superinsight.lineage.values import SOURCE_PROPERTY, Node
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, internal
@@ -62,14 +62,21 @@ def _shown(mask: Masker, projects: frozenset[int] | None, node: Node) -> Node | 
     if node.ref.label == DOCUMENT:
         properties["name"] = mask.value("title", name)
         properties["external_id"] = mask.value("external_id", str(properties.get("external_id") or ""))
+    patterns = any(rule.pattern is not None for rule in mask.rules)
     if is_labelled(node.ref):
-        # A span annotators marked is a piece of the text: hidden wherever masking changes the text.
-        if mask.hides_field("content") or mask.value("content", name) != name:
+        # A span annotators marked is a piece of the text, cut from what surrounds it: a pattern
+        # may hide it only in context ("SSN: 123-45-6789"), so under any pattern it is not shown.
+        if patterns or mask.hides_field("content") or mask.value("content", name) != name:
             return None
     elif node.ref.label == ENTITY:
         field = str(properties.get("field") or "")
-        # An entity's key spells its value: one that masking would change is not shown at all.
-        if mask.hides_metadata(field) or mask.value("metadata", {field: name}).get(field) != name:
+        # An entity's key spells its value: one that masking would change is not shown at all,
+        # nor, under a pattern, one cut to NAME_LENGTH (a cut value may no longer match).
+        if (
+            mask.hides_metadata(field)
+            or mask.value("metadata", {field: name}).get(field) != name
+            or (patterns and len(name) >= NAME_LENGTH)
+        ):
             return None
     return replace(node, properties=properties)
 
