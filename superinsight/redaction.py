@@ -15,8 +15,10 @@ HIDDEN = "***"
 # and the like (pw, jwt, oauth_code, sid), so zipcode or spin stay readable.
 SECRET_WORDS = (
     "pass", "pwd", "secret", "token", "key", "auth", "sig", "credential", "session", "cookie",
-    "bearer", "private", "signature", "hmac", "nonce", "ticket", "saml", "assertion",
+    "bearer", "private", "signature", "hmac", "nonce", "ticket", "saml", "assertion", "sessid",
 )  # fmt: skip
+# A parameter whose value is itself an address with a password (`?next=postgres://u:pw@db/x`).
+_NESTED_CREDENTIALS = re.compile(r"://[^/@\s]*:[^/@\s]*@|%3A%2F%2F[^&]*%3A[^&]*%40", re.IGNORECASE)
 SECRET_PARTS = ("pw", "jwt", "code", "otp", "pin", "sid", "ssid", "tan", "hash", "cred", "creds")
 
 
@@ -38,7 +40,7 @@ def _secret_start(piece: str) -> int | None:
     offset = 0
     for part in piece.split(";"):
         name, equals, value = part.partition("=")
-        if _secret_name(name) and (value or not equals):
+        if (_secret_name(name) and (value or not equals)) or _NESTED_CREDENTIALS.search(value):
             start = offset + len(name) + 1 if equals else offset
             return start if piece[start:] != HIDDEN else None
         offset += len(part) + 1
@@ -87,7 +89,7 @@ def hide_url_secrets(url: str) -> tuple[str, list[tuple[str, str]]]:
     found: list[tuple[str, str]] = []
     userinfo, at, host = authority.rpartition("@")
     if at and userinfo and userinfo != HIDDEN:
-        if head.lower().startswith("http"):
+        if head.lower().startswith(("http", "ws", "ftp")):
             found.append(("userinfo", userinfo))
             authority = f"{HIDDEN}@{host}"
         elif ":" in userinfo:
@@ -127,6 +129,7 @@ def url_secrets(url: str) -> list[str]:
         found = [value for _, value in hide_url_secrets(url)[1]]
     except ValueError:
         return [url]  # not a URL: the whole value is kept from view
+    found += [password] if (password := url_password(url)) else []
     decoded = [unquote_plus(value) for value in found]
     with_user = [part.partition(":")[2] for part in found + decoded if ":" in part]
     return [value for value in dict.fromkeys(found + decoded + with_user) if value]
@@ -147,9 +150,12 @@ def display_url(url: str | SecretStr | None) -> str:
         return "embedded"
     raw = url.get_secret_value() if isinstance(url, SecretStr) else url
     try:
-        return hide_url_secrets(raw)[0]
+        shown = hide_url_secrets(raw)[0]
     except ValueError:
         return raw.split("://", 1)[0][:20] + "://…"
+    # A password holding "/", "?" or "#" ends the address's authority early when split by hand,
+    # yet a driver reads it whole: whatever the driver would send is hidden too.
+    return redact(shown, [secret for secret in [url_password(raw)] if secret])
 
 
 def redact(text: str, secrets_to_hide: list[str]) -> str:

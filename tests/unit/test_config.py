@@ -248,3 +248,23 @@ class TestSecretsInUrls:
         )
         assert PASSWORD not in repr(settings) and PASSWORD not in str(settings)
         assert PASSWORD in settings.secret_values()
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://admin:s3cr/et@db.example.com/prod", "s3cr/et"),
+        ("postgresql://admin:s3cr?et@db.example.com/prod", "s3cr?et"),
+        ("mysql://admin:s3cr#et@db.example.com/prod", "s3cr#et"),
+        ("wss://sk_live_TOKEN123@stream.example.com/feed", "sk_live_TOKEN123"),
+        ("ftp://anon-token@files.example.com/x", "anon-token"),
+        ("https://x.example/?PHPSESSID=abc123", "abc123"),
+        ("https://x.example/?next=postgres://u:hunter2@db/x&a=1", "hunter2"),
+        ("https://x.example/?next=postgres%3A%2F%2Fu%3Ahunter2%40db%2Fx", "hunter2"),
+    ],
+)
+def test_no_shown_address_holds_a_password_however_it_is_spelled(url: str, secret: str) -> None:
+    """What a driver would send as a password never shows, even where splitting by hand ends early."""
+    assert secret not in display_url(url)
+    assert secret in " ".join(url_secrets(url)), "and logs redact it"
+    assert secret not in redact(f"failed: {url}", url_secrets(url))
