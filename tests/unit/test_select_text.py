@@ -72,6 +72,20 @@ ATTACKS = {
     "SELECT * FROM ts_stat('SELECT dblink_exec(''x'', ''DELETE FROM t'')')": "TS_STAT",
     "SELECT ts_rewrite('a'::tsquery, 'SELECT 1')": "TS_REWRITE",
     "SELECT pg_try_advisory_lock(1)": "PG_TRY_ADVISORY_LOCK",
+    # queries run from text by tablefunc, more server functions, MySQL named locks, MariaDB sequences
+    "SELECT * FROM crosstab('select pg_terminate_backend(pid)::text, 1::text, 1::text from pg_stat_activity')"
+    " AS ct(a text, b text)": "CROSSTAB",
+    "SELECT * FROM connectby('items', 'id', 'parent', '1', 0) AS t(id int, p int, l int)": "CONNECTBY",
+    "SELECT pg_stat_statements_reset()": "PG_STAT_STATEMENTS_RESET",
+    "SELECT pg_start_backup('x', true)": "PG_START_BACKUP",
+    "SELECT pg_copy_logical_replication_slot('s1','s2')": "PG_COPY_LOGICAL_REPLICATION_SLOT",
+    "SELECT pg_wal_replay_pause()": "PG_WAL_REPLAY_PAUSE",
+    "SELECT pg_clear_relation_stats('items')": "PG_CLEAR_RELATION_STATS",
+    "SELECT pg_buffercache_evict(1)": "PG_BUFFERCACHE_EVICT",
+    "SELECT GET_LOCK('app', 0)": "GET_LOCK",
+    "select release_all_locks()": "RELEASE_ALL_LOCKS",
+    "SELECT NEXT VALUE FOR seq1": "NEXT VALUE FOR",
+    "SELECT next\n  value /* x */ for seq1": "NEXT VALUE FOR",
 }
 
 

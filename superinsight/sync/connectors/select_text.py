@@ -25,7 +25,8 @@ MAX_QUERY = 20_000
 FIRST_WORDS = frozenset({"select", "with"})
 # Statements and clauses that change data, end a transaction or reach outside it, and
 # functions known to write, to act on other sessions or to run a query given as text
-# (ts_stat, ts_rewrite). Matched as whole words in code.
+# (ts_stat, ts_rewrite, tablefunc's crosstab and connectby), and MySQL's named locks.
+# Matched as whole words in code. MariaDB's `NEXT VALUE FOR seq` is `nextval`: see _NEXT_VALUE.
 REFUSED_WORDS = frozenset(
     {
         "insert", "update", "delete", "merge", "upsert", "replace", "truncate", "drop", "create",
@@ -37,7 +38,8 @@ REFUSED_WORDS = frozenset(
         "lo_import", "lo_export", "lo_unlink", "lo_create", "lo_creat", "lo_put", "lo_from_bytea",
         "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile",
         "pg_promote", "pg_file_write", "pg_advisory_lock", "pg_advisory_xact_lock", "load_file",
-        "load_extension", "sys_exec", "sys_eval", "ts_stat", "ts_rewrite",
+        "load_extension", "sys_exec", "sys_eval", "ts_stat", "ts_rewrite", "crosstab", "connectby",
+        "get_lock", "release_lock", "release_all_locks",
     }
 )  # fmt: skip
 # Families of functions that act outside the statement: other connections, large objects,
@@ -48,9 +50,11 @@ REFUSED_PREFIXES = (
     "pg_terminate", "pg_cancel", "pg_read", "pg_ls_", "pg_stat_file", "pg_file", "pg_advisory", "pg_notify",
     "pg_promote", "pg_reload", "pg_rotate", "pg_logical", "pg_replication", "pg_create", "pg_drop",
     "pg_switch", "pg_backup", "pg_import", "set_config", "pg_try_advisory", "pg_signal", "pg_log_",
-    "pg_stat_reset",
+    "pg_stat_reset", "pg_stat_statements_reset", "pg_start_backup", "pg_stop_backup", "pg_copy_",
+    "pg_wal_replay", "pg_restore_", "pg_clear_", "pg_buffercache_evict", "crosstab",
 )  # fmt: skip
 # `FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`, `FOR KEY SHARE`: a SELECT that locks rows writes.
+_NEXT_VALUE = re.compile(r"\b(?:next|previous)\s+value\s+for\b", re.IGNORECASE)
 _ROW_LOCK = re.compile(r"\bfor\s+(?:no\s+key\s+update|key\s+share|share|update)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 # PostgreSQL's rules: a tag or a name is ASCII letters, digits and `_`, and any non-ASCII character.
@@ -204,6 +208,8 @@ def check_select(query: str) -> str:
         words = [word.lower() for word in _WORD.findall(code)]
         if not words or words[0] not in FIRST_WORDS:
             raise SelectTextError("a source query must start with SELECT or WITH")
+        if _NEXT_VALUE.search(code):
+            raise SelectTextError("a source query only reads; it may not advance a sequence (NEXT VALUE FOR)")
         if lock := _ROW_LOCK.search(code):
             raise SelectTextError(
                 f"a source query only reads; it may not lock rows ({' '.join(lock.group(0).upper().split())})"
