@@ -42,6 +42,7 @@ from superinsight.services.quality import settings as quality_settings
 from superinsight.services.quality import views as quality_views
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import drafts as rule_drafts
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules import views as rule_views
 from superinsight.services.rules.drafts import RuleDraft
@@ -300,6 +301,12 @@ def test_a_rule_cannot_reach_a_masked_field_through_the_whole_object_or_missing(
     for body in probes:
         with pytest.raises(PermissionDeniedError, match="is masked for your role"):
             rule_testing.run_test(resources, MASKED, RuleDraft("probe", body))
+
+
+def test_the_field_list_leaves_out_masked_keys(resources: Resources, workspace: dict[str, int]) -> None:
+    assert {"ssn", "region"} <= (rule_drafts.field_catalog(resources, ADMIN).metadata_keys or set())
+    offered = rule_drafts.field_catalog(resources, MASKED).metadata_keys or set()
+    assert "region" in offered and "ssn" not in offered
 
 
 def test_every_service_that_returns_document_text_is_covered_above() -> None:

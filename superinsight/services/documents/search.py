@@ -256,7 +256,11 @@ def search(
 def check_masked_filters(mask: Masker, query: SearchQuery) -> None:
     """Refuse a search or filter whose hits and counts would reveal values masked for this actor."""
     hidden = sorted(
-        {key for key, value in query.metadata if mask.hides_metadata(key) or mask.looks_masked(value)}
+        {
+            key
+            for key, value in query.metadata
+            if mask.hides_metadata(key) or mask.looks_masked(value) or mask.looks_masked(key)
+        }
         | ({"tags"} if any(map(mask.looks_masked, query.tags)) else set())
     )
     if hidden:

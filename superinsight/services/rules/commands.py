@@ -52,8 +52,8 @@ def _name_taken(uow: UnitOfWork, actor: Actor, name: str, except_id: int | None 
 
 def create_rule(resources: Resources, actor: Actor, draft: RuleDraft) -> RuleView:
     require(actor, "rules.edit")
+    check_readable(resources, actor, draft)  # first: the catalog leaves out what is masked
     check_draft(draft, field_catalog(resources, actor))
-    check_readable(resources, actor, draft)
     with resources.uow() as uow:
         if _name_taken(uow, actor, draft.name.strip()):
             raise RuleInputError([f"name: a rule called {draft.name.strip()!r} already exists"])
@@ -70,8 +70,8 @@ def create_rule(resources: Resources, actor: Actor, draft: RuleDraft) -> RuleVie
 def update_rule(resources: Resources, actor: Actor, rule_id: int, draft: RuleDraft) -> RuleView:
     """Save an edit as the next version; saving what is already there changes nothing."""
     require(actor, "rules.edit")
+    check_readable(resources, actor, draft)  # first: the catalog leaves out what is masked
     check_draft(draft, field_catalog(resources, actor))
-    check_readable(resources, actor, draft)
     with resources.uow() as uow:
         rule = tenant_rule(uow, actor, rule_id)
         before = rule_view(rule).draft

@@ -68,11 +68,14 @@ def field_catalog(resources: Resources, actor: Actor) -> FieldCatalog:
     scope = reach_key(actor)
     key = f"rules:metadata-keys:{actor.tenant_id}:{scope}:{documents_version(resources, actor.tenant_id)}"
     cached = resources.cache.get(key)
-    if cached is None:
-        with resources.uow() as uow:
+    with resources.uow() as uow:
+        if cached is None:
             cached = sorted(_metadata_keys(uow.session, actor))
-        resources.cache.set(key, cached, resources.settings.cache_ttl_seconds)
-    return FieldCatalog(metadata_keys=frozenset(cached) if cached else None)
+            resources.cache.set(key, cached, resources.settings.cache_ttl_seconds)
+        mask = masker(resources, uow.session, actor)
+    # A key masked whole, or whose own name a pattern hides, is not offered (nor hinted at).
+    shown = [name for name in cached if not mask.hides_metadata(name) and not mask.looks_masked(name)]
+    return FieldCatalog(metadata_keys=frozenset(shown) if cached else None)
 
 
 def _metadata_keys(session: Session, actor: Actor) -> set[str]:

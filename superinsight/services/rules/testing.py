@@ -117,8 +117,8 @@ def run_test(
 ) -> RuleTestReport:
     """Run a draft over the documents without saving anything: counts, samples and why they matched."""
     require(actor, "rules.edit")
+    check_readable(resources, actor, draft)  # first: the catalog leaves out what is masked
     check_draft(draft, field_catalog(resources, actor))
-    check_readable(resources, actor, draft)
     started = time.perf_counter()
     with resources.uow() as uow, _answered_in_time(uow.session):
         previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
