@@ -53,6 +53,8 @@ def storable(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
+        if not value.is_finite():  # NaN, sNaN, ±Infinity: a float the record check refuses, naming it
+            return float("nan") if value.is_nan() else float(value)
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")

@@ -178,3 +178,19 @@ def test_a_number_json_cannot_hold_is_refused_in_the_metadata(number: float) -> 
     with pytest.raises(DocumentProblem, match="NaN or infinite") as refused:
         check_document(DocumentInput("a", "t", "c", {"score": number}))
     assert refused.value.field == "metadata"
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "sNaN"])
+def test_a_non_finite_decimal_from_a_source_is_that_records_problem(number: str) -> None:
+    """PostgreSQL's numeric holds Infinity and NaN; JSON cannot: one record's error, not the run's."""
+    from decimal import Decimal
+
+    from superinsight.documents.record import DocumentProblem, check_document
+    from superinsight.sync import mapping
+
+    document = mapping.apply(
+        {"external_id": "id", "metadata.amount": "amount"}, {"id": "1", "amount": Decimal(number)}
+    )
+    with pytest.raises(DocumentProblem) as refused:
+        check_document(document)
+    assert refused.value.field == "metadata" and "NaN or infinite" in str(refused.value)
