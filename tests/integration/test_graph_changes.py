@@ -235,6 +235,9 @@ class TestLabelling:
         with pytest.raises(NotFoundError):
             queries.neighbourhood(res, annotator, NodeRef("LabelingProject", str(other)), 1)
         assert names(queries.search(res, annotator, "mine")) == ["Mine"]
+        source = NodeRef("DataSource", str(w.source_id))
+        assert queries.impact(res, analyst, source).counts.get("LabelingProject") == 2
+        assert "LabelingProject" not in queries.impact(res, annotator, source).counts
         near = queries.neighbourhood(res, annotator, NodeRef("Document", w.docs["1"]), 1).nodes
         assert NodeRef("LabelingProject", str(other)) not in {n.ref for n in near}
 

@@ -38,6 +38,7 @@ from superinsight.services import inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.graph.reach import answering, sees, shown, visible_start
+from superinsight.services.labeling import projects as labeling_projects
 
 MAX_DEPTH = 4
 MAX_NODES = 300
@@ -167,6 +168,8 @@ def impact(resources: Resources, actor: Actor, ref: NodeRef) -> Impact:
             sent = _expander(resources, actor)([ref], [LABELLED_IN])
             return Impact(start, {DOCUMENT: len(sent)} if sent else {})
         counts = resources.graph.reach_counts(actor.tenant_id, ref, IMPACT_DEPTH, actor.source_ids)
+        if not actor.can(labeling_projects.MANAGE):
+            counts.pop(PROJECT, None)  # projects are counted only for those who see them all
         if ref.label == RULE:
             about = [h for h in _expander(resources, actor)([ref], [ABOUT]) if h.edge.target == ref]
             if about:
@@ -189,7 +192,9 @@ def shortest_path(resources: Resources, actor: Actor, start: NodeRef, goal: Node
         return None
     nodes = _kept(shown(resources, actor), [first, *(hop.other for hop in hops)])
     if len(nodes) != len(hops) + 1:
-        raise InvalidInputError("the path passes through an entity a masking rule hides")
+        raise InvalidInputError(
+            "the path passes through something hidden from you (masked, or not yours to see)"
+        )
     return list(nodes.values())
 
 
