@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import closing, suppress
+from contextlib import closing, contextmanager, suppress
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
@@ -320,6 +321,64 @@ def test_the_workbench_database_is_refused_as_a_source_in_any_spelling(res: Reso
         with pytest.raises(InvalidInputError, match="workbench's own database"):
             connections.test_draft(res, ADMIN, draft)
     assert _written(res) == written
+
+
+@contextmanager
+def _relay_to(port: int) -> Iterator[int]:
+    """A TCP port forwarding to `port` on loopback: another address for the same server, as a proxy is."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def pipe(a: socket.socket, b: socket.socket) -> None:
+        with suppress(OSError):
+            while data := a.recv(65536):
+                b.sendall(data)
+        for end in (a, b):
+            with suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            upstream = socket.create_connection(("127.0.0.1", port))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_the_workbench_database_behind_another_address_is_refused_by_the_server_s_answer(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """A forwarded port passes any address check; the server's own answer does not."""
+    res = build_resources(make_settings(tmp_path, pg_url, sync_allow_internal=True, sync_follow_ups=False))
+    try:
+        own = make_url(res.settings.effective_database_url)
+        with _relay_to(own.port or 5432) as relayed:
+            url = own.set(port=relayed).render_as_string(hide_password=False)
+            written = _written(res)
+            draft = connections.SourceDraft("Me", "database", {"table": "users"}, {"url": url})
+            with pytest.raises(InvalidInputError, match="workbench's own database"):
+                connections.test_draft(res, ADMIN, draft)
+            assert _written(res) == written
+            other = own.set(database="postgres", port=relayed).render_as_string(hide_password=False)
+            answer = connections.test_draft(
+                res,
+                ADMIN,
+                connections.SourceDraft("Other", "database", {"query": "SELECT 1 AS one"}, {"url": other}),
+            )
+            assert answer.startswith("connected"), "another database of the same server is still a source"
+    finally:
+        res.close()
 
 
 # Each workspace reads only its own files -----------------------------------------------------

@@ -36,7 +36,7 @@ def connect(
             )
         except AddressError as exc:
             raise SourceError(str(exc)) from None
-        return DatabaseConnector(target, config)
+        return DatabaseConnector(target, config, workbench_url)
     if source_type in ("csv", "jsonl"):
         return FileConnector(files_root, config, source_type)
     if source_type == "folder":

@@ -38,6 +38,7 @@ from sqlalchemy.sql import Select
 from superinsight.redaction import redact, url_password
 from superinsight.sync.connectors.address import Target
 from superinsight.sync.connectors.base import ReadSpec, SourceError, SourceRecord, changed_at, position_of
+from superinsight.sync.connectors.identity import refuse_the_workbench
 from superinsight.sync.connectors.select_text import SelectTextError, check_select
 from superinsight.sync.transforms import Record
 
@@ -82,7 +83,7 @@ def _query_only(dbapi_connection: Any, _record: Any) -> None:
 
 
 class DatabaseConnector:
-    def __init__(self, target: Target, config: dict[str, Any]) -> None:
+    def __init__(self, target: Target, config: dict[str, Any], workbench_url: str | None = None) -> None:
         url = target.url
         self._secrets = [url] + ([password] if (password := url_password(url)) else [])
         table_name = str(config.get("table") or "").strip()
@@ -102,6 +103,8 @@ class DatabaseConnector:
             raise SourceError(f"that is not a database address: {self._clean(exc)}") from None
         if self._engine.dialect.name == "sqlite":
             event.listen(self._engine, "connect", _query_only)
+        if workbench_url is not None:
+            refuse_the_workbench(self._engine, workbench_url)
 
     def _clean(self, exc: BaseException) -> str:
         detail = str(exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc)
