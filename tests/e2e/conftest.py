@@ -6,9 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.servers import CHROMIUM, CHROMIUM_ARGS
+
+# What a person would wait for, on a 2-core machine also starting Neo4j and Label Studio for the
+# rest of the suite: Playwright's default of 5 s for a page to show a result is a busy second's worth.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
