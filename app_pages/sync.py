@@ -85,7 +85,7 @@ def _poll(actor: Actor, watching: list[int]) -> None:
         if run.status in ("queued", "running"):
             label = "waiting for a worker…" if run.status == "queued" else _counts(run.counts) or "starting…"
             if run.scheduled_for is not None:
-                label = f"retry {run.attempt} due at {run.scheduled_for:%H:%M:%S}"
+                label = f"retry (attempt {run.attempt}) due at {run.scheduled_for:%H:%M:%S} UTC"
             st.progress(run.progress, text=f"Run #{run.id}: {label}")
             if actor.can("sync.run") and st.button(
                 "Cancel", key=f"cancel_{run.id}", disabled=run.cancel_requested
