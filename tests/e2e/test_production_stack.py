@@ -29,9 +29,7 @@ from superinsight.resources import Resources, build_resources
 from tests.conftest import _database_url
 from tests.e2e import compose_stack
 from tests.e2e.compose_stack import Process, Processes
-from tests.e2e.test_browser import browser as browser  # the fixtures, shared
-from tests.e2e.test_browser import go_to, settle
-from tests.e2e.test_browser import page as page
+from tests.e2e.serving import go_to, settle
 from tests.e2e.workbench_data import (
     ADMIN,
     BULK_BATCH,
