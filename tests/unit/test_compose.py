@@ -130,3 +130,11 @@ def test_worker_and_scheduler_serve_metrics_on_the_port_they_expose(
     options = command.commands[name].make_context(name, service["command"][2:]).params
     assert options["metrics_port"] and [str(options["metrics_port"])] == service["expose"]
     assert "ports" not in service  # scaled workers would fight over one host port
+
+
+def test_the_app_and_every_worker_share_one_folder_of_files(compose: dict[str, Any]) -> None:
+    """A file sent from the browser is stored by the app and read by whichever worker syncs it."""
+    mounts = {name: compose["services"][name].get("volumes", []) for name in ("app", "worker", "scheduler")}
+    shared = {mount for mount in mounts["app"] if mount.split(":")[0] in compose["volumes"]}
+    assert shared, "the app keeps its files in a named volume"
+    assert all(shared <= set(mounted) for mounted in mounts.values()), mounts
