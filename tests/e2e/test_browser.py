@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -57,12 +58,22 @@ def test_a_deep_link_on_a_fresh_server_asks_for_sign_in(page: Page, app_url: str
         expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
 
+def session_cookie(page: Page) -> dict[str, Any]:
+    """The sign-in cookie, once the page's request to the cookie route has been answered."""
+    for _ in range(80):
+        found = [cookie for cookie in page.context.cookies() if cookie["name"] == "superinsight_session"]
+        if found:
+            return dict(found[0])
+        page.wait_for_timeout(250)
+    raise AssertionError("no session cookie 20 s after signing in")
+
+
 def test_a_sign_in_lasts_across_reloads_and_tabs_until_sign_out(
     page: Page, app_url: str, data_dir: Path, artifacts: Path
 ) -> None:
     page.goto(app_url)
     sign_in(page, data_dir, role="viewer")
-    [kept] = [cookie for cookie in page.context.cookies() if cookie["name"] == "superinsight_session"]
+    kept = session_cookie(page)
     assert kept["httpOnly"] and kept["sameSite"] == "Strict" and kept["value"] not in page.url
     page.reload()
     settle(page)
@@ -119,7 +130,7 @@ def test_an_edited_document_changed_at_its_source_waits_as_a_conflict(
     page.get_by_role("textbox", name="Search").press("Enter")
     settle(page)
     click_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)
-    assert "document=" in page.url, "the open document is named in the address"
+    expect(page, "the open document is named in the address").to_have_url(re.compile(r"[?&]document=\d+"))
     page.get_by_text("Edit this document").click()
     page.get_by_role("textbox", name="Title").fill("Okapi sighting, confirmed by phone")
     page.get_by_role("button", name="Save changes").click()
