@@ -132,8 +132,11 @@ def test_an_edited_document_changed_at_its_source_waits_as_a_conflict(
     click_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)
     expect(page, "the open document is named in the address").to_have_url(re.compile(r"[?&]document=\d+"))
     page.get_by_text("Edit this document").click()
+    settle(page)  # the row's selection may still be rerunning the page: a click then is lost
     page.get_by_role("textbox", name="Title").fill("Okapi sighting, confirmed by phone")
-    page.get_by_role("button", name="Save changes").click()
+    save = page.get_by_role("button", name="Save changes")
+    expect(save).to_be_enabled()
+    save.click()
     settle(page)
     expect(page.get_by_text("Saved:")).to_be_visible()
     expect(page.locator("strong", has_text="Okapi sighting, confirmed by phone")).to_be_visible()
