@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from superinsight.rules.jsonlogic import is_logic, operator_of
-from superinsight.rules.validation import in_item_scope
+from superinsight.rules.operators import in_item_scope
 
 
 def fields_read(logic: Any) -> frozenset[str]:
