@@ -22,12 +22,18 @@ def _masking_rule(row: DataMaskingRule) -> masking.MaskingRule:
 
 
 def _masking_rules(session: Session, tenant_id: str) -> list[masking.MaskingRule]:
-    rows = session.scalars(
-        select(DataMaskingRule).where(
-            DataMaskingRule.tenant_id == tenant_id, DataMaskingRule.is_active.is_(True)
+    """The tenant's active rules, read once per unit of work: a search asks for them for its
+    masker, its text match and each filtered count, all in one session."""
+    key = ("masking_rules", tenant_id)
+    if key not in session.info:
+        rows = session.scalars(
+            select(DataMaskingRule).where(
+                DataMaskingRule.tenant_id == tenant_id, DataMaskingRule.is_active.is_(True)
+            )
         )
-    )
-    return [_masking_rule(row) for row in rows]
+        session.info[key] = [_masking_rule(row) for row in rows]
+    rules: list[masking.MaskingRule] = session.info[key]
+    return rules
 
 
 @dataclass(frozen=True)
