@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.servers import free_port, wait_until
 
@@ -93,3 +94,24 @@ def click_row(page: Page, table: Locator, row: int) -> None:
     assert box is not None
     page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
     settle(page)
+
+
+def choose(scope: Page | Locator, page: Page, box: str, option: str) -> None:
+    """Pick `option` from the select box named `box`, reopening it if a rerun closed the list.
+
+    A rerun that lands between the click that opens the list and the click on the
+    option redraws the box closed; under load this happens often enough to matter.
+    """
+    for _ in range(4):
+        scope.get_by_role("combobox", name=box, exact=True).click()
+        choice = page.get_by_role("option", name=option, exact=True)
+        try:
+            choice.wait_for(state="visible", timeout=5_000)
+            choice.click(timeout=5_000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            settle(page)
+            continue
+        settle(page)
+        return
+    raise AssertionError(f"{option!r} never appeared in {box!r}")

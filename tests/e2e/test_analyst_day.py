@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.serving import go_to, serving, settle, sign_in
+from tests.e2e.serving import choose, go_to, serving, settle, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -43,9 +43,7 @@ def test_every_source_is_listed_a_file_becomes_one_and_a_deletion_says_what_goes
 
     upload = tmp_path / "walrus-leads.csv"
     upload.write_text("id,title,body\nW1,Walrus lead,Met on the ice\nW2,Second walrus,Tusks and all\n")
-    page.get_by_role("combobox", name="Type", exact=True).click()
-    page.get_by_role("option", name="CSV file").click()
-    settle(page)
+    choose(page, page, "Type", "CSV file")
     page.get_by_role("textbox", name="Name").fill("Walrus leads")
     page.locator('input[type="file"]').first.set_input_files(str(upload))
     page.wait_for_timeout(1500)
@@ -57,9 +55,7 @@ def test_every_source_is_listed_a_file_becomes_one_and_a_deletion_says_what_goes
 
     deleting = page.locator('[data-testid="stExpander"]', has_text="Delete a source")
     deleting.locator("summary").click()
-    deleting.get_by_role("combobox", name="Source to delete").click()
-    page.get_by_role("option", name="Walrus leads").click()
-    settle(page)
+    choose(deleting, page, "Source to delete", "Walrus leads")
     page.screenshot(path=artifacts / "day-source-delete-picked.png", full_page=True)
     expect(page.get_by_text(re.compile(r"Deleting Walrus leads removes its \d+ documents?"))).to_be_visible()
     delete = page.get_by_role("button", name="Delete source")
@@ -116,9 +112,7 @@ def test_a_score_says_what_it_lost_points_to_and_issues_can_be_triaged(
         pytest.fail("the demo's sources fail some checks: there should be issues to triage")
     page.get_by_text(re.compile(r"^All \d+ shown$")).click()
     settle(page)
-    page.get_by_role("combobox", name="Set status to").click()
-    page.get_by_role("option", name="acknowledged").click()
-    settle(page)
+    choose(page, page, "Set status to", "acknowledged")
     issues.click()
     settle(page)
     expect(page.get_by_text(re.compile(r"^\d+ issues? now acknowledged\.$"))).to_be_visible()

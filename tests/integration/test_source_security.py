@@ -348,11 +348,13 @@ def _relay_to(port: int) -> Iterator[int]:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=pipe, args=(a, b), daemon=True).start()
 
-    threading.Thread(target=accept, daemon=True).start()
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
     try:
         yield listener.getsockname()[1]
     finally:
         stop.set()
+        acceptor.join()
         listener.close()
 
 
