@@ -8,10 +8,11 @@ from superinsight.services.insights import notifications
 from ui.cookie import hand_over
 from ui.errors import shown
 from ui.feedback import md
-from ui.session import authenticate, resources, sign_out
+from ui.session import authenticate, enter, resources, sign_out
 from ui.status import show_badge
 
 st.set_page_config(page_title="SuperInsight Workbench", page_icon="🔎", layout="wide")
+enter()
 
 resources()
 actor = authenticate()
@@ -32,30 +33,30 @@ if actor is None:
     ]
     hand_over()  # a sign-out or a refused cookie: the browser clears it
     st.navigation(
-        [st.Page("app_pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
-        + [st.Page("app_pages/sign_in.py", title="Sign in", url_path=address) for address in addresses],
+        [st.Page("pages/sign_in.py", title="Sign in", icon="🔐", default=True)]
+        + [st.Page("pages/sign_in.py", title="Sign in", url_path=address) for address in addresses],
         position="hidden",
     ).run()
     st.stop()
 
 workbench = [
-    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("app_pages/documents.py", title="Documents", icon="📄"),
-    st.Page("app_pages/sources.py", title="Data sources", icon="🔌"),
-    st.Page("app_pages/sync.py", title="Sync", icon="🔄"),
-    st.Page("app_pages/rules.py", title="Business rules", icon="🧭"),
-    st.Page("app_pages/insights.py", title="Insights", icon="💡"),
-    st.Page("app_pages/quality.py", title="Data quality", icon="✅"),
-    st.Page("app_pages/graph.py", title="Lineage & graph", icon="🕸️"),
+    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("pages/documents.py", title="Documents", icon="📄"),
+    st.Page("pages/sources.py", title="Data sources", icon="🔌"),
+    st.Page("pages/sync.py", title="Sync", icon="🔄"),
+    st.Page("pages/rules.py", title="Business rules", icon="🧭"),
+    st.Page("pages/insights.py", title="Insights", icon="💡"),
+    st.Page("pages/quality.py", title="Data quality", icon="✅"),
+    st.Page("pages/graph.py", title="Lineage & graph", icon="🕸️"),
 ]
 if actor.can("labeling.launch"):
-    workbench.insert(5, st.Page("app_pages/labeling.py", title="Labeling", icon="🏷️"))
+    workbench.insert(5, st.Page("pages/labeling.py", title="Labeling", icon="🏷️"))
 navigation = st.navigation(
     {
         "Workbench": workbench if actor.can("documents.view") else workbench[:1],
-        "Operations": [st.Page("app_pages/health.py", title="System health", icon="🩺")]
+        "Operations": [st.Page("pages/health.py", title="System health", icon="🩺")]
         + (
-            [st.Page("app_pages/admin.py", title="Admin", icon="🛡️")]
+            [st.Page("pages/admin.py", title="Admin", icon="🛡️")]
             if actor.can("users.manage") or actor.can("audit.view")
             else []
         ),
@@ -65,7 +66,7 @@ st.sidebar.markdown("**SuperInsight Workbench**")
 st.sidebar.caption(f"Signed in to {md(actor.tenant_id)} as {actor.role}")
 if actor.can("documents.view"):
     unread = notifications.unread_count(resources(), actor)
-    st.sidebar.page_link("app_pages/insights.py", label=f"Inbox: {unread:,} unread", icon="📬")
+    st.sidebar.page_link("pages/insights.py", label=f"Inbox: {unread:,} unread", icon="📬")
 if st.sidebar.button("Sign out"):
     sign_out()
     st.rerun()

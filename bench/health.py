@@ -76,7 +76,7 @@ def _page(path: Path) -> float:
 
 def _pages(repeat: int, empty: Path) -> tuple[float, float]:
     """Median seconds of the health page and of an empty page, each run after one warm-up."""
-    health = ROOT / "app_pages" / "health.py"
+    health = ROOT / "pages" / "health.py"
     _page(health), _page(empty)
     return (
         statistics.median(_page(health) for _ in range(repeat)),

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 PARAM = "document"
-DOCUMENTS_PAGE = "app_pages/documents.py"
+DOCUMENTS_PAGE = "pages/documents.py"
 HINT = "Click a row to open its document."
 
 

@@ -17,4 +17,4 @@ def send_button(
     """A button that opens the Labeling page's launch form with `selection`; only for who may launch."""
     if actor.can("labeling.manage") and st.button(label, key=key):
         st.session_state[SELECTION] = selection
-        st.switch_page("app_pages/labeling.py")
+        st.switch_page("pages/labeling.py")

@@ -16,6 +16,7 @@ from ui.feedback import md
 TOKEN = "auth_token"  # noqa: S105 - the session-state key, not a secret
 ACTOR = "auth_actor"
 MESSAGE = "auth_message"
+ENTERED = "entered_through_app"
 
 
 @st.cache_resource(show_spinner="Preparing the database…")
@@ -106,12 +107,42 @@ def authenticate() -> Actor | None:
     return actor
 
 
+def enter() -> None:
+    """app.py's first call: from now on this session's runs start in app.py (see `through_app`)."""
+    st.session_state[ENTERED] = True
+
+
+def through_app() -> None:
+    """Hand a page that Streamlit ran on its own to app.py, which signs in and lays out the pages.
+
+    On a server where no session has run app.py yet, Streamlit serves a deep link to a file in
+    pages/ by running that file alone (its older multipage mode, which the first st.navigation
+    call ends). In that mode app.py is itself a page, so a page that finds this session never
+    went through app.py switches to it: sign-in first, as for every other address.
+    """
+    if not st.session_state.get(ENTERED):
+        st.switch_page("app.py")
+
+
 def current_actor() -> Actor:
     """Who is signed in; app.py has checked it this run before any page draws."""
+    through_app()
     actor = st.session_state.get(ACTOR)
     if not isinstance(actor, Actor):
         st.stop()
         raise RuntimeError("unreachable: st.stop() ends the run")
+    return actor
+
+
+def guard(*any_of: str, refusal: str = "Your role may not open this page; ask an admin for access.") -> Actor:
+    """Every page's first call: who is signed in, who must hold one of `any_of` (when given).
+
+    app.py offers a role only the pages it may open; this holds for an address typed by hand too.
+    """
+    actor = current_actor()
+    if any_of and not any(actor.can(permission) for permission in any_of):
+        st.warning(refusal)
+        st.stop()
     return actor
 
 

@@ -36,19 +36,16 @@ def app_url(data_dir: Path) -> Iterator[str]:
 def test_a_deep_link_on_a_fresh_server_asks_for_sign_in(page: Page, app_url: str, artifacts: Path) -> None:
     """First in this module, so it meets a server no page has run on yet.
 
-    A page opened directly must still go through app.py, which asks who you are:
-    the pages live in app_pages/, not pages/, because Streamlit runs a file in
-    pages/ on a deep link without app.py (see README).
+    Streamlit runs a file in pages/ alone on a deep link to such a server, without
+    app.py; the page's guard hands the run to app.py, which asks who you are.
     """
     page.goto(f"{app_url}/rules")
     settle(page)
     expect(page.get_by_role("heading", name="Sign in to SuperInsight")).to_be_visible()
     expect(page.get_by_text("Business rules")).to_have_count(0)
     page.screenshot(path=artifacts / "sign-in.png", full_page=True)
-    # Every other page's address too (one per file in app_pages/, as Streamlit names them).
-    addresses = sorted(
-        p.stem for p in (ROOT / "app_pages").glob("*.py") if p.stem not in ("overview", "sign_in")
-    )
+    # Every other page's address too (one per file in pages/, as Streamlit names them; app.py has run by now).
+    addresses = sorted(p.stem for p in (ROOT / "pages").glob("*.py") if p.stem not in ("overview", "sign_in"))
     assert len(addresses) >= 10, addresses
     for address in addresses:
         page.goto(f"{app_url}/{address}")

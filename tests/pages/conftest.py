@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 import ui.errors
 from superinsight.config import get_settings
@@ -20,6 +22,26 @@ def _forget_process_state() -> None:
     get_resources.cache_clear()
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture(autouse=True)
+def served_after_the_first_run(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run pages as a served app does once app.py has run: through app.py's navigation.
+
+    Beside app.py, pages/ makes Streamlit start in its older multipage mode, where a file
+    in pages/ runs alone; a server leaves that mode at the first st.navigation call, for
+    good, but AppTest starts every run in it again. Tests about that first moment (named
+    'cold') keep it.
+    """
+    if "cold" in request.node.name:
+        return
+    start = PagesManager.__init__
+
+    def started(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", started)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tests.pages.test_pages import _app, _seed
 def _opened(role: str) -> tuple[AppTest, int]:
     """The Documents page with its first document open in the detail."""
     at = _app(role)
-    at.switch_page("app_pages/documents.py").run()
+    at.switch_page("pages/documents.py").run()
     assert not at.exception, at.exception
     first = int(at.dataframe[0].value["id"].iloc[0])
     at.session_state["doc_table_1"] = {"selection": {"rows": [0], "columns": [], "cells": []}}  # a click
@@ -105,7 +105,7 @@ class TestARowOpensItsDocument:
         viewer = role_actor("demo", "viewer")
         matched = next(s.rule for s in rule_views.list_rules(get_resources(), viewer) if s.last_matched)
         at = _app("viewer")
-        at.switch_page("app_pages/rules.py").run()
+        at.switch_page("pages/rules.py").run()
         at.selectbox(key="rule_choice").select(matched.draft.name).run()
         at.segmented_control(key="rule_more").set_value("Matched documents").run()
         _click_first_row(at, f"rule_matches_{matched.id}", table=1)
@@ -113,7 +113,7 @@ class TestARowOpensItsDocument:
     def test_a_quality_issue(self, workbench_env: Path) -> None:
         _seed(60)
         at = _app("analyst")
-        at.switch_page("app_pages/quality.py").run()
+        at.switch_page("pages/quality.py").run()
         source_ids = {
             s.name: s.id for s in sources.list_sources(get_resources(), role_actor("demo", "analyst"))
         }

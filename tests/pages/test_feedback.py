@@ -83,7 +83,7 @@ def test_several_problems_are_listed() -> None:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_a_page_module_only_defines_and_calls_show(page: str) -> None:
-    tree = ast.parse((ROOT / "app_pages" / f"{page}.py").read_text())
+    tree = ast.parse((ROOT / "pages" / f"{page}.py").read_text())
     statements = [
         node
         for node in tree.body

@@ -66,7 +66,7 @@ def _graph_workbench() -> None:
 
 def _open(role: str) -> AppTest:
     at = _app(role)
-    at.switch_page("app_pages/graph.py").run()
+    at.switch_page("pages/graph.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Lineage & graph"
     return at
@@ -146,5 +146,5 @@ def test_a_stopped_neo4j_is_said_plainly_and_the_rest_works(
     at.text_input(key="graph_search").input("acme").run()
     assert not at.exception, at.exception
     assert any("Neo4j does not answer" in error.value for error in at.error)
-    at.switch_page("app_pages/documents.py").run()
+    at.switch_page("pages/documents.py").run()
     assert not at.exception, at.exception

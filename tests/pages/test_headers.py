@@ -16,7 +16,7 @@ def _calls_header(page: Path) -> bool:
 
 
 def test_every_page_draws_the_shared_header() -> None:
-    pages = sorted((ROOT / "app_pages").glob("*.py"))
+    pages = sorted((ROOT / "pages").glob("*.py"))
     assert len(pages) >= 10
     assert [page.name for page in pages if not _calls_header(page)] == []
 

@@ -226,11 +226,11 @@ def _documents(contents: list[str]) -> None:
 class TestInTheApp:
     def test_annotators_find_the_page_and_viewers_do_not(self, workbench_env: Path) -> None:
         at = _app("annotator")
-        at.switch_page("app_pages/labeling.py").run()
+        at.switch_page("pages/labeling.py").run()
         assert not at.exception, at.exception
         assert "Label Studio is not connected" in at.info[0].value
         with pytest.raises(ValueError, match="Could not find a navigation page"):
-            _app("viewer").switch_page("app_pages/labeling.py")
+            _app("viewer").switch_page("pages/labeling.py")
 
     def test_connected_an_analyst_launches_from_documents_and_pulls(
         self, workbench_env: Path, label_studio: tuple[str, str], monkeypatch: pytest.MonkeyPatch
@@ -240,12 +240,12 @@ class TestInTheApp:
         monkeypatch.setenv("LABEL_STUDIO_API_KEY", token)
         _documents(["refund please", "refund now", "all good"])
         at = _app("analyst")
-        at.switch_page("app_pages/documents.py").run()
+        at.switch_page("pages/documents.py").run()
         at.text_input(key="doc_search").input("refund").run()
         at.button(key="doc_send_to_labeling").click().run()
         assert not at.exception, at.exception
         assert at.title[0].value == "Labeling"
-        at.switch_page("app_pages/labeling.py")  # AppTest reruns the page it was told, not st.switch_page's
+        at.switch_page("pages/labeling.py")  # AppTest reruns the page it was told, not st.switch_page's
         assert at.segmented_control(key="labeling_part").value == "Launch a project"
         assert "Search: refund" in "\n".join(c.value for c in at.caption)
         at.text_input(key="labeling_title").input("From the search")

@@ -112,7 +112,7 @@ def open_page(
     if narrowed:
         actor = replace(actor, source_ids=frozenset({1}))
     stubs.monkeypatch.setattr("ui.session.current_actor", lambda: actor)
-    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=10)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=10)
     for key, value in (state or {}).items():
         at.session_state[key] = value
     shown = Page(at, stubs.calls)

@@ -117,7 +117,7 @@ class TestDocuments:
     def test_pages_through_documents_newest_first(self, workbench_env: Path) -> None:
         _seed(120)
         at = _app()
-        at.switch_page("app_pages/documents.py").run()
+        at.switch_page("pages/documents.py").run()
         first = at.dataframe[0].value
         assert len(first) == 50
         assert list(first["created_at"]) == sorted(first["created_at"], reverse=True), (
@@ -132,14 +132,14 @@ class TestDocuments:
 
     def test_an_empty_workbench_says_where_documents_come_from(self, workbench_env: Path) -> None:
         at = _app()
-        at.switch_page("app_pages/documents.py").run()
+        at.switch_page("pages/documents.py").run()
         assert "No documents yet" in at.info[0].value
 
 
 class TestHealthPage:
     def test_lists_every_service_and_says_all_is_well(self, workbench_env: Path) -> None:
         at = _app()
-        at.switch_page("app_pages/health.py").run()
+        at.switch_page("pages/health.py").run()
         assert not at.exception, at.exception
         assert "Every configured service is answering" in at.success[0].value
         table = at.dataframe[0].value
@@ -147,6 +147,16 @@ class TestHealthPage:
 
 
 class TestSignIn:
+    @pytest.mark.parametrize("page", sorted(p.stem for p in (Path(APP).parent / "pages").glob("*.py")))
+    def test_a_cold_deep_link_to_any_page_asks_for_sign_in(self, workbench_env: Path, page: str) -> None:
+        """A server no session ran app.py on yet runs a file in pages/ alone: its guard hands over."""
+        _account("analyst")
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, at.exception
+        assert [title.value for title in at.title] == ["Sign in to SuperInsight"]
+        assert not [button for button in at.button if button.label == "Sign out"]
+
     def test_a_browser_without_a_session_sees_only_the_sign_in_form(self, workbench_env: Path) -> None:
         _account("analyst")
         at = _app(role=None)
@@ -179,7 +189,7 @@ class TestRoles:
     def test_a_viewer_reads_rules_but_gets_no_edit_controls(self, workbench_env: Path) -> None:
         _seed(60)
         at = _app("viewer")
-        at.switch_page("app_pages/rules.py").run()
+        at.switch_page("pages/rules.py").run()
         assert not at.exception, at.exception
         assert len(at.dataframe[0].value) == 4
         assert "can read rules but not change" in at.info[0].value
@@ -196,7 +206,7 @@ class TestRoles:
 class TestAdminPage:
     def test_an_admin_manages_users_and_reads_the_audit_log(self, workbench_env: Path) -> None:
         at = _app("admin")
-        at.switch_page("app_pages/admin.py").run()
+        at.switch_page("pages/admin.py").run()
         assert not at.exception, at.exception
         assert [tab.label for tab in at.tabs] == ["Users", "IP allow-list", "Masking", "Roles", "Audit log"]
         assert "admin@pages.example" in list(at.dataframe[0].value["email"])
@@ -209,9 +219,9 @@ class TestAdminPage:
     def test_an_analyst_has_no_admin_page(self, workbench_env: Path) -> None:
         at = _app("analyst")
         with pytest.raises(ValueError, match="Could not find a navigation page"):
-            at.switch_page("app_pages/admin.py")
+            at.switch_page("pages/admin.py")
         admin = _app("admin")
-        admin.switch_page("app_pages/admin.py")
+        admin.switch_page("pages/admin.py")
 
 
 class TestMaskedDocuments:
@@ -224,7 +234,7 @@ class TestMaskedDocuments:
             get_resources(), system_actor(), "Ids", MaskingRule("external_id", None, "partial")
         )
         viewer = _app("viewer")
-        viewer.switch_page("app_pages/documents.py").run()
+        viewer.switch_page("pages/documents.py").run()
         assert not viewer.exception, viewer.exception
         assert all(value.startswith("•") for value in viewer.dataframe[0].value["external_id"])
         first = str(viewer.dataframe[0].value["id"].iloc[0])
@@ -232,7 +242,7 @@ class TestMaskedDocuments:
         viewer.run()
         assert '"customer":"[redacted]"' in viewer.json[0].value.replace(" ", "")
         analyst = _app("analyst")
-        analyst.switch_page("app_pages/documents.py").run()
+        analyst.switch_page("pages/documents.py").run()
         assert all(value.startswith(("TCK-", "CTR-")) for value in analyst.dataframe[0].value["external_id"])
         analyst.query_params["document"] = first
         analyst.run()
@@ -243,7 +253,7 @@ class TestDocumentSearch:
     def test_search_filter_and_open_a_document(self, workbench_env: Path) -> None:
         _seed(120)
         at = _app("analyst")
-        at.switch_page("app_pages/documents.py").run()
+        at.switch_page("pages/documents.py").run()
         at.text_input(key="doc_search").input("refund").run()
         assert not at.exception, at.exception
         total = int(next(m.value for m in at.metric if m.label == "Matching documents").replace(",", ""))
@@ -263,7 +273,7 @@ class TestDocumentSearch:
     def test_nothing_matching_says_so(self, workbench_env: Path) -> None:
         _seed(30)
         at = _app("analyst")
-        at.switch_page("app_pages/documents.py").run()
+        at.switch_page("pages/documents.py").run()
         at.text_input(key="doc_search").input("zebra unicorn").run()
         assert "Nothing matches" in at.info[0].value
 
@@ -272,7 +282,7 @@ class TestQualityPage:
     def test_score_cards_trends_and_scoring_on_demand(self, workbench_env: Path) -> None:
         _seed(60)
         at = _app("analyst")
-        at.switch_page("app_pages/quality.py").run()
+        at.switch_page("pages/quality.py").run()
         assert not at.exception, at.exception
         # a tile per source in name order; the demo's Partner tickets is not scored yet
         tiles = [(metric.label, metric.value) for metric in at.metric]
@@ -292,7 +302,7 @@ class TestQualityPage:
     def test_drill_down_lists_the_failing_documents_and_triages_them(self, workbench_env: Path) -> None:
         _seed(60)
         at = _app("analyst")
-        at.switch_page("app_pages/quality.py").run()
+        at.switch_page("pages/quality.py").run()
         assert not at.exception, at.exception
         dimensions = at.radio(key="quality_dimension")
         assert dimensions.options, "some dimension has failing documents"
@@ -308,7 +318,7 @@ class TestQualityPage:
     def test_suggested_checks_are_accepted_with_one_click(self, workbench_env: Path) -> None:
         _seed(60)
         at = _app("analyst")
-        at.switch_page("app_pages/quality.py").run()
+        at.switch_page("pages/quality.py").run()
         at.segmented_control(key="quality_section").set_value("Expected checks").run()
         at.button(key="quality_profile").click().run()
         assert not at.exception, at.exception
@@ -323,6 +333,6 @@ class TestQualityPage:
     def test_a_viewer_reads_scores_but_cannot_score_or_edit(self, workbench_env: Path) -> None:
         _seed(30)
         at = _app("viewer")
-        at.switch_page("app_pages/quality.py").run()
+        at.switch_page("pages/quality.py").run()
         assert at.metric
         assert not [b for b in at.button if b.label in ("Score every source now", "Save expectations")]

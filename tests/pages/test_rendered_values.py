@@ -70,7 +70,7 @@ def test_no_page_shows_none_or_nan(workbench_env: Path, page: str) -> None:
         get_resources(), system_actor("demo"), RuleDraft("Never applied", {"!": {"var": "title"}})
     )
     at = _app("admin")
-    at.switch_page(f"app_pages/{page}.py").run()
+    at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
     bad = [(where, value) for where, value in _shown(at) if _bad(value)]
     assert not bad, f"{page} shows None/nan: {bad[:5]}"

@@ -24,7 +24,7 @@ def _by_label(widgets: Iterable[Any], label: str) -> Any:
 
 def _open_rules() -> AppTest:
     at = _app()
-    at.switch_page("app_pages/rules.py").run()
+    at.switch_page("pages/rules.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -69,7 +69,7 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
     at.segmented_control(key="rule_more").set_value("Matched documents").run()
     assert any(c.value.startswith("Documents matched by version 1 (newest") for c in at.caption)
 
-    at.switch_page("app_pages/insights.py").run()
+    at.switch_page("pages/insights.py").run()
     assert not at.exception, at.exception
     patterns = at.dataframe[0].value
     assert any("metadata.region = EMEA" in text for text in patterns["description"])

@@ -68,7 +68,7 @@ class TestPasswordChange:
     def test_after_an_admin_reset_the_sign_in_asks_for_a_new_password(self, workbench_env: Path) -> None:
         email = _account("annotator")
         admin = _app("admin")
-        admin.switch_page("app_pages/admin.py").run()
+        admin.switch_page("pages/admin.py").run()
         next(s for s in admin.selectbox if s.label == "User ").select(email)
         next(t for t in admin.text_input if t.label == "Temporary password").input("Temporary-Kettle-Orbit-7")
         _button(admin, "Reset").click().run()  # type: ignore[attr-defined]
@@ -116,7 +116,7 @@ def test_a_failing_admin_service_shows_an_unexpected_error_id_not_a_traceback(
         raise RuntimeError("connection to postgresql://admin:hunter2@db failed")
 
     monkeypatch.setattr(users, "list_users", broken)
-    at.switch_page("app_pages/admin.py").run()
+    at.switch_page("pages/admin.py").run()
     assert not at.exception, at.exception
     assert "Error id" in at.error[0].value and "hunter2" not in at.error[0].value
 

@@ -72,7 +72,7 @@ def _wait_for(at: AppTest, done: object) -> None:
 class TestSyncPage:
     def test_one_click_runs_the_job_and_shows_its_counts(self, files: Path) -> None:
         _job()
-        at = _open("app_pages/sync.py")
+        at = _open("pages/sync.py")
         assert "last run: never" in at.markdown[0].value
         at.button(key="run_1").click().run()
         assert not at.exception, at.exception
@@ -86,7 +86,7 @@ class TestSyncPage:
 
     def test_a_double_clicks_second_press_starts_nothing_and_says_nothing_wrong(self, files: Path) -> None:
         job_id = _job()
-        at = _open("app_pages/sync.py")
+        at = _open("pages/sync.py")
         assert not at.button(key=f"run_{job_id}").disabled
         # The first press is handled while the browser still shows the button enabled ...
         first = sync_runs.queue_run(get_resources(), ANALYST, job_id)  # queued, not handed to a worker
@@ -98,7 +98,7 @@ class TestSyncPage:
     def test_a_failed_run_says_why(self, files: Path) -> None:
         _job()
         (files / "tickets.csv").write_text("id,title,body,team\n1,only,three\n")
-        at = _open("app_pages/sync.py")
+        at = _open("pages/sync.py")
         at.button(key="run_1").click().run()
         _wait_for(at, lambda: bool(at.error))
         assert "line 2 has 3 fields" in at.error[0].value
@@ -109,7 +109,7 @@ class TestSyncPage:
         connections.create_source(
             get_resources(), ANALYST, connections.SourceDraft("Events", "csv", {"path": "events.csv"})
         )
-        at = _open("app_pages/sync.py")
+        at = _open("pages/sync.py")
         at.segmented_control(key="sync_section").set_value("Create or edit a job").run()
         at.selectbox(key="job_source").select("Events").run()
         assert not at.exception, at.exception
@@ -120,7 +120,7 @@ class TestSyncPage:
 
     def test_a_viewer_sees_jobs_but_no_run_button(self, files: Path) -> None:
         _job()
-        at = _open("app_pages/sync.py", "viewer")
+        at = _open("pages/sync.py", "viewer")
         assert at.markdown and not [button for button in at.button if button.label == "Run now"]
 
     def test_manual_conflicts_are_resolved_in_bulk(self, files: Path) -> None:
@@ -142,13 +142,13 @@ class TestSyncPage:
         while (run := sync_runs.get_run(resources, ANALYST, execution)).status in ("queued", "running"):
             time.sleep(0.05)
         assert run.counts["conflicts"] == 2, run
-        clicked = _open("app_pages/sync.py")
+        clicked = _open("pages/sync.py")
         clicked.button(key="open_conflicts").click().run()
         clicked.session_state["conflicts_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
         clicked.run()  # a click on a conflict's row opens its document
         assert clicked.title[0].value == "Documents"
         assert clicked.query_params["document"] in (str(listed["1"]), str(listed["2"]))
-        at = _open("app_pages/sync.py")
+        at = _open("pages/sync.py")
         assert "2 conflicts wait for you" in at.warning[0].value
         at.button(key="open_conflicts").click().run()
         assert at.segmented_control(key="sync_section").value == "Conflicts"
@@ -163,7 +163,7 @@ class TestSyncPage:
 
 class TestSourcesPage:
     def test_add_test_and_list_a_file_source(self, files: Path) -> None:
-        at = _open("app_pages/sources.py")
+        at = _open("pages/sources.py")
         assert "No data sources yet" in at.info[0].value
         at.selectbox(key="source_type").select("csv").run()
         inputs = {widget.label: widget for widget in at.text_input}
@@ -177,7 +177,7 @@ class TestSourcesPage:
         assert at.dataframe[0].value["Source"].tolist() == ["Tickets"]
 
     def test_a_path_outside_the_files_folder_is_refused_and_nothing_saved(self, files: Path) -> None:
-        at = _open("app_pages/sources.py")
+        at = _open("pages/sources.py")
         at.selectbox(key="source_type").select("csv").run()
         inputs = {widget.label: widget for widget in at.text_input}
         inputs["Name"].input("Secrets")
@@ -203,7 +203,7 @@ class TestSourcesPage:
                 {"Authorization": f"Bearer {secret}"},
             ),
         )
-        at = _open("app_pages/sources.py")
+        at = _open("pages/sources.py")
         at.selectbox(key="source_choice").select("Shop").run()
         assert not at.exception, at.exception
         shown = [widget.value for widget in at.text_input] + [str(frame.value) for frame in at.dataframe]

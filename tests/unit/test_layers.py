@@ -14,7 +14,7 @@ FORBIDDEN = re.compile(
 
 
 def _ui_files() -> list[Path]:
-    return [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    return [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
 
 
 def test_no_service_module_is_over_300_lines() -> None:

@@ -28,7 +28,7 @@ from superinsight.vocabulary import LABEL_TEMPLATE_LABELS
 from ui.feedback import header, md, refusals, said_once, section
 from ui.jobs import track
 from ui.send_to_labeling import SELECTION
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 JOB = "labeling_job"
 FLASH = "labeling_flash"  # what the last action did, said after the rerun that starts following its job
@@ -218,14 +218,14 @@ def billing(actor: Actor) -> None:
 
 
 def show() -> None:
+    actor = guard(
+        "labeling.launch",
+        refusal="Your role does not work with Label Studio projects; ask an admin for access.",
+    )
     header(
         "Labeling",
         "Send documents to Label Studio, follow the annotators' progress and pull the labels back.",
     )
-    actor = current_actor()
-    if not actor.can("labeling.launch"):
-        st.warning("Your role does not work with Label Studio projects; ask an admin for access.")
-        st.stop()
     state = connection_state(resources(), actor)
     if not state.connected:
         st.info(md(state.message))

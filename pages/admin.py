@@ -22,7 +22,7 @@ from superinsight.services.security.audit_log import AuditFilter
 from superinsight.vocabulary import ROLES
 from ui.errors import shown
 from ui.feedback import header, md
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 
 def attempt(action: str, change: Callable[..., object], *args: object) -> None:
@@ -38,7 +38,7 @@ def attempt(action: str, change: Callable[..., object], *args: object) -> None:
 
 def show() -> None:
     """The page: each part its own tab, each refusal or failure shown in place of a traceback."""
-    actor = current_actor()
+    actor = guard("users.manage", "audit.view")
     header(
         "Admin",
         "Manage accounts, the IP allow-list and masking; see what each role may do; read the audit log."

@@ -8,10 +8,11 @@ from superinsight.services.errors import PasswordChangeRequiredError, ServiceErr
 from superinsight.services.security import passwords, sign_in, users
 from ui.errors import shown
 from ui.feedback import header, md
-from ui.session import MESSAGE, client_address, resources, signed_in, single_sign_on
+from ui.session import MESSAGE, client_address, resources, signed_in, single_sign_on, through_app
 
 MUST_CHANGE = "sign_in_must_change_password"
 
+through_app()
 header(
     "Sign in to SuperInsight",
     "Sign in with your workspace account; it stays signed in on this browser until you sign out or it "

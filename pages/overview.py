@@ -13,7 +13,7 @@ from superinsight.services.documents import views as document_views
 from ui.charts import as_text
 from ui.feedback import header, plural, refusals
 from ui.jobs import track
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 DEMO_JOB = "demo_seed_job"
 
@@ -39,10 +39,10 @@ def empty_workspace(actor: Actor) -> None:
 
 # Each figure, and the page that explains it.
 EXPLAINED_BY = {
-    "Documents": ("app_pages/documents.py", "Browse the documents"),
-    "Data sources": ("app_pages/sources.py", "See the sources"),
-    "Active rules": ("app_pages/rules.py", "See the rules"),
-    "Open quality issues": ("app_pages/quality.py", "See the issues"),
+    "Documents": ("pages/documents.py", "Browse the documents"),
+    "Data sources": ("pages/sources.py", "See the sources"),
+    "Active rules": ("pages/rules.py", "See the rules"),
+    "Open quality issues": ("pages/quality.py", "See the issues"),
 }
 
 
@@ -64,22 +64,22 @@ def figures(summary: overview.Summary) -> None:
 # what a line says (the noun for one, for several, and what is wrong with them).
 NEEDS = {
     "sync_runs": (
-        "app_pages/sync.py",
+        "pages/sync.py",
         "🔄",
         "sync job",
         "sync jobs",
         "whose latest run failed or stopped part way",
     ),
     "conflicts": (
-        "app_pages/sync.py",
+        "pages/sync.py",
         "⚖️",
         "sync conflict",
         "sync conflicts",
         "waiting for you to choose a version",
     ),
-    "quality": ("app_pages/quality.py", "✅", "source", "sources", "scoring below a quality threshold"),
-    "insights": ("app_pages/insights.py", "💡", "new insight", "new insights", "not acknowledged yet"),
-    "labeling": ("app_pages/labeling.py", "🏷️", "labeling project", "labeling projects", "never pulled back"),
+    "quality": ("pages/quality.py", "✅", "source", "sources", "scoring below a quality threshold"),
+    "insights": ("pages/insights.py", "💡", "new insight", "new insights", "not acknowledged yet"),
+    "labeling": ("pages/labeling.py", "🏷️", "labeling project", "labeling projects", "never pulled back"),
 }
 
 
@@ -119,12 +119,12 @@ def arrivals(actor: Actor) -> None:
 
 
 def show() -> None:
+    actor = guard()
     header(
         "Overview",
         "What needs you today, what this workspace holds and how it is growing; "
         "the pages on the left go deeper.",
     )
-    actor = current_actor()
     with refusals(stop=True):
         summary = overview.summary(resources(), actor)
     if DEMO_JOB in st.session_state:

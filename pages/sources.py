@@ -13,7 +13,7 @@ from superinsight.services.context import Actor
 from superinsight.services.sync import catalogue, connections
 from superinsight.vocabulary import SOURCE_TYPE_LABELS, SYNCED_SOURCE_TYPES
 from ui.feedback import header, md, plural, refusals, said_once
-from ui.session import current_actor, resources
+from ui.session import current_actor, guard, resources
 
 PAGINATION = {
     "none": "One response holds everything",
@@ -257,7 +257,7 @@ def _test(
 
 
 def show() -> None:
-    actor = current_actor()
+    actor = guard("documents.view")
     header(
         "Data sources",
         "Where documents come from: add a database, file, folder or HTTP API, test it and change it."

@@ -23,7 +23,7 @@ from ui.feedback import header, md, plural, refusals, said_once, section
 from ui.jobs import track
 from ui.open_document import document_table
 from ui.pick import pick_many
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 SCORING_JOB = "quality_scoring_job"
 FLASH = "quality_flash"
@@ -221,7 +221,7 @@ def weights(actor: Actor, source_id: int) -> None:
 
 
 def show() -> None:
-    actor = current_actor()
+    actor = guard("documents.view")
     may_manage = actor.can("sources.manage")
     header(
         "Data quality",

@@ -14,20 +14,20 @@ from superinsight.services.rules.drafts import field_catalog
 from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
 from ui.feedback import header, md, refusals
 from ui.graph_view import network, node_name, node_title, ref_of, ref_text
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 FOCUS = "graph_focus"
 ASKED = "graph_asked"
 PICKED = "graph_picked"
 # Where a node type opens in its own page.
 PAGES = {
-    "Document": "app_pages/documents.py",
-    "Rule": "app_pages/rules.py",
-    "DataSource": "app_pages/sources.py",
-    "SyncJob": "app_pages/sync.py",
-    "QualityIssue": "app_pages/quality.py",
-    "Insight": "app_pages/insights.py",
-    "LabelingProject": "app_pages/labeling.py",
+    "Document": "pages/documents.py",
+    "Rule": "pages/rules.py",
+    "DataSource": "pages/sources.py",
+    "SyncJob": "pages/sync.py",
+    "QualityIssue": "pages/quality.py",
+    "Insight": "pages/insights.py",
+    "LabelingProject": "pages/labeling.py",
 }
 
 
@@ -208,11 +208,11 @@ def waiting(actor: Actor) -> None:
 
 
 def show() -> None:
+    actor = guard("documents.view")
     header(
         "Lineage & graph",
         "Where documents come from and what depends on what: find a node, follow its links, see its lineage.",
     )
-    actor = current_actor()
     waiting(actor)
     search(actor)
     ref = focus()

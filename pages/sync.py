@@ -22,7 +22,7 @@ from ui.job_form import job_form
 from ui.open_document import document_table
 from ui.pick import pick_many
 from ui.run_history import log_table, run_table
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 FLASH = "sync_flash"
 PROBLEM = "sync_problem"
@@ -232,7 +232,7 @@ def conflicts_section(actor: Actor) -> None:
 
 
 def show() -> None:
-    actor = current_actor()
+    actor = guard("documents.view")
     header(
         "Sync",
         "Bring documents in from data sources: run jobs, follow their runs and logs, "

@@ -12,7 +12,7 @@ from superinsight.services.insights import views as insights
 from superinsight.vocabulary import NOTIFICATION_TYPE_LABELS, RULE_OUTCOME_LABELS
 from ui.charts import as_text
 from ui.feedback import header, md, plural, refusals
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 
 def match_rates(actor: Actor) -> None:
@@ -124,11 +124,11 @@ def inbox(actor: Actor) -> None:
 
 
 def show() -> None:
+    actor = guard("documents.view")
     header(
         "Insights",
         "What the business rules found: how match rates move, insights to act on, patterns and your inbox.",
     )
-    actor = current_actor()
     match_rates(actor)
     insight_cards(actor)
     patterns(actor)

@@ -18,7 +18,7 @@ from ui.document_upload import upload
 from ui.feedback import header, highlighted, md, plural, refusals, unmarked
 from ui.open_document import HINT, clicked, open_here, opened
 from ui.send_to_labeling import send_button
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 LINEAGE_ICONS = {
     "source": "🔌",
@@ -181,7 +181,7 @@ def detail(actor: Actor, page: SearchPage) -> None:
         "**Lineage** " + " → ".join(f"{LINEAGE_ICONS[kind]} {md(text)}" for kind, text in document.lineage)
     )
     if st.button("🕸️ Open its lineage graph", key="doc_graph"):
-        st.switch_page("app_pages/graph.py", query_params={"node": f"Document:{document.id}"})
+        st.switch_page("pages/graph.py", query_params={"node": f"Document:{document.id}"})
     history(actor, document.id)
     if actor.can("documents.edit"):
         edit_form(actor, document)
@@ -218,12 +218,12 @@ def downloads(actor: Actor, query: SearchQuery) -> None:
 
 
 def show() -> None:
+    actor = guard("documents.view")
     header(
         "Documents",
         "Search and filter every document you may see, open one for its lineage, export the results"
         " or upload files.",
     )
-    actor = current_actor()
     query = ask(actor)
     if st.session_state.get("doc_query") != query:
         st.session_state["doc_query"] = query

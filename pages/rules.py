@@ -23,7 +23,7 @@ from ui.rule_editor import draft_form
 from ui.rule_list import rule_table
 from ui.rule_test_panel import sources_to_test, test_button
 from ui.send_to_labeling import send_button
-from ui.session import current_actor, resources
+from ui.session import guard, resources
 
 NEW = "+ New rule"
 APPLY_JOB = "rule_apply_job"
@@ -169,7 +169,7 @@ def details(actor: Actor, rule: RuleView) -> None:
 
 
 def show() -> None:
-    actor = current_actor()
+    actor = guard("documents.view")
     may_edit = actor.can("rules.edit")
     header(
         "Business rules",

@@ -11,7 +11,7 @@ from superinsight.services.health.queue import FailedJobRow, retry_job
 from superinsight.services.health.report import HealthReport, health_report
 from ui.charts import readable_time_axis
 from ui.feedback import header, md, refusals
-from ui.session import current_actor, resources
+from ui.session import current_actor, guard, resources
 from ui.status import ICONS
 
 
@@ -111,13 +111,14 @@ def latency_chart(report: HealthReport) -> None:
 
 
 def show() -> None:
+    actor = guard()
     header(
         "System health",
         "Each service behind the workbench, probed live when this page opens or when you press Re-check.",
     )
     if st.button("Re-check"):
         st.rerun()
-    report = health_report(resources(), current_actor())
+    report = health_report(resources(), actor)
     verdict(report.services)
     table(report)
     facts(report)
