@@ -20,9 +20,9 @@ from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.labeling.connection import ConnectionState
 from superinsight.services.labeling.members import Annotator
 from superinsight.services.labeling.views import BillingRow, ProjectView
-from tests.pages.test_page_shapes import Stubs, _rules, by_role, open_page, starts_with_a_header
-from tests.pages.test_page_shapes import stubs as stubs  # the fixture, shared
+from tests.pages.stubbed import Stubs, by_role, open_page, starts_with_a_header
 from tests.pages.test_pages import TIMEOUT, _app
+from tests.pages.test_stubbed_rules import _rules
 from ui.feedback import WORD_JOINER
 
 VIEWS = "superinsight.services.labeling.views"
