@@ -115,3 +115,29 @@ class TestNarrowedUser:
         page.run()
         assert page.at.button(key="rule_apply").disabled
         assert not page.at.button(key="rule_save").disabled
+
+
+class TestRuleAgainstLabels:
+    @by_role("admin", "analyst", "annotator", "viewer")
+    def test_precision_recall_and_disagreements_are_shown_when_chosen(self, stubs: Stubs, role: str) -> None:
+        from superinsight.labeling.agreement import rule_score
+
+        _rules(stubs)
+        stubs.returns("superinsight.services.labeling.quality.label_names_in_use", ["other", "refund"])
+        score = rule_score([True, True, False], [True, False, True], [11, 12, 13])
+        stubs.returns("superinsight.services.labeling.quality.rule_against_labels", score)
+        page = open_page(stubs, "rules", role)
+        if role in ("admin", "analyst"):
+            page.at.selectbox(key="rule_choice").select("Refunds")
+            page.run()
+        assert "superinsight.services.labeling.quality.rule_against_labels" not in page.calls
+        page.at.segmented_control(key="rule_more").set_value("Against human labels")
+        page.run()
+        figures = {m.label: m.value for m in page.at.metric}
+        assert (figures["Precision"], figures["Recall"], figures["Labelled documents"]) == ("50%", "50%", "3")
+        rows = page.at.dataframe[-1].value
+        assert rows.to_dict("records") == [
+            {"document": 13, "why": "labelled, not matched"},
+            {"document": 12, "why": "matched, not labelled"},
+        ]
+        assert ("Send matches to Label Studio" in page.labels()) == (role in ("admin", "analyst"))
