@@ -265,7 +265,7 @@ def show() -> None:
                 )
                 st.download_button(
                     "Export as CSV",
-                    data="".join(audit_log.export_csv(resources(), actor, filters)),
+                    data=lambda: "".join(audit_log.export_csv(resources(), actor, filters)),
                     file_name="audit-log.csv",
                     mime="text/csv",
                 )
