@@ -7,10 +7,11 @@ from typing import Any
 
 from superinsight.adapters.jobs import JobStatus
 from superinsight.labeling.agreement import Agreement
+from superinsight.services.errors import InvalidInputError
 from superinsight.services.labeling.connection import ConnectionState
 from superinsight.services.labeling.members import Annotator
 from superinsight.services.labeling.views import BillingRow, ProjectView
-from tests.pages.stubbed import Stubs, by_role, open_page, starts_with_a_header
+from tests.pages.stubbed import ROLES, Stubs, by_role, open_page, starts_with_a_header
 from ui.feedback import WORD_JOINER
 
 VIEWS = "superinsight.services.labeling.views"
@@ -136,41 +137,88 @@ class TestLabelingPage:
         assert "0 new document(s) added" in page.at.success[0].value
         assert page.at.progress[0].proto.text == "25 of 50 documents sent", "the job is followed"
 
-    def test_a_rule_carried_over_opens_the_launch_form_and_launches_it(self, stubs: Stubs) -> None:
-        from superinsight.services.rules.drafts import RuleDraft
-        from superinsight.services.rules.views import RuleSummary, RuleView
 
+CONNECTION = "superinsight.services.labeling.connection.connection_state"
+AGREEMENT = "superinsight.services.labeling.quality.project_agreement"
+PULL = "superinsight.services.labeling.pull.start_pull"
+MANAGE_READS = {f"{MEMBERS}.annotator_choices", f"{MEMBERS}.project_annotators"}
+PARTS = {
+    "admin": ["Projects", "Launch a project", "Billing"],
+    "analyst": ["Projects", "Launch a project"],
+    "annotator": [],
+}
+
+
+class TestLabelingProjects:
+    @by_role(*ROLES)
+    def test_each_role_gets_its_parts_and_the_page_reads_only_what_it_shows(
+        self, stubs: Stubs, role: str
+    ) -> None:
         _labeling(stubs, CONNECTED)
-        rule = RuleView(3, 1, True, RuleDraft("Refunds", {"in": ["refund", {"var": "content"}]}), NOW)
-        stubs.returns(
-            "superinsight.services.rules.views.list_rules", [RuleSummary(rule, None, None, None, [])]
-        )
-        launched: list[Any] = []
-        stubs.returns(f"{LAUNCH}.launch", lambda _r, _a, request: launched.append(request) or (11, "job-2"))
-        page = open_page(stubs, "labeling", "analyst", {"labeling_selection": {"kind": "rule", "rule_id": 3}})
-        assert page.at.segmented_control[0].value == "Launch a project"
-        assert page.at.radio[0].value == "A rule's matches"
-        page.at.text_input(key="labeling_title").input("Check refunds")
-        page.at.text_input(key="labeling_classes").input("refund, other")
-        page.at.multiselect(key="labeling_annotators").set_value([22])
-        page.at.button(key="labeling_launch").click()
+        page = open_page(stubs, "labeling", role)
+        if role == "viewer":
+            assert page.calls == [], "nothing is read for a role the page is not for"
+            assert not page.at.progress and not page.labels()
+            return
+        assert _parts(page) == PARTS[role]
+        reads = {CONNECTION, f"{VIEWS}.list_projects", AGREEMENT}
+        assert set(page.calls) == (reads | MANAGE_READS if role != "annotator" else reads)
+        assert page.at.progress[0].value == 40
+
+    def test_what_was_typed_or_reported_is_shown_as_text(self, stubs: Stubs) -> None:
+        typed = ProjectView(
+            8, "**Refunds** <b>x</b>", "sentiment", "failed", "HTTP *500*", 50, 20, None,
+            {"**ann**": 3}, None, "Label Studio <i>down</i>",
+        )  # fmt: skip
+        _labeling(stubs, CONNECTED, [typed])
+        stubs.returns(PULL, "job-1")
+        page = open_page(stubs, "labeling", "analyst")
+        assert r"**\*\*Refunds\*\* \<b\>x\</b\>** · Sentiment" in page.texts("markdown")
+        assert page.at.error[0].value == r"Sending stopped: HTTP \*500\*"
+        captions = page.texts("caption")
+        assert r"Figures from the last pull: Label Studio \<i\>down\</i\>" in captions
+        assert r"Annotations pulled: \*\*ann\*\* 3" in captions
+        page.at.button(key="labeling_pull_8").click()
         page.run()
-        assert launched[0].selection.rule_id == 3 and launched[0].classes == ("refund", "other")
-        assert launched[0].annotators == (22,)
-        assert "Project 11 created" in page.at.success[0].value
+        assert page.at.success[0].value == r"Pulling the annotations of \*\*Refunds\*\* \<b\>x\</b\>…"
 
-    def test_a_refused_launch_says_why(self, stubs: Stubs) -> None:
-        from superinsight.services.errors import InvalidInputError
-
+    @by_role("admin", "analyst", "annotator")
+    def test_pulling_starts_a_job_and_the_page_follows_it(self, stubs: Stubs, role: str) -> None:
         _labeling(stubs, CONNECTED)
-        stubs.raises(f"{LAUNCH}.launch", InvalidInputError("label config: <script> is not one of the tags"))
-        page = open_page(stubs, "labeling", "analyst", {"labeling_selection": {"kind": "search"}})
-        page.at.button(key="labeling_launch").click()
+        pulled: list[int] = []
+        stubs.returns(PULL, lambda _r, _a, project_id: pulled.append(project_id) or "job-1")
+        page = open_page(stubs, "labeling", role)
+        assert "ui.jobs.job_status" not in page.calls, "no job followed yet"
+        page.at.button(key="labeling_pull_7").click()
         page.run()
-        assert "Not launched: label config: <script>" in page.at.error[0].value.replace("\\", "")
+        assert pulled == [7]
+        assert page.at.success[0].value == "Pulling the annotations of Refund triage…"
+        assert page.at.progress[0].proto.text == "25 of 50 documents sent"
 
-    def test_an_admin_exports_billing(self, stubs: Stubs) -> None:
+    def test_a_refused_pull_says_why(self, stubs: Stubs) -> None:
         _labeling(stubs, CONNECTED)
-        page = open_page(stubs, "labeling", "admin", {"labeling_part": "Billing"})
-        assert list(page.at.dataframe[0].value["annotator"]) == ["ann@x"]
-        assert any(b.label == "Export billing as CSV" for b in page.at.get("download_button"))
+        stubs.raises(PULL, InvalidInputError("Label Studio answered *401*"))
+        page = open_page(stubs, "labeling", "annotator")
+        page.at.button(key="labeling_pull_7").click()
+        page.run()
+        assert page.at.error[0].value == r"Not pulled: Label Studio answered \*401\*"
+        assert "labeling_job" not in page.at.session_state
+
+    @by_role("admin", "analyst")
+    def test_no_projects_says_how_to_start_one_when_it_can_be_done(self, stubs: Stubs, role: str) -> None:
+        _labeling(stubs, CONNECTED, [])
+        page = open_page(stubs, "labeling", role)
+        assert page.at.info[0].value == "No labeling projects yet. Launch one from a search or a rule."
+        assert f"{MEMBERS}.annotator_choices" not in page.calls, "no project to choose annotators for"
+        _labeling(stubs, NOT_CONNECTED, [])
+        page = open_page(stubs, "labeling", role)
+        assert page.at.info[-1].value == "No labeling projects yet."
+
+    @by_role("analyst", "annotator")
+    def test_a_refused_list_of_projects_is_the_pages_message(self, stubs: Stubs, role: str) -> None:
+        _labeling(stubs, CONNECTED)
+        stubs.raises(f"{VIEWS}.list_projects", InvalidInputError("the **store** is busy"))
+        page = open_page(stubs, "labeling", role)
+        assert page.at.error[0].value == r"the \*\*store\*\* is busy"
+        assert not page.at.info, "not followed by 'no projects yet' or 'you are not a member'"
+        assert not page.at.progress and AGREEMENT not in page.calls
