@@ -25,15 +25,17 @@ from ui.feedback import header, md
 from ui.session import guard, resources
 
 
-def attempt(action: str, change: Callable[..., object], *args: object) -> None:
-    """Run a change and say plainly whether it happened."""
+def attempt(action: str, change: Callable[..., object], *args: object, rerun: bool = True) -> bool:
+    """Run a change and say plainly whether it happened; `rerun=False` when more changes follow it."""
     try:
         change(*args)
     except ServiceError as exc:
         st.error(f"{action} failed: {md(str(exc))}")
-    else:
-        st.toast(f"{action}: done.")
+        return False
+    st.toast(f"{action}: done.")
+    if rerun:
         st.rerun()
+    return True
 
 
 def show() -> None:
@@ -68,33 +70,45 @@ def show() -> None:
             )
             by_email = {u.email: u for u in users}
             left, right = st.columns(2)
+            left.markdown("**Change a user**")
+            email = left.selectbox("User", list(by_email))
+            # The form opens on the chosen user's own values, so Apply changes only what was changed.
             with left.form("change_user"):
-                st.markdown("**Change a user**")
-                email = st.selectbox("User", list(by_email))
-                role = st.selectbox("Role", ROLES)
-                active = st.checkbox("Active", value=True)
+                user = by_email[email] if email else None
+                mine = f"-{user.id}" if user else ""
+                role = st.selectbox(
+                    "Role", ROLES, index=ROLES.index(user.role) if user else 0, key=f"role{mine}"
+                )
+                active = st.checkbox("Active", value=user.is_active if user else True, key=f"active{mine}")
                 source_names = {s.name: s.id for s in sources.list_sources(resources(), actor)}
                 limited = st.multiselect(
                     "Limit to sources",
                     list(source_names),
+                    default=[name for name in (user.limited_to if user else []) if name in source_names],
                     placeholder="all sources",
                     help="Leave empty for access to every source.",
+                    key=f"limits{mine}",
                 )
-                if st.form_submit_button("Apply") and email:
-                    user = by_email[email]
-                    if role != user.role:
-                        attempt("Role change", accounts.set_role, resources(), actor, user.id, role)
-                    if limited != user.limited_to:
-                        attempt(
-                            "Source access",
-                            accounts.limit_to_sources,
-                            resources(),
-                            actor,
-                            user.id,
-                            [source_names[name] for name in limited],
+                if st.form_submit_button("Apply") and user:
+                    limits = [source_names[name] for name in limited]
+                    changes = [
+                        change
+                        for change, wanted in (
+                            (("Role change", accounts.set_role, role), role != user.role),
+                            (
+                                ("Source access", accounts.limit_to_sources, limits),
+                                limited != user.limited_to,
+                            ),
+                            (("Activation", accounts.set_user_active, active), active != user.is_active),
                         )
-                    if active != user.is_active:
-                        attempt("Activation", accounts.set_user_active, resources(), actor, user.id, active)
+                        if wanted
+                    ]
+                    done = [
+                        attempt(name, change, resources(), actor, user.id, value, rerun=False)
+                        for name, change, value in changes
+                    ]
+                    if done and all(done):  # a failure stays on screen; the table catches up on the next run
+                        st.rerun()
             with right.form("new_user", clear_on_submit=True):
                 st.markdown("**Add a user**")
                 new_email = st.text_input("Email")
@@ -265,7 +279,7 @@ def show() -> None:
                 )
                 st.download_button(
                     "Export as CSV",
-                    data="".join(audit_log.export_csv(resources(), actor, filters)),
+                    data=lambda: "".join(audit_log.export_csv(resources(), actor, filters)),
                     file_name="audit-log.csv",
                     mime="text/csv",
                 )

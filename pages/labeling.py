@@ -120,7 +120,7 @@ def project_card(actor: Actor, project: ProjectView, connected: bool, choices: l
 
 def projects(actor: Actor, connected: bool) -> None:
     listed: list[ProjectView] = []
-    with refusals():
+    with refusals(stop=True):
         listed = labeling_views.list_projects(resources(), actor)
     if not listed and not actor.can(MANAGE):
         st.info(NOT_A_MEMBER)

@@ -1,4 +1,5 @@
-"""Pages run against a real embedded workbench configured through the environment."""
+"""Fixtures for the page tests: a real embedded workbench configured through the environment
+(`workbench_env`), or the page's services stubbed (`stubs`, see stubbed.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from streamlit.runtime.pages_manager import PagesManager
 import ui.errors
 from superinsight.config import get_settings
 from superinsight.resources import get_resources
+from tests.pages.stubbed import Stubs, stubbed_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,3 +71,9 @@ def unexpected_errors_fail(request: pytest.FixtureRequest, monkeypatch: pytest.M
     yield
     if seen and "unexpected_error" not in request.node.name:
         raise AssertionError(f"a page showed an unexpected error: {seen[0]!r}") from seen[0]
+
+
+@pytest.fixture
+def stubs(monkeypatch: pytest.MonkeyPatch) -> Stubs:
+    """The page's services answer what a test gives them; a page that reaches the store fails."""
+    return stubbed_pages(monkeypatch)

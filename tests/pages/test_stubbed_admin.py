@@ -1,0 +1,230 @@
+"""The Admin page for each role, its services stubbed: accounts, allow-list, masking, roles, audit log.
+
+app.py lists the page only for whoever may manage users or read the audit log (admins);
+drawn for another role it still shows nothing but what each role may do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from superinsight.masking import MaskingRule
+from superinsight.services.documents.sources import SourceRow
+from superinsight.services.errors import InvalidInputError
+from superinsight.services.permissions import PERMISSIONS, ROLE_PERMISSIONS
+from superinsight.services.security.audit_log import AuditFilter, AuditRow
+from superinsight.services.security.users import UserRow
+from tests.pages.stubbed import NOW, Page, Stubs, by_role, open_page, starts_with_a_header
+
+USERS = "superinsight.services.security.users"
+NETWORKS = "superinsight.services.security.networks"
+MASKING = "superinsight.services.documents.masking"
+AUDIT = "superinsight.services.security.audit_log"
+ADMIN_TABS = ["Users", "IP allow-list", "Masking", "Roles", "Audit log"]
+ADMIN_READS = {
+    f"{USERS}.list_users",
+    "superinsight.services.documents.sources.list_sources",
+    f"{NETWORKS}.list_networks",
+    f"{MASKING}.masking_rules",
+    f"{USERS}.role_permissions",
+    f"{AUDIT}.search",
+}
+TYPED = "**office** <b>VPN</b>"  # what someone typed, shown as these very characters
+
+
+def _admin(stubs: Stubs, *, empty: bool = False) -> list[AuditFilter]:
+    """The page's services; returns the filters the audit log was searched with, in order."""
+    searched: list[AuditFilter] = []
+    stubs.returns(
+        f"{USERS}.list_users",
+        [
+            UserRow(1, "ada@x", "Ada", "admin", True, NOW, False, []),
+            UserRow(2, "ann@x", TYPED, "annotator", True, None, False, ["Support desk"]),
+        ],
+    )
+    stubs.returns(
+        "superinsight.services.documents.sources.list_sources",
+        [SourceRow(1, "Support desk", "csv", "active")],
+    )
+    stubs.returns(f"{USERS}.role_permissions", lambda _resources: dict(ROLE_PERMISSIONS))
+    stubs.returns(f"{NETWORKS}.list_networks", [] if empty else [(3, "10.0.0.0/8", TYPED)])
+    stubs.returns(
+        f"{MASKING}.masking_rules",
+        []
+        if empty
+        else [
+            ("Customer names", MaskingRule("metadata.customer", None, "mask", frozenset({"analyst"}))),
+            ("Card numbers", MaskingRule(None, r"\b\d{4}\b", "partial")),
+        ],
+    )
+    rows = [
+        AuditRow(9, NOW, None, "user.role", "user", "2", None, {"role": "annotator"}, {"role": "analyst"})
+    ]
+
+    def search(_resources: Any, _actor: Any, filters: AuditFilter) -> list[AuditRow]:
+        searched.append(filters)
+        return [] if empty else rows
+
+    stubs.returns(f"{AUDIT}.search", search)
+    stubs.returns(f"{AUDIT}.export_csv", lambda *_args: iter(["id,at\n", "9,2026-11-30\n"]))
+    return searched
+
+
+def _tabs(page: Page) -> list[str]:
+    return [tab.label for tab in page.at.tabs]
+
+
+def _submit(page: Page, form: str) -> None:
+    """Click the submit button of the form keyed `form`."""
+    next(b for b in page.at.button if b.proto.form_id == form).click()
+    page.run()
+
+
+class TestAdmin:
+    def test_admins_manage_accounts_and_read_what_each_role_may_do(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        page = open_page(stubs, "admin", "admin")
+        starts_with_a_header(page, "Admin")
+        assert _tabs(page) == ADMIN_TABS
+        assert "Manage accounts" in page.at.caption[0].value
+        matrix = next(t.value for t in page.at.dataframe if "permission" in t.value.columns)
+        assert list(matrix["permission"]) == list(PERMISSIONS)
+        granted = matrix.set_index("permission")["admin"]
+        assert set(granted[granted].index) == ROLE_PERMISSIONS["admin"]
+        assert {"Apply", "Add", "Reset", "Remove"} <= page.labels()
+        assert set(page.calls) == ADMIN_READS
+
+    @by_role("analyst", "annotator", "viewer")
+    def test_a_role_that_neither_manages_accounts_nor_reads_the_audit_log_is_turned_away(
+        self, stubs: Stubs, role: str
+    ) -> None:
+        """The navigation does not offer them the page; an address typed by hand meets the guard."""
+        assert not {"users.manage", "audit.view"} & ROLE_PERMISSIONS[role]
+        _admin(stubs)
+        page = open_page(stubs, "admin", role)
+        assert [w.value for w in page.at.warning] == [
+            "Your role may not open this page; ask an admin for access."
+        ]
+        assert not page.at.title and not page.at.tabs
+        assert page.calls == [], "nothing is read for a role the page is not for"
+
+    def test_the_audit_log_is_exported_only_on_a_click(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        page = open_page(stubs, "admin", "admin")
+        assert "Export as CSV" in page.labels("download_button")
+        assert f"{AUDIT}.export_csv" not in page.calls
+
+    def test_what_someone_typed_is_shown_as_text(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        page = open_page(stubs, "admin", "admin")
+        assert r"\*\*office\*\* \<b\>VPN\</b\>" in page.texts("markdown")
+        assert TYPED not in page.texts("markdown")
+        assert page.at.code[0].value == "10.0.0.0/8"
+        audit = page.at.dataframe[-1].value
+        assert (audit["user"][0], audit["before"][0], audit["after"][0]) == (
+            "system",
+            "role: annotator",
+            "role: analyst",
+        ), "no user: the workbench acted; before and after as a person reads them"
+
+    def test_masking_rules_say_which_turn_text_search_off(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        page = open_page(stubs, "admin", "admin")
+        rules = page.at.dataframe[1].value.set_index("name")
+        assert rules.loc["Customer names", "also shown to"] == "analyst"
+        assert rules.loc["Customer names", "text search"] == ""
+        assert rules.loc["Card numbers", "text search"] == "off for the roles it binds"
+
+    def test_empty_lists_say_what_that_means(self, stubs: Stubs) -> None:
+        _admin(stubs, empty=True)
+        page = open_page(stubs, "admin", "admin")
+        shown = page.texts("info")
+        assert "No entries: every address may sign in. Add one to restrict" in shown
+        assert "No masking rules: every role with access to documents sees every value." in shown
+        assert "No audit entries match these filters." in shown
+        assert "Export as CSV" not in page.labels("download_button")
+        assert len(page.at.dataframe) == 2, "the users and the roles, no empty tables"
+
+    def test_the_audit_log_is_searched_with_the_filters_typed(self, stubs: Stubs) -> None:
+        searched = _admin(stubs)
+        page = open_page(stubs, "admin", "admin")
+        assert searched[-1] == AuditFilter()
+        _text_input(page, "Action starts with").input("rule.")
+        _text_input(page, "User email").input("ann@x")
+        page.run()
+        assert searched[-1] == AuditFilter(action="rule.", user_email="ann@x")
+
+
+def _text_input(page: Page, label: str) -> Any:
+    return next(t for t in page.at.text_input if t.label == label)
+
+
+class TestAdminChanges:
+    def test_a_role_change_calls_only_what_changed(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        changed: list[Any] = []
+        stubs.returns(f"{USERS}.set_role", lambda _r, _a, user_id, role: changed.append((user_id, role)))
+        page = open_page(stubs, "admin", "admin")
+        next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
+        page.run()  # the form opens on her values
+        next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
+        _submit(page, "change_user")
+        assert changed == [(2, "analyst")]
+        assert not {f"{USERS}.limit_to_sources", f"{USERS}.set_user_active"} & set(page.calls)
+
+    def test_a_role_change_and_a_deactivation_are_both_applied(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        stubs.returns(f"{USERS}.set_role", None)
+        stubs.returns(f"{USERS}.set_user_active", None)
+        page = open_page(stubs, "admin", "admin")
+        next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
+        page.run()  # the form opens on her values
+        next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
+        next(c for c in page.at.checkbox if c.label == "Active").uncheck()
+        _submit(page, "change_user")
+        assert {f"{USERS}.set_role", f"{USERS}.set_user_active"} <= set(page.calls)
+        assert f"{USERS}.limit_to_sources" not in page.calls, "her source limits were left as they were"
+
+    @pytest.mark.parametrize(
+        ("form", "service", "action"),
+        [
+            ("add_network", f"{NETWORKS}.allow_network", "Adding the network"),
+            ("new_user", f"{USERS}.create_user", "Adding the user"),
+            ("reset_password", f"{USERS}.reset_password", "Password reset"),
+            ("add_mask", f"{MASKING}.add_masking_rule", "Adding the masking rule"),
+        ],
+    )
+    def test_a_refused_change_says_why_as_text(
+        self, stubs: Stubs, form: str, service: str, action: str
+    ) -> None:
+        _admin(stubs)
+        stubs.raises(service, InvalidInputError("'**10.0.0.0/33**' is not <b>valid</b>"))
+        page = open_page(stubs, "admin", "admin")
+        _submit(page, form)
+        assert service in page.calls
+        assert page.at.error[0].value == rf"{action} failed: '\*\*10.0.0.0/33\*\*' is not \<b\>valid\</b\>"
+        assert _tabs(page) == ADMIN_TABS, "the page is still all there"
+
+    def test_a_new_masking_rule_hides_a_field_from_all_but_the_roles_chosen(self, stubs: Stubs) -> None:
+        _admin(stubs, empty=True)
+        added: list[Any] = []
+        stubs.returns(f"{MASKING}.add_masking_rule", lambda _r, _a, name, rule: added.append((name, rule)))
+        page = open_page(stubs, "admin", "admin")
+        next(t for t in page.at.text_input if t.label == "Name").input("Customers")
+        next(t for t in page.at.text_input if t.label == "Field or pattern").input("metadata.customer")
+        next(m for m in page.at.multiselect if m.label == "Still shown to").set_value(["analyst"])
+        _submit(page, "add_mask")
+        assert added == [
+            ("Customers", MaskingRule("metadata.customer", None, "mask", frozenset({"analyst"})))
+        ]
+
+    def test_removing_an_allow_list_entry_names_it_by_its_id(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        removed: list[int] = []
+        stubs.returns(f"{NETWORKS}.remove_network", lambda _r, _a, network_id: removed.append(network_id))
+        page = open_page(stubs, "admin", "admin")
+        page.at.button(key="net_3").click()
+        page.run()
+        assert removed == [3]

@@ -1,0 +1,99 @@
+"""The Documents page for each role, its services stubbed: search, export, upload, an open document."""
+
+from __future__ import annotations
+
+from superinsight.services.errors import InvalidInputError
+from tests.pages.stubbed import (
+    NOW,
+    ROLES,
+    Stubs,
+    by_role,
+    open_page,
+    starts_with_a_header,
+)
+
+CLICKED_FIRST_ROW = {"doc_table_1": {"selection": {"rows": [0], "columns": [], "cells": []}}}
+
+
+def _documents(stubs: Stubs, *, hits: int = 2) -> None:
+    from superinsight.services.documents.facets import Facets
+    from superinsight.services.documents.search import Hit, SearchPage
+    from superinsight.services.documents.sources import SourceRow
+    from superinsight.services.documents.views import DocumentDetail
+
+    documents = "superinsight.services.documents"
+    stubs.returns(f"{documents}.sources.list_sources", [SourceRow(1, "Support desk", "csv", "active")])
+    stubs.returns(
+        f"{documents}.search.search",
+        SearchPage(
+            [
+                Hit(n, "Support desk", f"T-{n}", f"Ticket _{n}_", "a «refund»", ["vip"], NOW)
+                for n in range(hits)
+            ],
+            None,
+        ),
+    )
+    stubs.returns(f"{documents}.facets.facets", Facets(hits, [("Support desk", hits)], [], NOW))
+    stubs.returns(f"{documents}.edits.edit_history", [])
+    stubs.returns(
+        f"{documents}.views.get_document",
+        DocumentDetail(
+            0,
+            "Support desk",
+            "`T-0`",
+            "Ticket *0*",
+            "body",
+            {"customer": "ACME"},
+            [],
+            NOW,
+            lineage=[("source", "Support desk"), ("rule", "[Refunds](http://x)")],
+        ),
+    )
+
+
+class TestDocuments:
+    @by_role(*ROLES)
+    def test_everyone_searches_and_exports_only_editors_upload_and_edit(
+        self, stubs: Stubs, role: str
+    ) -> None:
+        _documents(stubs)
+        page = open_page(stubs, "documents", role, CLICKED_FIRST_ROW)
+        starts_with_a_header(page, "Documents")
+        assert len(page.at.dataframe[0].value) == 2
+        assert {"Export results as CSV", "Export results as JSON Lines"} <= page.labels("download_button")
+        may_upload = role in ("admin", "analyst")
+        assert any(e.label == "Upload files as documents" for e in page.at.expander) == may_upload
+        assert any(e.label == "Edit this document" for e in page.at.expander) == may_upload
+        assert "superinsight.services.documents.export.export" not in page.calls, "exported only on a click"
+
+    def test_an_open_document_shows_its_title_and_lineage_as_text(self, stubs: Stubs) -> None:
+        _documents(stubs)
+        page = open_page(stubs, "documents", "viewer")
+        assert "superinsight.services.documents.views.get_document" not in page.calls, "none open yet"
+        page = open_page(stubs, "documents", "viewer", CLICKED_FIRST_ROW)
+        shown = page.texts("markdown")
+        assert r"Ticket \*0\*" in shown and r"\[Refunds\](http\://x)" in shown
+        assert r"\`T-0\`" in page.texts("caption")
+
+    @by_role("analyst", "viewer")
+    def test_an_empty_workspace_says_where_documents_come_from(self, stubs: Stubs, role: str) -> None:
+        _documents(stubs, hits=0)
+        page = open_page(stubs, "documents", role)
+        assert "No documents yet" in page.at.info[0].value
+        assert ("upload files below" in page.at.info[0].value) == (role == "analyst")
+
+    def test_a_refused_search_says_why_and_draws_nothing_else(self, stubs: Stubs) -> None:
+        _documents(stubs)
+        stubs.raises("superinsight.services.documents.search.search", InvalidInputError("too many words"))
+        page = open_page(stubs, "documents", "analyst")
+        assert page.at.error[0].value == "too many words"
+        assert not page.at.dataframe
+
+
+class TestNarrowedUser:
+    """Workspace-wide actions (the services refuse them) are not offered to a user limited to some sources."""
+
+    def test_no_upload(self, stubs: Stubs) -> None:
+        _documents(stubs)
+        page = open_page(stubs, "documents", "analyst", narrowed=True)
+        assert not [e for e in page.at.expander if e.label == "Upload files as documents"]
