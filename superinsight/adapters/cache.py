@@ -23,6 +23,10 @@ class Cache(Protocol):
 
     def set(self, key: str, value: Any, ttl_seconds: int) -> None: ...
 
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        """Set `key` only if it holds nothing; True when this call set it (a lease taken)."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def incr(self, key: str) -> int: ...
@@ -72,6 +76,15 @@ class MemoryCache:
             self._sweep(time.monotonic())
             self._items[key] = (expires_at, payload)
 
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            held = self._items.get(key)
+            if held is not None and (held[0] is None or held[0] > now):
+                return False
+            self._items[key] = (now + ttl_seconds if ttl_seconds > 0 else None, json.dumps(value))
+            return True
+
     def delete(self, key: str) -> None:
         with self._lock:
             self._items.pop(key, None)
@@ -105,6 +118,10 @@ class RedisCache:
 
     def set(self, key: str, value: Any, ttl_seconds: int) -> None:
         self._client.set(self._prefix + key, json.dumps(value), ex=ttl_seconds if ttl_seconds > 0 else None)
+
+    def add(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        ex = ttl_seconds if ttl_seconds > 0 else None
+        return bool(self._client.set(self._prefix + key, json.dumps(value), ex=ex, nx=True))
 
     def delete(self, key: str) -> None:
         self._client.delete(self._prefix + key)

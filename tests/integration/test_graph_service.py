@@ -211,6 +211,47 @@ class TestProjection:
         finish(res, settings.start_rebuild(res, analyst))
         assert res.graph.size(analyst.tenant_id) == size
 
+    def test_a_drain_leaves_the_notes_to_one_already_at_work_for_the_tenant(
+        self, res: Resources, analyst: Actor
+    ) -> None:
+        w = world(res, analyst)
+        with res.uow() as uow:
+            for kind, ref_id in [("run", w.run_id), ("rule", w.rule_id)]:
+                backlog.note(uow.session, analyst.tenant_id, kind, ref_id)
+            uow.commit()
+        lease = f"graph-drain:{analyst.tenant_id}"
+        assert res.cache.add(lease, True, 60), "no drain holds the lease once drains are over"
+        assert backlog.drain(res, analyst.tenant_id) == 0
+        assert backlog.pending(res, analyst) == 2, "left for the drain at work"
+        res.cache.delete(lease)
+        assert backlog.drain(res, analyst.tenant_id) == 2
+        assert backlog.pending(res, analyst) == 0
+
+    def test_notes_that_came_while_a_drain_held_the_lease_are_drained_by_it(
+        self, res: Resources, analyst: Actor, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Another change's drain found the lease taken and left; the holder looks again after letting go."""
+        w = world(res, analyst)
+        with res.uow() as uow:
+            backlog.note(uow.session, analyst.tenant_id, "run", w.run_id)
+            uow.commit()
+        held = backlog._drain_held
+        rounds: list[int] = []
+
+        def meanwhile(resources: Resources, tenant_id: str, lease: str) -> int:
+            rounds.append(held(resources, tenant_id, lease))
+            if len(rounds) == 1:
+                with res.uow() as uow:
+                    backlog.note(uow.session, analyst.tenant_id, "rule", w.rule_id)
+                    uow.commit()
+                assert backlog.drain(res, analyst.tenant_id) == 0, "refused: the lease is held"
+            return rounds[-1]
+
+        monkeypatch.setattr(backlog, "_drain_held", meanwhile)
+        assert backlog.drain(res, analyst.tenant_id) == 2
+        assert rounds == [1, 1], "the holder took the lease again for the note that came"
+        assert backlog.pending(res, analyst) == 0
+
     def test_a_new_rule_version_replaces_the_old_matches_and_a_deleted_rule_leaves(
         self, res: Resources, analyst: Actor
     ) -> None:

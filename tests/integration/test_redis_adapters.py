@@ -33,6 +33,15 @@ class TestRedisCache:
         cache.delete("version")
         assert cache.get("version") is None
 
+    def test_add_sets_only_an_empty_key_until_it_expires(self, redis_url: str) -> None:
+        cache = RedisCache(redis.Redis.from_url(redis_url))
+        assert cache.add("lease", "first", ttl_seconds=1)
+        assert not cache.add("lease", "second", ttl_seconds=1)
+        assert cache.get("lease") == "first"
+        time.sleep(1.2)
+        assert cache.add("lease", "third", ttl_seconds=1)
+        assert cache.get("lease") == "third"
+
     def test_keys_are_prefixed_so_other_apps_keys_are_untouched(self, redis_url: str) -> None:
         client = redis.Redis.from_url(redis_url)
         client.set("theirs", "1")

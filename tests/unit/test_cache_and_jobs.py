@@ -52,6 +52,19 @@ class TestMemoryCache:
         cache.set("new", 2, ttl_seconds=10)
         assert sorted(cache._items) == ["forever", "new"]
 
+    def test_add_sets_only_an_empty_or_expired_key(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        now = [1000.0]
+        monkeypatch.setattr(time, "monotonic", lambda: now[0])
+        cache = MemoryCache()
+        assert cache.add("lease", "a", ttl_seconds=10)
+        assert not cache.add("lease", "b", ttl_seconds=10)
+        assert cache.get("lease") == "a"
+        now[0] += 10.1
+        assert cache.add("lease", "c", ttl_seconds=10)
+        cache.delete("lease")
+        assert cache.add("lease", "d", ttl_seconds=10)
+        assert cache.get("lease") == "d"
+
     def test_incr_counts_from_zero_and_delete_forgets(self) -> None:
         cache = MemoryCache()
         assert [cache.incr("v"), cache.incr("v")] == [1, 2]

@@ -30,6 +30,7 @@ from superinsight.services.graph import imports, labelled, project
 log = logging.getLogger(__name__)
 DRAIN_BATCH = 1000
 STALE = timedelta(seconds=30)
+LEASE_SECONDS = 300  # longer than any batch of DRAIN_BATCH notes takes to project
 PROJECTORS: dict[str, Callable[[Resources, str, int], None]] = {
     "run": project.project_run,
     "rule": project.project_rule,
@@ -93,7 +94,27 @@ def drain_job(tenant_id: str) -> int:
 
 @internal("projects what guarded services noted for this tenant; reads and writes only that tenant's graph")
 def drain(resources: Resources, tenant_id: str) -> int:
-    """Project the tenant's backlog in order; returns how many notes were handled."""
+    """Project the tenant's backlog in order; returns how many notes this call handled.
+
+    One drain per tenant at a time, by a lease in the shared cache: one change queues
+    several drains (a sync's follow-ups each ask for one), and several workers would
+    otherwise all project the same notes. A drain that finds the lease taken leaves the
+    notes to its holder, which looks again after letting go, for notes that came meanwhile.
+    A holder that died lets go when the lease runs out.
+    """
+    lease = f"graph-drain:{tenant_id}"
+    handled = 0
+    while resources.cache.add(lease, True, LEASE_SECONDS):
+        try:
+            handled += _drain_held(resources, tenant_id, lease)
+        finally:
+            resources.cache.delete(lease)
+        if not _waiting(resources, tenant_id):
+            break
+    return handled
+
+
+def _drain_held(resources: Resources, tenant_id: str, lease: str) -> int:
     handled = 0
     while True:
         with resources.uow() as uow:
@@ -114,7 +135,16 @@ def drain(resources: Resources, tenant_id: str) -> int:
         with resources.uow() as uow:
             uow.session.execute(delete(GraphBacklog).where(GraphBacklog.id.in_([row[0] for row in notes])))
             uow.commit()
+        resources.cache.set(lease, True, LEASE_SECONDS)  # still at work: the lease runs on
         handled += len(notes)
+
+
+def _waiting(resources: Resources, tenant_id: str) -> bool:
+    with resources.uow() as uow:
+        return (
+            uow.session.scalar(select(GraphBacklog.id).where(GraphBacklog.tenant_id == tenant_id).limit(1))
+            is not None
+        )
 
 
 def pending(resources: Resources, actor: Actor) -> int:
