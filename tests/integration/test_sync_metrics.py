@@ -7,7 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from superinsight.adapters import metrics
 from superinsight.db.base import utcnow
@@ -20,6 +21,7 @@ from superinsight.services.sync import runs as sync_runs
 from superinsight.services.sync.run_state import reap_stale
 from tests.conftest import make_settings
 from tests.integration.test_sync import MAPPING, run_job
+from tests.unit.test_grafana_dashboard import dashboard_selectors, load_dashboard, unmatched
 
 ANALYST = role_actor("demo", "analyst")
 
@@ -77,6 +79,12 @@ def test_a_run_counts_the_rows_it_read_inserted_and_updated_under_its_outcome(
     assert (counts["read"], counts["inserted"], counts["updated"]) == (4, 1, 1)
     assert _rows(registry, "succeeded") == (7, 4, 1)
     assert _rows(registry, "failed") == (0, 0, 0)
+    # What the endpoint serves from these runs answers each sync query of the Grafana dashboard.
+    served = text_string_to_metric_families(generate_latest(registry).decode())
+    samples = [sample for family in served for sample in family.samples]
+    queried = [selector for _, selector in dashboard_selectors(load_dashboard())]
+    sync = [selector for selector in queried if selector.name.startswith("superinsight_sync")]
+    assert sync and not unmatched(sync, samples)
 
 
 def test_a_failed_run_counts_under_failed(
