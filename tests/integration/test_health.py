@@ -428,4 +428,5 @@ class TestMetrics:
             text = _scrape(port)
         assert 'superinsight_probe_latency_seconds_count{service="database",state="up"} 1.0' in text
         assert 'superinsight_probe_latency_seconds_count{service="cache",state="up"} 1.0' in text
+        assert 'service="labeling"' not in text, "no Label Studio configured: nothing probed, nothing counted"
         assert 'superinsight_queue_depth{queue="superinsight"} 0.0' in text

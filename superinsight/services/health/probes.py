@@ -240,7 +240,9 @@ def check_services(
                 name, "", "down", None, f"no answer within {timeout:g} s (it accepts no work or hangs)"
             )
         results.append(_safe(resources, item))
-        metrics.record_probe(name, item.state, None if item.latency_ms is None else item.latency_ms / 1000)
+        if item.state != "not configured":  # nothing was probed: no latency, not a probe without answer
+            seconds = None if item.latency_ms is None else item.latency_ms / 1000
+            metrics.record_probe(name, item.state, seconds)
     return results
 
 
