@@ -12,10 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from superinsight.rules.builder import OPERATORS, Builder, Condition, Group, from_json_logic
+from superinsight.rules.builder import OPERATORS, SOURCE_FIELD, Builder, Condition, Group, from_json_logic
 
 JOINS = {"all": "all of", "any": "any of"}
-SOURCE_FIELD = "source_id"
 # Operators whose value is one source: it is chosen by name (the rule stores its id).
 BY_SOURCE_NAME = ("equals", "does not equal")
 
@@ -63,6 +62,27 @@ def _source_value(column: Any, key: str, current: str, sources: dict[int, str]) 
     )
 
 
+def _sources_value(column: Any, key: str, current: str, sources: dict[int, str]) -> str:
+    """Sources chosen by their names for 'is one of'; the condition keeps their ids."""
+    chosen = [item.strip() for item in current.split(",") if item.strip()]
+    ids = [str(source_id) for source_id in sources]
+    ids[:0] = [value for value in chosen if value not in ids]  # saved ids no longer listed stay, and say so
+    if not ids:
+        column.caption("no data source yet")
+        return ""
+    picked = column.multiselect(
+        "Sources",
+        ids,
+        default=chosen,
+        format_func=lambda value: (
+            sources.get(int(value), f"source #{value} (not found)") if value.isdigit() else value
+        ),
+        placeholder="choose sources",
+        key=f"{key}_sources",
+    )
+    return ", ".join(picked)
+
+
 def _condition_row(
     prefix: str, group: dict[str, Any], condition: dict[str, Any], fields: list[str], sources: dict[int, str]
 ) -> bool:
@@ -88,6 +108,8 @@ def _condition_row(
         value_col.caption("no value needed")
     elif condition["field"] == SOURCE_FIELD and condition["operator"] in BY_SOURCE_NAME:
         condition["value"] = _source_value(value_col, key, condition["value"], sources)
+    elif condition["field"] == SOURCE_FIELD and condition["operator"] == "is one of":
+        condition["value"] = _sources_value(value_col, key, condition["value"], sources)
     else:
         condition["value"] = value_col.text_input(
             "Value",

@@ -34,6 +34,8 @@ OPERATORS: dict[str, tuple[str, str]] = {
     "is not empty": ("!!", "none"),
 }
 _BY_JSON = {(json_op, kind): name for name, (json_op, kind) in OPERATORS.items()}
+# The field a document's source is read from: a number, which the form offers by name.
+SOURCE_FIELD = "source_id"
 
 
 class BuilderError(ValueError):
@@ -57,6 +59,13 @@ class Group:
 class Builder:
     join: Join = "all"
     groups: tuple[Group, ...] = field(default_factory=tuple)
+
+
+def _source_ids(items: list[str], where: str) -> list[int]:
+    """'Is one of' on the source: ids, compared as the numbers they are (text "3" never equals 3)."""
+    if not all(item.isdigit() for item in items):
+        raise BuilderError(f"{where}: pick the sources by name")
+    return [int(item) for item in items]
 
 
 def _value(kind: str, text: str, where: str) -> Any:
@@ -101,6 +110,8 @@ def condition_logic(condition: Condition, where: str) -> dict[str, Any]:
     if kind == "tag":
         return {"in": [condition.value, field_ref]}
     value = _value(kind, condition.value, where)
+    if kind == "list" and condition.field == SOURCE_FIELD:
+        value = _source_ids(value, where)
     return {json_op: [field_ref, value]}
 
 
@@ -152,6 +163,14 @@ def _condition_from(node: Any) -> Condition:
         and all(isinstance(x, str) and "," not in x for x in right)
     ):
         return Condition(left["var"], "is one of", ", ".join(right))
+    if (
+        json_op == "in"
+        and left["var"] == SOURCE_FIELD
+        and isinstance(right, list)
+        and right
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in right)
+    ):
+        return Condition(SOURCE_FIELD, "is one of", ", ".join(str(x) for x in right))
     for kind in ("number", "text", "value"):
         name = _BY_JSON.get((json_op, kind))
         if name is None:

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from superinsight.db.models import Document
 from superinsight.resources import get_resources
 from superinsight.services.context import role_actor
 from superinsight.services.documents import sources
@@ -170,3 +172,32 @@ def test_a_source_is_picked_by_name_and_the_rule_keeps_its_id(workbench_env: Pat
     assert not at.exception, at.exception
     assert _by_label(at.selectbox, "Source").value == str(names["Contracts DB"])
     assert "Contracts DB" in _by_label(at.selectbox, "Source").options
+
+
+def test_several_sources_are_picked_by_name_for_is_one_of_and_kept_as_ids(workbench_env: Path) -> None:
+    _seed(60)
+    at = _open_rules()
+    at.text_input(key="rule_new_name").input("Contracts or tickets")
+    _by_label(at.selectbox, "Field").select("source_id").run()
+    _by_label(at.selectbox, "Operator").select("is one of").run()
+    picker = _by_label(at.multiselect, "Sources")
+    names = {s.name: s.id for s in sources.list_sources(get_resources(), role_actor("demo", "admin"))}
+    assert set(picker.options) == set(names), "sources are offered by name, not by id"
+    chosen = sorted(names)[:2]
+    for name in chosen:
+        picker.select(str(names[name]))
+    at.run()
+    assert not at.exception, at.exception
+    ids = [names[name] for name in chosen]
+    assert json.loads(at.code[0].value) == {"in": [{"var": "source_id"}, ids]}, "numbers, as source_id holds"
+    at.button(key="rule_test").click().run()
+    assert not at.exception, at.exception
+    with get_resources().uow() as uow:
+        held = uow.session.scalar(
+            select(func.count()).select_from(Document).where(Document.source_id.in_(ids))
+        )
+    assert held > 0
+    assert int({m.label: m.value for m in at.metric}["Matched"].replace(",", "")) == held
+    at.button(key="rule_save").click().run()
+    assert not at.exception, at.exception
+    assert _by_label(at.multiselect, "Sources").value == [str(i) for i in ids], "reopens on the same sources"

@@ -64,6 +64,16 @@ def test_bad_form_input_says_which_condition(condition: Condition, message: str)
         to_json_logic(Builder("all", (Group("all", (condition,)),)))
 
 
+def test_sources_picked_for_is_one_of_are_compared_as_the_ids_they_are() -> None:
+    """Text "3" never equals the number 3 a document's source_id holds: the rule keeps numbers."""
+    builder = Builder("all", (Group("all", (Condition("source_id", "is one of", "3, 14"),)),))
+    rule = to_json_logic(builder)
+    assert rule == {"in": [{"var": "source_id"}, [3, 14]]}
+    assert from_json_logic(rule) == builder
+    with pytest.raises(BuilderError, match="pick the sources by name"):
+        to_json_logic(Builder("all", (Group("all", (Condition("source_id", "is one of", "Contracts DB"),)),)))
+
+
 def test_an_empty_form_is_refused() -> None:
     with pytest.raises(BuilderError, match="at least one condition"):
         to_json_logic(Builder())
@@ -105,6 +115,12 @@ conditions = st.one_of(
     st.builds(Condition, fields, st.sampled_from(["is empty", "is not empty"])),
     st.builds(Condition, st.just("tags"), st.just("has tag"), st.sampled_from(["vip", "bug"])),
     st.builds(Condition, fields, st.just("is one of"), st.sampled_from(["a, b", "EMEA"])),
+    st.builds(
+        Condition,
+        st.just("source_id"),
+        st.just("is one of"),
+        st.lists(st.integers(0, 10**6), min_size=1, max_size=4).map(lambda ids: ", ".join(map(str, ids))),
+    ),
 )
 groups = st.builds(
     Group, st.sampled_from(["all", "any"]), st.lists(conditions, min_size=1, max_size=3).map(tuple)
