@@ -529,3 +529,4 @@ class TestPasswords:
             assert sign_in.sign_in(resources, "demo", account.email, account.password, None).actor.role == (
                 account.role
             )
+            assert account.password not in repr(account), "never in a log line or a traceback's locals"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from superinsight.adapters.jobs import report_progress
 from superinsight.resources import Resources, current_resources
@@ -162,7 +162,7 @@ def start_seed(resources: Resources, actor: Actor, documents: int = 5000) -> str
 class DemoAccount:
     email: str
     role: str
-    password: str
+    password: str = field(repr=False)  # handed over once; never in a log line or a traceback's locals
 
 
 def ensure_demo_users(resources: Resources, actor: Actor) -> list[DemoAccount]:
