@@ -71,4 +71,13 @@ def start_in_process_scheduler(resources: Resources) -> threading.Event | None:
                 name="superinsight-scheduler",
                 daemon=True,
             ).start()
+            resources.closers.append(_stop_scheduler)  # it ticks with these resources: it ends with them
         return _scheduler
+
+
+def _stop_scheduler() -> None:
+    global _scheduler
+    with _scheduler_lock:
+        if _scheduler is not None:
+            _scheduler.set()
+            _scheduler = None
