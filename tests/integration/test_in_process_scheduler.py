@@ -17,11 +17,16 @@ def _ticking() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "superinsight-scheduler"]
 
 
-def test_closing_the_resources_stops_their_scheduler_and_new_ones_start_another(tmp_path: Path) -> None:
-    bootstrap._stop_scheduler()  # one an earlier test's app started, whose resources were never closed
+def _none_ticking() -> bool:
     deadline = time.monotonic() + 10
     while _ticking() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return not _ticking()
+
+
+def test_closing_the_resources_stops_their_scheduler_and_new_ones_start_another(tmp_path: Path) -> None:
+    bootstrap._stop_scheduler()  # one an earlier test's app started, whose resources were never closed
+    assert _none_ticking()
     first = build_resources(make_settings(tmp_path / "a"))
     migrate.upgrade(first.engine)
     stop = start_in_process_scheduler(first)
@@ -30,10 +35,7 @@ def test_closing_the_resources_stops_their_scheduler_and_new_ones_start_another(
     assert len(_ticking()) == 1
     first.close()
     assert stop.is_set()
-    deadline = time.monotonic() + 10
-    while _ticking() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _ticking(), "the thread ended with the resources it ticked with"
+    assert _none_ticking(), "the thread ended with the resources it ticked with"
 
     second = build_resources(make_settings(tmp_path / "b"))
     migrate.upgrade(second.engine)
