@@ -56,6 +56,20 @@ def _hide_pairs(text: str, slot: str, found: list[tuple[str, str]]) -> str:
     return "&".join(pieces)
 
 
+def _hide_path_parameters(path: str, found: list[tuple[str, str]]) -> str:
+    """Parameters a path segment carries after `;` (`/shop;jsessionid=...`), read as query parameters are.
+
+    The segment's own name (before its first `;`) is a path, never a secret: `/token/refresh`.
+    """
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        name, semicolon, parameters = segment.partition(";")
+        if semicolon and (start := _secret_start(parameters)) is not None:
+            found.append((f"path.{index}", parameters[start:]))
+            segments[index] = f"{name};{parameters[:start]}{HIDDEN}"
+    return "/".join(segments)
+
+
 def _url_parts(url: str) -> tuple[str, str, str, str | None, str | None]:
     """(scheme://, authority, path, query, fragment) split by hand, so joining gives back the same text."""
     urlsplit(url)  # raises ValueError for what is not a URL at all
@@ -82,8 +96,8 @@ def hide_url_secrets(url: str) -> tuple[str, list[tuple[str, str]]]:
     """The URL with every secret in it replaced by `***`, and the secrets by where they were.
 
     Secrets are: the password of the userinfo (all of it for HTTP, where a token often
-    stands alone before the `@`), and the value of each query or fragment parameter whose
-    name says it is one. Raises ValueError for what is not a URL.
+    stands alone before the `@`), and the value of each query, fragment or path-segment
+    (`;name=value`) parameter whose name says it is one. Raises ValueError for what is not a URL.
     """
     head, authority, path, query, fragment = _url_parts(url)
     found: list[tuple[str, str]] = []
@@ -97,6 +111,7 @@ def hide_url_secrets(url: str) -> tuple[str, list[tuple[str, str]]]:
             if password and password != HIDDEN:
                 found.append(("password", password))
                 authority = f"{user}:{HIDDEN}@{host}"
+    path = _hide_path_parameters(path, found)
     query = None if query is None else _hide_pairs(query, "query", found)
     fragment = None if fragment is None else _hide_pairs(fragment, "fragment", found)
     return _join(head, authority, path, query, fragment), found
@@ -111,16 +126,22 @@ def restore_url_secrets(public: str, secrets: dict[str, str]) -> str:
     elif at and userinfo.endswith(f":{HIDDEN}") and "password" in secrets:
         authority = f"{userinfo[: -len(HIDDEN)]}{secrets['password']}@{host}"
 
-    def restore(text: str | None, slot: str) -> str | None:
+    def restore(text: str | None, slot: str, separator: str = "&") -> str | None:
         if text is None:
             return None
-        pieces = text.split("&")
+        pieces = text.split(separator)
         for index, piece in enumerate(pieces):
             if piece.endswith(HIDDEN) and f"{slot}.{index}" in secrets:
                 pieces[index] = piece[: -len(HIDDEN)] + secrets[f"{slot}.{index}"]
-        return "&".join(pieces)
+        return separator.join(pieces)
 
-    return _join(head, authority, path, restore(query, "query"), restore(fragment, "fragment"))
+    return _join(
+        head,
+        authority,
+        restore(path, "path", "/") or "",
+        restore(query, "query"),
+        restore(fragment, "fragment"),
+    )
 
 
 def url_secrets(url: str) -> list[str]:

@@ -185,6 +185,22 @@ class TestSecretsInUrls:
         public, found = hide_url_secrets(url)
         assert restore_url_secrets(public, dict(found)) == url
 
+    @given(
+        scheme=schemes,
+        name=secret_names,
+        secret=secret_values,
+        segment=st.sampled_from(["shop", "token", ""]),
+    )
+    def test_a_secret_path_parameter_is_hidden_found_and_put_back(
+        self, scheme: str, name: str, secret: str, segment: str
+    ) -> None:
+        url = f"{scheme}://host.example/{segment};{name}={secret}/item?page=2"
+        shown = display_url(url)
+        assert secret not in shown and f"/{segment};{name}=***/item" in shown, shown
+        assert secret in url_secrets(url)
+        public, found = hide_url_secrets(url)
+        assert restore_url_secrets(public, dict(found)) == url
+
     @pytest.mark.parametrize(
         ("url", "shown"),
         [
@@ -193,6 +209,12 @@ class TestSecretsInUrls:
             ("https://a.example/x?jwt=S&pw=S&code=S", "https://a.example/x?jwt=***&pw=***&code=***"),
             ("https://a.example/x?zipcode=1&spin=2&page=3", "https://a.example/x?zipcode=1&spin=2&page=3"),
             ("https://a.example/x?token=&page=3", "https://a.example/x?token=&page=3"),
+            (
+                "https://a.example/shop;jsessionid=S/item?page=3",
+                "https://a.example/shop;jsessionid=***/item?page=3",
+            ),
+            ("https://a.example/token/refresh;v=2", "https://a.example/token/refresh;v=2"),
+            ("https://a.example/a;lang=en;sid=S", "https://a.example/a;lang=en;sid=***"),
         ],
     )
     def test_secret_parameters_by_their_name_parts(self, url: str, shown: str) -> None:
