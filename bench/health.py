@@ -39,6 +39,7 @@ from superinsight.services.context import role_actor
 from superinsight.services.health import check_one, check_services
 from superinsight.services.health.probes import CHECKS
 from tests.servers import LabelStudioServer, Neo4jServer, PostgresServer, RedisServer
+from ui.session import ACTOR, ENTERED
 
 ROOT = Path(__file__).resolve().parents[1]
 EMPTY_PAGE = "import streamlit as st\nst.title('empty')\n"
@@ -67,7 +68,8 @@ def _fresh(env: dict[str, str]) -> Resources:
 
 def _page(path: Path) -> float:
     at = AppTest.from_file(str(path), default_timeout=30)
-    at.session_state["auth_actor"] = role_actor("bench", "admin")
+    at.session_state[ACTOR] = role_actor("bench", "admin")
+    at.session_state[ENTERED] = True  # as app.py marks a session it ran for
     seconds = elapsed(at.run)
     if at.exception:
         raise RuntimeError(f"{path.name} raised: {at.exception}")
