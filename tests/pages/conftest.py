@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import streamlit as st
+from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.pages_manager import PagesManager
 
 import ui.errors
@@ -24,6 +26,21 @@ def _forget_process_state() -> None:
     get_resources.cache_clear()
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def components_scanned_once() -> Iterator[None]:
+    """Scan the installed packages for Streamlit components once per test session, as a server does.
+
+    Every new AppTest scans the metadata of every installed distribution (0.3-1 s here,
+    more than most pages take to run); a served app does it once at start. What is
+    installed does not change while the tests run, so the first scan's answer holds.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            manifest_scanner, "scan_component_manifests", cache(manifest_scanner.scan_component_manifests)
+        )
+        yield
 
 
 @pytest.fixture(autouse=True)
