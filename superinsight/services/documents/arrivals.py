@@ -6,7 +6,9 @@ documents it inserted, an overwrite run takes away those it removed, and deletin
 source deletes the source's rows. An update or an edit moves neither a document's source
 nor its date, so it changes nothing here. Whatever a reader sees of the documents, then,
 the table holds what a GROUP BY over them by (source, `arrival_day`) gives, with no row
-for a day that has none: the chart reads it instead of grouping every document.
+for a day that has none: the chart reads it instead of grouping every document. Whatever
+writes documents some other way (SQL by hand, as bench/pages seeds its bulk) must `add`
+what it wrote the same way, or the chart will not show it.
 
 The tallies come from what each statement did (a COPY writes every record or none;
 INSERT and DELETE ... RETURNING give the rows themselves), never from a look beforehand,

@@ -158,7 +158,8 @@ def _upsert(session: Session, target: Target) -> list[datetime]:
     """Insert the staged records that are new, update those that changed; the new ones' dates.
 
     An inserted row comes back with sync_version 1, an updated one with its version moved
-    past 1, and a row left alone does not come back: whatever else writes at the same time.
+    past 1 (a version starts at 1 and only grows), and a row left alone does not come back:
+    that tells what this statement did, whatever else writes the source at the same time.
     """
     rows = select(
         literal(target.tenant_id),
