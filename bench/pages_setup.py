@@ -17,10 +17,12 @@ from bench.common import elapsed
 from superinsight.config import Settings
 from superinsight.db import migrate
 from superinsight.db.engine import normalize_url
+from superinsight.documents.arrivals import tally
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import system_actor
 from superinsight.services.demo import data as demo
 from superinsight.services.demo.seed import ensure_demo_users, seed_demo
+from superinsight.services.documents import arrivals
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import bump_version
 from superinsight.services.quality import scoring
@@ -140,12 +142,16 @@ def settings_for(found: Servers, data_dir: Path) -> Settings:
 
 
 def _bulk(resources: Resources, tenant: str, sql: str, source: int, first: int, last: int) -> None:
+    """Documents by SQL, counted on the overview's arrivals by their dates, as a writer counts its own."""
     if last < first:
         return
-    with resources.engine.begin() as connection:
-        connection.execute(
-            text(sql), {**PARAMS, "tenant": tenant, "source": source, "first": first, "last": last}
-        )
+    with resources.uow() as uow:
+        created = uow.session.scalars(
+            text(f"{sql} RETURNING created_at"),
+            {**PARAMS, "tenant": tenant, "source": source, "first": first, "last": last},
+        ).all()
+        arrivals.add(uow.session, tenant, source, tally(created))
+        uow.commit()
 
 
 def seed_workspace(resources: Resources, tenant: str, documents: int) -> tuple[float, str]:

@@ -127,16 +127,16 @@ class TestListing:
         assert overview.summary(resources, ALICE).documents == 4
         assert sum(n for _, _, n in document_views.documents_per_day(resources, MALLORY)) == 2
 
-    def test_documents_per_day_is_kept_until_a_writer_moves_the_clock(
+    def test_documents_per_day_is_what_the_writers_counted_not_a_grouping_of_the_documents(
         self, resources: Resources, source: int
     ) -> None:
         document_writer.upsert_documents(resources, ALICE, source, _docs(4))
         assert sum(n for _, _, n in document_views.documents_per_day(resources, ALICE)) == 4
-        with resources.uow() as uow:  # behind every writer's back: the clock does not move
+        with resources.uow() as uow:  # behind every writer's back: nothing counts it
             uow.session.execute(delete(Document).where(Document.external_id == "D0"))
             uow.commit()
         assert sum(n for _, _, n in document_views.documents_per_day(resources, ALICE)) == 4
-        document_writer.upsert_documents(resources, ALICE, source, _docs(6))
+        document_writer.upsert_documents(resources, ALICE, source, _docs(2, prefix="E"))
         assert sum(n for _, _, n in document_views.documents_per_day(resources, ALICE)) == 6
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -85,6 +86,24 @@ class MetadataKeyKind(Base):
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+
+class DocumentArrival(Base):
+    """How many of a tenant's documents from one source have their own date on one day (UTC).
+
+    Kept by the writers in the transactions that insert and delete documents
+    (`services.documents.arrivals`), so the overview's chart reads a few hundred rows
+    instead of grouping every document; a day that reaches 0 has no row. Documents
+    without a source count under source 0, which is why there is no foreign key:
+    deleting a source deletes its rows itself.
+    """
+
+    __tablename__ = "document_arrivals"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer)
 
 
 class Task(TenantMixin, TimestampMixin, Base):

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from superinsight.db import dialect
 from superinsight.db.base import aware
 from superinsight.db.models import DataConflict, Document
-from superinsight.services.documents import key_kinds
+from superinsight.documents.arrivals import tally
+from superinsight.services.documents import arrivals, key_kinds
 from superinsight.services.documents.staging import (
     DIRECT_COLUMNS,
     STAGE,
@@ -153,7 +154,13 @@ def _count(session: Session, target: Target, counts: WriteCounts) -> None:
         counts.skipped += int(total) - int(new)
 
 
-def _upsert(session: Session, target: Target) -> None:
+def _upsert(session: Session, target: Target) -> list[datetime]:
+    """Insert the staged records that are new, update those that changed; the new ones' dates.
+
+    An inserted row comes back with sync_version 1, an updated one with its version moved
+    past 1 (a version starts at 1 and only grows), and a row left alone does not come back:
+    that tells what this statement did, whatever else writes the source at the same time.
+    """
     rows = select(
         literal(target.tenant_id),
         literal(target.source_id),
@@ -175,11 +182,10 @@ def _upsert(session: Session, target: Target) -> None:
         rows,
     )
     if not target.mode.updates_existing:
-        session.execute(statement.on_conflict_do_nothing(index_elements=["source_id", "external_id"]))
-        return
-    excluded = statement.excluded
-    session.execute(
-        statement.on_conflict_do_update(
+        statement = statement.on_conflict_do_nothing(index_elements=["source_id", "external_id"])
+    else:
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
             index_elements=["source_id", "external_id"],
             set_={
                 "title": excluded.title,
@@ -196,7 +202,8 @@ def _upsert(session: Session, target: Target) -> None:
             },
             where=Document.content_hash != excluded.content_hash,
         )
-    )
+    written = session.execute(statement.returning(Document.created_at, Document.sync_version))
+    return [created for created, version in written if version == 1]
 
 
 def _touch_unchanged(session: Session, target: Target) -> None:
@@ -234,6 +241,8 @@ def write_batch(
             # The batch's rows are the source's rows past every id there was before the COPY.
             new_rows = (Document.source_id == target.source_id, Document.id > before)
             key_kinds.record(session, target.tenant_id, target.source_id, Document, Document.meta, *new_rows)
+            days = tally(record.created_at or target.now for record in records)  # COPY wrote them all
+            arrivals.add(session, target.tenant_id, target.source_id, days)
             return counts
         payload = copy_payload(records, replace(target, fresh=False), postgres)
     load_stage(session, records, payload)
@@ -242,7 +251,8 @@ def write_batch(
     _count(session, target, counts)
     if target.mode.deletes_missing:
         _touch_unchanged(session, target)
-    _upsert(session, target)
+    inserted = _upsert(session, target)
+    arrivals.add(session, target.tenant_id, target.source_id, tally(inserted))
     key_kinds.record(session, target.tenant_id, target.source_id, STAGE, STAGE.c.metadata)
     return counts
 
@@ -261,10 +271,13 @@ def refresh_statistics(session: Session, inserted: int) -> None:
         dialect.analyze(session, "documents")
 
 
-def remove_missing(session: Session, source_id: int, job_id: int, started_at: datetime) -> int:
+def remove_missing(
+    session: Session, tenant_id: str, source_id: int, job_id: int, started_at: datetime
+) -> int:
     """After a full overwrite run: documents this job brought in that the source no longer has.
 
-    They are noted for the graph first, in the same transaction, so their nodes leave it too.
+    They are noted for the graph first, in the same transaction, so their nodes leave it too,
+    and taken off the arrivals by the dates the delete itself returns.
     """
     missing = (
         Document.source_id == source_id,
@@ -272,5 +285,7 @@ def remove_missing(session: Session, source_id: int, job_id: int, started_at: da
         Document.last_synced_at < started_at,
     )
     graph_backlog.note_documents(session, *missing)
-    result = session.execute(delete(Document).where(*missing).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    removed = delete(Document).where(*missing).returning(Document.created_at)
+    dates = session.scalars(removed.execution_options(synchronize_session=False)).all()
+    arrivals.subtract(session, tenant_id, source_id, tally(dates))
+    return len(dates)

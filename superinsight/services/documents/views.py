@@ -15,13 +15,13 @@ from superinsight.db.models import (
     BusinessRuleApplication,
     DataSource,
     Document,
+    DocumentArrival,
     QualityIssue,
     SyncJob,
 )
 from superinsight.labeling.labels import label_names
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
-from superinsight.services.documents.figures import cached_for_documents
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import NotFoundError
 from superinsight.services.scoping import visible_sources
@@ -175,33 +175,21 @@ def get_document(resources: Resources, actor: Actor, document_id: int) -> Docume
 
 
 def documents_per_day(resources: Resources, actor: Actor) -> list[tuple[date, str, int]]:
-    """How many documents arrived each day from each source, for the overview chart.
+    """How many documents arrived each day (UTC) from each source, for the overview chart.
 
-    Grouping every document is the dearest query of the overview, so the figure is
-    kept until the documents change.
+    Read from the counts the writers keep (`arrivals`): a few rows per source and day,
+    exact after every write, so there is nothing to cache.
     """
     require(actor, "documents.view")
-    day = func.date(Document.created_at)
+    day = DocumentArrival.day
     query = (
-        select(day, func.coalesce(DataSource.name, "uploads"), func.count())
-        .outerjoin(DataSource, DataSource.id == Document.source_id)
-        .where(Document.tenant_id == actor.tenant_id, visible_sources(actor, Document.source_id))
+        select(day, func.coalesce(DataSource.name, "uploads"), func.sum(DocumentArrival.documents))
+        .outerjoin(DataSource, DataSource.id == DocumentArrival.source_id)
+        .where(
+            DocumentArrival.tenant_id == actor.tenant_id, visible_sources(actor, DocumentArrival.source_id)
+        )
         .group_by(day, DataSource.name)
-        .order_by(day)
+        .order_by(day, DataSource.name)
     )
-
-    def compute() -> list[tuple[date, str, int]]:
-        with resources.uow() as uow:
-            return [
-                (value if isinstance(value, date) else date.fromisoformat(str(value)), source, count)
-                for value, source, count in uow.session.execute(query)
-            ]
-
-    return cached_for_documents(
-        resources,
-        actor,
-        "documents-per-day",
-        compute,
-        lambda rows: [[day.isoformat(), source, count] for day, source, count in rows],
-        lambda rows: [(date.fromisoformat(day), source, int(count)) for day, source, count in rows],
-    )
+    with resources.uow() as uow:
+        return [(on, name, int(count)) for on, name, count in uow.session.execute(query)]

@@ -22,6 +22,7 @@ from superinsight.db.models import DataSource, Document, SyncExecution, SyncJob
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant
+from superinsight.services.documents import arrivals
 from superinsight.services.documents.writer import bump_version
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.graph import backlog as graph_backlog
@@ -120,6 +121,8 @@ def delete_source(resources: Resources, actor: Actor, source_id: int, typed_name
             before={"name": source.name, "type": source.source_type, "documents": removed},
         )
         uow.session.delete(source)
+        uow.session.flush()  # the source's row first: no batch into it can commit after this delete
+        arrivals.forget_source(uow.session, actor.tenant_id, source_id)
         graph_backlog.note(uow.session, actor.tenant_id, "source", source_id)
         uow.commit()
     bump_version(resources, actor.tenant_id)

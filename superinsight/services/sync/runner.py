@@ -198,7 +198,9 @@ def _succeeded(resources: Resources, actor: Actor, plan: Plan, seconds: float) -
         execution = _guard(uow.session, plan.execution_id)
         removed = 0
         if plan.target.mode.deletes_missing:
-            removed = remove_missing(uow.session, plan.source_id, plan.job_id, plan.target.now)
+            removed = remove_missing(
+                uow.session, plan.target.tenant_id, plan.source_id, plan.job_id, plan.target.now
+            )
         finish_run(execution, "succeeded")
         refresh_statistics(uow.session, execution.records_inserted)
         job = existing(uow.session, SyncJob, plan.job_id)
