@@ -20,6 +20,7 @@ from superinsight.db.models.core import (
     Document,
     MetadataKeyKind,
     QualityIssue,
+    QualityIssueCount,
     Task,
 )
 from superinsight.db.models.graph import GraphEdge, GraphNode
@@ -69,6 +70,7 @@ __all__ = [
     "Permission",
     "ProjectPermission",
     "QualityIssue",
+    "QualityIssueCount",
     "Role",
     "SyncAuditLog",
     "SyncExecution",
