@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, false, func, insert, literal, sele
 from sqlalchemy.orm import Session, aliased
 
 from superinsight.db.base import utcnow
-from superinsight.db.models import Document, QualityIssue, User
+from superinsight.db.models import Document, QualityIssue, QualityIssueCount, User
 from superinsight.quality.dimensions import DIMENSION_SEVERITY
 from superinsight.resources import Resources
 from superinsight.services import audit
@@ -224,14 +224,19 @@ def issues(
 
 
 def counts(resources: Resources, actor: Actor, source_id: int) -> dict[tuple[str, str], int]:
-    """How many issues the source has, by (dimension, status)."""
+    """How many issues the source has, by (dimension, status).
+
+    Read from the counts the database keeps with every change to an issue (migration
+    0019): grouping the source's issues on each render of the Quality page grew with
+    the source, 128-141 ms at 200,000 documents on PostgreSQL (issue 18).
+    """
     require(actor, "documents.view")
     with resources.uow() as uow:
         visible_source(uow.session, actor, source_id)
         rows = uow.session.execute(
-            select(QualityIssue.dimension, QualityIssue.status, func.count())
-            .where(QualityIssue.tenant_id == actor.tenant_id, QualityIssue.source_id == source_id)
-            .group_by(QualityIssue.dimension, QualityIssue.status)
+            select(QualityIssueCount.dimension, QualityIssueCount.status, QualityIssueCount.issues).where(
+                QualityIssueCount.tenant_id == actor.tenant_id, QualityIssueCount.source_id == source_id
+            )
         ).all()
     return {(dimension, status): int(count) for dimension, status, count in rows}
 
