@@ -21,6 +21,7 @@ from superinsight.db.models.core import (
     DocumentArrival,
     MetadataKeyKind,
     QualityIssue,
+    QualityIssueCount,
     Task,
 )
 from superinsight.db.models.graph import GraphEdge, GraphNode
@@ -71,6 +72,7 @@ __all__ = [
     "Permission",
     "ProjectPermission",
     "QualityIssue",
+    "QualityIssueCount",
     "Role",
     "SyncAuditLog",
     "SyncExecution",

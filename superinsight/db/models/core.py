@@ -198,3 +198,22 @@ class QualityIssue(TenantMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QualityIssueCount(Base):
+    """How many issues of a source are in one dimension and status.
+
+    Kept by triggers on quality_issues (migration 0019), in the statement that changes an
+    issue, foreign-key cascades included, so the Quality page reads a few rows instead of
+    counting a source's issues on every render. A group that reaches 0 is deleted: the
+    rows are exactly a GROUP BY over the issues that have a source. No foreign key: the
+    rows of a deleted source leave with its issues.
+    """
+
+    __tablename__ = "quality_issue_counts"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    issues: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, false, func, insert, literal, sele
 from sqlalchemy.orm import Session, aliased
 
 from superinsight.db.base import utcnow
-from superinsight.db.models import Document, QualityIssue, User
+from superinsight.db.models import Document, QualityIssue, QualityIssueCount, User
 from superinsight.quality.dimensions import DIMENSION_SEVERITY
 from superinsight.resources import Resources
 from superinsight.services import audit
@@ -224,14 +224,18 @@ def issues(
 
 
 def counts(resources: Resources, actor: Actor, source_id: int) -> dict[tuple[str, str], int]:
-    """How many issues the source has, by (dimension, status)."""
+    """How many issues the source has, by (dimension, status).
+
+    Kept by the database with every change to an issue (migration 0019): grouping the
+    source's issues on each render took 128-141 ms at 200,000 documents (issue 18).
+    """
     require(actor, "documents.view")
     with resources.uow() as uow:
         visible_source(uow.session, actor, source_id)
         rows = uow.session.execute(
-            select(QualityIssue.dimension, QualityIssue.status, func.count())
-            .where(QualityIssue.tenant_id == actor.tenant_id, QualityIssue.source_id == source_id)
-            .group_by(QualityIssue.dimension, QualityIssue.status)
+            select(QualityIssueCount.dimension, QualityIssueCount.status, QualityIssueCount.issues).where(
+                QualityIssueCount.tenant_id == actor.tenant_id, QualityIssueCount.source_id == source_id
+            )
         ).all()
     return {(dimension, status): int(count) for dimension, status, count in rows}
 
@@ -244,7 +248,11 @@ def triage(
     status: str | None = None,
     assignee_id: int | None = None,
 ) -> int:
-    """Change the status and/or assignee of many issues at once; all or none."""
+    """Change the status and/or assignee of many issues at once; all or none.
+
+    One UPDATE for them all: on PostgreSQL each statement runs the issue counts' trigger
+    once (migration 0019): 5,000 one-row UPDATEs took about a second longer.
+    """
     require(actor, "quality.triage")
     ids = sorted(set(issue_ids))
     if not ids or len(ids) > MAX_BULK:
@@ -253,16 +261,13 @@ def triage(
         raise InvalidInputError("choose a new status or an assignee")
     if status is not None and status not in ISSUE_STATUSES:
         raise InvalidInputError(f"status must be one of {', '.join(ISSUE_STATUSES)}")
+    changes = {
+        name: value for name, value in (("status", status), ("assignee_id", assignee_id)) if value is not None
+    }
+    values: dict[str, Any] = dict(changes)
+    if status is not None:
+        values["resolved_at"] = utcnow() if status == "resolved" else None
     with resources.uow() as uow:
-        found = uow.session.scalars(
-            select(QualityIssue).where(
-                QualityIssue.id.in_(ids),
-                QualityIssue.tenant_id == actor.tenant_id,
-                visible_sources(actor, QualityIssue.source_id),
-            )
-        ).all()
-        if len(found) != len(ids):
-            raise InvalidInputError("some of those issues do not exist; nothing was changed")
         if (
             assignee_id is not None
             and uow.session.scalar(
@@ -271,16 +276,18 @@ def triage(
             is None
         ):
             raise InvalidInputError("that assignee is not a user of this workspace")
-        now = utcnow()
-        changes: dict[str, Any] = {}
-        for issue in found:
-            if status is not None:
-                issue.status = status
-                issue.resolved_at = now if status == "resolved" else None
-                changes["status"] = status
-            if assignee_id is not None:
-                issue.assignee_id = assignee_id
-                changes["assignee_id"] = assignee_id
+        changed = uow.session.execute(
+            update(QualityIssue)
+            .where(
+                QualityIssue.id.in_(ids),
+                QualityIssue.tenant_id == actor.tenant_id,
+                visible_sources(actor, QualityIssue.source_id),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != len(ids):  # type: ignore[attr-defined]
+            raise InvalidInputError("some of those issues do not exist; nothing was changed")
         audit.record(
             uow.session, actor, "quality_issue.triage", "quality_issue", None, after={"ids": ids, **changes}
         )
