@@ -1,7 +1,7 @@
 """Quality issue counts per source, dimension and status, kept by triggers on quality_issues.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03 09:00:00
 
 Why: the Quality page counted a source's issues by (dimension, status) on every render,
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
