@@ -8,7 +8,6 @@ GROUP BY over the documents themselves, by tenant, source and UTC day.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -35,6 +34,7 @@ from superinsight.services.sync import catalogue, connections
 from superinsight.services.sync import jobs as sync_jobs
 from superinsight.sync.modes import MODES
 from tests.conftest import make_settings
+from tests.integration.lock_waits import until_someone_waits
 from tests.integration.test_sync import run_job
 
 TENANT = "acme"
@@ -188,17 +188,6 @@ class TestTheWritersKeepTheCounts:
         assert sum(n for _, _, n in document_views.documents_per_day(res, other)) == len(EDGES)
 
 
-def _waits_for_a_lock(resources: Resources) -> bool:
-    with resources.engine.connect() as connection:
-        waiting = connection.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return bool(waiting)
-
-
 @pytest.mark.postgres_only
 def test_a_batch_that_waited_on_another_counts_only_what_it_inserted(pg_url: str, tmp_path: Path) -> None:
     """Two batches of one source at once: the second finds the first's new rows only when it writes.
@@ -227,10 +216,7 @@ def test_a_batch_that_waited_on_another_counts_only_what_it_inserted(pg_url: str
             write_batch(uow.session, target, first)
             racer = threading.Thread(target=write_second)
             racer.start()
-            deadline = time.monotonic() + 30
-            while not _waits_for_a_lock(resources):
-                assert time.monotonic() < deadline, "the second batch never waited for the first"
-                time.sleep(0.02)
+            until_someone_waits(resources, "the second batch")
             uow.commit()
         racer.join()
         assert failures == []

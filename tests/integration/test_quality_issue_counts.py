@@ -9,7 +9,6 @@ quality_issues, and with what the Quality page reads.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.security import users
 from superinsight.services.sync import catalogue
 from tests.conftest import make_settings
+from tests.integration.lock_waits import until_someone_waits
 from tests.integration.test_rules_service import _apply
 
 TENANT = "acme"
@@ -291,13 +291,12 @@ def _open_issues(session: Session, source: int, check: str) -> None:
     )
 
 
-WAITING = (
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-)
-
-
 def _while_waiting(resources: Resources, first: Session, second: Session, work: Callable[[], None]) -> None:
-    """`work` in `second` on another thread until it waits for a lock `first` holds; then both commit."""
+    """`work` in `second` on another thread until it waits for a lock `first` holds; then both commit.
+
+    `first` ends whatever happens, before `second` is closed: closing a session whose
+    connection another thread is using would wait for that thread, which waits for `first`.
+    """
     failures: list[BaseException] = []
 
     def run() -> None:
@@ -309,13 +308,11 @@ def _while_waiting(resources: Resources, first: Session, second: Session, work: 
 
     thread = threading.Thread(target=run)
     thread.start()
-    deadline = time.monotonic() + 10
-    with resources.engine.connect() as probe:
-        while not probe.scalar(text(WAITING)):
-            assert time.monotonic() < deadline, "the second transaction never waited for the first"
-            time.sleep(0.05)
-    first.commit()
-    thread.join(30)
+    try:
+        until_someone_waits(resources, "the second transaction")
+    finally:
+        first.commit()
+        thread.join(30)
     assert not thread.is_alive() and not failures, failures
 
 
