@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
-from superinsight.db.models import BusinessRule, DataSource, Document, QualityIssue
+from superinsight.db.models import BusinessRule, DataSource, DocumentArrival, QualityIssueCount
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.scoping import visible_sources
@@ -25,22 +26,27 @@ class Summary:
 
 
 def summary(resources: Resources, actor: Actor) -> Summary:
+    """Documents and open issues are sums of the counts kept as they change (`document_arrivals`,
+    `quality_issue_counts`): a few hundred rows, where counting would read every document."""
     require(actor, "documents.view")
     uow = resources.uow()
     tenant = actor.tenant_id
 
-    def count(
-        model: type[Document | DataSource | BusinessRule | QualityIssue], *conditions: ColumnElement[bool]
-    ) -> int:
+    def count(model: type[DataSource | BusinessRule], *conditions: ColumnElement[bool]) -> int:
         query = select(func.count()).select_from(model).where(model.tenant_id == tenant, *conditions)
+        return int(uow.session.scalar(query) or 0)
+
+    def kept(counted: InstrumentedAttribute[int], *conditions: ColumnElement[bool]) -> int:
+        table = counted.class_
+        query = select(func.sum(counted)).where(
+            table.tenant_id == tenant, visible_sources(actor, table.source_id), *conditions
+        )
         return int(uow.session.scalar(query) or 0)
 
     with uow:
         return Summary(
-            documents=count(Document, visible_sources(actor, Document.source_id)),
+            documents=kept(DocumentArrival.documents),
             sources=count(DataSource, visible_sources(actor, DataSource.id)),
             active_rules=count(BusinessRule, BusinessRule.is_active.is_(True)),
-            open_issues=count(
-                QualityIssue, QualityIssue.status == "open", visible_sources(actor, QualityIssue.source_id)
-            ),
+            open_issues=kept(QualityIssueCount.issues, QualityIssueCount.status == "open"),
         )
