@@ -123,6 +123,8 @@ def servers() -> Iterator[Servers]:
             except Exception as exc:  # reported; the run goes on without statement figures
                 print(f"pg_stat_statements is not available here ({exc}); no per-query figures")
                 statements = False
+        engine.dispose()
+        engine = create_engine(normalize_url(url))  # migrations run in a transaction, as the app's do
         migrate.upgrade(engine)
         engine.dispose()
         yield Servers(url, redis.url, statements)

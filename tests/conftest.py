@@ -184,6 +184,14 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each store, for tests that migrate it themselves."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return str(request.getfixturevalue("empty_pg_url"))
+
+
 @pytest.fixture
 def resources(db_url: str, tmp_path: Path) -> Iterator[Resources]:
     built = build_resources(make_settings(tmp_path, db_url))

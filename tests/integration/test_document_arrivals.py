@@ -225,13 +225,6 @@ def test_a_batch_that_waited_on_another_counts_only_what_it_inserted(pg_url: str
         resources.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'arrivals.db'}"
-    return str(request.getfixturevalue("empty_pg_url"))
-
-
 def _far_east_sessions(url: str) -> None:
     """PostgreSQL sessions at UTC+14 from now on: a day that followed the session's zone would move."""
     engine = build_engine(url)

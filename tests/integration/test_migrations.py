@@ -38,13 +38,6 @@ class TestChain:
         assert len(files) == len(list(_script().walk_revisions()))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.db'}"
-    return str(request.getfixturevalue("empty_pg_url"))
-
-
 class TestRoundTrip:
     def test_upgrade_downgrade_upgrade_leaves_schema_matching_models(self, empty_url: str) -> None:
         engine = build_engine(empty_url)

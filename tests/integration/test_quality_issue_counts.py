@@ -217,13 +217,6 @@ class TestEveryChangeKeepsTheCountsExact:
         assert [tenant for tenant, *_ in kept if tenant != TENANT] == ["globex"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'counts.db'}"
-    return str(request.getfixturevalue("empty_pg_url"))
-
-
 def test_the_migration_counts_the_issues_already_there(empty_url: str) -> None:
     engine = build_engine(empty_url)
     before = ScriptDirectory(str(migrate.MIGRATIONS_DIR)).get_revision("0019").down_revision

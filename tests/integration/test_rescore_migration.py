@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from superinsight.db import migrate
 from superinsight.db.engine import build_engine, build_session_factory
 from superinsight.db.models import DataQualityScore
 from superinsight.quality.scores import overall
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rescore.db'}"
-    return str(request.getfixturevalue("empty_pg_url"))
-
 
 OLD = {"completeness": 80.0, "validity": 100.0, "uniqueness": 2.0, "consistency": None, "timeliness": 50.0}
 NEW = {"completeness": 90.0, "validity": 70.0, "uniqueness": 100.0, "consistency": 100.0, "timeliness": None}
