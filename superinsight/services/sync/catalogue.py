@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from superinsight.config import private_dir
-from superinsight.db.models import DataSource, Document, SyncExecution, SyncJob
+from superinsight.db.models import DataSource, Document, DocumentArrival, SyncExecution, SyncJob
 from superinsight.resources import Resources
 from superinsight.services import audit
 from superinsight.services.context import Actor, require, require_whole_tenant
@@ -49,12 +49,15 @@ class CatalogueRow:
 
 
 def catalogue(resources: Resources, actor: Actor) -> list[CatalogueRow]:
-    """Every source the actor may see, by name, with its documents, jobs and newest sync run."""
+    """Every source the actor may see, by name, with its documents, jobs and newest sync run.
+
+    A source's documents are the sum of its kept arrivals, not a count over every document.
+    """
     require(actor, "documents.view")
     documents = (
-        select(Document.source_id, func.count().label("n"))
-        .where(Document.tenant_id == actor.tenant_id)
-        .group_by(Document.source_id)
+        select(DocumentArrival.source_id, func.sum(DocumentArrival.documents).label("n"))
+        .where(DocumentArrival.tenant_id == actor.tenant_id)
+        .group_by(DocumentArrival.source_id)
         .subquery()
     )
     jobs = (
