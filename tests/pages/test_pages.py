@@ -19,7 +19,7 @@ from superinsight.services.documents import masking as masking_rules
 from superinsight.services.errors import AuthenticationError
 from superinsight.services.quality import views as quality_views
 from superinsight.services.security import sign_in, users
-from ui.session import TOKEN
+from ui.session import ENTERED, TOKEN
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 30
@@ -149,11 +149,16 @@ class TestHealthPage:
 class TestSignIn:
     @pytest.mark.parametrize("page", sorted(p.stem for p in (Path(APP).parent / "pages").glob("*.py")))
     def test_a_cold_deep_link_to_any_page_asks_for_sign_in(self, workbench_env: Path, page: str) -> None:
-        """A server no session ran app.py on yet runs a file in pages/ alone: its guard hands over."""
+        """A server no session ran app.py on yet runs a file in pages/ alone: its guard hands over.
+
+        Only app.py marks the session as entered, so the mark is what tells, for sign_in too,
+        that the page handed over rather than drew its own form.
+        """
         _account("analyst")
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, at.exception
+        assert ENTERED in at.session_state and at.session_state[ENTERED] is True
         assert [title.value for title in at.title] == ["Sign in to SuperInsight"]
         assert not [button for button in at.button if button.label == "Sign out"]
 
