@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+
+from superinsight.documents.record import in_utc
 
 
 def arrival_day(moment: datetime) -> date:
     """The UTC date of a moment; a naive one is UTC already (SQLite returns times without offset)."""
-    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).date()
+    return in_utc(moment).date()
 
 
 def tally(moments: Iterable[datetime]) -> Counter[date]:

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 MAX_EXTERNAL_ID = 255
@@ -44,6 +44,11 @@ class DocumentProblem(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
+
+
+def in_utc(moment: datetime) -> datetime:
+    """A time as UTC (naive read as UTC): SQLite keeps no offset, so a time stored with one would move."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def canonical_json(value: Any) -> str:

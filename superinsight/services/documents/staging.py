@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from superinsight.db import dialect
 from superinsight.db.base import JSONType
 from superinsight.documents import record as document_record
-from superinsight.documents.record import DocumentInput
+from superinsight.documents.record import DocumentInput, in_utc
 from superinsight.sync.modes import Mode
 
 _stage_metadata = MetaData()
@@ -81,13 +81,6 @@ class StagedRecord(NamedTuple):
     tags_json: str = "[]"
 
 
-def in_utc(moment: datetime | None) -> datetime | None:
-    """A time as UTC (naive read as UTC): SQLite keeps no offset, so a time stored with one would move."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def stage(doc: DocumentInput, changed_at: datetime | None = None) -> StagedRecord:
     """Check a record (raising `DocumentProblem`) and spell its JSON once, for the hash and the COPY alike."""
     metadata_json, tags_json = document_record.check_document(doc)
@@ -99,7 +92,7 @@ def stage(doc: DocumentInput, changed_at: datetime | None = None) -> StagedRecor
         doc.tags,
         document_record.hash_parts(doc.title, doc.content, metadata_json, tags_json),
         changed_at,
-        in_utc(doc.created_at),
+        None if doc.created_at is None else in_utc(doc.created_at),
         metadata_json,
         tags_json,
     )
