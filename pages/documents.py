@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import cast
 
 import pandas as pd
@@ -15,7 +14,7 @@ from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
 from ui.document_edit import edit_form, history
 from ui.document_upload import upload
-from ui.feedback import header, highlighted, md, plural, refusals, unmarked
+from ui.feedback import ago, header, highlighted, md, plural, refusals, unmarked
 from ui.open_document import HINT, clicked, open_here, opened
 from ui.send_to_labeling import send_button
 from ui.session import guard, resources
@@ -32,17 +31,6 @@ LINEAGE_ICONS = {
 
 PAGE_SIZE = 50
 CURSORS = "documents_cursors"
-
-
-def ago(moment: datetime) -> str:
-    seconds = int((datetime.now(UTC) - moment).total_seconds())
-    return (
-        "just now"
-        if seconds < 60
-        else f"{seconds // 60} min ago"
-        if seconds < 3600
-        else f"{seconds // 3600} h ago"
-    )
 
 
 def ask(actor: Actor) -> SearchQuery:

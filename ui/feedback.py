@@ -6,7 +6,7 @@
 - `section` is a selector for the parts of a page whose content costs a query:
   unlike `st.tabs`, only the chosen part runs.
 - `md` escapes text a person typed (titles, names, ids) before it goes into markdown.
-- `plural` says a count with the noun that agrees with it.
+- `plural` says a count with the noun that agrees with it; `ago` how old a figure is.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import streamlit as st
@@ -34,6 +35,17 @@ _LINE_START = re.compile(r"^(?:([-+])|(\d+)([.)]))")
 # each trigger does, and the text still reads and wraps the same.
 WORD_JOINER = "\u2060"
 _AUTOLINK = re.compile(r"(?<=www)(?=\.)|(?<=:)(?=//)|(?=@)", re.IGNORECASE)
+
+
+def ago(moment: datetime) -> str:
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    return (
+        "just now"
+        if seconds < 60
+        else f"{seconds // 60} min ago"
+        if seconds < 3600
+        else f"{seconds // 3600} h ago"
+    )
 
 
 def md(text: object) -> str:

@@ -2,7 +2,8 @@
 
 A test reads documents only when Test is pressed. The report says how many matched, how the
 rule's pass / warn / fail thresholds judge that, what changed against the saved version, and
-why some samples matched.
+why some samples matched. A test that read a sample says so and follows the job counting
+every document, showing its figures when they arrive.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from superinsight.services.context import Actor
+from superinsight.services.rules import exact_counts
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.rules.testing import RuleTestReport
 from superinsight.vocabulary import RULE_OUTCOME_LABELS
-from ui.feedback import md, refusals
+from ui.feedback import ago, md, refusals
+from ui.jobs import track
 from ui.session import resources
+
+EXACT_REQUEST, EXACT_JOB = "rule_exact_request", "rule_exact_job"
 
 
 def sources_to_test(source_names: dict[int, str]) -> list[int] | None:
@@ -37,23 +42,41 @@ def test_button(
 ) -> None:
     """Test the draft when pressed (against the saved rule `compare_with`), the report below the buttons."""
     if column.button("Test", type="primary", key="rule_test", disabled=draft is None) and draft:
+        st.session_state.pop(EXACT_REQUEST, None)
+        st.session_state.pop(EXACT_JOB, None)
         with refusals("Not tested"):
             report(
                 rule_testing.run_test(
                     resources(), actor, draft, compare_with=compare_with, source_ids=source_ids
                 )
             )
+    if draft is not None:
+        exact_count(actor, draft)
 
 
 def report(found: RuleTestReport) -> None:
+    if found.exact is not None and found.exact_job is not None:
+        st.session_state[EXACT_REQUEST], st.session_state[EXACT_JOB] = found.exact, found.exact_job
     if found.evaluated is not None:
-        st.warning(
-            f"Estimated: this rule has no SQL form, so the test read the newest {found.evaluated:,} of "
-            f"{found.total:,} documents and counts among those. Applying the rule checks every document."
+        read_as = (
+            f"a random sample of {found.evaluated:,}"
+            if found.sampled
+            else f"the newest {found.evaluated:,} (this rule has no SQL form)"
+        )
+        st.info(
+            f"Estimated: the test read {read_as} of the {found.total:,} documents, and about "
+            f"{found.implied_matches:,} match. Every document is being counted by a job: its figures "
+            "show below when it ends, and the next test of this rule shows them."
+        )
+    if found.counted_at is not None:
+        st.caption(
+            f"Counts from the job that counted every document, {ago(found.counted_at)}; "
+            "documents changed since then are not in them. The samples are read now."
         )
     read = found.evaluated if found.evaluated is not None else found.total
     cols = st.columns(4)
-    cols[0].metric("Matched", f"{found.matched:,}", help=f"of {read:,} documents read")
+    shown = f"≈ {found.implied_matches:,}" if found.evaluated is not None else f"{found.matched:,}"
+    cols[0].metric("Matched", shown, help=f"{found.matched:,} of {read:,} documents read")
     cols[1].metric("Match rate", f"{found.rate:.1%}")
     cols[2].metric(
         "Outcome",
@@ -64,10 +87,34 @@ def report(found: RuleTestReport) -> None:
     )
     cols[3].metric("Ran", found.engine, help=f"{found.elapsed_ms} ms")
     if found.gained is not None:
+        among = f" (among the {found.evaluated:,} read)" if found.evaluated is not None else ""
         st.caption(
-            f"Against the saved version: **+{found.gained:,}** newly matched, "
+            f"Against the saved version{among}: **+{found.gained:,}** newly matched, "
             f"**-{found.lost:,}** no longer matched."
         )
     for sample in found.samples:
         with st.expander(f"#{sample.document_id} · {md(sample.title)}"):
             st.code("\n".join(sample.reasons), language=None)
+
+
+def exact_count(actor: Actor, draft: RuleDraft) -> None:
+    """The job counting what the last test estimated: its progress, then its figures (for this draft)."""
+    request = st.session_state.get(EXACT_REQUEST)
+    if request is None or request.body != draft.body:
+        return
+    track(EXACT_JOB, "Every document counted.")
+    if EXACT_JOB in st.session_state:
+        return
+    with refusals("Not counted"):
+        figures = exact_counts.counted(resources(), actor, request)
+        if figures is not None:
+            rate = figures.matched / figures.total if figures.total else 0.0
+            changes = (
+                f"; against the saved version +{figures.gained:,}, -{figures.lost:,}"
+                if figures.gained is not None and figures.lost is not None
+                else ""
+            )
+            st.success(
+                f"Counted exactly: **{figures.matched:,}** of {figures.total:,} documents match "
+                f"({rate:.1%}){changes}."
+            )

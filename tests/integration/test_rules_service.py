@@ -33,6 +33,7 @@ from superinsight.services.insights import views as insight_views
 from superinsight.services.jobs import job_status
 from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
+from superinsight.services.rules import counting
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules import views as rule_views
 from superinsight.services.rules.drafts import RuleDraft, RuleInputError
@@ -145,11 +146,12 @@ class TestBeforeSaving:
         self, resources: Resources, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         _seed(resources)  # C0..C39, amount = 100 * i: C11..C39 are over 1000
-        monkeypatch.setattr(rule_testing, "ROW_BY_ROW_LIMIT", 10)
+        monkeypatch.setattr(counting, "ROW_BY_ROW_LIMIT", 10)
         body = {">": [{"+": [{"var": "metadata.amount"}, 0]}, 1500]}  # no SQL form: C16..C39 match
         report = rule_testing.run_test(resources, ACME, RuleDraft("t", body, mostly=0.3), sample_size=3)
         assert (report.total, report.evaluated, report.matched) == (40, 10, 10), "the newest ten, C30..C39"
-        # Judged on what was read: none of the ten passes (of all forty 16 do, which mostly=0.3 accepts).
+        # Judged on the rate read, carried over all forty: none of the ten passes, so none of forty
+        # would (of all forty 16 do, which mostly=0.3 accepts: the full count is the job's).
         assert report.rate == 1.0 and report.outcome == "fail"
         assert [sample.title for sample in report.samples] == ["Contract 39", "Contract 38", "Contract 37"]
 
@@ -448,7 +450,7 @@ class TestTimeLimits:
     ) -> None:
         _seed(resources)
         monkeypatch.setattr(rule_testing, "TEST_SECONDS", 0.2)
-        monkeypatch.setattr(rule_testing, "_test_in_sql", lambda session, *args: _slow(session))
+        monkeypatch.setattr(counting, "in_sql", lambda session, *args: _slow(session))
         before = _count(resources, BusinessRule)
         with pytest.raises(InvalidInputError, match="took longer than 0 s and was stopped"):
             rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE))

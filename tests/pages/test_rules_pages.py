@@ -14,9 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from superinsight.db.models import Document
 from superinsight.resources import get_resources
-from superinsight.services.context import role_actor
+from superinsight.services.context import role_actor, system_actor
 from superinsight.services.documents import sources
+from superinsight.services.rules import counting
 from superinsight.services.rules import testing as rule_testing
+from superinsight.services.rules.drafts import RuleDraft
 from tests.pages.test_pages import TIMEOUT, _app, _seed
 
 
@@ -111,17 +113,30 @@ def test_testing_a_refused_rule_says_it_was_not_tested_and_why(workbench_env: Pa
 
 def test_a_json_rule_is_edited_as_json(workbench_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _seed(60)
-    monkeypatch.setattr(rule_testing, "ROW_BY_ROW_LIMIT", 10)  # the row-by-row test reads only the newest
+    monkeypatch.setattr(counting, "ROW_BY_ROW_LIMIT", 10)  # the row-by-row test reads only the newest
     at = _open_rules()
     at.text_input(key="rule_new_name").input("Computed")
     at.toggle(key="rule_new_json_mode").set_value(True).run()
     at.text_area(key="rule_new_json").input(
-        '{"==": [{"var": "metadata.region"}, {"var": "metadata.customer"}]}'
+        '{"==": [{"var": "metadata.priority"}, {"var": "metadata.assignee"}]}'
     )
     at.run()
     at.button(key="rule_test").click().run()
     assert {metric.label: metric.value for metric in at.metric}["Ran"] == "row by row"
-    assert "read the newest 10 of 60 documents" in at.warning[0].value, "an estimate says it is one"
+    assert "read the newest 10 (this rule has no SQL form) of the 60 documents" in at.info[0].value, (
+        "an estimate says it is one"
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while "rule_exact_job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    monkeypatch.setattr(counting, "ROW_BY_ROW_LIMIT", 1000)
+    body = {"==": [{"var": "metadata.priority"}, {"var": "metadata.assignee"}]}  # contracts have neither
+    full = rule_testing.run_test(get_resources(), system_actor(), RuleDraft("Computed", body))
+    assert full.evaluated is None and full.total == 60 and full.matched, "compared on some matches"
+    assert [s.value for s in at.success] == [
+        f"Counted exactly: **{full.matched:,}** of 60 documents match ({full.matched / 60:.1%})."
+    ], "the job's figures arrive"
     at.text_area(key="rule_new_json").input("{not json").run()
     assert "not valid JSON" in at.warning[0].value
 

@@ -1,4 +1,4 @@
-"""Testing a rule before it is saved: what it matches, counted in SQL where it can be."""
+"""Testing a rule before it is saved: what it matches, read in bounds so the answer comes while editing."""
 
 from __future__ import annotations
 
@@ -6,35 +6,31 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from datetime import datetime
 
-from sqlalchemy import and_, func, not_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
-from superinsight.db.models import Document
 from superinsight.resources import Resources
 from superinsight.rules.explain import explain
-from superinsight.rules.extensions import WORKBENCH
 from superinsight.rules.jsonlogic import RuleError
-from superinsight.rules.jsvalues import truthy
-from superinsight.rules.sql import KeyKinds, NotExpressibleInSQLError, to_sql
+from superinsight.rules.sql import NotExpressibleInSQLError
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.key_kinds import known_kinds
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.rules import counting, exact_counts
+from superinsight.services.rules.counting import Counts
 from superinsight.services.rules.drafts import RuleDraft, check_draft, check_readable, field_catalog
-from superinsight.services.rules.matching import document_data, document_fields
+from superinsight.services.rules.matching import document_data
 from superinsight.services.rules.views import tenant_rule
-from superinsight.services.scoping import visible_sources
 
 TEST_SECONDS = 10.0
-STREAM_BATCH = 2000
-ROW_BY_ROW_LIMIT = 20_000
-"""A rule with no SQL form is tested on at most this many of the newest documents: Python reads
-about 20,000 a second, and a test is a question asked while editing (applying checks them all)."""
+ESTIMATE_ABOVE = 100_000
+"""Past this many documents in scope, a test on PostgreSQL counts a random sample and queues the
+exact count as a job: a regex over 100,000 documents' content already takes about a third of a second."""
 
 
 @dataclass(frozen=True)
@@ -55,38 +51,21 @@ class RuleTestReport:
     gained: int | None = None
     lost: int | None = None
     evaluated: int | None = None
-    """How many documents were read when fewer than `total` (an estimate from the newest); else None."""
+    """How many documents the counts are among when fewer than `total` were read; else None."""
+    sampled: bool = False
+    """Whether those were a random sample (True) or the newest documents (a row-by-row rule)."""
+    exact: exact_counts.CountRequest | None = None
+    """What the exact count's job counts (queued when the test read fewer than `total`)."""
+    exact_job: str | None = None
+    counted_at: datetime | None = None
+    """When the figures were counted exactly by a job; None when this test counted them."""
+    implied_matches: int = 0
+    """The matches over all `total` documents (`matched` itself when every one was read)."""
 
     @property
     def rate(self) -> float:
         read = self.evaluated if self.evaluated is not None else self.total
         return self.matched / read if read else 0.0
-
-
-# Testing ----------------------------------------------------------------------
-
-
-def _scope(actor: Actor, source_ids: Sequence[int] | None) -> list[Any]:
-    conditions: list[Any] = [
-        Document.tenant_id == actor.tenant_id,
-        visible_sources(actor, Document.source_id),
-    ]
-    if source_ids:
-        conditions.append(Document.source_id.in_(list(source_ids)))
-    return conditions
-
-
-def _count(session: Session, conditions: list[Any]) -> int:
-    return int(session.scalar(select(func.count()).select_from(Document).where(*conditions)) or 0)
-
-
-def _stream_newest(session: Session, conditions: list[Any], limit: int) -> Iterator[Document]:
-    query = select(Document).where(*conditions).order_by(Document.id.desc()).limit(limit)
-    yield from session.scalars(query.execution_options(yield_per=STREAM_BATCH))
-
-
-def _matches(rule: dict[str, Any], document: Document) -> bool:
-    return truthy(WORKBENCH.apply(rule, document_data(document)))
 
 
 @contextmanager
@@ -115,99 +94,71 @@ def run_test(
     source_ids: Sequence[int] | None = None,
     sample_size: int = 5,
 ) -> RuleTestReport:
-    """Run a draft over the documents without saving anything: counts, samples and why they matched."""
+    """Run a draft over the documents without saving anything: counts, samples and why they matched.
+
+    A large scope is read as a random sample (PostgreSQL) and a row-by-row rule as its
+    newest documents; either way the exact figures are then counted by a job, and a later
+    test of the same draft shows them with their time.
+    """
     require(actor, "rules.edit")
     check_readable(resources, actor, draft)  # first: the catalog leaves out what is masked
     check_draft(draft, field_catalog(resources, actor))
     started = time.perf_counter()
+    sources = list(source_ids) if source_ids else None
     with resources.uow() as uow, _answered_in_time(uow.session):
         previous = tenant_rule(uow, actor, compare_with).body if compare_with is not None else None
-        scope = _scope(actor, source_ids)
-        try:
-            known = known_kinds(uow.session, actor.tenant_id)
-            counts = _test_in_sql(uow.session, draft, previous, scope, sample_size, known)
-        except NotExpressibleInSQLError:
-            counts = _test_row_by_row(uow.session, draft, previous, scope, sample_size)
+        request = exact_counts.request_for(actor, draft.body, previous, sources)
+        counts = _read(uow.session, actor, request, sample_size)
         mask = masker(resources, uow.session, actor)
         # Reasons are explained from the masked document, so they cannot quote a masked value.
         shown = [(doc.id, mask(document_data(doc))) for doc in counts.found]
         samples = [Sample(doc_id, data["title"], explain(draft.body, data)) for doc_id, data in shown]
-    judged = counts.evaluated if counts.evaluated is not None else counts.total
+    kept = exact_counts.kept(resources, request)
+    if kept is not None:
+        counts = counts._replace(
+            matched=kept.matched, total=kept.total, gained=kept.gained, lost=kept.lost, evaluated=None
+        )
+    estimated = counts.evaluated is not None
+    # Thresholds judge the whole scope: an estimate is judged on the matches its rate implies.
+    implied = counting.implied_matches(counts)
     return RuleTestReport(
         total=counts.total,
         matched=counts.matched,
         engine=counts.engine,
         samples=samples,
-        outcome=_outcome(draft, counts.matched, judged),
+        outcome=_outcome(draft, implied, counts.total),
         elapsed_ms=int((time.perf_counter() - started) * 1000),
         gained=counts.gained,
         lost=counts.lost,
         evaluated=counts.evaluated,
+        sampled=estimated and counts.engine == "database",
+        exact=request if estimated else None,
+        exact_job=exact_counts.queue(resources, request) if estimated else None,
+        counted_at=kept.counted_at if kept is not None else None,
+        implied_matches=implied,
     )
+
+
+def _read(session: Session, actor: Actor, request: exact_counts.CountRequest, sample_size: int) -> Counts:
+    """The test's bounded read: every document of a small scope, a sample of a large one."""
+    sources = list(request.source_ids) if request.source_ids else None
+    scope = counting.scope_of(actor, sources)
+    try:
+        known = known_kinds(session, actor.tenant_id)
+        # SQLite has no TABLESAMPLE; the embedded store holds workspaces small enough to count.
+        in_scope = counting.in_scope(session, actor, sources) if dialect.is_postgresql(session) else 0
+        if in_scope <= ESTIMATE_ABOVE:
+            return counting.in_sql(session, request.body, request.previous, scope, sample_size, known)
+        sample = [*scope, counting.randomly_sampled(in_scope)]
+        counts = counting.in_sql(session, request.body, request.previous, sample, sample_size, known)
+        return counts._replace(total=in_scope, evaluated=counts.total)
+    except NotExpressibleInSQLError:
+        return counting.row_by_row(
+            session, request.body, request.previous, scope, sample_size, counting.ROW_BY_ROW_LIMIT
+        )
 
 
 def _outcome(draft: RuleDraft, matched: int, total: int) -> Outcome | None:
     return outcome(
         matched, total, mostly=draft.mostly, warn_after=draft.warn_after, error_after=draft.error_after
     )
-
-
-class _TestCounts(NamedTuple):
-    matched: int
-    total: int
-    engine: str
-    found: list[Document]
-    gained: int | None
-    lost: int | None
-    evaluated: int | None = None
-
-
-def _test_in_sql(
-    session: Session,
-    draft: RuleDraft,
-    previous: dict[str, Any] | None,
-    scope: list[Any],
-    sample_size: int,
-    known: KeyKinds,
-) -> _TestCounts:
-    fields = document_fields()
-    condition = to_sql(draft.body, fields, known)
-    old = to_sql(previous, fields, known) if previous is not None else None
-    # One pass over the documents for every count (FILTER works on both stores).
-    counts = [func.count(), func.count().filter(condition)]
-    if old is not None:
-        counts += [
-            func.count().filter(and_(condition, not_(old))),
-            func.count().filter(and_(old, not_(condition))),
-        ]
-    total, matched, *changes = session.execute(select(*counts).select_from(Document).where(*scope)).one()
-    samples = list(
-        session.scalars(
-            select(Document).where(*scope, condition).order_by(Document.id.desc()).limit(sample_size)
-        )
-    )
-    gained, lost = (int(changes[0]), int(changes[1])) if changes else (None, None)
-    return _TestCounts(int(matched), int(total), "database", samples, gained, lost)
-
-
-def _test_row_by_row(
-    session: Session, draft: RuleDraft, previous: dict[str, Any] | None, scope: list[Any], sample_size: int
-) -> _TestCounts:
-    """The newest ROW_BY_ROW_LIMIT documents evaluated in Python; counts are among those."""
-    matched = gained = lost = read = 0
-    samples: list[Document] = []
-    for document in _stream_newest(session, scope, ROW_BY_ROW_LIMIT):
-        read += 1
-        now = _matches(draft.body, document)
-        matched += now
-        if now and len(samples) < sample_size:
-            samples.append(document)
-        if previous is not None:
-            before = _matches(previous, document)
-            gained += now and not before
-            lost += before and not now
-    total = _count(session, scope) if read == ROW_BY_ROW_LIMIT else read
-    evaluated = read if read < total else None
-    if previous is None:
-        return _TestCounts(matched, total, "row by row", samples, None, None, evaluated)
-    return _TestCounts(matched, total, "row by row", samples, gained, lost, evaluated)

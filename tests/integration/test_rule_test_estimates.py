@@ -1,0 +1,160 @@
+"""A rule test of a large scope reads a random sample, says so, and a job counts every document.
+
+Scale is lowered by the module's thresholds (ESTIMATE_ABOVE, SAMPLE_ROWS): what is tested is
+the path a million documents take, on a few thousand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from superinsight.documents.record import DocumentInput
+from superinsight.resources import Resources, build_resources
+from superinsight.services.context import Actor, role_actor
+from superinsight.services.documents.sources import ensure_source
+from superinsight.services.documents.writer import upsert_documents
+from superinsight.services.errors import PermissionDeniedError
+from superinsight.services.jobs import job_status
+from superinsight.services.rules import counting, exact_counts
+from superinsight.services.rules import testing as rule_testing
+from superinsight.services.rules.drafts import RuleDraft
+from tests.conftest import make_settings
+
+ACME = role_actor("acme", "analyst")
+REFUND = RuleDraft("Refunds", {"in": ["refund", {"var": "content"}]})
+NO_SQL_FORM = RuleDraft("Big", {">": [{"+": [{"var": "metadata.amount"}, 0]}, 1500]})
+
+
+def _seed(resources: Resources, name: str, n: int, every: int) -> int:
+    """`n` documents of source `name`, one in `every` asking for a refund (spread evenly)."""
+    source = ensure_source(resources.uow(), ACME, name, "database")
+    docs = [
+        DocumentInput(
+            f"{name}-{i}",
+            f"{name} {i}",
+            "refund requested" if i % every == 0 else "all good",
+            {"amount": i * 100},
+        )
+        for i in range(n)
+    ]
+    upsert_documents(resources, ACME, source, docs)
+    return source
+
+
+def _finished(resources: Resources, job_id: str | None) -> None:
+    assert job_id is not None, "an estimate queues the exact count"
+    deadline = time.monotonic() + 120
+    while not (status := job_status(resources, job_id)).done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (status.state, status.error) == ("finished", None)
+
+
+@pytest.fixture
+def estimating(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Estimate past 1,000 documents, from samples of about 1,000."""
+    monkeypatch.setattr(rule_testing, "ESTIMATE_ABOVE", 1000)
+    monkeypatch.setattr(counting, "SAMPLE_ROWS", 1000)
+
+
+def _built(url: str, tmp_path: Path) -> Iterator[Resources]:
+    built = build_resources(make_settings(tmp_path, url))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def pg_resources(pg_url: str, tmp_path: Path) -> Iterator[Resources]:
+    yield from _built(pg_url, tmp_path)
+
+
+@pytest.fixture
+def sqlite_resources(sqlite_url: str, tmp_path: Path) -> Iterator[Resources]:
+    yield from _built(sqlite_url, tmp_path)
+
+
+@pytest.mark.usefixtures("estimating")
+class TestOnPostgreSQL:
+    @pytest.fixture
+    def resources(self, pg_resources: Resources) -> Resources:
+        return pg_resources
+
+    def test_a_large_scope_is_estimated_from_a_random_sample_then_counted_exactly(
+        self, resources: Resources
+    ) -> None:
+        _seed(resources, "Tickets", 5000, every=4)  # 1,250 refunds
+        report = rule_testing.run_test(resources, ACME, REFUND, sample_size=3)
+        assert report.sampled and report.total == 5000
+        assert report.evaluated is not None and 300 < report.evaluated < 4000, "a share of the pages"
+        assert report.rate == pytest.approx(0.25, abs=0.03), "refunds are every fourth document"
+        assert report.implied_matches == pytest.approx(1250, abs=150)
+        assert report.samples and all("refund" in " ".join(s.reasons) for s in report.samples)
+        assert report.counted_at is None
+
+        _finished(resources, report.exact_job)
+        assert report.exact is not None
+        figures = exact_counts.counted(resources, ACME, report.exact)
+        assert figures is not None and (figures.matched, figures.total) == (1250, 5000)
+
+        again = rule_testing.run_test(resources, ACME, REFUND, sample_size=3)
+        assert (again.matched, again.total, again.evaluated) == (1250, 5000, None), "the job's figures"
+        assert again.counted_at is not None and again.exact_job is None
+        assert again.outcome is None and again.samples
+
+    def test_a_row_by_row_rule_past_its_limit_is_counted_in_full_by_the_job(
+        self, resources: Resources, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(counting, "ROW_BY_ROW_LIMIT", 10)
+        _seed(resources, "Contracts", 40, every=10)  # amount 100 * i: 24 over 1500
+        report = rule_testing.run_test(resources, ACME, NO_SQL_FORM)
+        assert (report.engine, report.sampled, report.evaluated, report.matched) == (
+            "row by row",
+            False,
+            10,
+            10,
+        )
+        _finished(resources, report.exact_job)
+        assert report.exact is not None
+        figures = exact_counts.counted(resources, ACME, report.exact)
+        assert figures is not None and (figures.matched, figures.total, figures.engine) == (
+            24,
+            40,
+            "row by row",
+        )
+
+    def test_the_job_counts_only_what_the_asker_may_see_and_no_one_else_reads_it(
+        self, resources: Resources
+    ) -> None:
+        seen = _seed(resources, "Seen", 2000, every=2)  # 1,000 refunds
+        _seed(resources, "Hidden", 2000, every=1)  # 2,000 more, out of reach
+        narrowed = dataclasses.replace(ACME, source_ids=frozenset({seen}))
+        report = rule_testing.run_test(resources, narrowed, REFUND)
+        assert report.total == 2000 and report.evaluated is not None
+        _finished(resources, report.exact_job)
+        assert report.exact is not None
+        figures = exact_counts.counted(resources, narrowed, report.exact)
+        assert figures is not None and (figures.matched, figures.total) == (1000, 2000)
+        # The whole tenant's analyst and another tenant's get nothing from this request's figures.
+        assert exact_counts.counted(resources, ACME, report.exact) is None
+        assert exact_counts.counted(resources, role_actor("evil", "analyst"), report.exact) is None
+        whole = rule_testing.run_test(resources, ACME, REFUND)
+        assert whole.total == 4000 and whole.counted_at is None, "their own test is estimated afresh"
+
+
+@pytest.mark.usefixtures("estimating")
+def test_sqlite_counts_every_document_whatever_the_size(sqlite_resources: Resources) -> None:
+    """No TABLESAMPLE there: the embedded store counts exactly and queues nothing."""
+    _seed(sqlite_resources, "Tickets", 2000, every=4)
+    report = rule_testing.run_test(sqlite_resources, ACME, REFUND)
+    assert (report.matched, report.total, report.evaluated, report.exact_job) == (500, 2000, None, None)
+
+
+def test_only_those_who_edit_rules_read_counted_figures(sqlite_resources: Resources) -> None:
+    request = exact_counts.request_for(ACME, REFUND.body, None, None)
+    viewer: Actor = role_actor("acme", "viewer")
+    with pytest.raises(PermissionDeniedError):
+        exact_counts.counted(sqlite_resources, viewer, request)
