@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_PART = 600  # documents loaded by the demo's own seed (its instalments, rule history, sync example)
 
 # The bulk, shaped like the demo's tickets and contracts, spread over 90 days, pseudo-random by n.
+# n is a bigint: n * 7919 passes the integer range at n = 271,183, below the million the bench seeds.
 _ARRAY = "(CAST(:{name} AS text[]))[1 + ({expr}) % {size}]"
 TICKETS_SQL = f"""
 INSERT INTO documents (tenant_id, source_id, external_id, title, content, metadata, tags, content_hash,
@@ -48,7 +49,7 @@ SELECT :tenant, :source, 'BLK-' || n, p.product || ': ' || p.subject,
        CASE n % 5 WHEN 0 THEN '["vip"]' WHEN 1 THEN '["billing", "bug"]' WHEN 2 THEN '["question"]'
                   ELSE '[]' END::jsonb,
        md5(n::text), 'synced', 1, now() - (n * 7919 % 129600) * interval '1 minute', now()
-FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n,
+FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n,
 LATERAL (SELECT {_ARRAY.format(name="subjects", expr="n * 31", size=len(demo.TICKET_PROBLEMS))} AS subject,
                 {_ARRAY.format(name="bodies", expr="n * 31", size=len(demo.TICKET_PROBLEMS))} AS body,
                 {_ARRAY.format(name="products", expr="n * 17", size=len(demo.PRODUCTS))} AS product,
@@ -69,7 +70,7 @@ SELECT :tenant, :source, 'BLK-' || n, p.kind || ' — ' || p.customer,
                             ELSE (p.signed + p.term * interval '30 days')::date::text END)),
        CASE n % 4 WHEN 0 THEN '["renewal"]' WHEN 1 THEN '["enterprise", "legal-review"]' ELSE '[]' END::jsonb,
        md5(n::text), 'synced', 1, p.signed, now()
-FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n,
+FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n,
 LATERAL (SELECT {_ARRAY.format(name="kinds", expr="n * 31", size=len(demo.CONTRACT_KINDS))} AS kind,
                 {_ARRAY.format(name="companies", expr="n * 13", size=len(demo.COMPANIES))} AS customer,
                 {_ARRAY.format(name="regions", expr="n * 7", size=len(demo.REGIONS))} AS region,
