@@ -14,7 +14,7 @@ from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor, system_actor
-from superinsight.services.documents import facets, search
+from superinsight.services.documents import arrivals, facets, search
 from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
@@ -253,6 +253,54 @@ class TestFacets:
         )
         after = facets.facets(resources, ANALYST, SearchQuery())
         assert (after.from_cache, after.total) == (False, 36)
+
+    @pytest.mark.parametrize(
+        "narrowed",
+        [
+            {},
+            {"source": "tickets"},
+            {"created_from": 3, "created_to": 10},
+            {"source": "contracts", "created_from": 0},
+            {"created_to": 40},
+        ],
+    )
+    def test_by_sources_and_dates_the_kept_arrivals_give_the_documents_own_counts(
+        self, resources: Resources, corpus: dict, narrowed: dict
+    ) -> None:
+        today = utcnow().date()
+        query = SearchQuery(
+            source_ids=(corpus[narrowed["source"]],) if "source" in narrowed else (),
+            created_from=today - timedelta(days=narrowed["created_to"]) if "created_to" in narrowed else None,
+            created_to=today - timedelta(days=narrowed["created_from"])
+            if "created_from" in narrowed
+            else None,
+        )
+        counted = facets.facets(resources, ANALYST, query)
+        with resources.uow() as uow:
+            grouped = dict(uow.session.execute(facets._source_counts(uow.session, ANALYST, query)).all())
+        assert sum(grouped.values()) > 0, "compared on some documents"
+        assert dict(counted.by_source) == grouped and counted.total == sum(grouped.values())
+
+    def test_the_counts_by_source_are_read_from_the_arrivals_only_when_nothing_else_narrows(
+        self, resources: Resources, corpus: dict
+    ) -> None:
+        with resources.uow() as uow:  # an arrival no document backs shows which table was read
+            arrivals.add(uow.session, "acme", corpus["contracts"], {utcnow().date(): 100})
+            uow.commit()
+        kept = (
+            SearchQuery(),
+            SearchQuery(text=" "),
+            SearchQuery(source_ids=(corpus["contracts"],), sort="newest"),
+        )
+        for query in kept:
+            assert dict(facets.facets(resources, ANALYST, query).by_source)["Contracts"] == 105
+        for query in (
+            SearchQuery(text="refund"),
+            SearchQuery(tags=("vip",)),
+            SearchQuery(metadata=(("region", "APAC"),)),
+        ):
+            counted = dict(facets.facets(resources, ANALYST, query).by_source).get("Contracts", 0)
+            assert counted <= 5, f"{query} counts the documents themselves"
 
 
 def _postgres_with(pg_url: str, tmp_path: Path, docs: list[DocumentInput]) -> Resources:

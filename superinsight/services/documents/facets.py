@@ -1,4 +1,9 @@
-"""Counts by source and tag for a search, cached until the tenant's documents change."""
+"""Counts by source and tag for a search, cached until the tenant's documents change.
+
+Narrowed by nothing but sources and dates, the counts by source are a sum over the kept
+`document_arrivals` (per source and UTC day, which is how the date filter cuts too):
+the page's first view, and a source or date filter, read no document to count them.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
-from superinsight.db.models import DataSource, Document
+from superinsight.db.fulltext import words
+from superinsight.db.models import DataSource, Document, DocumentArrival
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.figures import cached_for_documents
@@ -23,6 +29,7 @@ from superinsight.services.documents.search import (
     check_query,
     filtered_documents,
 )
+from superinsight.services.scoping import visible_sources
 
 TOP_TAGS = 15
 
@@ -49,11 +56,12 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
 
     def compute() -> Facets:
         with resources.uow() as uow:
-            by_source = uow.session.execute(_source_counts(uow.session, actor, query)).all()
+            counts = _kept_source_counts if _by_sources_and_dates(query) else _source_counts
+            by_source = uow.session.execute(counts(uow.session, actor, query)).all()
             tags = uow.session.execute(_tag_counts(uow.session, actor, query)).all()
         return Facets(
-            total=sum(count for _, count in by_source),
-            by_source=[(name, count) for name, count in by_source],
+            total=sum(int(count) for _, count in by_source),
+            by_source=[(name, int(count)) for name, count in by_source],
             by_tag=[(tag, count) for tag, count in tags],
             computed_at=datetime.now(UTC),
         )
@@ -105,6 +113,35 @@ def _source_counts(session: Session, actor: Actor, query: SearchQuery) -> Select
         filtered_documents(session, actor, query, counted)
         .group_by(DataSource.name)
         .order_by(func.count().desc())
+    )
+
+
+def _by_sources_and_dates(query: SearchQuery) -> bool:
+    """Whether only sources and creation dates narrow the query (its sort changes no count)."""
+    rest = replace(query, text="", source_ids=(), created_from=None, created_to=None, sort=SearchQuery.sort)
+    return not words(query.text) and rest == SearchQuery()
+
+
+def _kept_source_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
+    documents = func.sum(DocumentArrival.documents)
+    conditions = [
+        DocumentArrival.tenant_id == actor.tenant_id,
+        visible_sources(actor, DocumentArrival.source_id),
+    ]
+    if query.source_ids:
+        conditions.append(DocumentArrival.source_id.in_(query.source_ids))
+    if query.created_from:
+        conditions.append(DocumentArrival.day >= query.created_from)
+    if query.created_to:
+        conditions.append(DocumentArrival.day <= query.created_to)
+    source_name: Any = func.coalesce(DataSource.name, "uploads")
+    counted: Select[Any] = select(source_name, documents)
+    return (
+        counted.select_from(DocumentArrival)
+        .outerjoin(DataSource, DataSource.id == DocumentArrival.source_id)
+        .where(*conditions)
+        .group_by(DataSource.name)
+        .order_by(documents.desc())
     )
 
 
