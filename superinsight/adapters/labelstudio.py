@@ -160,6 +160,11 @@ class LabelStudioAnnotator:
             base_url=self._base_url, api_key=self._api_key, timeout=self._timeout_seconds
         )
 
+    @cached_property
+    def _http(self) -> httpx.Client:
+        """One pool for ping, version and the key exchange, kept: a new client loads the CA bundle (0.1 s)."""
+        return httpx.Client(timeout=self._timeout_seconds, follow_redirects=True)
+
     def _authorization(self) -> str:
         """The Authorization header the SDK would send: see `auth_scheme`.
 
@@ -171,11 +176,8 @@ class LabelStudioAnnotator:
         if auth_scheme(self._api_key, now) == "Token":
             return f"Token {self._api_key}"
         if self._access is None or self._access[1] <= now:
-            response = httpx.post(
-                f"{self._base_url}/api/token/refresh/",
-                json={"refresh": self._api_key},
-                timeout=self._timeout_seconds,
-                follow_redirects=True,
+            response = self._http.post(
+                f"{self._base_url}/api/token/refresh/", json={"refresh": self._api_key}
             )
             _answered(response)
             access = str(response.json()["access"])
@@ -192,15 +194,13 @@ class LabelStudioAnnotator:
         plain httpx so a health check does not import the SDK's client; no retries, unlike the
         SDK, so a struggling server is reported within the probe's deadline.
         """
-        response = httpx.get(f"{self._base_url}/health", timeout=HEALTH_SECONDS)
+        response = self._http.get(f"{self._base_url}/health", timeout=HEALTH_SECONDS, follow_redirects=False)
         if response.status_code != 200 or response.json().get("status") != "UP":
             raise LabelStudioError(f"/health answered {response.status_code}")
-        response = httpx.get(
+        response = self._http.get(
             f"{self._base_url}/api/projects/",
             params={"page": 1, "page_size": 1},
             headers={"Authorization": self._authorization()},
-            timeout=self._timeout_seconds,
-            follow_redirects=True,
         )
         _answered(response)
 
@@ -210,9 +210,7 @@ class LabelStudioAnnotator:
         /api/version/ is public (a plain Django view; a wrong key is ignored there), so no key is
         sent: the version is known even when the key is refused, and a JWT key is not exchanged.
         """
-        response = httpx.get(
-            f"{self._base_url}/api/version/", timeout=self._timeout_seconds, follow_redirects=True
-        )
+        response = self._http.get(f"{self._base_url}/api/version/")
         if not response.is_success:  # no key was sent: a 401 here is not the key's
             raise LabelStudioError(f"/api/version/ answered {response.status_code}")
         try:
