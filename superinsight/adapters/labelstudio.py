@@ -1,16 +1,28 @@
-"""Label Studio through `label-studio-sdk`, or a stand-in that explains how to connect one."""
+"""Label Studio through `label-studio-sdk`, or a stand-in that explains how to connect one.
+
+`ping` and `version` speak plain HTTP: `superinsight health` runs them every few seconds
+in a container, and the SDK's client loads its every module (about 2 s) when imported.
+The client is built on the first call that needs it, so a process that only checks
+health, or never calls Label Studio, does not pay for it.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import httpx
 from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.core.request_options import RequestOptions
 
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
 EXPORT_SECONDS = 600
+HEALTH_SECONDS = 5.0
 
 
 class LabelStudioNotConnectedError(RuntimeError):
@@ -43,6 +55,38 @@ def failure_message(exc: Exception) -> str:
             f"Label Studio could not be reached ({type(exc).__name__}); check LABEL_STUDIO_URL and the server"
         )
     return str(exc)
+
+
+def auth_scheme(api_key: str, now: datetime) -> Literal["Token", "Bearer"]:
+    """How label-studio-sdk 2.1.2 authenticates with this key (its `TokensClientExt._use_legacy_token`).
+
+    The SDK decodes the key as a JWT without verifying it. Anything that is not a JWT is a
+    legacy token, sent as `Token <key>`; a JWT is a personal access token (a refresh token)
+    that is exchanged for an access token, sent as `Bearer <access>`. A JWT without an
+    expiry, or past it, the SDK refuses before sending anything (its ApiError 401): so here.
+    """
+    if api_key.count(".") < 2:  # PyJWT's "Not enough segments", without importing it (35 ms)
+        return "Token"
+    import jwt  # PyJWT: label-studio-sdk requires it and decodes keys with it (not in requirements.txt)
+
+    try:
+        claims = jwt.decode(api_key, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return "Token"
+    expiration = claims.get("exp")
+    if expiration is None:
+        raise LabelStudioError("the API key was refused (HTTP 401): a JWT without an expiry")
+    if datetime.fromtimestamp(expiration, UTC) < now:
+        raise LabelStudioError("the API key was refused (HTTP 401): the JWT has expired")
+    return "Bearer"
+
+
+def _answered(response: httpx.Response) -> None:
+    """A refused key named with its status, as the SDK's ApiError was; any other failure by its path."""
+    if response.status_code in (401, 403):
+        raise LabelStudioError(f"the API key was refused (HTTP {response.status_code})")
+    if not response.is_success:
+        raise LabelStudioError(f"{response.request.url.path} answered {response.status_code}")
 
 
 class Annotator(Protocol):
@@ -102,28 +146,78 @@ class LabelStudioAnnotator:
     backend = "label-studio"
 
     def __init__(self, base_url: str, api_key: str, timeout_seconds: float = 30.0) -> None:
-        # The client is imported here, when Label Studio is configured: it loads the SDK's every
-        # module (about 2 s), which a workbench without Label Studio and `superinsight health` skip.
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._timeout_seconds = timeout_seconds
+        self._access: tuple[str, datetime] | None = None  # a JWT key's access token and its expiry
+
+    @cached_property
+    def _client(self) -> LabelStudio:
+        """The SDK client, imported and built on first use: the import alone takes about 2 s."""
         from label_studio_sdk import LabelStudio
 
-        self._base_url = base_url.rstrip("/")
-        self._client = LabelStudio(  # type: ignore[no-untyped-call]
-            base_url=self._base_url, api_key=api_key, timeout=timeout_seconds
+        return LabelStudio(  # type: ignore[no-untyped-call]
+            base_url=self._base_url, api_key=self._api_key, timeout=self._timeout_seconds
         )
 
+    @cached_property
+    def _http(self) -> httpx.Client:
+        """One pool for ping, version and the key exchange, kept: a new client loads the CA bundle (0.1 s)."""
+        return httpx.Client(timeout=self._timeout_seconds, follow_redirects=True)
+
+    def _authorization(self) -> str:
+        """The Authorization header the SDK would send: see `auth_scheme`.
+
+        A JWT key is exchanged at /api/token/refresh/ as the SDK does, and the access token is
+        kept until it expires. The SDK joins that path to the base URL with `urljoin`, which
+        drops a path prefix (`http://host/ls`); here it is appended like every other path.
+        """
+        now = datetime.now(UTC)
+        if auth_scheme(self._api_key, now) == "Token":
+            return f"Token {self._api_key}"
+        if self._access is None or self._access[1] <= now:
+            response = self._http.post(
+                f"{self._base_url}/api/token/refresh/", json={"refresh": self._api_key}
+            )
+            _answered(response)
+            access = str(response.json()["access"])
+            import jwt
+
+            expiry = jwt.decode(access, options={"verify_signature": False}).get("exp")
+            self._access = (access, datetime.fromtimestamp(expiry, UTC) if expiry else now)
+        return f"Bearer {self._access[0]}"
+
     def ping(self) -> None:
-        """Up is not enough: the key must be accepted too, or every later call fails."""
-        response = httpx.get(f"{self._base_url}/health", timeout=5.0)
+        """Up is not enough: the key must be accepted too, or every later call fails.
+
+        The key is checked with the request the SDK's `projects.list(page_size=1)` sends, over
+        plain httpx so a health check does not import the SDK's client; no retries, unlike the
+        SDK, so a struggling server is reported within the probe's deadline.
+        """
+        response = self._http.get(f"{self._base_url}/health", timeout=HEALTH_SECONDS, follow_redirects=False)
         if response.status_code != 200 or response.json().get("status") != "UP":
             raise LabelStudioError(f"/health answered {response.status_code}")
-        try:
-            self._client.projects.list(page_size=1)
-        except ApiError as exc:
-            raise LabelStudioError(f"the API key was refused (HTTP {exc.status_code})") from None
+        response = self._http.get(
+            f"{self._base_url}/api/projects/",
+            params={"page": 1, "page_size": 1},
+            headers={"Authorization": self._authorization()},
+        )
+        _answered(response)
 
     def version(self) -> str:
-        """The server's release, which an operator compares with what the workbench was tested against."""
-        return str(self._client.versions.get().release or "unknown")
+        """The server's release, which an operator compares with what the workbench was tested against.
+
+        /api/version/ is public (a plain Django view; a wrong key is ignored there), so no key is
+        sent: the version is known even when the key is refused, and a JWT key is not exchanged.
+        """
+        response = self._http.get(f"{self._base_url}/api/version/")
+        if not response.is_success:  # no key was sent: a 401 here is not the key's
+            raise LabelStudioError(f"/api/version/ answered {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise LabelStudioError("/api/version/ did not answer JSON") from None
+        return str((answer.get("release") if isinstance(answer, dict) else None) or "unknown")
 
     def create_project(self, title: str, label_config: str) -> int:
         project = self._client.projects.create(title=title, label_config=label_config)

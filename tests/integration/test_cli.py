@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,6 +70,36 @@ def test_the_health_command_imports_nothing_heavy_it_does_not_use(tmp_path: Path
     )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split() == []
+
+
+LABELING = f"""
+import json, sys
+from typer.testing import CliRunner
+from superinsight.cli import app
+result = CliRunner().invoke(app, ["health", "--json", "--only", "labeling"])
+loaded = [name for name in {NOT_FOR_HEALTH!r} if name in sys.modules]
+print(json.dumps({{"health": json.loads(result.output), "loaded": loaded}}))
+"""
+
+
+def test_the_health_command_checks_label_studio_without_the_sdk_client(
+    label_studio: tuple[str, str], tmp_path: Path
+) -> None:
+    """Configured, Label Studio is pinged over plain HTTP: the SDK's client (2 s to import) stays unloaded."""
+    url, token = label_studio
+    run = subprocess.run(
+        [sys.executable, "-c", LABELING],
+        cwd=tmp_path,
+        env={**os.environ, **THIS_CHECKOUT, "LABEL_STUDIO_URL": url, "LABEL_STUDIO_API_KEY": token},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    [labeling] = answer["health"]["services"]
+    assert (labeling["state"], labeling["facts"]) == ("up", {"token": "valid"})
+    assert answer["loaded"] == []
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
