@@ -182,6 +182,15 @@ class QualityIssue(TenantMixin, TimestampMixin, Base):
         one_of("status", ISSUE_STATUSES),
         one_of("severity", SEVERITIES),
         Index("ix_quality_issues_tenant_id_status", "tenant_id", "status"),
+        # The Data quality page's list: one source's issues of a dimension and status, newest first.
+        Index(
+            "ix_quality_issues_source_dimension_status_id",
+            "tenant_id",
+            "source_id",
+            "dimension",
+            "status",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
