@@ -67,7 +67,7 @@ def auth_scheme(api_key: str, now: datetime) -> Literal["Token", "Bearer"]:
     """
     if api_key.count(".") < 2:  # PyJWT's "Not enough segments", without importing it (35 ms)
         return "Token"
-    import jwt  # PyJWT: label-studio-sdk requires it and decodes keys with it (not in requirements.txt)
+    import jwt  # PyJWT, which label-studio-sdk also decodes keys with
 
     try:
         claims = jwt.decode(api_key, options={"verify_signature": False})
