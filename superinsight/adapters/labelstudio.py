@@ -37,6 +37,10 @@ class LabelStudioError(RuntimeError):
     """Label Studio answered, but not with what the workbench asked for."""
 
 
+class KeyRefusedError(LabelStudioError):
+    """Label Studio answered and refused the API key: the one failure the key itself explains."""
+
+
 # What a call to a connected Label Studio may raise besides the two errors above.
 CALL_ERRORS: tuple[type[Exception], ...] = (ApiError, httpx.HTTPError)
 
@@ -75,16 +79,16 @@ def auth_scheme(api_key: str, now: datetime) -> Literal["Token", "Bearer"]:
         return "Token"
     expiration = claims.get("exp")
     if expiration is None:
-        raise LabelStudioError("the API key was refused (HTTP 401): a JWT without an expiry")
+        raise KeyRefusedError("the API key was refused (HTTP 401): a JWT without an expiry")
     if datetime.fromtimestamp(expiration, UTC) < now:
-        raise LabelStudioError("the API key was refused (HTTP 401): the JWT has expired")
+        raise KeyRefusedError("the API key was refused (HTTP 401): the JWT has expired")
     return "Bearer"
 
 
 def _answered(response: httpx.Response) -> None:
     """A refused key named with its status, as the SDK's ApiError was; any other failure by its path."""
     if response.status_code in (401, 403):
-        raise LabelStudioError(f"the API key was refused (HTTP {response.status_code})")
+        raise KeyRefusedError(f"the API key was refused (HTTP {response.status_code})")
     if not response.is_success:
         raise LabelStudioError(f"{response.request.url.path} answered {response.status_code}")
 

@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import Engine, text
 
 from superinsight.adapters import metrics
-from superinsight.adapters.labelstudio import LabelStudioError, LabelStudioNotConnectedError
+from superinsight.adapters.labelstudio import KeyRefusedError, LabelStudioError, LabelStudioNotConnectedError
 from superinsight.db import migrate
 from superinsight.redaction import display_url, redact
 from superinsight.resources import Resources
@@ -154,8 +154,10 @@ def _labeling(resources: Resources) -> Finding:
     version = f"Label Studio {resources.annotator.version()}"
     try:
         resources.annotator.ping()
-    except LabelStudioError as exc:
+    except KeyRefusedError as exc:
         raise DegradedError(str(exc), Finding("", version, (("token", "refused"),))) from None
+    except LabelStudioError as exc:  # the server failed before the key could be judged
+        raise DegradedError(str(exc), Finding("", version, (("token", "not checked"),))) from None
     return Finding("answering, the API key is accepted", version, (("token", "valid"),))
 
 
