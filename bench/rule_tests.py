@@ -72,16 +72,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--estimate-above",
+        type=int,
+        default=rule_testing.ESTIMATE_ABOVE,
+        help="the scope past which a test samples (the suite's smoke run lowers it)",
+    )
     args = parser.parse_args()
     with postgres() as engine, tempfile.TemporaryDirectory() as data_dir:
         seeded = seeded_in(lambda: (seed(engine, args.rows), counted(engine, args.rows)))
         url = engine.url.render_as_string(hide_password=False)
         resources = build_resources(Settings(database_url=url, data_dir=Path(data_dir)))
         try:
-            estimate_above, test_seconds = rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS
+            test_seconds = rule_testing.TEST_SECONDS
             rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS = args.rows, 600.0
             exact_times, exact_reports = timed_tests(resources, args.rounds, 0)
-            rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS = estimate_above, test_seconds
+            rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS = args.estimate_above, test_seconds
             sampled_times, sampled_reports = timed_tests(resources, args.rounds, args.rounds)
             exact = exact_reports[0].matched
             errors = [abs(r.implied_matches - exact) / max(exact, 1) for r in sampled_reports]
