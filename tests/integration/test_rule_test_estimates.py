@@ -18,12 +18,13 @@ from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
-from superinsight.services.errors import PermissionDeniedError
+from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.jobs import job_status
 from superinsight.services.rules import counting, exact_counts
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules.drafts import RuleDraft
 from tests.conftest import make_settings
+from tests.integration.slow import slow_statement
 
 ACME = role_actor("acme", "analyst")
 REFUND = RuleDraft("Refunds", {"in": ["refund", {"var": "content"}]})
@@ -158,3 +159,17 @@ def test_only_those_who_edit_rules_read_counted_figures(sqlite_resources: Resour
     viewer: Actor = role_actor("acme", "viewer")
     with pytest.raises(PermissionDeniedError):
         exact_counts.counted(sqlite_resources, viewer, request)
+
+
+def test_a_count_past_its_limit_fails_with_words_and_keeps_nothing(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(resources, "Tickets", 10, every=2)
+    monkeypatch.setattr(exact_counts, "EXACT_SECONDS", 0.2)
+    monkeypatch.setattr(counting, "in_sql", lambda session, *args: slow_statement(session))
+    request = exact_counts.request_for(ACME, REFUND.body, None, None)
+    with pytest.raises(
+        InvalidInputError, match="counting every document took longer than 0 min and was stopped"
+    ):
+        exact_counts.count_exactly(resources, request)
+    assert exact_counts.kept(resources, request) is None

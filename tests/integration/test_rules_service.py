@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from superinsight.db import dialect
@@ -37,6 +37,7 @@ from superinsight.services.rules import counting
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules import views as rule_views
 from superinsight.services.rules.drafts import RuleDraft, RuleInputError
+from tests.integration.slow import slow_statement
 
 ACME = role_actor("acme", "analyst")
 EVIL = role_actor("evil", "analyst")
@@ -426,22 +427,12 @@ class TestApply:
         assert _count(resources, BusinessRuleApplication) == 0
 
 
-def _slow(session: Any) -> None:
-    """A statement that takes seconds on either store."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_sleep(5)"))
-    else:
-        session.execute(
-            text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n")
-        )
-
-
 class TestTimeLimits:
     def test_a_statement_past_its_limit_is_stopped_and_recognised(self, resources: Resources) -> None:
         started = time.monotonic()
         with resources.uow() as uow:
             with pytest.raises(OperationalError) as stopped, dialect.time_limited(uow.session, 0.2):
-                _slow(uow.session)
+                slow_statement(uow.session)
             assert dialect.timed_out(stopped.value)
         assert time.monotonic() - started < 4
 
@@ -450,7 +441,7 @@ class TestTimeLimits:
     ) -> None:
         _seed(resources)
         monkeypatch.setattr(rule_testing, "TEST_SECONDS", 0.2)
-        monkeypatch.setattr(counting, "in_sql", lambda session, *args: _slow(session))
+        monkeypatch.setattr(counting, "in_sql", lambda session, *args: slow_statement(session))
         before = _count(resources, BusinessRule)
         with pytest.raises(InvalidInputError, match="took longer than 0 s and was stopped"):
             rule_testing.run_test(resources, ACME, RuleDraft("t", HIGH_VALUE))

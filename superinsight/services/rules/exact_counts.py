@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from superinsight.adapters.jobs import UnknownJobError, report_progress
 from superinsight.db import dialect
@@ -22,6 +26,7 @@ from superinsight.resources import Resources, current_resources
 from superinsight.rules.sql import NotExpressibleInSQLError
 from superinsight.services.context import Actor, internal, job_entry, require, system_actor
 from superinsight.services.documents.key_kinds import known_kinds
+from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules import counting
 
 EXACT_SECONDS = 1800.0
@@ -119,7 +124,7 @@ def count_exactly_job(tenant_id: str, request: CountRequest) -> None:
 def count_exactly(resources: Resources, request: CountRequest) -> ExactCounts:
     actor = request.actor
     sources = list(request.source_ids) if request.source_ids else None
-    with resources.uow() as uow, dialect.time_limited(uow.session, EXACT_SECONDS):
+    with resources.uow() as uow, _stopped_in_time(), dialect.time_limited(uow.session, EXACT_SECONDS):
         scope = counting.scope_of(actor, sources)
         try:
             known = known_kinds(uow.session, actor.tenant_id)
@@ -141,3 +146,17 @@ def count_exactly(resources: Resources, request: CountRequest) -> ExactCounts:
         request.key, {**asdict(figures), "counted_at": figures.counted_at.isoformat()}, KEPT_SECONDS
     )
     return figures
+
+
+@contextmanager
+def _stopped_in_time() -> Iterator[None]:
+    """A count past EXACT_SECONDS fails its job with words the page can show, not the SQL it ran."""
+    try:
+        yield
+    except OperationalError as exc:
+        if dialect.timed_out(exc):
+            raise InvalidInputError(
+                f"counting every document took longer than {EXACT_SECONDS / 60:.0f} min and was "
+                "stopped; narrow the rule (a field instead of the content) or test on one source"
+            ) from None
+        raise
