@@ -84,11 +84,17 @@ def main() -> None:
         url = engine.url.render_as_string(hide_password=False)
         resources = build_resources(Settings(database_url=url, data_dir=Path(data_dir)))
         try:
-            test_seconds = rule_testing.TEST_SECONDS
-            rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS = args.rows, 600.0
-            exact_times, exact_reports = timed_tests(resources, args.rounds, 0)
-            rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS = args.estimate_above, test_seconds
-            sampled_times, sampled_reports = timed_tests(resources, args.rounds, args.rounds)
+            limits = rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS
+            try:
+                rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS = args.rows, 600.0
+                exact_times, exact_reports = timed_tests(resources, args.rounds, 0)
+            finally:
+                rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS = limits
+            rule_testing.ESTIMATE_ABOVE = args.estimate_above
+            try:
+                sampled_times, sampled_reports = timed_tests(resources, args.rounds, args.rounds)
+            finally:
+                rule_testing.ESTIMATE_ABOVE = limits[0]
             exact = exact_reports[0].matched
             errors = [abs(r.implied_matches - exact) / max(exact, 1) for r in sampled_reports]
             assert all(r.evaluated is not None for r in sampled_reports), "the sampled tests estimated"

@@ -21,7 +21,7 @@ from ui.feedback import ago, md, refusals
 from ui.jobs import track
 from ui.session import resources
 
-EXACT_REQUEST, EXACT_JOB = "rule_exact_request", "rule_exact_job"
+EXACT_REQUEST, EXACT_JOB, EXACT_FOR = "rule_exact_request", "rule_exact_job", "rule_exact_for"
 
 
 def sources_to_test(source_names: dict[int, str]) -> list[int] | None:
@@ -41,22 +41,24 @@ def test_button(
     source_ids: list[int] | None,
 ) -> None:
     """Test the draft when pressed (against the saved rule `compare_with`), the report below the buttons."""
+    asked = (draft, compare_with, source_ids)
     if column.button("Test", type="primary", key="rule_test", disabled=draft is None) and draft:
-        st.session_state.pop(EXACT_REQUEST, None)
-        st.session_state.pop(EXACT_JOB, None)
+        for key in (EXACT_REQUEST, EXACT_JOB, EXACT_FOR):
+            st.session_state.pop(key, None)
         with refusals("Not tested"):
-            report(
-                rule_testing.run_test(
-                    resources(), actor, draft, compare_with=compare_with, source_ids=source_ids
-                )
+            found = rule_testing.run_test(
+                resources(), actor, draft, compare_with=compare_with, source_ids=source_ids
             )
-    if draft is not None:
-        exact_count(actor, draft)
+            if found.exact is not None and found.exact_job is not None:
+                st.session_state.update(
+                    {EXACT_REQUEST: found.exact, EXACT_JOB: found.exact_job, EXACT_FOR: asked}
+                )
+            report(found)
+    if st.session_state.get(EXACT_FOR) == asked:  # the same draft, sources and saved version
+        exact_count(actor)
 
 
 def report(found: RuleTestReport) -> None:
-    if found.exact is not None and found.exact_job is not None:
-        st.session_state[EXACT_REQUEST], st.session_state[EXACT_JOB] = found.exact, found.exact_job
     if found.evaluated is not None:
         read_as = (
             f"a random sample of {found.evaluated:,}"
@@ -97,10 +99,10 @@ def report(found: RuleTestReport) -> None:
             st.code("\n".join(sample.reasons), language=None)
 
 
-def exact_count(actor: Actor, draft: RuleDraft) -> None:
-    """The job counting what the last test estimated: its progress, then its figures (for this draft)."""
+def exact_count(actor: Actor) -> None:
+    """The job counting what the last test estimated: its progress, then its figures."""
     request = st.session_state.get(EXACT_REQUEST)
-    if request is None or request.body != draft.body:
+    if request is None:
         return
     track(EXACT_JOB, "Every document counted.")
     if EXACT_JOB in st.session_state:
@@ -116,5 +118,6 @@ def exact_count(actor: Actor, draft: RuleDraft) -> None:
             )
             st.success(
                 f"Counted exactly: **{figures.matched:,}** of {figures.total:,} documents match "
-                f"({rate:.1%}){changes}."
+                f"({rate:.1%}){changes}. Counted {ago(figures.counted_at)}, for the documents as "
+                "they were when the test ran."
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 EXPORT_SECONDS = 600
 HEALTH_SECONDS = 5.0
+
+
+ACCESS_MARGIN = timedelta(seconds=30)
+"""An access token this close to its expiry is renewed first, so a request never carries a lapsed one."""
 
 
 class LabelStudioNotConnectedError(RuntimeError):
@@ -179,9 +183,12 @@ class LabelStudioAnnotator:
         now = datetime.now(UTC)
         if auth_scheme(self._api_key, now) == "Token":
             return f"Token {self._api_key}"
-        if self._access is None or self._access[1] <= now:
+        if self._access is None or self._access[1] <= now + ACCESS_MARGIN:
+            # Never redirected: a 307/308 would send the body, the long-lived key, to any address.
             response = self._http.post(
-                f"{self._base_url}/api/token/refresh/", json={"refresh": self._api_key}
+                f"{self._base_url}/api/token/refresh/",
+                json={"refresh": self._api_key},
+                follow_redirects=False,
             )
             _answered(response)
             access = str(response.json()["access"])

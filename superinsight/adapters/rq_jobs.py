@@ -35,6 +35,12 @@ _RQ_STATES: dict[RQJobStatus, JobState] = {
 }
 
 
+JOB_TIMEOUT_SECONDS = 6 * 3600
+"""How long a worker lets one job run before stopping it. RQ's own default is 3 minutes, which
+a sync of a million rows, an apply over them or an exact count would pass; each job bounds its
+own statements, so this only catches one that hangs."""
+
+
 class RQJobQueue:
     """Jobs for `superinsight worker` processes, which may live on other machines."""
 
@@ -43,7 +49,7 @@ class RQJobQueue:
 
     def __init__(self, connection: redis.Redis, queue_name: str = "superinsight") -> None:
         self._connection = connection
-        self._queue = rq.Queue(queue_name, connection=connection)
+        self._queue = rq.Queue(queue_name, connection=connection, default_timeout=JOB_TIMEOUT_SECONDS)
 
     @property
     def queue(self) -> rq.Queue:

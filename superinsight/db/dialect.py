@@ -76,6 +76,16 @@ def analyze(session: Session, table: str) -> None:
         session.execute(text(f"ANALYZE {table}"))
 
 
+def estimated_rows(session: Session, table: str) -> int | None:
+    """The planner's row count for a table (PostgreSQL's `reltuples`), None where none is kept."""
+    if not is_postgresql(session):
+        return None
+    rows = session.scalar(
+        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"), {"table": table}
+    )
+    return int(rows) if rows is not None and rows >= 0 else None
+
+
 def _driver_connection(session: Session) -> Any:
     raw = session.connection().connection.driver_connection
     if raw is None:

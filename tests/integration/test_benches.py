@@ -45,8 +45,9 @@ def test_the_rule_test_bench_runs(
     monkeypatch.setattr(
         sys, "argv", ["rule_tests", "--rows", "3000", "--rounds", "2", "--estimate-above", "1000"]
     )
-    monkeypatch.setattr(rule_testing, "ESTIMATE_ABOVE", rule_testing.ESTIMATE_ABOVE)  # the bench sets it
+    limits = rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS
     rule_tests.main()
+    assert limits == (rule_testing.ESTIMATE_ABOVE, rule_testing.TEST_SECONDS), "the bench put them back"
     printed = capsys.readouterr().out
     assert "bench/rule_tests.py: 3,000 documents" in printed and "500 match" in printed
     assert re.search(r"the job's exact count\s+500 \(as the reference\)", printed)

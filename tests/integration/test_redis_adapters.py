@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 import redis
+from rq.job import Job
 
 from superinsight.adapters.cache import RedisCache
 from superinsight.adapters.jobs import JobStatus, UnknownJobError
-from superinsight.adapters.rq_jobs import RQJobQueue
+from superinsight.adapters.rq_jobs import JOB_TIMEOUT_SECONDS, RQJobQueue
 from tests.integration import jobs_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +83,11 @@ class TestRQJobs:
         status = queue.status(job_id)
         assert status.state == "failed"
         assert status.error is not None and "source file is not UTF-8" in status.error
+
+    def test_a_job_may_run_for_hours_not_rqs_three_minutes(self, redis_url: str) -> None:
+        connection = redis.Redis.from_url(redis_url)
+        job_id = RQJobQueue(connection).enqueue(jobs_for_tests.fail, "never run")
+        assert Job.fetch(job_id, connection=connection).timeout == JOB_TIMEOUT_SECONDS == 6 * 3600
 
     def test_unknown_jobs_are_refused(self, redis_url: str) -> None:
         with pytest.raises(UnknownJobError):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
@@ -145,6 +146,22 @@ class TestOnPostgreSQL:
         whole = rule_testing.run_test(resources, ACME, REFUND)
         assert whole.total == 4000 and whole.counted_at is None, "their own test is estimated afresh"
 
+    def test_a_scope_that_is_a_small_part_of_the_table_reads_a_bounded_share_of_its_pages(
+        self, resources: Resources, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        other = role_actor("other", "analyst")
+        source = ensure_source(resources.uow(), other, "Theirs", "database")
+        theirs = [DocumentInput(f"O{i}", f"Other {i}", "refund", {}) for i in range(6000)]
+        upsert_documents(resources, other, source, theirs)
+        _seed(resources, "Tickets", 2000, every=4)
+        with resources.engine.begin() as connection:
+            connection.execute(text("ANALYZE documents"))
+        monkeypatch.setattr(counting, "SAMPLE_PAGES_ROWS", 800)  # a tenth of the table's pages at most
+        report = rule_testing.run_test(resources, ACME, REFUND)
+        assert report.total == 2000 and report.evaluated is not None
+        assert 50 < report.evaluated < 500, "a tenth of the pages, not the half SAMPLE_ROWS asks for"
+        assert report.implied_matches == pytest.approx(500, abs=200), "still only acme's documents"
+
 
 @pytest.mark.usefixtures("estimating")
 def test_sqlite_counts_every_document_whatever_the_size(sqlite_resources: Resources) -> None:
@@ -155,7 +172,7 @@ def test_sqlite_counts_every_document_whatever_the_size(sqlite_resources: Resour
 
 
 def test_only_those_who_edit_rules_read_counted_figures(sqlite_resources: Resources) -> None:
-    request = exact_counts.request_for(ACME, REFUND.body, None, None)
+    request = exact_counts.request_for(sqlite_resources, ACME, REFUND.body, None, None)
     viewer: Actor = role_actor("acme", "viewer")
     with pytest.raises(PermissionDeniedError):
         exact_counts.counted(sqlite_resources, viewer, request)
@@ -167,7 +184,7 @@ def test_a_count_past_its_limit_fails_with_words_and_keeps_nothing(
     _seed(resources, "Tickets", 10, every=2)
     monkeypatch.setattr(exact_counts, "EXACT_SECONDS", 0.2)
     monkeypatch.setattr(counting, "in_sql", lambda session, *args: slow_statement(session))
-    request = exact_counts.request_for(ACME, REFUND.body, None, None)
+    request = exact_counts.request_for(resources, ACME, REFUND.body, None, None)
     with pytest.raises(
         InvalidInputError, match="counting every document took longer than 0 min and was stopped"
     ):

@@ -134,9 +134,14 @@ def test_a_json_rule_is_edited_as_json(workbench_env: Path, monkeypatch: pytest.
     body = {"==": [{"var": "metadata.priority"}, {"var": "metadata.assignee"}]}  # contracts have neither
     full = rule_testing.run_test(get_resources(), system_actor(), RuleDraft("Computed", body))
     assert full.evaluated is None and full.total == 60 and full.matched, "compared on some matches"
-    assert [s.value for s in at.success] == [
-        f"Counted exactly: **{full.matched:,}** of 60 documents match ({full.matched / 60:.1%})."
-    ], "the job's figures arrive"
+    (counted,) = [s.value for s in at.success]
+    assert counted.startswith(
+        f"Counted exactly: **{full.matched:,}** of 60 documents match ({full.matched / 60:.1%}). "
+        "Counted just now"
+    ), "the job's figures arrive, with their age"
+    picker = at.multiselect(key="rule_test_sources")
+    picker.select(picker.options[0]).run()
+    assert not at.success, "figures counted for all sources are not shown for one"
     at.text_area(key="rule_new_json").input("{not json").run()
     assert "not valid JSON" in at.warning[0].value
 

@@ -8,7 +8,10 @@ which the real-server tests (test_labelstudio.py) cannot make Label Studio give.
 
 from __future__ import annotations
 
+import time
+
 import httpx
+import jwt
 import pytest
 
 from superinsight.adapters.labelstudio import KeyRefusedError, LabelStudioAnnotator, LabelStudioError
@@ -46,3 +49,25 @@ def test_a_failing_server_is_not_called_a_refused_key(health: int, projects: int
 
 def test_an_accepted_key_pings_with_the_header_the_sdk_sends() -> None:
     assert _annotator(200, 200).ping() is None
+
+
+def test_the_key_exchange_is_never_redirected() -> None:
+    """A 307 would send the body (the long-lived key) again to any address; it is refused instead."""
+    personal = jwt.encode(
+        {"exp": int(time.time()) + 3600},
+        "a signing secret of the server, 32 bytes or more",
+        algorithm="HS256",
+    )
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if request.url.path == "/health":
+            return httpx.Response(200, json={"status": "UP"})
+        return httpx.Response(307, headers={"Location": "http://elsewhere.invalid/collect"})
+
+    annotator = LabelStudioAnnotator("http://label-studio.invalid", personal)
+    annotator.__dict__["_http"] = httpx.Client(transport=httpx.MockTransport(answer), follow_redirects=True)
+    with pytest.raises(LabelStudioError, match="/api/token/refresh/ answered 307"):
+        annotator.ping()
+    assert not any("elsewhere" in url for url in asked)

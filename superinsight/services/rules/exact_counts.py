@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
-
 from superinsight.adapters.jobs import UnknownJobError, report_progress
-from superinsight.db import dialect
 from superinsight.db.base import utcnow
 from superinsight.resources import Resources, current_resources
 from superinsight.rules.sql import NotExpressibleInSQLError
 from superinsight.services.context import Actor, internal, job_entry, require, system_actor
 from superinsight.services.documents.key_kinds import known_kinds
-from superinsight.services.errors import InvalidInputError
+from superinsight.services.documents.writer import documents_version
 from superinsight.services.rules import counting
+from superinsight.services.rules.drafts import RuleDraft, check_readable
 
 EXACT_SECONDS = 1800.0
 """A full count stops after half an hour: past that, a regex over the content is the wrong rule."""
@@ -54,11 +50,15 @@ class CountRequest:
     body: dict[str, Any]
     previous: dict[str, Any] | None
     source_ids: tuple[int, ...] | None
+    documents_version: int
+    """The documents clock when the test ran: figures are kept for those documents only."""
 
     @property
     def key(self) -> str:
         decided_by = json.dumps(
-            [self.reach, self.body, self.previous, self.source_ids], sort_keys=True, default=str
+            [self.reach, self.body, self.previous, self.source_ids, self.documents_version],
+            sort_keys=True,
+            default=str,
         )
         digest = hashlib.sha256(decided_by.encode()).hexdigest()[:32]
         return f"rule-count:{self.tenant_id}:{digest}"
@@ -70,12 +70,17 @@ class CountRequest:
         return replace(system_actor(self.tenant_id, self.user_id), source_ids=narrowed)
 
 
-@internal("builds a value from the actor it is given; it reads and changes nothing")
+@internal("builds a value from the actor it is given; it reads only the tenant's documents clock")
 def request_for(
-    actor: Actor, body: dict[str, Any], previous: dict[str, Any] | None, source_ids: list[int] | None
+    resources: Resources,
+    actor: Actor,
+    body: dict[str, Any],
+    previous: dict[str, Any] | None,
+    source_ids: list[int] | None,
 ) -> CountRequest:
     sources = tuple(sorted(set(source_ids))) if source_ids else None
-    return CountRequest(actor.tenant_id, actor.user_id, _reach(actor), body, previous, sources)
+    version = documents_version(resources, actor.tenant_id)
+    return CountRequest(actor.tenant_id, actor.user_id, _reach(actor), body, previous, sources, version)
 
 
 @internal("reads figures kept under a key made from the actor's own tenant and reach")
@@ -105,6 +110,7 @@ def queue(resources: Resources, request: CountRequest) -> str:
 def counted(resources: Resources, actor: Actor, request: CountRequest) -> ExactCounts | None:
     """The kept figures of a test this actor ran, once its job has counted them."""
     require(actor, "rules.edit")
+    check_readable(resources, actor, RuleDraft("counted", request.body))
     if (request.tenant_id, request.reach) != (actor.tenant_id, _reach(actor)):
         return None
     return kept(resources, request)
@@ -124,7 +130,11 @@ def count_exactly_job(tenant_id: str, request: CountRequest) -> None:
 def count_exactly(resources: Resources, request: CountRequest) -> ExactCounts:
     actor = request.actor
     sources = list(request.source_ids) if request.source_ids else None
-    with resources.uow() as uow, _stopped_in_time(), dialect.time_limited(uow.session, EXACT_SECONDS):
+    too_long = (
+        f"counting every document took longer than {EXACT_SECONDS / 60:.0f} min and was stopped; "
+        "narrow the rule (a field instead of the content) or test on one source"
+    )
+    with resources.uow() as uow, counting.within(uow.session, EXACT_SECONDS, too_long):
         scope = counting.scope_of(actor, sources)
         try:
             known = known_kinds(uow.session, actor.tenant_id)
@@ -146,17 +156,3 @@ def count_exactly(resources: Resources, request: CountRequest) -> ExactCounts:
         request.key, {**asdict(figures), "counted_at": figures.counted_at.isoformat()}, KEPT_SECONDS
     )
     return figures
-
-
-@contextmanager
-def _stopped_in_time() -> Iterator[None]:
-    """A count past EXACT_SECONDS fails its job with words the page can show, not the SQL it ran."""
-    try:
-        yield
-    except OperationalError as exc:
-        if dialect.timed_out(exc):
-            raise InvalidInputError(
-                f"counting every document took longer than {EXACT_SECONDS / 60:.0f} min and was "
-                "stopped; narrow the rule (a field instead of the content) or test on one source"
-            ) from None
-        raise
