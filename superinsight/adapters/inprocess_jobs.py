@@ -19,6 +19,7 @@ from superinsight.adapters.jobs import (
     JobStatus,
     UnknownJobError,
     WorkerState,
+    error_line,
     function_name,
     reporting_to,
     tenant_of,
@@ -112,8 +113,9 @@ class InProcessJobQueue:
                 func(*args, **kwargs)
         except Exception as exc:
             log.exception("in-process job %s (%s) failed", job_id, getattr(func, "__name__", func))
-            self._update(job_id, replace(self.status(job_id), state="failed", error=str(exc)))
-            failed = FailedJob(job_id, function_name(func), tenant_of(args), str(exc), datetime.now(UTC))
+            error = error_line(exc)
+            self._update(job_id, replace(self.status(job_id), state="failed", error=error))
+            failed = FailedJob(job_id, function_name(func), tenant_of(args), error, datetime.now(UTC))
             with self._lock:
                 self._failed[job_id] = (failed, func, args, kwargs)
                 while len(self._failed) > KEPT_STATUSES:

@@ -74,6 +74,15 @@ def tenant_of(args: tuple[Any, ...]) -> str | None:
     return args[0] if args and isinstance(args[0], str) else None
 
 
+def error_line(exc: BaseException) -> str:
+    """What a failed job says on a page: the exception's first line.
+
+    A database error's text goes on with the statement and its parameters, and ends (as
+    RQ's traceback does) with a link to SQLAlchemy's docs: neither is for the page.
+    """
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+
+
 def report_progress(fraction: float, message: str = "") -> None:
     """Tell whoever watches the current job how far it got; a no-op outside a job."""
     reporter = _reporter.get()
@@ -124,5 +133,10 @@ def run_with_progress(func: Callable[..., Any], *args: Any, **kwargs: Any) -> An
             result = func(*args, **kwargs)
         outcome = "finished"
         return result
+    except Exception as exc:
+        if job is not None:  # RQ keeps the traceback, whose last line is no message for a person
+            job.meta["error"] = error_line(exc)
+            job.save_meta()  # type: ignore[no-untyped-call]
+        raise
     finally:
         metrics.record_job(function_name(func), outcome, time.perf_counter() - started)

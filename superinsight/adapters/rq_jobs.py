@@ -65,10 +65,7 @@ class RQJobQueue:
         except rq.exceptions.NoSuchJobError:
             raise UnknownJobError(job_id) from None
         state = _RQ_STATES.get(job.get_status(refresh=True), "queued")
-        error = None
-        if state == "failed":
-            result = job.latest_result()
-            error = (result.exc_string or "").strip().splitlines()[-1] if result else "job failed"
+        error = _error(job) if state == "failed" else None
         return JobStatus(
             id=job_id,
             state=state,
@@ -111,12 +108,8 @@ class RQJobQueue:
             )
             if ended is None or ended < since:
                 continue
-            result = job.latest_result()
-            lines = (result.exc_string or "").strip().splitlines() if result else []
             args = tuple(job.args[1:]) if _is_wrapped(job) else tuple(job.args)
-            failed.append(
-                FailedJob(job.id, _wrapped(job), tenant_of(args), lines[-1] if lines else "", ended)
-            )
+            failed.append(FailedJob(job.id, _wrapped(job), tenant_of(args), _error(job), ended))
         return failed
 
     def retry(self, job_id: str) -> None:
@@ -134,3 +127,12 @@ def _wrapped(job: Job) -> str:
 
 def _is_wrapped(job: Job) -> bool:
     return bool(job.args) and (job.func_name or "").endswith("run_with_progress")
+
+
+def _error(job: Job) -> str:
+    """The line `run_with_progress` kept; else (a job that died outside it) the traceback's last."""
+    if kept := job.meta.get("error"):
+        return str(kept)
+    result = job.latest_result()
+    lines = (result.exc_string or "").strip().splitlines() if result else []
+    return lines[-1] if lines else "job failed"

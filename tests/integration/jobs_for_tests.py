@@ -20,3 +20,11 @@ def fail(message: str) -> None:
 def fail_for(tenant_id: str, message: str) -> None:
     """A job of `tenant_id` (workbench jobs take their tenant first) that fails with `message`."""
     raise RuntimeError(message)
+
+
+def fail_like_a_database(message: str) -> None:
+    """Fails as a SQLAlchemy error reads: the message, then the statement, then a link."""
+    raise RuntimeError(
+        f"(psycopg.errors.QueryCanceled) {message}\n[SQL: SELECT secret FROM documents]\n"
+        "(Background on this error at: https://sqlalche.me/e/21/e3q8)"
+    )

@@ -236,7 +236,9 @@ class TestFailedJobs:
         self._retryable(monkeypatch)
         (row,) = queue.failed_jobs(resources, analyst)
         assert (row.id, row.job, row.may_retry) == (mine, "tests.integration.jobs_for_tests.fail_for", True)
-        assert row.error == "RuntimeError: disk full at /var/lib/x/y"
+        assert row.error == "disk full at /var/lib/x/y", (
+            "the first line of the message, as in-process jobs say it"
+        )
         assert row.ended_at is not None and row.ended_at > datetime.now(UTC) - timedelta(minutes=5)
         assert [r.may_retry for r in queue.failed_jobs(resources, viewer)] == [False]
 

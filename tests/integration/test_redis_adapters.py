@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,16 @@ class TestRQJobs:
         status = queue.status(job_id)
         assert status.state == "failed"
         assert status.error is not None and "source file is not UTF-8" in status.error
+
+    def test_a_failed_job_says_its_first_line_not_the_statement_or_a_link(
+        self, redis_url: str, tmp_path: Path
+    ) -> None:
+        queue = RQJobQueue(redis.Redis.from_url(redis_url))
+        job_id = queue.enqueue(jobs_for_tests.fail_like_a_database, "canceling statement due to timeout")
+        _run_worker(redis_url, tmp_path)
+        said = "(psycopg.errors.QueryCanceled) canceling statement due to timeout"
+        assert queue.status(job_id).error == said
+        assert [job.error for job in queue.failed_since(datetime.now(UTC) - timedelta(hours=1))] == [said]
 
     def test_a_job_may_run_for_hours_not_rqs_three_minutes(self, redis_url: str) -> None:
         connection = redis.Redis.from_url(redis_url)

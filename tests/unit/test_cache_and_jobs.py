@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ from superinsight.adapters import inprocess_jobs
 from superinsight.adapters.cache import MemoryCache
 from superinsight.adapters.inprocess_jobs import InProcessJobQueue
 from superinsight.adapters.jobs import JobStatus, UnknownJobError, report_progress
+from tests.integration import jobs_for_tests
 
 
 def wait_done(queue: InProcessJobQueue, job_id: str, timeout: float = 5) -> JobStatus:
@@ -109,6 +111,13 @@ class TestInProcessJobs:
         status = wait_done(queue, queue.enqueue(_explode))
         assert status.state == "failed"
         assert status.error == "bad row 7"
+
+    def test_a_failed_job_says_its_first_line_not_the_statement_or_a_link(self) -> None:
+        queue = InProcessJobQueue()
+        job_id = queue.enqueue(jobs_for_tests.fail_like_a_database, "canceling statement due to timeout")
+        said = "(psycopg.errors.QueryCanceled) canceling statement due to timeout"
+        assert wait_done(queue, job_id).error == said
+        assert [job.error for job in queue.failed_since(datetime.now(UTC) - timedelta(hours=1))] == [said]
 
     def test_unknown_job_ids_are_refused(self) -> None:
         with pytest.raises(UnknownJobError):
