@@ -72,8 +72,8 @@ def report(found: RuleTestReport) -> None:
         )
     if found.counted_at is not None:
         st.caption(
-            f"Counts from the job that counted every document, {ago(found.counted_at)}; "
-            "documents changed since then are not in them. The samples are read now."
+            f"Counts from the job that counted every document, {ago(found.counted_at)}; no document "
+            "has changed since. The samples are read now."
         )
     read = found.evaluated if found.evaluated is not None else found.total
     cols = st.columns(4)
