@@ -51,7 +51,13 @@ def test_launch_from_a_search_follow_progress_and_pull(
     settle(page)  # "Project 1 created" shows until the send job ends, which may already be the case
 
     client = LabelStudio(base_url=label_studio[0], api_key=label_studio[1])
-    project = next(p for p in client.projects.list() if p.title == "Refunds from the browser")
+    # The run that creates the project may still be going: the first call of a process builds
+    # the SDK's client (its import takes seconds on a loaded machine), so wait for the project.
+    deadline = time.monotonic() + 60
+    while not (found := [p for p in client.projects.list() if p.title == "Refunds from the browser"]):
+        assert time.monotonic() < deadline, "the project never reached Label Studio"
+        time.sleep(0.5)
+    (project,) = found
     deadline = time.monotonic() + 60
     while (client.projects.get(id=project.id).task_number or 0) == 0 and time.monotonic() < deadline:
         time.sleep(0.5)
