@@ -106,6 +106,25 @@ class DocumentArrival(Base):
     documents: Mapped[int] = mapped_column(Integer)
 
 
+class DocumentTagCount(Base):
+    """How many of a tenant's documents from one source, dated one day (UTC), carry one tag.
+
+    Kept by triggers on documents (migration 0021), whatever writes them, so the Documents
+    page's top tags for a search narrowed only by sources and dates sum these rows instead
+    of reading every document's tags. A tag twice in one document counts twice, as the
+    page's own GROUP BY over the tags' elements does; source 0 is "no source", as in
+    `DocumentArrival`; a group that reaches 0 has no row.
+    """
+
+    __tablename__ = "document_tag_counts"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer)
+
+
 class Task(TenantMixin, TimestampMixin, Base):
     """A document handed to Label Studio in one of its projects."""
 

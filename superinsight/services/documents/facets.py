@@ -1,8 +1,9 @@
 """Counts by source and tag for a search, cached until the tenant's documents change.
 
-Narrowed by nothing but sources and dates, the counts by source are a sum over the kept
-`document_arrivals` (per source and UTC day, which is how the date filter cuts too):
-the page's first view, and a source or date filter, read no document to count them.
+Narrowed by nothing but sources and dates, the counts are sums over rows kept per source
+and UTC day (which is how the date filter cuts too) as the documents change: by source
+from `document_arrivals`, by tag from `document_tag_counts`. The page's first view, and a
+source or date filter, read no document to count them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
 from superinsight.db.fulltext import words
-from superinsight.db.models import DataSource, Document, DocumentArrival
+from superinsight.db.models import DataSource, Document, DocumentArrival, DocumentTagCount
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents.figures import cached_for_documents
@@ -56,9 +57,13 @@ def facets(resources: Resources, actor: Actor, query: SearchQuery, *, refresh: b
 
     def compute() -> Facets:
         with resources.uow() as uow:
-            counts = _kept_source_counts if _by_sources_and_dates(query) else _source_counts
-            by_source = uow.session.execute(counts(uow.session, actor, query)).all()
-            tags = uow.session.execute(_tag_counts(uow.session, actor, query)).all()
+            kept = _by_sources_and_dates(query)
+            by_source = uow.session.execute(
+                _kept_source_counts(actor, query) if kept else _source_counts(uow.session, actor, query)
+            ).all()
+            tags = uow.session.execute(
+                _kept_tag_counts(actor, query) if kept else _tag_counts(uow.session, actor, query)
+            ).all()
         return Facets(
             total=sum(int(count) for _, count in by_source),
             by_source=[(name, int(count)) for name, count in by_source],
@@ -122,26 +127,41 @@ def _by_sources_and_dates(query: SearchQuery) -> bool:
     return not words(query.text) and rest == SearchQuery()
 
 
-def _kept_source_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
-    documents = func.sum(DocumentArrival.documents)
-    conditions = [
-        DocumentArrival.tenant_id == actor.tenant_id,
-        visible_sources(actor, DocumentArrival.source_id),
-    ]
+def _kept_within(
+    actor: Actor, query: SearchQuery, kept: type[DocumentArrival | DocumentTagCount]
+) -> list[Any]:
+    """The conditions that narrow rows kept per tenant, source and day to the actor's reach and the query."""
+    conditions = [kept.tenant_id == actor.tenant_id, visible_sources(actor, kept.source_id)]
     if query.source_ids:
-        conditions.append(DocumentArrival.source_id.in_(query.source_ids))
+        conditions.append(kept.source_id.in_(query.source_ids))
     if query.created_from:
-        conditions.append(DocumentArrival.day >= query.created_from)
+        conditions.append(kept.day >= query.created_from)
     if query.created_to:
-        conditions.append(DocumentArrival.day <= query.created_to)
+        conditions.append(kept.day <= query.created_to)
+    return conditions
+
+
+def _kept_source_counts(actor: Actor, query: SearchQuery) -> Select[Any]:
+    documents = func.sum(DocumentArrival.documents)
     source_name: Any = func.coalesce(DataSource.name, "uploads")
     counted: Select[Any] = select(source_name, documents)
     return (
         counted.select_from(DocumentArrival)
         .outerjoin(DataSource, DataSource.id == DocumentArrival.source_id)
-        .where(*conditions)
+        .where(*_kept_within(actor, query, DocumentArrival))
         .group_by(DataSource.name)
         .order_by(documents.desc())
+    )
+
+
+def _kept_tag_counts(actor: Actor, query: SearchQuery) -> Select[Any]:
+    documents: Any = func.sum(DocumentTagCount.documents)
+    counted: Select[Any] = select(DocumentTagCount.tag, documents)
+    return (
+        counted.where(*_kept_within(actor, query, DocumentTagCount))
+        .group_by(DocumentTagCount.tag)
+        .order_by(documents.desc(), DocumentTagCount.tag)
+        .limit(TOP_TAGS)
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from superinsight.db.base import utcnow
 from superinsight.db.models import BusinessRule, BusinessRuleApplication, Document, QualityIssue
 from superinsight.rules import sqlfuncs
+from superinsight.services.documents import tag_counts
 from superinsight.services.quality import issues as quality_issues
 
 
@@ -51,5 +52,7 @@ def tag_matches(session: Session, rule: BusinessRule, version: int) -> int:
     )
     untagged = [Document.id.in_(matched), ~sqlfuncs.json_array_has_text(Document.tags, literal(rule.name))]
     appended = sqlfuncs.json_array_append(Document.tags, literal(rule.name))
-    result = session.execute(update(Document).where(*untagged).values(tags=appended))
-    return int(getattr(result, "rowcount", 0) or 0)
+    statement = update(Document).where(*untagged).values(tags=appended)
+    return tag_counts.add_tag(
+        session, rule.tenant_id, rule.name, statement.execution_options(synchronize_session=False)
+    )
