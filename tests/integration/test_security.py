@@ -135,6 +135,27 @@ class TestSessions:
         with pytest.raises(AuthenticationError, match="sign in"):
             sign_in.resolve(resources, "made-up", None)
 
+    def test_last_seen_is_written_at_most_once_a_minute_not_on_every_page_run(
+        self, resources: Resources
+    ) -> None:
+        signed = sign_in.sign_in(resources, "acme", _user(resources), PASSWORD, None)
+
+        def last_seen() -> Any:
+            with resources.uow() as uow:
+                return uow.session.scalar(select(UserSession.last_seen_at))
+
+        opened = last_seen()
+        sign_in.resolve(resources, signed.token, None)
+        assert last_seen() == opened, "seen again within the minute: nothing written"
+        a_while_ago = utcnow() - sign_in.SEEN_EVERY - timedelta(seconds=1)
+        with resources.uow() as uow:
+            uow.session.execute(update(UserSession).values(last_seen_at=a_while_ago))
+            uow.commit()
+        before = utcnow()
+        sign_in.resolve(resources, signed.token, None)
+        seen = last_seen()
+        assert seen is not None and seen.replace(tzinfo=None) >= before.replace(tzinfo=None)
+
 
 class TestIpAllowList:
     def test_without_entries_every_address_may_sign_in(self, resources: Resources) -> None:

@@ -250,6 +250,11 @@ def sign_in_verified(resources: Resources, tenant_id: str, email: str, ip_addres
         return signed
 
 
+SEEN_EVERY = timedelta(minutes=1)
+"""How stale a session's `last_seen_at` may get. Every page run resolves its token; writing the
+time on each made every click a write and a commit (90 ms of a SQLite click under load)."""
+
+
 @internal("turns a session token into its actor: how every other check gets an actor at all")
 def resolve(resources: Resources, token: str, ip_address: str | None) -> Actor:
     """The actor behind a session token, or AuthenticationError if it expired or was revoked."""
@@ -267,8 +272,9 @@ def resolve(resources: Resources, token: str, ip_address: str | None) -> Actor:
             raise AuthenticationError("Your session has ended. Please sign in again.")
         tenant = user.tenant_id
         actor = _actor(uow.session, user, ip_address)
-        session.last_seen_at = now
-        uow.commit()
+        if now - aware(session.last_seen_at) >= SEEN_EVERY:
+            session.last_seen_at = now
+            uow.commit()
     check_ip(resources, tenant, ip_address)
     return actor
 
