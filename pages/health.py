@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+from plotly.graph_objects import Figure
 
 from superinsight.services.health.probes import ServiceHealth
 from superinsight.services.health.queue import FailedJobRow, retry_job
 from superinsight.services.health.report import HealthReport, health_report
-from ui.charts import readable_time_axis
+from ui.charts import kept_figure, readable_time_axis
 from ui.feedback import header, md, refusals
 from ui.session import current_actor, guard, resources
 from ui.status import ICONS
@@ -94,7 +95,13 @@ def failed_jobs(jobs: list[FailedJobRow] | None) -> None:
 def latency_chart(report: HealthReport) -> None:
     if not report.history:
         return
-    frame = pd.DataFrame([point.__dict__ for point in report.history])
+    st.plotly_chart(
+        _latency_figure(pd.DataFrame([point.__dict__ for point in report.history])), width="stretch"
+    )
+
+
+@kept_figure
+def _latency_figure(frame: pd.DataFrame) -> Figure:
     figure = px.line(
         frame,
         x="at",
@@ -107,7 +114,7 @@ def latency_chart(report: HealthReport) -> None:
     readable_time_axis(figure, seconds=True)
     figure.update_yaxes(rangemode="tozero")
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    st.plotly_chart(figure, width="stretch")
+    return figure
 
 
 def show() -> None:

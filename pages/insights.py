@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+from plotly.graph_objects import Figure
 
 from superinsight.services.context import Actor
 from superinsight.services.insights import notifications
 from superinsight.services.insights import views as insights
 from superinsight.vocabulary import NOTIFICATION_TYPE_LABELS, RULE_OUTCOME_LABELS
-from ui.charts import as_text
+from ui.charts import as_text, kept_figure
 from ui.feedback import header, md, plural, refusals
 from ui.session import guard, resources
 
@@ -26,6 +27,11 @@ def match_rates(actor: Actor) -> None:
     frame = pd.DataFrame([p.__dict__ for p in points])
     frame["outcome"] = [RULE_OUTCOME_LABELS.get(p.outcome, str(p.outcome)) for p in points]
     frame["rule"] = as_text(frame["rule"])
+    st.plotly_chart(_match_rate_figure(frame), width="stretch")
+
+
+@kept_figure
+def _match_rate_figure(frame: pd.DataFrame) -> Figure:
     figure = px.line(
         frame,
         x="at",
@@ -37,7 +43,7 @@ def match_rates(actor: Actor) -> None:
     )
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    st.plotly_chart(figure, width="stretch")
+    return figure
 
 
 def insight_cards(actor: Actor) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+from plotly.graph_objects import Figure
 
 from superinsight.services import attention, overview
 from superinsight.services.context import Actor
 from superinsight.services.demo import seed as demo
 from superinsight.services.documents import views as document_views
-from ui.charts import as_text
+from ui.charts import as_text, kept_figure
 from ui.feedback import header, plural, refusals
 from ui.jobs import track
 from ui.session import guard, resources
@@ -107,6 +108,11 @@ def arrivals(actor: Actor) -> None:
     if per_day.empty:
         st.caption("No documents have arrived yet.")
         return
+    st.plotly_chart(_arrivals_figure(per_day), width="stretch")
+
+
+@kept_figure
+def _arrivals_figure(per_day: pd.DataFrame) -> Figure:
     figure = px.area(
         per_day.assign(source=as_text(per_day["source"])),
         x="day",
@@ -115,7 +121,7 @@ def arrivals(actor: Actor) -> None:
         labels={"day": "", "documents": "documents"},
     )
     figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend_title_text="")
-    st.plotly_chart(figure, width="stretch")
+    return figure
 
 
 def show() -> None:

@@ -10,18 +10,31 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+from plotly.graph_objects import Figure
 
 from superinsight.quality.dimensions import DIMENSIONS
 from superinsight.services.quality.views import SourceScore
 from ui import quality_drivers
-from ui.charts import readable_time_axis
+from ui.charts import kept_figure, readable_time_axis
 
 COLOURS = dict(zip([*DIMENSIONS, "overall"], px.colors.qualitative.Plotly, strict=False))
 
 
 def trend_charts(points: list[SourceScore]) -> None:
     """The charts of `points` (oldest first, at least one) and the drivers of the last."""
-    frame = (
+    st.plotly_chart(_trend_figure(_scores(points)), width="stretch")
+    last = points[-1]
+    latest = pd.DataFrame(
+        [(d, getattr(last, d)) for d in DIMENSIONS if getattr(last, d) is not None],
+        columns=["dimension", "score"],
+    )
+    st.plotly_chart(_latest_figure(latest), width="stretch")
+    quality_drivers.table(last)
+
+
+def _scores(points: list[SourceScore]) -> pd.DataFrame:
+    """One row per point and dimension (the overall score as one more) that was measured."""
+    return (
         pd.DataFrame([p.__dict__ for p in points])
         .melt(
             id_vars=["computed_at"],
@@ -31,6 +44,10 @@ def trend_charts(points: list[SourceScore]) -> None:
         )
         .dropna()
     )
+
+
+@kept_figure
+def _trend_figure(frame: pd.DataFrame) -> Figure:
     figure = px.line(
         frame,
         x="computed_at",
@@ -46,12 +63,11 @@ def trend_charts(points: list[SourceScore]) -> None:
     figure.update_yaxes(range=[0, 100])
     readable_time_axis(figure)
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    st.plotly_chart(figure, width="stretch")
-    last = points[-1]
-    latest = pd.DataFrame(
-        [(d, getattr(last, d)) for d in DIMENSIONS if getattr(last, d) is not None],
-        columns=["dimension", "score"],
-    )
+    return figure
+
+
+@kept_figure
+def _latest_figure(latest: pd.DataFrame) -> Figure:
     bars = px.bar(
         latest,
         x="score",
@@ -70,5 +86,4 @@ def trend_charts(points: list[SourceScore]) -> None:
     bars.update_layout(
         height=60 + 34 * len(DIMENSIONS), margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False
     )
-    st.plotly_chart(bars, width="stretch")
-    quality_drivers.table(last)
+    return bars

@@ -11,9 +11,11 @@ import json
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+from plotly.graph_objects import Figure
 
 from superinsight.services.sync.log import LogLine
 from superinsight.services.sync.runs import RunRow
+from ui.charts import kept_figure
 
 
 def run_table(history: list[RunRow]) -> None:
@@ -52,8 +54,12 @@ def log_table(lines: list[LogLine]) -> None:
 
 def _duration_chart(frame: pd.DataFrame) -> None:
     timed = frame.dropna(subset=["seconds"])
-    if timed.empty:
-        return
+    if not timed.empty:
+        st.plotly_chart(_durations_figure(timed), width="stretch")
+
+
+@kept_figure
+def _durations_figure(timed: pd.DataFrame) -> Figure:
     figure = px.bar(
         timed.sort_values("run"),
         x="run",
@@ -70,4 +76,4 @@ def _duration_chart(frame: pd.DataFrame) -> None:
     )
     figure.update_xaxes(type="category")
     figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    st.plotly_chart(figure, width="stretch")
+    return figure
