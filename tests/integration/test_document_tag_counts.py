@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, delete, func, literal, select, text, true, update
+from sqlalchemy import delete, func, literal, select, text, true, update
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect, migrate
@@ -37,6 +37,7 @@ from superinsight.services.sync import catalogue
 from tests.conftest import make_settings
 from tests.integration.lock_waits import until_someone_waits
 from tests.integration.test_rules_service import _apply
+from tests.integration.triggers import triggers_and_functions
 
 TENANT = "acme"
 ADMIN = system_actor(TENANT)
@@ -272,26 +273,12 @@ def test_the_migration_counts_the_tags_already_there(empty_url: str) -> None:
         kept = kept_counts_match_the_tags(session)
     assert _by_tag(kept) == {"a": 20, "b": 20, "c": 20}
     installed = (3, 0) if engine.dialect.name == "sqlite" else (5, 5)
-    assert _triggers_and_functions(engine) == installed
+    assert triggers_and_functions(engine, "document_tag_counts") == installed
     migrate.downgrade(engine, before)
-    assert _triggers_and_functions(engine) == (0, 0), "a downgrade takes the triggers and functions too"
+    assert triggers_and_functions(engine, "document_tag_counts") == (0, 0), (
+        "a downgrade takes the triggers and functions too"
+    )
     engine.dispose()
-
-
-def _triggers_and_functions(engine: Engine) -> tuple[int, int]:
-    if engine.dialect.name == "sqlite":
-        query = (
-            "SELECT count(*), 0 FROM sqlite_master "
-            "WHERE type = 'trigger' AND name LIKE 'document_tag_counts%'"
-        )
-    else:
-        query = (
-            "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'document_tag_counts%'), "
-            "(SELECT count(*) FROM pg_proc WHERE proname LIKE 'document_tag_counts%')"
-        )
-    with engine.connect() as connection:
-        triggers, functions = connection.execute(text(query)).one()
-    return int(triggers), int(functions)
 
 
 @pytest.mark.postgres_only

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from superinsight.db import migrate
@@ -37,6 +37,7 @@ from superinsight.services.sync import catalogue
 from tests.conftest import make_settings
 from tests.integration.lock_waits import until_someone_waits
 from tests.integration.test_rules_service import _apply
+from tests.integration.triggers import triggers_and_functions
 
 TENANT = "acme"
 ADMIN = system_actor(TENANT)
@@ -243,27 +244,12 @@ def test_the_migration_counts_the_issues_already_there(empty_url: str) -> None:
     assert sum(kept.values()) == 40 - 6, "the six issues without a source are not counted"
     # SQLite: insert, update, delete; PostgreSQL: those and truncate, each with its function
     installed = (3, 0) if engine.dialect.name == "sqlite" else (4, 4)
-    assert _triggers_and_functions(engine) == installed
+    assert triggers_and_functions(engine, "quality_issue_counts") == installed
     migrate.downgrade(engine, before)
-    assert _triggers_and_functions(engine) == (0, 0), "a downgrade takes the triggers and functions too"
+    assert triggers_and_functions(engine, "quality_issue_counts") == (0, 0), (
+        "a downgrade takes the triggers and functions too"
+    )
     engine.dispose()
-
-
-def _triggers_and_functions(engine: Engine) -> tuple[int, int]:
-    """How many of the counts' triggers, and trigger functions, the database holds."""
-    if engine.dialect.name == "sqlite":
-        query = (
-            "SELECT count(*), 0 FROM sqlite_master "
-            "WHERE type = 'trigger' AND name LIKE 'quality_issue_counts%'"
-        )
-    else:
-        query = (
-            "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'quality_issue_counts%'), "
-            "(SELECT count(*) FROM pg_proc WHERE proname LIKE 'quality_issue_counts%')"
-        )
-    with engine.connect() as connection:
-        triggers, functions = connection.execute(text(query)).one()
-    return int(triggers), int(functions)
 
 
 # Two writers at once (PostgreSQL: SQLite has one writer at a time) ----------------
