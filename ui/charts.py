@@ -16,14 +16,20 @@ from plotly.graph_objects import Figure
 
 DAY_MS = 86_400_000  # plotly measures a date axis's tick spacing in milliseconds
 
-kept_figure = st.cache_resource(max_entries=64, show_spinner=False)
+
+def _every_row(frame: pd.DataFrame) -> tuple[tuple[str, ...], bytes]:
+    """A frame's key from all of it: Streamlit's own hash reads a sample of a frame past 50,000 rows."""
+    return tuple(map(str, frame.columns)), pd.util.hash_pandas_object(frame).to_numpy().tobytes()
+
+
+kept_figure = st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={pd.DataFrame: _every_row})
 """Decorates a function that builds a figure from its data: one build per distinct data, shared.
 
 Plotly express validates every property it sets: building a page's figure took 100-300 ms
 of each rerun (the Data quality page's two, a third of its run), although the data had
-not changed. Each process keeps a figure per distinct argument (the frame itself is the
-key, so no one is shown a figure of data they did not pass); callers must not change the
-figure they get back.
+not changed. Each process keeps a figure per distinct argument, keyed by every row and
+column of it, so no one is shown a figure of data they did not pass; callers must not
+change the figure they get back.
 """
 
 
