@@ -14,24 +14,28 @@ and go with a deleted source by a foreign-key cascade, so the database keeps the
 as 0019 does for quality issues.
 
 What is counted is what the page's GROUP BY over `jsonb_array_elements_text(tags)` counts:
-one per element of each document's tags array, under the UTC date of its own date and
-source 0 for a document without a source.
+one per element of each document's tags array that is text of at most 255 characters,
+under the UTC date of its own date and source 0 for a document without a source.
 
 PostgreSQL: INSERT and DELETE are statement-level with transition tables (a COPY of a
 batch is one grouped upsert). An UPDATE fires per row only when it changes a tags array,
 a source, a date or a tenant (a column list and a WHEN, both tested in C before any
-function runs), so the sync's touch of every unchanged document and a labels pull cost
-nothing; such a row notes the counts it moves in `document_tag_changes`, and one
-statement-level trigger folds the notes into the counts when the statement ends. Notes
+function runs), so the sync's touch of every unchanged document or a labels pull fires
+no row trigger (measured for the touch: no dearer within noise); such a row notes the counts it moves in `document_tag_changes` (and that it
+did, in a transaction-local setting), and one statement-level trigger folds the notes
+into the counts when the statement ends (or returns at once if no row noted anything). Notes
 are never committed (the fold deletes them in the transaction that wrote them), and a
 transaction sees no other's, so writers at the same time fold only their own. Transition
 tables for UPDATE would have copied every updated row of every update (6-13% more on a
 sync's touch of 200,000 unchanged documents, measured); a row's note costs 60 µs or so
 in PL/pgSQL instead, so the one writer that changes tags in bulk — a rule that tags its
 matches — sets COUNTED_BY_WRITER for its statement, which the WHEN reads, and adds what
-its UPDATE ... RETURNING says it tagged, grouped, itself. Groups are
-upserted in key order, so transactions counting into the same groups lock them in the
-same order; a group that reaches 0 is deleted, so the table holds what the GROUP BY gives.
+its UPDATE ... RETURNING says it tagged, grouped, itself. Each upsert takes its groups
+in key order, so two single-statement writers lock shared groups in the same order; a
+statement that both inserts and updates (a sync's upsert) upserts twice, so it can still
+deadlock with another writer of the same groups, as writers of quality issues can
+(0019), and PostgreSQL then fails one of them. A group that reaches 0 is deleted, so the
+table holds what the GROUP BY gives.
 
 SQLite: row-level triggers per event (its writes are one row at a time anyway). Its batch
 mode rebuilds a table without its triggers: a later migration that alters documents must
@@ -53,17 +57,20 @@ depends_on: str | Sequence[str] | None = None
 GROUP = "tenant_id, source_id, day, tag"
 
 # The key a document's tags count under, and its tags as rows, in each store's words.
+# A tag is counted if it is text of at most 255 characters (what an edit allows): a longer
+# one would not fit a B-tree key (2,704 bytes), and a write must never fail for a count.
 PG_TAGS = """
     SELECT d.tenant_id, coalesce(d.source_id, 0) AS source_id,
            CAST(d.created_at AT TIME ZONE 'UTC' AS date) AS day, t.tag, {sign} AS documents
     FROM {table} AS d CROSS JOIN LATERAL jsonb_array_elements_text(
         CASE WHEN jsonb_typeof(d.tags) = 'array' THEN d.tags ELSE '[]'::jsonb END
     ) AS t(tag)
+    WHERE length(t.tag) <= 255
 """
 SQLITE_TAGS = """
     SELECT {row}.tenant_id, coalesce({row}.source_id, 0), date({row}.created_at), value, {sign}
     FROM json_each(CASE WHEN json_type({row}.tags) = 'array' THEN {row}.tags ELSE '[]' END)
-    WHERE true
+    WHERE length(value) <= 255
 """
 
 # S608 below: every fragment put into these statements is one of this module's constants.
@@ -75,7 +82,7 @@ BACKFILL = {
     f"SELECT tenant_id, source_id, day, tag, count(*) FROM ("
     f"SELECT d.tenant_id, coalesce(d.source_id, 0) AS source_id, date(d.created_at) AS day, "
     f"value AS tag FROM documents AS d, json_each(CASE WHEN json_type(d.tags) = 'array' "
-    f"THEN d.tags ELSE '[]' END)) GROUP BY {GROUP}",
+    f"THEN d.tags ELSE '[]' END) WHERE length(value) <= 255) GROUP BY {GROUP}",
 }
 
 # PostgreSQL -----------------------------------------------------------------------
@@ -111,6 +118,7 @@ PG_FUNCTION = """
 """
 
 PG_NOTE_ROW = """
+    PERFORM set_config('superinsight.tag_changes_noted', 'yes', true);
     INSERT INTO document_tag_changes ({group}, documents)
     SELECT {group}, sum(documents) FROM ({old} UNION ALL {new}) AS change
     GROUP BY {group}
@@ -121,7 +129,14 @@ PG_NOTE_ROW = """
     new=PG_TAGS.format(sign=1, table="(SELECT NEW.*)"),
 )
 
-PG_FOLD = PG_ADD.format(
+# Every UPDATE statement fires the fold; one whose rows noted nothing returns at once.
+PG_SKIP_UNNOTED = """
+    IF current_setting('superinsight.tag_changes_noted', true) IS DISTINCT FROM 'yes' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('superinsight.tag_changes_noted', '', true);
+"""
+PG_FOLD = PG_SKIP_UNNOTED + PG_ADD.format(
     group=GROUP,
     noted=f"noted AS (DELETE FROM document_tag_changes RETURNING {GROUP}, documents),",  # noqa: S608
     changes="SELECT * FROM noted",

@@ -33,6 +33,8 @@ from superinsight.services.documents.search import (
 from superinsight.services.scoping import visible_sources
 
 TOP_TAGS = 15
+COUNTED_TAG_LENGTH = 255
+"""Longer tags (or none: a JSON null) are not counted, as migration 0021's triggers count them."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ def _tag_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[An
     counted: Select[Any] = select(tag.c.value, func.count()).select_from(Document).join(tag, true())
     return (
         filtered_documents(session, actor, query, counted)
+        .where(func.length(tag.c.value) <= COUNTED_TAG_LENGTH)
         .group_by(tag.c.value)
         .order_by(func.count().desc(), tag.c.value)
         .limit(TOP_TAGS)

@@ -30,6 +30,7 @@ def add_tag(session: Session, tenant_id: str, tag: str, statement: Update) -> in
     """
     if not dialect.is_postgresql(session):
         return int(getattr(session.execute(statement), "rowcount", 0) or 0)
+    session.flush()  # changes pending in the session are counted by the triggers, not left out
     # No reset on failure: the failed transaction (or savepoint) takes the setting with it.
     session.execute(select(func.set_config(COUNTED_BY_WRITER, "yes", True)))
     tagged = session.scalar(_counting(tenant_id, tag, statement))
