@@ -19,17 +19,39 @@ with its rows in day order so that writers at the same time lock them in the sam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
-from superinsight.db.models import DocumentArrival
+from superinsight.db.models import DocumentArrival, DocumentTagCount
+from superinsight.services.context import Actor
+from superinsight.services.scoping import visible_sources
 
 NO_SOURCE = 0
 """The source_id of documents without a source (the schema allows them; no writer makes them)."""
+
+
+def within_reach(
+    actor: Actor,
+    kept: type[DocumentArrival | DocumentTagCount],
+    source_ids: Sequence[int] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Any]:
+    """Conditions narrowing rows kept per tenant, source and day (these, or the tag counts) to
+    what the actor may see, of these sources (all if none) and days (both ends included)."""
+    conditions = [kept.tenant_id == actor.tenant_id, visible_sources(actor, kept.source_id)]
+    if source_ids:
+        conditions.append(kept.source_id.in_(source_ids))
+    if since:
+        conditions.append(kept.day >= since)
+    if until:
+        conditions.append(kept.day <= until)
+    return conditions
 
 
 def add(session: Session, tenant_id: str, source_id: int, days: Mapping[date, int]) -> None:

@@ -22,6 +22,7 @@ from superinsight.db.fulltext import words
 from superinsight.db.models import DataSource, Document, DocumentArrival, DocumentTagCount
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.arrivals import within_reach
 from superinsight.services.documents.figures import cached_for_documents
 from superinsight.services.documents.masking import hidden_patterns, masker
 from superinsight.services.documents.search import (
@@ -30,7 +31,6 @@ from superinsight.services.documents.search import (
     check_query,
     filtered_documents,
 )
-from superinsight.services.scoping import visible_sources
 
 TOP_TAGS = 15
 COUNTED_TAG_LENGTH = 255
@@ -132,15 +132,7 @@ def _by_sources_and_dates(query: SearchQuery) -> bool:
 def _kept_within(
     actor: Actor, query: SearchQuery, kept: type[DocumentArrival | DocumentTagCount]
 ) -> list[Any]:
-    """The conditions that narrow rows kept per tenant, source and day to the actor's reach and the query."""
-    conditions = [kept.tenant_id == actor.tenant_id, visible_sources(actor, kept.source_id)]
-    if query.source_ids:
-        conditions.append(kept.source_id.in_(query.source_ids))
-    if query.created_from:
-        conditions.append(kept.day >= query.created_from)
-    if query.created_to:
-        conditions.append(kept.day <= query.created_to)
-    return conditions
+    return within_reach(actor, kept, query.source_ids, query.created_from, query.created_to)
 
 
 def _kept_source_counts(actor: Actor, query: SearchQuery) -> Select[Any]:

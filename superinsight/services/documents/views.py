@@ -22,6 +22,7 @@ from superinsight.db.models import (
 from superinsight.labeling.labels import label_names
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
+from superinsight.services.documents.arrivals import within_reach
 from superinsight.services.documents.masking import masker
 from superinsight.services.errors import NotFoundError
 from superinsight.services.scoping import visible_sources
@@ -185,9 +186,7 @@ def documents_per_day(resources: Resources, actor: Actor) -> list[tuple[date, st
     query = (
         select(day, func.coalesce(DataSource.name, "uploads"), func.sum(DocumentArrival.documents))
         .outerjoin(DataSource, DataSource.id == DocumentArrival.source_id)
-        .where(
-            DocumentArrival.tenant_id == actor.tenant_id, visible_sources(actor, DocumentArrival.source_id)
-        )
+        .where(*within_reach(actor, DocumentArrival))
         .group_by(day, DataSource.name)
         .order_by(day, DataSource.name)
     )

@@ -23,6 +23,7 @@ from superinsight.rules.jsonlogic import RuleError
 from superinsight.rules.jsvalues import truthy
 from superinsight.rules.sql import KeyKinds, to_sql
 from superinsight.services.context import Actor, internal
+from superinsight.services.documents.arrivals import within_reach
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.rules.matching import document_data, document_fields
 from superinsight.services.scoping import visible_sources
@@ -132,12 +133,7 @@ def scope_of(actor: Actor, source_ids: Sequence[int] | None) -> list[Any]:
 
 def in_scope(session: Session, actor: Actor, source_ids: Sequence[int] | None) -> int:
     """How many documents `scope_of` holds, from the counts the writers keep (no document is read)."""
-    conditions = [
-        DocumentArrival.tenant_id == actor.tenant_id,
-        visible_sources(actor, DocumentArrival.source_id),
-    ]
-    if source_ids:
-        conditions.append(DocumentArrival.source_id.in_(list(source_ids)))
+    conditions = within_reach(actor, DocumentArrival, source_ids or ())
     return int(session.scalar(select(func.sum(DocumentArrival.documents)).where(*conditions)) or 0)
 
 
