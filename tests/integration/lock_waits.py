@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from superinsight.resources import Resources
 
@@ -25,3 +28,28 @@ def until_someone_waits(resources: Resources, what: str, seconds: float = 30.0) 
     while not someone_waits(resources):
         assert time.monotonic() < deadline, f"{what} never waited for the first"
         time.sleep(0.02)
+
+
+def while_waiting(resources: Resources, first: Session, second: Session, work: Callable[[], None]) -> None:
+    """`work` in `second` on another thread until it waits for a lock `first` holds; then both commit.
+
+    `first` ends whatever happens, before `second` is closed: closing a session whose
+    connection another thread is using would wait for that thread, which waits for `first`.
+    """
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+            second.commit()
+        except BaseException as failure:  # handed to the test's thread
+            failures.append(failure)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        until_someone_waits(resources, "the second transaction")
+    finally:
+        first.commit()
+        thread.join(30)
+    assert not thread.is_alive() and not failures, failures

@@ -11,20 +11,18 @@ it counts from documents.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic.script import ScriptDirectory
 from sqlalchemy import delete, func, literal, select, text, true, update
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect, migrate
-from superinsight.db.engine import build_engine, build_session_factory
-from superinsight.db.models import DataSource, Document, DocumentTagCount
+from superinsight.db.engine import build_session_factory
+from superinsight.db.models import Document, DocumentTagCount
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.rules import sqlfuncs
@@ -37,9 +35,9 @@ from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.sync import catalogue
 from tests.conftest import make_settings
-from tests.integration.lock_waits import until_someone_waits
+from tests.integration.lock_waits import while_waiting
 from tests.integration.test_rules_service import _apply
-from tests.integration.triggers import triggers_and_functions
+from tests.integration.triggers import just_before, triggers_and_functions, two_sources
 
 TENANT = "acme"
 ADMIN = system_actor(TENANT)
@@ -281,14 +279,9 @@ class TestThePageReadsThem:
 
 
 def test_the_migration_counts_the_tags_already_there(empty_url: str) -> None:
-    engine = build_engine(empty_url)
-    before = ScriptDirectory(str(migrate.MIGRATIONS_DIR)).get_revision("0021").down_revision
-    assert isinstance(before, str)
-    migrate.upgrade(engine, before)
+    engine, before = just_before(empty_url, "0021")
     with build_session_factory(engine)() as session:
-        sources = [DataSource(tenant_id=TENANT, name=name, source_type="csv") for name in ("A", "B")]
-        session.add_all(sources)
-        session.flush()
+        sources = two_sources(session, TENANT)
         session.add_all(
             Document(
                 tenant_id=TENANT,
@@ -326,25 +319,7 @@ def test_a_transaction_waiting_on_another_to_retag_the_same_documents_counts_aft
         retag = update(Document).where(Document.source_id == north)
         with Session(resources.engine) as first, Session(resources.engine) as second:
             first.execute(retag.where(Document.external_id != "North11").values(tags=["first"]))
-            failures: list[BaseException] = []
-
-            def run() -> None:
-                try:
-                    second.execute(
-                        update(Document).where(Document.source_id == north).values(tags=["second"])
-                    )
-                    second.commit()
-                except BaseException as failure:  # handed to the test's thread
-                    failures.append(failure)
-
-            thread = threading.Thread(target=run)
-            thread.start()
-            try:
-                until_someone_waits(resources, "the second transaction")
-            finally:
-                first.commit()
-                thread.join(30)
-            assert not thread.is_alive() and not failures, failures
+            while_waiting(resources, first, second, lambda: second.execute(retag.values(tags=["second"])))
         assert _by_tag(exact(resources)) == {"second": 12}
         with resources.uow() as uow:
             assert uow.session.scalar(text("SELECT count(*) FROM document_tag_changes")) == 0

@@ -8,20 +8,18 @@ quality_issues, and with what the Quality page reads.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alembic.script import ScriptDirectory
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from superinsight.db import migrate
 from superinsight.db.base import utcnow
-from superinsight.db.engine import build_engine, build_session_factory
-from superinsight.db.models import DataSource, Document, QualityIssue, QualityIssueCount
+from superinsight.db.engine import build_session_factory
+from superinsight.db.models import Document, QualityIssue, QualityIssueCount
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import system_actor
@@ -35,9 +33,9 @@ from superinsight.services.rules.drafts import RuleDraft
 from superinsight.services.security import users
 from superinsight.services.sync import catalogue
 from tests.conftest import make_settings
-from tests.integration.lock_waits import until_someone_waits
+from tests.integration.lock_waits import while_waiting
 from tests.integration.test_rules_service import _apply
-from tests.integration.triggers import triggers_and_functions
+from tests.integration.triggers import just_before, triggers_and_functions, two_sources
 
 TENANT = "acme"
 ADMIN = system_actor(TENANT)
@@ -219,14 +217,9 @@ class TestEveryChangeKeepsTheCountsExact:
 
 
 def test_the_migration_counts_the_issues_already_there(empty_url: str) -> None:
-    engine = build_engine(empty_url)
-    before = ScriptDirectory(str(migrate.MIGRATIONS_DIR)).get_revision("0019").down_revision
-    assert isinstance(before, str)
-    migrate.upgrade(engine, before)
+    engine, before = just_before(empty_url, "0019")
     with build_session_factory(engine)() as session:
-        sources = [DataSource(tenant_id=TENANT, name=name, source_type="csv") for name in ("A", "B")]
-        session.add_all(sources)
-        session.flush()
+        sources = two_sources(session, TENANT)
         session.add_all(
             QualityIssue(
                 tenant_id=TENANT,
@@ -270,38 +263,13 @@ def _open_issues(session: Session, source: int, check: str) -> None:
     )
 
 
-def _while_waiting(resources: Resources, first: Session, second: Session, work: Callable[[], None]) -> None:
-    """`work` in `second` on another thread until it waits for a lock `first` holds; then both commit.
-
-    `first` ends whatever happens, before `second` is closed: closing a session whose
-    connection another thread is using would wait for that thread, which waits for `first`.
-    """
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-            second.commit()
-        except BaseException as failure:  # handed to the test's thread
-            failures.append(failure)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    try:
-        until_someone_waits(resources, "the second transaction")
-    finally:
-        first.commit()
-        thread.join(30)
-    assert not thread.is_alive() and not failures, failures
-
-
 @pytest.mark.postgres_only
 def test_two_transactions_filing_into_the_same_counts_at_once_both_count(postgres: Resources) -> None:
     source = ensure_source(postgres.uow(), ADMIN, "Busy", "csv")
     document_writer.upsert_documents(postgres, ADMIN, source, _documents("Busy"))
     with Session(postgres.engine) as first, Session(postgres.engine) as second:
         _open_issues(first, source, "first")
-        _while_waiting(postgres, first, second, lambda: _open_issues(second, source, "second"))
+        while_waiting(postgres, first, second, lambda: _open_issues(second, source, "second"))
     assert _of(exact(postgres), source) == {("validity", "open"): 24}
 
 
@@ -315,5 +283,5 @@ def test_a_group_emptied_by_one_transaction_while_another_adds_to_it(postgres: R
     with Session(postgres.engine) as first, Session(postgres.engine) as second:
         # Resolving all twelve empties (validity, open): its row is deleted, under the second's upsert.
         first.execute(update(QualityIssue).where(QualityIssue.source_id == source).values(status="resolved"))
-        _while_waiting(postgres, first, second, lambda: _open_issues(second, source, "after"))
+        while_waiting(postgres, first, second, lambda: _open_issues(second, source, "after"))
     assert _of(exact(postgres), source) == {("validity", "resolved"): 12, ("validity", "open"): 12}
