@@ -28,13 +28,14 @@ from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
 from superinsight.db.models import DocumentArrival, DocumentTagCount
-from superinsight.services.context import Actor
+from superinsight.services.context import Actor, internal
 from superinsight.services.scoping import visible_sources
 
 NO_SOURCE = 0
 """The source_id of documents without a source (the schema allows them; no writer makes them)."""
 
 
+@internal("builds conditions for a query inside a guarded call and reads nothing itself")
 def within_reach(
     actor: Actor,
     kept: type[DocumentArrival | DocumentTagCount],
