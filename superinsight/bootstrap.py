@@ -15,34 +15,38 @@ from superinsight.config import get_settings
 from superinsight.db import migrate
 from superinsight.logs import configure_logging
 from superinsight.resources import Resources, get_resources
-from superinsight.services.graph import settings as graph_settings
 
 SCHEDULER_INTERVAL_SECONDS = 15.0
 SchemaAheadError = migrate.SchemaAheadError
 
 
-def bootstrap(*, migrate_on_start: bool | None = None) -> Resources:
+def bootstrap(*, migrate_on_start: bool | None = None, only_looks: bool = False) -> Resources:
     """The process's resources, ready to serve; raises SchemaAheadError for a newer database.
 
-    `migrate_on_start` defaults to `AUTO_MIGRATE`; commands that only read (health)
-    or that migrate as their purpose (migrate) pass False.
+    `migrate_on_start` defaults to `AUTO_MIGRATE`; the migrate command, whose purpose it
+    is, passes False. `only_looks` (health, run every few seconds by compose) changes
+    nothing: no migration, and no graph constraints, which would open the Neo4j driver.
     """
     settings = get_settings()
     resources = get_resources()
-    _prepare(resources, settings.auto_migrate if migrate_on_start is None else migrate_on_start)
+    migrate_now = settings.auto_migrate if migrate_on_start is None else migrate_on_start
+    _prepare(resources, migrate_now and not only_looks, not only_looks)
     return resources
 
 
 @lru_cache(maxsize=8)
-def _prepare(resources: Resources, migrate_now: bool) -> None:
+def _prepare(resources: Resources, migrate_now: bool, graph_schema: bool) -> None:
     """Once per set of resources: logging that redacts their secrets, the schema, the graph's constraints."""
     configure_logging(resources.settings)
     if migrate_now:
         migrate.upgrade(resources.engine)
-    # Off the start-up path: a stopped Neo4j must not hold the app (its driver retries for 30 s).
-    threading.Thread(
-        target=graph_settings.prepare_store, args=(resources,), name="graph-schema", daemon=True
-    ).start()
+    if graph_schema:
+        from superinsight.services.graph import settings as graph_settings
+
+        # Off the start-up path: a stopped Neo4j must not hold the app (its driver retries for 30 s).
+        threading.Thread(
+            target=graph_settings.prepare_store, args=(resources,), name="graph-schema", daemon=True
+        ).start()
 
 
 _scheduler_lock = threading.Lock()

@@ -25,10 +25,10 @@ from superinsight.services.errors import ServiceError
 app = typer.Typer(help="SuperInsight Workbench command line.", no_args_is_help=True, add_completion=False)
 
 
-def _resources(*, migrate_on_start: bool | None = None) -> Resources:
+def _resources(*, migrate_on_start: bool | None = None, only_looks: bool = False) -> Resources:
     """The process's resources through the one bootstrap; a database newer than this code stops here."""
     try:
-        return bootstrap(migrate_on_start=migrate_on_start)
+        return bootstrap(migrate_on_start=migrate_on_start, only_looks=only_looks)
     except SchemaAheadError as exc:
         typer.secho(f"Refusing to start: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
@@ -37,7 +37,7 @@ def _resources(*, migrate_on_start: bool | None = None) -> Resources:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to this version's newest revision."""
-    resources = _resources(migrate_on_start=False)
+    resources = _resources(only_looks=True)
     before = schema.current_revision(resources.engine)
     _resources(migrate_on_start=True)
     after = schema.current_revision(resources.engine)
@@ -199,7 +199,7 @@ def health(
             err=True,
         )
         raise typer.Exit(2)
-    results = health_service.check_services(_resources(migrate_on_start=False), only or None, timeout)
+    results = health_service.check_services(_resources(only_looks=True), only or None, timeout)
     failed = any(item.failing or (strict and item.state == "degraded") for item in results)
     if as_json:
         services = [

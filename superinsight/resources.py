@@ -11,22 +11,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
-import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from superinsight.adapters.cache import Cache, MemoryCache, RedisCache
-from superinsight.adapters.graph import GraphStore
-from superinsight.adapters.inprocess_jobs import InProcessJobQueue
+from superinsight.adapters.cache import Cache, MemoryCache
 from superinsight.adapters.jobs import JobQueue
-from superinsight.adapters.labelstudio import Annotator, LabelStudioAnnotator, NotConnected
-from superinsight.adapters.relational_graph import RelationalGraph
-from superinsight.adapters.rq_jobs import RQJobQueue
 from superinsight.config import Settings, get_settings
 from superinsight.db.engine import build_engine, build_session_factory
 from superinsight.db.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    import redis
+
+    from superinsight.adapters.graph import GraphStore
+    from superinsight.adapters.labelstudio import Annotator
+
+# A backend's client is imported when the settings choose it, and the graph and the
+# annotator are built on first use: `superinsight health --only database` runs every few
+# seconds in compose and should load neither the Neo4j driver (a second here, with the
+# pandas it imports) nor the ORM's models, nor the Label Studio client.
 
 log = logging.getLogger(__name__)
 SERVICE_TIMEOUT_SECONDS = 3.0
@@ -41,9 +47,16 @@ class Resources:
     session_factory: sessionmaker[Session]
     cache: Cache
     jobs: JobQueue
-    graph: GraphStore
-    annotator: Annotator
     closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def graph(self) -> GraphStore:
+        """Built on first use. Two threads asking at once may each build one; both are closed."""
+        return _graph(self.settings, self.session_factory, self.closers)
+
+    @cached_property
+    def annotator(self) -> Annotator:
+        return _annotator(self.settings)
 
     def close(self) -> None:
         """Release what `build_resources` opened: pooled connections, the Redis client, the Neo4j driver."""
@@ -75,6 +88,8 @@ class Resources:
 def _redis(settings: Settings) -> redis.Redis | None:
     if settings.redis_url is None:
         return None
+    import redis
+
     return redis.Redis.from_url(
         settings.redis_url.get_secret_value(),
         socket_connect_timeout=SERVICE_TIMEOUT_SECONDS,
@@ -86,9 +101,9 @@ def _graph(
     settings: Settings, session_factory: sessionmaker[Session], closers: list[Callable[[], None]]
 ) -> GraphStore:
     if settings.neo4j_uri is None:
+        from superinsight.adapters.relational_graph import RelationalGraph
+
         return RelationalGraph(session_factory)
-    # Imported only when Neo4j is configured: the driver (and the pandas it loads) is over a
-    # second of start-up that `superinsight health` and the embedded workbench never use.
     import neo4j
 
     from superinsight.adapters.neo4j_graph import Neo4jGraph
@@ -105,6 +120,8 @@ def _graph(
 
 
 def _annotator(settings: Settings) -> Annotator:
+    from superinsight.adapters.labelstudio import LabelStudioAnnotator, NotConnected
+
     if settings.label_studio_url is None or settings.label_studio_api_key is None:
         return NotConnected()
     return LabelStudioAnnotator(settings.label_studio_url, settings.label_studio_api_key.get_secret_value())
@@ -118,20 +135,24 @@ def build_resources(settings: Settings) -> Resources:
     redis_client = _redis(settings)
     closers: list[Callable[[], None]] = [engine.dispose]
     jobs: JobQueue
+    cache: Cache
     if redis_client is None:
-        jobs = InProcessJobQueue()
+        from superinsight.adapters.inprocess_jobs import InProcessJobQueue
+
+        jobs, cache = InProcessJobQueue(), MemoryCache()
         closers.append(jobs.close)
     else:
-        jobs = RQJobQueue(redis_client)
+        from superinsight.adapters.cache import RedisCache
+        from superinsight.adapters.rq_jobs import RQJobQueue
+
+        jobs, cache = RQJobQueue(redis_client), RedisCache(redis_client)
         closers.append(redis_client.close)
     return Resources(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
-        cache=MemoryCache() if redis_client is None else RedisCache(redis_client),
+        cache=cache,
         jobs=jobs,
-        graph=_graph(settings, session_factory, closers),
-        annotator=_annotator(settings),
         closers=closers,
     )
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import redis
+if TYPE_CHECKING:
+    import redis
 
 SWEEP_SECONDS = 60.0
 

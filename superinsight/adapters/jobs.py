@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-import rq
-
 from superinsight.adapters import metrics
 
 JobState = Literal["queued", "running", "finished", "failed", "cancelled"]
@@ -120,6 +118,8 @@ class JobQueue(Protocol):
 
 def run_with_progress(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """What an RQ worker executes: the job, with progress written to the job's meta."""
+    import rq  # only a worker runs this; the app and `superinsight health` need not load RQ
+
     job = rq.get_current_job()
 
     def reporter(fraction: float, message: str) -> None:

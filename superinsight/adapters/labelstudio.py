@@ -18,6 +18,12 @@ import httpx
 from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.core.request_options import RequestOptions
 
+from superinsight.adapters.labelstudio_errors import (
+    KeyRefusedError,
+    LabelStudioError,
+    LabelStudioNotConnectedError,
+)
+
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
@@ -27,22 +33,6 @@ HEALTH_SECONDS = 5.0
 
 ACCESS_MARGIN = timedelta(seconds=30)
 """An access token this close to its expiry is renewed first, so a request never carries a lapsed one."""
-
-
-class LabelStudioNotConnectedError(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__(
-            "Label Studio is not connected: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
-            "(a legacy API token from Account & Settings) and restart the workbench."
-        )
-
-
-class LabelStudioError(RuntimeError):
-    """Label Studio answered, but not with what the workbench asked for."""
-
-
-class KeyRefusedError(LabelStudioError):
-    """Label Studio answered and refused the API key: the one failure the key itself explains."""
 
 
 # What a call to a connected Label Studio may raise besides the two errors above.

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from psycopg.errors import UniqueViolation
 from sqlalchemy import Engine, Table, Text, case, cast, false, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
@@ -101,6 +100,8 @@ def copy_rows(session: Session, statement: str, payload: bytes) -> None:
 
 def copy_rows_unless_duplicate(session: Session, statement: str, payload: bytes) -> bool:
     """`copy_rows` in a savepoint; False (and nothing written) if a row hit a unique key."""
+    from psycopg.errors import UniqueViolation  # PostgreSQL's driver: the embedded store never loads it
+
     try:
         with session.begin_nested():
             copy_rows(session, statement, payload)

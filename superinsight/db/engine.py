@@ -10,8 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from superinsight.config import private_file
-from superinsight.db import fulltext
-from superinsight.rules.extensions import regexp
+from superinsight.db import sqlite_functions
 
 
 def normalize_url(url: str) -> str:
@@ -27,8 +26,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
     SQLite has no regular expressions of its own: REGEXP calls the rule language's.
     """
-    dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
-    fulltext.register_sqlite_functions(dbapi_connection)
+    sqlite_functions.register(dbapi_connection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,7 +44,6 @@ def words(query: str) -> list[str]:
 
 
 ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
-SQLITE_TOKENIZER = "porter unicode61"  # as documents_fts (migration 0004)
 
 
 class FullText:
@@ -111,29 +109,3 @@ class FullText:
             options = f"MaxWords=18, MinWords=6, MaxFragments=2, StartSel={MARK_START}, StopSel={MARK_END}"
             return func.ts_headline(ENGLISH, Document.content, self._tsquery, options)
         return func.snippet(self._fts, 1, MARK_START, MARK_END, "…", 12)
-
-
-class _UnhiddenMatcher:
-    """SQLite's `matches_unhidden(title, content, patterns, query)`: whether the query still
-    finds the document once the patterns' finds are taken out, asked of a private FTS5
-    table with the same tokenizer as the documents' index."""
-
-    def __init__(self) -> None:
-        self.index = sqlite3.connect(":memory:", check_same_thread=False)
-        self.index.execute(
-            f"CREATE VIRTUAL TABLE t USING fts5(title, content, tokenize='{SQLITE_TOKENIZER}')"
-        )
-
-    def __call__(self, title: str | None, content: str | None, patterns: str, query: str) -> int:
-        title, content = title or "", content or ""
-        for pattern in json.loads(patterns):
-            title, content = masking.strip(title, pattern), masking.strip(content, pattern)
-        self.index.execute("INSERT INTO t(rowid, title, content) VALUES (1, ?, ?)", (title, content))
-        try:
-            return int(self.index.execute("SELECT 1 FROM t WHERE t MATCH ?", (query,)).fetchone() is not None)
-        finally:
-            self.index.execute("DELETE FROM t")
-
-
-def register_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
-    dbapi_connection.create_function("matches_unhidden", 4, _UnhiddenMatcher())

@@ -66,7 +66,8 @@ def test_a_wrong_key_is_reported_as_refused(label_studio: tuple[str, str]) -> No
 # A fresh process, as `superinsight health` is: which of the SDK's modules do ping and version load?
 PING_ONLY = """
 import json, sys
-from superinsight.adapters.labelstudio import LabelStudioAnnotator, LabelStudioError
+from superinsight.adapters.labelstudio import LabelStudioAnnotator
+from superinsight.adapters.labelstudio_errors import LabelStudioError
 url, token = sys.argv[1:]
 annotator = LabelStudioAnnotator(url, token)
 annotator.ping()

@@ -14,7 +14,8 @@ import httpx
 import jwt
 import pytest
 
-from superinsight.adapters.labelstudio import KeyRefusedError, LabelStudioAnnotator, LabelStudioError
+from superinsight.adapters.labelstudio import LabelStudioAnnotator
+from superinsight.adapters.labelstudio_errors import KeyRefusedError, LabelStudioError
 
 LEGACY_KEY = "0" * 40
 

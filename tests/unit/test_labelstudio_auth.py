@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.tokens.client_ext import TokensClientExt
 
-from superinsight.adapters.labelstudio import LabelStudioError, auth_scheme
+from superinsight.adapters.labelstudio import auth_scheme
+from superinsight.adapters.labelstudio_errors import LabelStudioError
 
 SECRET = "a signing key the client never checks, long enough for HS256"
 

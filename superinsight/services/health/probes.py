@@ -16,7 +16,11 @@ from typing import Literal
 from sqlalchemy import Engine, text
 
 from superinsight.adapters import metrics
-from superinsight.adapters.labelstudio import KeyRefusedError, LabelStudioError, LabelStudioNotConnectedError
+from superinsight.adapters.labelstudio_errors import (
+    KeyRefusedError,
+    LabelStudioError,
+    LabelStudioNotConnectedError,
+)
 from superinsight.db import migrate
 from superinsight.redaction import display_url, redact
 from superinsight.resources import Resources
@@ -182,13 +186,12 @@ def _address(resources: Resources, name: str) -> str:
 
 
 def _backend(resources: Resources, name: str) -> str:
-    return {
-        "database": resources.engine.dialect.name,
-        "cache": resources.cache.backend,
-        "jobs": resources.jobs.backend,
-        "graph": resources.graph.backend,
-        "labeling": resources.annotator.backend,
-    }[name]
+    """Asks only the named service's adapter: the graph and the annotator are built on first use."""
+    if name == "database":
+        return resources.engine.dialect.name
+    adapter = {"cache": "cache", "jobs": "jobs", "graph": "graph", "labeling": "annotator"}[name]
+    backend: str = getattr(resources, adapter).backend
+    return backend
 
 
 def _probe(resources: Resources, name: str) -> ServiceHealth:

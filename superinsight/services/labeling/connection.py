@@ -6,12 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from superinsight.adapters.labelstudio import (
-    CALL_ERRORS,
-    LabelStudioError,
-    LabelStudioNotConnectedError,
-    failure_message,
-)
+from superinsight.adapters.labelstudio import CALL_ERRORS, failure_message
+from superinsight.adapters.labelstudio_errors import LabelStudioError, LabelStudioNotConnectedError
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import ServiceError

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from superinsight.adapters.jobs import report_progress
-from superinsight.adapters.labelstudio import LabelStudioError
+from superinsight.adapters.labelstudio_errors import LabelStudioError
 from superinsight.db.models import Document, LabelingProject, Task
 from superinsight.labeling.config import TEXT_KEY, verdict_prediction
 from superinsight.resources import Resources, current_resources
