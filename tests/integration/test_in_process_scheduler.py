@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from superinsight import bootstrap
 from superinsight.bootstrap import start_in_process_scheduler
 from superinsight.db import migrate
-from superinsight.resources import build_resources
+from superinsight.resources import Resources, build_resources
+from superinsight.services.sync import scheduler
 from tests.conftest import make_settings
 
 
@@ -45,3 +49,31 @@ def test_closing_the_resources_stops_their_scheduler_and_new_ones_start_another(
     finally:
         second.close()
     assert again.is_set()
+
+
+def test_a_round_cut_short_by_closing_the_resources_is_not_reported_as_a_failure(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Closing shuts the job executor under a running round ("cannot schedule new futures after
+    shutdown"); that is the end of the process, not an error. Any other failure is still logged."""
+    resources = build_resources(make_settings(tmp_path))
+    stop = threading.Event()
+    rounds: list[str] = []
+
+    def fails(_resources: Resources) -> dict[str, int]:
+        rounds.append("round")
+        if len(rounds) == 2:
+            stop.set()  # as `Resources.close` does before it shuts the executor
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(scheduler, "tick", fails)
+    try:
+        with caplog.at_level(logging.ERROR, logger=scheduler.__name__):
+            scheduler.tick_forever(resources, 0.01, stop)
+    finally:
+        resources.close()
+    assert len(rounds) == 2
+    assert [record.exc_info[1].args[0] for record in caplog.records if record.exc_info] == [
+        "the database went away"
+    ]

@@ -45,6 +45,8 @@ def tick_forever(
         try:
             done = tick(resources)
         except Exception:  # the next round tries again; the log says what broke
+            if stop.is_set():  # the resources closed under this round: the process is ending, not failing
+                return
             log.exception("a scheduler round failed")
         else:
             if report is not None:
