@@ -111,7 +111,7 @@ def _latency_figure(frame: pd.DataFrame) -> Figure:
         title="Probe latency per check",
         labels={"at": "checked at (UTC)", "latency_ms": "latency (ms)", "service": "service"},
     )
-    readable_time_axis(figure, seconds=True)
+    readable_time_axis(figure)
     figure.update_yaxes(rangemode="tozero")
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure

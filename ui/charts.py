@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 from plotly.graph_objects import Figure
 
-DAY_MS = 86_400_000  # plotly measures a date axis's tick spacing in milliseconds
+MINUTE_MS = 60_000  # plotly measures a date axis's tick spacing in milliseconds
+DAY_MS = 1_440 * MINUTE_MS
 
 
 def _every_row(frame: pd.DataFrame) -> tuple[tuple[str, ...], bytes]:
@@ -38,16 +39,18 @@ def as_text(names: pd.Series) -> pd.Series:
     return names.map(lambda name: html.escape(str(name), quote=False))
 
 
-def readable_time_axis(figure: Figure, *, seconds: bool = False) -> None:
-    """Ticks that say the time, with the date beneath only where it changes, or days once the ticks
-    are a day apart. Plotly shows a tick format's second line only on the first tick and where it
-    differs from the tick before, so the finer unit goes first: "%d %b\n%H:%M" would repeat one
-    date on every tick and show the times once."""
-    fine = "%H:%M:%S" if seconds else "%H:%M"
+def readable_time_axis(figure: Figure) -> None:
+    """Ticks that say the time, with the date beneath only where it changes; seconds only once the
+    ticks are under a minute apart (scores seconds apart otherwise read "01:39" on every tick), days
+    once they are a day apart. Plotly shows a tick format's second line only on the first tick and
+    where it differs from the tick before, so the finer unit goes first: "%d %b\n%H:%M" would repeat
+    one date on every tick and show the times once. The first stop whose range holds the ticks'
+    spacing wins, so the coarser stops come first and own their lower bound."""
     figure.update_xaxes(
         tickformatstops=[
-            {"dtickrange": [None, DAY_MS], "value": f"{fine}\n%d %b %Y"},
             {"dtickrange": [DAY_MS, None], "value": "%d %b\n%Y"},
+            {"dtickrange": [MINUTE_MS, DAY_MS], "value": "%H:%M\n%d %b %Y"},
+            {"dtickrange": [None, MINUTE_MS], "value": "%H:%M:%S\n%d %b %Y"},
         ],
-        hoverformat=f"%d %b %Y {fine}",
+        hoverformat="%d %b %Y %H:%M:%S",
     )
