@@ -11,7 +11,7 @@ from superinsight.services.context import Actor
 from superinsight.services.insights import notifications
 from superinsight.services.insights import views as insights
 from superinsight.vocabulary import NOTIFICATION_TYPE_LABELS, RULE_OUTCOME_LABELS
-from ui.charts import as_text, kept_figure
+from ui.charts import as_text, kept_figure, markers_where_sparse
 from ui.feedback import header, md, plural, refusals
 from ui.session import guard, resources
 
@@ -37,11 +37,11 @@ def _match_rate_figure(frame: pd.DataFrame) -> Figure:
         x="at",
         y="rate",
         color="rule",
-        markers=True,
         hover_data=["matched", "outcome"],
         labels={"at": "", "rate": "match rate", "rule": ""},
     )
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    markers_where_sparse(figure)
     figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return figure
 

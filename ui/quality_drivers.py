@@ -53,7 +53,7 @@ def summary(score: SourceScore) -> str:
 
 
 def table(score: SourceScore) -> None:
-    """Every dimension in its fixed order: its score, severity and the points it costs, or why it has none."""
+    """Every dimension in its fixed order: its score (a bar), severity and the points it costs, or why not."""
     by_name = {driver.dimension: driver for driver in score.drivers}
     rows = []
     for dimension in DIMENSIONS:
@@ -63,7 +63,7 @@ def table(score: SourceScore) -> None:
             rows.append(
                 (
                     dimension,
-                    f"{driver.score:.1f}",
+                    driver.score,
                     f"{driver.severity} {_times(driver.counts)}",
                     f"{driver.share:.0%}",
                     _lost(driver.lost),
@@ -72,7 +72,7 @@ def table(score: SourceScore) -> None:
             )
         else:
             why = "weighs nothing" if value is not None else f"not measured: {UNMEASURED[dimension]}"
-            rows.append((dimension, "—" if value is None else f"{value:.1f}", "—", "0%", "—", why))
+            rows.append((dimension, value, "—", "0%", "—", why))
     overall = "—" if score.overall is None else f"{score.overall:.1f}"
     st.markdown(f"**What drives the overall score ({overall})**")
     st.dataframe(
@@ -81,4 +81,10 @@ def table(score: SourceScore) -> None:
         ),
         hide_index=True,
         width="stretch",
+        placeholder="—",  # a dimension not measured: its note says why
+        # The latest score of each dimension as a bar in its row, beside what it costs the overall
+        # (a chart of its own repeated these figures, and a plotly chart costs the browser ~0.1 s).
+        column_config={
+            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.1f")
+        },
     )

@@ -22,14 +22,14 @@ USERS = "superinsight.services.security.users"
 NETWORKS = "superinsight.services.security.networks"
 MASKING = "superinsight.services.documents.masking"
 AUDIT = "superinsight.services.security.audit_log"
-ADMIN_TABS = ["Users", "IP allow-list", "Masking", "Roles", "Audit log"]
-ADMIN_READS = {
-    f"{USERS}.list_users",
-    "superinsight.services.documents.sources.list_sources",
-    f"{NETWORKS}.list_networks",
-    f"{MASKING}.masking_rules",
-    f"{USERS}.role_permissions",
-    f"{AUDIT}.search",
+ADMIN_SECTIONS = ["Users", "IP allow-list", "Masking", "Roles", "Audit log"]
+# What each section reads: a visit reads only the section it shows.
+READS = {
+    "Users": {f"{USERS}.list_users", "superinsight.services.documents.sources.list_sources"},
+    "IP allow-list": {f"{NETWORKS}.list_networks"},
+    "Masking": {f"{MASKING}.masking_rules"},
+    "Roles": {f"{USERS}.role_permissions"},
+    "Audit log": {f"{AUDIT}.search"},
 }
 TYPED = "**office** <b>VPN</b>"  # what someone typed, shown as these very characters
 
@@ -72,8 +72,13 @@ def _admin(stubs: Stubs, *, empty: bool = False) -> list[AuditFilter]:
     return searched
 
 
-def _tabs(page: Page) -> list[str]:
-    return [tab.label for tab in page.at.tabs]
+def _sections(page: Page) -> list[str]:
+    return list(page.at.segmented_control(key="admin_section").options)
+
+
+def _open(page: Page, name: str) -> None:
+    page.at.segmented_control(key="admin_section").set_value(name)
+    page.run()
 
 
 def _submit(page: Page, form: str) -> None:
@@ -87,14 +92,22 @@ class TestAdmin:
         _admin(stubs)
         page = open_page(stubs, "admin", "admin")
         starts_with_a_header(page, "Admin")
-        assert _tabs(page) == ADMIN_TABS
+        assert _sections(page) == ADMIN_SECTIONS
         assert "Manage accounts" in page.at.caption[0].value
-        matrix = next(t.value for t in page.at.dataframe if "permission" in t.value.columns)
+        assert {"Apply", "Add", "Reset"} <= page.labels()
+        assert set(page.calls) == READS["Users"], "the first section alone is read"
+        _open(page, "Roles")
+        matrix = page.at.dataframe[0].value
         assert list(matrix["permission"]) == list(PERMISSIONS)
         granted = matrix.set_index("permission")["admin"]
         assert set(granted[granted].index) == ROLE_PERMISSIONS["admin"]
-        assert {"Apply", "Add", "Reset", "Remove"} <= page.labels()
-        assert set(page.calls) == ADMIN_READS
+
+    def test_each_section_reads_only_what_it_shows(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        page = open_page(stubs, "admin", "admin")
+        for name in ADMIN_SECTIONS[1:]:
+            _open(page, name)  # each run starts its list of calls afresh
+            assert set(page.calls) == READS[name], name
 
     @by_role("analyst", "annotator", "viewer")
     def test_a_role_that_neither_manages_accounts_nor_reads_the_audit_log_is_turned_away(
@@ -107,22 +120,25 @@ class TestAdmin:
         assert [w.value for w in page.at.warning] == [
             "Your role may not open this page; ask an admin for access."
         ]
-        assert not page.at.title and not page.at.tabs
+        assert not page.at.title and not page.at.segmented_control
         assert page.calls == [], "nothing is read for a role the page is not for"
 
     def test_the_audit_log_is_exported_only_on_a_click(self, stubs: Stubs) -> None:
         _admin(stubs)
         page = open_page(stubs, "admin", "admin")
+        _open(page, "Audit log")
         assert "Export as CSV" in page.labels("download_button")
         assert f"{AUDIT}.export_csv" not in page.calls
 
     def test_what_someone_typed_is_shown_as_text(self, stubs: Stubs) -> None:
         _admin(stubs)
         page = open_page(stubs, "admin", "admin")
+        _open(page, "IP allow-list")
         assert r"\*\*office\*\* \<b\>VPN\</b\>" in page.texts("markdown")
         assert TYPED not in page.texts("markdown")
         assert page.at.code[0].value == "10.0.0.0/8"
-        audit = page.at.dataframe[-1].value
+        _open(page, "Audit log")
+        audit = page.at.dataframe[0].value
         assert (audit["user"][0], audit["before"][0], audit["after"][0]) == (
             "system",
             "role: annotator",
@@ -132,7 +148,8 @@ class TestAdmin:
     def test_masking_rules_say_which_turn_text_search_off(self, stubs: Stubs) -> None:
         _admin(stubs)
         page = open_page(stubs, "admin", "admin")
-        rules = page.at.dataframe[1].value.set_index("name")
+        _open(page, "Masking")
+        rules = page.at.dataframe[0].value.set_index("name")
         assert rules.loc["Customer names", "also shown to"] == "analyst"
         assert rules.loc["Customer names", "text search"] == ""
         assert rules.loc["Card numbers", "text search"] == "off for the roles it binds"
@@ -140,16 +157,24 @@ class TestAdmin:
     def test_empty_lists_say_what_that_means(self, stubs: Stubs) -> None:
         _admin(stubs, empty=True)
         page = open_page(stubs, "admin", "admin")
-        shown = page.texts("info")
-        assert "No entries: every address may sign in. Add one to restrict" in shown
-        assert "No masking rules: every role with access to documents sees every value." in shown
-        assert "No audit entries match these filters." in shown
-        assert "Export as CSV" not in page.labels("download_button")
-        assert len(page.at.dataframe) == 2, "the users and the roles, no empty tables"
+        said = {}
+        for name in ["IP allow-list", "Masking", "Audit log"]:
+            _open(page, name)
+            said[name] = (page.texts("info"), len(page.at.dataframe), page.labels("download_button"))
+        assert said == {
+            "IP allow-list": (
+                "No entries: every address may sign in. Add one to restrict sign-ins to your networks.",
+                0,
+                set(),
+            ),
+            "Masking": ("No masking rules: every role with access to documents sees every value.", 0, set()),
+            "Audit log": ("No audit entries match these filters.", 0, set()),
+        }, "no empty tables, nothing to export"
 
     def test_the_audit_log_is_searched_with_the_filters_typed(self, stubs: Stubs) -> None:
         searched = _admin(stubs)
         page = open_page(stubs, "admin", "admin")
+        _open(page, "Audit log")
         assert searched[-1] == AuditFilter()
         _text_input(page, "Action starts with").input("rule.")
         _text_input(page, "User email").input("ann@x")
@@ -188,30 +213,33 @@ class TestAdminChanges:
         assert f"{USERS}.limit_to_sources" not in page.calls, "her source limits were left as they were"
 
     @pytest.mark.parametrize(
-        ("form", "service", "action"),
+        ("part", "form", "service", "action"),
         [
-            ("add_network", f"{NETWORKS}.allow_network", "Adding the network"),
-            ("new_user", f"{USERS}.create_user", "Adding the user"),
-            ("reset_password", f"{USERS}.reset_password", "Password reset"),
-            ("add_mask", f"{MASKING}.add_masking_rule", "Adding the masking rule"),
+            ("IP allow-list", "add_network", f"{NETWORKS}.allow_network", "Adding the network"),
+            ("Users", "new_user", f"{USERS}.create_user", "Adding the user"),
+            ("Users", "reset_password", f"{USERS}.reset_password", "Password reset"),
+            ("Masking", "add_mask", f"{MASKING}.add_masking_rule", "Adding the masking rule"),
         ],
     )
     def test_a_refused_change_says_why_as_text(
-        self, stubs: Stubs, form: str, service: str, action: str
+        self, stubs: Stubs, part: str, form: str, service: str, action: str
     ) -> None:
         _admin(stubs)
         stubs.raises(service, InvalidInputError("'**10.0.0.0/33**' is not <b>valid</b>"))
         page = open_page(stubs, "admin", "admin")
+        _open(page, part)
         _submit(page, form)
         assert service in page.calls
         assert page.at.error[0].value == rf"{action} failed: '\*\*10.0.0.0/33\*\*' is not \<b\>valid\</b\>"
-        assert _tabs(page) == ADMIN_TABS, "the page is still all there"
+        assert _sections(page) == ADMIN_SECTIONS, "the page is still all there"
+        assert page.at.segmented_control(key="admin_section").value == part, "on the part it was"
 
     def test_a_new_masking_rule_hides_a_field_from_all_but_the_roles_chosen(self, stubs: Stubs) -> None:
         _admin(stubs, empty=True)
         added: list[Any] = []
         stubs.returns(f"{MASKING}.add_masking_rule", lambda _r, _a, name, rule: added.append((name, rule)))
         page = open_page(stubs, "admin", "admin")
+        _open(page, "Masking")
         next(t for t in page.at.text_input if t.label == "Name").input("Customers")
         next(t for t in page.at.text_input if t.label == "Field or pattern").input("metadata.customer")
         next(m for m in page.at.multiselect if m.label == "Still shown to").set_value(["analyst"])
@@ -225,6 +253,7 @@ class TestAdminChanges:
         removed: list[int] = []
         stubs.returns(f"{NETWORKS}.remove_network", lambda _r, _a, network_id: removed.append(network_id))
         page = open_page(stubs, "admin", "admin")
+        _open(page, "IP allow-list")
         page.at.button(key="net_3").click()
         page.run()
         assert removed == [3]

@@ -115,16 +115,18 @@ class TestQuality:
             "info x0.1",
             "-4.9",
         )
-        assert not table.isna().any().any() and "None" not in table.to_string()
-        bars = json.loads(page.at.get("plotly_chart")[1].proto.spec)["layout"]["yaxis"]["categoryarray"]
-        assert bars == list(reversed(DIMENSIONS)), "every dimension keeps its place, top to bottom"
+        assert page.at.dataframe[0].proto.placeholder == "—", "a score not measured reads as a dash"
+        assert rows["score"].isna().tolist() == [False, True, False, True, True], (
+            "only measured ones have bars"
+        )
+        assert not table.drop(columns="score").isna().any().any() and "None" not in table.to_string()
 
         with_checks = replace(without, consistency=75.0)
         stubs.returns("superinsight.services.quality.views.history", [with_checks])
         page = open_page(stubs, "quality", "viewer")
         rows = page.at.dataframe[0].value.set_index("dimension")
         assert list(rows.index) == list(DIMENSIONS)
-        assert (rows.loc["consistency", "score"], rows.loc["consistency", "note"]) == ("75.0", "")
+        assert (rows.loc["consistency", "score"], rows.loc["consistency", "note"]) == (75.0, "")
 
     def test_every_chart_has_a_title(self, stubs: Stubs) -> None:
         _quality(stubs)
@@ -132,7 +134,7 @@ class TestQuality:
         titles = [
             json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in page.at.get("plotly_chart")
         ]
-        assert titles == ["Scores over time", "Latest score per dimension"]
+        assert titles == ["Scores over time"]
 
     @by_role("admin", "analyst")
     def test_checks_and_weights_are_read_only_when_chosen(self, stubs: Stubs, role: str) -> None:

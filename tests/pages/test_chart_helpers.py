@@ -1,11 +1,12 @@
-"""Time axes say seconds only when the ticks are seconds apart, and dates once they are days apart."""
+"""What every chart shares: time axes that say seconds only when ticks are seconds apart and dates once
+they are days apart; markers only on lines with few points."""
 
 from __future__ import annotations
 
 import pytest
-from plotly.graph_objects import Figure
+from plotly.graph_objects import Figure, Scatter
 
-from ui.charts import DAY_MS, MINUTE_MS, readable_time_axis
+from ui.charts import DAY_MS, MARKED_POINTS, MINUTE_MS, markers_where_sparse, readable_time_axis
 
 SECOND_MS = 1_000
 
@@ -43,3 +44,12 @@ def test_hovering_names_the_second() -> None:
     figure = Figure()
     readable_time_axis(figure)
     assert figure.layout.xaxis.hoverformat.endswith("%H:%M:%S")
+
+
+def test_markers_only_on_lines_with_few_points() -> None:
+    """A lone point needs its marker to show at all; hundreds of markers hide the line."""
+    sizes = {"one": 1, "most": MARKED_POINTS, "dense": MARKED_POINTS + 1, "history": 600}
+    figure = Figure([Scatter(x=list(range(n)), y=[0] * n, name=name) for name, n in sizes.items()])
+    markers_where_sparse(figure)
+    modes = {trace.name: trace.mode for trace in figure.data}
+    assert modes == {"one": "lines+markers", "most": "lines+markers", "dense": "lines", "history": "lines"}
