@@ -88,6 +88,11 @@ def settle(page: Page) -> None:
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
+def found_documents(page: Page) -> Locator:
+    """The Documents page's table of hits (keyed doc_table_N), not the facet counts above it."""
+    return page.locator('[class*="st-key-doc_table"] [data-testid="stDataFrame"]')
+
+
 def click_row(page: Page, table: Locator, row: int) -> None:
     """Click a table's row where its selection box is (the grid draws on a canvas: by position)."""
     box = table.bounding_box()

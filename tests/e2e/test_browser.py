@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.serving import ROOT, click_row, go_to, serving, settle, sign_in
+from tests.e2e.serving import ROOT, click_row, found_documents, go_to, serving, settle, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -126,7 +126,7 @@ def test_an_edited_document_changed_at_its_source_waits_as_a_conflict(
     page.get_by_role("textbox", name="Search").fill("okapi")
     page.get_by_role("textbox", name="Search").press("Enter")
     settle(page)
-    click_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)
+    click_row(page, found_documents(page), 0)
     expect(page, "the open document is named in the address").to_have_url(re.compile(r"[?&]document=\d+"))
     page.get_by_text("Edit this document").click()
     settle(page)  # the row's selection may still be rerunning the page: a click then is lost
@@ -271,7 +271,7 @@ def test_a_documents_lineage_opens_from_its_detail_and_a_click_re_centres_the_gr
     page.get_by_role("textbox", name="Search").fill("customer reports affects")
     page.get_by_role("textbox", name="Search").press("Enter")
     settle(page)
-    click_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)
+    click_row(page, found_documents(page), 0)
     page.get_by_role("button", name="Open its lineage graph").click()
     settle(page)
     expect(page.get_by_role("heading", name="Lineage & graph")).to_be_visible()

@@ -13,6 +13,7 @@ from superinsight.services.context import role_actor
 from superinsight.services.documents import edits, sources
 from superinsight.services.documents import views as document_views
 from superinsight.services.rules import views as rule_views
+from tests.pages.tables import found_documents
 from tests.pages.test_pages import _app, _seed
 
 
@@ -21,7 +22,7 @@ def _opened(role: str) -> tuple[AppTest, int]:
     at = _app(role)
     at.switch_page("pages/documents.py").run()
     assert not at.exception, at.exception
-    first = int(at.dataframe[0].value["id"].iloc[0])
+    first = int(found_documents(at)["id"].iloc[0])
     at.session_state["doc_table_1"] = {"selection": {"rows": [0], "columns": [], "cells": []}}  # a click
     at.run()
     return at, first

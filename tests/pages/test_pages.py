@@ -19,6 +19,7 @@ from superinsight.services.documents import masking as masking_rules
 from superinsight.services.errors import AuthenticationError
 from superinsight.services.quality import views as quality_views
 from superinsight.services.security import sign_in, users
+from tests.pages.tables import found_documents
 from ui.session import ENTERED, TOKEN
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -118,14 +119,14 @@ class TestDocuments:
         _seed(120)
         at = _app()
         at.switch_page("pages/documents.py").run()
-        first = at.dataframe[0].value
+        first = found_documents(at)
         assert len(first) == 50
         assert list(first["created_at"]) == sorted(first["created_at"], reverse=True), (
             "by each one's own date"
         )
         older = next(b for b in at.button if b.label == "Next →")
         older.click().run()
-        second = at.dataframe[0].value
+        second = found_documents(at)
         assert second["created_at"].max() <= first["created_at"].min()
         assert not set(second["id"]) & set(first["id"])
         assert any("Page 2" in caption.value for caption in at.caption)
@@ -244,14 +245,14 @@ class TestMaskedDocuments:
         viewer = _app("viewer")
         viewer.switch_page("pages/documents.py").run()
         assert not viewer.exception, viewer.exception
-        assert all(value.startswith("•") for value in viewer.dataframe[0].value["external_id"])
-        first = str(viewer.dataframe[0].value["id"].iloc[0])
+        assert all(value.startswith("•") for value in found_documents(viewer)["external_id"])
+        first = str(found_documents(viewer)["id"].iloc[0])
         viewer.query_params["document"] = first
         viewer.run()
         assert '"customer":"[redacted]"' in viewer.json[0].value.replace(" ", "")
         analyst = _app("analyst")
         analyst.switch_page("pages/documents.py").run()
-        assert all(value.startswith(("TCK-", "CTR-")) for value in analyst.dataframe[0].value["external_id"])
+        assert all(value.startswith(("TCK-", "CTR-")) for value in found_documents(analyst)["external_id"])
         analyst.query_params["document"] = first
         analyst.run()
         assert "[redacted]" not in analyst.json[0].value
@@ -265,14 +266,14 @@ class TestDocumentSearch:
         at.text_input(key="doc_search").input("refund").run()
         assert not at.exception, at.exception
         total = int(next(m.value for m in at.metric if m.label == "Matching documents").replace(",", ""))
-        results = at.dataframe[0].value
+        results = found_documents(at)
         assert 0 < len(results) <= total
         assert all("refund" in snippet.lower() for snippet in results["snippet"])
         assert not any("«" in snippet or "»" in snippet for snippet in results["snippet"]), "no literal marks"
         assert any("highlighted there" in caption.value for caption in at.caption)
         at.sidebar.multiselect(key="doc_sources").select("Support desk").run()
-        assert set(at.dataframe[0].value["source"]) == {"Support desk"}
-        second = int(at.dataframe[0].value["id"].iloc[1])
+        assert set(found_documents(at)["source"]) == {"Support desk"}
+        second = int(found_documents(at)["id"].iloc[1])
         at.session_state["doc_table_1"] = {"selection": {"rows": [1], "columns": [], "cells": []}}  # a click
         at.run()
         assert at.query_params["document"] == str(second), "the open document is named in the address"

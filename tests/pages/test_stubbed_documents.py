@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from superinsight.services.errors import InvalidInputError
 from tests.pages.stubbed import (
     NOW,
@@ -11,6 +13,7 @@ from tests.pages.stubbed import (
     open_page,
     starts_with_a_header,
 )
+from tests.pages.tables import found_documents
 
 CLICKED_FIRST_ROW = {"doc_table_1": {"selection": {"rows": [0], "columns": [], "cells": []}}}
 
@@ -59,7 +62,7 @@ class TestDocuments:
         _documents(stubs)
         page = open_page(stubs, "documents", role, CLICKED_FIRST_ROW)
         starts_with_a_header(page, "Documents")
-        assert len(page.at.dataframe[0].value) == 2
+        assert len(found_documents(page.at)) == 2
         assert {"Export results as CSV", "Export results as JSON Lines"} <= page.labels("download_button")
         may_upload = role in ("admin", "analyst")
         assert any(e.label == "Upload files as documents" for e in page.at.expander) == may_upload
@@ -97,3 +100,24 @@ class TestNarrowedUser:
         _documents(stubs)
         page = open_page(stubs, "documents", "analyst", narrowed=True)
         assert not [e for e in page.at.expander if e.label == "Upload files as documents"]
+
+
+class TestFacetCounts:
+    def test_counts_by_source_and_tag_are_tables_with_each_figure_written_out(self, stubs: Stubs) -> None:
+        from superinsight.services.documents.facets import Facets
+
+        _documents(stubs)
+        by_tag = [("vip", 1200), ("<b>urgent</b>", 3)]
+        stubs.returns(
+            "superinsight.services.documents.facets.facets",
+            Facets(1203, [("Support desk", 1203)], by_tag, NOW),
+        )
+        page = open_page(stubs, "documents", "viewer")
+        sources, tags = (table for table in page.at.dataframe if "documents" in table.value.columns)
+        assert sources.value.values.tolist() == [["Support desk", 1203]]
+        assert tags.value.values.tolist() == [["vip", 1200], ["<b>urgent</b>", 3]], "a tag is text, as typed"
+        counts = json.loads(tags.proto.columns)["documents"]["type_config"]
+        assert counts == {"type": "progress", "format": "localized", "min_value": 0, "max_value": 1200}, (
+            "each count a bar scaled to the largest, with its figure written beside it"
+        )
+        assert "Most frequent tags (top 2)" in page.texts("markdown")
