@@ -118,6 +118,8 @@ def _all_up(resources: Resources, env: dict[str, str], repeat: int, empty: Path)
     one_by_one, _ = timed(lambda: [check_one(resources, name, timeout=5.0) for name in CHECKS], repeat)
     page, empty_page = _pages(repeat, empty)
     command = statistics.median(_command(env, "-m", "superinsight.cli", "health", "--json") for _ in range(3))
+    database_check = ("-m", "superinsight.cli", "health", "--json", "--only", "database")
+    database_only = statistics.median(_command(env, *database_check) for _ in range(3))
     start_only = statistics.median(_command(env, "-c", "import superinsight.cli") for _ in range(3))
     libraries = statistics.median(_command(env, "-c", LIBRARIES) for _ in range(3))
     states = ", ".join(f"{item.name} {item.state}" for item in check_services(resources, timeout=5.0))
@@ -128,6 +130,7 @@ def _all_up(resources: Resources, env: dict[str, str], repeat: int, empty: Path)
         ("health page's own time (target < 1 s)", _own(page, empty_page)),
         ("health --json (target < 1 s) vs importing the CLI", _ratio(command, start_only)),
         ("health --json vs importing just the libraries", _ratio(command, libraries)),
+        ("health --json --only database (compose's app check) vs the same", _ratio(database_only, libraries)),
     ]
 
 

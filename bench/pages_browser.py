@@ -1,8 +1,10 @@
 """bench/pages.py's browser side: one round of clicks in Chromium, each timed from click to settled.
 
 Settled means Streamlit's script run that the click started has finished (the app root's
-`data-test-script-state` went back to `notRunning`, i.e. the running indicator is gone) and the
-element the item expects is visible.
+`data-test-script-state` went back to `notRunning`, i.e. the running indicator is gone), the
+element the item expects is visible, and no element of the page is still a grey placeholder
+(`stSkeleton`): Streamlit's browser side draws some elements after the run has ended, up to
+0.3 s later on this machine (0.9 s on a first visit), and until then a person sees grey boxes.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ new MutationObserver(() => {
 QUIET = "window.__si && window.__si.state === 'notRunning' && performance.now() - window.__si.changed > 300"
 DONE = """([runs, load]) => window.__si && window.__si.state === 'notRunning'
     && (window.__si.runs > runs || window.__si.load !== load)"""
+DRAWN = """() => !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')"""
 # Page link text in the sidebar -> the page's title (its h1).
 PAGES = {
     "Overview": "Overview",
@@ -83,6 +86,7 @@ def clicked(page: Page, action: Callable[[], None], expected: Locator) -> float:
                 action()
             page.wait_for_function(DONE, arg=before, timeout=120_000, polling=10)
         expected.first.wait_for(state="visible", timeout=120_000)
+        page.wait_for_function(DRAWN, timeout=120_000, polling=10)
     except PlaywrightError as exc:
         shot = Path(tempfile.gettempdir()) / "bench-pages-failure.png"
         page.screenshot(path=shot, full_page=True)
