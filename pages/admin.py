@@ -50,7 +50,8 @@ def users_section(actor: Actor) -> None:
     by_email = {u.email: u for u in users}
     left, right = st.columns(2)
     left.markdown("**Change a user**")
-    email = left.selectbox("User", list(by_email))
+    # Kept for the session, as the filters below: switching to another part and back keeps them.
+    email = left.selectbox("User", list(by_email), key="admin_user", persist_state="session")
     # The form opens on the chosen user's own values, so Apply changes only what was changed.
     with left.form("change_user"):
         user = by_email[email] if email else None
@@ -224,10 +225,12 @@ def audit_section(actor: Actor) -> None:
     """Who changed what, filtered, and exported as CSV."""
     a, b, c, d = st.columns(4)
     filters = AuditFilter(
-        action=a.text_input("Action starts with", placeholder="rule.") or None,
-        user_email=b.text_input("User email") or None,
-        entity_type=c.text_input("Entity", placeholder="business_rule") or None,
-        since=datetime.combine(day, time.min, UTC) if (day := d.date_input("Since", value=None)) else None,
+        action=a.text_input("Action starts with", placeholder="rule.", **_kept("audit_action")) or None,
+        user_email=b.text_input("User email", **_kept("audit_user")) or None,
+        entity_type=c.text_input("Entity", placeholder="business_rule", **_kept("audit_entity")) or None,
+        since=datetime.combine(day, time.min, UTC)
+        if (day := d.date_input("Since", value=None, **_kept("audit_since")))
+        else None,
     )
     rows = audit_log.search(resources(), actor, filters)
     if rows:
@@ -281,6 +284,11 @@ def show() -> None:
     parts = [name for name, (needs, _draw) in SECTIONS.items() if needs is None or actor.can(needs)]
     _needs, draw = SECTIONS[section("Section", parts, key="admin_section")]
     draw(actor)
+
+
+def _kept(key: str) -> dict[str, Any]:
+    """A filter's value kept for the session: only one part of the page is drawn at a time."""
+    return {"key": key, "persist_state": "session"}
 
 
 def _readable(fields: dict[str, Any] | None) -> str:

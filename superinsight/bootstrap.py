@@ -24,8 +24,9 @@ def bootstrap(*, migrate_on_start: bool | None = None, only_looks: bool = False)
     """The process's resources, ready to serve; raises SchemaAheadError for a newer database.
 
     `migrate_on_start` defaults to `AUTO_MIGRATE`; the migrate command, whose purpose it
-    is, passes False. `only_looks` (health, run every few seconds by compose) changes
-    nothing: no migration, and no graph constraints, which would open the Neo4j driver.
+    is, passes True after reading the revision it starts from. `only_looks` (health, run
+    every few seconds by compose, and that first read) changes nothing: no migration, and
+    no graph constraints, which would open the Neo4j driver.
     """
     settings = get_settings()
     resources = get_resources()

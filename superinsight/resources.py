@@ -48,18 +48,29 @@ class Resources:
     cache: Cache
     jobs: JobQueue
     closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    closed: bool = field(default=False, init=False, repr=False)
 
     @cached_property
     def graph(self) -> GraphStore:
-        """Built on first use. Two threads asking at once may each build one; both are closed."""
-        return _graph(self.settings, self.session_factory, self.closers)
+        """Built on first use (Python 3.11 builds a cached property under a lock: once).
+
+        Its Neo4j driver closes last, after the scheduler that may be using it has stopped;
+        built after `close` (by a late graph-constraints thread), it is closed at once.
+        """
+        opened: list[Callable[[], None]] = []
+        graph = _graph(self.settings, self.session_factory, opened)
+        self.closers[:0] = opened
+        if self.closed:
+            self.close()
+        return graph
 
     @cached_property
     def annotator(self) -> Annotator:
         return _annotator(self.settings)
 
     def close(self) -> None:
-        """Release what `build_resources` opened: pooled connections, the Redis client, the Neo4j driver."""
+        """Release what was opened: pooled connections, the Redis client, the Neo4j driver if built."""
+        self.closed = True
         while self.closers:
             closer = self.closers.pop()
             try:

@@ -112,6 +112,27 @@ def test_a_database_check_leaves_the_other_configured_services_alone(tmp_path: P
     assert loaded.stdout.split() == []
 
 
+def test_building_a_service_client_is_not_counted_against_the_deadline(tmp_path: Path) -> None:
+    """A fresh process builds the graph's adapter on first use (a second of imports here): before
+    the probes' deadline, or a healthy graph would be named down for the time Python took."""
+    assert _cli("migrate", env={}, cwd=tmp_path).returncode == 0
+    checked = _cli("health", "--json", "--timeout", "0.5", env={}, cwd=tmp_path)
+    states = {item["name"]: item["state"] for item in json.loads(checked.stdout)["services"]}
+    assert states["graph"] == "up", checked.stdout
+    assert checked.returncode == 0
+
+
+def test_a_graph_address_no_driver_accepts_is_named_down_and_the_rest_still_answer(tmp_path: Path) -> None:
+    assert _cli("migrate", env={}, cwd=tmp_path).returncode == 0
+    wrong = {"NEO4J_URI": "foo://127.0.0.1:9", "NEO4J_PASSWORD": "not-used-here"}
+    checked = _cli("health", "--json", env=wrong, cwd=tmp_path)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    services = {item["name"]: item for item in json.loads(checked.stdout)["services"]}
+    assert services["graph"]["state"] == "down"
+    assert "URI scheme 'foo' is not supported" in services["graph"]["detail"]
+    assert services["database"]["state"] == "up"
+
+
 LABELING = f"""
 import json, sys
 from typer.testing import CliRunner

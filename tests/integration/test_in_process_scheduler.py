@@ -77,3 +77,28 @@ def test_a_round_cut_short_by_closing_the_resources_is_not_reported_as_a_failure
     assert [record.exc_info[1].args[0] for record in caplog.records if record.exc_info] == [
         "the database went away"
     ]
+
+
+NOWHERE_GRAPH = {"neo4j_uri": "bolt://127.0.0.1:9", "neo4j_password": "not-used-here"}  # nothing listens
+
+
+def test_the_graph_driver_closes_after_the_scheduler_that_may_use_it(tmp_path: Path) -> None:
+    """Built on first use, after the scheduler started, its driver still closes last (closers run
+    last in, first out), so a round at shutdown never meets a closed driver."""
+    bootstrap._stop_scheduler()
+    resources = build_resources(make_settings(tmp_path, **NOWHERE_GRAPH))
+    migrate.upgrade(resources.engine)
+    assert start_in_process_scheduler(resources) is not None
+    driver = resources.graph._driver  # type: ignore[attr-defined]
+    order = resources.closers
+    assert order.index(driver.close) < order.index(bootstrap._stop_scheduler)
+    resources.close()
+    assert driver._closed and _none_ticking()
+
+
+def test_a_graph_built_after_closing_is_closed_at_once(tmp_path: Path) -> None:
+    """A late graph-constraints thread must not leave a Neo4j driver open that nothing will close."""
+    resources = build_resources(make_settings(tmp_path, **NOWHERE_GRAPH))
+    resources.close()
+    driver = resources.graph._driver  # type: ignore[attr-defined]
+    assert driver._closed and resources.closers == []

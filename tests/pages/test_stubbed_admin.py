@@ -257,3 +257,19 @@ class TestAdminChanges:
         page.at.button(key="net_3").click()
         page.run()
         assert removed == [3]
+
+
+def test_the_audit_filters_and_the_chosen_user_outlast_a_visit_to_another_part(stubs: Stubs) -> None:
+    searched = _admin(stubs)
+    page = open_page(stubs, "admin", "admin")
+    next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
+    page.run()
+    _open(page, "Audit log")
+    _text_input(page, "Action starts with").input("rule.")
+    page.run()
+    _open(page, "Roles")
+    _open(page, "Audit log")
+    assert searched[-1] == AuditFilter(action="rule.")
+    assert _text_input(page, "Action starts with").value == "rule."
+    _open(page, "Users")
+    assert next(s for s in page.at.selectbox if s.label == "User").value == "ann@x"

@@ -74,6 +74,8 @@ def prepare_store(resources: Resources) -> None:
     try:
         resources.graph.ensure_schema(LABELS)
     except Exception as exc:  # noqa: BLE001 - start-up goes on; the first write creates them instead
+        if resources.closed:  # a short process ended before the store answered: nothing to tell
+            return
         log.warning("graph constraints not created at start-up (%s); the first projection creates them", exc)
 
 

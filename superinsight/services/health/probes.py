@@ -186,12 +186,26 @@ def _address(resources: Resources, name: str) -> str:
 
 
 def _backend(resources: Resources, name: str) -> str:
-    """Asks only the named service's adapter: the graph and the annotator are built on first use."""
+    """The named service's backend, building its adapter if this is its first use (the graph and
+    the annotator are built lazily, importing their clients): called before a probe's deadline."""
     if name == "database":
         return resources.engine.dialect.name
     adapter = {"cache": "cache", "jobs": "jobs", "graph": "graph", "labeling": "annotator"}[name]
     backend: str = getattr(resources, adapter).backend
     return backend
+
+
+def _built(resources: Resources, names: Sequence[str]) -> tuple[dict[str, str], dict[str, ServiceHealth]]:
+    """Each service's backend, or, for one whose adapter cannot be built (a malformed address),
+    that service down with the reason: probing it would only fail the same way."""
+    backends: dict[str, str] = {}
+    broken: dict[str, ServiceHealth] = {}
+    for name in names:
+        try:
+            backends[name] = _backend(resources, name)
+        except Exception as exc:  # noqa: BLE001 - a service whose client cannot be built is down
+            broken[name] = ServiceHealth(name, "", "down", None, f"{type(exc).__name__}: {exc}".strip())
+    return backends, broken
 
 
 def _probe(resources: Resources, name: str) -> ServiceHealth:
@@ -211,13 +225,13 @@ def _probe(resources: Resources, name: str) -> ServiceHealth:
     return ServiceHealth(name, "", state, latency_ms, finding.detail, finding.version, finding.facts)
 
 
-def _safe(resources: Resources, item: ServiceHealth) -> ServiceHealth:
+def _safe(resources: Resources, item: ServiceHealth, backend: str) -> ServiceHealth:
     """First line only, every configured secret masked, with the backend and address filled in."""
     secrets = resources.settings.secret_values()
     first = item.detail.splitlines()[0] if item.detail else ""
     return replace(
         item,
-        backend=_backend(resources, item.name),
+        backend=backend,
         detail=redact(first, secrets),
         facts=tuple((label, redact(value, secrets)) for label, value in item.facts),
         address=_address(resources, item.name),
@@ -228,23 +242,31 @@ def _safe(resources: Resources, item: ServiceHealth) -> ServiceHealth:
 def check_services(
     resources: Resources, names: Sequence[str] | None = None, timeout: float = PAGE_TIMEOUT_SECONDS
 ) -> list[ServiceHealth]:
-    """All probes at once under one deadline: the answer takes as long as the slowest, at most `timeout`."""
+    """All probes at once under one deadline: the answer takes as long as the slowest, at most `timeout`.
+
+    What a process does once comes first and is not any service's time: reading the newest
+    revision from disk, and building the adapters not built yet (importing the Neo4j driver
+    takes a second here; a probe timed with it would name a healthy graph as down).
+    """
     chosen = [name for name in CHECKS if names is None or name in names]
     if "database" in chosen:
-        _head(resources.engine)  # read from disk, once: not the database's time
+        _head(resources.engine)
+    backends, broken = _built(resources, chosen)
     deadline = time.monotonic() + timeout
     running = {
-        name: bounded.start((id(resources), name), partial(_probe, resources, name)) for name in chosen
+        name: bounded.start((id(resources), name), partial(_probe, resources, name))
+        for name in chosen
+        if name not in broken
     }
     results = []
-    for name, future in running.items():
+    for name in chosen:
         try:
-            item = bounded.result(future, deadline, name)
+            item = broken.get(name) or bounded.result(running[name], deadline, name)
         except bounded.NoAnswerError:
             item = ServiceHealth(
                 name, "", "down", None, f"no answer within {timeout:g} s (it accepts no work or hangs)"
             )
-        results.append(_safe(resources, item))
+        results.append(_safe(resources, item, backends.get(name, "")))
         if item.state != "not configured":  # nothing was probed: no latency, not a probe without answer
             seconds = None if item.latency_ms is None else item.latency_ms / 1000
             metrics.record_probe(name, item.state, seconds)
