@@ -68,7 +68,7 @@ class TestUpsert:
         document_writer.upsert_documents(resources, ALICE, source, first)  # into an empty source: COPY
         document_writer.upsert_documents(resources, ALICE, source, [DocumentInput("old", "Old", "changed")])
         with resources.uow() as uow:
-            rows = uow.session.execute(select(Document.external_id, Document.created_at)).tuples()
+            rows = uow.session.execute(select(Document.external_id, Document.created_at))
             dates = {external_id: created for external_id, created in rows}
         assert aware(dates["old"]) == dated
         assert aware(dates["undated"]) > dated, "a record without a date is dated when first written"
