@@ -195,6 +195,11 @@ def _backend(resources: Resources, name: str) -> str:
     return backend
 
 
+def _failure(exc: Exception) -> str:
+    """What a service that is down raised, as its detail: the kind of error and its words."""
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
 def _built(resources: Resources, names: Sequence[str]) -> tuple[dict[str, str], dict[str, ServiceHealth]]:
     """Each service's backend, or, for one whose adapter cannot be built (a malformed address),
     that service down with the reason: probing it would only fail the same way."""
@@ -204,7 +209,7 @@ def _built(resources: Resources, names: Sequence[str]) -> tuple[dict[str, str], 
         try:
             backends[name] = _backend(resources, name)
         except Exception as exc:  # noqa: BLE001 - a service whose client cannot be built is down
-            broken[name] = ServiceHealth(name, "", "down", None, f"{type(exc).__name__}: {exc}".strip())
+            broken[name] = ServiceHealth(name, "", "down", None, _failure(exc))
     return backends, broken
 
 
@@ -220,7 +225,7 @@ def _probe(resources: Resources, name: str) -> ServiceHealth:
     except DegradedError as exc:
         state, finding = "degraded", replace(exc.finding or finding, detail=str(exc))
     except Exception as exc:  # noqa: BLE001 - any failure of a probe means the service is down
-        state, finding = "down", Finding(f"{type(exc).__name__}: {exc}".strip())
+        state, finding = "down", Finding(_failure(exc))
     latency_ms = round((time.perf_counter() - started) * 1000, 1)
     return ServiceHealth(name, "", state, latency_ms, finding.detail, finding.version, finding.facts)
 
