@@ -109,7 +109,6 @@ def _latency_figure(frame: pd.DataFrame) -> Figure:
                 x=points["at"],
                 y=points["latency_ms"],
                 name=service,
-                mode="lines",
                 hovertemplate="%{x}<br>%{y:.1f} ms",  # the box is named by the service, a fixed word
             )
             for service, points in frame.groupby("service", sort=False)
