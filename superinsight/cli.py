@@ -11,7 +11,7 @@ import typer
 
 from superinsight.adapters import metrics
 from superinsight.bootstrap import SchemaAheadError, bootstrap
-from superinsight.db import migrate as schema
+from superinsight.db import revisions
 from superinsight.redaction import display_url
 from superinsight.resources import Resources
 from superinsight.services import health as health_service
@@ -38,9 +38,9 @@ def _resources(*, migrate_on_start: bool | None = None, only_looks: bool = False
 def migrate() -> None:
     """Bring the database schema up to this version's newest revision."""
     resources = _resources(only_looks=True)
-    before = schema.current_revision(resources.engine)
+    before = revisions.current_revision(resources.engine)
     _resources(migrate_on_start=True)
-    after = schema.current_revision(resources.engine)
+    after = revisions.current_revision(resources.engine)
     where = display_url(resources.settings.effective_database_url)
     if before == after:
         typer.echo(f"{where}: already at revision {after}")

@@ -10,7 +10,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from superinsight.config import private_file
-from superinsight.db import sqlite_functions
 
 
 def normalize_url(url: str) -> str:
@@ -24,8 +23,12 @@ def normalize_url(url: str) -> str:
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     """Foreign keys are off by default in SQLite; WAL lets the page read while a job writes.
 
-    SQLite has no regular expressions of its own: REGEXP calls the rule language's.
+    SQLite has no regular expressions of its own: REGEXP calls the rule language's (imported
+    here: the masking and rule modules it brings are nothing a PostgreSQL process's health
+    check needs).
     """
+    from superinsight.db import sqlite_functions
+
     sqlite_functions.register(dbapi_connection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -74,34 +74,43 @@ def test_the_health_command_imports_nothing_heavy_it_does_not_use(tmp_path: Path
 
 # What a check of one service must not load or start when the others are configured too:
 # compose asks the app's container for `--only database` every ten seconds.
-NOT_FOR_THE_DATABASE = ("neo4j", "httpx", "rq", "redis", "superinsight.db.models", "graph-schema")
-ONLY_THE_DATABASE = f"""
+NOT_FOR_THE_DATABASE = ("neo4j", "httpx", "rq", "redis", "superinsight.db.models", "graph-schema", "alembic")
+# SQLite's functions (REGEXP and the masking of search snippets) are registered on its connections only.
+NOT_FOR_POSTGRESQL = ("superinsight.masking", "superinsight.rules")
+ONLY_THE_DATABASE = """
 import sys, threading
 from typer.testing import CliRunner
 from superinsight.cli import app
 result = CliRunner().invoke(app, ["health", "--json", "--only", "database"])
 assert result.exit_code == 0, result.output
-running = {{thread.name for thread in threading.enumerate()}}
-print(" ".join(name for name in {NOT_FOR_THE_DATABASE!r} if name in sys.modules or name in running))
+running = {thread.name for thread in threading.enumerate()}
+print(" ".join(name for name in UNUSED if name in sys.modules or name in running))
 """
 
 
-def test_a_database_check_leaves_the_other_configured_services_alone(tmp_path: Path) -> None:
-    """No Neo4j driver, no Label Studio or Redis client, no ORM model, no graph constraints thread.
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_a_database_check_leaves_the_other_configured_services_alone(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """No Neo4j driver, no Label Studio or Redis client, no ORM model, no graph constraints thread,
+    no alembic (the revisions are read without it).
 
     A graph-schema thread that already ended would have imported the driver, so either check catches it.
     """
     nowhere = "127.0.0.1:9"  # nothing listens: touching any of them would show as a load or a thread
+    database = {} if store == "sqlite" else {"DATABASE_URL": request.getfixturevalue("empty_pg_url")}
+    unused = NOT_FOR_THE_DATABASE + (() if store == "sqlite" else NOT_FOR_POSTGRESQL)
     configured = {
+        **database,
         "NEO4J_URI": f"bolt://{nowhere}",
         "NEO4J_PASSWORD": "not-used-here",
         "LABEL_STUDIO_URL": f"http://{nowhere}",
         "LABEL_STUDIO_API_KEY": "not-used-here",
     }
-    migrated = _cli("migrate", env={}, cwd=tmp_path)
+    migrated = _cli("migrate", env=database, cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     loaded = subprocess.run(
-        [sys.executable, "-c", ONLY_THE_DATABASE],
+        [sys.executable, "-c", ONLY_THE_DATABASE.replace("UNUSED", repr(unused))],
         cwd=tmp_path,
         env={**os.environ, **THIS_CHECKOUT, **configured},
         capture_output=True,

@@ -11,13 +11,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from superinsight.db import migrate
+from superinsight.db import migrate, revisions
 from superinsight.db.base import Base
 from superinsight.db.engine import build_engine
 
 
 def _script() -> ScriptDirectory:
-    return ScriptDirectory(str(migrate.MIGRATIONS_DIR))
+    return ScriptDirectory(str(revisions.MIGRATIONS_DIR))
 
 
 class TestChain:
@@ -34,8 +34,16 @@ class TestChain:
         assert revisions[-1].down_revision is None
 
     def test_each_revision_file_holds_exactly_one_revision(self) -> None:
-        files = sorted(Path(migrate.MIGRATIONS_DIR, "versions").glob("*.py"))
+        files = sorted(Path(revisions.MIGRATIONS_DIR, "versions").glob("*.py"))
         assert len(files) == len(list(_script().walk_revisions()))
+
+    def test_the_revisions_read_without_alembic_are_alembics(self) -> None:
+        """`superinsight health` reads the chain with Python's parser; alembic's reading is the reference."""
+        script = _script()
+        alembics = {revision.revision: revision.down_revision for revision in script.walk_revisions()}
+        assert len(alembics) >= 21
+        assert revisions.known_revisions() == alembics
+        assert revisions.head_revision() == script.get_current_head()
 
 
 class TestRoundTrip:
@@ -74,16 +82,23 @@ class TestRefusals:
         engine = build_engine(db_url)
         with engine.begin() as connection:
             connection.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
-        with pytest.raises(migrate.SchemaAheadError, match="from_the_future"):
+        with pytest.raises(revisions.SchemaAheadError, match="from_the_future"):
             migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == "from_the_future"
+        assert revisions.current_revision(engine) == "from_the_future"
+        engine.dispose()
+
+    def test_a_database_never_migrated_is_at_no_revision(self, empty_url: str) -> None:
+        engine = build_engine(empty_url)
+        assert revisions.current_revision(engine) is None
+        migrate.upgrade(engine, "0001")
+        assert revisions.current_revision(engine) == "0001"
         engine.dispose()
 
     def test_upgrading_an_up_to_date_database_changes_nothing(self, db_url: str) -> None:
         engine = build_engine(db_url)
-        before = migrate.current_revision(engine)
+        before = revisions.current_revision(engine)
         migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == before == migrate.head_revision(engine)
+        assert revisions.current_revision(engine) == before == revisions.head_revision()
         engine.dispose()
 
 

@@ -6,7 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from superinsight.db import migrate
+from superinsight.db import migrate, revisions
 from superinsight.db.engine import build_engine
 from superinsight.db.models import DataSource
 
@@ -14,7 +14,7 @@ from superinsight.db.models import DataSource
 def just_before(url: str, revision: str) -> tuple[Engine, str]:
     """An engine on the empty database at `url`, migrated to the revision before `revision` (returned)."""
     engine = build_engine(url)
-    before = ScriptDirectory(str(migrate.MIGRATIONS_DIR)).get_revision(revision).down_revision
+    before = ScriptDirectory(str(revisions.MIGRATIONS_DIR)).get_revision(revision).down_revision
     assert isinstance(before, str)
     migrate.upgrade(engine, before)
     return engine, before

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from superinsight.adapters import metrics
 from superinsight.adapters.labelstudio_errors import (
@@ -21,7 +21,7 @@ from superinsight.adapters.labelstudio_errors import (
     LabelStudioError,
     LabelStudioNotConnectedError,
 )
-from superinsight.db import migrate
+from superinsight.db import revisions
 from superinsight.redaction import display_url, redact
 from superinsight.resources import Resources
 from superinsight.services.context import internal
@@ -79,16 +79,6 @@ def _size(size: float) -> str:
     return f"{size:.1f} TB"
 
 
-_newest: dict[str, str] = {}
-
-
-def _head(engine: Engine) -> str:
-    """The newest revision of this code's migrations, read from disk once per process (50 ms a time)."""
-    if "head" not in _newest:
-        _newest["head"] = migrate.head_revision(engine)
-    return _newest["head"]
-
-
 def _database(resources: Resources) -> Finding:
     engine = resources.engine
     with engine.connect() as connection:
@@ -105,7 +95,7 @@ def _database(resources: Resources) -> Finding:
             pages = connection.execute(text("PRAGMA page_count")).scalar_one()
             size = pages * connection.execute(text("PRAGMA page_size")).scalar_one()
             version, connections = f"SQLite {sqlite3.sqlite_version}", "a file, no server"
-    current, head = migrate.current_revision(engine), _head(engine)
+    current, head = revisions.current_revision(engine), revisions.head_revision()
     facts = (("schema", f"{current} (newest: {head})"), ("connections", connections), ("size", _size(size)))
     finding = Finding(f"{connections}, {_size(size)}", version, facts)
     if current != head:
@@ -255,7 +245,7 @@ def check_services(
     """
     chosen = [name for name in CHECKS if names is None or name in names]
     if "database" in chosen:
-        _head(resources.engine)
+        revisions.head_revision()
     backends, broken = _built(resources, chosen)
     deadline = time.monotonic() + timeout
     running = {
