@@ -6,6 +6,7 @@ import streamlit as st
 
 from superinsight.services.errors import PasswordChangeRequiredError, ServiceError
 from superinsight.services.security import passwords, sign_in, users
+from ui.element_code import load_element_code
 from ui.errors import shown
 from ui.feedback import header, md
 from ui.session import MESSAGE, client_address, resources, signed_in, single_sign_on, through_app
@@ -80,3 +81,5 @@ if not users.has_users(resources(), workspace.strip() or resources().settings.de
         "This workspace has no accounts yet. Create the first admin with "
         "`superinsight create-admin`, or run `superinsight seed-demo` for the demo accounts."
     )
+
+load_element_code()

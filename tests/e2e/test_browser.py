@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.serving import ROOT, click_row, found_documents, go_to, serving, settle, sign_in
+from ui.element_code import code_files
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +54,27 @@ def test_a_deep_link_on_a_fresh_server_asks_for_sign_in(page: Page, app_url: str
         expect(page.get_by_role("heading", name="Sign in to SuperInsight")).to_be_visible()
         expect(page.get_by_text("Page not found")).to_have_count(0)
         expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+
+
+def test_the_sign_in_page_loads_the_pages_element_code_while_a_person_types(
+    page: Page, app_url: str, data_dir: Path, artifacts: Path
+) -> None:
+    """Issue 18: plotly, the data grid and the widgets are fetched before signing in, and no page
+    fetches code after."""
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url.rsplit("/", 1)[-1]))
+    page.goto(app_url)
+    settle(page)
+    page.wait_for_function("window.__superinsightElementCode === 'loaded'", timeout=60_000)
+    assert set(code_files()) <= set(fetched), sorted(set(code_files()) - set(fetched))
+    expect(page.get_by_role("textbox")).to_have_count(3)  # workspace, email, password: nothing else shows
+    page.screenshot(path=artifacts / "sign-in-code-loaded.png", full_page=True)
+    fetched.clear()
+    sign_in(page, data_dir, role="admin")
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()  # the Overview's chart
+    for title in ("Documents", "Business rules", "Insights", "Data quality", "System health", "Admin"):
+        go_to(page, title)
+    assert not [name for name in fetched if name.endswith(".js")], fetched
 
 
 def session_cookie(page: Page) -> dict[str, Any]:
