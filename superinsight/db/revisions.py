@@ -13,7 +13,7 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -39,8 +39,19 @@ def _stated(path: Path) -> tuple[str, str | None]:
 
 @lru_cache(maxsize=1)
 def known_revisions() -> dict[str, str | None]:
-    """Each revision this code carries -> the one before it (None for the first)."""
-    return dict(_stated(path) for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")))
+    """Each revision this code carries -> the one before it (None for the first).
+
+    Files as alembic reads them (not `__init__` nor an editor's `.#` lock); a revision stated
+    twice, or following one that is not here, is refused as alembic would refuse it.
+    """
+    files = sorted((MIGRATIONS_DIR / "versions").glob("*.py"))
+    stated = [_stated(path) for path in files if not path.name.startswith(("__init__", ".#"))]
+    known = dict(stated)
+    if len(known) != len(stated):
+        raise RuntimeError(f"a revision is stated by two files in {MIGRATIONS_DIR}")
+    if missing := {down for down in known.values() if down is not None} - set(known):
+        raise RuntimeError(f"migrations follow revisions that are not in {MIGRATIONS_DIR}: {sorted(missing)}")
+    return known
 
 
 def head_revision() -> str:
@@ -52,17 +63,26 @@ def head_revision() -> str:
     return heads.pop()
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(connection: Connection) -> str | None:
     """The revision the database is at; None for a database never migrated."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(found) > 1:
+        raise RuntimeError(f"the database is at several schema revisions at once: {sorted(found)}")
+    return found[0] if found else None
+
+
+def is_ahead(revision: str | None) -> bool:
+    """Whether a database at `revision` was migrated by a newer release than this code."""
+    return revision is not None and revision not in known_revisions()
 
 
 def check_not_ahead(engine: Engine) -> None:
-    current = current_revision(engine)
-    if current is not None and current not in known_revisions():
+    """Refuse, before alembic touches it, a database this code would migrate backwards or break."""
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    if is_ahead(current):
         raise SchemaAheadError(
             f"the database is at schema revision {current!r}, which this version of "
             f"SuperInsight does not know (its newest is {head_revision()!r}); "

@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 import rq
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from superinsight.adapters.inprocess_jobs import InProcessJobQueue
 from superinsight.adapters.jobs import function_name
 from superinsight.adapters.rq_jobs import RQJobQueue
+from superinsight.db import migrate
 from superinsight.db.engine import CONNECT_TIMEOUT_SECONDS
 from superinsight.db.models import AuditLog
 from superinsight.resources import Resources, build_resources
@@ -131,6 +132,19 @@ def test_a_schema_behind_the_code_is_degraded(empty_pg_url: str, built: Callable
     item = check_services(built(empty_pg_url), ["database"], timeout=5.0)[0]
     assert item.state == "degraded"
     assert "superinsight migrate" in item.detail
+
+
+def test_a_schema_ahead_of_the_code_says_to_upgrade_not_to_migrate(
+    sqlite_url: str, built: Callable[..., Resources]
+) -> None:
+    resources = built(sqlite_url)
+    migrate.upgrade(resources.engine)
+    with resources.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
+    item = check_services(resources, ["database"], timeout=5.0)[0]
+    assert item.state == "degraded"
+    assert "from_the_future is newer" in item.detail and "upgrade SuperInsight" in item.detail
+    assert "superinsight migrate" not in item.detail
 
 
 def test_stopped_services_are_down_and_the_password_is_never_shown(built: Callable[..., Resources]) -> None:

@@ -95,9 +95,14 @@ def _database(resources: Resources) -> Finding:
             pages = connection.execute(text("PRAGMA page_count")).scalar_one()
             size = pages * connection.execute(text("PRAGMA page_size")).scalar_one()
             version, connections = f"SQLite {sqlite3.sqlite_version}", "a file, no server"
-    current, head = revisions.current_revision(engine), revisions.head_revision()
+        current = revisions.current_revision(connection)
+    head = revisions.head_revision()
     facts = (("schema", f"{current} (newest: {head})"), ("connections", connections), ("size", _size(size)))
     finding = Finding(f"{connections}, {_size(size)}", version, facts)
+    if revisions.is_ahead(current):
+        raise DegradedError(
+            f"schema {current} is newer than this release's newest, {head}: upgrade SuperInsight", finding
+        )
     if current != head:
         raise DegradedError(
             f"schema {current or 'empty'} is behind {head}: run `superinsight migrate`", finding
