@@ -95,6 +95,7 @@ def found_documents(page: Page) -> Locator:
 
 def click_row(page: Page, table: Locator, row: int) -> None:
     """Click a table's row where its selection box is (the grid draws on a canvas: by position)."""
+    table.scroll_into_view_if_needed()  # a click by position outside the window lands nowhere
     box = table.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
