@@ -38,11 +38,9 @@ def _resources(*, migrate_on_start: bool | None = None, only_looks: bool = False
 def migrate() -> None:
     """Bring the database schema up to this version's newest revision."""
     resources = _resources(only_looks=True)
-    with resources.engine.connect() as connection:
-        before = revisions.current_revision(connection)
+    before = revisions.current_revision(resources.engine)
     _resources(migrate_on_start=True)
-    with resources.engine.connect() as connection:
-        after = revisions.current_revision(connection)
+    after = revisions.current_revision(resources.engine)
     where = display_url(resources.settings.effective_database_url)
     if before == after:
         typer.echo(f"{where}: already at revision {after}")

@@ -63,8 +63,15 @@ def head_revision() -> str:
     return heads.pop()
 
 
-def current_revision(connection: Connection) -> str | None:
-    """The revision the database is at; None for a database never migrated."""
+def current_revision(bind: Engine | Connection) -> str | None:
+    """The revision the database is at; None for a database never migrated.
+
+    A probe passes the connection it holds; other callers the engine, for one of its own.
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return current_revision(connection)
+    connection = bind
     if not inspect(connection).has_table("alembic_version"):
         return None
     found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
@@ -80,8 +87,7 @@ def is_ahead(revision: str | None) -> bool:
 
 def check_not_ahead(engine: Engine) -> None:
     """Refuse, before alembic touches it, a database this code would migrate backwards or break."""
-    with engine.connect() as connection:
-        current = current_revision(connection)
+    current = current_revision(engine)
     if is_ahead(current):
         raise SchemaAheadError(
             f"the database is at schema revision {current!r}, which this version of "

@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect, text
 
 from superinsight.db import migrate, revisions
 from superinsight.db.base import Base
@@ -18,11 +18,6 @@ from superinsight.db.engine import build_engine
 
 def _script() -> ScriptDirectory:
     return ScriptDirectory(str(revisions.MIGRATIONS_DIR))
-
-
-def _current(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return revisions.current_revision(connection)
 
 
 class TestChain:
@@ -89,21 +84,21 @@ class TestRefusals:
             connection.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
         with pytest.raises(revisions.SchemaAheadError, match="from_the_future"):
             migrate.upgrade(engine)
-        assert _current(engine) == "from_the_future"
+        assert revisions.current_revision(engine) == "from_the_future"
         engine.dispose()
 
     def test_a_database_never_migrated_is_at_no_revision(self, empty_url: str) -> None:
         engine = build_engine(empty_url)
-        assert _current(engine) is None
+        assert revisions.current_revision(engine) is None
         migrate.upgrade(engine, "0001")
-        assert _current(engine) == "0001"
+        assert revisions.current_revision(engine) == "0001"
         engine.dispose()
 
     def test_upgrading_an_up_to_date_database_changes_nothing(self, db_url: str) -> None:
         engine = build_engine(db_url)
-        before = _current(engine)
+        before = revisions.current_revision(engine)
         migrate.upgrade(engine)
-        assert _current(engine) == before == revisions.head_revision()
+        assert revisions.current_revision(engine) == before == revisions.head_revision()
         engine.dispose()
 
 
