@@ -81,17 +81,35 @@ def ask(actor: Actor) -> SearchQuery:
 
 def counts(counted: Facets) -> None:
     top = st.columns([2, 2, 1])
-    top[0].metric("Matching documents", f"{counted.total:,}")
-    top[1].caption(f"Counts as of {ago(counted.computed_at)}" + (" (cached)" if counted.from_cache else ""))
-    if top[2].button("Refresh counts"):
-        st.session_state["doc_refresh"] = True
-        st.rerun()
+    estimated = counted.sampled is not None
+    top[0].metric("Matching documents", f"≈ {counted.total:,}" if estimated else f"{counted.total:,}")
+    when = f"as of {ago(counted.computed_at)}" + (" (cached)" if counted.from_cache else "")
+    if estimated:
+        top[1].caption(
+            f"Estimated {when} from a random sample of {counted.sampled:,} of the "
+            f"{counted.reach or 0:,} documents searched; counting every match takes longer."
+        )
+        # Flagged before the rerun the click starts, so that run counts (no run first to set it).
+        top[2].button(
+            "Count exactly",
+            help="Counts every match; about a second per million documents.",
+            on_click=st.session_state.update,
+            kwargs={"doc_exact": True},
+        )
+        return by_source_and_tag(counted)
+    top[1].caption(f"Counts {when}")
+    top[2].button("Refresh counts", on_click=st.session_state.update, kwargs={"doc_refresh": True})
+    by_source_and_tag(counted)
+
+
+def by_source_and_tag(counted: Facets) -> None:
     if not (counted.by_source or counted.by_tag):
         return
     left, right = st.columns(2)
+    about = " (estimated)" if counted.sampled is not None else ""
     for column, title, counts, label in (
-        (left, "Matching documents by source", counted.by_source, "source"),
-        (right, f"Most frequent tags (top {len(counted.by_tag)})", counted.by_tag, "tag"),
+        (left, f"Matching documents by source{about}", counted.by_source, "source"),
+        (right, f"Most frequent tags (top {len(counted.by_tag)}){about}", counted.by_tag, "tag"),
     ):
         if counts:
             column.markdown(f"**{title}**")
@@ -123,7 +141,7 @@ def nothing_found(actor: Actor, query: SearchQuery, first_page: bool) -> None:
         st.info("Nothing matches. Try fewer words or filters.")
 
 
-def results(page: SearchPage, cursors: list[str | None], total: int) -> None:
+def results(page: SearchPage, cursors: list[str | None], counted: Facets) -> None:
     """The page of hits; clicking a row opens that document below (and names it in the address)."""
     marked = any(hit.snippet != unmarked(hit.snippet) for hit in page.hits)
     st.caption(f"{HINT} Its matched words are highlighted there." if marked else HINT)
@@ -147,9 +165,9 @@ def results(page: SearchPage, cursors: list[str | None], total: int) -> None:
     if left.button("← Previous", disabled=len(cursors) == 1):
         cursors.pop()
         st.rerun()
-    middle.caption(
-        f"Page {len(cursors):,} of {max(1, -(-total // PAGE_SIZE)):,} · {plural(total, 'document')}"
-    )
+    about = "about " if counted.sampled is not None else ""
+    pages = max(1, -(-counted.total // PAGE_SIZE))
+    middle.caption(f"Page {len(cursors):,} of {about}{pages:,} · {about}{plural(counted.total, 'document')}")
     if right.button("Next →", disabled=page.next_cursor is None):
         cursors.append(page.next_cursor)
         st.rerun()
@@ -228,17 +246,23 @@ def show() -> None:
     cursors: list[str | None] = st.session_state.setdefault(CURSORS, [None])
     with refusals(stop=True):
         page = search.search(resources(), actor, query, cursor=cursors[-1], limit=PAGE_SIZE)
-        counted = facets.facets(resources(), actor, query, refresh=st.session_state.pop("doc_refresh", False))
+        counted = facets.facets(
+            resources(),
+            actor,
+            query,
+            refresh=st.session_state.pop("doc_refresh", False),
+            exact=st.session_state.pop("doc_exact", False),
+        )
     counts(counted)
     if page.ranked_newest_only and counted.total > search.RANKED_MATCHES:
         st.caption(
             f"Ranked among the newest {search.RANKED_MATCHES:,} matches; sort by newest to page through all "
-            f"{counted.total:,}."
+            f"{'≈ ' if counted.sampled is not None else ''}{counted.total:,}."
         )
     if not page.hits:
         nothing_found(actor, query, len(cursors) == 1)
     else:
-        results(page, cursors, counted.total)
+        results(page, cursors, counted)
         detail(actor, page)
         downloads(actor, query)
         send_button(actor, {"kind": "search"}, "doc_send_to_labeling")

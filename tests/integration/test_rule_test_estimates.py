@@ -17,6 +17,7 @@ from sqlalchemy import text
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
+from superinsight.services.documents import sampling
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
@@ -60,7 +61,7 @@ def _finished(resources: Resources, job_id: str | None) -> None:
 def estimating(monkeypatch: pytest.MonkeyPatch) -> None:
     """Estimate past 1,000 documents, from samples of about 1,000."""
     monkeypatch.setattr(rule_testing, "ESTIMATE_ABOVE", 1000)
-    monkeypatch.setattr(counting, "SAMPLE_ROWS", 1000)
+    monkeypatch.setattr(sampling, "SAMPLE_ROWS", 1000)
 
 
 def _built(url: str, tmp_path: Path) -> Iterator[Resources]:
@@ -156,7 +157,7 @@ class TestOnPostgreSQL:
         _seed(resources, "Tickets", 2000, every=4)
         with resources.engine.begin() as connection:
             connection.execute(text("ANALYZE documents"))
-        monkeypatch.setattr(counting, "SAMPLE_PAGES_ROWS", 800)  # a tenth of the table's pages at most
+        monkeypatch.setattr(sampling, "SAMPLE_PAGES_ROWS", 800)  # a tenth of the table's pages at most
         report = rule_testing.run_test(resources, ACME, REFUND)
         assert report.total == 2000 and report.evaluated is not None
         assert 50 < report.evaluated < 500, "a tenth of the pages, not the half SAMPLE_ROWS asks for"

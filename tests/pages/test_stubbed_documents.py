@@ -121,3 +121,31 @@ class TestFacetCounts:
             "each count a bar scaled to the largest, with its figure written beside it"
         )
         assert "Most frequent tags (top 2)" in page.texts("markdown")
+
+    def test_an_estimate_says_so_and_counts_exactly_when_asked(self, stubs: Stubs) -> None:
+        from superinsight.services.documents.facets import Facets
+
+        _documents(stubs)
+        asked: list[bool] = []
+
+        def counted(*args: object, exact: bool = False, **kwargs: object) -> Facets:
+            asked.append(exact)
+            if exact:
+                return Facets(411_873, [("Support desk", 411_873)], [("vip", 2_004)], NOW)
+            return Facets(
+                412_000, [("Support desk", 412_000)], [("vip", 2_010)], NOW, sampled=19_873, reach=1_000_000
+            )
+
+        stubs.returns("superinsight.services.documents.facets.facets", counted)
+        page = open_page(stubs, "documents", "viewer")
+        assert page.at.metric[0].value == "≈ 412,000"
+        assert "random sample of 19,873 of the 1,000,000 documents searched" in page.texts("caption")
+        assert "about 8,240 · about 412,000 documents" in page.texts("caption"), "pages are about as many"
+        assert "Matching documents by source (estimated)" in page.texts("markdown")
+        assert "Count exactly" in page.labels() and "Refresh counts" not in page.labels()
+
+        next(button for button in page.at.button if button.label == "Count exactly").click()
+        page.run()
+        assert asked == [False, True], "the click asked for every match counted"
+        assert page.at.metric[0].value == "411,873" and "Refresh counts" in page.labels()
+        assert "(estimated)" not in page.texts("markdown")

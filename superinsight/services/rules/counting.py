@@ -7,12 +7,11 @@ same functions with no bound, as a job (`exact_counts`).
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, any_, func, literal, not_, select, tablesample
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -32,12 +31,6 @@ STREAM_BATCH = 2000
 ROW_BY_ROW_LIMIT = 20_000
 """A rule with no SQL form is tested on at most this many of the newest documents: Python reads
 about 20,000 a second, and a test is a question asked while editing (its exact count is a job)."""
-SAMPLE_ROWS = 20_000
-"""How many documents a large scope's random sample aims at: a match rate from 20,000 documents
-is within about one percentage point, and a regex reads them in well under a second."""
-SAMPLE_PAGES_ROWS = 500_000
-"""The most rows of the whole table a sample's pages may hold: reading them (not evaluating
-the rule, which only the scope's rows meet) takes about a quarter of a second."""
 
 
 class Counts(NamedTuple):
@@ -139,27 +132,6 @@ def in_scope(session: Session, actor: Actor, source_ids: Sequence[int] | None) -
 
 def count(session: Session, scope: list[Any]) -> int:
     return int(session.scalar(select(func.count()).select_from(Document).where(*scope)) or 0)
-
-
-def randomly_sampled(session: Session, tenant_id: str, in_scope: int) -> ColumnElement[bool]:
-    """Documents on a random share of the table's pages aiming at SAMPLE_ROWS in scope (PostgreSQL only).
-
-    `TABLESAMPLE SYSTEM` reads just those pages, so the sample costs what its rows cost,
-    whatever the scope's size; the rows of one page come together, which is why a test
-    calls its figures an estimate and never a range. The sample is of the whole table, so
-    a scope that is a small part of it would need a large share of every workspace's
-    pages: the share stops at SAMPLE_PAGES_ROWS of the table's rows, and the sample is
-    then smaller (its size is reported). The seed is fixed per call so the counting pass
-    and the samples read the same pages. The tenant's sampled ids go in as one array
-    (`id = ANY(ARRAY(...))`), which the planner answers by primary key; as `id IN (...)`
-    it hashed them and scanned every document to probe the hash.
-    """
-    shares = [100.0, 100.0 * SAMPLE_ROWS / max(in_scope, 1)]
-    if (table_rows := dialect.estimated_rows(session, "documents")) is not None:
-        shares.append(100.0 * SAMPLE_PAGES_ROWS / max(table_rows, 1))
-    sample = tablesample(Document, func.system(min(shares)), seed=literal(random.randrange(1 << 31)))  # noqa: S311
-    ids = select(sample.c.id).where(sample.c.tenant_id == tenant_id).scalar_subquery()
-    return Document.id == any_(func.array(ids))
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from superinsight.rules.explain import explain
 from superinsight.rules.sql import NotExpressibleInSQLError
 from superinsight.rules.thresholds import Outcome, outcome
 from superinsight.services.context import Actor, require
+from superinsight.services.documents import sampling
 from superinsight.services.documents.key_kinds import known_kinds
 from superinsight.services.documents.masking import masker
 from superinsight.services.rules import counting, exact_counts
@@ -133,7 +134,7 @@ def _read(session: Session, actor: Actor, request: exact_counts.CountRequest, sa
         in_scope = counting.in_scope(session, actor, sources) if dialect.is_postgresql(session) else 0
         if in_scope <= ESTIMATE_ABOVE:
             return counting.in_sql(session, request.body, request.previous, scope, sample_size, known)
-        sample = [*scope, counting.randomly_sampled(session, actor.tenant_id, in_scope)]
+        sample = [*scope, sampling.randomly_sampled(session, actor.tenant_id, in_scope)]
         counts = counting.in_sql(session, request.body, request.previous, sample, sample_size, known)
         return counts._replace(total=in_scope, evaluated=counts.total)
     except NotExpressibleInSQLError:
