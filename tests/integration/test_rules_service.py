@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from superinsight.db import dialect
@@ -307,7 +307,17 @@ class TestApply:
         assert _count(resources, QualityIssue, QualityIssue.rule_id == rule.id) == 5
         with resources.uow() as uow:
             failing = uow.session.scalar(select(Document.id).where(Document.external_id == "C0"))
-        assert failing is not None
+            assert failing is not None
+            uow.session.execute(
+                update(QualityIssue).where(QualityIssue.document_id == failing).values(status="resolved")
+            )
+            uow.commit()
+        _apply(resources, rule.id)
+        unresolved = QualityIssue.status != "resolved"
+        assert _count(resources, QualityIssue, QualityIssue.rule_id == rule.id) == 6, (
+            "failing again: a new one"
+        )
+        assert _count(resources, QualityIssue, QualityIssue.rule_id == rule.id, unresolved) == 5
         detail = document_views.get_document(resources, ACME, failing)
         assert (detail.matched_rules, detail.open_issues) == (["End date"], ["End date"])
 

@@ -6,7 +6,7 @@ from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from superinsight.db.base import utcnow
-from superinsight.db.models import BusinessRule, BusinessRuleApplication, Document, QualityIssue
+from superinsight.db.models import BusinessRule, BusinessRuleApplication, Document
 from superinsight.rules import sqlfuncs
 from superinsight.services.documents import tag_counts
 from superinsight.services.quality import issues as quality_issues
@@ -14,19 +14,10 @@ from superinsight.services.quality import issues as quality_issues
 
 def raise_quality_issues(session: Session, rule: BusinessRule, version: int) -> None:
     """One open issue per failing document; documents with an unresolved issue get no second one."""
-    already = select(QualityIssue.id).where(
-        QualityIssue.rule_id == rule.id,
-        QualityIssue.document_id == BusinessRuleApplication.document_id,
-        QualityIssue.status != "resolved",
-    )
     failing = (
         select(BusinessRuleApplication.document_id, Document.source_id)
         .join(Document, Document.id == BusinessRuleApplication.document_id)
-        .where(
-            BusinessRuleApplication.rule_id == rule.id,
-            BusinessRuleApplication.rule_version == version,
-            ~already.exists(),
-        )
+        .where(BusinessRuleApplication.rule_id == rule.id, BusinessRuleApplication.rule_version == version)
     )
     quality_issues.open_issues(
         session,
