@@ -89,16 +89,16 @@ def counts(counted: Facets) -> None:
             f"Estimated {when} from a random sample of {counted.sampled:,} of the "
             f"{counted.reach or 0:,} documents searched; counting every match takes longer."
         )
-        # Flagged before the rerun the click starts, so that run counts (no run first to set it).
-        top[2].button(
-            "Count exactly",
-            help="Counts every match; about a second per million documents.",
-            on_click=st.session_state.update,
-            kwargs={"doc_exact": True},
-        )
-        return by_source_and_tag(counted)
-    top[1].caption(f"Counts {when}")
-    top[2].button("Refresh counts", on_click=st.session_state.update, kwargs={"doc_refresh": True})
+    else:
+        top[1].caption(f"Counts {when}")
+    # Either button counts every match: refreshed figures stay exact. Flagged before the
+    # rerun the click starts, so that run counts (no run of its own first to set the flag).
+    top[2].button(
+        "Count exactly" if estimated else "Refresh counts",
+        help="Counts every match; about a second per million documents.",
+        on_click=st.session_state.update,
+        kwargs={"doc_exact": True},
+    )
     by_source_and_tag(counted)
 
 
@@ -244,15 +244,10 @@ def show() -> None:
         st.session_state["doc_query"] = query
         st.session_state[CURSORS] = [None]
     cursors: list[str | None] = st.session_state.setdefault(CURSORS, [None])
+    exact = st.session_state.pop("doc_exact", False)  # asked once, whatever this run meets
     with refusals(stop=True):
         page = search.search(resources(), actor, query, cursor=cursors[-1], limit=PAGE_SIZE)
-        counted = facets.facets(
-            resources(),
-            actor,
-            query,
-            refresh=st.session_state.pop("doc_refresh", False),
-            exact=st.session_state.pop("doc_exact", False),
-        )
+        counted = facets.facets(resources(), actor, query, exact=exact)
     counts(counted)
     if page.ranked_newest_only and counted.total > search.RANKED_MATCHES:
         st.caption(

@@ -27,7 +27,7 @@ from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.rules import sqlfuncs
 from superinsight.services.context import role_actor, system_actor
-from superinsight.services.documents import edits, facets, tag_counts
+from superinsight.services.documents import edits, facet_estimates, facets, tag_counts
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.documents.sources import ensure_source
@@ -66,7 +66,7 @@ def kept_counts_match_the_tags(session: Session) -> dict[Group, int]:
             select(*key, func.count())
             .select_from(Document)
             .join(tag, true())
-            .where(func.length(tag.c.value) <= facets.COUNTED_TAG_LENGTH)
+            .where(func.length(tag.c.value) <= facet_estimates.COUNTED_TAG_LENGTH)
             .group_by(*key)
         )
     }
@@ -258,7 +258,7 @@ class TestThePageReadsThem:
                     kept = session.execute(facets._kept_tag_counts(actor, query)).all()
                     counted = session.execute(facets._tag_counts(session, actor, query)).all()
                 assert [tuple(row) for row in kept] == [tuple(row) for row in counted]
-                assert facets.facets(res, actor, query, refresh=True).by_tag == [tuple(row) for row in kept]
+                assert facets.facets(res, actor, query, exact=True).by_tag == [tuple(row) for row in kept]
                 compared += bool(kept)
         assert compared >= 9, "most narrowings must have tags to compare"
 
@@ -268,9 +268,9 @@ class TestThePageReadsThem:
         with res.uow() as uow:
             uow.session.execute(update(DocumentTagCount).values(documents=DocumentTagCount.documents + 1000))
             uow.commit()
-        kept = facets.facets(res, ADMIN, SearchQuery(created_from=date(2026, 3, 1)), refresh=True)
+        kept = facets.facets(res, ADMIN, SearchQuery(created_from=date(2026, 3, 1)), exact=True)
         assert dict(kept.by_tag)["vip"] > 1000
-        counted = facets.facets(res, ADMIN, SearchQuery(text="x"), refresh=True)
+        counted = facets.facets(res, ADMIN, SearchQuery(text="x"), exact=True)
         assert dict(counted.by_tag)["vip"] == 9
 
     def test_a_search_word_still_counts_the_documents(self) -> None:

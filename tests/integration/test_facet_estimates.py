@@ -12,11 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor
-from superinsight.services.documents import facets, sampling
+from superinsight.services.documents import facet_estimates, facets, sampling
 from superinsight.services.documents.search import SearchQuery
 from superinsight.services.documents.sources import ensure_source
 from superinsight.services.documents.writer import upsert_documents
@@ -28,13 +29,9 @@ REFUNDS = SearchQuery(text="refund")
 
 @pytest.fixture(autouse=True)
 def estimating(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Estimate past 2,000 documents with 50 matches or more in the sample, about half the pages.
-
-    A page holds one source's documents, so a smaller sample would make the split by
-    source a coin toss.
-    """
-    monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 2000)
-    monkeypatch.setattr(facets, "FEWEST_SAMPLED_MATCHES", 50)
+    """Estimate past 2,000 documents with 50 matches or more in the sample, about half the pages."""
+    monkeypatch.setattr(facet_estimates, "ESTIMATE_ABOVE", 2000)
+    monkeypatch.setattr(facet_estimates, "FEWEST_SAMPLED_MATCHES", 50)
     monkeypatch.setattr(sampling, "SAMPLE_ROWS", 3000)
 
 
@@ -95,6 +92,18 @@ def test_rare_matches_and_a_small_reach_are_counted_exactly(
     assert (rare.sampled, rare.total, dict(rare.by_source)) == (None, 10, {"Tickets": 5, "Mail": 5})
     small = facets.facets(resources, ANALYST, replace(REFUNDS, source_ids=(sources["Mail"],)))
     assert (small.sampled, small.total) == (None, 500), "2,000 documents searched: not past the threshold"
+
+
+def test_a_sample_cut_short_by_the_size_of_the_table_is_not_drawn(
+    postgresql: tuple[Resources, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other workspaces' documents share the table: past SAMPLE_PAGES_ROWS counting costs less."""
+    resources, _ = postgresql
+    with resources.engine.begin() as connection:  # the table's size as the planner knows it
+        connection.execute(text("ANALYZE documents"))
+    monkeypatch.setattr(sampling, "SAMPLE_PAGES_ROWS", 1000)  # a sixth of the table, not half
+    counted = facets.facets(resources, ANALYST, REFUNDS)
+    assert (counted.sampled, counted.total) == (None, 1500)
 
 
 def test_an_estimate_covers_only_the_sources_a_user_may_see(

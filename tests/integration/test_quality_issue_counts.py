@@ -25,6 +25,7 @@ from superinsight.resources import Resources, build_resources
 from superinsight.services.context import system_actor
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.sources import ensure_source
+from superinsight.services.quality import filing
 from superinsight.services.quality import issues as quality_issues
 from superinsight.services.quality import scoring as quality_scoring
 from superinsight.services.quality import settings as quality_settings
@@ -258,7 +259,7 @@ def postgres(pg_url: str, tmp_path: Path) -> Iterator[Resources]:
 def _open_issues(session: Session, source: int, check: str) -> None:
     """A validity issue for every document of the source, as a rule files them."""
     found = select(Document.id, Document.source_id).where(Document.source_id == source)
-    quality_issues.open_issues(
+    filing.open_issues(
         session, TENANT, found, check=check, dimension="validity", severity="warning", description="", now=NOW
     )
 

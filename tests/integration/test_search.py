@@ -241,13 +241,13 @@ class TestFacets:
         assert dict(counted.by_source) == {"Tickets": 10, "Contracts": 5}
         assert dict(counted.by_tag) == {"vip": 3}
 
-    def test_cached_until_documents_change_and_refresh_recomputes(
+    def test_cached_until_documents_change_and_an_exact_count_recomputes(
         self, resources: Resources, corpus: dict
     ) -> None:
         first = facets.facets(resources, ANALYST, SearchQuery())
         again = facets.facets(resources, ANALYST, SearchQuery())
         assert (first.from_cache, again.from_cache, again.total) == (False, True, 35)
-        assert facets.facets(resources, ANALYST, SearchQuery(), refresh=True).from_cache is False
+        assert facets.facets(resources, ANALYST, SearchQuery(), exact=True).from_cache is False
         document_writer.upsert_documents(
             resources, ADMIN, corpus["contracts"], [DocumentInput("C99", "New", "x")]
         )

@@ -3,7 +3,9 @@
 Narrowed by nothing but sources and dates, the counts are sums over rows kept per source
 and UTC day (which is how the date filter cuts too) as the documents change: by source
 from `document_arrivals`, by tag from `document_tag_counts`. The page's first view, and a
-source or date filter, read no document to count them.
+source or date filter, read no document to count them. Narrowed by words or other filters,
+they are counted, or estimated from a sample when the search reaches many documents
+(`facet_estimates`); a person may then ask for the exact figures.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from superinsight.db.fulltext import words
 from superinsight.db.models import DataSource, Document, DocumentArrival, DocumentTagCount
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
-from superinsight.services.documents import sampling
+from superinsight.services.documents import facet_estimates
 from superinsight.services.documents.arrivals import within_reach
+from superinsight.services.documents.facet_estimates import COUNTED_TAG_LENGTH, UPLOADS
 from superinsight.services.documents.figures import cached_for_documents
 from superinsight.services.documents.masking import hidden_patterns, masker
 from superinsight.services.documents.search import (
@@ -35,15 +38,6 @@ from superinsight.services.documents.search import (
 )
 
 TOP_TAGS = 15
-ESTIMATE_ABOVE = 100_000
-"""Past this many documents within a search's sources and dates (PostgreSQL), its counts by
-source and tag are estimated from a random sample: counting every match of a common word
-among a million documents took 0.6 s of each new search."""
-FEWEST_SAMPLED_MATCHES = 400
-"""An estimate stands on at least this many matches in the sample (a spread of about 5%);
-rarer matches are counted exactly, which their indexes make quick."""
-COUNTED_TAG_LENGTH = 255
-"""Longer tags (or none: a JSON null) are not counted, as migration 0021's triggers count them."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +52,7 @@ class Facets:
     reach: int | None = None
 
 
-def facets(
-    resources: Resources, actor: Actor, query: SearchQuery, *, refresh: bool = False, exact: bool = False
-) -> Facets:
+def facets(resources: Resources, actor: Actor, query: SearchQuery, *, exact: bool = False) -> Facets:
     """How many documents match, by source and by tag; cached until documents change or it expires.
 
     Figures over many documents may be estimates (`Facets.sampled`); `exact` counts every
@@ -83,8 +75,15 @@ def facets(
                     session.execute(_kept_source_counts(actor, query)).all(),
                     session.execute(_kept_tag_counts(actor, query)).all(),
                 )
-            if not exact and (estimate := _estimated(session, actor, query)) is not None:
-                return estimate
+            if not exact and (estimated := facet_estimates.estimate(session, actor, query, TOP_TAGS)):
+                return Facets(
+                    estimated.total,
+                    estimated.by_source,
+                    estimated.by_tag,
+                    datetime.now(UTC),
+                    sampled=estimated.sampled,
+                    reach=estimated.reach,
+                )
             return _counted(
                 session.execute(_source_counts(session, actor, query)).all(),
                 session.execute(_tag_counts(session, actor, query)).all(),
@@ -97,71 +96,19 @@ def facets(
         compute,
         _to_json,
         _from_json,
-        refresh=refresh or exact,
+        refresh=exact,
     )
     # Cached as counted, shown as this actor may see the tags.
     return replace(counted, by_tag=mask.tag_counts(counted.by_tag)) if mask.active else counted
 
 
-def _counted(
-    by_source: Sequence[Row[str, int]], by_tag: Sequence[Row[str, int]], scale: float = 1.0
-) -> Facets:
-    """The figures of these rows, each multiplied by `scale` (and rounded as an estimate when it is not 1)."""
-
-    def scaled(count: int) -> int:
-        return int(count) if scale == 1.0 else rounded(count * scale)
-
+def _counted(by_source: Sequence[Row[str, int]], by_tag: Sequence[Row[str, int]]) -> Facets:
     return Facets(
-        total=scaled(sum(int(count) for _, count in by_source)),
-        by_source=[(name, scaled(count)) for name, count in by_source],
-        by_tag=[(tag, scaled(count)) for tag, count in by_tag],
+        total=sum(int(count) for _, count in by_source),
+        by_source=[(name, int(count)) for name, count in by_source],
+        by_tag=[(tag, int(count)) for tag, count in by_tag],
         computed_at=datetime.now(UTC),
     )
-
-
-def _estimated(session: Session, actor: Actor, query: SearchQuery) -> Facets | None:
-    """The figures a random sample of the sources and dates searched implies, if they are many.
-
-    The matches found in the sample are scaled by how many documents of those sources and
-    dates there are (kept by the writers) over how many the sample holds. None on SQLite,
-    for a small reach, and for rare matches, whose exact count is quick and an estimate
-    from a handful would mislead.
-    """
-    if not dialect.is_postgresql(session):
-        return None
-    reach = int(
-        session.scalar(
-            select(func.sum(DocumentArrival.documents)).where(*_kept_within(actor, query, DocumentArrival))
-        )
-        or 0
-    )
-    if reach <= ESTIMATE_ABOVE:
-        return None
-    sampled = sampling.randomly_sampled(session, actor.tenant_id, reach)
-    by_source = session.execute(_source_counts(session, actor, query).where(sampled)).all()
-    if sum(int(count) for _, count in by_source) < FEWEST_SAMPLED_MATCHES:
-        return None
-    within = replace(
-        SearchQuery(),
-        source_ids=query.source_ids,
-        created_from=query.created_from,
-        created_to=query.created_to,
-    )
-    read = int(
-        session.scalar(
-            filtered_documents(session, actor, within, select(func.count()).select_from(Document)).where(
-                sampled
-            )
-        )
-        or 0
-    )
-    tags = session.execute(_tag_counts(session, actor, query).where(sampled)).all()
-    return replace(_counted(by_source, tags, reach / max(read, 1)), sampled=read, reach=reach)
-
-
-def rounded(estimate: float) -> int:
-    """An estimate to three significant figures, as precise as a sample of thousands can say."""
-    return int(float(f"{estimate:.3g}"))
 
 
 def _to_json(facets: Facets) -> dict[str, Any]:
@@ -192,7 +139,7 @@ def _from_json(cached: dict[str, Any]) -> Facets:
 
 
 def _source_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
-    source_name: Any = func.coalesce(DataSource.name, "uploads")
+    source_name: Any = func.coalesce(DataSource.name, UPLOADS)
     counted: Select[Any] = (
         select(source_name, func.count())
         .select_from(Document)
@@ -219,7 +166,7 @@ def _kept_within(
 
 def _kept_source_counts(actor: Actor, query: SearchQuery) -> Select[Any]:
     documents = func.sum(DocumentArrival.documents)
-    source_name: Any = func.coalesce(DataSource.name, "uploads")
+    source_name: Any = func.coalesce(DataSource.name, UPLOADS)
     counted: Select[Any] = select(source_name, documents)
     return (
         counted.select_from(DocumentArrival)

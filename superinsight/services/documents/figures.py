@@ -1,8 +1,9 @@
 """Figures about a workspace's documents, cached until its documents change.
 
 The key holds the documents clock (`writer.documents_version`), which every
-writer moves, so a cached figure is exact whenever it is served: a page render
-reads it instead of grouping every document again.
+writer moves, so a cached figure is served only while the documents it describes are
+unchanged (exact if it was counted, the same estimate if it was one): a page render reads
+it instead of grouping every document again.
 """
 
 from __future__ import annotations

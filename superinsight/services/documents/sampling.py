@@ -7,9 +7,12 @@ documents they would count pass their thresholds; both call their figures estima
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, any_, func, literal, select, tablesample
+from sqlalchemy import ColumnElement, Select, any_, func, literal, select, tablesample
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from superinsight.db import dialect
 from superinsight.db.models import Document
@@ -22,22 +25,57 @@ SAMPLE_PAGES_ROWS = 500_000
 the rule, which only the scope's rows meet) takes about a quarter of a second."""
 
 
+def pages_share(session: Session, in_scope: int) -> tuple[float, bool]:
+    """The percentage of the table's pages a sample aiming at SAMPLE_ROWS in scope reads, and
+    whether SAMPLE_PAGES_ROWS cut it short (the sample then holds fewer of the scope's rows).
+
+    The sample is of the whole table, so a scope that is a small part of it would need a
+    large share of every workspace's pages: the share stops at SAMPLE_PAGES_ROWS of the
+    table's rows.
+    """
+    aimed = min(100.0, 100.0 * SAMPLE_ROWS / max(in_scope, 1))
+    table_rows = dialect.estimated_rows(session, "documents")
+    most = 100.0 if table_rows is None else 100.0 * SAMPLE_PAGES_ROWS / max(table_rows, 1)
+    return min(aimed, most), most < aimed
+
+
 def randomly_sampled(session: Session, tenant_id: str, in_scope: int) -> ColumnElement[bool]:
-    """Documents on a random share of the table's pages aiming at SAMPLE_ROWS in scope (PostgreSQL only).
+    """Documents on a random share of the table's pages (`pages_share`), as a condition (PostgreSQL only).
 
     `TABLESAMPLE SYSTEM` reads just those pages, so the sample costs what its rows cost,
     whatever the scope's size; the rows of one page come together, which is why the
-    figures drawn from it are called estimates and never ranges. The sample is of the whole
-    table, so a scope that is a small part of it would need a large share of every
-    workspace's pages: the share stops at SAMPLE_PAGES_ROWS of the table's rows, and the
-    sample is then smaller (its size is reported). The seed is fixed per call, so every
-    statement given the same condition reads the same pages. The tenant's sampled ids go in
-    as one array (`id = ANY(ARRAY(...))`), which the planner answers by primary key; as
-    `id IN (...)` it hashed them and scanned every document to probe the hash.
+    figures drawn from it are called estimates and never ranges. The seed is fixed per
+    call, so every statement given the same condition reads the same pages. The tenant's
+    sampled ids go in as one array (`id = ANY(ARRAY(...))`), which the planner answers by
+    primary key; as `id IN (...)` it hashed them and scanned every document to probe the hash.
     """
-    shares = [100.0, 100.0 * SAMPLE_ROWS / max(in_scope, 1)]
-    if (table_rows := dialect.estimated_rows(session, "documents")) is not None:
-        shares.append(100.0 * SAMPLE_PAGES_ROWS / max(table_rows, 1))
-    sample = tablesample(Document, func.system(min(shares)), seed=literal(random.randrange(1 << 31)))  # noqa: S311
-    ids = select(sample.c.id).where(sample.c.tenant_id == tenant_id).scalar_subquery()
-    return Document.id == any_(func.array(ids))
+    share, _ = pages_share(session, in_scope)
+    return Document.id == any_(func.array(_sample(tenant_id, share).scalar_subquery()))
+
+
+@dataclass(frozen=True)
+class SampledPages:
+    """A random `share` percent of the documents table's pages, the same pages for every statement read on it.
+
+    Reading a statement's documents from the sampled pages themselves (PostgreSQL only)
+    costs what reading those pages costs; probing the sample's ids by primary key, as
+    `randomly_sampled` does, took 95 ms per statement for 20,000 ids at a million documents
+    against 15 ms for the pages.
+    """
+
+    share: float
+    seed: int = field(default_factory=lambda: random.randrange(1 << 31))  # noqa: S311
+
+    def read(self, statement: Select[Any]) -> Select[Any]:
+        """`statement` with `documents` read from the sampled pages: the sample takes the table's
+        name, so every reference to the table, in SQL text too (the search vector), reads it."""
+        pages = tablesample(
+            Document, func.system(self.share), name=Document.__tablename__, seed=literal(self.seed)
+        )
+        adapted: Select[Any] = ClauseAdapter(pages).traverse(statement)
+        return adapted
+
+
+def _sample(tenant_id: str, share: float) -> Select[tuple[int]]:
+    sample = tablesample(Document, func.system(share), seed=literal(random.randrange(1 << 31)))  # noqa: S311
+    return select(sample.c.id).where(sample.c.tenant_id == tenant_id)

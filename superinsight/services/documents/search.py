@@ -201,9 +201,10 @@ def search(
         if ranked_newest_only:
             # Rank only the newest matches: ranking reads each match's vector, and a word
             # found in a tenth of a million documents would otherwise cost a third of a second.
-            newest = filtered_documents(
-                uow.session, actor, query, select(Document.id.label("id"), score.label("score"))
-            )
+            # The score is computed on the rows the window keeps, not in it: in it, each of
+            # the 85,776 matches of a word at a million documents was ranked before the sort
+            # kept 2,000 (322 ms).
+            newest = filtered_documents(uow.session, actor, query, select(Document.id.label("id")))
             floor = _newest_matches_floor(uow.session, actor, query)
             if floor is not None:
                 newest = newest.where(Document.id > floor)
@@ -215,7 +216,6 @@ def search(
                 .limit(RANKED_MATCHES)
                 .cte("ranked")
             )
-            score = ranked.c.score
             statement = (
                 select(*columns, score)
                 .join(ranked, ranked.c.id == Document.id)

@@ -28,8 +28,8 @@ from superinsight.rules.sqljson import json_number, json_switch, json_text
 from superinsight.services.context import Actor, job_entry, require, require_whole_tenant, system_actor
 from superinsight.services.documents import sources
 from superinsight.services.graph import backlog as graph_backlog
-from superinsight.services.quality import issues as quality_issues
-from superinsight.services.quality.issues import Check
+from superinsight.services.quality import filing
+from superinsight.services.quality.filing import Check
 from superinsight.services.quality.settings import quality_source
 from superinsight.services.quality.views import SourceScore
 
@@ -49,7 +49,7 @@ def _present(key: str) -> ColumnElement[bool]:
     )
 
 
-CHECK_PREFIX = quality_issues.CHECK_PREFIX
+CHECK_PREFIX = filing.CHECK_PREFIX
 KINDS = {"number": ("number",), "string": ("string",), "boolean": ("true", "false")}
 
 
@@ -182,7 +182,7 @@ def score_source(
             )
         )
         if file_issues:
-            quality_issues.file(uow.session, actor.tenant_id, source_id, found, now)
+            filing.file(uow.session, actor.tenant_id, source_id, found, now)
             graph_backlog.note(uow.session, actor.tenant_id, "source_issues", source_id)
             _notify_drops(
                 uow.session,

@@ -9,7 +9,7 @@ from superinsight.db.base import utcnow
 from superinsight.db.models import BusinessRule, BusinessRuleApplication, Document
 from superinsight.rules import sqlfuncs
 from superinsight.services.documents import tag_counts
-from superinsight.services.quality import issues as quality_issues
+from superinsight.services.quality import filing
 
 
 def raise_quality_issues(session: Session, rule: BusinessRule, version: int) -> None:
@@ -19,7 +19,7 @@ def raise_quality_issues(session: Session, rule: BusinessRule, version: int) -> 
         .join(Document, Document.id == BusinessRuleApplication.document_id)
         .where(BusinessRuleApplication.rule_id == rule.id, BusinessRuleApplication.rule_version == version)
     )
-    quality_issues.open_issues(
+    filing.open_issues(
         session,
         rule.tenant_id,
         failing,
