@@ -149,3 +149,7 @@ class TestFacetCounts:
         assert asked == [False, True], "the click asked for every match counted"
         assert page.at.metric[0].value == "411,873" and "Refresh counts" in page.labels()
         assert "(estimated)" not in page.texts("markdown")
+        next(button for button in page.at.button if button.label == "Refresh counts").click()
+        page.run()
+        assert asked == [False, True, True], "refreshed exact figures are counted, not estimated"
+        assert page.at.metric[0].value == "411,873"
