@@ -131,10 +131,12 @@ def _graph(
 
 
 def _annotator(settings: Settings) -> Annotator:
-    from superinsight.adapters.labelstudio import LabelStudioAnnotator, NotConnected
-
     if settings.label_studio_url is None or settings.label_studio_api_key is None:
+        from superinsight.adapters.labelstudio_absent import NotConnected
+
         return NotConnected()
+    from superinsight.adapters.labelstudio import LabelStudioAnnotator
+
     return LabelStudioAnnotator(settings.label_studio_url, settings.label_studio_api_key.get_secret_value())
 
 

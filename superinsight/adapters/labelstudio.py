@@ -21,7 +21,6 @@ from label_studio_sdk.core.request_options import RequestOptions
 from superinsight.adapters.labelstudio_errors import (
     KeyRefusedError,
     LabelStudioError,
-    LabelStudioNotConnectedError,
 )
 
 if TYPE_CHECKING:
@@ -107,37 +106,6 @@ class Annotator(Protocol):
     def task_counts(self, project_id: int) -> tuple[int, int]: ...
 
     def user_emails(self) -> dict[int, str]: ...
-
-
-class NotConnected:
-    backend = "none"
-
-    def ping(self) -> None:
-        raise LabelStudioNotConnectedError()
-
-    def version(self) -> str:
-        raise LabelStudioNotConnectedError()
-
-    def create_project(self, title: str, label_config: str) -> int:
-        raise LabelStudioNotConnectedError()
-
-    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
-        raise LabelStudioNotConnectedError()
-
-    def export_tasks(self, project_id: int) -> list[dict[str, Any]]:
-        raise LabelStudioNotConnectedError()
-
-    def delete_project(self, project_id: int) -> None:
-        raise LabelStudioNotConnectedError()
-
-    def project_url(self, project_id: int) -> str:
-        raise LabelStudioNotConnectedError()
-
-    def task_counts(self, project_id: int) -> tuple[int, int]:
-        raise LabelStudioNotConnectedError()
-
-    def user_emails(self) -> dict[int, str]:
-        raise LabelStudioNotConnectedError()
 
 
 class LabelStudioAnnotator:

@@ -10,12 +10,9 @@ import sys
 import httpx
 import pytest
 
-from superinsight.adapters.labelstudio import (
-    LabelStudioAnnotator,
-    LabelStudioError,
-    LabelStudioNotConnectedError,
-    NotConnected,
-)
+from superinsight.adapters.labelstudio import LabelStudioAnnotator
+from superinsight.adapters.labelstudio_absent import NotConnected
+from superinsight.adapters.labelstudio_errors import LabelStudioError, LabelStudioNotConnectedError
 from tests.servers import THIS_CHECKOUT
 
 CONFIG = """<View>
