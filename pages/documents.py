@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from superinsight.services.context import Actor
-from superinsight.services.documents import export, facets, search, sources
+from superinsight.services.documents import export, facets, ranking, search, sources
 from superinsight.services.documents import views as document_views
 from superinsight.services.documents.facets import Facets
 from superinsight.services.documents.search import SearchPage, SearchQuery, Sort
@@ -95,7 +95,7 @@ def counts(counted: Facets) -> None:
     # rerun the click starts, so that run counts (no run of its own first to set the flag).
     top[2].button(
         "Count exactly" if estimated else "Refresh counts",
-        help="Counts every match; about a second per million documents.",
+        help="Counts every match: about half a second at a million documents.",
         on_click=st.session_state.update,
         kwargs={"doc_exact": True},
     )
@@ -249,9 +249,9 @@ def show() -> None:
         page = search.search(resources(), actor, query, cursor=cursors[-1], limit=PAGE_SIZE)
         counted = facets.facets(resources(), actor, query, exact=exact)
     counts(counted)
-    if page.ranked_newest_only and counted.total > search.RANKED_MATCHES:
+    if page.ranked_newest_only and counted.total > ranking.RANKED_MATCHES:
         st.caption(
-            f"Ranked among the newest {search.RANKED_MATCHES:,} matches; sort by newest to page through all "
+            f"Ranked among the newest {ranking.RANKED_MATCHES:,} matches; sort by newest to page through all "
             f"{'≈ ' if counted.sampled is not None else ''}{counted.total:,}."
         )
     if not page.hits:

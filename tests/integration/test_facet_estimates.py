@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Select, or_, text
 
+from superinsight.db.base import utcnow
+from superinsight.db.models import Document
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor
@@ -36,7 +40,8 @@ def estimating(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _seeded(url: str, tmp_path: Path) -> tuple[Resources, dict[str, int]]:
-    """6,000 documents in two sources, every fourth a refund (half of those tagged vip), ten escalations."""
+    """6,000 documents in two sources over ten days, every fourth a refund (half of those tagged vip),
+    ten escalations."""
     resources = build_resources(make_settings(tmp_path, url))
     sources = {}
     for name, count in (("Tickets", 4000), ("Mail", 2000)):
@@ -48,6 +53,7 @@ def _seeded(url: str, tmp_path: Path) -> tuple[Resources, dict[str, int]]:
                 ("refund asked" if i % 4 == 0 else "all good") + (" escalation" if i < 5 else ""),
                 {},
                 ["vip"] if i % 8 == 0 else ["other"],
+                utcnow() - timedelta(days=i % 10),
             )
             for i in range(count)
         ]
@@ -82,6 +88,36 @@ def test_many_matches_are_estimated_from_a_sample_and_counted_exactly_on_request
     assert (exact.sampled, exact.reach) == (None, None)
     again = facets.facets(resources, ANALYST, REFUNDS)
     assert again.from_cache and again.total == 1500, "the exact figures replaced the estimate"
+
+
+def test_each_source_is_scaled_by_its_own_documents(
+    postgresql: tuple[Resources, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages hold one source each, so a sample may hold one source's documents more than another's."""
+    resources, sources = postgresql
+
+    def lopsided(pages: sampling.SampledPages, statement: Select[Any]) -> Select[Any]:
+        """Every Tickets document, two Mail documents in three: scaled as one, Tickets would look bigger."""
+        return statement.where(or_(Document.source_id == sources["Tickets"], Document.id % 3 != 0))
+
+    monkeypatch.setattr(sampling.SampledPages, "read", lopsided)
+    estimate = facets.facets(resources, ANALYST, REFUNDS)
+    assert estimate.sampled is not None and 5300 <= estimate.sampled <= 5400
+    assert (estimate.total, dict(estimate.by_source)) == (1500, {"Tickets": 1000, "Mail": 500})
+    assert dict(estimate.by_tag) == {"vip": 750, "other": 750}
+
+
+def test_an_estimate_within_dates_counts_the_documents_of_those_days(
+    postgresql: tuple[Resources, dict[str, int]],
+) -> None:
+    resources, _ = postgresql
+    today = utcnow().date()
+    last_week = replace(REFUNDS, created_from=today - timedelta(days=6), created_to=today)
+    estimate = facets.facets(resources, ANALYST, last_week)
+    assert estimate.reach == 4200 and estimate.sampled is not None, "seven of ten days"
+    exact = facets.facets(resources, ANALYST, last_week, exact=True)
+    assert exact.total == 1200, "four refunds in five fall on those days"
+    assert estimate.total == pytest.approx(exact.total, rel=0.2)
 
 
 def test_rare_matches_and_a_small_reach_are_counted_exactly(

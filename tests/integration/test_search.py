@@ -14,7 +14,7 @@ from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor, system_actor
-from superinsight.services.documents import arrivals, facets, search
+from superinsight.services.documents import arrivals, facets, ranking, search
 from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
@@ -320,7 +320,7 @@ def test_postgresql_ranks_only_the_newest_matches(
         tmp_path,
         [DocumentInput(f"D{i}", f"refund {i}", "refund " * (i + 1)) for i in range(8)],
     )
-    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    monkeypatch.setattr(ranking, "RANKED_MATCHES", 3)
     ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
     assert [hit.external_id for hit in ranked] == ["D7", "D6", "D5"]
     everything = search.search(resources, ANALYST, SearchQuery(text="refund", sort="newest"), limit=50).hits
@@ -341,12 +341,12 @@ def test_a_common_word_is_ranked_within_a_window_of_the_newest_ids(
             for i in range(12)
         ],
     )
-    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
-    monkeypatch.setattr(search, "NEWEST_WINDOW", 6)
+    monkeypatch.setattr(ranking, "RANKED_MATCHES", 3)
+    monkeypatch.setattr(ranking, "NEWEST_WINDOW", 6)
     # The newest 6 documents (D6-D11) hold 3 matches: ranked within them.
     ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
     assert [hit.external_id for hit in ranked] == ["D10", "D8", "D6"]
-    monkeypatch.setattr(search, "NEWEST_WINDOW", 4)
+    monkeypatch.setattr(ranking, "NEWEST_WINDOW", 4)
     # The newest 4 hold only 2: no window, the newest 3 of all matches are ranked.
     again = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
     assert [hit.external_id for hit in again] == ["D10", "D8", "D6"]

@@ -22,15 +22,13 @@ from superinsight.rules.sqlfuncs import json_array_has_text
 from superinsight.rules.sqljson import json_number, json_text
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
-from superinsight.services.documents import keyset
+from superinsight.services.documents import keyset, ranking
 from superinsight.services.documents.masking import Masker, hidden_patterns, masker
 from superinsight.services.errors import InvalidInputError, PermissionDeniedError
 from superinsight.services.scoping import visible_sources
 
 Sort = Literal["relevance", "newest", "oldest"]
 MAX_PAGE = 200
-RANKED_MATCHES = 2_000
-NEWEST_WINDOW = 100_000
 QualityBand = Literal["clean", "warnings", "errors"]
 
 
@@ -85,7 +83,7 @@ class Hit:
 class SearchPage:
     hits: list[Hit]
     next_cursor: str | None
-    # True when relevance was computed over the newest RANKED_MATCHES matches only.
+    # True when relevance was computed over the newest `ranking.RANKED_MATCHES` matches only.
     ranked_newest_only: bool = False
 
 
@@ -196,38 +194,24 @@ def search(
             Document.tags,
             Document.created_at,
         ]
-        # PostgreSQL ranks only the newest matches (see RANKED_MATCHES); SQLite's FTS5 ranks them all.
+        # PostgreSQL ranks only the newest matches (see `ranking`); SQLite's FTS5 ranks them all.
         ranked_newest_only = by_relevance and matching is not None and matching.postgres
         if ranked_newest_only:
-            # Rank only the newest matches: ranking reads each match's vector, and a word
-            # found in a tenth of a million documents would otherwise cost a third of a second.
-            # The score is computed on the rows the window keeps, not in it: in it, each of
-            # the 85,776 matches of a word at a million documents was ranked before the sort
-            # kept 2,000 (322 ms).
             newest = filtered_documents(uow.session, actor, query, select(Document.id.label("id")))
-            floor = _newest_matches_floor(uow.session, actor, query)
-            if floor is not None:
-                newest = newest.where(Document.id > floor)
-            ranked = (
-                newest
-                # "+ 0" keeps the planner on the full-text index: ordered by the bare id it walks
-                # the primary key backwards, testing every document, when matches are rare.
-                .order_by((Document.id + 0).desc())
-                .limit(RANKED_MATCHES)
-                .cte("ranked")
-            )
+            scored = ranking.newest_scored(uow.session, newest, score)
+            score = scored.c.score
             statement = (
                 select(*columns, score)
-                .join(ranked, ranked.c.id == Document.id)
+                .join(scored, scored.c.id == Document.id)
                 .outerjoin(DataSource, DataSource.id == Document.source_id)
             )
         else:
             base = select(*columns, score).outerjoin(DataSource, DataSource.id == Document.source_id)
             statement = filtered_documents(uow.session, actor, query, base)
-        ranking = score if by_relevance else None
+        ranked_by = score if by_relevance else None
         if cursor is not None:
-            statement = statement.where(keyset.after(cursor, ranking, query.sort == "oldest"))
-        statement = statement.order_by(*keyset.order(ranking, query.sort == "oldest"))
+            statement = statement.where(keyset.after(cursor, ranked_by, query.sort == "oldest"))
+        statement = statement.order_by(*keyset.order(ranked_by, query.sort == "oldest"))
         rows = uow.session.execute(statement.limit(limit + 1)).all()
     hits = []
     searched = words(query.text)
@@ -276,21 +260,3 @@ def check_masked_filters(mask: Masker, query: SearchQuery) -> None:
         raise PermissionDeniedError(
             "that search would look inside text masked for your role; search other words or ask an admin"
         )
-
-
-def _newest_matches_floor(session: Session, actor: Actor, query: SearchQuery) -> int | None:
-    """An id below which none of the newest RANKED_MATCHES matches lie, for very common words.
-
-    If the newest NEWEST_WINDOW documents already hold RANKED_MATCHES matches, the
-    ranking can be confined to them: the full-text index and the primary key are
-    combined, so only matches inside the window are read, instead of gathering
-    every one of a word's matches. Rarer words are ranked over all their matches,
-    which is cheap because there are few (a probe that stops at RANKED_MATCHES).
-    """
-    top = session.scalar(select(func.max(Document.id)))
-    if top is None or top <= NEWEST_WINDOW:
-        return None
-    floor = top - NEWEST_WINDOW
-    matches = filtered_documents(session, actor, query, select(literal(1))).where(Document.id > floor)
-    counted = session.scalar(select(func.count()).select_from(matches.limit(RANKED_MATCHES).subquery()))
-    return int(floor) if (counted or 0) >= RANKED_MATCHES else None
