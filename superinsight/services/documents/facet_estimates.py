@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select, true
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, true
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
@@ -75,7 +75,7 @@ def estimate(session: Session, actor: Actor, query: SearchQuery, top_tags: int) 
     held = _by_source(session, pages, filtered_documents(session, actor, within, _grouped_by_source()))
     scale = {source: reach.get(source, 0) / count for source, count in held.items() if count}
     tags: defaultdict[str, float] = defaultdict(float)
-    for source, tag, count in session.execute(pages.read(_source_tags(session, actor, query))):
+    for source, tag, count in session.execute(pages.read(tag_counts(session, actor, query, _source()))):
         tags[tag] += count * scale.get(source, 0.0)
     names = _names(session, list(matched))
     by_source: defaultdict[str, float] = defaultdict(float)
@@ -122,13 +122,14 @@ def _reach_by_source(session: Session, actor: Actor, query: SearchQuery) -> dict
     return {int(source): int(count) for source, count in session.execute(kept)}
 
 
-def _source_tags(session: Session, actor: Actor, query: SearchQuery) -> Any:
+def tag_counts(session: Session, actor: Actor, query: SearchQuery, *by: ColumnElement[Any]) -> Select[Any]:
+    """The matches of `query` counted by tag (and by `by` first), as migration 0021's triggers count tags."""
     tag = dialect.json_array_texts(session, Document.tags)
-    counted = select(_source(), tag.c.value, func.count()).select_from(Document).join(tag, true())
+    counted = select(*by, tag.c.value, func.count()).select_from(Document).join(tag, true())
     return (
         filtered_documents(session, actor, query, counted)
         .where(func.length(tag.c.value) <= COUNTED_TAG_LENGTH)
-        .group_by(_source(), tag.c.value)
+        .group_by(*by, tag.c.value)
     )
 
 

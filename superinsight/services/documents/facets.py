@@ -17,17 +17,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, true
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
-from superinsight.db import dialect
 from superinsight.db.fulltext import words
 from superinsight.db.models import DataSource, Document, DocumentArrival, DocumentTagCount
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.documents import facet_estimates
 from superinsight.services.documents.arrivals import within_reach
-from superinsight.services.documents.facet_estimates import COUNTED_TAG_LENGTH, UPLOADS
+from superinsight.services.documents.facet_estimates import UPLOADS
 from superinsight.services.documents.figures import cached_for_documents
 from superinsight.services.documents.masking import hidden_patterns, masker
 from superinsight.services.documents.search import (
@@ -189,12 +188,5 @@ def _kept_tag_counts(actor: Actor, query: SearchQuery) -> Select[Any]:
 
 
 def _tag_counts(session: Session, actor: Actor, query: SearchQuery) -> Select[Any]:
-    tag = dialect.json_array_texts(session, Document.tags)
-    counted: Select[Any] = select(tag.c.value, func.count()).select_from(Document).join(tag, true())
-    return (
-        filtered_documents(session, actor, query, counted)
-        .where(func.length(tag.c.value) <= COUNTED_TAG_LENGTH)
-        .group_by(tag.c.value)
-        .order_by(func.count().desc(), tag.c.value)
-        .limit(TOP_TAGS)
-    )
+    counted = facet_estimates.tag_counts(session, actor, query)
+    return counted.order_by(func.count().desc(), counted.selected_columns[0]).limit(TOP_TAGS)
