@@ -76,9 +76,12 @@ with st.expander("Change your password", expanded=must_change is not None):
                     signed_in(signed)
                     st.rerun()
 
-if not users.has_users(resources(), workspace.strip() or resources().settings.default_tenant):
+# Only the configured workspace is asked about: answering for any name typed would tell a
+# stranger which workspaces exist.
+configured = resources().settings.default_tenant
+if not users.has_users(resources(), configured):
     st.caption(
-        "This workspace has no accounts yet. Create the first admin with "
+        f"Workspace {md(configured)} has no accounts yet. Create the first admin with "
         "`superinsight create-admin`, or run `superinsight seed-demo` for the demo accounts."
     )
 

@@ -94,7 +94,19 @@ class TestSignIn:
 
     def test_a_workspace_without_accounts_says_how_to_create_the_first_admin(self, stubs: Stubs) -> None:
         page, _ = _signed_out(stubs, accounts=False)
-        assert "`superinsight create-admin`" in page.texts("caption")
+        shown = page.texts("caption")
+        assert "Workspace acme has no accounts yet" in shown and "`superinsight create-admin`" in shown
+
+    def test_a_typed_workspace_is_never_asked_whether_it_has_accounts(self, stubs: Stubs) -> None:
+        """Answering for any name typed would tell a stranger which workspaces exist."""
+        asked: list[str] = []
+        page, _ = _signed_out(stubs)
+        stubs.returns(HAS_USERS, lambda _resources, tenant: asked.append(tenant) or tenant == "acme")
+        for typed in ("globex", "initech"):
+            _fill(page, workspace=typed)
+            page.run()
+            assert "create-admin" not in page.texts("caption"), typed
+        assert set(asked) == {"acme"}
 
     @pytest.mark.parametrize("configured", [True, False])
     def test_single_sign_on_is_offered_only_when_configured(self, stubs: Stubs, configured: bool) -> None:
