@@ -81,10 +81,9 @@ def ask(actor: Actor) -> SearchQuery:
 
 def counts(counted: Facets) -> None:
     top = st.columns([2, 2, 1])
-    estimated = counted.sampled is not None
-    top[0].metric("Matching documents", f"≈ {counted.total:,}" if estimated else f"{counted.total:,}")
+    top[0].metric("Matching documents", f"≈ {counted.total:,}" if counted.estimated else f"{counted.total:,}")
     when = f"as of {ago(counted.computed_at)}" + (" (cached)" if counted.from_cache else "")
-    if estimated:
+    if counted.estimated:
         top[1].caption(
             f"Estimated {when} from a random sample of {counted.sampled:,} of the "
             f"{counted.reach or 0:,} documents searched; counting every match takes longer."
@@ -94,7 +93,7 @@ def counts(counted: Facets) -> None:
     # Either button counts every match: refreshed figures stay exact. Flagged before the
     # rerun the click starts, so that run counts (no run of its own first to set the flag).
     top[2].button(
-        "Count exactly" if estimated else "Refresh counts",
+        "Count exactly" if counted.estimated else "Refresh counts",
         help="Counts every match: about half a second at a million documents.",
         on_click=st.session_state.update,
         kwargs={"doc_exact": True},
@@ -106,7 +105,7 @@ def by_source_and_tag(counted: Facets) -> None:
     if not (counted.by_source or counted.by_tag):
         return
     left, right = st.columns(2)
-    about = " (estimated)" if counted.sampled is not None else ""
+    about = " (estimated)" if counted.estimated else ""
     for column, title, counts, label in (
         (left, f"Matching documents by source{about}", counted.by_source, "source"),
         (right, f"Most frequent tags (top {len(counted.by_tag)}){about}", counted.by_tag, "tag"),
@@ -165,7 +164,7 @@ def results(page: SearchPage, cursors: list[str | None], counted: Facets) -> Non
     if left.button("← Previous", disabled=len(cursors) == 1):
         cursors.pop()
         st.rerun()
-    about = "about " if counted.sampled is not None else ""
+    about = "about " if counted.estimated else ""
     pages = max(1, -(-counted.total // PAGE_SIZE))
     middle.caption(f"Page {len(cursors):,} of {about}{pages:,} · {about}{plural(counted.total, 'document')}")
     if right.button("Next →", disabled=page.next_cursor is None):
@@ -252,7 +251,7 @@ def show() -> None:
     if page.ranked_newest_only and counted.total > ranking.RANKED_MATCHES:
         st.caption(
             f"Ranked among the newest {ranking.RANKED_MATCHES:,} matches; sort by newest to page through all "
-            f"{'≈ ' if counted.sampled is not None else ''}{counted.total:,}."
+            f"{'≈ ' if counted.estimated else ''}{counted.total:,}."
         )
     if not page.hits:
         nothing_found(actor, query, len(cursors) == 1)

@@ -50,6 +50,10 @@ class Facets:
     """How many documents the figures were estimated from (of `reach`); None when counted exactly."""
     reach: int | None = None
 
+    @property
+    def estimated(self) -> bool:
+        return self.sampled is not None
+
 
 def facets(resources: Resources, actor: Actor, query: SearchQuery, *, exact: bool = False) -> Facets:
     """How many documents match, by source and by tag; cached until documents change or it expires.
