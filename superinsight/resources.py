@@ -64,6 +64,12 @@ class Resources:
             self.close()
         return graph
 
+    @property
+    def graph_backend(self) -> str:
+        """The graph's backend as the settings choose it, named without building the graph:
+        health names it even when its driver refuses the address."""
+        return "relational" if self.settings.neo4j_uri is None else "neo4j"
+
     @cached_property
     def annotator(self) -> Annotator:
         return _annotator(self.settings)

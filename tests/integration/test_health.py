@@ -193,6 +193,17 @@ def test_a_blackholed_service_is_named_down_within_the_timeout_while_the_others_
     assert set(answering.values()) <= {"up", "not configured"} and answering
 
 
+def test_a_graph_whose_driver_refuses_the_address_is_down_and_still_named_neo4j(
+    sqlite_url: str, built: Callable[..., Resources]
+) -> None:
+    resources = built(sqlite_url, neo4j_uri="bolt+x://127.0.0.1:7687")
+    results = {item.name: item for item in check_services(resources, timeout=5.0)}
+    graph = results["graph"]
+    assert (graph.state, graph.backend) == ("down", "neo4j")
+    assert graph.detail.startswith("ConfigurationError: URI scheme 'bolt+x' is not supported")
+    assert results["database"].state != "down" and results["database"].backend == "sqlite"
+
+
 def test_a_blackholed_database_is_given_up_on_after_the_connect_timeout(
     blackhole: int, built: Callable[..., Resources]
 ) -> None:

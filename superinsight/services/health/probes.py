@@ -204,6 +204,9 @@ def _built(resources: Resources, names: Sequence[str]) -> tuple[dict[str, str], 
         try:
             backends[name] = _backend(resources, name)
         except Exception as exc:  # noqa: BLE001 - a service whose client cannot be built is down
+            # Only the graph is built here with a client of its own (the others are built with
+            # the resources, or cannot fail): its backend comes from the settings.
+            backends[name] = resources.graph_backend if name == "graph" else ""
             broken[name] = ServiceHealth(name, "", "down", None, _failure(exc))
     return backends, broken
 
