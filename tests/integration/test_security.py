@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import AuditLog, User, UserSession
+from superinsight.db.models.security import SignInThrottle
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources
 from superinsight.services import overview
@@ -172,6 +173,17 @@ class TestIpAllowList:
             sign_in.sign_in(resources, "acme", email, PASSWORD, None)
         with pytest.raises(AuthenticationError):
             sign_in.resolve(resources, signed.token, "203.0.113.9")
+
+    def test_a_stranger_outside_the_list_learns_nothing_of_the_workspace(self, resources: Resources) -> None:
+        """Told before the password, the refusal would say which workspaces exist and guard theirs."""
+        email = _user(resources)
+        networks.allow_network(resources, ADMIN, "10.0.0.0/8")
+        for workspace, who in (("acme", email), ("acme", "nobody@acme.example"), ("no-such-place", email)):
+            with pytest.raises(AuthenticationError) as refused:
+                sign_in.sign_in(resources, workspace, who, "wrong password!", "203.0.113.9")
+            assert str(refused.value) == sign_in.WRONG_CREDENTIALS, (workspace, who)
+        with pytest.raises(AuthenticationError, match=re.escape("does not accept sign-ins from 203.0.113.9")):
+            sign_in.sign_in(resources, "acme", email, PASSWORD, "203.0.113.9")
 
     def test_a_bad_network_is_refused_and_nothing_is_stored(self, resources: Resources) -> None:
         before = _audits(resources)
@@ -395,6 +407,24 @@ class TestSignInCannotBeRacedOrProbed:
         assert [a.replace(":", "")[:40] for a in unknown_answers] == [a.replace(":", "")[:40] for a in known]
         assert len(checks) == 2 * sign_in.MAX_FAILED_SIGN_INS  # a hash is checked for unknown emails too
 
+    def test_an_unknown_email_and_an_account_lock_alike_after_a_pause(self, resources: Resources) -> None:
+        """Four tries, a wait longer than the lockout, two more: an account counts all six, and so
+        must an unknown email, or the sixth answer would tell which of the two has an account."""
+        email = _user(resources)
+
+        def tries(who: str, count: int) -> list[str]:
+            return [_attempt(resources, who, "wrong password!")[:24] for _ in range(count)]
+
+        known, unknown = tries(email, 4), tries("nobody@acme.example", 4)
+        with resources.uow() as uow:
+            later = SignInThrottle.window_started_at - sign_in.throttle.LOCKOUT - timedelta(minutes=1)
+            aged = uow.session.execute(update(SignInThrottle).values(window_started_at=later))
+            assert aged.rowcount == 1  # type: ignore[attr-defined]
+            uow.commit()
+        known, unknown = known + tries(email, 2), unknown + tries("nobody@acme.example", 2)
+        assert known == unknown
+        assert known[-1] == "Too many failed sign-ins"
+
     def test_an_unknown_email_takes_as_long_as_a_wrong_password(self, resources: Resources) -> None:
         emails = [_user(resources, email=f"u{i}@acme.example") for i in range(3)]
 
@@ -451,7 +481,7 @@ class TestSignInCannotBeRacedOrProbed:
         assert rows == [
             ("10.1.1.1", True, {"email": email, "reason": "wrong password"}),
             ("10.1.1.2", False, {"email": "ghost\\x00@acme.example\\ud800", "reason": "no such account"}),
-            ("203.0.113.9", False, {"email": email, "reason": "address not allowed"}),
+            ("203.0.113.9", True, {"email": email, "reason": "address not allowed"}),
         ]
         assert all(r.tenant_id == "acme" for r in _auth_failures(resources))
 

@@ -115,7 +115,9 @@ def _claim(resources: Resources, tenant_id: str, email: str, password: str, addr
         elif until := (
             throttle.claim_account(uow.session, user_id)
             if password_hash and user_id is not None
-            else throttle.claim(uow.session, tenant_id, throttle.email_key(email), MAX_FAILED_SIGN_INS)
+            else throttle.claim(
+                uow.session, tenant_id, throttle.email_key(email), MAX_FAILED_SIGN_INS, windowed=False
+            )
         ):
             locked, reason = _locked(until, "for this account"), "account locked"
         uow.commit()
@@ -141,8 +143,10 @@ def sign_in(
     Tries are claimed before the password is checked, each in one atomic update,
     so concurrent attempts cannot get more than the limit. An unknown email is
     answered like a wrong password, after the same work (a count claimed, a hash
-    checked), and is locked after as many failures as an account. Every refusal
-    is audited with the address it came from.
+    checked), and is locked after as many failures as an account. A workspace's
+    address allow-list is applied once the password is right, so a stranger's
+    answer is the same whether or not the workspace exists or has one. Every
+    refusal is audited with the address it came from.
     """
     address = normal_address(ip_address)
     if new_password is not None:
@@ -152,11 +156,6 @@ def sign_in(
     if not _plausible(tenant_id, "workspace", 64):
         _verify(_DUMMY_HASH, password)
         raise AuthenticationError(WRONG_CREDENTIALS)
-    try:
-        check_ip(resources, tenant_id, address)
-    except AuthenticationError:
-        _failed(resources, tenant_id, None, address, email, "address not allowed")
-        raise
     attempt = _claim(resources, tenant_id, email.strip().lower(), password, address)
     if attempt.locked is not None:
         _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
@@ -164,6 +163,11 @@ def sign_in(
     if not _verify(attempt.password_hash or _DUMMY_HASH, password) or attempt.password_hash is None:
         _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
         raise AuthenticationError(WRONG_CREDENTIALS)
+    try:  # only after the password: told earlier, a stranger would learn which workspaces exist
+        check_ip(resources, tenant_id, address)
+    except AuthenticationError:
+        _failed(resources, tenant_id, attempt.user_id, address, email, "address not allowed")
+        raise
     with resources.uow() as uow:
         user = uow.session.get(User, attempt.user_id)
         if user is None or not user.is_active:

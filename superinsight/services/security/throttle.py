@@ -16,7 +16,7 @@ import hashlib
 import ipaddress
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, and_, case, literal, or_, select, update
+from sqlalchemy import DateTime, and_, case, false, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
@@ -77,9 +77,21 @@ def claim_account(session: Session, user_id: int, now: datetime | None = None) -
 
 
 def claim(
-    session: Session, tenant_id: str, key: str, limit: int, now: datetime | None = None
+    session: Session,
+    tenant_id: str,
+    key: str,
+    limit: int,
+    now: datetime | None = None,
+    *,
+    windowed: bool = True,
 ) -> datetime | None:
-    """Count one try against a key (an address, an unknown email); the lock's end when none is left."""
+    """Count one try against a key (an address, an unknown email); the lock's end when none is left.
+
+    An address's count starts again after LOCKOUT. An unknown email's must not
+    (`windowed=False`): it counts as an account does (`claim_account`, no window), or
+    four tries, a wait, and two more would lock a real account and not an unknown
+    email, telling a stranger which emails have accounts.
+    """
     now = now or utcnow()
     session.execute(
         dialect.insert(session, SignInThrottle)
@@ -87,7 +99,8 @@ def claim(
         .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
     )
     row = SignInThrottle
-    restart = or_(row.locked_until.is_not(None), row.window_started_at <= _moment(now - LOCKOUT))
+    ended = row.window_started_at <= _moment(now - LOCKOUT) if windowed else false()
+    restart = or_(row.locked_until.is_not(None), ended)
     reached = and_(~restart, row.failures + 1 >= limit)
     claimed = session.execute(
         update(row)
