@@ -138,8 +138,13 @@ def test_every_failing_document_gets_an_issue_per_failing_check(resources: Resou
     assert len(quality_issues.issues(resources, ADMIN, source)) == 10, "no second issue while one is open"
 
 
+def _issue_ids(resources: Resources, source: int, status: str) -> set[int]:
+    return {row.id for row in quality_issues.issues(resources, ADMIN, source, status=status, limit=1000)}
+
+
 def test_an_issue_is_resolved_once_its_document_passes(resources: Resources, source: int) -> None:
     quality_scoring.score_source(resources, ADMIN, source, now=NOW)
+    open_before = _issue_ids(resources, source, "open")
     document_writer.upsert_documents(
         resources,
         ADMIN,
@@ -151,6 +156,9 @@ def test_an_issue_is_resolved_once_its_document_passes(resources: Resources, sou
     assert ("R2", "amount in [0, 100]") not in open_now
     assert ("R2", "region is one of the allowed values") not in open_now
     assert ("R2", "amount in [0, 100]") in _issues(resources, source, status="resolved")
+    # Those still failing keep their issue: none resolved and filed afresh.
+    open_after, resolved = _issue_ids(resources, source, "open"), _issue_ids(resources, source, "resolved")
+    assert open_after < open_before and resolved == open_before - open_after
 
 
 def test_drill_down_by_dimension_and_bulk_triage(resources: Resources, source: int) -> None:
