@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from superinsight.db.base import utcnow
+from superinsight.db.base import aware, utcnow
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources
 from superinsight.services.context import role_actor, system_actor
@@ -99,6 +100,32 @@ def test_every_run_is_a_point_on_the_trend(resources: Resources, source: int) ->
     assert [point.documents for point in trend] == [5, 6]
     assert trend[1].completeness is not None and trend[0].completeness is not None
     assert trend[1].completeness > trend[0].completeness
+
+
+def test_the_latest_score_of_each_visible_source_with_the_one_before_it(
+    resources: Resources, source: int
+) -> None:
+    once = ensure_source(resources.uow(), ADMIN, "Billing", "csv")  # sorts before CRM
+    never = ensure_source(resources.uow(), ADMIN, "Archive", "csv")
+    elsewhere = ensure_source(resources.uow(), system_actor("globex"), "CRM", "csv")
+    for day, scored in ((3, source), (2, source), (1, source), (1, once), (1, elsewhere)):
+        quality_scoring.score_source(
+            resources,
+            system_actor("globex") if scored == elsewhere else ADMIN,
+            scored,
+            now=NOW - timedelta(days=day),
+        )
+    latest = quality_views.latest(resources, ADMIN)
+    assert [
+        (now.source, aware(now.computed_at), before and aware(before.computed_at)) for now, before in latest
+    ] == [
+        ("Billing", NOW - timedelta(days=1), None),
+        ("CRM", NOW - timedelta(days=1), NOW - timedelta(days=2)),
+    ]
+    assert latest[1][0] == quality_views.history(resources, ADMIN, source)[-1]
+    assert never not in {now.source_id for now, _ in latest}
+    narrowed = replace(role_actor("acme", "viewer"), source_ids=frozenset({once}))
+    assert [now.source_id for now, _ in quality_views.latest(resources, narrowed)] == [once]
 
 
 def test_bad_expectations_are_refused_and_viewers_cannot_score(resources: Resources, source: int) -> None:
