@@ -39,7 +39,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, text
 
 from bench.pages_browser import Account, one_round
-from bench.pages_setup import Servers, app, seed, servers, statements_engine
+from bench.pages_setup import SHARED_BUFFERS, Servers, app, seed, servers, statements_engine
 from tests.servers import CHROMIUM, CHROMIUM_ARGS
 
 BIG, SMALL = "big", "small"
@@ -157,7 +157,10 @@ def main() -> None:
     with servers() as found, TemporaryDirectory() as scratch:
         data_dir = Path(scratch)
         if not found.statements:
-            print("pg_stat_statements could not be preloaded: no per-query figures in this run")
+            print(
+                "PostgreSQL could not be restarted with pg_stat_statements and its larger cache: "
+                "no per-query figures in this run, and the default 128 MB shared_buffers"
+            )
         seeded = seed(found, data_dir, {SMALL: args.small, BIG: args.documents})
         for tenant, (seconds, _) in seeded.items():
             print(f"seeded workspace {tenant!r} in {seconds:.1f} s", flush=True)
@@ -169,7 +172,8 @@ def main() -> None:
             times, statements = measure(found, url, accounts, args.rounds)
     print(
         f"\nbench/pages.py: {args.documents:,} documents against {args.small:,} "
-        f"(seeded in {seeded[BIG][0]:.0f} s and {seeded[SMALL][0]:.0f} s), {args.rounds} rounds"
+        f"(seeded in {seeded[BIG][0]:.0f} s and {seeded[SMALL][0]:.0f} s), {args.rounds} rounds, "
+        f"shared_buffers {SHARED_BUFFERS if found.statements else '128MB'}"
     )
     table(times, args.documents, args.small)
     statements.report(args.rounds, args.top)

@@ -90,6 +90,9 @@ PARAMS = {
 }
 
 
+SHARED_BUFFERS = "1GB"
+
+
 @dataclass(frozen=True)
 class Servers:
     database_url: str
@@ -99,7 +102,8 @@ class Servers:
 
 @contextmanager
 def servers() -> Iterator[Servers]:
-    """A PostgreSQL of our own with pg_stat_statements preloaded (restarted once to load it), and a Redis."""
+    """A PostgreSQL of our own with pg_stat_statements preloaded and SHARED_BUFFERS of cache
+    (restarted once to take both), and a Redis."""
     postgres, redis = PostgresServer(), RedisServer()
     postgres.start()
     redis.start()
@@ -107,6 +111,11 @@ def servers() -> Iterator[Servers]:
         admin = create_engine(normalize_url(postgres.admin_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"))
+            # As a server kept for a million documents would be: the table and its indexes
+            # (0.9 GB) in PostgreSQL's own cache. At the default 128 MB a common word's
+            # ranked page read 54,000 pages from the operating system's cache (290-345 ms
+            # against 190-200 ms).
+            connection.execute(text(f"ALTER SYSTEM SET shared_buffers = '{SHARED_BUFFERS}'"))
             connection.execute(text("CREATE DATABASE bench"))
         admin.dispose()
         data, log = str(postgres.dir / "data"), str(postgres.dir / "server.log")
