@@ -118,7 +118,7 @@ def _under_a_level(raw: dict[str, Any], score: DataQualityScore) -> bool:
     try:
         thresholds = parse(raw).thresholds
     except ExpectationError:
-        return False  # the Data quality page names broken expectations; there is no level to be under
+        return False  # scoring names broken expectations; there is no level to be under
     values: dict[str, Any] = {name: getattr(score, name) for name in (*DIMENSIONS, "overall")}
     values |= dict(score.details.get("checks") or {})
     return any(state(values.get(scope), levels) != "ok" for scope, levels in thresholds.items())

@@ -101,7 +101,8 @@ class SignInThrottle(TenantMixin, Base):
 
     Accounts that exist count their failures on their own row (`users.failed_login_count`);
     these rows count the rest: one per (workspace, address) and one per email that has no
-    account, kept as a hash. A count restarts when its window has passed.
+    account, kept as a hash. An address's count restarts when its window has passed; an
+    email's, like an account's, only once its lock has ended.
     """
 
     __tablename__ = "sign_in_throttles"

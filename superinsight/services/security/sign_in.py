@@ -20,7 +20,12 @@ from superinsight.services.errors import AuthenticationError, InvalidInputError,
 from superinsight.services.security import passwords, throttle
 from superinsight.services.security.networks import check_ip, normal_address
 
-WRONG_CREDENTIALS = "That email and password do not match an account in this workspace."
+# Also the answer to an address outside the workspace's allow-list, whatever the password:
+# told apart, it would let anyone outside the list confirm a password, or learn the workspace.
+WRONG_CREDENTIALS = (
+    "That email and password do not match an account in this workspace, "
+    "or the workspace does not accept sign-ins from your address."
+)
 MAX_FAILED_SIGN_INS = throttle.MAX_FAILED_SIGN_INS
 # Checked when an email has no account, so an unknown email costs the same time as a wrong password.
 _DUMMY_HASH = passwords.HASHER.hash(secrets.token_urlsafe(32))
@@ -143,10 +148,11 @@ def sign_in(
     Tries are claimed before the password is checked, each in one atomic update,
     so concurrent attempts cannot get more than the limit. An unknown email is
     answered like a wrong password, after the same work (a count claimed, a hash
-    checked), and is locked after as many failures as an account. A workspace's
-    address allow-list is applied once the password is right, so a stranger's
-    answer is the same whether or not the workspace exists or has one. Every
-    refusal is audited with the address it came from.
+    checked), and is locked after as many failures as an account. An address
+    outside the workspace's allow-list is counted and answered as a wrong
+    password, its own hash never checked: from outside the list nobody can tell
+    a right password, nor whether the workspace exists or keeps a list (the
+    audit says why). Every refusal is audited with the address it came from.
     """
     address = normal_address(ip_address)
     if new_password is not None:
@@ -160,14 +166,15 @@ def sign_in(
     if attempt.locked is not None:
         _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
         raise attempt.locked
+    try:
+        check_ip(resources, tenant_id, address)
+    except AuthenticationError:
+        _verify(_DUMMY_HASH, password)  # never the account's hash: no answer says if it was right
+        _failed(resources, tenant_id, attempt.user_id, address, email, "address not allowed")
+        raise AuthenticationError(WRONG_CREDENTIALS) from None
     if not _verify(attempt.password_hash or _DUMMY_HASH, password) or attempt.password_hash is None:
         _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
         raise AuthenticationError(WRONG_CREDENTIALS)
-    try:  # only after the password: told earlier, a stranger would learn which workspaces exist
-        check_ip(resources, tenant_id, address)
-    except AuthenticationError:
-        _failed(resources, tenant_id, attempt.user_id, address, email, "address not allowed")
-        raise
     with resources.uow() as uow:
         user = uow.session.get(User, attempt.user_id)
         if user is None or not user.is_active:
