@@ -64,6 +64,11 @@ def text(value: str, what: str, max_length: int = 255) -> str:
     return value
 
 
+def plausible(value: str, max_length: int) -> bool:
+    """Whether `text` would take the value: for checks whose refusal must not say why (sign-in)."""
+    return isinstance(value, str) and _text_problem(value) is None and len(value) <= max_length
+
+
 def unstorable(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
     """What keeps a JSON-like value out of the stores (a NUL, a lone surrogate, NaN or
     Infinity, nesting too deep), or None."""

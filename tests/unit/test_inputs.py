@@ -40,6 +40,26 @@ def test_what_is_not_text_is_refused(value: Any) -> None:
         inputs.text(value, "name")
 
 
+@given(
+    value=st.one_of(
+        st.text(max_size=30),
+        st.tuples(clean, st.one_of(st.just("\x00"), surrogates), clean).map("".join),
+        st.none(),
+        st.integers(),
+        st.binary(max_size=5),
+    ),
+    max_length=st.integers(0, 30),
+)
+def test_plausible_is_exactly_what_text_would_take(value: Any, max_length: int) -> None:
+    try:
+        inputs.text(value, "name", max_length)
+    except InvalidInputError:
+        taken = False
+    else:
+        taken = True
+    assert inputs.plausible(value, max_length) is taken
+
+
 def _nested(depth: int, leaf: Any = 1, as_list: bool = False) -> Any:
     for _ in range(depth):
         leaf = [leaf] if as_list else {"k": leaf}

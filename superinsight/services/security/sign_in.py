@@ -20,8 +20,7 @@ from superinsight.services.errors import AuthenticationError, InvalidInputError,
 from superinsight.services.security import passwords, throttle
 from superinsight.services.security.networks import check_ip, normal_address
 
-# Also the answer to an address outside the workspace's allow-list, whatever the password:
-# told apart, it would let anyone outside the list confirm a password, or learn the workspace.
+# Also the answer from outside a workspace's allow-list, whatever the password (see sign_in).
 WRONG_CREDENTIALS = (
     "That email and password do not match an account in this workspace, "
     "or the workspace does not accept sign-ins from your address."
@@ -98,7 +97,7 @@ class _Attempt:
 
 def _claim(resources: Resources, tenant_id: str, email: str, password: str, address: str | None) -> _Attempt:
     """Find the account and claim one try for the address and the account (or unknown email), committed."""
-    plausible = _plausible(email, "email", 255) and _plausible(password, "password", 1000)
+    plausible = inputs.plausible(email, 255) and inputs.plausible(password, 1000)
     with resources.uow() as uow:
         user = (
             uow.session.scalar(select(User).where(User.tenant_id == tenant_id, User.email == email))
@@ -159,7 +158,7 @@ def sign_in(
         if new_password == password:
             raise InvalidInputError("the new password must differ from the current one")
         passwords.check_password(new_password, email)
-    if not _plausible(tenant_id, "workspace", 64):
+    if not inputs.plausible(tenant_id, 64):
         _verify(_DUMMY_HASH, password)
         raise AuthenticationError(WRONG_CREDENTIALS)
     attempt = _claim(resources, tenant_id, email.strip().lower(), password, address)
@@ -201,14 +200,6 @@ def sign_in(
         signed = _open_session(resources, uow.session, user, address)
         uow.commit()
         return signed
-
-
-def _plausible(value: str, what: str, max_length: int) -> bool:
-    try:
-        inputs.text(value, what, max_length)
-    except InvalidInputError:
-        return False
-    return True
 
 
 def _verify(password_hash: str, password: str) -> bool:
