@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from superinsight.db.base import utcnow
 from superinsight.db.models import Document
@@ -329,27 +329,82 @@ def test_postgresql_ranks_only_the_newest_matches(
     resources.close()
 
 
-@pytest.mark.postgres_only
-def test_a_common_word_is_ranked_within_a_window_of_the_newest_ids(
-    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    resources = _postgres_with(
+def _floor(resources: Resources, word: str) -> int | None:
+    with resources.uow() as uow:
+        uow.session.execute(text("ANALYZE documents"))  # the table's size comes from the planner's count
+        newest = search.filtered_documents(
+            uow.session, ANALYST, SearchQuery(text=word), select(Document.id.label("id"))
+        )
+        return ranking.newest_matches_floor(uow.session, newest)
+
+
+def _ids(resources: Resources) -> dict[str, int]:
+    with resources.uow() as uow:
+        return {name: id_ for name, id_ in uow.session.execute(select(Document.external_id, Document.id))}
+
+
+def _alternating(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Resources:
+    """20 documents, "refund" in the even ones, "login" in the odd; older ones say it more often,
+    so ranked over every match they would come first. Three matches are ranked, past 10 documents."""
+    monkeypatch.setattr(ranking, "RANKED_MATCHES", 3)
+    monkeypatch.setattr(ranking, "RANKED_WHOLLY_BELOW", 10)
+    return _postgres_with(
         pg_url,
         tmp_path,
         [
-            DocumentInput(f"D{i}", f"note {i}", ("refund " if i % 2 == 0 else "login ") * (i + 1))
-            for i in range(12)
+            DocumentInput(f"D{i}", f"note {i}", ("refund " if i % 2 == 0 else "login ") * (20 - i))
+            for i in range(20)
         ],
     )
-    monkeypatch.setattr(ranking, "RANKED_MATCHES", 3)
-    monkeypatch.setattr(ranking, "NEWEST_WINDOW", 6)
-    # The newest 6 documents (D6-D11) hold 3 matches: ranked within them.
+
+
+@pytest.mark.postgres_only
+def test_a_common_word_is_ranked_above_a_floor_the_sample_chose(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources = _alternating(pg_url, tmp_path, monkeypatch)
+    # 20 documents make a whole-table sample; twice 3 matches above the floor: the 6th newest.
+    assert _floor(resources, "refund") == _ids(resources)["D8"]
+    ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50)
+    assert [hit.external_id for hit in ranked.hits] == ["D14", "D16", "D18"]
+    assert ranked.ranked_newest_only
+    resources.close()
+
+
+@pytest.mark.postgres_only
+def test_a_floor_with_too_few_matches_above_it_is_not_used(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources = _alternating(pg_url, tmp_path, monkeypatch)
+    # A margin of one half picks the 2nd newest match, with only one above it: refused.
+    monkeypatch.setattr(ranking, "FLOOR_MARGIN", 0.5)
+    assert _floor(resources, "refund") is None
     ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
-    assert [hit.external_id for hit in ranked] == ["D10", "D8", "D6"]
-    monkeypatch.setattr(ranking, "NEWEST_WINDOW", 4)
-    # The newest 4 hold only 2: no window, the newest 3 of all matches are ranked.
-    again = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
-    assert [hit.external_id for hit in again] == ["D10", "D8", "D6"]
+    assert [hit.external_id for hit in ranked] == ["D14", "D16", "D18"]
+    # Fewer matches than the sample looks for (2 of 6): the word is rare, every match is ranked.
+    monkeypatch.setattr(ranking, "FLOOR_MARGIN", 2.0)
+    assert _floor(resources, "login") is not None
+    document_writer.upsert_documents(
+        resources,
+        ADMIN,
+        ensure_source(resources.uow(), ADMIN, "S", "csv"),
+        [DocumentInput("R1", "rare", "quokka"), DocumentInput("R2", "rare", "quokka")],
+    )
+    assert _floor(resources, "quokka") is None
+    resources.close()
+
+
+@pytest.mark.postgres_only
+def test_a_small_table_ranks_every_match(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources = _postgres_with(
+        pg_url, tmp_path, [DocumentInput(f"D{i}", f"note {i}", "refund") for i in range(20)]
+    )
+    monkeypatch.setattr(ranking, "RANKED_MATCHES", 3)
+    assert _floor(resources, "refund") is None  # 20 documents, far below RANKED_WHOLLY_BELOW
+    monkeypatch.setattr(ranking, "RANKED_WHOLLY_BELOW", 10)
+    assert _floor(resources, "refund") == _ids(resources)["D14"]
     resources.close()
 
 
