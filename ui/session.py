@@ -10,6 +10,7 @@ from superinsight.resources import Resources
 from superinsight.services.context import Actor
 from superinsight.services.errors import AuthenticationError
 from superinsight.services.security import networks, sign_in
+from superinsight.services.security.single_sign_on import sign_in_verified
 from ui import cookie
 from ui.feedback import md
 
@@ -72,8 +73,12 @@ def _from_identity_provider() -> str | None:
     if not single_sign_on() or not st.user.get("is_logged_in") or not st.user.get("email"):
         return None
     try:
-        signed = sign_in.sign_in_verified(
-            resources(), resources().settings.default_tenant, str(st.user.get("email")), client_address()
+        signed = sign_in_verified(
+            resources(),
+            resources().settings.default_tenant,
+            str(st.user.get("email")),
+            client_address(),
+            email_verified=st.user.get("email_verified") is True,
         )
     except AuthenticationError as exc:
         st.session_state[MESSAGE] = str(exc)

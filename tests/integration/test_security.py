@@ -37,7 +37,7 @@ from superinsight.services.rules import apply as rule_apply
 from superinsight.services.rules import commands as rule_commands
 from superinsight.services.rules import testing as rule_testing
 from superinsight.services.rules.drafts import RuleDraft
-from superinsight.services.security import networks, sign_in, users
+from superinsight.services.security import networks, sign_in, single_sign_on, users
 
 PASSWORD = "a long enough passphrase"
 ADMIN = system_actor("acme")
@@ -336,24 +336,38 @@ class TestSourceScope:
 class TestSingleSignOn:
     def test_a_verified_email_with_an_account_gets_a_session(self, resources: Resources) -> None:
         email = _user(resources, "viewer")
-        signed = sign_in.sign_in_verified(resources, "acme", email.upper(), "10.0.0.1")
+        signed = single_sign_on.sign_in_verified(
+            resources, "acme", email.upper(), "10.0.0.1", email_verified=True
+        )
         assert sign_in.resolve(resources, signed.token, "10.0.0.1").role == "viewer"
 
     def test_no_account_or_an_inactive_one_gets_nothing(self, resources: Resources) -> None:
         with pytest.raises(AuthenticationError, match="has no account in this workspace"):
-            sign_in.sign_in_verified(resources, "acme", "stranger@acme.example", None)
+            single_sign_on.sign_in_verified(
+                resources, "acme", "stranger@acme.example", None, email_verified=True
+            )
         email = _user(resources)
         with resources.uow() as uow:
             uow.session.execute(update(User).values(is_active=False))
             uow.commit()
         with pytest.raises(AuthenticationError):
-            sign_in.sign_in_verified(resources, "acme", email, None)
+            single_sign_on.sign_in_verified(resources, "acme", email, None, email_verified=True)
+
+    def test_an_email_the_provider_has_not_verified_gets_nothing(self, resources: Resources) -> None:
+        email = _user(resources, "admin")
+        sessions = select(func.count()).select_from(UserSession)
+        with resources.uow() as uow:
+            before = uow.session.scalar(sessions)
+        with pytest.raises(AuthenticationError, match="has not verified"):
+            single_sign_on.sign_in_verified(resources, "acme", email, None, email_verified=False)
+        with resources.uow() as uow:
+            assert uow.session.scalar(sessions) == before
 
     def test_the_ip_allow_list_still_applies(self, resources: Resources) -> None:
         email = _user(resources)
         networks.allow_network(resources, ADMIN, "10.0.0.0/8")
         with pytest.raises(AuthenticationError, match="does not accept"):
-            sign_in.sign_in_verified(resources, "acme", email, "203.0.113.5")
+            single_sign_on.sign_in_verified(resources, "acme", email, "203.0.113.5", email_verified=True)
 
 
 def _auth_failures(resources: Resources) -> list[AuditLog]:

@@ -197,7 +197,7 @@ def sign_in(
             raise PasswordChangeRequiredError(
                 "Your password was reset by an admin: choose a new one to sign in."
             )
-        signed = _open_session(resources, uow.session, user, address)
+        signed = open_session(resources, uow.session, user, address)
         uow.commit()
         return signed
 
@@ -210,7 +210,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _open_session(resources: Resources, session: Session, user: User, ip_address: str | None) -> SignIn:
+def open_session(resources: Resources, session: Session, user: User, ip_address: str | None) -> SignIn:
     """Start a session for a user whose identity was just proven (password or identity provider)."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
@@ -229,27 +229,6 @@ def _open_session(resources: Resources, session: Session, user: User, ip_address
     actor = _actor(session, user, ip_address)
     audit.record(session, actor, "auth.login", "user", user.id)
     return SignIn(token, actor, user.email, expires_at)
-
-
-@internal("the identity provider has signed the person in; this opens their session")
-def sign_in_verified(resources: Resources, tenant_id: str, email: str, ip_address: str | None) -> SignIn:
-    """Open a session for an email an identity provider (OIDC via st.login) has verified.
-
-    Only people who already have an active account in the workspace get in: the
-    provider proves who someone is, the workspace decides what they may do.
-    """
-    check_ip(resources, tenant_id, ip_address)
-    with resources.uow() as uow:
-        user = uow.session.scalar(
-            select(User).where(
-                User.tenant_id == tenant_id, User.email == inputs.text(email, "email").strip().lower()
-            )
-        )
-        if user is None or not user.is_active:
-            raise AuthenticationError(f"{email} has no account in this workspace; ask an admin to add you.")
-        signed = _open_session(resources, uow.session, user, ip_address)
-        uow.commit()
-        return signed
 
 
 SEEN_EVERY = timedelta(minutes=1)
