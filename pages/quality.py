@@ -79,6 +79,7 @@ def score_cards(actor: Actor, choices: dict[str, int]) -> None:
             "—" if now.overall is None else f"{now.overall:.1f}",
             delta=None if delta is None else "no change" if unchanged else f"{delta:+.1f}",
             delta_color="off" if unchanged else "normal",
+            delta_arrow="off" if unchanged else "auto",
             help=quality_drivers.summary(now),
         )
     st.caption(quality_drivers.arithmetic())

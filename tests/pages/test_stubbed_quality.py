@@ -77,8 +77,8 @@ class TestQuality:
         stubs.returns("superinsight.services.quality.views.latest", [(now, replace(now, computed_at=NOW))])
         page = open_page(stubs, "quality", "viewer")
         card = page.at.metric[0]
-        gray = 2  # streamlit.proto.Metric_pb2.Metric.MetricColor.GRAY
-        assert (card.proto.delta, card.proto.color) == ("no change", gray)
+        gray, no_arrow = 2, 2  # streamlit.proto.Metric_pb2.Metric: MetricColor.GRAY, MetricDirection.NONE
+        assert (card.proto.delta, card.proto.color, card.proto.direction) == ("no change", gray, no_arrow)
         # Each holds half the weight: uniqueness (info) costs 0.5 x 0.1 x 97.1 = 4.9 points,
         # completeness (warning) 0.5 x 0.5 x 10 = 2.5; the costliest first.
         assert card.proto.help == (
