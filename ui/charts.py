@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 from plotly.graph_objects import Figure
 
-MINUTE_MS = 60_000  # plotly measures a date axis's tick spacing in milliseconds
+SECOND_MS = 1_000  # plotly measures a date axis's tick spacing in milliseconds
+MINUTE_MS = 60 * SECOND_MS
 DAY_MS = 1_440 * MINUTE_MS
 
 
@@ -52,7 +53,8 @@ def markers_where_sparse(figure: Figure, most: int = MARKED_POINTS) -> None:
 
 def readable_time_axis(figure: Figure) -> None:
     """Ticks that say the time, with the date beneath only where it changes; seconds only once the
-    ticks are under a minute apart (scores seconds apart otherwise read "01:39" on every tick), days
+    ticks are under a minute apart (scores seconds apart otherwise read "01:39" on every tick), and
+    milliseconds under a second apart (scores computed in one go, as in a test run), days
     once they are a day apart. Plotly shows a tick format's second line only on the first tick and
     where it differs from the tick before, so the finer unit goes first: "%d %b\n%H:%M" would repeat
     one date on every tick and show the times once. The first stop whose range holds the ticks'
@@ -61,7 +63,8 @@ def readable_time_axis(figure: Figure) -> None:
         tickformatstops=[
             {"dtickrange": [DAY_MS, None], "value": "%d %b\n%Y"},
             {"dtickrange": [MINUTE_MS, DAY_MS], "value": "%H:%M\n%d %b %Y"},
-            {"dtickrange": [None, MINUTE_MS], "value": "%H:%M:%S\n%d %b %Y"},
+            {"dtickrange": [SECOND_MS, MINUTE_MS], "value": "%H:%M:%S\n%d %b %Y"},
+            {"dtickrange": [None, SECOND_MS], "value": "%H:%M:%S.%L\n%d %b %Y"},
         ],
         hoverformat="%d %b %Y %H:%M:%S",
     )

@@ -1,14 +1,12 @@
-"""What every chart shares: time axes that say seconds only when ticks are seconds apart and dates once
-they are days apart; markers only on lines with few points."""
+"""What every chart shares: time axes that say seconds only when ticks are seconds apart (milliseconds
+under a second) and dates once they are days apart; markers only on lines with few points."""
 
 from __future__ import annotations
 
 import pytest
 from plotly.graph_objects import Figure, Scatter
 
-from ui.charts import DAY_MS, MARKED_POINTS, MINUTE_MS, markers_where_sparse, readable_time_axis
-
-SECOND_MS = 1_000
+from ui.charts import DAY_MS, MARKED_POINTS, MINUTE_MS, SECOND_MS, markers_where_sparse, readable_time_axis
 
 
 def _chosen(figure: Figure, dtick_ms: int) -> str:
@@ -24,6 +22,8 @@ def _chosen(figure: Figure, dtick_ms: int) -> str:
 @pytest.mark.parametrize(
     ("dtick_ms", "first_line"),
     [
+        (100, "%H:%M:%S.%L"),
+        (SECOND_MS // 2, "%H:%M:%S.%L"),
         (SECOND_MS, "%H:%M:%S"),
         (10 * SECOND_MS, "%H:%M:%S"),
         (30 * SECOND_MS, "%H:%M:%S"),
