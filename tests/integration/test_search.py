@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
@@ -14,7 +15,7 @@ from superinsight.documents.record import DocumentInput
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import role_actor, system_actor
-from superinsight.services.documents import arrivals, facets, ranking, search
+from superinsight.services.documents import arrivals, facets, ranking, sampling, search
 from superinsight.services.documents import masking as masking_rules
 from superinsight.services.documents import writer as document_writer
 from superinsight.services.documents.search import SearchQuery
@@ -329,9 +330,15 @@ def test_postgresql_ranks_only_the_newest_matches(
     resources.close()
 
 
-def _floor(resources: Resources, word: str) -> int | None:
+def _analyze(resources: Resources) -> None:
+    """Have the planner count the table: a floor is sought only in a table it knows to be large."""
     with resources.uow() as uow:
-        uow.session.execute(text("ANALYZE documents"))  # the table's size comes from the planner's count
+        uow.session.execute(text("ANALYZE documents"))
+
+
+def _floor(resources: Resources, word: str) -> int | None:
+    _analyze(resources)
+    with resources.uow() as uow:
         newest = search.filtered_documents(
             uow.session, ANALYST, SearchQuery(text=word), select(Document.id.label("id"))
         )
@@ -376,9 +383,9 @@ def test_a_floor_with_too_few_matches_above_it_is_not_used(
     pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     resources = _alternating(pg_url, tmp_path, monkeypatch)
-    # A margin of one half picks the 2nd newest match, with only one above it: refused.
+    # A margin of one half picks the 2nd newest match, with only one above it: not used.
     monkeypatch.setattr(ranking, "FLOOR_MARGIN", 0.5)
-    assert _floor(resources, "refund") is None
+    assert _floor(resources, "refund") == _ids(resources)["D16"]
     ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
     assert [hit.external_id for hit in ranked] == ["D14", "D16", "D18"]
     # Fewer matches than the sample looks for (2 of 6): the word is rare, every match is ranked.
@@ -405,6 +412,54 @@ def test_a_small_table_ranks_every_match(
     assert _floor(resources, "refund") is None  # 20 documents, far below RANKED_WHOLLY_BELOW
     monkeypatch.setattr(ranking, "RANKED_WHOLLY_BELOW", 10)
     assert _floor(resources, "refund") == _ids(resources)["D14"]
+    resources.close()
+
+
+@pytest.mark.postgres_only
+def test_a_partial_sample_s_floor_ranks_what_every_match_ranks(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages drawn at random, with filters and a second page: the same hits as ranking every match."""
+    filler = "lorem ipsum dolor " * 40  # about seven documents to a page of the table
+    resources = _postgres_with(
+        pg_url,
+        tmp_path,
+        [
+            DocumentInput(
+                f"D{i}",
+                f"note {i}",
+                ("refund " * (1 + i % 7) if i % 3 else "login ") + filler,
+                tags=["vip"] if i % 2 else [],
+            )
+            for i in range(600)
+        ],
+    )
+    monkeypatch.setattr(ranking, "RANKED_MATCHES", 40)
+    monkeypatch.setattr(sampling, "SAMPLE_ROWS", 200)  # a third of the table's pages
+    queries = [SearchQuery(text="refund"), SearchQuery(text="refund", tags=("vip",))]
+
+    def hits(query: SearchQuery) -> list[str]:
+        first = search.search(resources, ANALYST, query, limit=15)
+        second = search.search(resources, ANALYST, query, limit=15, cursor=first.next_cursor)
+        return [hit.external_id for hit in (*first.hits, *second.hits)]
+
+    monkeypatch.setattr(ranking, "RANKED_WHOLLY_BELOW", 10**9)
+    every_match = {query: hits(query) for query in queries}
+    monkeypatch.setattr(ranking, "RANKED_WHOLLY_BELOW", 10)
+    _analyze(resources)
+    above_floors: list[bool] = []
+    read_above = ranking._newest_above_floor
+
+    def spied(*args: Any) -> Any:
+        found = read_above(*args)
+        above_floors.append(found is not None)
+        return found
+
+    monkeypatch.setattr(ranking, "_newest_above_floor", spied)
+    for _ in range(5):
+        assert {query: hits(query) for query in queries} == every_match
+    assert any(above_floors), "no search ranked above a floor: nothing was compared"
+    assert len(every_match[queries[1]]) == 30
     resources.close()
 
 

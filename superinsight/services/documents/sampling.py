@@ -1,7 +1,8 @@
 """A random sample of a tenant's documents, for figures that would take too long to count exactly.
 
 A rule test's match rate and a search's counts by source and tag read the sample when the
-documents they would count pass their thresholds; both call their figures estimates.
+documents they would count pass their thresholds; both call their figures estimates. A
+search's ranking reads one to learn where a common word's newest matches lie (`ranking`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Full-text search with filters and keyset pages, ranked by relevance within a bounded window."""
+"""Full-text search with filters and keyset pages, ranked by relevance over the newest matches (`ranking`)."""
 
 from __future__ import annotations
 
