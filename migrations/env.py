@@ -34,6 +34,10 @@ def run_migrations_online() -> None:
             include_name=migrate.include_name,
             render_as_batch=connection.dialect.name == "sqlite",
         )
+        if connection.dialect.name == "postgresql" and connection.connection.driver_connection.autocommit:
+            # Each statement would commit on its own: the lock below would end at once, and a
+            # migration failing half way would leave its first half.
+            raise RuntimeError("migrations need a transaction: build the engine without AUTOCOMMIT")
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
                 # The app, the CLI and workers may all start at once: one migrates,

@@ -87,6 +87,16 @@ class TestRefusals:
         assert revisions.current_revision(engine) == "from_the_future"
         engine.dispose()
 
+    @pytest.mark.postgres_only
+    def test_an_autocommit_engine_is_refused_before_anything_is_created(self, empty_pg_url: str) -> None:
+        """Its advisory lock would end with its statement, and a failure half way would stay half done."""
+        engine = build_engine(empty_pg_url).execution_options(isolation_level="AUTOCOMMIT")
+        with pytest.raises(RuntimeError, match="need a transaction"):
+            migrate.upgrade(engine)
+        assert revisions.current_revision(engine) is None
+        assert inspect(engine).get_table_names() == []
+        engine.dispose()
+
     def test_a_database_never_migrated_is_at_no_revision(self, empty_url: str) -> None:
         engine = build_engine(empty_url)
         assert revisions.current_revision(engine) is None
