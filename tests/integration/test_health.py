@@ -371,6 +371,7 @@ class TestHealthJson:
         code, answer = _health_json(env=env, cwd=tmp_path)
         assert code == 1 and answer["ok"] is False  # health never migrates: the graph tables are missing
         assert [item["state"] for item in answer["services"][::3]] == ["degraded", "down"]  # database, graph
+        assert answer["services"][3]["detail"] == "its tables are not there yet: run `superinsight migrate`"
         migrate = [sys.executable, "-m", "superinsight.cli", "migrate"]
         run_env = {**os.environ, **THIS_CHECKOUT, **env}
         subprocess.run(migrate, cwd=tmp_path, env=run_env, check=True, capture_output=True)

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Literal
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from superinsight.adapters import metrics
 from superinsight.adapters.labelstudio_errors import (
@@ -142,8 +143,20 @@ def _jobs(resources: Resources) -> Finding:
     return finding
 
 
+class DownError(Exception):
+    """The service cannot work, for a reason its message says whole (no error type put before it)."""
+
+
 def _graph(resources: Resources) -> Finding:
-    resources.graph.ping()
+    try:
+        resources.graph.ping()
+    except SQLAlchemyError:
+        # The embedded graph's tables come with the schema: missing, they are the one thing to say.
+        if resources.graph.backend == "relational" and (
+            revisions.current_revision(resources.engine) != revisions.head_revision()
+        ):
+            raise DownError("its tables are not there yet: run `superinsight migrate`") from None
+        raise
     if resources.graph.backend == "relational":
         return Finding("graph tables in the relational store", resources.graph.version())
     return Finding("answering over Bolt", resources.graph.version())
@@ -222,6 +235,8 @@ def _probe(resources: Resources, name: str) -> ServiceHealth:
         return ServiceHealth(name, "", "not configured", None, str(exc))
     except DegradedError as exc:
         state, finding = "degraded", replace(exc.finding or finding, detail=str(exc))
+    except DownError as exc:
+        state, finding = "down", Finding(str(exc))
     except Exception as exc:  # noqa: BLE001 - any failure of a probe means the service is down
         state, finding = "down", Finding(_failure(exc))
     latency_ms = round((time.perf_counter() - started) * 1000, 1)
