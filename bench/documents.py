@@ -14,14 +14,14 @@ from pathlib import Path
 from tempfile import mkdtemp
 
 from pydantic import SecretStr
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 
 from bench.common import elapsed, postgres, report, seeded_in
 from superinsight.config import Settings
 from superinsight.db.models import Document
 from superinsight.resources import build_resources
 from superinsight.services.context import system_actor
-from superinsight.services.documents import facets, search
+from superinsight.services.documents import facets, keyset, search
 from superinsight.services.documents.search import SearchQuery
 
 TENANT = "bench"
@@ -47,7 +47,7 @@ WORDS = [
 
 
 def seed(engine: Engine, rows: int) -> None:
-    with engine.begin() as connection:  # type: ignore[attr-defined]
+    with engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO data_sources (id, tenant_id, name, source_type, status, "
@@ -105,10 +105,15 @@ def main() -> None:
         samples = [first_page(SearchQuery(text=words)) for _ in range(5) for words in QUERIES]
         samples += [first_page(SearchQuery(sort="newest")) for _ in range(5)]
 
-        with resources.uow() as uow:
-            newest = int(uow.session.scalar(select(func.max(Document.id))) or 0)
         deep_page = min(10_000, args.rows // 100)  # page 10,000 needs 500,000 documents
-        deep = search._encode([0, newest - 50 * deep_page])  # the cursor that page starts from
+        with resources.uow() as uow:  # the last row of the page before it, newest first
+            before_deep = uow.session.execute(
+                select(Document.created_at, Document.id)
+                .order_by(*keyset.order(None, oldest_first=False))
+                .offset(50 * deep_page - 1)
+                .limit(1)
+            ).one()
+        deep = keyset.next_cursor(None, *before_deep)  # the link that page starts from
 
         def page(cursor: str | None) -> float:
             return elapsed(
@@ -120,7 +125,7 @@ def main() -> None:
 
         query = SearchQuery(text="invoice")
         uncached = statistics.median(
-            elapsed(lambda: facets.facets(resources, actor, query, refresh=True)) for _ in range(3)
+            elapsed(lambda: facets.facets(resources, actor, query, exact=True)) for _ in range(3)
         )
         cached = statistics.median(elapsed(lambda: facets.facets(resources, actor, query)) for _ in range(20))
         report(

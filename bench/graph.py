@@ -20,8 +20,9 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -96,6 +97,12 @@ def batched(graph: Neo4jGraph, documents: int, tenant: str = TENANT) -> int:
     return relationships
 
 
+def _merge_one(
+    tx: neo4j.ManagedTransaction, query: str, source: str, target: str, properties: Mapping[str, object]
+) -> None:
+    tx.run(query, tenant="bench-single", source=source, target=target, properties=properties).consume()
+
+
 def one_by_one(driver: neo4j.Driver, sample: int) -> int:
     """The same MERGE, one relationship per statement and transaction, as a naive writer would."""
     edges = [
@@ -110,13 +117,13 @@ def one_by_one(driver: neo4j.Driver, sample: int) -> int:
                 f"MERGE (a)-[r:`{edge.rel_type}`]->(b) SET r += $properties"
             )
             session.execute_write(
-                lambda tx, q=query, e=edge: tx.run(
-                    q,
-                    tenant="bench-single",
-                    source=e.source.key,
-                    target=e.target.key,
-                    properties=e.properties,
-                ).consume()
+                partial(
+                    _merge_one,
+                    query=query,
+                    source=edge.source.key,
+                    target=edge.target.key,
+                    properties=edge.properties,
+                )
             )
     return len(edges)
 
@@ -124,7 +131,7 @@ def one_by_one(driver: neo4j.Driver, sample: int) -> int:
 def lineage_latencies(uri: str, documents: int) -> list[float]:
     """The page's own call: `queries.lineage` through the service layer, masking and all."""
     with TemporaryDirectory() as folder:
-        settings = Settings(_env_file=None, data_dir=Path(folder), neo4j_uri=uri)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, data_dir=Path(folder), neo4j_uri=uri)
         resources = build_resources(settings)
         migrate.upgrade(resources.engine)
         actor = system_actor(TENANT)

@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,11 @@ def counted(engine: Engine, rows: int) -> None:
         session.commit()
 
 
+def seed_and_count(engine: Engine, rows: int) -> None:
+    seed(engine, rows)
+    counted(engine, rows)
+
+
 def timed_tests(resources: Resources, rounds: int, first_round: int) -> tuple[list[float], list[Any]]:
     """Each test timed alone: the exact count a test queues finishes before the next test starts."""
     times, reports = [], []
@@ -80,7 +86,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     with postgres() as engine, tempfile.TemporaryDirectory() as data_dir:
-        seeded = seeded_in(lambda: (seed(engine, args.rows), counted(engine, args.rows)))
+        seeded = seeded_in(partial(seed_and_count, engine, args.rows))
         url = engine.url.render_as_string(hide_password=False)
         resources = build_resources(Settings(database_url=url, data_dir=Path(data_dir)))
         try:

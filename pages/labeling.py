@@ -167,7 +167,7 @@ def launch_form(actor: Actor) -> None:
     template = st.selectbox(
         "Labeling template",
         list(LABEL_TEMPLATE_LABELS),
-        format_func=LABEL_TEMPLATE_LABELS.get,
+        format_func=LABEL_TEMPLATE_LABELS.__getitem__,
         key="labeling_tpl",
     )
     classes: tuple[str, ...] = ()
