@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
@@ -336,6 +337,35 @@ class TestApply:
         assert len(tagged) == 29 and "C39" in tagged and "C5" not in tagged
         assert all(tags in ([], ["Big deal"]) for _, tags, _ in rows)
         assert {external_id: digest for external_id, _, digest in rows} == hashes
+
+    def test_a_finish_failed_by_a_deadlock_runs_again_and_tags_and_audits_once(
+        self, resources: Resources, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """PostgreSQL fails one of two deadlocked writers (a sync upserting the same source): the
+        whole last step, tagging included, is rolled back and done again."""
+        _seed(resources)
+        rule = rule_commands.create_rule(resources, ACME, RuleDraft("Big deal", HIGH_VALUE, action="tag"))
+        tag_matches, failed = rule_apply.actions.tag_matches, []
+
+        def deadlocked_once(session: Any, *args: Any) -> int:
+            tagged = tag_matches(session, *args)
+            if not failed:
+                failed.append(tagged)
+                raise OperationalError("UPDATE documents", {}, DeadlockDetected("deadlock detected"))
+            return tagged
+
+        monkeypatch.setattr(rule_apply.actions, "tag_matches", deadlocked_once)
+        result = _apply(resources, rule.id)
+        assert failed == [29] and result.matched == 29
+        with resources.uow() as uow:
+            tags = uow.session.scalars(select(Document.tags)).all()
+            audited = uow.session.scalar(select(func.count()).where(AuditLog.action == "rule.tag"))
+            runs = uow.session.scalars(
+                select(BusinessLogicAnalysisHistory.status).where(
+                    BusinessLogicAnalysisHistory.rule_id == rule.id
+                )
+            ).all()
+        assert sum(tag == ["Big deal"] for tag in tags) == 29 and audited == 1 and runs == ["completed"]
 
     def test_a_new_version_is_applied_afresh(self, resources: Resources) -> None:
         _seed(resources)

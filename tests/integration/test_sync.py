@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -836,6 +837,28 @@ class TestRetriesAndSchedules:
         (run,) = sync_runs.runs(res, analyst, job_id)
         assert run.trigger == "schedule"
         assert wait(res, analyst, run.id).status == "succeeded"
+
+    def test_a_batch_failed_by_a_deadlock_is_written_again_and_counted_once(
+        self, res: Resources, analyst: Actor, source_db: SourceDB, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """PostgreSQL fails one of two deadlocked writers (a rule tagging the same source): the
+        batch's transaction is rolled back whole and written again."""
+        source_db.add(1, 300)
+        job_id = database_job(res, analyst, source_db.url, batch_size=100)
+        write_batch, failed = sync_runner.write_batch, []
+
+        def deadlocked_once(session: Any, *args: Any) -> Any:
+            counts = write_batch(session, *args)
+            if not failed:
+                failed.append(counts.inserted)
+                raise OperationalError("INSERT INTO documents", {}, DeadlockDetected("deadlock detected"))
+            return counts
+
+        monkeypatch.setattr(sync_runner, "write_batch", deadlocked_once)
+        run = run_job(res, analyst, job_id)
+        assert failed == [100]
+        assert run.status == "succeeded"
+        assert run.counts["read"] == run.counts["inserted"] == len(docs(res)) == 300
 
 
 class TestFollowUps:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, literal, select
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from superinsight.adapters.jobs import report_progress
 from superinsight.db import dialect
 from superinsight.db.base import utcnow
+from superinsight.db.deadlocks import retrying_deadlocks
 from superinsight.db.models import (
     BusinessLogicAnalysisHistory,
     BusinessRuleApplication,
@@ -139,13 +142,53 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
             Document.tenant_id == actor.tenant_id,
             Document.id.between(start, start + APPLY_BATCH - 1),
         ]
-        with resources.uow() as uow:
-            with dialect.time_limited(uow.session, BATCH_SECONDS):
-                matched += _record_batch(
-                    uow.session, actor, rule_id, version, run_id, body, condition, in_batch
-                )
-            uow.commit()
+        batch = partial(
+            _record_batch,
+            actor=actor,
+            rule_id=rule_id,
+            version=version,
+            run_id=run_id,
+            body=body,
+            condition=condition,
+            in_batch=in_batch,
+        )
+        matched += retrying_deadlocks(partial(_committed, resources, batch))
         report_progress((start + APPLY_BATCH - low) / max(high + 1 - low, 1), f"{matched:,} matched so far")
+    finish = partial(_finish, resources, actor, rule_id, version, run_id, (matched, total), engine, started)
+    verdict = retrying_deadlocks(finish)
+    graph_backlog.drain_soon(resources, actor.tenant_id)
+    # Tags and "matched by this rule" filters changed: figures cached for the documents are stale.
+    bump_version(resources, actor.tenant_id)
+    report_progress(1.0, f"{matched:,} of {total:,} documents matched")
+    return ApplyResult(run_id, matched, total, verdict, engine)
+
+
+def _committed(resources: Resources, batch: Callable[[Session], int]) -> int:
+    """One batch's matches recorded in a transaction of its own, stopped past BATCH_SECONDS (the
+    limit ends before the commit frees the connection)."""
+    with resources.uow() as uow:
+        with dialect.time_limited(uow.session, BATCH_SECONDS):
+            matched = batch(uow.session)
+        uow.commit()
+    return matched
+
+
+def _finish(
+    resources: Resources,
+    actor: Actor,
+    rule_id: int,
+    version: int,
+    run_id: int,
+    counted: tuple[int, int],
+    engine: str,
+    started: float,
+) -> str | None:
+    """The run's summary and the rule's action (tags, issues, a notification), in one transaction.
+
+    Tagging can meet a sync's upsert of the same source in a deadlock; PostgreSQL then fails
+    one of the two, and `retrying_deadlocks` runs this again from the start.
+    """
+    matched, total = counted
     with resources.uow() as uow:
         rule = tenant_rule(uow, actor, rule_id)
         run = _run_of(uow.session, actor, rule_id, run_id)
@@ -188,11 +231,7 @@ def _apply(resources: Resources, actor: Actor, rule_id: int, run_id: int, starte
         learn_from_run(uow.session, rule, summary, previous)
         graph_backlog.note(uow.session, actor.tenant_id, "rule", rule_id)
         uow.commit()
-    graph_backlog.drain_soon(resources, actor.tenant_id)
-    # Tags and "matched by this rule" filters changed: figures cached for the documents are stale.
-    bump_version(resources, actor.tenant_id)
-    report_progress(1.0, f"{matched:,} of {total:,} documents matched")
-    return ApplyResult(run_id, matched, total, verdict, engine)
+    return verdict
 
 
 def _record_batch(

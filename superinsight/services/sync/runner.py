@@ -7,6 +7,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from superinsight.adapters.jobs import report_progress
 from superinsight.db import dialect
 from superinsight.db.base import utcnow
+from superinsight.db.deadlocks import retrying_deadlocks
 from superinsight.db.models import DataSource, SyncExecution, SyncJob
 from superinsight.db.rows import existing
 from superinsight.redaction import redact
@@ -28,7 +30,7 @@ from superinsight.services.sync import connections
 from superinsight.services.sync import follow_ups as sync_follow_ups
 from superinsight.services.sync import log as sync_log
 from superinsight.services.sync.job_views import counts_of
-from superinsight.services.sync.plan import Plan, plan_run, prepared
+from superinsight.services.sync.plan import Plan, Prepared, plan_run, prepared
 from superinsight.services.sync.run_state import count_rows, end_failed, finish_run, tally
 from superinsight.sync import cursor
 from superinsight.sync.connectors import SourceError, SourceRecord
@@ -145,42 +147,62 @@ def _guard(session: Session, execution_id: int) -> SyncExecution:
 def _run_batches(
     resources: Resources, actor: Actor, plan: Plan, batches: Iterable[list[SourceRecord]], total: int | None
 ) -> None:
-    """Write batch after batch, while the next one is read and prepared on a background thread."""
+    """Write batch after batch, while the next one is read and prepared on a background thread.
+
+    A batch PostgreSQL failed to break a deadlock (with a rule tagging the same source) is
+    written again (`retrying_deadlocks`): its transaction left nothing behind.
+    """
     key = resources.settings.effective_secret_key().encode()
     read = logged_errors = 0
     for batch in prefetch(prepared(plan, batches, key, dialect.is_postgresql(resources.engine))):
-        with resources.uow() as uow:
-            execution = _guard(uow.session, plan.execution_id)
-            counts = write_batch(uow.session, plan.target, batch.staged, batch.payload)
-            counts.skipped += batch.duplicates
-            if plan.target.mode.incremental:
-                job = existing(uow.session, SyncJob, plan.job_id)
-                job.cursor_value = cursor.dumps(batch.last.position)
-                execution.cursor_end = job.cursor_value
-            read += batch.records
-            _add_counts(execution, counts, batch.records, len(batch.errors))
-            execution.progress = min(read / total, 1.0) if total else 0.0
-            for message in batch.errors[: max(MAX_LOGGED_RECORD_ERRORS - logged_errors, 0)]:
-                sync_log.record(
-                    uow.session, actor, plan.job_id, "record.error", {"error": message}, plan.execution_id
-                )
-            logged_errors += len(batch.errors)
-            sync_log.record(
-                uow.session,
-                actor,
-                plan.job_id,
-                "batch.commit",
-                {
-                    "records": batch.records,
-                    "inserted": counts.inserted,
-                    "updated": counts.updated,
-                    "conflicts": counts.conflicts,
-                },
-                plan.execution_id,
-            )
-            uow.commit()
+        write = partial(_commit_batch, resources, actor, plan, batch, read, logged_errors, total)
+        progress = retrying_deadlocks(write)
+        read += batch.records
+        logged_errors += len(batch.errors)
         document_writer.bump_version(resources, actor.tenant_id)
-        report_progress(execution.progress, f"{read:,} records read")
+        report_progress(progress, f"{read:,} records read")
+
+
+def _commit_batch(
+    resources: Resources,
+    actor: Actor,
+    plan: Plan,
+    batch: Prepared,
+    read_before: int,
+    logged_before: int,
+    total: int | None,
+) -> float:
+    """One batch in one transaction, with the run's counts and log; the run's progress after it."""
+    with resources.uow() as uow:
+        execution = _guard(uow.session, plan.execution_id)
+        counts = write_batch(uow.session, plan.target, batch.staged, batch.payload)
+        counts.skipped += batch.duplicates
+        if plan.target.mode.incremental:
+            job = existing(uow.session, SyncJob, plan.job_id)
+            job.cursor_value = cursor.dumps(batch.last.position)
+            execution.cursor_end = job.cursor_value
+        read = read_before + batch.records
+        _add_counts(execution, counts, batch.records, len(batch.errors))
+        progress = execution.progress = min(read / total, 1.0) if total else 0.0
+        for message in batch.errors[: max(MAX_LOGGED_RECORD_ERRORS - logged_before, 0)]:
+            sync_log.record(
+                uow.session, actor, plan.job_id, "record.error", {"error": message}, plan.execution_id
+            )
+        sync_log.record(
+            uow.session,
+            actor,
+            plan.job_id,
+            "batch.commit",
+            {
+                "records": batch.records,
+                "inserted": counts.inserted,
+                "updated": counts.updated,
+                "conflicts": counts.conflicts,
+            },
+            plan.execution_id,
+        )
+        uow.commit()
+        return progress
 
 
 def _add_counts(execution: SyncExecution, counts: WriteCounts, read: int, errors: int) -> None:
