@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bench import rule_tests
+from bench import documents, rule_tests
 from bench.pages_setup import CONTRACTS_SQL, TICKETS_SQL, _bulk
 from superinsight.db.models import Document, DocumentArrival
 from superinsight.resources import build_resources
@@ -51,3 +51,15 @@ def test_the_rule_test_bench_runs(
     printed = capsys.readouterr().out
     assert "bench/rule_tests.py: 3,000 documents" in printed and "500 match" in printed
     assert re.search(r"the job's exact count\s+500 \(as the reference\)", printed)
+
+
+def test_the_search_bench_runs(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It called two functions that had gone (a cursor encoder, a facet refresh) and no run showed it."""
+    monkeypatch.setenv("BENCH_DATABASE_URL", pg_url)
+    monkeypatch.setattr(sys, "argv", ["documents", "--rows", "3000"])
+    documents.main()
+    printed = capsys.readouterr().out
+    assert "bench/documents.py: 3,000 documents" in printed
+    assert re.search(r"page 30 / page 1\s+\d", printed) and re.search(r"computed / cached\s+\d+x", printed)
