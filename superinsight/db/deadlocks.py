@@ -22,8 +22,10 @@ ATTEMPTS = 3
 
 
 def deadlocked(exc: BaseException) -> bool:
-    """Whether PostgreSQL failed the statement to break a deadlock."""
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "40P01"
+    """Whether PostgreSQL failed the statement to break a deadlock: through SQLAlchemy, or raised
+    by the driver itself (a COPY is written on psycopg's own cursor)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(cause, "sqlstate", None) == "40P01"
 
 
 def retrying_deadlocks(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
@@ -35,7 +37,7 @@ def retrying_deadlocks(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     for attempt in range(1, attempts):
         try:
             return work()
-        except DBAPIError as exc:
+        except Exception as exc:
             if not deadlocked(exc):
                 raise
             time.sleep(random.uniform(0.0, 0.1 * attempt))  # noqa: S311 - a pause's length, not a secret

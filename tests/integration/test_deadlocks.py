@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from superinsight.db.deadlocks import retrying_deadlocks
 from superinsight.db.engine import build_engine
+from tests.integration.lock_waits import WAITING
 
 
 @pytest.fixture
@@ -26,23 +28,33 @@ def engine(pg_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _someone_waits(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(connection.scalar(text(WAITING)))
+
+
 def test_the_transaction_failed_to_break_a_deadlock_runs_again_after_the_other(engine: Engine) -> None:
+    """The second to wait closes the circle and is the one PostgreSQL fails: it looks for a
+    deadlock once, deadlock_timeout after it starts waiting, and by then the circle is there."""
     both_hold_one = threading.Barrier(2, timeout=30)
     attempts: list[int] = []
 
     def failed_first() -> None:
         attempts.append(len(attempts) + 1)
         with engine.begin() as connection:
-            # The session that looks for the deadlock first is the one PostgreSQL fails.
-            connection.execute(text("SET LOCAL deadlock_timeout = '500ms'"))
+            connection.execute(text("SET LOCAL deadlock_timeout = '200ms'"))
             connection.execute(text("UPDATE pair SET n = n + 1 WHERE id = 1"))
             if len(attempts) == 1:
                 both_hold_one.wait()
+                deadline = time.monotonic() + 30
+                while not _someone_waits(engine):  # the other waits for row 1 first
+                    assert time.monotonic() < deadline, "the other never waited for row 1"
+                    time.sleep(0.02)
             connection.execute(text("UPDATE pair SET n = n + 10 WHERE id = 2"))
 
     def goes_on() -> None:
         with engine.begin() as connection:
-            connection.execute(text("SET LOCAL deadlock_timeout = '30s'"))
+            connection.execute(text("SET LOCAL deadlock_timeout = '60s'"))
             connection.execute(text("UPDATE pair SET n = n + 100 WHERE id = 2"))
             both_hold_one.wait()
             connection.execute(text("UPDATE pair SET n = n + 1000 WHERE id = 1"))

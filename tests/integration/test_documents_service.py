@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from superinsight.db.base import aware
 from superinsight.db.models import AuditLog, Document
@@ -46,6 +49,28 @@ class TestUpsert:
         assert first == WriteCounts(inserted=25)
         assert again == WriteCounts(unchanged=25)
         assert _count(resources, Document) == 25
+
+    def test_a_batch_failed_by_a_deadlock_is_written_again_once(
+        self, resources: Resources, source: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """PostgreSQL fails one of two deadlocked writers (a rule tagging the same source): the
+        batch's transaction, audit row included, is rolled back whole and written again."""
+        write_batch, failed = document_writer.write_batch, []
+
+        def deadlocked_once(session: Any, *args: Any) -> WriteCounts:
+            counts = write_batch(session, *args)
+            if not failed:  # the first batch, a COPY into the empty source
+                failed.append(counts)
+                raise OperationalError("INSERT INTO documents", {}, DeadlockDetected("deadlock detected"))
+            return counts
+
+        monkeypatch.setattr(document_writer, "write_batch", deadlocked_once)
+        counts = document_writer.upsert_documents(resources, ALICE, source, _docs(25), batch_size=10)
+        assert failed and counts == WriteCounts(inserted=25)
+        assert _count(resources, Document) == 25
+        with resources.uow() as uow:
+            audited = select(func.count()).where(AuditLog.action == "documents.upsert")
+            assert uow.session.scalar(audited) == 3, "one per batch written"
 
     def test_changed_documents_are_updated_in_place(self, resources: Resources, source: int) -> None:
         document_writer.upsert_documents(resources, ALICE, source, _docs(5))

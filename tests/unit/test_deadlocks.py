@@ -16,11 +16,13 @@ class _DriverError(Exception):
         self.sqlstate = sqlstate
 
 
-def _failing(sqlstate: str, times: int, tried: list[int]) -> Callable[[], str]:
+def _failing(sqlstate: str, times: int, tried: list[int], *, raw: bool = False) -> Callable[[], str]:
+    """Work that fails `times` times, through SQLAlchemy or (`raw`) as the driver raises it."""
+
     def work() -> str:
         tried.append(1)
         if len(tried) <= times:
-            raise OperationalError("UPDATE documents", {}, _DriverError(sqlstate))
+            raise _DriverError(sqlstate) if raw else OperationalError("UPDATE", {}, _DriverError(sqlstate))
         return "done"
 
     return work
@@ -43,3 +45,13 @@ def test_other_failures_are_not_tried_again(sqlstate: str) -> None:
     with pytest.raises(OperationalError):
         deadlocks.retrying_deadlocks(_failing(sqlstate, 1, tried))
     assert len(tried) == 1
+
+
+def test_a_deadlock_the_driver_raised_itself_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A COPY runs on psycopg's own cursor: its errors do not pass through SQLAlchemy."""
+    monkeypatch.setattr(deadlocks.time, "sleep", lambda _: None)
+    tried: list[int] = []
+    assert deadlocks.retrying_deadlocks(_failing("40P01", 1, tried, raw=True)) == "done"
+    assert len(tried) == 2
+    with pytest.raises(_DriverError):
+        deadlocks.retrying_deadlocks(_failing("23505", 1, [], raw=True))

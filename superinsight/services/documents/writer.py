@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from functools import partial
 from itertools import islice
 
 from sqlalchemy import select
 
 from superinsight.db.base import utcnow
+from superinsight.db.deadlocks import retrying_deadlocks
 from superinsight.db.models import Document
 from superinsight.documents.record import DocumentInput, DocumentProblem
 from superinsight.resources import Resources
@@ -81,9 +82,27 @@ def upsert_documents(
     the drain is queued once the import is done.
     """
     require(actor, "documents.edit")
-    total = WriteCounts()
     with resources.uow() as uow:
         visible_source(uow.session, actor, source_id)
+    total = WriteCounts()
+    for batch in _batches(records, batch_size):
+        staged = validate(batch)
+        # A batch PostgreSQL failed to break a deadlock (a rule tagging the same source) is written again.
+        total += retrying_deadlocks(partial(_write_batch, resources, actor, source_id, staged))
+        bump_version(resources, actor.tenant_id)
+    if total.inserted or total.updated:
+        graph_backlog.drain_soon(resources, actor.tenant_id)
+    return total
+
+
+def _write_batch(
+    resources: Resources, actor: Actor, source_id: int, staged: list[StagedRecord]
+) -> WriteCounts:
+    """One batch in one transaction, audited; the documents it wrote noted for the graph."""
+    with resources.uow() as uow:
+        visible_source(uow.session, actor, source_id)
+        fresh = uow.session.scalar(select(Document.id).where(Document.source_id == source_id).limit(1))
+        now = utcnow()  # a moment of its own per batch: the documents written at or after it are this batch's
         target = Target(
             tenant_id=actor.tenant_id,
             source_id=source_id,
@@ -91,27 +110,19 @@ def upsert_documents(
             execution_id=None,
             mode=MODES["incremental_dedup"],
             strategy=None,
-            now=utcnow(),
+            now=now,
+            fresh=fresh is None,
         )
-        for batch in _batches(records, batch_size):
-            staged = validate(batch)
-            fresh = uow.session.scalar(select(Document.id).where(Document.source_id == source_id).limit(1))
-            # A moment of its own per batch: the documents written at or after it are this batch's.
-            batch_target = replace(target, fresh=fresh is None, now=utcnow())
-            counts = write_batch(uow.session, batch_target, staged)
-            if counts.inserted or counts.updated:
-                graph_backlog.note_written(uow.session, actor.tenant_id, source_id, batch_target.now)
-            audit.record(
-                uow.session,
-                actor,
-                "documents.upsert",
-                "data_source",
-                source_id,
-                after={"inserted": counts.inserted, "updated": counts.updated},
-            )
-            uow.commit()
-            bump_version(resources, actor.tenant_id)
-            total += counts
-    if total.inserted or total.updated:
-        graph_backlog.drain_soon(resources, actor.tenant_id)
-    return total
+        counts = write_batch(uow.session, target, staged)
+        if counts.inserted or counts.updated:
+            graph_backlog.note_written(uow.session, actor.tenant_id, source_id, now)
+        audit.record(
+            uow.session,
+            actor,
+            "documents.upsert",
+            "data_source",
+            source_id,
+            after={"inserted": counts.inserted, "updated": counts.updated},
+        )
+        uow.commit()
+    return counts

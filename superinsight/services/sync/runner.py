@@ -216,6 +216,20 @@ def _add_counts(execution: SyncExecution, counts: WriteCounts, read: int, errors
 
 
 def _succeeded(resources: Resources, actor: Actor, plan: Plan, seconds: float) -> str:
+    # Removing what the source no longer has can meet a tagging rule in a deadlock too.
+    execution, changed = retrying_deadlocks(partial(_commit_success, resources, actor, plan, seconds))
+    count_rows(execution)
+    document_writer.bump_version(resources, actor.tenant_id)
+    if changed:
+        sync_follow_ups.enqueue_after_sync(resources, actor, plan.source_id)
+    return "succeeded"
+
+
+def _commit_success(
+    resources: Resources, actor: Actor, plan: Plan, seconds: float
+) -> tuple[SyncExecution, int]:
+    """The run's end in one transaction: what the source no longer has removed (an overwrite),
+    the counts kept and logged; the run and how many documents it changed."""
     with resources.uow() as uow:
         execution = _guard(uow.session, plan.execution_id)
         removed = 0
@@ -239,11 +253,7 @@ def _succeeded(resources: Resources, actor: Actor, plan: Plan, seconds: float) -
         if changed:
             graph_backlog.note(uow.session, actor.tenant_id, "run", plan.execution_id)
         uow.commit()
-    count_rows(execution)
-    document_writer.bump_version(resources, actor.tenant_id)
-    if changed:
-        sync_follow_ups.enqueue_after_sync(resources, actor, plan.source_id)
-    return "succeeded"
+    return execution, changed
 
 
 def _end_run(resources: Resources, execution_id: int, end: Callable[[Session, SyncExecution], str]) -> str:
