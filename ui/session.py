@@ -78,7 +78,8 @@ def _from_identity_provider() -> str | None:
             resources().settings.default_tenant,
             str(st.user.get("email")),
             client_address(),
-            email_verified=st.user.get("email_verified") is True,
+            # A signed claim; some providers send it as the string "true".
+            email_verified=st.user.get("email_verified") in (True, "true"),
         )
     except AuthenticationError as exc:
         st.session_state[MESSAGE] = str(exc)

@@ -346,6 +346,10 @@ class TestSingleSignOn:
             single_sign_on.sign_in_verified(
                 resources, "acme", "stranger@acme.example", None, email_verified=True
             )
+        assert _auth_failures(resources)[-1].after == {
+            "email": "stranger@acme.example",
+            "reason": "single sign-on: no active account",
+        }
         email = _user(resources)
         with resources.uow() as uow:
             uow.session.execute(update(User).values(is_active=False))
@@ -358,10 +362,13 @@ class TestSingleSignOn:
         sessions = select(func.count()).select_from(UserSession)
         with resources.uow() as uow:
             before = uow.session.scalar(sessions)
-        with pytest.raises(AuthenticationError, match="has not verified"):
-            single_sign_on.sign_in_verified(resources, "acme", email, None, email_verified=False)
+        with pytest.raises(AuthenticationError, match="did not say it has verified"):
+            single_sign_on.sign_in_verified(resources, "acme", email, "10.0.0.9", email_verified=False)
         with resources.uow() as uow:
             assert uow.session.scalar(sessions) == before
+        refused = _auth_failures(resources)[-1]
+        assert refused.after == {"email": email, "reason": "single sign-on: email not verified"}
+        assert refused.ip_address == "10.0.0.9"
 
     def test_the_ip_allow_list_still_applies(self, resources: Resources) -> None:
         email = _user(resources)

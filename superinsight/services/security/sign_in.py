@@ -65,7 +65,7 @@ def _actor(session: Session, user: User, ip_address: str | None) -> Actor:
     )
 
 
-def _failed(
+def record_failure(
     resources: Resources, tenant_id: str, user_id: int | None, address: str | None, email: str, reason: str
 ) -> None:
     """Audit a refused attempt in its own transaction (it must stay when the refusal is raised)."""
@@ -163,16 +163,16 @@ def sign_in(
         raise AuthenticationError(WRONG_CREDENTIALS)
     attempt = _claim(resources, tenant_id, email.strip().lower(), password, address)
     if attempt.locked is not None:
-        _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
+        record_failure(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
         raise attempt.locked
     try:
         check_ip(resources, tenant_id, address)
     except AuthenticationError:
         _verify(_DUMMY_HASH, password)  # never the account's hash: no answer says if it was right
-        _failed(resources, tenant_id, attempt.user_id, address, email, "address not allowed")
+        record_failure(resources, tenant_id, attempt.user_id, address, email, "address not allowed")
         raise AuthenticationError(WRONG_CREDENTIALS) from None
     if not _verify(attempt.password_hash or _DUMMY_HASH, password) or attempt.password_hash is None:
-        _failed(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
+        record_failure(resources, tenant_id, attempt.user_id, address, email, attempt.reason)
         raise AuthenticationError(WRONG_CREDENTIALS)
     with resources.uow() as uow:
         user = uow.session.get(User, attempt.user_id)

@@ -10,7 +10,7 @@ from superinsight.services import inputs
 from superinsight.services.context import internal
 from superinsight.services.errors import AuthenticationError
 from superinsight.services.security.networks import check_ip
-from superinsight.services.security.sign_in import SignIn, open_session
+from superinsight.services.security.sign_in import SignIn, open_session, record_failure
 
 
 @internal("the identity provider has signed the person in; this opens their session")
@@ -26,9 +26,10 @@ def sign_in_verified(
     get in: the provider proves who someone is, the workspace decides what they may do.
     """
     if not email_verified:
+        record_failure(resources, tenant_id, None, ip_address, email, "single sign-on: email not verified")
         raise AuthenticationError(
-            f"Your identity provider has not verified {email}: "
-            "verify it there, or sign in with your password."
+            f"Your identity provider did not say it has verified {email}, so it cannot sign you in "
+            "here: verify the address with the provider, or sign in with your password."
         )
     check_ip(resources, tenant_id, ip_address)
     with resources.uow() as uow:
@@ -37,8 +38,10 @@ def sign_in_verified(
                 User.tenant_id == tenant_id, User.email == inputs.text(email, "email").strip().lower()
             )
         )
-        if user is None or not user.is_active:
-            raise AuthenticationError(f"{email} has no account in this workspace; ask an admin to add you.")
-        signed = open_session(resources, uow.session, user, ip_address)
-        uow.commit()
-        return signed
+        if user is not None and user.is_active:
+            signed = open_session(resources, uow.session, user, ip_address)
+            uow.commit()
+            return signed
+        user_id = user.id if user is not None else None
+    record_failure(resources, tenant_id, user_id, ip_address, email, "single sign-on: no active account")
+    raise AuthenticationError(f"{email} has no account in this workspace; ask an admin to add you.")
