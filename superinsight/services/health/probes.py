@@ -152,8 +152,9 @@ def _graph(resources: Resources) -> Finding:
         resources.graph.ping()
     except SQLAlchemyError:
         # The embedded graph's tables come with the schema: missing, they are the one thing to say.
+        current = revisions.current_revision(resources.engine)
         if resources.graph.backend == "relational" and (
-            revisions.current_revision(resources.engine) != revisions.head_revision()
+            current != revisions.head_revision() and not revisions.is_ahead(current)
         ):
             raise DownError("its tables are not there yet: run `superinsight migrate`") from None
         raise
