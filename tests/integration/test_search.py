@@ -350,6 +350,20 @@ def _ids(resources: Resources) -> dict[str, int]:
         return {name: id_ for name, id_ in uow.session.execute(select(Document.external_id, Document.id))}
 
 
+def _ranked_above_floors(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Per search from now on, whether it ranked the ids it read above a floor."""
+    above_floors: list[bool] = []
+    read_above = ranking._newest_above_floor
+
+    def spied(*args: Any) -> Any:
+        found = read_above(*args)
+        above_floors.append(found is not None)
+        return found
+
+    monkeypatch.setattr(ranking, "_newest_above_floor", spied)
+    return above_floors
+
+
 def _alternating(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Resources:
     """20 documents, "refund" in the even ones, "login" in the odd; older ones say it more often,
     so ranked over every match they would come first. Three matches are ranked, past 10 documents."""
@@ -372,7 +386,9 @@ def test_a_common_word_is_ranked_above_a_floor_the_sample_chose(
     resources = _alternating(pg_url, tmp_path, monkeypatch)
     # 20 documents make a whole-table sample; twice 3 matches above the floor: the 6th newest.
     assert _floor(resources, "refund") == _ids(resources)["D8"]
+    above_floors = _ranked_above_floors(monkeypatch)
     ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50)
+    assert above_floors == [True]
     assert [hit.external_id for hit in ranked.hits] == ["D14", "D16", "D18"]
     assert ranked.ranked_newest_only
     resources.close()
@@ -386,7 +402,9 @@ def test_a_floor_with_too_few_matches_above_it_is_not_used(
     # A margin of one half picks the 2nd newest match, with only one above it: not used.
     monkeypatch.setattr(ranking, "FLOOR_MARGIN", 0.5)
     assert _floor(resources, "refund") == _ids(resources)["D16"]
+    above_floors = _ranked_above_floors(monkeypatch)
     ranked = search.search(resources, ANALYST, SearchQuery(text="refund"), limit=50).hits
+    assert above_floors == [False]
     assert [hit.external_id for hit in ranked] == ["D14", "D16", "D18"]
     # Fewer matches than the sample looks for (2 of 6): the word is rare, every match is ranked.
     monkeypatch.setattr(ranking, "FLOOR_MARGIN", 2.0)
@@ -447,15 +465,7 @@ def test_a_partial_sample_s_floor_ranks_what_every_match_ranks(
     every_match = {query: hits(query) for query in queries}
     monkeypatch.setattr(ranking, "RANKED_WHOLLY_BELOW", 10)
     _analyze(resources)
-    above_floors: list[bool] = []
-    read_above = ranking._newest_above_floor
-
-    def spied(*args: Any) -> Any:
-        found = read_above(*args)
-        above_floors.append(found is not None)
-        return found
-
-    monkeypatch.setattr(ranking, "_newest_above_floor", spied)
+    above_floors = _ranked_above_floors(monkeypatch)
     for _ in range(5):
         assert {query: hits(query) for query in queries} == every_match
     assert any(above_floors), "no search ranked above a floor: nothing was compared"
