@@ -13,7 +13,7 @@ from superinsight.services.graph import settings as graph_settings
 from superinsight.services.rules.drafts import field_catalog
 from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
 from ui.feedback import header, md, refusals
-from ui.graph_view import network, node_name, node_title, ref_of, ref_text
+from ui.graph_view import distinct_titles, network, node_name, node_title, ref_of, ref_text
 from ui.session import guard, resources
 
 FOCUS = "graph_focus"
@@ -53,17 +53,19 @@ def search(actor: Actor) -> None:
     text = st.text_input(
         "Find a document, rule, source, job or entity",
         placeholder="a name or part of it, e.g. acme",
+        max_chars=queries.SEARCH_LENGTH,
         key="graph_search",
     )
     if not text:
         return
     found = []
-    with refusals():
+    with refusals("Not searched") as outcome:
         found = queries.search(resources(), actor, text)
     if not found:
-        st.caption("Nothing in the graph by that name.")
+        if outcome.ok:
+            st.caption("Nothing in the graph by that name.")
         return
-    titles = {ref_text(node.ref): node_title(node) for node in found}
+    titles = distinct_titles(found)
     picked = st.selectbox(
         "Matches", list(titles), format_func=titles.__getitem__, index=None, key="graph_pick"
     )
@@ -93,8 +95,9 @@ def neighbourhood(actor: Actor, ref: NodeRef) -> None:
     open_button(f"Open the {noun}s page", center.ref.label, "graph_open")
     if graph.truncated:
         st.warning(
-            f"Too big to draw whole: showing the nearest {len(graph.nodes):,} nodes. Lower the depth "
-            "or re-centre on a node further out."
+            f"Too big to draw whole: showing the nearest {len(graph.nodes):,} nodes. "
+            + ("Lower the depth or re-centre" if depth > 1 else "Re-centre")
+            + " on a node further out (click one), or use the lists below."
         )
     # A chart of its own per centre and depth: a click made on an earlier centre is not replayed.
     event = st.plotly_chart(
@@ -158,7 +161,12 @@ def entity(actor: Actor, ref: NodeRef) -> None:
         st.caption("No other entity shares a document with this one.")
     for node, count in together:
         st.markdown(f"- {md(node_title(node))}: {count:,} document(s)")
-    other = st.text_input("Shortest path to another entity", placeholder="its name", key="graph_path_to")
+    other = st.text_input(
+        "Shortest path to another entity",
+        placeholder="its name",
+        max_chars=queries.SEARCH_LENGTH,
+        key="graph_path_to",
+    )
     if not other:
         return
     with refusals():
@@ -217,7 +225,11 @@ def show() -> None:
     search(actor)
     ref = focus()
     if ref is None:
-        st.caption("Search for something above, or open a document's lineage from the Documents page.")
+        st.caption(
+            "Pick a match above, or open a document's lineage from the Documents page."
+            if st.session_state.get("graph_search")
+            else "Search for something above, or open a document's lineage from the Documents page."
+        )
     else:
         neighbourhood(actor, ref)
         if ref.label == "Document" and ref.key.isdigit():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
@@ -42,6 +43,17 @@ def node_name(node: Node) -> str:
 
 def node_title(node: Node) -> str:
     return f"{GRAPH_NODE_TYPE_LABELS.get(node.ref.label, node.ref.label)} · {node_name(node)}"
+
+
+def distinct_titles(nodes: Sequence[Node]) -> dict[str, str]:
+    """Each node's title by its address; a title two nodes share also names each one's key
+    (twenty documents may be called "Data processing agreement — Acme Corp")."""
+    titles = [node_title(node) for node in nodes]
+    shared = {title for title in titles if titles.count(title) > 1}
+    return {
+        ref_text(node.ref): f"{title} (#{node.ref.key})" if title in shared else title
+        for node, title in zip(nodes, titles, strict=True)
+    }
 
 
 def _positions(graph: Neighbourhood) -> dict[NodeRef, tuple[float, float]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from superinsight.lineage.values import Edge, Node, NodeRef
@@ -144,6 +145,42 @@ class TestGraph:
         page.run()
         assert "Nothing in the graph by that name." in page.texts("caption")
         assert not page.at.selectbox
+
+    def test_a_refused_search_says_why_and_not_that_nothing_was_found(self, stubs: Stubs) -> None:
+        _graph(stubs)
+        stubs.raises(f"{QUERIES}.search", InvalidInputError("the search contains a NUL character"))
+        page = open_page(stubs, "graph", "viewer")
+        page.at.text_input(key="graph_search").input("a\x00b")
+        page.run()
+        assert page.at.error[0].value == "Not searched: the search contains a NUL character"
+        assert "Nothing in the graph by that name." not in page.texts("caption")
+        assert page.at.text_input(key="graph_search").proto.max_chars == 200
+
+    def test_matches_with_one_title_are_told_apart_by_their_key(self, stubs: Stubs) -> None:
+        _graph(stubs)
+        twins = [Node(NodeRef("Document", key), {"name": "Renewal — Acme"}) for key in ("7", "9")]
+        stubs.returns(f"{QUERIES}.search", [*twins, RULE])
+        page = open_page(stubs, "graph", "viewer")
+        page.at.text_input(key="graph_search").input("e")
+        page.run()
+        assert page.at.selectbox(key="graph_pick").options == [
+            "Document · Renewal — Acme (#7)",
+            "Document · Renewal — Acme (#9)",
+            "Business rule · Refunds",
+        ]
+        assert "Pick a match above, or open a document's lineage from the Documents page." in page.texts(
+            "caption"
+        )
+
+    def test_a_neighbourhood_too_big_at_depth_one_does_not_say_to_lower_the_depth(self, stubs: Stubs) -> None:
+        _graph(stubs)
+        stubs.returns(f"{QUERIES}.neighbourhood", lambda *args: replace(_around(*args), truncated=True))
+        page = _at(stubs, "viewer", "DataSource:1")
+        warning = page.at.warning[0].value
+        assert warning.startswith("Too big to draw whole") and "Lower the depth" not in warning
+        page.at.slider(key="graph_depth").set_value(2)
+        page.run()
+        assert "Lower the depth or re-centre" in page.at.warning[0].value
 
     def test_a_refused_query_is_the_pages_message_and_the_rest_still_works(self, stubs: Stubs) -> None:
         _graph(stubs)

@@ -47,6 +47,7 @@ PATH_DEPTH = 8
 PATH_NODES = 5_000
 IMPACT_DEPTH = 3
 SEARCH_READ = 200
+SEARCH_LENGTH = 200  # characters a search may have (the page's box takes no more)
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def co_occurring(
 def search(resources: Resources, actor: Actor, text: str, limit: int = 20) -> list[Node]:
     """Nodes whose name holds the text (or whose key is it): what the page's search box offers."""
     require(actor, "documents.view")
-    wanted = inputs.text(text, "the search", 200).strip()
+    wanted = inputs.text(text, "the search", SEARCH_LENGTH).strip()
     if not wanted:
         return []
     with answering(resources):
