@@ -21,10 +21,12 @@ def verdict(results: list[ServiceHealth]) -> None:
     if down:
         st.error(
             f"{len(down)} service(s) down: {', '.join(down)}. "
-            "The last column says what failed; Re-check once it is fixed."
+            "The list under the table says what failed; Re-check once it is fixed."
         )
     elif degraded:
-        st.warning(f"Answering, but not ready: {', '.join(degraded)}. The last column says what to do.")
+        st.warning(
+            f"Answering, but not ready: {', '.join(degraded)}. The list under the table says what to do."
+        )
     else:
         st.success("Every configured service is answering.")
 
@@ -58,6 +60,17 @@ def table(report: HealthReport) -> None:
             "doing / detail": st.column_config.TextColumn("doing / detail", width="large"),
         },
     )
+
+
+def needing_attention(report: HealthReport) -> None:
+    """What each service that is not up says, whole: the table's last column cuts long text."""
+    lines = [
+        f"- {ICONS[item.state]} **{item.name}** ({item.state}): {md(item.detail)}"
+        for item in report.services
+        if item.state != "up" and item.detail
+    ]
+    if lines:
+        st.markdown("\n".join(lines))
 
 
 def facts(report: HealthReport) -> None:
@@ -139,6 +152,7 @@ def show() -> None:
     report = health_report(resources(), actor)
     verdict(report.services)
     table(report)
+    needing_attention(report)
     facts(report)
     failed_jobs(report.failed_jobs)
     latency_chart(report)

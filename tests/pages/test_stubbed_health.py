@@ -13,6 +13,7 @@ from tests.pages.stubbed import (
     open_page,
     starts_with_a_header,
 )
+from ui.status import ICONS
 
 
 def _health(stubs: Stubs, role: str, *, queue_answers: bool = True) -> None:
@@ -62,6 +63,9 @@ class TestHealth:
         assert ("address" in table.columns) == (role == "admin")
         assert ("sqlite:////srv/wb.db" in str(table.to_dict())) == (role == "admin")
         assert "- changes waiting to be projected: 3" in page.texts("markdown")
+        # The table cuts long text: what a service that is not up says is also written out whole.
+        assert f"- {ICONS['down']} **cache** (down): no answer within 0.8 s" in page.texts("markdown")
+        assert not any("**database**" in text for text in page.texts("markdown"))
         assert r"source \*gone\*" in page.texts("markdown")
         retry = [b for b in page.at.button if b.label == "Retry"]
         assert [b.key for b in retry] == (["retry_j1"] if role in ("admin", "analyst") else [])
