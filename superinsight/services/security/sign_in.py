@@ -65,6 +65,7 @@ def _actor(session: Session, user: User, ip_address: str | None) -> Actor:
     )
 
 
+@internal("audits a refused sign-in: the sign-in paths call it before anyone has an actor")
 def record_failure(
     resources: Resources, tenant_id: str, user_id: int | None, address: str | None, email: str, reason: str
 ) -> None:
