@@ -152,11 +152,10 @@ def _graph(resources: Resources) -> Finding:
         resources.graph.ping()
     except SQLAlchemyError:
         # The embedded graph's tables come with the schema: missing, they are the one thing to say.
-        current = revisions.current_revision(resources.engine)
-        if resources.graph.backend == "relational" and (
-            current != revisions.head_revision() and not revisions.is_ahead(current)
-        ):
-            raise DownError("its tables are not there yet: run `superinsight migrate`") from None
+        if resources.graph.backend == "relational":
+            current = revisions.current_revision(resources.engine)
+            if current != revisions.head_revision() and not revisions.is_ahead(current):
+                raise DownError("its tables are not there yet: run `superinsight migrate`") from None
         raise
     if resources.graph.backend == "relational":
         return Finding("graph tables in the relational store", resources.graph.version())
