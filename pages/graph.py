@@ -19,6 +19,8 @@ from ui.session import guard, resources
 FOCUS = "graph_focus"
 ASKED = "graph_asked"
 PICKED = "graph_picked"
+PICK = "graph_pick"  # the Matches box
+SEARCH = "graph_search"
 # Where a node type opens in its own page.
 PAGES = {
     "Document": "pages/documents.py",
@@ -54,7 +56,7 @@ def search(actor: Actor) -> None:
         "Find a document, rule, source, job or entity",
         placeholder="a name or part of it, e.g. acme",
         max_chars=queries.SEARCH_LENGTH,
-        key="graph_search",
+        key=SEARCH,
     )
     if not text:
         return
@@ -66,13 +68,20 @@ def search(actor: Actor) -> None:
             st.caption("Nothing in the graph by that name.")
         return
     titles = distinct_titles(found)
-    picked = st.selectbox(
-        "Matches", list(titles), format_func=titles.__getitem__, index=None, key="graph_pick"
-    )
+    forget_an_old_pick()
+    picked = st.selectbox("Matches", list(titles), format_func=titles.__getitem__, index=None, key=PICK)
     if picked and picked != st.session_state.get(PICKED):  # a new pick, not the one still shown
         st.session_state[PICKED] = picked
         recentre(NodeRef(*picked.split(":", 1)))
         st.rerun()
+
+
+def forget_an_old_pick() -> None:
+    """A pick the page has moved away from (a click re-centred it) shows no more as picked, so
+    picking it again goes back to it. Done before the box is drawn: Streamlit refuses it after."""
+    shown = st.session_state.get(PICK)
+    if shown and shown == st.session_state.get(PICKED) and shown != st.session_state.get(FOCUS):
+        st.session_state[PICK] = st.session_state[PICKED] = None
 
 
 def clicked_node(event: Any) -> NodeRef | None:
@@ -227,7 +236,7 @@ def show() -> None:
     if ref is None:
         st.caption(
             "Pick a match above, or open a document's lineage from the Documents page."
-            if st.session_state.get("graph_search")
+            if st.session_state.get(SEARCH)
             else "Search for something above, or open a document's lineage from the Documents page."
         )
     else:

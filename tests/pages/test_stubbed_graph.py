@@ -146,6 +146,23 @@ class TestGraph:
         assert "Nothing in the graph by that name." in page.texts("caption")
         assert not page.at.selectbox
 
+    def test_after_a_click_moves_away_the_same_match_can_be_picked_again(self, stubs: Stubs) -> None:
+        _graph(stubs)
+        page = open_page(stubs, "graph", "viewer")
+        page.at.text_input(key="graph_search").input("desk")
+        page.run()
+        page.at.selectbox(key="graph_pick").select_index(0)
+        page.run()
+        page.at.session_state["graph_focus"] = "Document:12"  # what a click on the network does
+        page.run()
+        assert "### Document · T-12" in page.texts("markdown")
+        picks = page.at.selectbox(key="graph_pick")
+        assert picks.value is None, "the box no longer claims the source is shown"
+        picks.select_index(0)
+        page.run()
+        assert page.at.session_state["graph_focus"] == "DataSource:1"
+        assert f"### Data source · {SHOWN_SOURCE}" in page.texts("markdown")
+
     def test_a_refused_search_says_why_and_not_that_nothing_was_found(self, stubs: Stubs) -> None:
         _graph(stubs)
         stubs.raises(f"{QUERIES}.search", InvalidInputError("the search contains a NUL character"))
