@@ -210,6 +210,19 @@ def seed(found: Servers, data_dir: Path, workspaces: dict[str, int]) -> dict[str
         resources.close()
 
 
+# The floor under the sign-in page's first paint: Streamlit's own bundle loading and drawing a
+# form like ours in a browser that has never seen it, with none of our code behind it.
+BARE_FORM = """import streamlit as st
+
+st.title("Sign in")
+with st.form("sign_in"):
+    st.text_input("Workspace")
+    st.text_input("Email")
+    st.text_input("Password", type="password")
+    st.form_submit_button("Sign in")
+"""
+
+
 @contextmanager
 def app(found: Servers, data_dir: Path) -> Iterator[str]:
     """`streamlit run serve.py` on the seeded database, as a user runs it; yields its address."""
@@ -220,9 +233,24 @@ def app(found: Servers, data_dir: Path) -> Iterator[str]:
         "REDIS_URL": found.redis_url,
         "SYNC_FOLLOW_UPS": "false",
     }
+    with served(ROOT / "serve.py", env, data_dir / "streamlit.log") as url:
+        yield url
+
+
+@contextmanager
+def bare_form(data_dir: Path) -> Iterator[str]:
+    """A bare Streamlit form (`BARE_FORM`) served the same way, as the sign-in page's reference."""
+    script = data_dir / "bare_form.py"
+    script.write_text(BARE_FORM)
+    with served(script, dict(os.environ), data_dir / "bare_form.log") as url:
+        yield url
+
+
+@contextmanager
+def served(script: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    """`streamlit run` on loopback; yields the address once Streamlit says it is healthy."""
     port = free_port()
-    log = data_dir / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true"]
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--browser.gatherUsageStats", "false"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
