@@ -121,8 +121,9 @@ def _graph(
         from superinsight.adapters.relational_graph import RelationalGraph
 
         return RelationalGraph(session_factory)
-    import neo4j
+    from superinsight.adapters.neo4j_driver import import_driver
 
+    neo4j = import_driver()  # before the adapter's own `import neo4j`, which then finds it loaded
     from superinsight.adapters.neo4j_graph import Neo4jGraph
 
     password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
