@@ -16,7 +16,7 @@ import hashlib
 import ipaddress
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, and_, case, false, literal, or_, select, update
+from sqlalchemy import DateTime, and_, case, delete, false, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from superinsight.db import dialect
@@ -27,6 +27,7 @@ from superinsight.db.models.security import SignInThrottle
 MAX_FAILED_SIGN_INS = 5
 MAX_FAILED_PER_ADDRESS = 20
 LOCKOUT = timedelta(minutes=15)
+ADDRESS, EMAIL = "address:", "email:"  # what a key starts with
 
 
 def _moment(value: datetime) -> object:
@@ -39,17 +40,17 @@ def address_key(ip_address: str) -> str:
     try:
         parsed = ipaddress.ip_address(ip_address)
     except ValueError:
-        return f"address:{ip_address}"
+        return f"{ADDRESS}{ip_address}"
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
-            return f"address:{parsed.ipv4_mapped}"
-        return f"address:{ipaddress.IPv6Network((parsed, 64), strict=False)}"
-    return f"address:{parsed}"
+            return f"{ADDRESS}{parsed.ipv4_mapped}"
+        return f"{ADDRESS}{ipaddress.IPv6Network((parsed, 64), strict=False)}"
+    return f"{ADDRESS}{parsed}"
 
 
 def email_key(email: str) -> str:
     """An email without an account is kept only as a hash: the table must not collect typed secrets."""
-    return "email:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
+    return EMAIL + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def claim_account(session: Session, user_id: int, now: datetime | None = None) -> datetime | None:
@@ -93,37 +94,56 @@ def claim(
     email, telling a stranger which emails have accounts.
     """
     now = now or utcnow()
-    session.execute(
-        dialect.insert(session, SignInThrottle)
-        .values(tenant_id=tenant_id, key=key, failures=0, window_started_at=now, locked_until=None)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
-    )
     row = SignInThrottle
     ended = row.window_started_at <= _moment(now - LOCKOUT) if windowed else false()
     restart = or_(row.locked_until.is_not(None), ended)
     reached = and_(~restart, row.failures + 1 >= limit)
-    claimed = session.execute(
-        update(row)
-        .where(
-            row.tenant_id == tenant_id,
-            row.key == key,
-            or_(row.locked_until.is_(None), row.locked_until <= _moment(now)),
+    # Twice at most: `prune` may delete the row between the insert and the update (PostgreSQL
+    # does not lock a row an insert found there), and the second insert then makes it again.
+    for _ in range(2):
+        session.execute(
+            dialect.insert(session, row)
+            .values(tenant_id=tenant_id, key=key, failures=0, window_started_at=now, locked_until=None)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
         )
-        .values(
-            failures=case((restart, 1), else_=row.failures + 1),
-            window_started_at=case((restart, _moment(now)), else_=row.window_started_at),
-            locked_until=case((reached, _moment(now + LOCKOUT)), else_=None),
+        claimed = session.execute(
+            update(row)
+            .where(
+                row.tenant_id == tenant_id,
+                row.key == key,
+                or_(row.locked_until.is_(None), row.locked_until <= _moment(now)),
+            )
+            .values(
+                failures=case((restart, 1), else_=row.failures + 1),
+                window_started_at=case((restart, _moment(now)), else_=row.window_started_at),
+                locked_until=case((reached, _moment(now + LOCKOUT)), else_=None),
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            return None
+        found = session.execute(select(row.locked_until).where(row.tenant_id == tenant_id, row.key == key))
+        if (locked := found.first()) is not None:
+            return aware(locked[0]) if locked[0] is not None else now + LOCKOUT
+    return now + LOCKOUT
+
+
+def prune(session: Session, now: datetime | None = None) -> int:
+    """Delete the rows a new one would equal, so that tries from many addresses and emails do not
+    pile up: an address's whose window has passed with no lock running, an email's whose lock
+    has ended (either would start again at one try). An email's count below the limit is kept:
+    an account's is, and dropping it would tell the two apart."""
+    now = now or utcnow()
+    row = SignInThrottle
+    unlocked = or_(row.locked_until.is_(None), row.locked_until <= _moment(now))
+    address_done = and_(
+        row.key.startswith(ADDRESS), row.window_started_at <= _moment(now - LOCKOUT), unlocked
     )
-    if claimed.rowcount:  # type: ignore[attr-defined]
-        return None
-    locked = session.scalar(
-        select(SignInThrottle.locked_until).where(
-            SignInThrottle.tenant_id == tenant_id, SignInThrottle.key == key
-        )
+    email_done = and_(row.key.startswith(EMAIL), row.locked_until <= _moment(now))
+    deleted = session.execute(
+        delete(row).where(or_(address_done, email_done)).execution_options(synchronize_session=False)
     )
-    return aware(locked) if locked is not None else now + LOCKOUT
+    return int(deleted.rowcount)  # type: ignore[attr-defined]
 
 
 def release(session: Session, tenant_id: str, key: str, limit: int) -> None:

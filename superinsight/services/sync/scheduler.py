@@ -1,4 +1,4 @@
-"""The scheduler's round: fail runs whose worker died, start due retries and cron schedules."""
+"""The scheduler's round: fail runs whose worker died, start due retries and cron schedules, tidy up."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from superinsight.resources import Resources
 from superinsight.services.context import internal, system_actor
 from superinsight.services.errors import InvalidInputError
 from superinsight.services.graph import backlog as graph_backlog
+from superinsight.services.security import throttle
 from superinsight.services.sync.run_state import reap_stale
 from superinsight.services.sync.runs import enqueue_run, start_run
 from superinsight.sync import schedule
@@ -24,13 +25,23 @@ log = logging.getLogger(__name__)
 
 @internal("the scheduler's round, for every tenant: runs what guarded users scheduled")
 def tick(resources: Resources, now: datetime | None = None) -> dict[str, int]:
-    """Housekeeping every few seconds: reap the dead, start due retries and schedules, catch the graph up."""
+    """Housekeeping every few seconds: reap the dead, start due retries and schedules, catch the graph
+    up, forget sign-in counts that no longer hold anything back."""
     now = now or utcnow()
     reaped = reap_stale(resources, now)
     retried = _dispatch_due_retries(resources, now)
     scheduled = _start_due_schedules(resources, now)
     graph = graph_backlog.catch_up_stale(resources)
-    return {"reaped": reaped, "retried": retried, "scheduled": scheduled, "graph": graph}
+    with resources.uow() as uow:
+        forgotten = throttle.prune(uow.session, now)
+        uow.commit()
+    return {
+        "reaped": reaped,
+        "retried": retried,
+        "scheduled": scheduled,
+        "graph": graph,
+        "sign-in counts forgotten": forgotten,
+    }
 
 
 @internal("the scheduler's loop, for every tenant: runs what guarded users scheduled")
