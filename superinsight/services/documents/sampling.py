@@ -51,7 +51,8 @@ def randomly_sampled(session: Session, tenant_id: str, in_scope: int) -> ColumnE
     primary key; as `id IN (...)` it hashed them and scanned every document to probe the hash.
     """
     share, _ = pages_share(session, in_scope)
-    return Document.id == any_(func.array(_sample(tenant_id, share).scalar_subquery()))
+    sampled = SampledPages(share).read(select(Document.id).where(Document.tenant_id == tenant_id))
+    return Document.id == any_(func.array(sampled.scalar_subquery()))
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,3 @@ class SampledPages:
         )
         adapted: Select[Any] = ClauseAdapter(pages).traverse(statement)
         return adapted
-
-
-def _sample(tenant_id: str, share: float) -> Select[tuple[int]]:
-    sample = tablesample(Document, func.system(share), seed=literal(random.randrange(1 << 31)))  # noqa: S311
-    return select(sample.c.id).where(sample.c.tenant_id == tenant_id)
