@@ -68,3 +68,16 @@ def readable_time_axis(figure: Figure) -> None:
         ],
         hoverformat="%d %b %Y %H:%M:%S",
     )
+    _at_least_a_minute(figure)
+
+
+def _at_least_a_minute(figure: Figure) -> None:
+    """Times under a minute apart (one check, scores computed in one go) are shown on a minute
+    around them: left to itself plotly spans a lone point by a millisecond or two and labels
+    every tick with the same time."""
+    times = [pd.Timestamp(x) for trace in figure.data for x in (trace.x if trace.x is not None else ())]
+    span = pd.Timedelta(milliseconds=MINUTE_MS)
+    if not times or max(times) - min(times) >= span:
+        return
+    middle = min(times) + (max(times) - min(times)) / 2
+    figure.update_xaxes(range=[middle - span / 2, middle + span / 2])

@@ -3,6 +3,7 @@ under a second) and dates once they are days apart; markers only on lines with f
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from plotly.graph_objects import Figure, Scatter
 
@@ -53,3 +54,33 @@ def test_markers_only_on_lines_with_few_points() -> None:
     markers_where_sparse(figure)
     modes = {trace.name: trace.mode for trace in figure.data}
     assert modes == {"one": "lines+markers", "most": "lines+markers", "dense": "lines", "history": "lines"}
+
+
+AT = pd.Timestamp("2026-12-02 22:45:03", tz="UTC")
+
+
+@pytest.mark.parametrize(
+    ("offsets_s", "shown"),
+    [
+        ([0], (AT - pd.Timedelta(seconds=30), AT + pd.Timedelta(seconds=30))),
+        ([0, 0.004, 10], (AT - pd.Timedelta(seconds=25), AT + pd.Timedelta(seconds=35))),
+        ([0, 60], None),  # a minute or more: plotly's own range
+        ([0, 3600], None),
+    ],
+)
+def test_times_under_a_minute_apart_are_shown_on_a_minute(
+    offsets_s: list[float], shown: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> None:
+    """A lone check or scores computed in one go: plotly would span them by a millisecond or two
+    and label every tick with the same time."""
+    times = [AT + pd.Timedelta(seconds=s) for s in offsets_s]
+    figure = Figure([Scatter(x=times, y=[1.0] * len(times)), Scatter(x=times[:1], y=[2.0])])
+    readable_time_axis(figure)
+    span = figure.layout.xaxis.range
+    assert (tuple(pd.Timestamp(end) for end in span) if span else None) == shown
+
+
+def test_a_figure_with_no_points_keeps_plotlys_range() -> None:
+    figure = Figure([Scatter(x=[], y=[])])
+    readable_time_axis(figure)
+    assert figure.layout.xaxis.range is None

@@ -42,7 +42,12 @@ def _health(stubs: Stubs, role: str, *, queue_answers: bool = True) -> None:
             ],
             failed if queue_answers else None,
             3,
-            [LatencyPoint(NOW, "database", 1.2), LatencyPoint(NOW, "database", 1.5)],
+            [
+                LatencyPoint(NOW, "database", 1.2),
+                LatencyPoint(NOW, "graph", 0.0),
+                LatencyPoint(NOW, "database", 1.5),
+                LatencyPoint(NOW, "graph", 0.0),
+            ],
             admin,
         ),
     )
@@ -73,6 +78,12 @@ class TestHealth:
         assert chart["layout"]["title"]["text"] == "Probe latency per check"
         assert chart["layout"]["xaxis"]["title"]["text"] == "checked at (UTC)"
         assert chart["layout"]["yaxis"]["title"]["text"] == "latency (ms)"
+        # Two lines on one another both show (dashes), and pointing at a time lists every service.
+        assert [(trace["name"], trace["line"]["dash"]) for trace in chart["data"]] == [
+            ("database", "solid"),
+            ("graph", "dash"),
+        ]
+        assert chart["layout"]["hovermode"] == "x unified"
 
     def test_retry_queues_the_job_again_and_a_refusal_says_why(self, stubs: Stubs) -> None:
         from superinsight.services.errors import PermissionDeniedError
