@@ -8,6 +8,7 @@ import streamlit as st
 
 from superinsight.lineage.values import NodeRef
 from superinsight.services.context import Actor
+from superinsight.services.errors import NotFoundError
 from superinsight.services.graph import backlog, queries
 from superinsight.services.graph import settings as graph_settings
 from superinsight.services.rules.drafts import field_catalog
@@ -51,7 +52,8 @@ def open_button(label: str, node_type: str, key: str) -> None:
         st.switch_page(PAGES[node_type])
 
 
-def search(actor: Actor) -> None:
+def search(actor: Actor) -> bool:
+    """The search box and its matches to pick from; whether any were offered."""
     text = st.text_input(
         "Find a document, rule, source, job or entity",
         placeholder="a name or part of it, e.g. acme",
@@ -59,14 +61,14 @@ def search(actor: Actor) -> None:
         key=SEARCH,
     )
     if not text:
-        return
+        return False
     found = []
     with refusals("Not searched") as outcome:
         found = queries.search(resources(), actor, text)
     if not found:
         if outcome.ok:
             st.caption("Nothing in the graph by that name.")
-        return
+        return False
     titles = distinct_titles(found)
     forget_an_old_pick()
     picked = st.selectbox("Matches", list(titles), format_func=titles.__getitem__, index=None, key=PICK)
@@ -74,6 +76,7 @@ def search(actor: Actor) -> None:
         st.session_state[PICKED] = picked
         recentre(NodeRef(*picked.split(":", 1)))
         st.rerun()
+    return True
 
 
 def forget_an_old_pick() -> None:
@@ -91,13 +94,15 @@ def clicked_node(event: Any) -> NodeRef | None:
     return ref_of(str(data[0] if isinstance(data, list) and data else data or ""))
 
 
-def neighbourhood(actor: Actor, ref: NodeRef) -> None:
+def neighbourhood(actor: Actor, ref: NodeRef) -> bool:
+    """Draws the node's neighbourhood; False if the node is not there for the actor (not in the
+    graph, or not theirs to see), when every other question about it would only say so again."""
     depth = st.slider("Depth", 1, queries.MAX_DEPTH, 1, key="graph_depth", help="Hops out from the centre")
     graph = None
-    with refusals():
+    with refusals() as outcome:
         graph = queries.neighbourhood(resources(), actor, ref, depth)
     if graph is None:
-        return
+        return not isinstance(outcome.refused, NotFoundError)
     center = graph.center
     st.markdown(f"### {md(node_title(center))}")
     noun = GRAPH_NODE_TYPE_LABELS[center.ref.label].lower()
@@ -117,6 +122,7 @@ def neighbourhood(actor: Actor, ref: NodeRef) -> None:
         recentre(clicked)
         st.rerun()
     st.caption(f"{len(graph.nodes):,} nodes, {len(graph.edges):,} links. Click a node to re-centre on it.")
+    return True
 
 
 def lineage(actor: Actor, document_id: int) -> None:
@@ -231,16 +237,13 @@ def show() -> None:
         "Where documents come from and what depends on what: find a node, follow its links, see its lineage.",
     )
     waiting(actor)
-    search(actor)
+    offered = search(actor)
     ref = focus()
-    if ref is None:
-        st.caption(
-            "Pick a match above, or open a document's lineage from the Documents page."
-            if st.session_state.get(SEARCH)
-            else "Search for something above, or open a document's lineage from the Documents page."
-        )
-    else:
-        neighbourhood(actor, ref)
+    if ref is None and offered:
+        st.caption("Pick a match above, or open a document's lineage from the Documents page.")
+    elif ref is None and not st.session_state.get(SEARCH):
+        st.caption("Search for something above, or open a document's lineage from the Documents page.")
+    elif ref is not None and neighbourhood(actor, ref):
         if ref.label == "Document" and ref.key.isdigit():
             lineage(actor, int(ref.key))
         if ref.label in ("DataSource", "SyncJob", "Rule", "LabelingProject"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from superinsight.lineage.values import Edge, Node, NodeRef
 from superinsight.rules.validation import FieldCatalog
-from superinsight.services.errors import InvalidInputError
+from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.graph.queries import Impact, Lineage, Neighbourhood
 from tests.pages.stubbed import ROLES, Page, Stubs, by_role, open_page, starts_with_a_header
 
@@ -144,6 +144,7 @@ class TestGraph:
         page.at.text_input(key="graph_search").input("nothing like it")
         page.run()
         assert "Nothing in the graph by that name." in page.texts("caption")
+        assert "Pick a match above" not in page.texts("caption"), "there is none to pick"
         assert not page.at.selectbox
 
     def test_after_a_click_moves_away_the_same_match_can_be_picked_again(self, stubs: Stubs) -> None:
@@ -209,6 +210,17 @@ class TestGraph:
             "the lineage is its own query"
         )
         assert page.at.text_input(key="graph_search")
+
+    def test_a_node_not_there_is_said_once_and_nothing_else_is_asked(self, stubs: Stubs) -> None:
+        """Not in the graph, or not the viewer's to see (masked): lineage and the rest would only
+        say so again; rebuilding is still offered to those who may."""
+        _graph(stubs)
+        missing = "Document 999 is not in the graph (yet): a sync, a rule applied or a rebuild puts it there"
+        stubs.raises(f"{QUERIES}.neighbourhood", NotFoundError(missing))
+        page = _at(stubs, "admin", "Document:999")
+        assert [e.value for e in page.at.error] == [missing]
+        assert not _called(page, "lineage", "impact", "co_occurring")
+        assert "Entities and rebuilding" in [e.label for e in page.at.expander]
 
 
 class TestGraphUpkeep:

@@ -89,10 +89,13 @@ def _expander(resources: Resources, actor: Actor) -> walks.Expand:
 
 
 def _start(resources: Resources, actor: Actor, ref: NodeRef) -> Node:
+    """The node a question starts from, if the actor may see it. One masking hides (an entity
+    whose value it would change) or the actor may not see (a project they are not in) is
+    answered as one that is not there, in the same words: otherwise typing names into the
+    page's address would tell which exist."""
     found = resources.graph.nodes(actor.tenant_id, [ref])
     node = visible_start(actor, found[0] if found else None, f"{ref.label} {ref.key}")
-    if ref.label == PROJECT:
-        visible_start(actor, node if shown(resources, actor)(node) else None, f"{ref.label} {ref.key}")
+    visible_start(actor, node if shown(resources, actor)(node) else None, f"{ref.label} {ref.key}")
     if node.ref.label == ENTITY and actor.source_ids is not None:
         # An entity belongs to no source: a narrowed user sees it only through a document of theirs.
         visible_start(actor, node if _expander(resources, actor)([ref], [MENTIONS]) else None, "that entity")
@@ -113,9 +116,7 @@ def neighbourhood(resources: Resources, actor: Actor, ref: NodeRef, depth: int) 
         graph = walks.neighbourhood(start, _expander(resources, actor), depth, MAX_NODES, HOP_LIMIT)
     display = shown(resources, actor)
     nodes = _kept(display, list(graph.nodes.values()))
-    center = nodes.get(start.ref)
-    if center is None:
-        raise InvalidInputError("that entity is hidden by a masking rule")
+    center = nodes[start.ref]  # `_start` let through only a node the actor is shown
     edges = [e for e in graph.edges.values() if e.source in nodes and e.target in nodes]
     depth_of = {ref: level for ref, level in graph.depth_of.items() if ref in nodes}
     return Neighbourhood(center, list(nodes.values()), edges, depth_of, graph.truncated)
