@@ -35,9 +35,14 @@ change the figure they get back.
 """
 
 
+def literal(name: object) -> str:
+    """A value as plotly shows it literally."""
+    return html.escape(str(name), quote=False)
+
+
 def as_text(names: pd.Series) -> pd.Series:
     """The column's values as plotly shows them literally."""
-    return names.map(lambda name: html.escape(str(name), quote=False))
+    return names.map(literal)
 
 
 MARKED_POINTS = 40

@@ -11,9 +11,11 @@ import plotly.graph_objects as go
 from superinsight.lineage.values import Node, NodeRef
 from superinsight.services.graph.queries import Neighbourhood
 from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
+from ui.charts import literal
 
 # Beyond this many nodes the names overlap into noise: they show on hover only.
 LABELLED_UP_TO = 40
+LABEL_LENGTH = 24  # characters of a name shown beside its node (all of it on hover)
 COLOURS = {
     "DataSource": "#1f77b4",
     "SyncJob": "#17becf",
@@ -70,6 +72,10 @@ def _positions(graph: Neighbourhood) -> dict[NodeRef, tuple[float, float]]:
     return placed
 
 
+def _short(name: str) -> str:
+    return name if len(name) <= LABEL_LENGTH else name[: LABEL_LENGTH - 1] + "…"
+
+
 def network(graph: Neighbourhood) -> go.Figure:
     """One trace of edges, then one trace per node type (the legend); a point carries its node's address."""
     at = _positions(graph)
@@ -102,9 +108,10 @@ def network(graph: Neighbourhood) -> go.Figure:
                 y=[at[n.ref][1] for n in nodes],
                 mode="markers+text" if len(graph.nodes) <= LABELLED_UP_TO else "markers",
                 name=GRAPH_NODE_TYPE_LABELS[label],
-                text=[node_name(n)[:24] for n in nodes],
+                # Cut before escaping, so no cut falls inside an escaped `&lt;`.
+                text=[literal(_short(node_name(n))) for n in nodes],
                 textposition="top center",
-                hovertext=[node_title(n) for n in nodes],
+                hovertext=[literal(node_title(n)) for n in nodes],
                 hoverinfo="text",
                 customdata=[ref_text(n.ref) for n in nodes],
                 marker={

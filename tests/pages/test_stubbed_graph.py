@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -10,6 +11,7 @@ from superinsight.rules.validation import FieldCatalog
 from superinsight.services.errors import InvalidInputError, NotFoundError
 from superinsight.services.graph.queries import Impact, Lineage, Neighbourhood
 from tests.pages.stubbed import ROLES, Page, Stubs, by_role, open_page, starts_with_a_header
+from ui.graph_view import network
 
 QUERIES = "superinsight.services.graph.queries"
 BACKLOG = "superinsight.services.graph.backlog"
@@ -210,6 +212,17 @@ class TestGraph:
             "the lineage is its own query"
         )
         assert page.at.text_input(key="graph_search")
+
+    def test_names_in_the_network_are_drawn_as_text_and_long_ones_cut(self, stubs: Stubs) -> None:
+        _graph(stubs)
+        page = _at(stubs, "viewer", "Document:12")
+        figure = json.loads(page.at.get("plotly_chart")[0].proto.spec)
+        source = next(trace for trace in figure["data"] if trace.get("name") == "Data source")
+        assert source["text"] == ["**Support** &lt;b&gt;desk&lt;/b&gt;"], "plotly would draw <b> as bold"
+        assert source["hovertext"] == ["Data source · **Support** &lt;b&gt;desk&lt;/b&gt;"]
+        long = Node(NodeRef("Document", "7"), {"name": "Renewal terms for <i>Acme</i> Corp"})
+        drawn = network(Neighbourhood(long, [long], [], {long.ref: 0}, False)).data[1]
+        assert drawn.text == ("Renewal terms for &lt;i&gt;Ac…",), "cut to 24 characters, then escaped"
 
     def test_a_node_not_there_is_said_once_and_nothing_else_is_asked(self, stubs: Stubs) -> None:
         """Not in the graph, or not the viewer's to see (masked): lineage and the rest would only
