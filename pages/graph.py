@@ -64,14 +64,16 @@ def search(actor: Actor) -> bool:
         return False
     found = []
     with refusals("Not searched") as outcome:
-        found = queries.search(resources(), actor, text)
+        found = queries.search(resources(), actor, text, limit=queries.SEARCH_SHOWN + 1)
     if not found:
         if outcome.ok:
             st.caption("Nothing in the graph by that name.")
         return False
-    titles = distinct_titles(found)
+    titles = distinct_titles(found[: queries.SEARCH_SHOWN])
     forget_an_old_pick()
     picked = st.selectbox("Matches", list(titles), format_func=titles.__getitem__, index=None, key=PICK)
+    if len(found) > queries.SEARCH_SHOWN:
+        st.caption(f"The first {queries.SEARCH_SHOWN} matches: type more of the name to narrow them.")
     if picked and picked != st.session_state.get(PICKED):  # a new pick, not the one still shown
         st.session_state[PICKED] = picked
         recentre(NodeRef(*picked.split(":", 1)))
@@ -185,7 +187,7 @@ def entity(actor: Actor, ref: NodeRef) -> None:
     if not other:
         return
     with refusals():
-        targets = [n for n in queries.search(resources(), actor, other) if n.ref.label == "Entity"]
+        targets = queries.search(resources(), actor, other, limit=1, kinds=["Entity"])
         if not targets:
             st.caption("No entity by that name.")
             return

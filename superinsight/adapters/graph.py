@@ -65,7 +65,9 @@ class GraphStore(Protocol):
 
     def nodes(self, tenant_id: str, refs: Sequence[NodeRef]) -> list[Node]: ...
 
-    def find(self, tenant_id: str, text: str, limit: int) -> list[Node]: ...
+    def find(self, tenant_id: str, text: str, limit: int, labels: Sequence[str]) -> list[Node]:
+        """Nodes of these labels whose name holds `text` (any case) or whose key is it, by name."""
+        ...
 
     def reach_counts(
         self, tenant_id: str, start: NodeRef, depth: int, sources: frozenset[int] | None

@@ -103,13 +103,14 @@ class RelationalGraphReads:
             ).all()
             return sorted((_node(n.label, n.key, n.properties) for n in found), key=lambda node: node.ref)
 
-    def find(self, tenant_id: str, text: str, limit: int) -> list[Node]:
+    def find(self, tenant_id: str, text: str, limit: int, labels: Sequence[str]) -> list[Node]:
         name = GraphNode.properties["name"].as_string()
         with self._session_factory() as session:
             found = session.scalars(
                 select(GraphNode)
                 .where(
                     GraphNode.tenant_id == tenant_id,
+                    GraphNode.label.in_([check_name("label", label) for label in labels]),
                     or_(func.lower(name).contains(text.lower(), autoescape=True), GraphNode.key == text),
                 )
                 .order_by(name, GraphNode.label, GraphNode.key)

@@ -28,7 +28,7 @@ from superinsight.adapters.neo4j_graph import Neo4jGraph
 from superinsight.db.models import AuditLog, BusinessInsight, Document, QualityIssue
 from superinsight.db.models.graph import GraphBacklog
 from superinsight.lineage.projection import LABELS
-from superinsight.lineage.values import NodeRef
+from superinsight.lineage.values import Node, NodeRef
 from superinsight.masking import MaskingRule
 from superinsight.resources import Resources, build_resources
 from superinsight.services.context import Actor, role_actor
@@ -373,6 +373,32 @@ class TestQuestions:
         assert found == {ACME, NodeRef("Document", w.docs["1"]), NodeRef("Document", w.docs["2"])}
         with pytest.raises(InvalidInputError):
             queries.search(res, analyst, "acme\x00")
+
+    def test_search_offers_rules_and_entities_before_the_documents_and_issues_named_alike(
+        self, res: Resources, analyst: Actor
+    ) -> None:
+        """A rule's every quality issue carries its name: by name alone the rule was never offered."""
+        tenant = analyst.tenant_id
+        named = "Contract missing end date"
+        many = [Node(NodeRef("QualityIssue", str(i)), {"name": named}) for i in range(1, 40)]
+        many += [Node(NodeRef("Document", str(i)), {"name": f"Contract {i:03}"}) for i in range(1, 40)]
+        few = [
+            Node(NodeRef("Rule", "7"), {"name": named}),
+            Node(NodeRef("DataSource", "3"), {"name": "Contracts DB"}),
+            Node(NodeRef("Entity", "customer:contract co"), {"name": "Contract Co", "field": "customer"}),
+        ]
+        res.graph.merge_nodes(tenant, [*many, *few])
+        found = [n.ref for n in queries.search(res, analyst, "contract")]
+        assert found[:3] == [  # a name starting with the text first, then by name
+            NodeRef("Entity", "customer:contract co"),
+            NodeRef("Rule", "7"),
+            NodeRef("DataSource", "3"),
+        ]
+        assert found[3:] == [NodeRef("Document", str(i)) for i in range(1, queries.SEARCH_SHOWN - 2)]
+        exact = [n.ref for n in queries.search(res, analyst, named.lower(), limit=2)]
+        assert exact == [NodeRef("Rule", "7"), NodeRef("QualityIssue", "1")], "the same name comes first"
+        only = queries.search(res, analyst, "contract", kinds=["Entity"])
+        assert [n.ref for n in only] == [NodeRef("Entity", "customer:contract co")]
 
 
 class TestReach:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,13 +36,15 @@ def _around(_resources: Any, _actor: Any, ref: NodeRef, depth: int) -> Neighbour
     return Neighbourhood(NODES[ref], nodes, [Edge(SOURCE.ref, DOCUMENT.ref, "CONTAINS")], depth_of, False)
 
 
+def _search(_r: Any, _a: Any, text: str, limit: int = 20, kinds: Sequence[str] = ()) -> list[Node]:
+    named = [n for n in NODES.values() if text in str(n.properties["name"])]
+    return [n for n in named if not kinds or n.ref.label in kinds][:limit]
+
+
 def _graph(stubs: Stubs, *, pending: int = 0) -> None:
     stubs.returns(f"{BACKLOG}.pending", pending)
     stubs.returns(f"{BACKLOG}.catch_up", pending)
-    stubs.returns(
-        f"{QUERIES}.search",
-        lambda _r, _a, text: [n for n in NODES.values() if text in str(n.properties["name"])],
-    )
+    stubs.returns(f"{QUERIES}.search", _search)
     stubs.returns(f"{QUERIES}.neighbourhood", _around)
     stubs.returns(
         f"{QUERIES}.lineage",
@@ -223,6 +226,16 @@ class TestGraph:
         long = Node(NodeRef("Document", "7"), {"name": "Renewal terms for <i>Acme</i> Corp"})
         drawn = network(Neighbourhood(long, [long], [], {long.ref: 0}, False)).data[1]
         assert drawn.text == ("Renewal terms for &lt;i&gt;Ac…",), "cut to 24 characters, then escaped"
+
+    def test_more_matches_than_shown_are_said_to_be_more(self, stubs: Stubs) -> None:
+        _graph(stubs)
+        docs = [Node(NodeRef("Document", str(i)), {"name": f"Renewal {i}"}) for i in range(30)]
+        stubs.returns(f"{QUERIES}.search", lambda _r, _a, _text, limit=20, kinds=(): docs[:limit])
+        page = open_page(stubs, "graph", "viewer")
+        page.at.text_input(key="graph_search").input("Renewal")
+        page.run()
+        assert len(page.at.selectbox(key="graph_pick").options) == 20
+        assert "The first 20 matches: type more of the name to narrow them." in page.texts("caption")
 
     def test_a_node_not_there_is_said_once_and_nothing_else_is_asked(self, stubs: Stubs) -> None:
         """Not in the graph, or not the viewer's to see (masked): lineage and the rest would only

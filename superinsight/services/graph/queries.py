@@ -24,6 +24,7 @@ from superinsight.lineage.projection import (
     ISSUE,
     JOB,
     LABELLED_IN,
+    LABELS,
     MATCHED,
     MENTIONS,
     PRODUCED,
@@ -46,7 +47,9 @@ HOP_LIMIT = 2_000
 PATH_DEPTH = 8
 PATH_NODES = 5_000
 IMPACT_DEPTH = 3
-SEARCH_READ = 200
+SEARCH_READ = 200  # nodes read per group of labels, before what the actor may not see is dropped
+SEARCH_SHOWN = 20
+MANY = (DOCUMENT, ISSUE)  # the labels a search offers last: they outnumber the rest
 SEARCH_LENGTH = 200  # characters a search may have (the page's box takes no more)
 
 
@@ -216,15 +219,27 @@ def co_occurring(
     return [(node, count) for other, count in found if (node := display(other)) is not None]
 
 
-def search(resources: Resources, actor: Actor, text: str, limit: int = 20) -> list[Node]:
-    """Nodes whose name holds the text (or whose key is it): what the page's search box offers."""
+def search(
+    resources: Resources, actor: Actor, text: str, limit: int = SEARCH_SHOWN, kinds: Sequence[str] = ()
+) -> list[Node]:
+    """Nodes whose name holds the text (or whose key is it): what the page's search box offers.
+
+    Sources, rules, entities, jobs and the like come first and documents and quality issues
+    after them: those outnumber the rest, and each of a rule's issues carries its name, so
+    by name alone "contract" found twenty issues and never the rule. Within each, a name
+    equal to the text comes first, then one starting with it. `kinds`: only these labels.
+    """
     require(actor, "documents.view")
     wanted = inputs.text(text, "the search", SEARCH_LENGTH).strip()
     if not wanted:
         return []
+    groups = [list(kinds)] if kinds else [[label for label in LABELS if label not in MANY], list(MANY)]
     with answering(resources):
         found = [
-            node for node in resources.graph.find(actor.tenant_id, wanted, SEARCH_READ) if sees(actor, node)
+            node
+            for labels in groups
+            for node in resources.graph.find(actor.tenant_id, wanted, SEARCH_READ, labels)
+            if sees(actor, node)
         ]
         if actor.source_ids is not None:
             expand = _expander(resources, actor)
@@ -233,6 +248,12 @@ def search(resources: Resources, actor: Actor, text: str, limit: int = 20) -> li
     # Matched again on what the actor sees: a search must not reveal a name that masking hides.
     visible = [node for node in map(display, found) if node is not None]
     lowered = wanted.lower()
-    return [
+
+    def closeness(node: Node) -> tuple[bool, int]:
+        name = str(node.properties.get("name") or "").lower()
+        return node.ref.label in MANY, 0 if name == lowered else 1 if name.startswith(lowered) else 2
+
+    matched = [
         n for n in visible if lowered in str(n.properties.get("name") or "").lower() or n.ref.key == wanted
-    ][:limit]
+    ]
+    return sorted(matched, key=closeness)[:limit]
