@@ -163,7 +163,7 @@ def selection_form(actor: Actor) -> Selection:
 
 def launch_form(actor: Actor) -> None:
     selection = selection_form(actor)
-    title = st.text_input("Project title", key="labeling_title")
+    title = st.text_input("Project title", max_chars=labeling_launch.TITLE_LENGTH, key="labeling_title")
     template = st.selectbox(
         "Labeling template",
         list(LABEL_TEMPLATE_LABELS),

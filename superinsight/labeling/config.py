@@ -113,19 +113,23 @@ def check_label_config(config: str) -> str:
     return tostring(root, encoding="unicode")
 
 
+NOUNS = {"class": "classes", "label": "labels"}  # what a person types, and more than one of them
+
+
 def check_classes(classes: list[str], noun: str) -> list[str]:
     """The classes or labels a person typed: trimmed, none empty or repeated, a sensible number."""
+    nouns = NOUNS[noun]
     cleaned = [c.strip() for c in classes if c.strip()]
     if not cleaned:
         raise LabelConfigError(f"type at least one {noun}")
     if len(cleaned) > MAX_CLASSES:
-        raise LabelConfigError(f"at most {MAX_CLASSES} {noun}s")
+        raise LabelConfigError(f"at most {MAX_CLASSES} {nouns}")
     for name in cleaned:
         if len(name) > MAX_CLASS_LENGTH or any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
             raise LabelConfigError(f"{noun} {name[:40]!r} is too long or holds control characters")
     repeated = sorted({c for c in cleaned if cleaned.count(c) > 1})
     if repeated:
-        raise LabelConfigError(f"{noun}s repeated: {', '.join(repeated)}")
+        raise LabelConfigError(f"{nouns} repeated: {', '.join(repeated)}")
     return cleaned
 
 

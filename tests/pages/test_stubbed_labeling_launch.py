@@ -83,6 +83,7 @@ class TestLabelingLaunch:
         page = open_page(stubs, "labeling", "analyst", {"labeling_selection": {"kind": "rule", "rule_id": 3}})
         assert page.at.segmented_control[0].value == "Launch a project"
         assert page.at.radio[0].value == "A rule's matches"
+        assert page.at.text_input(key="labeling_title").proto.max_chars == 255, "no longer than it is kept"
         page.at.text_input(key="labeling_title").input("Check refunds")
         page.at.text_input(key="labeling_classes").input("refund, other")
         page.at.multiselect(key="labeling_annotators").set_value([22])

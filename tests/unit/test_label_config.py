@@ -125,10 +125,10 @@ def test_entities_template_uses_labels() -> None:
     [
         ([], "at least one"),
         (["  ", ""], "at least one"),
-        (["a", "a"], "repeated: a"),
+        (["a", "a"], "^classes repeated: a$"),
         (["x" * 101], "too long"),
         (["a\x00b"], "control characters"),
-        ([f"c{i}" for i in range(51)], "at most 50"),
+        ([f"c{i}" for i in range(51)], "^at most 50 classes$"),
     ],
 )
 def test_bad_classes_are_refused(classes: list[str], message: str) -> None:

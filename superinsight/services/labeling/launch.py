@@ -31,6 +31,8 @@ from superinsight.services.labeling.projects import MANAGE, tenant_project
 from superinsight.services.labeling.push import push_tasks_job
 from superinsight.services.labeling.selection import Selection, document_ids, selection_of
 
+TITLE_LENGTH = 255  # characters of a project's title (its column's width)
+
 
 @dataclass(frozen=True)
 class LaunchRequest:
@@ -75,7 +77,7 @@ def _enqueue_push(resources: Resources, actor: Actor, project_id: int) -> str:
 def launch(resources: Resources, actor: Actor, request: LaunchRequest) -> tuple[int, str]:
     """Create the project, its tasks and members, then send the documents as a job: (project id, job id)."""
     require(actor, MANAGE)
-    title = inputs.text(request.title, "title", 255).strip()
+    title = inputs.text(request.title, "title", TITLE_LENGTH).strip()
     if not title:
         raise InvalidInputError("give the project a title")
     config, classes = _config(request)
