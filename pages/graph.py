@@ -12,7 +12,7 @@ from superinsight.services.errors import NotFoundError
 from superinsight.services.graph import backlog, queries
 from superinsight.services.graph import settings as graph_settings
 from superinsight.services.rules.drafts import field_catalog
-from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS
+from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS, plural
 from ui.feedback import header, md, refusals
 from ui.graph_view import distinct_titles, network, node_name, node_title, ref_of, ref_text
 from ui.session import guard, resources
@@ -113,7 +113,8 @@ def neighbourhood(actor: Actor, ref: NodeRef) -> bool:
         st.warning(
             f"Too big to draw whole: showing the nearest {len(graph.nodes):,} nodes. "
             + ("Lower the depth or re-centre" if depth > 1 else "Re-centre")
-            + " on a node further out (click one), or use the lists below."
+            + " on a node further out (click one)"
+            + (", or read the lineage below." if center.ref.label == "Document" else ".")
         )
     # A chart of its own per centre and depth: a click made on an earlier centre is not replayed.
     event = st.plotly_chart(
@@ -123,7 +124,8 @@ def neighbourhood(actor: Actor, ref: NodeRef) -> bool:
     if clicked is not None and clicked != ref:
         recentre(clicked)
         st.rerun()
-    st.caption(f"{len(graph.nodes):,} nodes, {len(graph.edges):,} links. Click a node to re-centre on it.")
+    shown = f"{plural(len(graph.nodes), 'node')}, {plural(len(graph.edges), 'link')}"
+    st.caption(f"{shown}. Click a node to re-centre on it.")
     return True
 
 
@@ -177,7 +179,7 @@ def entity(actor: Actor, ref: NodeRef) -> None:
     if not together:
         st.caption("No other entity shares a document with this one.")
     for node, count in together:
-        st.markdown(f"- {md(node_title(node))}: {count:,} document(s)")
+        st.markdown(f"- {md(node_title(node))}: {plural(count, 'document')}")
     other = st.text_input(
         "Shortest path to another entity",
         placeholder="its name",

@@ -100,7 +100,7 @@ class TestGraph:
         assert "- 🧭 matched by rule **Refunds** (version 1)" in shown
         assert "- 🏷️ mentions Entity · acme" in shown
         assert "**Support** <b>desk</b>" not in shown
-        assert "2 nodes, 1 links. Click a node to re-centre on it." in page.texts("caption")
+        assert "2 nodes, 1 link. Click a node to re-centre on it." in page.texts("caption")
         assert "Open the documents page" in page.labels()
 
     def test_a_source_shows_what_depends_on_it(self, stubs: Stubs) -> None:
@@ -118,7 +118,7 @@ class TestGraph:
         _graph(stubs)
         page = _at(stubs, "annotator", "Entity:customer:acme")
         assert _called(page, "lineage", "impact", "co_occurring", "shortest_path") == {"co_occurring"}
-        assert "- Entity · globex: 3 document(s)" in page.texts("markdown")
+        assert "- Entity · globex: 3 documents" in page.texts("markdown")
         page.at.text_input(key="graph_path_to").input("glob")
         page.run()
         assert "Entity · acme → Document · T-12 → Entity · globex" in page.texts("markdown")
@@ -201,9 +201,12 @@ class TestGraph:
         page = _at(stubs, "viewer", "DataSource:1")
         warning = page.at.warning[0].value
         assert warning.startswith("Too big to draw whole") and "Lower the depth" not in warning
+        assert warning.endswith("on a node further out (click one)."), "a source has no lists below"
         page.at.slider(key="graph_depth").set_value(2)
         page.run()
         assert "Lower the depth or re-centre" in page.at.warning[0].value
+        document = _at(stubs, "viewer", "Document:12").at.warning[0].value
+        assert document.endswith("(click one), or read the lineage below.")
 
     def test_a_refused_query_is_the_pages_message_and_the_rest_still_works(self, stubs: Stubs) -> None:
         _graph(stubs)
