@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 from superinsight.services.insights import notifications
@@ -10,6 +12,13 @@ from ui.errors import shown
 from ui.feedback import md
 from ui.session import authenticate, enter, resources, sign_out
 from ui.status import show_badge
+
+
+def listed(usable: bool) -> Literal["visible", "hidden"]:
+    """A page the role may not use is not listed, but its address still opens it, and the page's
+    guard says why (unregistered, Streamlit would open the Overview without a word)."""
+    return "visible" if usable else "hidden"
+
 
 st.set_page_config(page_title="SuperInsight Workbench", page_icon="🔎", layout="wide")
 enter()
@@ -39,27 +48,35 @@ if actor is None:
     ).run()
     st.stop()
 
-workbench = [
-    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("pages/documents.py", title="Documents", icon="📄"),
-    st.Page("pages/sources.py", title="Data sources", icon="🔌"),
-    st.Page("pages/sync.py", title="Sync", icon="🔄"),
-    st.Page("pages/rules.py", title="Business rules", icon="🧭"),
-    st.Page("pages/insights.py", title="Insights", icon="💡"),
-    st.Page("pages/quality.py", title="Data quality", icon="✅"),
-    st.Page("pages/graph.py", title="Lineage & graph", icon="🕸️"),
-]
-if actor.can("labeling.launch"):
-    workbench.insert(5, st.Page("pages/labeling.py", title="Labeling", icon="🏷️"))
+
+views = listed(actor.can("documents.view"))
 navigation = st.navigation(
     {
-        "Workbench": workbench if actor.can("documents.view") else workbench[:1],
-        "Operations": [st.Page("pages/health.py", title="System health", icon="🩺")]
-        + (
-            [st.Page("pages/admin.py", title="Admin", icon="🛡️")]
-            if actor.can("users.manage") or actor.can("audit.view")
-            else []
-        ),
+        "Workbench": [
+            st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
+            st.Page("pages/documents.py", title="Documents", icon="📄", visibility=views),
+            st.Page("pages/sources.py", title="Data sources", icon="🔌", visibility=views),
+            st.Page("pages/sync.py", title="Sync", icon="🔄", visibility=views),
+            st.Page("pages/rules.py", title="Business rules", icon="🧭", visibility=views),
+            st.Page(
+                "pages/labeling.py",
+                title="Labeling",
+                icon="🏷️",
+                visibility=listed(actor.can("documents.view") and actor.can("labeling.launch")),
+            ),
+            st.Page("pages/insights.py", title="Insights", icon="💡", visibility=views),
+            st.Page("pages/quality.py", title="Data quality", icon="✅", visibility=views),
+            st.Page("pages/graph.py", title="Lineage & graph", icon="🕸️", visibility=views),
+        ],
+        "Operations": [
+            st.Page("pages/health.py", title="System health", icon="🩺"),
+            st.Page(
+                "pages/admin.py",
+                title="Admin",
+                icon="🛡️",
+                visibility=listed(actor.can("users.manage") or actor.can("audit.view")),
+            ),
+        ],
     }
 )
 st.sidebar.markdown("**SuperInsight Workbench**")

@@ -31,8 +31,12 @@ class TestInTheApp:
         at.switch_page("pages/labeling.py").run()
         assert not at.exception, at.exception
         assert "Label Studio is not connected" in at.info[0].value
-        with pytest.raises(ValueError, match="Could not find a navigation page"):
-            _app("viewer").switch_page("pages/labeling.py")
+        # Not listed for a viewer, but its address opens it: the page itself says why not.
+        viewer = _app("viewer")
+        viewer.switch_page("pages/labeling.py").run()
+        assert not viewer.exception, viewer.exception
+        assert "does not work with Label Studio" in viewer.warning[0].value
+        assert not viewer.text_input and [b.label for b in viewer.button] == ["Sign out"]
 
     def test_connected_an_analyst_launches_from_documents_and_pulls(
         self, workbench_env: Path, label_studio: tuple[str, str], monkeypatch: pytest.MonkeyPatch
