@@ -7,14 +7,21 @@ from typing import Any
 import streamlit as st
 
 from superinsight.services.context import Actor
+from ui.session import resources
 
+NOT_CONNECTED = "Label Studio is not connected: the Labeling page says how to connect it."
 SELECTION = "labeling_selection"  # {"kind": "search"} (the Documents search in doc_query) or a rule's id
 
 
 def send_button(
     actor: Actor, selection: dict[str, Any], key: str, label: str = "Send to Label Studio"
 ) -> None:
-    """A button that opens the Labeling page's launch form with `selection`; only for who may launch."""
-    if actor.can("labeling.manage") and st.button(label, key=key):
+    """A button that opens the Labeling page's launch form with `selection`; only for who may launch,
+    and greyed out, saying why, while no Label Studio is configured (it would open a page with no form)."""
+    if not actor.can("labeling.manage"):
+        return
+    configured = resources().annotator.backend != "none"
+    unusable = None if configured else NOT_CONNECTED
+    if st.button(label, key=key, disabled=not configured, help=unusable):
         st.session_state[SELECTION] = selection
         st.switch_page("pages/labeling.py")

@@ -14,6 +14,7 @@ from tests.pages.stubbed import (
     starts_with_a_header,
 )
 from tests.pages.tables import found_documents
+from ui.send_to_labeling import NOT_CONNECTED
 
 CLICKED_FIRST_ROW = {"doc_table_1": {"selection": {"rows": [0], "columns": [], "cells": []}}}
 
@@ -68,6 +69,9 @@ class TestDocuments:
         assert any(e.label == "Upload files as documents" for e in page.at.expander) == may_upload
         assert any(e.label == "Edit this document" for e in page.at.expander) == may_upload
         assert "superinsight.services.documents.export.export" not in page.calls, "exported only on a click"
+        # No Label Studio configured here: who may send sees the button greyed out, saying why.
+        send = [b for b in page.at.button if b.key == "doc_send_to_labeling"]
+        assert [(b.disabled, b.help) for b in send] == ([(True, NOT_CONNECTED)] if may_upload else [])
 
     def test_an_open_document_shows_its_title_and_lineage_as_text(self, stubs: Stubs) -> None:
         _documents(stubs)
