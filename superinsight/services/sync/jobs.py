@@ -14,6 +14,7 @@ from superinsight.db.models import SyncJob, SyncRule, TransformationRule
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
+from superinsight.services.graph import backlog as graph_backlog
 from superinsight.services.inputs import unstorable
 from superinsight.services.scoping import visible_row, visible_source
 from superinsight.services.sync import connections
@@ -138,8 +139,10 @@ def create_job(resources: Resources, actor: Actor, draft: JobDraft) -> int:
         uow.session.flush()
         _replace_rules(uow.session, actor, job.id, draft)
         sync_log.record(uow.session, actor, job.id, "job.create", asdict(draft))
+        graph_backlog.note(uow.session, actor.tenant_id, "source", source.id)  # its jobs come along
         uow.commit()
-        return job.id
+    graph_backlog.drain_soon(resources, actor.tenant_id)
+    return job.id
 
 
 def tenant_job(session: Session, actor: Actor, job_id: int) -> SyncJob:
@@ -174,7 +177,9 @@ def update_job(resources: Resources, actor: Actor, job_id: int, draft: JobDraft)
             "job.update",
             {"before": before, "after": asdict(draft), "cursor_reset": reset},
         )
+        graph_backlog.note(uow.session, actor.tenant_id, "source", job.source_id)  # a new name
         uow.commit()
+    graph_backlog.drain_soon(resources, actor.tenant_id)
 
 
 def set_paused(resources: Resources, actor: Actor, job_id: int, paused: bool) -> None:
