@@ -164,6 +164,21 @@ class TestWalks:
         assert len(graph.nodes) == min(size, reachable)
         assert graph.truncated == (reachable > size)
 
+    def test_a_cut_neighbourhood_keeps_the_rarer_kinds_of_a_level(self) -> None:
+        """A rule's insight was never drawn: its documents, first in the store's order, filled the cut."""
+        rule = NodeRef("Rule", "1")
+        near = [NodeRef("Document", str(n)) for n in range(50)] + [NodeRef("Insight", "9")]
+        far = NodeRef("Entity", "acme")
+
+        def expand(refs: Sequence[NodeRef], _types: Sequence[str] | None) -> list[Hop]:
+            if rule in refs:
+                return [Hop(Edge(rule, ref, "R"), Node(ref)) for ref in near]
+            return [Hop(Edge(ref, far, "M"), Node(far)) for ref in refs if ref.label == "Document"]
+
+        graph = walks.neighbourhood(Node(rule), expand, 2, 11, 10_000)
+        assert list(graph.nodes) == [rule, NodeRef("Insight", "9"), *near[:9]]
+        assert graph.truncated and far not in graph.nodes, "nearest first: the second level is cut"
+
     @given(graphs, st.integers(0, 12))
     def test_a_shortest_path_is_as_short_as_a_reference_bfs_finds_and_walks_real_edges(
         self, edges: Graph, goal: int
