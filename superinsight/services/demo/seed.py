@@ -68,7 +68,8 @@ def seed_demo(
     seed: int = 7,
     on_progress: Callable[[float, str], None] | None = None,
 ) -> DemoResult:
-    """Two sources, `documents` documents with metadata, and a few rules. Safe to re-run.
+    """Two sources with `documents` documents and a few rules, and a third (a CSV) with a sync job
+    left to run. Safe to re-run.
 
     Documents arrive in instalments with the rules applied after each, the way a
     workbench fills up over weeks, so the match-rate chart has a history and the
