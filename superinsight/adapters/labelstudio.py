@@ -19,6 +19,7 @@ from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.core.request_options import RequestOptions
 
 from superinsight.adapters.labelstudio_errors import (
+    API_KEY_KIND,
     KeyRefusedError,
     LabelStudioError,
 )
@@ -42,16 +43,27 @@ def failure_message(exc: Exception) -> str:
     """What went wrong, in words that name the problem (never the key itself)."""
     if isinstance(exc, ApiError) and exc.status_code in (401, 403):
         return (
-            f"Label Studio refused the API key (HTTP {exc.status_code}): set LABEL_STUDIO_API_KEY to a "
-            "legacy API token from Account & Settings"
+            f"Label Studio refused the API key (HTTP {exc.status_code}): set LABEL_STUDIO_API_KEY to "
+            f"{API_KEY_KIND}"
         )
     if isinstance(exc, ApiError):
-        return f"Label Studio refused the request (HTTP {exc.status_code}): {str(exc.body)[:300]}"
+        return f"Label Studio refused the request (HTTP {exc.status_code}): {_said(exc.body)[:300]}"
     if isinstance(exc, httpx.HTTPError):
         return (
             f"Label Studio could not be reached ({type(exc).__name__}); check LABEL_STUDIO_URL and the server"
         )
     return str(exc)
+
+
+def _said(body: object) -> str:
+    """What Label Studio's answer says: its `detail` and field errors, not the shape Python gives them."""
+    if not isinstance(body, dict):
+        return str(body)
+    parts = [str(body["detail"])] if body.get("detail") else []
+    fields = body.get("validation_errors")
+    for field, problems in (fields if isinstance(fields, dict) else {}).items():
+        parts.append(f"{field}: {'; '.join(map(str, problems)) if isinstance(problems, list) else problems}")
+    return " — ".join(parts) or str(body)
 
 
 def auth_scheme(api_key: str, now: datetime) -> Literal["Token", "Bearer"]:

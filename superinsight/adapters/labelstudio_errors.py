@@ -6,12 +6,15 @@ health skip importing httpx and the SDK's pieces when Label Studio is not connec
 
 from __future__ import annotations
 
+# Both kinds work (the adapter picks `Token` or `Bearer` as the SDK does): said wherever a key is asked for.
+API_KEY_KIND = "a legacy API token or a personal access token, from Label Studio's Account & Settings"
+
 
 class LabelStudioNotConnectedError(RuntimeError):
     def __init__(self) -> None:
         super().__init__(
             "Label Studio is not connected: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
-            "(a legacy API token from Account & Settings) and restart the workbench."
+            f"({API_KEY_KIND}) and restart the workbench."
         )
 
 

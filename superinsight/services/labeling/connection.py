@@ -7,14 +7,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from superinsight.adapters.labelstudio import CALL_ERRORS, failure_message
-from superinsight.adapters.labelstudio_errors import LabelStudioError, LabelStudioNotConnectedError
+from superinsight.adapters.labelstudio_errors import (
+    API_KEY_KIND,
+    LabelStudioError,
+    LabelStudioNotConnectedError,
+)
 from superinsight.resources import Resources
 from superinsight.services.context import Actor, internal, require
 from superinsight.services.errors import ServiceError
 
 HOW_TO_CONNECT = (
-    "Set LABEL_STUDIO_URL (e.g. http://localhost:8080) and LABEL_STUDIO_API_KEY (a legacy API token "
-    "from Label Studio's Account & Settings) in the environment or .env, then restart the workbench."
+    "Set LABEL_STUDIO_URL (e.g. http://localhost:8080) and LABEL_STUDIO_API_KEY "
+    f"({API_KEY_KIND}) in the environment or .env, then restart the workbench."
 )
 
 
