@@ -188,10 +188,13 @@ def entity(actor: Actor, ref: NodeRef) -> None:
     )
     if not other:
         return
-    with refusals():
+    with refusals("No path shown"):
         targets = queries.search(resources(), actor, other, limit=1, kinds=["Entity"])
         if not targets:
             st.caption("No entity by that name.")
+            return
+        if targets[0].ref == ref:
+            st.caption(f"{md(node_title(targets[0]))} is this entity itself.")
             return
         path = queries.shortest_path(resources(), actor, ref, targets[0].ref)
         if path is None:

@@ -126,6 +126,14 @@ class TestGraph:
         page.run()
         assert "No entity by that name." in page.texts("caption")
         assert f"{QUERIES}.shortest_path" not in page.calls
+        page.at.text_input(key="graph_path_to").input("acme")
+        page.run()
+        assert "Entity · acme is this entity itself." in page.texts("caption")
+        assert f"{QUERIES}.shortest_path" not in page.calls
+        stubs.raises(f"{QUERIES}.shortest_path", InvalidInputError("too big to answer: hubs"))
+        page.at.text_input(key="graph_path_to").input("glob")
+        page.run()
+        assert [e.value for e in page.at.error] == ["No path shown: too big to answer: hubs"]
 
     def test_an_entity_mentioned_alone_says_so(self, stubs: Stubs) -> None:
         _graph(stubs)

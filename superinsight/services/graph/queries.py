@@ -192,7 +192,7 @@ def shortest_path(resources: Resources, actor: Actor, start: NodeRef, goal: Node
                 first.ref, last.ref, _expander(resources, actor), PATH_DEPTH, PATH_NODES, HOP_LIMIT
             )
         except walks.TooBigError as exc:
-            raise InvalidInputError(f"too big to answer: {exc}") from None
+            raise InvalidInputError(f"too big to answer: {exc} (something many documents share)") from None
     if hops is None:
         return None
     nodes = _kept(shown(resources, actor), [first, *(hop.other for hop in hops)])
