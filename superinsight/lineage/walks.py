@@ -47,8 +47,9 @@ def neighbourhood(start: Node, expand: Expand, depth: int, max_nodes: int, hop_l
         hops = expand(frontier, None)
         graph.truncated |= len(hops) >= hop_limit
         # The rarer kinds of a level first (the store's order within a kind): a rule's one insight
-        # is drawn though its thousand documents fill the rest.
-        kinds = Counter(hop.other.ref.label for hop in hops)
+        # is drawn though its thousand documents fill the rest. Counted by new node, not by hop: an
+        # entity five hundred documents mention is one entity.
+        kinds = Counter(ref.label for ref in {hop.other.ref for hop in hops} if ref not in graph.nodes)
         reached: list[NodeRef] = []
         for hop in sorted(hops, key=lambda hop: kinds[hop.other.ref.label]):
             ref = hop.other.ref

@@ -168,16 +168,23 @@ class TestWalks:
         """A rule's insight was never drawn: its documents, first in the store's order, filled the cut."""
         rule = NodeRef("Rule", "1")
         near = [NodeRef("Document", str(n)) for n in range(50)] + [NodeRef("Insight", "9")]
-        far = NodeRef("Entity", "acme")
+        entities = [NodeRef("Entity", name) for name in ("acme", "globex")]
+        issues = [NodeRef("QualityIssue", str(n)) for n in range(20)]
 
         def expand(refs: Sequence[NodeRef], _types: Sequence[str] | None) -> list[Hop]:
             if rule in refs:
                 return [Hop(Edge(rule, ref, "R"), Node(ref)) for ref in near]
-            return [Hop(Edge(ref, far, "M"), Node(far)) for ref in refs if ref.label == "Document"]
+            documents = [ref for ref in refs if ref.label == "Document"]
+            # Every document mentions both entities (a hop each), and has an issue of its own.
+            mentions = [Hop(Edge(d, e, "M"), Node(e)) for d in documents for e in entities]
+            return mentions + [Hop(Edge(d, i, "H"), Node(i)) for d, i in zip(documents, issues, strict=False)]
 
         graph = walks.neighbourhood(Node(rule), expand, 2, 11, 10_000)
         assert list(graph.nodes) == [rule, NodeRef("Insight", "9"), *near[:9]]
-        assert graph.truncated and far not in graph.nodes, "nearest first: the second level is cut"
+        assert graph.truncated, "nearest first: the second level is cut"
+        wider = walks.neighbourhood(Node(rule), expand, 2, 55, 10_000)
+        second = [ref for ref, level in wider.depth_of.items() if level == 2]
+        assert second == [*entities, issues[0]], "two entities (a hundred hops) before twenty issues"
 
     @given(graphs, st.integers(0, 12))
     def test_a_shortest_path_is_as_short_as_a_reference_bfs_finds_and_walks_real_edges(
