@@ -484,6 +484,10 @@ class TestReach:
                     "Entity KEY is not in the graph (yet): a sync, a rule applied or a rebuild puts it there"
                 )
         assert [n.ref for n, _ in queries.co_occurring(res, analyst, GLOBEX)] == [ACME, UMBRELLA]
+        # A path for the viewer runs only through what they see: around the masked customers.
+        path = queries.shortest_path(res, viewer, GLOBEX, INITECH)
+        assert path is not None and len(path) == 5
+        assert not {ACME, UMBRELLA} & {node.ref for node in path}
 
     def test_who_may_mark_entity_fields_and_rebuild(self, res: Resources, analyst: Actor) -> None:
         viewer = role_actor(analyst.tenant_id, "viewer")

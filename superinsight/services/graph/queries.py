@@ -84,28 +84,35 @@ class Impact:
     counts: dict[str, int]
 
 
-def _expander(resources: Resources, actor: Actor) -> walks.Expand:
+Display = Callable[[Node], Node | None]  # a node as the actor may see it, None if hidden (`reach.shown`)
+
+
+def _expander(resources: Resources, actor: Actor, display: Display | None = None) -> walks.Expand:
+    """One hop out, through the actor's sources; with `display`, never onto a node it hides, so a
+    walk neither spends its places on hidden nodes nor links two nodes through one."""
+
     def expand(refs: Sequence[NodeRef], rel_types: Sequence[str] | None) -> list[Hop]:
-        return resources.graph.expand(actor.tenant_id, refs, rel_types, actor.source_ids, HOP_LIMIT)
+        hops = resources.graph.expand(actor.tenant_id, refs, rel_types, actor.source_ids, HOP_LIMIT)
+        return hops if display is None else [hop for hop in hops if display(hop.other) is not None]
 
     return expand
 
 
-def _start(resources: Resources, actor: Actor, ref: NodeRef) -> Node:
+def _start(resources: Resources, actor: Actor, ref: NodeRef, display: Display) -> Node:
     """The node a question starts from, if the actor may see it. One masking hides (an entity
     whose value it would change) or the actor may not see (a project they are not in) is
-    answered as one that is not there, in the same words: otherwise typing names into the
-    page's address would tell which exist."""
+    answered as one that is not there, in the same words and the same time (`display` is built
+    before, by the caller): otherwise typing names into the page's address would tell which exist."""
     found = resources.graph.nodes(actor.tenant_id, [ref])
-    node = visible_start(actor, found[0] if found else None, f"{ref.label} {ref.key}")
-    visible_start(actor, node if shown(resources, actor)(node) else None, f"{ref.label} {ref.key}")
+    node = found[0] if found and display(found[0]) is not None else None
+    node = visible_start(actor, node, f"{ref.label} {ref.key}")
     if node.ref.label == ENTITY and actor.source_ids is not None:
         # An entity belongs to no source: a narrowed user sees it only through a document of theirs.
         visible_start(actor, node if _expander(resources, actor)([ref], [MENTIONS]) else None, "that entity")
     return node
 
 
-def _kept(display: Callable[[Node], Node | None], nodes: Sequence[Node]) -> dict[NodeRef, Node]:
+def _kept(display: Display, nodes: Sequence[Node]) -> dict[NodeRef, Node]:
     return {node.ref: shown for node in nodes if (shown := display(node)) is not None}
 
 
@@ -114,10 +121,11 @@ def neighbourhood(resources: Resources, actor: Actor, ref: NodeRef, depth: int) 
     require(actor, "documents.view")
     if not 1 <= depth <= MAX_DEPTH:
         raise InvalidInputError(f"depth must be between 1 and {MAX_DEPTH}")
-    with answering(resources):
-        start = _start(resources, actor, ref)
-        graph = walks.neighbourhood(start, _expander(resources, actor), depth, MAX_NODES, HOP_LIMIT)
     display = shown(resources, actor)
+    with answering(resources):
+        start = _start(resources, actor, ref, display)
+        expand = _expander(resources, actor, display)
+        graph = walks.neighbourhood(start, expand, depth, MAX_NODES, HOP_LIMIT)
     nodes = _kept(display, list(graph.nodes.values()))
     center = nodes[start.ref]  # `_start` let through only a node the actor is shown
     edges = [e for e in graph.edges.values() if e.source in nodes and e.target in nodes]
@@ -130,12 +138,12 @@ def lineage(resources: Resources, actor: Actor, document_id: int) -> Lineage:
     entities, and the labeling projects it was sent to."""
     require(actor, "documents.view")
     expand = _expander(resources, actor)
+    display = shown(resources, actor)
     with answering(resources):
-        document = _start(resources, actor, NodeRef(DOCUMENT, str(document_id)))
+        document = _start(resources, actor, NodeRef(DOCUMENT, str(document_id)), display)
         near = expand([document.ref], None)
         further = [hop.other.ref for hop in near if hop.other.ref.label in (JOB, RULE)]
         far = expand(further, [FEEDS, APPLIES, ABOUT]) if further else []
-    display = shown(resources, actor)
     nodes = _kept(display, [hop.other for hop in near + far])
 
     def of(hops: list[Hop], label: str, rel_type: str) -> list[Hop]:
@@ -168,7 +176,7 @@ def impact(resources: Resources, actor: Actor, ref: NodeRef) -> Impact:
     if ref.label not in (SOURCE, JOB, RULE, PROJECT):
         raise InvalidInputError("impact is for a data source, a sync job, a rule or a labeling project")
     with answering(resources):
-        start = _start(resources, actor, ref)
+        start = _start(resources, actor, ref, shown(resources, actor))
         if ref.label == PROJECT:
             sent = _expander(resources, actor)([ref], [LABELLED_IN])
             return Impact(start, {DOCUMENT: len(sent)} if sent else {})
@@ -185,22 +193,17 @@ def impact(resources: Resources, actor: Actor, ref: NodeRef) -> Impact:
 def shortest_path(resources: Resources, actor: Actor, start: NodeRef, goal: NodeRef) -> list[Node] | None:
     """The nodes of a shortest path between two nodes (both ends included), None if none is near enough."""
     require(actor, "documents.view")
+    display = shown(resources, actor)
     with answering(resources):
-        first, last = _start(resources, actor, start), _start(resources, actor, goal)
-        try:
-            hops = walks.shortest_path(
-                first.ref, last.ref, _expander(resources, actor), PATH_DEPTH, PATH_NODES, HOP_LIMIT
-            )
+        first, last = _start(resources, actor, start, display), _start(resources, actor, goal, display)
+        try:  # only through what the actor sees: a path never runs through a hidden node
+            expand = _expander(resources, actor, display)
+            hops = walks.shortest_path(first.ref, last.ref, expand, PATH_DEPTH, PATH_NODES, HOP_LIMIT)
         except walks.TooBigError as exc:
             raise InvalidInputError(f"too big to answer: {exc} (something many documents share)") from None
     if hops is None:
         return None
-    nodes = _kept(shown(resources, actor), [first, *(hop.other for hop in hops)])
-    if len(nodes) != len(hops) + 1:
-        raise InvalidInputError(
-            "the path passes through something hidden from you (masked, or not yours to see)"
-        )
-    return list(nodes.values())
+    return list(_kept(display, [first, *(hop.other for hop in hops)]).values())
 
 
 def co_occurring(
@@ -212,10 +215,10 @@ def co_occurring(
         raise InvalidInputError("co-occurrence is for an entity")
     if not 1 <= limit <= 100:
         raise InvalidInputError("ask for 1 to 100 entities")
-    with answering(resources):
-        _start(resources, actor, entity)
-        found = resources.graph.co_occurring(actor.tenant_id, entity, actor.source_ids, limit)
     display = shown(resources, actor)
+    with answering(resources):
+        _start(resources, actor, entity, display)
+        found = resources.graph.co_occurring(actor.tenant_id, entity, actor.source_ids, limit)
     return [(node, count) for other, count in found if (node := display(other)) is not None]
 
 
