@@ -189,12 +189,13 @@ def entity(actor: Actor, ref: NodeRef) -> None:
     if not other:
         return
     with refusals("No path shown"):
-        targets = queries.search(resources(), actor, other, limit=1, kinds=["Entity"])
-        if not targets:
+        found = queries.search(resources(), actor, other, limit=2, kinds=["Entity"])
+        targets = [node for node in found if node.ref != ref]  # "acme" from Acme Corp means Acme Inc
+        if not found:
             st.caption("No entity by that name.")
             return
-        if targets[0].ref == ref:
-            st.caption(f"{md(node_title(targets[0]))} is this entity itself.")
+        if not targets:
+            st.caption(f"{md(node_title(found[0]))} is this entity itself.")
             return
         path = queries.shortest_path(resources(), actor, ref, targets[0].ref)
         if path is None:

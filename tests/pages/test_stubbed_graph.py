@@ -130,6 +130,10 @@ class TestGraph:
         page.run()
         assert "Entity · acme is this entity itself." in page.texts("caption")
         assert f"{QUERIES}.shortest_path" not in page.calls
+        stubs.returns(f"{QUERIES}.search", lambda *_args, **_kw: [ACME, GLOBEX])  # both named alike
+        page.at.text_input(key="graph_path_to").input("a")
+        page.run()
+        assert "Entity · acme → Document · T-12 → Entity · globex" in page.texts("markdown")
         stubs.raises(f"{QUERIES}.shortest_path", InvalidInputError("too big to answer: hubs"))
         page.at.text_input(key="graph_path_to").input("glob")
         page.run()
