@@ -65,8 +65,13 @@ class GraphStore(Protocol):
 
     def nodes(self, tenant_id: str, refs: Sequence[NodeRef]) -> list[Node]: ...
 
-    def find(self, tenant_id: str, text: str, limit: int, labels: Sequence[str]) -> list[Node]:
-        """Nodes of these labels whose name holds `text` (any case) or whose key is it, by name."""
+    def find(
+        self, tenant_id: str, text: str, limit: int, labels: Sequence[str], last: Sequence[str] = ()
+    ) -> list[Node]:
+        """The first `limit` nodes of `labels` whose name holds `text` (any case) or whose key is it:
+        those of `last` after the others, then a name equal to the text before one starting with
+        it before the rest, then by name, label and key. Ranked by the store, not after a cut,
+        so an exact name is never left out behind two hundred that sort before it."""
         ...
 
     def reach_counts(

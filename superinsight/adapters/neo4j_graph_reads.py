@@ -117,13 +117,19 @@ class Neo4jGraphReads:
             found += [_node(label, record["n"]["key"], record["n"]) for record in records]
         return sorted(found, key=lambda node: node.ref)
 
-    def find(self, tenant_id: str, text: str, limit: int, labels: Sequence[str]) -> list[Node]:
+    def find(
+        self, tenant_id: str, text: str, limit: int, labels: Sequence[str], last: Sequence[str] = ()
+    ) -> list[Node]:
         records = self._read(
             "MATCH (n) WHERE n.tenant_id = $tenant AND labels(n)[0] IN $labels "
             "AND (toLower(n.name) CONTAINS $lowered OR n.key = $text) "
-            "RETURN labels(n)[0] AS label, properties(n) AS n ORDER BY n.name, label, n.key LIMIT $limit",
+            "WITH n, labels(n)[0] AS label, CASE WHEN toLower(n.name) = $lowered THEN 0 "
+            "WHEN toLower(n.name) STARTS WITH $lowered THEN 1 ELSE 2 END AS closeness "
+            "RETURN label, properties(n) AS n, label IN $last AS later, closeness "
+            "ORDER BY later, closeness, n.name, label, n.key LIMIT $limit",
             tenant=tenant_id,
             labels=[check_name("label", label) for label in labels],
+            last=list(last),
             lowered=text.lower(),
             text=text,
             limit=check_limit(limit),

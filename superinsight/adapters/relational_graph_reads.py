@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from superinsight.db.models import GraphEdge, GraphNode
@@ -103,17 +103,23 @@ class RelationalGraphReads:
             ).all()
             return sorted((_node(n.label, n.key, n.properties) for n in found), key=lambda node: node.ref)
 
-    def find(self, tenant_id: str, text: str, limit: int, labels: Sequence[str]) -> list[Node]:
+    def find(
+        self, tenant_id: str, text: str, limit: int, labels: Sequence[str], last: Sequence[str] = ()
+    ) -> list[Node]:
         name = GraphNode.properties["name"].as_string()
+        lowered = func.lower(name)
+        closeness = case(
+            (lowered == text.lower(), 0), (lowered.startswith(text.lower(), autoescape=True), 1), else_=2
+        )
         with self._session_factory() as session:
             found = session.scalars(
                 select(GraphNode)
                 .where(
                     GraphNode.tenant_id == tenant_id,
                     GraphNode.label.in_([check_name("label", label) for label in labels]),
-                    or_(func.lower(name).contains(text.lower(), autoescape=True), GraphNode.key == text),
+                    or_(lowered.contains(text.lower(), autoescape=True), GraphNode.key == text),
                 )
-                .order_by(name, GraphNode.label, GraphNode.key)
+                .order_by(GraphNode.label.in_(list(last)), closeness, name, GraphNode.label, GraphNode.key)
                 .limit(check_limit(limit))
             ).all()
             return [_node(n.label, n.key, n.properties) for n in found]

@@ -421,6 +421,21 @@ class TestQuestions:
         only = queries.search(res, analyst, "contract", kinds=["Entity"])
         assert [n.ref for n in only] == [NodeRef("Entity", "customer:contract co")]
 
+    def test_search_ranks_in_the_store_so_an_exact_name_is_not_cut_behind_others(
+        self, res: Resources, analyst: Actor
+    ) -> None:
+        """Two hundred and ten names sort before "Acme" ("2024 acme ..."): read by name and cut at
+        two hundred, the one named exactly so was never offered."""
+        before = [
+            Node(NodeRef("Document", str(n)), {"name": f"2024 acme report {n:03}"})
+            for n in range(queries.SEARCH_READ + 10)
+        ]
+        res.graph.merge_nodes(
+            analyst.tenant_id, [*before, Node(NodeRef("Document", "999"), {"name": "Acme"})]
+        )
+        found = queries.search(res, analyst, "acme", limit=3)
+        assert [n.ref for n in found] == [NodeRef("Document", k) for k in ("999", "0", "1")]
+
 
 class TestReach:
     def test_a_narrowed_user_sees_only_what_their_sources_reach(self, res: Resources, analyst: Actor) -> None:

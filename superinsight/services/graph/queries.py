@@ -47,7 +47,7 @@ HOP_LIMIT = 2_000
 PATH_DEPTH = 8
 PATH_NODES = 5_000
 IMPACT_DEPTH = 3
-SEARCH_READ = 200  # nodes read per group of labels, before what the actor may not see is dropped
+SEARCH_READ = 200  # nodes read, best first, before what the actor may not see is dropped
 SEARCH_SHOWN = 20
 MANY = (DOCUMENT, ISSUE)  # the labels a search offers last: they outnumber the rest
 SEARCH_LENGTH = 200  # characters a search may have (the page's box takes no more)
@@ -236,12 +236,11 @@ def search(
     wanted = inputs.text(text, "the search", SEARCH_LENGTH).strip()
     if not wanted:
         return []
-    groups = [list(kinds)] if kinds else [[label for label in LABELS if label not in MANY], list(MANY)]
+    labels, last = (kinds, ()) if kinds else (LABELS, MANY)
     with answering(resources):
         found = [
             node
-            for labels in groups
-            for node in resources.graph.find(actor.tenant_id, wanted, SEARCH_READ, labels)
+            for node in resources.graph.find(actor.tenant_id, wanted, SEARCH_READ, labels, last)
             if sees(actor, node)
         ]
         if actor.source_ids is not None:
@@ -251,12 +250,6 @@ def search(
     # Matched again on what the actor sees: a search must not reveal a name that masking hides.
     visible = [node for node in map(display, found) if node is not None]
     lowered = wanted.lower()
-
-    def closeness(node: Node) -> tuple[bool, int]:
-        name = str(node.properties.get("name") or "").lower()
-        return node.ref.label in MANY, 0 if name == lowered else 1 if name.startswith(lowered) else 2
-
-    matched = [
+    return [
         n for n in visible if lowered in str(n.properties.get("name") or "").lower() or n.ref.key == wanted
-    ]
-    return sorted(matched, key=closeness)[:limit]
+    ][:limit]
