@@ -28,6 +28,7 @@ MAX_FAILED_SIGN_INS = 5
 MAX_FAILED_PER_ADDRESS = 20
 LOCKOUT = timedelta(minutes=15)
 ADDRESS, EMAIL = "address:", "email:"  # what a key starts with
+SKEW = timedelta(minutes=1)  # how far apart the clocks of the app's and the scheduler's hosts may be
 
 
 def _moment(value: datetime) -> object:
@@ -129,17 +130,21 @@ def claim(
 
 
 def prune(session: Session, now: datetime | None = None) -> int:
-    """Delete the rows a new one would equal, so that tries from many addresses and emails do not
-    pile up: an address's whose window has passed with no lock running, an email's whose lock
-    has ended (either would start again at one try). An email's count below the limit is kept:
-    an account's is, and dropping it would tell the two apart."""
-    now = now or utcnow()
+    """Delete the rows a new one would equal: an address's whose window has passed with no lock
+    running, an email's whose lock has ended (either would start again at one try), both by
+    `SKEW` more, as the scheduler's clock may run ahead of the app's that claims.
+
+    An unknown email's count under the limit is kept, as an account's is (dropping it would
+    tell the two apart): a row per email tried stays, at most MAX_FAILED_PER_ADDRESS new ones
+    per address per LOCKOUT.
+    """
+    past = (now or utcnow()) - SKEW
     row = SignInThrottle
-    unlocked = or_(row.locked_until.is_(None), row.locked_until <= _moment(now))
+    unlocked = or_(row.locked_until.is_(None), row.locked_until <= _moment(past))
     address_done = and_(
-        row.key.startswith(ADDRESS), row.window_started_at <= _moment(now - LOCKOUT), unlocked
+        row.key.startswith(ADDRESS), row.window_started_at <= _moment(past - LOCKOUT), unlocked
     )
-    email_done = and_(row.key.startswith(EMAIL), row.locked_until <= _moment(now))
+    email_done = and_(row.key.startswith(EMAIL), row.locked_until <= _moment(past))
     deleted = session.execute(
         delete(row).where(or_(address_done, email_done)).execution_options(synchronize_session=False)
     )
