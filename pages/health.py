@@ -14,6 +14,8 @@ from ui.feedback import header, md, refusals
 from ui.session import current_actor, guard, resources
 from ui.status import ICONS
 
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash")  # the latency chart's lines, in turn
+
 
 def verdict(results: list[ServiceHealth]) -> None:
     down = [item.name for item in results if item.state == "down"]
@@ -102,9 +104,6 @@ def failed_jobs(jobs: list[FailedJobRow] | None) -> None:
                 retry_job(resources(), current_actor(), job.id)
             if outcome.ok:
                 st.success(f"{md(job.job)} is queued again.")
-
-
-DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
 
 
 def latency_chart(report: HealthReport) -> None:
