@@ -499,6 +499,9 @@ class TestReach:
                     "Entity KEY is not in the graph (yet): a sync, a rule applied or a rebuild puts it there"
                 )
         assert [n.ref for n, _ in queries.co_occurring(res, analyst, GLOBEX)] == [ACME, UMBRELLA]
+        source = NodeRef("DataSource", str(w.source_id))
+        assert "Entity" not in queries.impact(res, viewer, source).counts, "it would count masked values"
+        assert queries.impact(res, analyst, source).counts["Entity"] == 4
         # A path for the viewer runs only through what they see: around the masked customers.
         path = queries.shortest_path(res, viewer, GLOBEX, INITECH)
         assert path is not None and len(path) == 5

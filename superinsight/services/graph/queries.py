@@ -38,7 +38,7 @@ from superinsight.resources import Resources
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.graph.reach import answering, sees, shown, visible_start
+from superinsight.services.graph.reach import answering, masked_for, sees, shown, visible_start
 from superinsight.services.labeling import projects as labeling_projects
 
 MAX_DEPTH = 4
@@ -183,6 +183,8 @@ def impact(resources: Resources, actor: Actor, ref: NodeRef) -> Impact:
         counts = resources.graph.reach_counts(actor.tenant_id, ref, IMPACT_DEPTH, actor.source_ids)
         if not actor.can(labeling_projects.MANAGE):
             counts.pop(PROJECT, None)  # projects are counted only for those who see them all
+        if masked_for(resources, actor):
+            counts.pop(ENTITY, None)
         if ref.label == RULE:
             about = [h for h in _expander(resources, actor)([ref], [ABOUT]) if h.edge.target == ref]
             if about:

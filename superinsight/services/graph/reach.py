@@ -52,6 +52,14 @@ def shown(resources: Resources, actor: Actor) -> Callable[[Node], Node | None]:
     return lambda node: _shown(mask, projects, node)
 
 
+@internal("tells a guarded query whether masking binds its actor; reads only the actor's rules")
+def masked_for(resources: Resources, actor: Actor) -> bool:
+    """Whether any masking rule binds the actor: then how many entities lie somewhere is not said,
+    as it would count values masking hides."""
+    with resources.uow() as uow:
+        return masker(resources, uow.session, actor).active
+
+
 def _shown(mask: Masker, projects: frozenset[int] | None, node: Node) -> Node | None:
     if node.ref.label == PROJECT and projects is not None and int(node.ref.key) not in projects:
         return None  # a labeling project is seen where the Labeling page shows it: by its members
