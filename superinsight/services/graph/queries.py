@@ -8,7 +8,7 @@ only through their sources' nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from superinsight.lineage import walks
@@ -38,7 +38,7 @@ from superinsight.resources import Resources
 from superinsight.services import inputs
 from superinsight.services.context import Actor, require
 from superinsight.services.errors import InvalidInputError
-from superinsight.services.graph.reach import answering, masked_for, sees, shown, visible_start
+from superinsight.services.graph.reach import Shown, answering, sees, shown, visible_start
 from superinsight.services.labeling import projects as labeling_projects
 
 MAX_DEPTH = 4
@@ -84,10 +84,7 @@ class Impact:
     counts: dict[str, int]
 
 
-Display = Callable[[Node], Node | None]  # a node as the actor may see it, None if hidden (`reach.shown`)
-
-
-def _expander(resources: Resources, actor: Actor, display: Display | None = None) -> walks.Expand:
+def _expander(resources: Resources, actor: Actor, display: Shown | None = None) -> walks.Expand:
     """One hop out, through the actor's sources; with `display`, never onto a node it hides, so a
     walk neither spends its places on hidden nodes nor links two nodes through one."""
 
@@ -98,7 +95,7 @@ def _expander(resources: Resources, actor: Actor, display: Display | None = None
     return expand
 
 
-def _start(resources: Resources, actor: Actor, ref: NodeRef, display: Display) -> Node:
+def _start(resources: Resources, actor: Actor, ref: NodeRef, display: Shown) -> Node:
     """The node a question starts from, if the actor may see it. One masking hides (an entity
     whose value it would change) or the actor may not see (a project they are not in) is
     answered as one that is not there, in the same words and the same time (`display` is built
@@ -112,7 +109,7 @@ def _start(resources: Resources, actor: Actor, ref: NodeRef, display: Display) -
     return node
 
 
-def _kept(display: Display, nodes: Sequence[Node]) -> dict[NodeRef, Node]:
+def _kept(display: Shown, nodes: Sequence[Node]) -> dict[NodeRef, Node]:
     return {node.ref: shown for node in nodes if (shown := display(node)) is not None}
 
 
@@ -175,15 +172,16 @@ def impact(resources: Resources, actor: Actor, ref: NodeRef) -> Impact:
     require(actor, "documents.view")
     if ref.label not in (SOURCE, JOB, RULE, PROJECT):
         raise InvalidInputError("impact is for a data source, a sync job, a rule or a labeling project")
+    display = shown(resources, actor)
     with answering(resources):
-        start = _start(resources, actor, ref, shown(resources, actor))
+        start = _start(resources, actor, ref, display)
         if ref.label == PROJECT:
             sent = _expander(resources, actor)([ref], [LABELLED_IN])
             return Impact(start, {DOCUMENT: len(sent)} if sent else {})
         counts = resources.graph.reach_counts(actor.tenant_id, ref, IMPACT_DEPTH, actor.source_ids)
         if not actor.can(labeling_projects.MANAGE):
             counts.pop(PROJECT, None)  # projects are counted only for those who see them all
-        if masked_for(resources, actor):
+        if display.masking:
             counts.pop(ENTITY, None)
         if ref.label == RULE:
             about = [h for h in _expander(resources, actor)([ref], [ABOUT]) if h.edge.target == ref]

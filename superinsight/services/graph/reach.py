@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from superinsight.adapters.graph import GraphUnavailableError
 from superinsight.lineage.projection import DOCUMENT, ENTITY, NAME_LENGTH, PROJECT, is_labelled
@@ -41,23 +41,30 @@ def sees(actor: Actor, node: Node) -> bool:
     return source_id is None or actor.sees_source(int(source_id))
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A node as the actor may see it (`shown`), called per node; None if it is hidden."""
+
+    mask: Masker
+    projects: frozenset[int] | None
+
+    def __call__(self, node: Node) -> Node | None:
+        return _shown(self.mask, self.projects, node)
+
+    @property
+    def masking(self) -> bool:
+        """Whether any masking rule binds the actor: then how many entities lie somewhere is not
+        said, as it would count values masking hides."""
+        return self.mask.active
+
+
 @internal("builds the display of nodes for a guarded query that already checked its actor")
-def shown(resources: Resources, actor: Actor) -> Callable[[Node], Node | None]:
+def shown(resources: Resources, actor: Actor) -> Shown:
     """A node as the actor may see it: document names masked, entities masking would change hidden
     (a metadata entity by its field's rules, one from a named-entity label by the content's), and
     labeling projects only for those who may see them on the Labeling page."""
     with resources.uow() as uow:
-        mask = masker(resources, uow.session, actor)
-        projects = labeling_projects.visible_ids(uow.session, actor)
-    return lambda node: _shown(mask, projects, node)
-
-
-@internal("tells a guarded query whether masking binds its actor; reads only the actor's rules")
-def masked_for(resources: Resources, actor: Actor) -> bool:
-    """Whether any masking rule binds the actor: then how many entities lie somewhere is not said,
-    as it would count values masking hides."""
-    with resources.uow() as uow:
-        return masker(resources, uow.session, actor).active
+        return Shown(masker(resources, uow.session, actor), labeling_projects.visible_ids(uow.session, actor))
 
 
 def _shown(mask: Masker, projects: frozenset[int] | None, node: Node) -> Node | None:
