@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from superinsight.services.context import Actor
+from superinsight.services.labeling.connection import configured
 from ui.session import resources
 
 NOT_CONNECTED = "Label Studio is not connected: the Labeling page says how to connect it."
@@ -20,8 +21,7 @@ def send_button(
     and greyed out, saying why, while no Label Studio is configured (it would open a page with no form)."""
     if not actor.can("labeling.manage"):
         return
-    configured = resources().annotator.backend != "none"
-    unusable = None if configured else NOT_CONNECTED
-    if st.button(label, key=key, disabled=not configured, help=unusable):
+    usable = configured(resources())
+    if st.button(label, key=key, disabled=not usable, help=None if usable else NOT_CONNECTED):
         st.session_state[SELECTION] = selection
         st.switch_page("pages/labeling.py")

@@ -45,10 +45,15 @@ def reaching_label_studio() -> Iterator[None]:
         raise LabelingUnavailableError(failure_message(exc)) from None
 
 
+@internal("says whether the settings name a Label Studio; reads no workspace data, asks no server")
+def configured(resources: Resources) -> bool:
+    return resources.annotator.backend != "none"
+
+
 def connection_state(resources: Resources, actor: Actor) -> ConnectionState:
     """Whether Label Studio answers with the configured key, and if not, what to do about it."""
     require(actor, "labeling.launch")
-    if resources.annotator.backend == "none":
+    if not configured(resources):
         return ConnectionState(False, f"Label Studio is not connected. {HOW_TO_CONNECT}")
     try:
         with reaching_label_studio():
