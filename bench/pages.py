@@ -21,7 +21,9 @@ item's element is visible. Five rounds per workspace, interleaved.
 Before each round a bare Streamlit form (a title, three boxes and a button, served by
 `streamlit run` beside the app) is opened in a new browser context: the floor under the
 sign-in page's first paint, which is Streamlit's bundle loading in a browser that has never
-seen it. The sign-in page is printed against it.
+seen it, and then again in that context (Streamlit's code in its cache, as for a person who
+comes back; each round ends with the sign-in page reopened so, with its cookie cleared). The
+sign-in page is printed against both.
 
 Targets: every first visit and interaction p95 < 1 s; a page visited again median
 < 0.5 s. With five samples, p95 is judged on the maximum. The ratio is the big
@@ -36,7 +38,6 @@ import argparse
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -44,12 +45,19 @@ import redis
 from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, text
 
-from bench.pages_browser import SIGN_IN, Account, bare_form_opened, one_round
+from bench.pages_browser import (
+    BARE,
+    BARE_RETURNING,
+    SIGN_IN,
+    SIGN_IN_RETURNING,
+    Account,
+    bare_form_opened,
+    one_round,
+)
 from bench.pages_setup import SHARED_BUFFERS, Servers, app, bare_form, seed, servers, statements_engine
 from tests.servers import CHROMIUM, CHROMIUM_ARGS
 
 BIG, SMALL = "big", "small"
-BARE = "bare Streamlit form, first (reference)"
 STATEMENTS = """
 SELECT query, calls, total_exec_time FROM pg_stat_statements
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -111,7 +119,7 @@ def measure(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         one_round(browser, url, accounts[SMALL], 0, untimed)
-        bare_form_opened(browser, reference)
+        bare_form_opened(browser, reference, untimed)
         for number in range(rounds):
             for tenant in (SMALL, BIG):
                 cache.flushdb()
@@ -124,7 +132,7 @@ def measure(
                     if watched:
                         statements.collect(name)
 
-                record(BARE, partial(bare_form_opened, browser, reference))
+                bare_form_opened(browser, reference, record)
                 one_round(browser, url, accounts[tenant], number + 1, record)
             print(f"round {number + 1} of {rounds} done", flush=True)
         browser.close()
@@ -141,7 +149,7 @@ def table(times: Times, documents: int, small: int) -> None:
         judged = statistics.median(big) if again else max(big)
         target = "median < 0.5 s" if again else "p95 < 1 s"
         verdict = "met" if judged < (0.5 if again else 1.0) else "MISSED"
-        if item == BARE:
+        if item in (BARE, BARE_RETURNING):
             target, verdict = "", "Streamlit alone"
         rows.append(
             (
@@ -158,11 +166,18 @@ def table(times: Times, documents: int, small: int) -> None:
     print()
     for row in rows:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    ours, floor = (statistics.median([*times[name][SMALL], *times[name][BIG]]) for name in (SIGN_IN, BARE))
-    print(
-        f"\n  The sign-in page's first paint, {ours:.2f} s median, against {floor:.2f} s for a bare "
-        f"Streamlit form in a browser that has never seen it either: {ours / floor:.2f}x."
-    )
+    for ours_item, floor_item, browser in (
+        (SIGN_IN, BARE, "that has never seen it either"),
+        (SIGN_IN_RETURNING, BARE_RETURNING, "with it in its cache too"),
+    ):
+        ours, floor = (
+            statistics.median([*times[name][SMALL], *times[name][BIG]]) for name in (ours_item, floor_item)
+        )
+        print(
+            f"\n  The sign-in page's first paint ({ours_item.removeprefix('sign-in page, ')}), "
+            f"{ours:.2f} s median, against {floor:.2f} s for a bare Streamlit form in a browser {browser}: "
+            f"{ours / floor:.2f}x."
+        )
 
 
 def main() -> None:
