@@ -15,6 +15,7 @@ from superinsight.services.rules.drafts import field_catalog
 from superinsight.vocabulary import GRAPH_NODE_TYPE_LABELS, plural
 from ui.feedback import header, md, refusals
 from ui.graph_view import distinct_titles, network, node_name, node_title, ref_of, ref_text
+from ui.open_document import go_to
 from ui.session import guard, resources
 
 FOCUS = "graph_focus"
@@ -107,8 +108,12 @@ def neighbourhood(actor: Actor, ref: NodeRef) -> bool:
         return not isinstance(outcome.refused, NotFoundError)
     center = graph.center
     st.markdown(f"### {md(node_title(center))}")
-    noun = GRAPH_NODE_TYPE_LABELS[center.ref.label].lower()
-    open_button(f"Open the {noun}s page", center.ref.label, "graph_open")
+    if center.ref.label == "Document" and center.ref.key.isdigit():
+        if st.button("Open this document", key="graph_open"):
+            go_to(int(center.ref.key))
+    else:
+        noun = GRAPH_NODE_TYPE_LABELS[center.ref.label].lower()
+        open_button(f"Open the {noun}s page", center.ref.label, "graph_open")
     if graph.truncated:
         st.warning(
             f"Too big to draw whole: showing the nearest {len(graph.nodes):,} nodes. "

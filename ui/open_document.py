@@ -28,7 +28,12 @@ def document_table(frame: pd.DataFrame, document_ids: Sequence[int | None], key:
     """A table on another page: a click goes to the Documents page with that document open."""
     st.caption(HINT)
     if (chosen := clicked(frame, document_ids, key, **options)) is not None:
-        st.switch_page(DOCUMENTS_PAGE, query_params={PARAM: str(chosen)})
+        go_to(chosen)
+
+
+def go_to(document_id: int) -> None:
+    """From another page: the Documents page with this document open."""
+    st.switch_page(DOCUMENTS_PAGE, query_params={PARAM: str(document_id)})
 
 
 def opened() -> int | None:

@@ -105,6 +105,10 @@ def _walk_every_role() -> None:
         _by_label(at.slider, "Depth").set_value(2).run()
         assert not at.exception, at.exception
 
+        at.button(key="graph_open").click().run()
+        assert at.title[0].value == "Documents", "the document opens on its page"
+        assert at.query_params["document"] == document.removeprefix("Document:")
+
 
 def figure_of(at: AppTest) -> dict[str, Any]:
     """The drawn network as plotly's JSON."""

@@ -101,7 +101,7 @@ class TestGraph:
         assert "- 🏷️ mentions Entity · acme" in shown
         assert "**Support** <b>desk</b>" not in shown
         assert "2 nodes, 1 link. Click a node to re-centre on it." in page.texts("caption")
-        assert "Open the documents page" in page.labels()
+        assert "Open this document" in page.labels()
 
     def test_a_source_shows_what_depends_on_it(self, stubs: Stubs) -> None:
         _graph(stubs)
