@@ -65,35 +65,80 @@ def neighbourhood(start: Node, expand: Expand, depth: int, max_nodes: int, hop_l
     return graph
 
 
-def shortest_path(
-    start: NodeRef, goal: NodeRef, expand: Expand, max_depth: int, max_nodes: int, hop_limit: int
-) -> list[Hop] | None:
-    """The hops of a shortest path (the first found in sorted order), None if none within `max_depth`."""
-    if start == goal:
-        return []
-    came_by: dict[NodeRef, Hop | None] = {start: None}
-    frontier = [start]
-    for _ in range(max_depth):
-        hops = expand(frontier, None)
-        if len(hops) >= hop_limit:
-            raise TooBigError(f"the search passes through nodes with more than {hop_limit:,} links")
+@dataclass
+class _End:
+    """One end of a path search, walked breadth first: how each node was reached, and how far out."""
+
+    root: Node
+    came_by: dict[NodeRef, Hop | None] = field(default_factory=dict)
+    depth_of: dict[NodeRef, int] = field(default_factory=dict)
+    frontier: list[NodeRef] = field(default_factory=list)
+    depth: int = 0
+    hub: bool = False  # its next level passes the hop limit: the other end walks on alone
+
+    def __post_init__(self) -> None:
+        self.came_by[self.root.ref] = None
+        self.depth_of[self.root.ref] = 0
+        self.frontier.append(self.root.ref)
+
+    def node(self, ref: NodeRef) -> Node:
+        hop = self.came_by[ref]
+        return self.root if hop is None else hop.other
+
+    def step(self, hops: Sequence[Hop], other: _End) -> NodeRef | None:
+        """Take the next level; the node nearest the other end where the two met, if they did."""
+        self.depth += 1
         reached: list[NodeRef] = []
+        met: NodeRef | None = None
         for hop in hops:
             ref = hop.other.ref
-            if ref in came_by:
+            if ref in self.came_by:
                 continue
-            came_by[ref] = hop
+            self.came_by[ref] = hop
+            self.depth_of[ref] = self.depth
             reached.append(ref)
-            if ref == goal:
-                return _path_to(goal, came_by)
-        if len(came_by) > max_nodes:
+            if ref in other.came_by and (met is None or other.depth_of[ref] < other.depth_of[met]):
+                met = ref
+        self.frontier = reached
+        return met
+
+
+def shortest_path(
+    start: Node, goal: Node, expand: Expand, max_depth: int, max_nodes: int, hop_limit: int
+) -> list[Hop] | None:
+    """The hops of a shortest path (the first found in sorted order), None if none within `max_depth`.
+
+    The two ends walk toward each other, the one with fewer nodes at its edge a level at a time,
+    and an end whose next level would pass the hop limit (a hub) stops while the other walks on:
+    a path from an entity a few documents mention to one thousands mention is found from the
+    rarer end, where walking out of the common one was refused. Two hubs are still refused."""
+    if start.ref == goal.ref:
+        return []
+    ends = _End(start), _End(goal)
+    while ends[0].depth + ends[1].depth < max_depth:
+        if not ends[0].frontier or not ends[1].frontier:
+            return None  # an end has walked all it can reach
+        walking = [end for end in sorted(ends, key=lambda end: len(end.frontier)) if not end.hub]
+        if not walking:
+            raise TooBigError(f"the search passes through nodes with more than {hop_limit:,} links")
+        end = walking[0]
+        other = ends[1] if end is ends[0] else ends[0]
+        hops = expand(end.frontier, None)
+        if len(hops) >= hop_limit:
+            end.hub = True
+            continue
+        if (met := end.step(hops, other)) is not None:
+            return _path_to(met, ends[0].came_by) + _path_from(met, ends[1])
+        if len(ends[0].came_by) + len(ends[1].came_by) > max_nodes:
             raise TooBigError(
                 f"no path within {max_nodes:,} nodes; these two are far apart or linked by hubs"
             )
-        frontier = reached
-        if not frontier:
-            return None
     return None
+
+
+def _near(hop: Hop) -> NodeRef:
+    """The end of the hop's edge it was taken from."""
+    return hop.edge.source if hop.edge.target == hop.other.ref else hop.edge.target
 
 
 def _path_to(goal: NodeRef, came_by: dict[NodeRef, Hop | None]) -> list[Hop]:
@@ -101,6 +146,14 @@ def _path_to(goal: NodeRef, came_by: dict[NodeRef, Hop | None]) -> list[Hop]:
     hop = came_by[goal]
     while hop is not None:
         path.append(hop)
-        near = hop.edge.source if hop.edge.target == hop.other.ref else hop.edge.target
-        hop = came_by[near]
+        hop = came_by[_near(hop)]
     return path[::-1]
+
+
+def _path_from(ref: NodeRef, end: _End) -> list[Hop]:
+    """The hops from a node back to the end that reached it, each turned to face that end."""
+    path: list[Hop] = []
+    while (hop := end.came_by[ref]) is not None:
+        ref = _near(hop)
+        path.append(Hop(hop.edge, end.node(ref)))
+    return path

@@ -371,16 +371,35 @@ class TestQuestions:
         w = world(res, analyst)
         path = queries.shortest_path(res, analyst, ACME, UMBRELLA)
         assert path is not None
-        # Of the paths of four hops, the first in sorted order: through the rule that matched both.
+        # Of the paths of four hops (none is shorter), the one where the walks from both ends meet
+        # first, in every store alike: through the vendor both documents name (not the rule).
         assert [n.ref for n in path] == [
             ACME,
             NodeRef("Document", w.docs["1"]),
-            NodeRef("Rule", str(w.rule_id)),
+            GLOBEX,
             NodeRef("Document", w.docs["3"]),
             UMBRELLA,
         ]
         same = queries.shortest_path(res, analyst, ACME, ACME)
         assert same is not None and [n.ref for n in same] == [ACME]
+
+    def test_a_path_out_of_a_hub_is_found_from_the_other_end(
+        self, res: Resources, analyst: Actor, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A job with more links than a hop reads: walking out of it was refused; the document's end
+        walks to it instead. Two such ends are still refused."""
+        w = world(res, analyst)
+        job, document = NodeRef("SyncJob", str(w.job_id)), NodeRef("Document", w.docs["3"])
+        links = {
+            ref: len(res.graph.expand(analyst.tenant_id, [ref], None, None, 100)) for ref in (job, document)
+        }
+        monkeypatch.setattr(queries, "HOP_LIMIT", links[job])
+        assert links[document] < links[job]
+        path = queries.shortest_path(res, analyst, job, document)
+        assert path is not None and [n.ref for n in path] == [job, document]
+        monkeypatch.setattr(queries, "HOP_LIMIT", links[document])
+        with pytest.raises(InvalidInputError, match=f"more than {links[document]} links"):
+            queries.shortest_path(res, analyst, job, document)
 
     def test_entities_that_co_occur_most(self, res: Resources, analyst: Actor) -> None:
         world(res, analyst)

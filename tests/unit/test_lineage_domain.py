@@ -186,14 +186,17 @@ class TestWalks:
         second = [ref for ref, level in wider.depth_of.items() if level == 2]
         assert second == [*entities, issues[0]], "two entities (a hundred hops) before twenty issues"
 
-    @given(graphs, st.integers(0, 12))
+    @given(graphs, st.integers(0, 12), st.integers(1, 90))
     def test_a_shortest_path_is_as_short_as_a_reference_bfs_finds_and_walks_real_edges(
-        self, edges: Graph, goal: int
+        self, edges: Graph, goal: int, hop_limit: int
     ) -> None:
+        """With any hop limit: a path as short as any, none where there is none, or a refusal."""
         distance = _distances(edges, 0).get(goal)
-        found = walks.shortest_path(
-            NodeRef("N", "0"), NodeRef("N", str(goal)), _expander(edges), 12, 10_000, 10_000
-        )
+        try:
+            found = walks.shortest_path(_n(0), _n(goal), _expander(edges, hop_limit), 12, 10_000, hop_limit)
+        except walks.TooBigError:
+            assert hop_limit <= 2 * len(set(edges)), "refused only where a level may have more hops than read"
+            return
         if distance is None:
             assert found is None
             return
@@ -201,17 +204,36 @@ class TestWalks:
         here = NodeRef("N", "0")
         for hop in found:
             assert here in (hop.edge.source, hop.edge.target)
+            assert hop.other == Node(hop.edge.target if here == hop.edge.source else hop.edge.source)
             here = hop.other.ref
         assert here == NodeRef("N", str(goal))
 
-    def test_a_path_through_a_hub_is_refused_not_walked(self) -> None:
+    def test_a_path_into_a_hub_is_walked_from_the_rarer_end(self) -> None:
+        """An entity thousands of documents mention, reached from one a few mention: once refused."""
         star = [(0, n) for n in range(1, 13)]
+        for start, goal, length in [(0, 7, 1), (7, 0, 1), (1, 2, 2)]:
+            found = walks.shortest_path(_n(start), _n(goal), _expander(star, 5), 4, 100, 5)
+            assert found is not None and len(found) == length, (start, goal)
+            assert found[-1].other == _n(goal)
+
+    def test_a_path_between_two_hubs_is_refused_not_walked(self) -> None:
+        stars = [(0, n) for n in range(1, 13)] + [(100, n) for n in range(101, 113)] + [(1, 101)]
         try:
-            walks.shortest_path(NodeRef("N", "1"), NodeRef("N", "2"), _expander(star, 5), 4, 100, 5)
+            walks.shortest_path(_n(0), _n(100), _expander(stars, 5), 4, 100, 5)
         except walks.TooBigError as exc:
             assert "more than 5 links" in str(exc)
         else:
-            raise AssertionError("a hub over the hop limit must be refused")
+            raise AssertionError("two hubs over the hop limit must be refused")
+
+    def test_a_walk_within_its_depth_finds_nothing_farther(self) -> None:
+        chain = [(n, n + 1) for n in range(6)]
+        assert walks.shortest_path(_n(0), _n(6), _expander(chain), 5, 100, 10) is None
+        found = walks.shortest_path(_n(0), _n(6), _expander(chain), 6, 100, 10)
+        assert found is not None and [hop.other for hop in found] == [_n(n) for n in range(1, 7)]
+
+
+def _n(number: int) -> Node:
+    return Node(NodeRef("N", str(number)))
 
 
 def test_the_backlog_keeps_its_order_and_hands_over_runs_of_one_kind_together() -> None:

@@ -198,7 +198,7 @@ def shortest_path(resources: Resources, actor: Actor, start: NodeRef, goal: Node
         first, last = _start(resources, actor, start, display), _start(resources, actor, goal, display)
         try:  # only through what the actor sees: a path never runs through a hidden node
             expand = _expander(resources, actor, display)
-            hops = walks.shortest_path(first.ref, last.ref, expand, PATH_DEPTH, PATH_NODES, HOP_LIMIT)
+            hops = walks.shortest_path(first, last, expand, PATH_DEPTH, PATH_NODES, HOP_LIMIT)
         except walks.TooBigError as exc:
             raise InvalidInputError(f"too big to answer: {exc} (something many documents share)") from None
     if hops is None:
