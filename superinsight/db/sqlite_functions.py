@@ -10,7 +10,7 @@ import json
 import sqlite3
 
 from superinsight import masking
-from superinsight.rules.extensions import regexp
+from superinsight.rules.sqlfuncs import register_sqlite_functions
 
 SQLITE_TOKENIZER = "porter unicode61"  # as documents_fts (migration 0004)
 
@@ -38,6 +38,9 @@ class _UnhiddenMatcher:
 
 
 def register(dbapi_connection: sqlite3.Connection) -> None:
-    """REGEXP by the rule language's own regular expressions; `matches_unhidden` for masked searches."""
-    dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
+    """What compiled rules call (REGEXP by the rule language's own regular expressions, numbers
+    read exactly) and `matches_unhidden` for masked searches: here, on the connection being
+    opened, not by a listener a module adds when first imported, which a connection opened
+    before that import never got."""
+    register_sqlite_functions(dbapi_connection)
     dbapi_connection.create_function("matches_unhidden", 4, _UnhiddenMatcher())

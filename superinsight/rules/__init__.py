@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from superinsight.rules import sqlfuncs  # registers the SQLite functions compiled rules call
 from superinsight.rules.jsonlogic import Evaluator, RuleError
 
 _STANDARD = Evaluator()
@@ -15,4 +14,4 @@ def evaluate(rule: Any, data: Any = None) -> Any:
     return _STANDARD.apply(rule, data)
 
 
-__all__ = ["Evaluator", "RuleError", "evaluate", "sqlfuncs"]
+__all__ = ["Evaluator", "RuleError", "evaluate"]

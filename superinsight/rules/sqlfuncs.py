@@ -12,7 +12,7 @@ import math
 import sqlite3
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Engine, Float, Integer, String, event
+from sqlalchemy import JSON, Boolean, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -70,17 +70,11 @@ def _sqlite_text_number(value: Any) -> float | None:
 
 
 def register_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
-    """The Python functions compiled rules call on SQLite: REGEXP and exact number reading."""
+    """The Python functions compiled rules call on SQLite: REGEXP and exact number reading
+    (`superinsight.db.sqlite_functions` registers them on every connection the engine opens)."""
     dbapi_connection.create_function("regexp", 2, regexp, deterministic=True)
     dbapi_connection.create_function("rule_text_number", 1, _sqlite_text_number, deterministic=True)
     dbapi_connection.create_function("rule_json_number", 1, sqlite_json_number, deterministic=True)
-
-
-@event.listens_for(Engine, "connect")
-def _register_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Every SQLite connection gets them, whoever built the engine.
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        register_sqlite_functions(dbapi_connection)
 
 
 class json_array_has_text(FunctionElement[bool]):
