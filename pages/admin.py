@@ -22,8 +22,10 @@ from superinsight.services.security import users as accounts
 from superinsight.services.security.audit_log import AuditFilter
 from superinsight.vocabulary import ROLES
 from ui.errors import shown
-from ui.feedback import header, md, section
+from ui.feedback import header, md, said_once, section
 from ui.session import guard, resources
+
+FLASH = "admin_flash"  # what the last change did, said after the rerun it asks for (a toast was lost)
 
 
 def attempt(action: str, change: Callable[..., object], *args: object, rerun: bool = True) -> bool:
@@ -33,7 +35,8 @@ def attempt(action: str, change: Callable[..., object], *args: object, rerun: bo
     except ServiceError as exc:
         st.error(f"{action} failed: {md(str(exc))}")
         return False
-    st.toast(f"{action}: done.")
+    said = st.session_state.get(FLASH)
+    st.session_state[FLASH] = f"{said} {action}: done." if said else f"{action}: done."
     if rerun:
         st.rerun()
     return True
@@ -282,6 +285,7 @@ def show() -> None:
         else "See what each role may do and read the audit log.",
     )
     parts = [name for name, (needs, _draw) in SECTIONS.items() if needs is None or actor.can(needs)]
+    said_once(FLASH)
     _needs, draw = SECTIONS[section("Section", parts, key="admin_section")]
     draw(actor)
 

@@ -305,6 +305,9 @@ class TestQualityPage:
             time.sleep(0.3)
             at.run()
         assert not at.exception, at.exception
+        assert [s.value for s in at.success] == ["Scores updated."], "said once the job is done"
+        at.run()
+        assert not at.success, "and only once"
 
         trend = quality_views.history(get_resources(), system_actor(), 1)
         assert len(trend) == 4  # three instalments of the demo, then this run

@@ -67,6 +67,7 @@ def test_author_test_save_apply_and_see_the_insight(workbench_env: Path) -> None
         time.sleep(0.3)
         at.run()
     assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["Rule applied. See the Insights page for what changed."]
     row = at.dataframe[0].value.set_index("name").loc["EMEA contracts"]
     assert row["matched"] == f"{matched:,}"
     assert row["outcome"] == "no thresholds", "matching is what a rule without thresholds is for"

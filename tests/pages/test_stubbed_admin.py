@@ -234,6 +234,20 @@ class TestAdminChanges:
         assert _sections(page) == ADMIN_SECTIONS, "the page is still all there"
         assert page.at.segmented_control(key="admin_section").value == part, "on the part it was"
 
+    def test_a_change_that_went_through_is_said_after_the_rerun_it_asks_for(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        stubs.returns(f"{USERS}.set_role", None)
+        stubs.returns(f"{USERS}.set_user_active", None)
+        page = open_page(stubs, "admin", "admin")
+        next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
+        page.run()
+        next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
+        next(c for c in page.at.checkbox if c.label == "Active").uncheck()
+        _submit(page, "change_user")
+        assert [s.value for s in page.at.success] == ["Role change: done. Activation: done."]
+        page.run()
+        assert not page.at.success, "said once"
+
     def test_a_new_masking_rule_hides_a_field_from_all_but_the_roles_chosen(self, stubs: Stubs) -> None:
         _admin(stubs, empty=True)
         added: list[Any] = []
