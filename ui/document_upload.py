@@ -12,6 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from superinsight.documents.columns import suggested
 from superinsight.services.context import Actor
 from superinsight.services.documents import uploads
 from ui.feedback import plural, refusals
@@ -31,14 +32,15 @@ def upload(actor: Actor) -> None:
         if file.name.lower().endswith(".csv"):
             with refusals("That file cannot be read", stop=True):
                 header_row = uploads.csv_columns(file.name, file.getvalue())
+            guess = suggested(header_row)
             a, b, c = st.columns(3)
             columns = {
-                "id_column": a.selectbox("Id column", header_row, key="up_id"),
+                "id_column": a.selectbox("Id column", header_row, header_row.index(guess.id), key="up_id"),
                 "title_column": b.selectbox(
-                    "Title column", header_row, index=min(1, len(header_row) - 1), key="up_title"
+                    "Title column", header_row, header_row.index(guess.title), key="up_title"
                 ),
                 "content_column": c.selectbox(
-                    "Content column", header_row, index=min(2, len(header_row) - 1), key="up_content"
+                    "Content column", header_row, header_row.index(guess.content), key="up_content"
                 ),
             }
         with refusals("Nothing was imported", stop=True):

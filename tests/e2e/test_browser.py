@@ -239,7 +239,8 @@ def test_upload_a_csv_and_find_its_rows(
     page: Page, app_url: str, data_dir: Path, artifacts: Path, tmp_path: Path
 ) -> None:
     upload = tmp_path / "leads.csv"
-    upload.write_text("id,title,body,region\nL1,Quokka lead,Met at the zebra fair,EMEA\nL1,dup,dup,NA\n")
+    # Columns in no usual order: the form picks id, title and content by their names.
+    upload.write_text("region,body,title,id\nEMEA,Met at the zebra fair,Quokka lead,L1\nNA,dup,dup,L1\n")
     page.goto(app_url)
     sign_in(page, data_dir)
     go_to(page, "Documents")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -52,6 +53,16 @@ class TestParsing:
             "x.csv", data, id_column="id", title_column="title, short", content_column="body"
         )
         assert [doc.title for doc in parsed.documents] == ["a, b"]
+
+    @pytest.mark.parametrize("name", ["empty.txt", "blank.md"])
+    def test_an_empty_text_file_is_refused_not_imported_as_a_blank_document(self, name: str) -> None:
+        with pytest.raises(InvalidInputError, match=rf"{re.escape(name)} is empty"):
+            uploads.parse(name, b" \n\t\n")
+
+    @pytest.mark.parametrize("data", [b"", b"\n1,2\n", b" , \n"])
+    def test_a_file_without_a_header_row_is_refused_by_name(self, data: bytes) -> None:
+        with pytest.raises(InvalidInputError, match=r"empty\.csv has no header row naming its columns"):
+            uploads.csv_columns("empty.csv", data)
 
     def test_a_tags_column_becomes_tags_and_a_row_without_a_title_is_listed(self) -> None:
         data = b"id,title,body,tags,region\n1,First,a,vip; urgent,EU\n2,,b,,US\n3,Third,c,,US\n"

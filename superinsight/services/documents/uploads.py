@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from superinsight.documents import record as document_record
+from superinsight.documents.columns import TAGS_COLUMN
 from superinsight.documents.files import FileProblem, Line, Record, csv_lines, jsonl_lines
 from superinsight.documents.record import DocumentInput
 from superinsight.resources import Resources
@@ -24,7 +25,6 @@ from superinsight.services.inputs import unstorable
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
 UPLOAD_SOURCE = "Uploads"
-TAGS_COLUMN = "tags"  # a CSV column of this name becomes the tags (comma or semicolon separated)
 _TAG_SEPARATORS = re.compile(r"[,;]")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 
@@ -99,7 +99,10 @@ def _documents(
 
 def csv_columns(name: str, data: bytes) -> list[str]:
     """The column names of an uploaded CSV file, read as the import will read them (quotes included)."""
-    return next(csv.reader(io.StringIO(_text(name, data), newline="")), [])
+    header = next(csv.reader(io.StringIO(_text(name, data), newline="")), [])
+    if not [column for column in header if column.strip()]:
+        raise InvalidInputError(f"{name} has no header row naming its columns")
+    return header
 
 
 def parse_csv(
@@ -155,6 +158,8 @@ def parse_jsonl(name: str, data: bytes) -> ParsedUpload:
 def parse_text(name: str, data: bytes) -> ParsedUpload:
     """A text or markdown file is one document; its first heading (or its name) is the title."""
     text = _text(name, data)
+    if not text.strip():
+        raise InvalidInputError(f"{name} is empty: there is nothing to import")
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     title = first.lstrip("#").strip() if first.startswith("#") else PurePath(name).stem
     doc = DocumentInput(PurePath(name).name, title[:1000], text)
