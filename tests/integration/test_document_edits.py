@@ -100,6 +100,7 @@ class TestAnAnalystEdits:
         [
             ({"title": "x" * (MAX_TITLE + 1)}, "title"),
             ({"title": "a\x00b"}, "NUL"),
+            ({"title": "  "}, "title: give the document a title"),
             ({"tags": ["x" * 300]}, "tag"),
             ({"metadata": {"a": [1]}}, "list"),
         ],

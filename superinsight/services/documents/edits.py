@@ -84,6 +84,8 @@ def edit_document(
     Each edit's audit entry holds the version before and after it (`edit_history`).
     """
     require(actor, "documents.edit")
+    if title is not None and not title.strip():
+        raise InvalidInputError("title: give the document a title; one without is not listed or found by it")
     with resources.uow() as uow:
         document = visible_row(uow.session, actor, Document, document_id, "document")
         mask = masker(resources, uow.session, actor)
