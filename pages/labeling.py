@@ -232,7 +232,7 @@ def show() -> None:
     parts = [PROJECTS, LAUNCH] if state.connected and actor.can(MANAGE) else [PROJECTS]
     parts += [BILLING] if actor.can("audit.view") else []
     carried = st.session_state.get(SELECTION) and LAUNCH in parts
-    part = section("Part", parts, key="labeling_part", default=LAUNCH if carried else None)
+    part = section("Section", parts, key="labeling_part", default=LAUNCH if carried else None)
     said_once(FLASH, escape=True)
     track(JOB, "Done: the project's figures below are up to date.")
     if part == PROJECTS:

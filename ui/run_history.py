@@ -67,6 +67,7 @@ def _durations_figure(timed: pd.DataFrame) -> Figure:
         color="status",
         hover_data=["read", "inserted", "updated", "errors"],
         labels={"run": "run #", "seconds": "duration (s)"},
+        title="How long each run took",
         color_discrete_map={
             "succeeded": "#2e7d32",
             "partial": "#ef6c00",
@@ -75,5 +76,5 @@ def _durations_figure(timed: pd.DataFrame) -> Figure:
         },
     )
     figure.update_xaxes(type="category")
-    figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    figure.update_layout(height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from superinsight.services.errors import InvalidInputError
 from tests.pages.stubbed import (
     NOW,
@@ -76,7 +78,9 @@ class TestSync:
         page.at.segmented_control(key="sync_section").set_value("Runs and logs")
         page.run()
         assert "superinsight.services.sync.runs.runs" in page.calls
-        assert page.at.get("plotly_chart")
+        (chart,) = [json.loads(c.proto.spec)["layout"] for c in page.at.get("plotly_chart")]
+        assert chart["title"]["text"] == "How long each run took"
+        assert (chart["xaxis"]["title"]["text"], chart["yaxis"]["title"]["text"]) == ("run #", "duration (s)")
         assert not {"Run now", "Save job"} & page.labels()
 
     @by_role("admin", "analyst")
