@@ -10,7 +10,7 @@ from superinsight.services.context import Actor
 from superinsight.services.labeling.connection import configured
 from ui.session import resources
 
-NOT_CONNECTED = "Label Studio is not connected: the Labeling page says how to connect it."
+NOT_CONNECTED = "Label Studio is not connected yet: the Labeling page says more."
 SELECTION = "labeling_selection"  # {"kind": "search"} (the Documents search in doc_query) or a rule's id
 
 

@@ -39,6 +39,7 @@ from tests.conftest import make_settings
 ACME = role_actor("acme", "analyst", user_id=None)
 ADMIN = role_actor("acme", "admin")
 EVIL = role_actor("evil", "analyst")
+ANNOTATOR = role_actor("acme", "annotator")
 REFUND = {"in": ["refund", {"var": "content"}]}
 
 
@@ -369,8 +370,12 @@ class TestRetriesAndExtensions:
 class TestRefusals:
     def test_not_connected_says_how_and_writes_nothing(self, resources: Resources) -> None:
         _seed(resources, n=5)
-        state = connection_state(resources, ACME)
-        assert not state.connected and "LABEL_STUDIO_URL" in state.message
+        told = {actor.role: connection_state(resources, actor) for actor in (ADMIN, ACME, ANNOTATOR)}
+        assert not any(state.connected for state in told.values())
+        assert "LABEL_STUDIO_URL" in told["admin"].message, "who deploys it is told how"
+        assert {told[role].message for role in ("analyst", "annotator")} == {
+            "Label Studio is not connected. Ask an admin to connect it."
+        }
         with pytest.raises(LabelingUnavailableError, match="LABEL_STUDIO_URL"):
             labeling_launch.launch(resources, ACME, LaunchRequest("X", "sentiment", Selection()))
         assert _count(resources, LabelingProject) == _count(resources, Task) == 0

@@ -54,7 +54,9 @@ def connection_state(resources: Resources, actor: Actor) -> ConnectionState:
     """Whether Label Studio answers with the configured key, and if not, what to do about it."""
     require(actor, "labeling.launch")
     if not configured(resources):
-        return ConnectionState(False, f"Label Studio is not connected. {HOW_TO_CONNECT}")
+        # Connecting is done where the workbench is deployed: only an admin is told how.
+        how = HOW_TO_CONNECT if actor.can("workspace.manage") else "Ask an admin to connect it."
+        return ConnectionState(False, f"Label Studio is not connected. {how}")
     try:
         with reaching_label_studio():
             resources.annotator.ping()
