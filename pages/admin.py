@@ -88,8 +88,10 @@ def users_section(actor: Actor) -> None:
                 attempt(name, change, resources(), actor, user.id, value, rerun=False)
                 for name, change, value in changes
             ]
-            if done and all(done):  # a failure stays on screen; the table catches up on the next run
+            if done and all(done):
                 st.rerun()
+            elif FLASH in st.session_state:  # a failure stays on screen, and what did go through beside it
+                st.success(st.session_state.pop(FLASH))
     with right.form("new_user", clear_on_submit=True):
         st.markdown("**Add a user**")
         new_email = st.text_input("Email")

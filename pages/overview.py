@@ -133,8 +133,7 @@ def show() -> None:
     )
     with refusals(stop=True):
         summary = overview.summary(resources(), actor)
-    if DEMO_JOB in st.session_state:
-        track(DEMO_JOB, "Demo data loaded.")
+    track(DEMO_JOB, "Demo data loaded.")  # draws nothing unless a load is running or has just ended
     if summary.empty:
         empty_workspace(actor)
         return

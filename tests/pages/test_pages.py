@@ -71,6 +71,7 @@ class TestOverview:
             at.run()
         assert not at.exception, at.exception
         assert {m.label: m.value for m in at.metric}["Documents"] == "5,000"
+        assert [s.value for s in at.success] == ["Demo data loaded."]
 
     def test_shows_the_workbench_figures_and_the_arrivals_chart(self, workbench_env: Path) -> None:
         _seed(120)

@@ -248,6 +248,22 @@ class TestAdminChanges:
         page.run()
         assert not page.at.success, "said once"
 
+    def test_a_change_beside_a_refused_one_is_said_at_once_with_the_refusal(self, stubs: Stubs) -> None:
+        _admin(stubs)
+        stubs.returns(f"{USERS}.set_role", None)
+        stubs.raises(f"{USERS}.set_user_active", InvalidInputError("the last active admin"))
+        page = open_page(stubs, "admin", "admin")
+        next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
+        page.run()
+        next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
+        next(c for c in page.at.checkbox if c.label == "Active").uncheck()
+        _submit(page, "change_user")
+        assert [s.value for s in page.at.success] == ["Role change: done."]
+        assert [e.value for e in page.at.error] == ["Activation failed: the last active admin"]
+        page.at.segmented_control(key="admin_section").set_value("Audit log")
+        page.run()
+        assert not page.at.success, "not said again on a later run"
+
     def test_a_new_masking_rule_hides_a_field_from_all_but_the_roles_chosen(self, stubs: Stubs) -> None:
         _admin(stubs, empty=True)
         added: list[Any] = []
