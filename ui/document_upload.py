@@ -8,6 +8,7 @@ documents; nothing is read until a file is chosen, nothing imported until Import
 from __future__ import annotations
 
 import json
+import zlib
 
 import pandas as pd
 import streamlit as st
@@ -33,15 +34,22 @@ def upload(actor: Actor) -> None:
             with refusals("That file cannot be read", stop=True):
                 header_row = uploads.csv_columns(file.name, file.getvalue())
             guess = suggested(header_row)
+            # Keyed by the header too: a keyed box keeps its choice while it is still an option,
+            # so another file's guesses would be ignored.
+            of_file = zlib.crc32("\x1f".join(header_row).encode())
             a, b, c = st.columns(3)
             columns = {
-                "id_column": a.selectbox("Id column", header_row, header_row.index(guess.id), key="up_id"),
-                "title_column": b.selectbox(
-                    "Title column", header_row, header_row.index(guess.title), key="up_title"
-                ),
-                "content_column": c.selectbox(
-                    "Content column", header_row, header_row.index(guess.content), key="up_content"
-                ),
+                f"{part}_column": box.selectbox(
+                    f"{part.capitalize()} column",
+                    header_row,
+                    header_row.index(pick),
+                    key=f"up_{part}_{of_file}",
+                )
+                for box, part, pick in (
+                    (a, "id", guess.id),
+                    (b, "title", guess.title),
+                    (c, "content", guess.content),
+                )
             }
         with refusals("Nothing was imported", stop=True):
             parsed = uploads.parse(file.name, file.getvalue(), **columns)

@@ -7,11 +7,12 @@ as picking by position did.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Names a column holding each part is often given, the likeliest first (compared without
-# case, spaces, dashes or underscores).
+# case, spaces, dashes or underscores, or as the last word of the column's name).
 ID_NAMES = ("id", "externalid", "key", "ref", "reference", "number", "ticket", "uuid", "code")
 TITLE_NAMES = ("title", "subject", "name", "summary", "headline", "heading")
 CONTENT_NAMES = ("content", "body", "text", "description", "message", "details", "comment", "notes")
@@ -29,17 +30,21 @@ def _plain(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
+def _last_word(name: str) -> str:
+    """`Ticket ID`, `ticket_id` and `ticketId` end in the word `id`; `paid` and `valid` do not."""
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)
+    return words[-1].lower() if words else ""
+
+
 def _named(header: Sequence[str], names: Sequence[str], taken: set[str]) -> str | None:
-    """The free column whose name is likeliest for this part: equal to a name, else ending in one."""
-    free = [column for column in header if column not in taken and _plain(column) != TAGS_COLUMN]
-    for name in names:
-        for column in free:
-            if _plain(column) == name:
-                return column
-    for name in names:
-        for column in free:
-            if _plain(column).endswith(name):
-                return column
+    """The free column whose name is likeliest for this part: equal to a name, else ending in
+    one as a word of its own."""
+    free = [column for column in header if column not in taken and column != TAGS_COLUMN]
+    for matches in (_plain, _last_word):
+        for name in names:
+            for column in free:
+                if matches(column) == name:
+                    return column
     return None
 
 
@@ -57,7 +62,7 @@ def suggested(header: Sequence[str]) -> Columns:
             taken.add(str(picks[part]))
     for part in ("id", "title", "content"):
         if picks[part] is None:
-            left = [column for column in header if column not in taken and _plain(column) != TAGS_COLUMN]
+            left = [column for column in header if column not in taken and column != TAGS_COLUMN]
             picks[part] = left[0] if left else next((p for p in picks.values() if p), header[0])
             taken.add(str(picks[part]))
     return Columns(id=str(picks["id"]), title=str(picks["title"]), content=str(picks["content"]))

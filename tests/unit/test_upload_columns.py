@@ -19,6 +19,13 @@ from superinsight.documents.columns import TAGS_COLUMN, Columns, suggested
         (["a", "b", "c"], Columns("a", "b", "c")),
         (["region", "title", "tags", "notes"], Columns("region", "title", "notes")),
         (["only"], Columns("only", "only", "only")),
+        (["customer", "paid", "title", "body"], Columns("customer", "title", "body")),
+        (
+            ["username", "email", "message", "ticket_number", "paid"],
+            Columns("ticket_number", "username", "message"),
+        ),
+        (["postcode", "valid", "ticketId", "Title"], Columns("ticketId", "Title", "postcode")),
+        (["Tags", "tags", "Body"], Columns("Tags", "Body", "Body")),
     ],
 )
 def test_columns_are_picked_by_name_then_in_order(header: list[str], expected: Columns) -> None:
