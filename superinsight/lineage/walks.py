@@ -106,7 +106,8 @@ class _End:
 def shortest_path(
     start: Node, goal: Node, expand: Expand, max_depth: int, max_nodes: int, hop_limit: int
 ) -> list[Hop] | None:
-    """The hops of a shortest path (the first found in sorted order), None if none within `max_depth`.
+    """The hops of a shortest path (where the walks from both ends first meet, in the store's
+    order), None if none within `max_depth`; `max_nodes` bounds the nodes both ends reached.
 
     The two ends walk toward each other, the one with fewer nodes at its edge a level at a time,
     and an end whose next level would pass the hop limit (a hub) stops while the other walks on:

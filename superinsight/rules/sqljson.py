@@ -96,7 +96,7 @@ def _number_pg(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
 def _number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite's own reading of number texts is off by a step on some of them: the
     # JSON text of the number goes to Python's float() instead (`sqlite_json_number`,
-    # which `sqlfuncs` registers on every SQLite connection).
+    # which `superinsight.db.sqlite_functions` registers on every SQLite connection).
     column = compiler.process(element.column, **kw)
     return f"rule_json_number({column} -> {_sqlite_path(element.path)})"
 
