@@ -203,12 +203,7 @@ class TestAdminChanges:
         _admin(stubs)
         stubs.returns(f"{USERS}.set_role", None)
         stubs.returns(f"{USERS}.set_user_active", None)
-        page = open_page(stubs, "admin", "admin")
-        next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
-        page.run()  # the form opens on her values
-        next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
-        next(c for c in page.at.checkbox if c.label == "Active").uncheck()
-        _submit(page, "change_user")
+        page = _promote_and_deactivate(stubs)
         assert {f"{USERS}.set_role", f"{USERS}.set_user_active"} <= set(page.calls)
         assert f"{USERS}.limit_to_sources" not in page.calls, "her source limits were left as they were"
 
@@ -238,12 +233,7 @@ class TestAdminChanges:
         _admin(stubs)
         stubs.returns(f"{USERS}.set_role", None)
         stubs.returns(f"{USERS}.set_user_active", None)
-        page = open_page(stubs, "admin", "admin")
-        next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
-        page.run()
-        next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
-        next(c for c in page.at.checkbox if c.label == "Active").uncheck()
-        _submit(page, "change_user")
+        page = _promote_and_deactivate(stubs)
         assert [s.value for s in page.at.success] == ["Role change: done. Activation: done."]
         page.run()
         assert not page.at.success, "said once"
@@ -252,12 +242,7 @@ class TestAdminChanges:
         _admin(stubs)
         stubs.returns(f"{USERS}.set_role", None)
         stubs.raises(f"{USERS}.set_user_active", InvalidInputError("the last active admin"))
-        page = open_page(stubs, "admin", "admin")
-        next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
-        page.run()
-        next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
-        next(c for c in page.at.checkbox if c.label == "Active").uncheck()
-        _submit(page, "change_user")
+        page = _promote_and_deactivate(stubs)
         assert [s.value for s in page.at.success] == ["Role change: done."]
         assert [e.value for e in page.at.error] == ["Activation failed: the last active admin"]
         page.at.segmented_control(key="admin_section").set_value("Audit log")
@@ -303,3 +288,14 @@ def test_the_audit_filters_and_the_chosen_user_outlast_a_visit_to_another_part(s
     assert _text_input(page, "Action starts with").value == "rule."
     _open(page, "Users")
     assert next(s for s in page.at.selectbox if s.label == "User").value == "ann@x"
+
+
+def _promote_and_deactivate(stubs: Stubs) -> Page:
+    """Ann made an analyst and deactivated, in one submission of the user form."""
+    page = open_page(stubs, "admin", "admin")
+    next(s for s in page.at.selectbox if s.label == "User").select("ann@x")
+    page.run()  # the form opens on her values
+    next(s for s in page.at.selectbox if s.label == "Role").select("analyst")
+    next(c for c in page.at.checkbox if c.label == "Active").uncheck()
+    _submit(page, "change_user")
+    return page
