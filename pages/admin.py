@@ -46,7 +46,20 @@ def users_section(actor: Actor) -> None:
     """Every account, changing one, adding one, resetting a password."""
     users = accounts.list_users(resources(), actor)
     st.dataframe(
-        pd.DataFrame([u.__dict__ for u in users]).drop(columns=["id"]),
+        pd.DataFrame(
+            [
+                {
+                    "email": u.email,
+                    "name": u.full_name,
+                    "role": u.role,
+                    "active": u.is_active,
+                    "locked": u.locked,
+                    "last sign-in": f"{u.last_login_at:%Y-%m-%d %H:%M} UTC" if u.last_login_at else "never",
+                    "sources": ", ".join(u.limited_to) or "all",
+                }
+                for u in users
+            ]
+        ),
         hide_index=True,
         width="stretch",
     )

@@ -96,6 +96,10 @@ class TestAdmin:
         assert "Manage accounts" in page.at.caption[0].value
         assert {"Apply", "Add", "Reset"} <= page.labels()
         assert set(page.calls) == READS["Users"], "the first section alone is read"
+        users = page.at.dataframe[0].value
+        assert list(users.columns) == ["email", "name", "role", "active", "locked", "last sign-in", "sources"]
+        assert list(users["last sign-in"]) == [f"{NOW:%Y-%m-%d %H:%M} UTC", "never"]
+        assert list(users["sources"]) == ["all", "Support desk"]
         _open(page, "Roles")
         matrix = page.at.dataframe[0].value
         assert list(matrix["permission"]) == list(PERMISSIONS)
